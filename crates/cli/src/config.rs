@@ -1,0 +1,223 @@
+//! Configuration: command-line flags, then `SUYUAN_…` environment variables,
+//! then an optional TOML file, then defaults, in that order of precedence.
+//! Unknown keys in the file are an error, so a typo never silently falls back
+//! to a default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde::Deserialize;
+use suyuan_store::{Backend, PersonalDataCipher};
+
+/// Where the data lives and how to unlock personal data: shared by every
+/// command that opens the database.
+#[derive(Debug, Clone, Args, Default)]
+pub struct DbArgs {
+    /// Database URL: `sqlite:PATH` or `postgres://…` [default: SQLite under --data-dir]
+    #[arg(long, env = "SUYUAN_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Folder for the embedded database and the generated secret key [default: ./suyuan-data]
+    #[arg(long, env = "SUYUAN_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Key for personal data at rest: 64 hex digits or base64 of 32 bytes
+    /// [default: generated once into DATA_DIR/secret.key]
+    #[arg(long, env = "SUYUAN_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// TOML configuration file
+    #[arg(long, env = "SUYUAN_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "SUYUAN_LISTEN")]
+    pub listen: Option<String>,
+    /// Log format: text or json [default: text]
+    #[arg(long, env = "SUYUAN_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The TOML file's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub secret_key: Option<String>,
+    pub log_format: Option<String>,
+    pub operator_name: Option<String>,
+    pub operator_region: Option<String>,
+}
+
+/// The settled configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+    secret_key: Option<String>,
+    pub log_json: bool,
+    pub operator_name: String,
+    pub operator_region: String,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "suyuan-data";
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("configuration file {}", path.display()))
+    }
+}
+
+impl Settings {
+    /// Merges flags/environment (already merged by clap) over the file over
+    /// defaults, and checks each value.
+    pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> Result<Settings> {
+        let file = match &db.config {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = db
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let backend = match db.database_url.clone().or(file.database_url) {
+            Some(url) => Backend::from_url(&url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))?,
+            None => {
+                // The default location is ours to create; an explicit path
+                // in a missing folder is refused by the store.
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+                Backend::Sqlite(data_dir.join("suyuan.db"))
+            }
+        };
+        let listen = serve
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        if listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!("--listen: '{listen}' is not an address like 127.0.0.1:8080");
+        }
+        let log_json = match serve.log_format.clone().or(file.log_format).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => bail!("--log-format: '{other}' is not one of text, json"),
+        };
+        Ok(Settings {
+            listen,
+            backend,
+            data_dir,
+            secret_key: db.secret_key.clone().or(file.secret_key),
+            log_json,
+            operator_name: file.operator_name.unwrap_or_else(|| "平台运营方".into()),
+            operator_region: file.operator_region.unwrap_or_else(|| "110000".into()),
+        })
+    }
+
+    /// The key for personal data: configured, or kept in the data folder
+    /// (created with owner-only permissions on first use).
+    pub fn cipher(&self) -> Result<PersonalDataCipher> {
+        if let Some(k) = &self.secret_key {
+            return PersonalDataCipher::from_key_text(k).map_err(|e| anyhow::anyhow!("--secret-key: {e}"));
+        }
+        let path = self.data_dir.join("secret.key");
+        if !path.exists() {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("cannot create the data folder {}", self.data_dir.display()))?;
+            write_private(&path, &PersonalDataCipher::generate_key_text())?;
+            tracing::info!(path = %path.display(), "generated a new secret key; back it up with the database");
+        }
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        PersonalDataCipher::from_key_text(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_flag_over_file_and_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suyuan.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
+        let db = DbArgs {
+            config: Some(file.clone()),
+            data_dir: Some(dir.path().join("data")),
+            ..Default::default()
+        };
+        let s = Settings::resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9000");
+        assert!(s.log_json);
+        let s = Settings::resolve(
+            &db,
+            &ServeArgs {
+                listen: Some("127.0.0.1:9001".into()),
+                log_format: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9001");
+
+        std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Settings::resolve(&db, &ServeArgs::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = DbArgs {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let bad_listen = ServeArgs {
+            listen: Some("nowhere".into()),
+            log_format: None,
+        };
+        assert!(Settings::resolve(&db, &bad_listen).is_err());
+        let bad_log = ServeArgs {
+            listen: None,
+            log_format: Some("xml".into()),
+        };
+        assert!(Settings::resolve(&db, &bad_log).is_err());
+        let bad_url = DbArgs {
+            database_url: Some("mysql://x".into()),
+            ..db.clone()
+        };
+        assert!(Settings::resolve(&bad_url, &ServeArgs::default()).is_err());
+        let bad_key = DbArgs {
+            secret_key: Some("abc".into()),
+            ..db
+        };
+        let s = Settings::resolve(&bad_key, &ServeArgs::default()).unwrap();
+        assert!(s.cipher().is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! `suyuan`: the one binary of the traceability platform.
+//!
+//! - `serve`: run the server (SQLite by default, PostgreSQL with a URL);
+//! - `demo`: build a demonstration supply chain in a fresh embedded database and serve it;
+//! - `admin`: what the operator does at set-up (organisations, users, API keys), scriptable with `--json`;
+//! - `bench`: measure the system on this machine.
+
+mod admin;
+mod bench;
+mod config;
+mod demo;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "suyuan",
+    version,
+    about = "溯源 suyuan: agricultural product quality traceability platform"
+)]
+struct Cli {
+    #[command(flatten)]
+    db: config::DbArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        serve: config::ServeArgs,
+        /// Load the demonstration supply chain first (into a fresh SQLite database).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Build the demonstration supply chain in a fresh embedded database and serve it.
+    Demo {
+        #[command(flatten)]
+        serve: config::ServeArgs,
+    },
+    /// Operator set-up tasks.
+    Admin(admin::AdminArgs),
+    /// Benchmarks.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { serve, demo: false } => serve::run(&cli.db, &serve).await,
+            Command::Serve { serve, demo: true } | Command::Demo { serve } => {
+                demo::run(&cli.db, &serve).await
+            }
+            Command::Admin(args) => admin::run(&cli.db, args).await,
+            Command::Bench(args) => bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

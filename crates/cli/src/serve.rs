@@ -1,0 +1,107 @@
+//! `suyuan serve`: open the store, bootstrap an empty platform, listen.
+
+use anyhow::{Context, Result};
+use suyuan_store::users::{check_password_rule, hash_password};
+use suyuan_store::{OpenOptions, Store};
+
+use crate::config::{DbArgs, ServeArgs, Settings};
+
+/// Structured logs to stdout. `RUST_LOG` overrides the default level.
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    // A second init (tests, demo after serve) is harmless.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Opens the store described by the settings.
+pub async fn open_store(settings: &Settings) -> Result<Store> {
+    let cipher = settings.cipher()?;
+    Store::open(&settings.backend, &OpenOptions::default(), cipher)
+        .await
+        .with_context(|| format!("cannot open the {} database", settings.backend.name()))
+}
+
+/// On an empty platform, creates the operator and its `admin`, with the
+/// password from `SUYUAN_ADMIN_PASSWORD` or a random one printed once.
+pub async fn bootstrap(store: &Store, settings: &Settings) -> Result<()> {
+    let (password, generated) = match std::env::var("SUYUAN_ADMIN_PASSWORD") {
+        Ok(p) => {
+            check_password_rule(&p).context("SUYUAN_ADMIN_PASSWORD")?;
+            (p, false)
+        }
+        Err(_) => (random_password(), true),
+    };
+    let hash = {
+        let p = password.clone();
+        tokio::task::spawn_blocking(move || hash_password(&p)).await??
+    };
+    if store
+        .bootstrap(&settings.operator_name, &settings.operator_region, &hash)
+        .await?
+        .is_some()
+        && generated
+    {
+        // Printed once, straight to the terminal, never to the log.
+        println!("\n  首次启动：已创建平台管理员 / first start: platform admin created");
+        println!("  username: admin");
+        println!("  password: {password}");
+        println!("  (shown only now; set SUYUAN_ADMIN_PASSWORD to choose it)\n");
+    }
+    Ok(())
+}
+
+pub fn random_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    let body: String = (0..16)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
+    format!("{body}-7a")
+}
+
+/// Serves `store` until Ctrl-C or SIGTERM.
+pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend_name(), "suyuan listening");
+    println!("suyuan 已启动 / listening on http://{addr}/  (API docs: http://{addr}/api/docs)");
+    let app = suyuan_server::app(store.clone());
+    suyuan_server::serve(listener, app, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+pub async fn run(db: &DbArgs, serve: &ServeArgs) -> Result<()> {
+    let settings = Settings::resolve(db, serve)?;
+    init_logging(settings.log_json);
+    let store = open_store(&settings).await?;
+    bootstrap(&store, &settings).await?;
+    listen_and_serve(store, &settings).await
+}

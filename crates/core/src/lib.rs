@@ -1,0 +1,14 @@
+//! suyuan-core: the domain of the traceability platform, free of I/O.
+//!
+//! Everything that can be decided without a database or a network lives here:
+//! identification codes (GS1 keys, the unified social credit code, resident ID
+//! numbers, region codes), the kinds of organisations, places and products, and
+//! the rules their fields obey. Values are built by `parse`, so an invalid code
+//! cannot exist past the edge of the system.
+
+pub mod codes;
+pub mod error;
+pub mod fields;
+pub mod model;
+
+pub use error::Invalid;

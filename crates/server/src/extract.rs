@@ -1,0 +1,220 @@
+//! Extractors that validate at the edge: JSON bodies, query strings, path
+//! ids and the caller's identity. Each refusal is a problem+json naming the
+//! field and the rule, never axum's plain-text default.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use suyuan_store::{Caller, PageRequest};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The name of the session cookie set by the web login.
+pub const SESSION_COOKIE: &str = "suyuan_session";
+
+/// A JSON body, parsed strictly: the right content type, well-formed JSON,
+/// no unknown fields, every required field, the right types.
+pub struct ValidJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+                "请求体须为 application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_unreadable",
+                format!("the request body could not be read: {e}"),
+                "无法读取请求体（可能过大）",
+            )
+        })?;
+        parse_json(&bytes).map(ValidJson)
+    }
+}
+
+/// Parses JSON bytes into `T`, mapping each kind of failure to a clear
+/// problem naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner();
+        let msg = inner.to_string();
+        if !matches!(inner.classify(), serde_json::error::Category::Data) {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not well-formed JSON: {msg}"),
+                format!("请求体不是合法的 JSON：{msg}"),
+            );
+        }
+        let quoted = msg.split('`').nth(1).unwrap_or("").to_owned();
+        let join = |name: &str| {
+            if path == "." || path.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            }
+        };
+        let (code, field, zh) = if msg.starts_with("unknown field") {
+            ("unknown_field", join(&quoted), format!("不允许的字段“{quoted}”"))
+        } else if msg.starts_with("missing field") {
+            ("missing_field", join(&quoted), format!("缺少必填字段“{quoted}”"))
+        } else if msg.starts_with("invalid type") {
+            ("wrong_type", path.clone(), format!("字段类型错误：{msg}"))
+        } else if msg.starts_with("unknown variant") {
+            ("invalid_value", path.clone(), format!("取值无效：{msg}"))
+        } else {
+            ("invalid_value", path.clone(), format!("取值无效：{msg}"))
+        };
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            format!("{field}: {msg}"),
+            format!("{field}：{zh}"),
+        )
+        .with_field(field)
+    })
+}
+
+/// A query string parsed strictly into `T`.
+pub struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de).map(ValidQuery).map_err(|e| {
+            let field = e.path().to_string();
+            let msg = e.inner().to_string();
+            let quoted = msg.split('`').nth(1).unwrap_or("").to_owned();
+            let field = if msg.starts_with("unknown field") {
+                quoted
+            } else {
+                field
+            };
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("query parameter {field}: {msg}"),
+                format!("查询参数 {field} 无效：{msg}"),
+            )
+            .with_field(field)
+        })
+    }
+}
+
+fn form_urlencoded_parse(q: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(q.as_bytes())
+}
+
+/// Paging and owner filters shared by every list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Rows per page, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<Uuid>,
+    /// Only this organisation's records (regulators: one organisation in the
+    /// jurisdiction).
+    pub org_id: Option<Uuid>,
+}
+
+impl ListQuery {
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(PageRequest::DEFAULT_LIMIT);
+        if !(1..=PageRequest::MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "limit_range",
+                format!("limit is 1 to {}", PageRequest::MAX_LIMIT),
+                format!("limit 应在 1 至 {} 之间", PageRequest::MAX_LIMIT),
+            )
+            .with_field("limit"));
+        }
+        Ok(PageRequest {
+            limit,
+            after: self.after,
+        })
+    }
+}
+
+/// A record id from the path. Anything that is not a UUID cannot name a
+/// record, so it is answered as not found.
+pub struct Id(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found("record"))?;
+        Uuid::parse_str(&raw)
+            .map(Id)
+            .map_err(|_| ApiError::not_found("record"))
+    }
+}
+
+/// The secret a request carries: `Authorization: Bearer …` or the session
+/// cookie.
+pub fn request_secret(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(token) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
+            return Some(token.trim().to_owned());
+        }
+    }
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The authenticated caller; 401 when the request carries no valid secret.
+pub struct Auth(pub Caller);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = request_secret(parts).ok_or_else(ApiError::unauthenticated)?;
+        let caller = state
+            .store
+            .caller_for_secret(&secret)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        Ok(Auth(caller))
+    }
+}

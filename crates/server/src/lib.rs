@@ -1,0 +1,91 @@
+//! suyuan-server: the HTTP face of the platform.
+//!
+//! One axum router serves the JSON API under `/api/v1` (documented by an
+//! OpenAPI 3.1 document generated from the handlers), the API docs page,
+//! and the health probes. Handlers are thin: they extract and validate the
+//! request at the edge, call the [`Store`] with the caller's identity, and
+//! map errors once through [`error::ApiError`]. The process keeps no state of
+//! its own, so several servers can share one PostgreSQL.
+
+pub mod api;
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod health;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::Router;
+use suyuan_store::Store;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+
+/// What every handler shares: the store and the published OpenAPI document.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+/// Largest JSON body accepted (bulk imports have their own endpoints).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The OpenAPI document and the API routes, before state is attached.
+fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .nest("/api/v1", api::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_parts().1
+}
+
+/// Builds the whole application.
+pub fn app(store: Store) -> Router {
+    let (api, openapi) = api_parts();
+    let state = AppState {
+        store,
+        openapi: Arc::new(openapi),
+    };
+    Router::new()
+        .merge(api)
+        .merge(docs::router())
+        .merge(health::router())
+        .fallback(|| async { ApiError::not_found("page") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this method is not allowed here",
+                "此路径不支持该请求方法",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // Method and path only: query strings and headers may carry secrets.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Serves `app` on a bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// How long the graceful shutdown waits before giving up (used by the CLI).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -1,0 +1,504 @@
+//! The two backends behind one small interface.
+//!
+//! Every query in the store is written once, in SQL both SQLite and PostgreSQL
+//! understand (`$1` placeholders, TEXT/BIGINT/BOOLEAN/DOUBLE PRECISION columns),
+//! with its parameters as a slice of [`Val`]. Rows come back as backend-neutral
+//! [`Row`]s. So the store's logic never branches on the backend, and a query
+//! cannot be written for one backend and forgotten for the other.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteRow, SqliteSynchronous};
+use sqlx::{Column, Row as _, TypeInfo, ValueRef};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// A query parameter or a column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(v.clone())
+    }
+}
+impl From<Uuid> for Val {
+    fn from(v: Uuid) -> Self {
+        Val::Text(v.to_string())
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Self {
+        Val::Float(v)
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Self {
+        Val::Bool(v)
+    }
+}
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+
+/// Builds a `Vec<Val>` from mixed values: `params![a, b, c]`.
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { vec![$($crate::db::Val::from($v)),*] };
+}
+
+/// One result row, independent of the backend.
+#[derive(Debug, Clone)]
+pub struct Row {
+    names: Vec<String>,
+    vals: Vec<Val>,
+}
+
+impl Row {
+    fn get(&self, col: &str) -> Result<&Val, StoreError> {
+        self.names
+            .iter()
+            .position(|n| n == col)
+            .map(|i| &self.vals[i])
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} missing from result")))
+    }
+
+    fn corrupt(col: &str, want: &str, got: &Val) -> StoreError {
+        StoreError::Corrupt(format!("column {col}: expected {want}, found {got:?}"))
+    }
+
+    pub fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        match self.get(col)? {
+            Val::Null => Ok(None),
+            Val::Text(s) => Ok(Some(s.clone())),
+            other => Err(Self::corrupt(col, "text", other)),
+        }
+    }
+    pub fn text(&self, col: &str) -> Result<String, StoreError> {
+        self.opt_text(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} is null")))
+    }
+    pub fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        match self.get(col)? {
+            Val::Null => Ok(None),
+            Val::Int(i) => Ok(Some(*i)),
+            other => Err(Self::corrupt(col, "integer", other)),
+        }
+    }
+    pub fn int(&self, col: &str) -> Result<i64, StoreError> {
+        self.opt_int(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} is null")))
+    }
+    pub fn opt_float(&self, col: &str) -> Result<Option<f64>, StoreError> {
+        match self.get(col)? {
+            Val::Null => Ok(None),
+            Val::Float(f) => Ok(Some(*f)),
+            Val::Int(i) => Ok(Some(*i as f64)),
+            other => Err(Self::corrupt(col, "number", other)),
+        }
+    }
+    pub fn float(&self, col: &str) -> Result<f64, StoreError> {
+        self.opt_float(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} is null")))
+    }
+    pub fn opt_bool(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        match self.get(col)? {
+            Val::Null => Ok(None),
+            Val::Bool(b) => Ok(Some(*b)),
+            // SQLite keeps booleans as integers.
+            Val::Int(i) => Ok(Some(*i != 0)),
+            other => Err(Self::corrupt(col, "boolean", other)),
+        }
+    }
+    pub fn bool(&self, col: &str) -> Result<bool, StoreError> {
+        self.opt_bool(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} is null")))
+    }
+    pub fn uuid(&self, col: &str) -> Result<Uuid, StoreError> {
+        let s = self.text(col)?;
+        Uuid::parse_str(&s).map_err(|_| StoreError::Corrupt(format!("column {col}: not a uuid")))
+    }
+    pub fn opt_uuid(&self, col: &str) -> Result<Option<Uuid>, StoreError> {
+        self.opt_text(col)?
+            .map(|s| Uuid::parse_str(&s))
+            .transpose()
+            .map_err(|_| StoreError::Corrupt(format!("column {col}: not a uuid")))
+    }
+}
+
+fn sqlite_row(row: &SqliteRow) -> Result<Row, sqlx::Error> {
+    let mut names = Vec::with_capacity(row.len());
+    let mut vals = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        names.push(col.name().to_owned());
+        let raw = row.try_get_raw(i)?;
+        let val = if raw.is_null() {
+            Val::Null
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" | "BOOLEAN" | "BIGINT" => Val::Int(row.try_get::<i64, _>(i)?),
+                "REAL" | "DOUBLE PRECISION" => Val::Float(row.try_get::<f64, _>(i)?),
+                _ => Val::Text(row.try_get::<String, _>(i)?),
+            }
+        };
+        vals.push(val);
+    }
+    Ok(Row { names, vals })
+}
+
+fn pg_row(row: &PgRow) -> Result<Row, sqlx::Error> {
+    let mut names = Vec::with_capacity(row.len());
+    let mut vals = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        names.push(col.name().to_owned());
+        let raw = row.try_get_raw(i)?;
+        let val = if raw.is_null() {
+            Val::Null
+        } else {
+            match col.type_info().name() {
+                "INT8" => Val::Int(row.try_get::<i64, _>(i)?),
+                "INT4" => Val::Int(i64::from(row.try_get::<i32, _>(i)?)),
+                "INT2" => Val::Int(i64::from(row.try_get::<i16, _>(i)?)),
+                "BOOL" => Val::Bool(row.try_get::<bool, _>(i)?),
+                "FLOAT8" => Val::Float(row.try_get::<f64, _>(i)?),
+                "FLOAT4" => Val::Float(f64::from(row.try_get::<f32, _>(i)?)),
+                _ => Val::Text(row.try_get::<String, _>(i)?),
+            }
+        };
+        vals.push(val);
+    }
+    Ok(Row { names, vals })
+}
+
+/// Binds `params` to a query of either backend.
+macro_rules! bound {
+    ($sql:expr, $params:expr) => {{
+        let mut q = sqlx::query($sql);
+        for p in $params {
+            q = match p {
+                Val::Null => q.bind(Option::<String>::None),
+                Val::Text(s) => q.bind(s.clone()),
+                Val::Int(i) => q.bind(*i),
+                Val::Float(f) => q.bind(*f),
+                Val::Bool(b) => q.bind(*b),
+            };
+        }
+        q
+    }};
+}
+
+/// The executor methods, written once for pools and transactions of both
+/// backends.
+macro_rules! executor_methods {
+    ($self:ident, $sqlite:pat => $s:expr, $pg:pat => $p:expr) => {
+        /// Runs a statement; returns the number of rows it touched.
+        pub async fn execute(&mut $self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+            Ok(match $self {
+                $sqlite => bound!(sql, params).execute($s).await?.rows_affected(),
+                $pg => bound!(sql, params).execute($p).await?.rows_affected(),
+            })
+        }
+
+        /// Runs a query and returns all rows.
+        pub async fn fetch_all(&mut $self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
+            Ok(match $self {
+                $sqlite => bound!(sql, params)
+                    .fetch_all($s)
+                    .await?
+                    .iter()
+                    .map(sqlite_row)
+                    .collect::<Result<_, _>>()?,
+                $pg => bound!(sql, params)
+                    .fetch_all($p)
+                    .await?
+                    .iter()
+                    .map(pg_row)
+                    .collect::<Result<_, _>>()?,
+            })
+        }
+
+        /// Runs a query and returns the first row, if any.
+        pub async fn fetch_optional(&mut $self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
+            Ok(match $self {
+                $sqlite => bound!(sql, params).fetch_optional($s).await?.as_ref().map(sqlite_row).transpose()?,
+                $pg => bound!(sql, params).fetch_optional($p).await?.as_ref().map(pg_row).transpose()?,
+            })
+        }
+    };
+}
+
+/// A connection pool of one backend or the other.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction of one backend or the other. Dropped without `commit`, it
+/// rolls back: a refused write leaves nothing half-written.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    executor_methods!(self, Tx::Sqlite(t) => &mut **t, Tx::Postgres(t) => &mut **t);
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A handle on the pool usable with the executor methods.
+pub struct Conn<'a>(&'a Db);
+
+impl Conn<'_> {
+    executor_methods!(self, Conn(Db::Sqlite(p)) => &*p, Conn(Db::Postgres(p)) => &*p);
+}
+
+/// Where the data lives, parsed from a database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Backend {
+    /// `sqlite:PATH`, `sqlite://PATH` or `postgres://…` / `postgresql://…`.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url.to_owned()));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() {
+                return Err(StoreError::Config("the sqlite URL names no file".into()));
+            }
+            return Ok(Backend::Sqlite(PathBuf::from(path)));
+        }
+        Err(StoreError::Config(
+            "database URL must start with sqlite: or postgres://".into(),
+        ))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Options for opening a database.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub max_connections: u32,
+    /// PostgreSQL only: the schema to use (created if missing). Tests give each
+    /// run its own schema so that runs never collide.
+    pub pg_schema: Option<String>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            pg_schema: None,
+        }
+    }
+}
+
+impl Db {
+    /// Opens the database. A SQLite file in a folder that does not exist is an
+    /// error (never a new empty database somewhere unexpected); an unreachable
+    /// PostgreSQL is an error within a few seconds.
+    pub async fn open(backend: &Backend, opts: &OpenOptions) -> Result<Db, StoreError> {
+        match backend {
+            Backend::Sqlite(path) => open_sqlite(path, opts).await,
+            Backend::Postgres(url) => open_postgres(url, opts).await,
+        }
+    }
+
+    pub fn conn(&self) -> Conn<'_> {
+        Conn(self)
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Runs a script of several statements (migrations).
+    pub(crate) async fn execute_script(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
+        match tx {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+            }
+            Tx::Postgres(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL only: drops a schema made for one test or benchmark run.
+    /// Refuses names that are not letters, digits and underscores.
+    pub async fn drop_pg_schema(&self, schema: &str) -> Result<(), StoreError> {
+        if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::Config(
+                "a PostgreSQL schema name is letters, digits and underscores".into(),
+            ));
+        }
+        if let Db::Postgres(p) = self {
+            sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(p)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+async fn open_sqlite(path: &Path, opts: &OpenOptions) -> Result<Db, StoreError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(StoreError::Config(format!(
+            "the folder {} for the SQLite database does not exist; create it or choose another path",
+            parent.display()
+        )));
+    }
+    let connect = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = PoolOptions::<sqlx::Sqlite>::new()
+        .max_connections(opts.max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(connect)
+        .await?;
+    Ok(Db::Sqlite(pool))
+}
+
+async fn open_postgres(url: &str, opts: &OpenOptions) -> Result<Db, StoreError> {
+    let mut connect = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+    if let Some(schema) = &opts.pg_schema {
+        if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::Config(
+                "a PostgreSQL schema name is letters, digits and underscores".into(),
+            ));
+        }
+        // Create the schema with a one-off connection, then point every pooled
+        // connection at it.
+        let once = PoolOptions::<sqlx::Postgres>::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(connect.clone())
+            .await
+            .map_err(unreachable_pg)?;
+        sqlx::raw_sql(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .execute(&once)
+            .await?;
+        once.close().await;
+        connect = connect.options([("search_path", schema.as_str())]);
+    }
+    let pool = PoolOptions::<sqlx::Postgres>::new()
+        .max_connections(opts.max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(connect)
+        .await
+        .map_err(unreachable_pg)?;
+    Ok(Db::Postgres(pool))
+}
+
+fn unreachable_pg(e: sqlx::Error) -> StoreError {
+    StoreError::Config(format!("cannot reach PostgreSQL: {e}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db").unwrap(),
+            Backend::Sqlite(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:x.db").unwrap(),
+            Backend::Sqlite(PathBuf::from("x.db"))
+        );
+        assert!(matches!(
+            Backend::from_url("postgres://localhost/test").unwrap(),
+            Backend::Postgres(_)
+        ));
+        assert!(Backend::from_url("mysql://x").is_err());
+        assert!(Backend::from_url("sqlite:").is_err());
+    }
+
+    #[tokio::test]
+    async fn sqlite_in_missing_folder_is_an_error() {
+        let err = Db::open(
+            &Backend::Sqlite(PathBuf::from("no-such-folder-xyz/data.db")),
+            &OpenOptions::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+}

@@ -1,0 +1,79 @@
+//! Schema migrations, embedded in the binary and run at start.
+//!
+//! One list of SQL files serves both backends, so both always have the same
+//! schema. Each applied migration is recorded in `schema_migrations`; on
+//! PostgreSQL an advisory lock makes concurrent starts of several servers safe.
+
+use crate::db::{Db, Tx};
+use crate::{params, StoreError};
+
+/// (version, name, SQL), in order. Append only: never edit an applied file.
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+
+/// The newest version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// Applies every migration not yet applied. Returns how many it applied.
+pub async fn run(db: &Db) -> Result<usize, StoreError> {
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(_) = tx {
+        // Serialises concurrent starts; released at commit.
+        tx.execute("SELECT pg_advisory_xact_lock(7263540001)", &[])
+            .await?;
+    }
+    tx.execute(CREATE_TABLE, &[]).await?;
+    let current = applied_version(&mut tx).await?;
+    if current > latest_version() {
+        return Err(StoreError::Config(format!(
+            "the database schema (version {current}) is newer than this program (version {}); upgrade suyuan",
+            latest_version()
+        )));
+    }
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tracing::info!(version, name, "applying migration");
+        Db::execute_script(&mut tx, sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &params![*version, *name, crate::now_ms()],
+        )
+        .await?;
+        applied += 1;
+    }
+    tx.commit().await?;
+    Ok(applied)
+}
+
+async fn applied_version(tx: &mut Tx) -> Result<i64, StoreError> {
+    let row = tx
+        .fetch_optional(
+            "SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations",
+            &[],
+        )
+        .await?;
+    match row {
+        Some(r) => r.int("v"),
+        None => Ok(0),
+    }
+}
+
+/// The schema version in the database (0 when none), for `/readyz`.
+pub async fn current_version(db: &Db) -> Result<i64, StoreError> {
+    let row = db
+        .conn()
+        .fetch_optional(
+            "SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations",
+            &[],
+        )
+        .await?;
+    match row {
+        Some(r) => r.int("v"),
+        None => Ok(0),
+    }
+}

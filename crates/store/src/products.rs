@@ -1,0 +1,261 @@
+//! Products and their certifications.
+//!
+//! A product is what a trace code names (R-5.3.3.3 c): a GTIN, unique on the
+//! platform and always stored as GTIN-14, with its name, category, variety,
+//! specification, unit, shelf life and origin, and the certifications it holds
+//! (green food, organic, GAP, geographical indication) with number and
+//! validity.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use suyuan_core::codes::{Gtin, RegionCode};
+use suyuan_core::fields::{int_range, iso_date, opt_text, text};
+use suyuan_core::model::{CertificationKind, ProductCategory};
+use suyuan_core::Invalid;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::Row;
+use crate::orgs::ts;
+use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
+
+/// A certification held by a product.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    pub kind: CertificationKind,
+    pub number: String,
+    pub issuer: Option<String>,
+    /// `YYYY-MM-DD`
+    pub valid_from: String,
+    /// `YYYY-MM-DD`
+    pub valid_until: String,
+}
+
+/// A request to create a product.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    /// GTIN-8, -12, -13 or -14 with its check digit; stored as GTIN-14.
+    pub gtin: String,
+    pub name: String,
+    pub category: ProductCategory,
+    pub variety: Option<String>,
+    /// e.g. "500 g/袋"
+    pub specification: Option<String>,
+    /// UN/CEFACT unit code or a plain unit, e.g. KGM, 袋.
+    pub unit: String,
+    pub shelf_life_days: Option<i64>,
+    pub origin_region: Option<String>,
+    /// Origin in words, e.g. "四川省成都市郫都区".
+    pub origin: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub certifications: Vec<Certification>,
+}
+
+/// A product as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Product {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// GTIN-14.
+    pub gtin: String,
+    pub name: String,
+    pub category: ProductCategory,
+    pub variety: Option<String>,
+    pub specification: Option<String>,
+    pub unit: String,
+    pub shelf_life_days: Option<i64>,
+    pub origin_region: Option<String>,
+    pub origin: Option<String>,
+    pub description: Option<String>,
+    pub certifications: Vec<Certification>,
+    pub created_at: DateTime<Utc>,
+}
+
+const PRODUCT_COLUMNS: &str =
+    "t.id, t.org_id, t.gtin, t.name, t.category, t.variety, t.specification, t.unit, \
+    t.shelf_life_days, t.origin_region, t.origin, t.description, t.created_at";
+
+fn decode_product(r: &Row) -> Result<Product> {
+    Ok(Product {
+        id: r.uuid("id")?,
+        org_id: r.uuid("org_id")?,
+        gtin: r.text("gtin")?,
+        name: r.text("name")?,
+        category: ProductCategory::parse(&r.text("category")?).map_err(|e| StoreError::Corrupt(e.en))?,
+        variety: r.opt_text("variety")?,
+        specification: r.opt_text("specification")?,
+        unit: r.text("unit")?,
+        shelf_life_days: r.opt_int("shelf_life_days")?,
+        origin_region: r.opt_text("origin_region")?,
+        origin: r.opt_text("origin")?,
+        description: r.opt_text("description")?,
+        certifications: Vec::new(),
+        created_at: ts(r.int("created_at")?),
+    })
+}
+
+fn validate_certification(i: usize, c: &Certification) -> Result<(Certification, NaiveDate, NaiveDate)> {
+    let f = |name: &str| format!("certifications[{i}].{name}");
+    let from = field(&f("valid_from"), iso_date(&c.valid_from))?;
+    let until = field(&f("valid_until"), iso_date(&c.valid_until))?;
+    if until < from {
+        return Err(StoreError::invalid(
+            f("valid_until"),
+            Invalid::new(
+                "validity_order",
+                "a certification cannot end before it starts",
+                "证书的有效期截止日不能早于起始日",
+            ),
+        ));
+    }
+    Ok((
+        Certification {
+            kind: c.kind,
+            number: field(&f("number"), text(&c.number, 50))?,
+            issuer: field(&f("issuer"), opt_text(c.issuer.as_deref(), 100))?,
+            valid_from: from.to_string(),
+            valid_until: until.to_string(),
+        },
+        from,
+        until,
+    ))
+}
+
+impl Store {
+    pub async fn create_product(&self, caller: &Caller, new: &NewProduct) -> Result<Product> {
+        caller.require_recorder()?;
+        let gtin = field("gtin", Gtin::parse(&new.gtin))?;
+        let name = field("name", text(&new.name, 100))?;
+        let unit = field("unit", text(&new.unit, 20))?;
+        let shelf = new
+            .shelf_life_days
+            .map(|d| field("shelf_life_days", int_range(d, 1, 3650)))
+            .transpose()?;
+        let origin_region = new
+            .origin_region
+            .as_deref()
+            .map(|r| field("origin_region", RegionCode::parse(r)))
+            .transpose()?;
+        if new.certifications.len() > 20 {
+            return Err(StoreError::invalid(
+                "certifications",
+                Invalid::new("list_too_long", "at most 20 entries", "最多 20 项"),
+            ));
+        }
+        let certs = new
+            .certifications
+            .iter()
+            .enumerate()
+            .map(|(i, c)| validate_certification(i, c))
+            .collect::<Result<Vec<_>>>()?;
+        let id = new_id();
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "INSERT INTO products (id, org_id, gtin, name, category, variety, specification, unit, \
+             shelf_life_days, origin_region, origin, description, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+            &params![
+                id,
+                caller.org_id,
+                gtin.as_str(),
+                name,
+                new.category.as_str(),
+                field("variety", opt_text(new.variety.as_deref(), 50))?,
+                field("specification", opt_text(new.specification.as_deref(), 100))?,
+                unit,
+                shelf,
+                origin_region.as_ref().map(|r| r.as_str()),
+                field("origin", opt_text(new.origin.as_deref(), 200))?,
+                field("description", opt_text(new.description.as_deref(), 2000))?,
+                now,
+            ],
+        )
+        .await
+        .map_err(|e| {
+            e.on_duplicate(
+                "gtin",
+                "this GTIN is already registered on the platform",
+                "该 GTIN 已在平台登记",
+            )
+        })?;
+        for (c, _, _) in &certs {
+            tx.execute(
+                "INSERT INTO certifications (id, org_id, product_id, kind, number, issuer, valid_from, valid_until) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                &params![
+                    new_id(),
+                    caller.org_id,
+                    id,
+                    c.kind.as_str(),
+                    c.number.clone(),
+                    c.issuer.clone(),
+                    c.valid_from.clone(),
+                    c.valid_until.clone()
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.get_product(caller, id).await
+    }
+
+    pub async fn get_product(&self, caller: &Caller, id: Uuid) -> Result<Product> {
+        let mut p = self
+            .get_scoped(
+                caller,
+                "product",
+                &format!("SELECT {PRODUCT_COLUMNS} FROM products t"),
+                id,
+                decode_product,
+            )
+            .await?;
+        p.certifications = self.certifications_of(id).await?;
+        Ok(p)
+    }
+
+    async fn certifications_of(&self, product_id: Uuid) -> Result<Vec<Certification>> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT kind, number, issuer, valid_from, valid_until FROM certifications \
+                 WHERE product_id = $1 ORDER BY id",
+                &params![product_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Certification {
+                    kind: CertificationKind::parse(&r.text("kind")?)
+                        .map_err(|e| StoreError::Corrupt(e.en))?,
+                    number: r.text("number")?,
+                    issuer: r.opt_text("issuer")?,
+                    valid_from: r.text("valid_from")?,
+                    valid_until: r.text("valid_until")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Products the caller may read. Certifications are not included in
+    /// lists; fetch one product for them.
+    pub async fn list_products(
+        &self,
+        caller: &Caller,
+        org_id: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Product>> {
+        self.list_scoped(
+            caller,
+            &format!("SELECT {PRODUCT_COLUMNS} FROM products t"),
+            org_id,
+            page,
+            decode_product,
+        )
+        .await
+    }
+}
