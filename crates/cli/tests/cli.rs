@@ -1,0 +1,247 @@
+//! The binary as a user runs it: start-up refusals, the operator's CLI, and
+//! two servers sharing one PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_suyuan");
+const ADMIN_PASSWORD: &str = "Cli-Test-Pass-1";
+
+fn suyuan(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("SUYUAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env_remove("SUYUAN_DATABASE_URL")
+        .env_remove("SUYUAN_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+#[test]
+fn sqlite_in_a_missing_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = suyuan(dir.path(), &["admin", "init", "--database-url", "sqlite:nowhere/x.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn unreachable_postgres_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = suyuan(dir.path(), &["admin", "init", "--database-url", "postgres://nobody@127.0.0.1:1/none"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach PostgreSQL"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn bad_flags_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = suyuan(dir.path(), &["serve", "--listen", "not-an-address"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--listen"));
+    std::fs::write(dir.path().join("c.toml"), "listn = \"x\"\n").unwrap();
+    let out = suyuan(dir.path(), &["admin", "init", "--config", "c.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"));
+}
+
+#[test]
+fn operator_sets_up_an_organisation_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(suyuan(d, &["admin", "init", "--json"]).status.success());
+    let org = json_of(&suyuan(
+        d,
+        &[
+            "admin", "org", "create", "--json", "--kind", "producer", "--producer-form", "farm",
+            "--name", "命令行农场", "--uscc", "914403001922038216", "--region", "510117",
+            "--legal-rep-name", "张三", "--legal-rep-id", "110105199003071239",
+            "--contact-name", "李四", "--contact-phone", "13800138000",
+        ],
+    ));
+    assert_eq!(org["status"], "pending");
+    assert_eq!(org["legal_rep_id_masked"], "110105********1239");
+    let id = org["id"].as_str().unwrap().to_owned();
+
+    // A duplicate credit code is refused, naming the field.
+    let dup = suyuan(
+        d,
+        &[
+            "admin", "org", "create", "--kind", "producer", "--producer-form", "farm", "--name", "重复",
+            "--uscc", "914403001922038216", "--region", "510117", "--legal-rep-name", "张三",
+            "--legal-rep-id", "110105199003071239", "--contact-name", "李四", "--contact-phone",
+            "13800138000",
+        ],
+    );
+    assert_eq!(dup.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("uscc"));
+
+    // A bad ID number is refused with the rule.
+    let bad = suyuan(
+        d,
+        &[
+            "admin", "org", "create", "--kind", "producer", "--producer-form", "farm", "--name", "坏身份证",
+            "--uscc", "91110108551385082Q", "--region", "510117", "--legal-rep-name", "张三",
+            "--legal-rep-id", "110105199003071238", "--contact-name", "李四", "--contact-phone",
+            "13800138000",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("legal_rep_id_number") && err.contains("id_number_check_char"), "{err}");
+
+    let verified = json_of(&suyuan(d, &["admin", "org", "verify", &id, "--json"]));
+    assert_eq!(verified["status"], "verified");
+
+    let user = Command::new(BIN)
+        .args([
+            "admin", "user", "create", "--json", "--org", &id, "--username", "farmer", "--display-name",
+            "农场主", "--role", "org_admin",
+        ])
+        .current_dir(d)
+        .env("SUYUAN_NEW_USER_PASSWORD", "Farmer-Pass-1")
+        .output()
+        .unwrap();
+    let user = json_of(&user);
+    assert_eq!(user["role"], "org_admin");
+    assert!(user.get("password").is_none(), "a chosen password is never echoed");
+
+    let key = json_of(&suyuan(d, &["admin", "api-key", "create", "--json", "--user", "farmer", "--name", "erp"]));
+    assert!(key["secret"].as_str().unwrap().starts_with("syk_"));
+
+    let list = json_of(&suyuan(d, &["admin", "org", "list", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 2, "operator + farm");
+    // The ID number is stored encrypted: the database file never holds it in clear.
+    let db = std::fs::read(d.join("suyuan-data/suyuan.db")).unwrap();
+    let wal = std::fs::read(d.join("suyuan-data/suyuan.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(18).any(|w| w == b"110105199003071239"));
+    }
+}
+
+/// A tiny HTTP/1.1 client (one request per connection).
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, serde_json::Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = body.unwrap_or("");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let json = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null))
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+struct Server(Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(dir: &Path, url: &str, key: &str) -> Server {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--database-url", url, "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir)
+        .env("SUYUAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SUYUAN_SECRET_KEY", key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child, port);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() && http(port, "GET", "/readyz", None, None).0 == 200 {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "server on {port} did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn two_servers_on_one_postgres_serve_the_same_data() {
+    let Ok(base) = std::env::var("SUYUAN_TEST_POSTGRES_URL") else {
+        eprintln!("SUYUAN_TEST_POSTGRES_URL not set: the two-server PostgreSQL test is skipped");
+        return;
+    };
+    let schema = format!("cli_{}", uuid::Uuid::now_v7().simple());
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let key = "11".repeat(32);
+    // Create the schema; the servers then migrate and bootstrap it, racing.
+    let store = rt
+        .block_on(suyuan_store::Store::open(
+            &suyuan_store::Backend::from_url(&base).unwrap(),
+            &suyuan_store::OpenOptions { max_connections: 1, pg_schema: Some(schema.clone()) },
+            suyuan_store::PersonalDataCipher::from_key_text(&key).unwrap(),
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| start(dir.path(), &url, &key));
+        let b = s.spawn(|| start(dir.path(), &url, &key));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let login = format!(r#"{{"username":"admin","password":"{ADMIN_PASSWORD}"}}"#);
+    let (status, body) = http(a.1, "POST", "/api/v1/auth/login", None, Some(&login));
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    // A session opened on A works on B: no state lives in a process.
+    let (status, me) = http(b.1, "GET", "/api/v1/auth/me", Some(&token), None);
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], "admin");
+    // An organisation registered through B is visible through A.
+    let reg = r#"{"organisation":{"kind":"retailer","name":"双机超市","uscc":"91110108551385082Q","region":"510104",
+        "legal_rep_name":"张三","legal_rep_id_number":"110105199003071239","contact_name":"李四","contact_phone":"13800138000"},
+        "admin":{"username":"mart","display_name":"超市","password":"Mart-Pass-01","role":"org_admin"}}"#;
+    let (status, created) = http(b.1, "POST", "/api/v1/registrations", None, Some(reg));
+    assert_eq!(status, 201, "{created}");
+    let id = created["organisation"]["id"].as_str().unwrap();
+    let (status, seen) = http(a.1, "GET", &format!("/api/v1/organisations/{id}"), Some(&token), None);
+    assert_eq!(status, 200);
+    assert_eq!(seen["name"], "双机超市");
+    // One operator, bootstrapped once despite two racing first starts.
+    let (_, orgs) = http(a.1, "GET", "/api/v1/organisations?kind=platform_operator", Some(&token), None);
+    assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
+    drop((a, b));
+    rt.block_on(async {
+        store.db().drop_pg_schema(&schema).await.unwrap();
+        store.close().await;
+    });
+}
