@@ -42,7 +42,7 @@ enum Command {
         serve: config::ServeArgs,
     },
     /// Operator set-up tasks.
-    Admin(admin::AdminArgs),
+    Admin(Box<admin::AdminArgs>),
     /// Benchmarks.
     Bench(bench::BenchArgs),
 }
@@ -62,7 +62,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve { serve, demo: true } | Command::Demo { serve } => {
                 demo::run(&cli.db, &serve).await
             }
-            Command::Admin(args) => admin::run(&cli.db, args).await,
+            Command::Admin(args) => admin::run(&cli.db, *args).await,
             Command::Bench(args) => bench::run(args).await,
         }
     });

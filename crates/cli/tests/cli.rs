@@ -23,16 +23,22 @@ fn suyuan(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn json_of(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
 fn sqlite_in_a_missing_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let out = suyuan(dir.path(), &["admin", "init", "--database-url", "sqlite:nowhere/x.db"]);
+    let out = suyuan(
+        dir.path(),
+        &["admin", "init", "--database-url", "sqlite:nowhere/x.db"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not exist"), "{err}");
@@ -43,7 +49,15 @@ fn sqlite_in_a_missing_folder_is_refused() {
 fn unreachable_postgres_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let out = suyuan(dir.path(), &["admin", "init", "--database-url", "postgres://nobody@127.0.0.1:1/none"]);
+    let out = suyuan(
+        dir.path(),
+        &[
+            "admin",
+            "init",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach PostgreSQL"), "{err}");
@@ -70,10 +84,28 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
     let org = json_of(&suyuan(
         d,
         &[
-            "admin", "org", "create", "--json", "--kind", "producer", "--producer-form", "farm",
-            "--name", "命令行农场", "--uscc", "914403001922038216", "--region", "510117",
-            "--legal-rep-name", "张三", "--legal-rep-id", "110105199003071239",
-            "--contact-name", "李四", "--contact-phone", "13800138000",
+            "admin",
+            "org",
+            "create",
+            "--json",
+            "--kind",
+            "producer",
+            "--producer-form",
+            "farm",
+            "--name",
+            "命令行农场",
+            "--uscc",
+            "914403001922038216",
+            "--region",
+            "510117",
+            "--legal-rep-name",
+            "张三",
+            "--legal-rep-id",
+            "110105199003071239",
+            "--contact-name",
+            "李四",
+            "--contact-phone",
+            "13800138000",
         ],
     ));
     assert_eq!(org["status"], "pending");
@@ -84,9 +116,26 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
     let dup = suyuan(
         d,
         &[
-            "admin", "org", "create", "--kind", "producer", "--producer-form", "farm", "--name", "重复",
-            "--uscc", "914403001922038216", "--region", "510117", "--legal-rep-name", "张三",
-            "--legal-rep-id", "110105199003071239", "--contact-name", "李四", "--contact-phone",
+            "admin",
+            "org",
+            "create",
+            "--kind",
+            "producer",
+            "--producer-form",
+            "farm",
+            "--name",
+            "重复",
+            "--uscc",
+            "914403001922038216",
+            "--region",
+            "510117",
+            "--legal-rep-name",
+            "张三",
+            "--legal-rep-id",
+            "110105199003071239",
+            "--contact-name",
+            "李四",
+            "--contact-phone",
             "13800138000",
         ],
     );
@@ -97,23 +146,53 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
     let bad = suyuan(
         d,
         &[
-            "admin", "org", "create", "--kind", "producer", "--producer-form", "farm", "--name", "坏身份证",
-            "--uscc", "91110108551385082Q", "--region", "510117", "--legal-rep-name", "张三",
-            "--legal-rep-id", "110105199003071238", "--contact-name", "李四", "--contact-phone",
+            "admin",
+            "org",
+            "create",
+            "--kind",
+            "producer",
+            "--producer-form",
+            "farm",
+            "--name",
+            "坏身份证",
+            "--uscc",
+            "91110108551385082Q",
+            "--region",
+            "510117",
+            "--legal-rep-name",
+            "张三",
+            "--legal-rep-id",
+            "110105199003071238",
+            "--contact-name",
+            "李四",
+            "--contact-phone",
             "13800138000",
         ],
     );
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("legal_rep_id_number") && err.contains("id_number_check_char"), "{err}");
+    assert!(
+        err.contains("legal_rep_id_number") && err.contains("id_number_check_char"),
+        "{err}"
+    );
 
     let verified = json_of(&suyuan(d, &["admin", "org", "verify", &id, "--json"]));
     assert_eq!(verified["status"], "verified");
 
     let user = Command::new(BIN)
         .args([
-            "admin", "user", "create", "--json", "--org", &id, "--username", "farmer", "--display-name",
-            "农场主", "--role", "org_admin",
+            "admin",
+            "user",
+            "create",
+            "--json",
+            "--org",
+            &id,
+            "--username",
+            "farmer",
+            "--display-name",
+            "农场主",
+            "--role",
+            "org_admin",
         ])
         .current_dir(d)
         .env("SUYUAN_NEW_USER_PASSWORD", "Farmer-Pass-1")
@@ -121,9 +200,17 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
         .unwrap();
     let user = json_of(&user);
     assert_eq!(user["role"], "org_admin");
-    assert!(user.get("password").is_none(), "a chosen password is never echoed");
+    assert!(
+        user.get("password").is_none(),
+        "a chosen password is never echoed"
+    );
 
-    let key = json_of(&suyuan(d, &["admin", "api-key", "create", "--json", "--user", "farmer", "--name", "erp"]));
+    let key = json_of(&suyuan(
+        d,
+        &[
+            "admin", "api-key", "create", "--json", "--user", "farmer", "--name", "erp",
+        ],
+    ));
     assert!(key["secret"].as_str().unwrap().starts_with("syk_"));
 
     let list = json_of(&suyuan(d, &["admin", "org", "list", "--json"]));
@@ -137,11 +224,19 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
 }
 
 /// A tiny HTTP/1.1 client (one request per connection).
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, serde_json::Value) {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let body = body.unwrap_or("");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -168,13 +263,23 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(dir: &Path, url: &str, key: &str) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["serve", "--database-url", url, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--database-url",
+            url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .current_dir(dir)
         .env("SUYUAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("SUYUAN_SECRET_KEY", key)
@@ -185,7 +290,9 @@ fn start(dir: &Path, url: &str, key: &str) -> Server {
     let server = Server(child, port);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() && http(port, "GET", "/readyz", None, None).0 == 200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && http(port, "GET", "/readyz", None, None).0 == 200
+        {
             return server;
         }
         assert!(Instant::now() < deadline, "server on {port} did not become ready");
@@ -208,7 +315,10 @@ fn two_servers_on_one_postgres_serve_the_same_data() {
     let store = rt
         .block_on(suyuan_store::Store::open(
             &suyuan_store::Backend::from_url(&base).unwrap(),
-            &suyuan_store::OpenOptions { max_connections: 1, pg_schema: Some(schema.clone()) },
+            &suyuan_store::OpenOptions {
+                max_connections: 1,
+                pg_schema: Some(schema.clone()),
+            },
             suyuan_store::PersonalDataCipher::from_key_text(&key).unwrap(),
         ))
         .unwrap();
@@ -233,11 +343,23 @@ fn two_servers_on_one_postgres_serve_the_same_data() {
     let (status, created) = http(b.1, "POST", "/api/v1/registrations", None, Some(reg));
     assert_eq!(status, 201, "{created}");
     let id = created["organisation"]["id"].as_str().unwrap();
-    let (status, seen) = http(a.1, "GET", &format!("/api/v1/organisations/{id}"), Some(&token), None);
+    let (status, seen) = http(
+        a.1,
+        "GET",
+        &format!("/api/v1/organisations/{id}"),
+        Some(&token),
+        None,
+    );
     assert_eq!(status, 200);
     assert_eq!(seen["name"], "双机超市");
     // One operator, bootstrapped once despite two racing first starts.
-    let (_, orgs) = http(a.1, "GET", "/api/v1/organisations?kind=platform_operator", Some(&token), None);
+    let (_, orgs) = http(
+        a.1,
+        "GET",
+        "/api/v1/organisations?kind=platform_operator",
+        Some(&token),
+        None,
+    );
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
     drop((a, b));
     rt.block_on(async {

@@ -7,8 +7,10 @@
 //! cannot exist past the edge of the system.
 
 pub mod codes;
+pub mod epcis;
 pub mod error;
 pub mod fields;
 pub mod model;
+pub mod stages;
 
 pub use error::Invalid;

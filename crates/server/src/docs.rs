@@ -124,7 +124,7 @@ async fn docs_page(State(state): State<AppState>) -> Html<String> {
                 }
             }
             out.push_str("<p>响应 / responses: ");
-            for (status, _) in &op.responses.responses {
+            for status in op.responses.responses.keys() {
                 let _ = write!(out, "<code>{}</code> ", esc(status));
             }
             out.push_str("</p></details></div>");

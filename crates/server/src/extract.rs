@@ -55,8 +55,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
 /// Parses JSON bytes into `T`, mapping each kind of failure to a clear
 /// problem naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    // serde would fill a struct from an array by position: refuse anything
+    // but an object (well-formed JSON of another type is a wrong type).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let well_formed = serde_json::from_slice::<serde_json::Value>(bytes).is_ok();
+        return Err(if well_formed {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wrong_type",
+                "the body must be a JSON object",
+                "请求体必须是 JSON 对象",
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "the body is not well-formed JSON",
+                "请求体不是合法的 JSON",
+            )
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner();
         let msg = inner.to_string();
@@ -69,21 +89,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             );
         }
         let quoted = msg.split('`').nth(1).unwrap_or("").to_owned();
-        let join = |name: &str| {
-            if path == "." || path.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            }
-        };
+        // The path of an unknown field already ends with its name; that of a
+        // missing field is the object that lacks it.
         let (code, field, zh) = if msg.starts_with("unknown field") {
-            ("unknown_field", join(&quoted), format!("不允许的字段“{quoted}”"))
+            ("unknown_field", path.clone(), format!("不允许的字段“{quoted}”"))
         } else if msg.starts_with("missing field") {
-            ("missing_field", join(&quoted), format!("缺少必填字段“{quoted}”"))
+            let field = if path == "." || path.is_empty() {
+                quoted.clone()
+            } else {
+                format!("{path}.{quoted}")
+            };
+            ("missing_field", field, format!("缺少必填字段“{quoted}”"))
         } else if msg.starts_with("invalid type") {
             ("wrong_type", path.clone(), format!("字段类型错误：{msg}"))
-        } else if msg.starts_with("unknown variant") {
-            ("invalid_value", path.clone(), format!("取值无效：{msg}"))
         } else {
             ("invalid_value", path.clone(), format!("取值无效：{msg}"))
         };
@@ -94,7 +112,41 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("{field}：{zh}"),
         )
         .with_field(field)
-    })
+    })?;
+    de.end().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "there is data after the JSON object",
+            "JSON 对象之后还有多余的数据",
+        )
+    })?;
+    Ok(value)
+}
+
+/// Like [`ValidJson`], but an empty body means `T::default()` (for actions
+/// whose body is optional, such as verifying an organisation).
+pub struct OptionalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let headers = req.headers();
+        let declared_empty = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0");
+        let no_body = !headers.contains_key(header::CONTENT_TYPE)
+            && !headers.contains_key(header::CONTENT_LENGTH)
+            && !headers.contains_key(header::TRANSFER_ENCODING);
+        if declared_empty || no_body {
+            return Ok(OptionalJson(T::default()));
+        }
+        ValidJson::<T>::from_request(req, state)
+            .await
+            .map(|ValidJson(v)| OptionalJson(v))
+    }
 }
 
 /// A query string parsed strictly into `T`.

@@ -69,7 +69,9 @@ impl Caller {
 
     /// Is a member of the platform operator with an administering role.
     pub fn is_operator(&self) -> bool {
-        self.org_kind == OrgKind::PlatformOperator && matches!(self.role, Role::Operator | Role::OrgAdmin)
+        self.org_kind == OrgKind::PlatformOperator
+            && self.org_status == OrgStatus::Verified
+            && matches!(self.role, Role::Operator | Role::OrgAdmin)
     }
 
     /// May administer organisations on the platform (verify, suspend).
@@ -86,7 +88,11 @@ impl Caller {
 
     /// The officer's jurisdiction prefix, when the caller is an officer.
     pub fn officer_jurisdiction(&self) -> Option<&str> {
-        (self.org_kind == OrgKind::Regulator && self.role == Role::Officer)
+        // A regulator the operator has not verified (or has suspended) sees
+        // nothing beyond itself.
+        (self.org_kind == OrgKind::Regulator
+            && self.role == Role::Officer
+            && self.org_status == OrgStatus::Verified)
             .then_some(self.jurisdiction.as_deref())
             .flatten()
     }

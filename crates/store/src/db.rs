@@ -21,11 +21,47 @@ use crate::StoreError;
 /// A query parameter or a column value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
-    Null,
+    /// A NULL of the given column type (PostgreSQL wants typed NULLs).
+    Null(NullKind),
     Text(String),
     Int(i64),
     Float(f64),
     Bool(bool),
+}
+
+/// The type of a NULL parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullKind {
+    Text,
+    Int,
+    Float,
+    Bool,
+}
+
+/// The column type a Rust value binds as, for its NULL.
+pub trait NullOf {
+    const KIND: NullKind;
+}
+impl NullOf for &str {
+    const KIND: NullKind = NullKind::Text;
+}
+impl NullOf for String {
+    const KIND: NullKind = NullKind::Text;
+}
+impl NullOf for &String {
+    const KIND: NullKind = NullKind::Text;
+}
+impl NullOf for Uuid {
+    const KIND: NullKind = NullKind::Text;
+}
+impl NullOf for i64 {
+    const KIND: NullKind = NullKind::Int;
+}
+impl NullOf for f64 {
+    const KIND: NullKind = NullKind::Float;
+}
+impl NullOf for bool {
+    const KIND: NullKind = NullKind::Bool;
 }
 
 impl From<&str> for Val {
@@ -63,16 +99,16 @@ impl From<bool> for Val {
         Val::Bool(v)
     }
 }
-impl<T: Into<Val>> From<Option<T>> for Val {
+impl<T: Into<Val> + NullOf> From<Option<T>> for Val {
     fn from(v: Option<T>) -> Self {
-        v.map_or(Val::Null, Into::into)
+        v.map_or(Val::Null(T::KIND), Into::into)
     }
 }
 
-/// Builds a `Vec<Val>` from mixed values: `params![a, b, c]`.
+/// Builds an array of `Val`s from mixed values: `&params![a, b, c]`.
 #[macro_export]
 macro_rules! params {
-    ($($v:expr),* $(,)?) => { vec![$($crate::db::Val::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::db::Val::from($v)),*] };
 }
 
 /// One result row, independent of the backend.
@@ -97,7 +133,7 @@ impl Row {
 
     pub fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
         match self.get(col)? {
-            Val::Null => Ok(None),
+            Val::Null(_) => Ok(None),
             Val::Text(s) => Ok(Some(s.clone())),
             other => Err(Self::corrupt(col, "text", other)),
         }
@@ -108,7 +144,7 @@ impl Row {
     }
     pub fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
         match self.get(col)? {
-            Val::Null => Ok(None),
+            Val::Null(_) => Ok(None),
             Val::Int(i) => Ok(Some(*i)),
             other => Err(Self::corrupt(col, "integer", other)),
         }
@@ -119,7 +155,7 @@ impl Row {
     }
     pub fn opt_float(&self, col: &str) -> Result<Option<f64>, StoreError> {
         match self.get(col)? {
-            Val::Null => Ok(None),
+            Val::Null(_) => Ok(None),
             Val::Float(f) => Ok(Some(*f)),
             Val::Int(i) => Ok(Some(*i as f64)),
             other => Err(Self::corrupt(col, "number", other)),
@@ -131,7 +167,7 @@ impl Row {
     }
     pub fn opt_bool(&self, col: &str) -> Result<Option<bool>, StoreError> {
         match self.get(col)? {
-            Val::Null => Ok(None),
+            Val::Null(_) => Ok(None),
             Val::Bool(b) => Ok(Some(*b)),
             // SQLite keeps booleans as integers.
             Val::Int(i) => Ok(Some(*i != 0)),
@@ -161,7 +197,7 @@ fn sqlite_row(row: &SqliteRow) -> Result<Row, sqlx::Error> {
         names.push(col.name().to_owned());
         let raw = row.try_get_raw(i)?;
         let val = if raw.is_null() {
-            Val::Null
+            Val::Null(NullKind::Text)
         } else {
             match raw.type_info().name() {
                 "INTEGER" | "BOOLEAN" | "BIGINT" => Val::Int(row.try_get::<i64, _>(i)?),
@@ -181,7 +217,7 @@ fn pg_row(row: &PgRow) -> Result<Row, sqlx::Error> {
         names.push(col.name().to_owned());
         let raw = row.try_get_raw(i)?;
         let val = if raw.is_null() {
-            Val::Null
+            Val::Null(NullKind::Text)
         } else {
             match col.type_info().name() {
                 "INT8" => Val::Int(row.try_get::<i64, _>(i)?),
@@ -204,7 +240,10 @@ macro_rules! bound {
         let mut q = sqlx::query($sql);
         for p in $params {
             q = match p {
-                Val::Null => q.bind(Option::<String>::None),
+                Val::Null(NullKind::Text) => q.bind(Option::<String>::None),
+                Val::Null(NullKind::Int) => q.bind(Option::<i64>::None),
+                Val::Null(NullKind::Float) => q.bind(Option::<f64>::None),
+                Val::Null(NullKind::Bool) => q.bind(Option::<bool>::None),
                 Val::Text(s) => q.bind(s.clone()),
                 Val::Int(i) => q.bind(*i),
                 Val::Float(f) => q.bind(*f),
@@ -285,7 +324,7 @@ impl Tx {
 pub struct Conn<'a>(&'a Db);
 
 impl Conn<'_> {
-    executor_methods!(self, Conn(Db::Sqlite(p)) => &*p, Conn(Db::Postgres(p)) => &*p);
+    executor_methods!(self, Conn(Db::Sqlite(p)) => p, Conn(Db::Postgres(p)) => p);
 }
 
 /// Where the data lives, parsed from a database URL.

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod orgs;
 pub mod places;
 pub mod products;
+pub mod trace;
 pub mod users;
 
 use suyuan_core::Invalid;
@@ -85,6 +86,29 @@ impl StoreError {
             field: field.map(str::to_owned),
             en: en.into(),
             zh: zh.into(),
+        }
+    }
+
+    /// Puts `prefix.` before the field an error names (for nested requests
+    /// such as a registration's `organisation` and `admin`).
+    pub fn prefixed(self, prefix: &str) -> Self {
+        match self {
+            StoreError::Invalid { field, invalid } => StoreError::Invalid {
+                field: format!("{prefix}.{field}"),
+                invalid,
+            },
+            StoreError::Conflict {
+                code,
+                field: Some(f),
+                en,
+                zh,
+            } => StoreError::Conflict {
+                code,
+                field: Some(format!("{prefix}.{f}")),
+                en,
+                zh,
+            },
+            other => other,
         }
     }
 

@@ -8,8 +8,10 @@ use crate::db::{Db, Tx};
 use crate::{params, StoreError};
 
 /// (version, name, SQL), in order. Append only: never edit an applied file.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "trace", include_str!("../migrations/0002_trace.sql")),
+];
 
 /// The newest version this build knows.
 pub fn latest_version() -> i64 {

@@ -137,6 +137,16 @@ struct ValidOrg {
 
 impl NewOrganisation {
     fn validate(&self) -> Result<ValidOrg> {
+        if self.kind == OrgKind::PlatformOperator {
+            return Err(StoreError::invalid(
+                "kind",
+                Invalid::new(
+                    "kind_not_registrable",
+                    "the platform operator exists once, created at first start; it cannot be registered",
+                    "平台运营方在首次启动时创建，不能注册",
+                ),
+            ));
+        }
         let name = field("name", text(&self.name, 100))?;
         let uscc = field("uscc", Uscc::parse(&self.uscc))?;
         let category = uscc.category();

@@ -313,17 +313,43 @@ impl Store {
         new: &NewUser,
         password_hash: &str,
     ) -> Result<User> {
-        if !(caller.is_operator() || (caller.org_id == org_id && caller.require_org_admin().is_ok())) {
-            caller.require_org_admin()?;
-            return Err(StoreError::NotFound { what: "organisation" });
-        }
-        let org = self.get_organisation(caller, org_id).await?;
-        new.validate(org.kind)?;
+        self.check_new_user(caller, org_id, new).await?;
         let mut tx = self.db.begin().await?;
         let user = self.insert_user(&mut tx, org_id, new, password_hash).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, org_id = %org_id, role = %user.role, "user created");
         Ok(user)
+    }
+
+    /// Everything about a new user that can be checked before its password
+    /// is hashed: the caller's right to add users to `org_id`, and every
+    /// field. Call it first, so a refused request costs no slow hash.
+    pub async fn check_new_user(&self, caller: &Caller, org_id: Uuid, new: &NewUser) -> Result<()> {
+        if !caller.is_operator() {
+            caller.require_org_admin()?;
+            if caller.org_id != org_id {
+                return Err(StoreError::NotFound { what: "organisation" });
+            }
+        }
+        let org = self.get_organisation(caller, org_id).await?;
+        new.validate(org.kind)?;
+        if let Some(j) = &new.jurisdiction {
+            // An officer oversees part of its own regulator's region, never more.
+            let own = suyuan_core::codes::RegionCode::parse(&org.region)
+                .map(|r| r.jurisdiction_prefix().to_owned())
+                .unwrap_or_default();
+            if own.is_empty() || !j.starts_with(&own) {
+                return Err(StoreError::invalid(
+                    "jurisdiction",
+                    Invalid::new(
+                        "jurisdiction_outside_region",
+                        format!("the jurisdiction must lie within the regulator's own region ({own})"),
+                        format!("管辖范围必须在本监管部门的行政区域（{own}）之内"),
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Self-registration: a new organisation (pending) and its first admin,
@@ -344,10 +370,16 @@ impl Store {
                 ),
             ));
         }
-        admin.validate(org.kind)?;
+        admin.validate(org.kind).map_err(|e| e.prefixed("admin"))?;
         let mut tx = self.db.begin().await?;
-        let o = self.insert_organisation(&mut tx, org).await?;
-        let u = self.insert_user(&mut tx, o.id, admin, password_hash).await?;
+        let o = self
+            .insert_organisation(&mut tx, org)
+            .await
+            .map_err(|e| e.prefixed("organisation"))?;
+        let u = self
+            .insert_user(&mut tx, o.id, admin, password_hash)
+            .await
+            .map_err(|e| e.prefixed("admin"))?;
         tx.commit().await?;
         tracing::info!(org_id = %o.id, "organisation self-registered");
         Ok((o, u))
@@ -377,7 +409,7 @@ impl Store {
         }
         self.page(
             &format!("SELECT {USER_COLUMNS} FROM users t WHERE t.org_id = $1"),
-            params![org_id],
+            params![org_id].to_vec(),
             page,
             decode_user,
         )
@@ -413,10 +445,14 @@ impl Store {
         self.db
             .conn()
             .execute(
-                "UPDATE users SET failed_logins = failed_logins + 1, \
-                 locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
+                // A lock that has run out starts the count again.
+                "UPDATE users SET \
+                 failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 THEN 1 \
+                   ELSE failed_logins + 1 END, \
+                 locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $4 THEN NULL \
+                   WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
                  WHERE id = $3",
-                &params![MAX_FAILED_LOGINS, lock_until, user_id],
+                &params![MAX_FAILED_LOGINS, lock_until, user_id, now],
             )
             .await?;
         let row = self
@@ -574,7 +610,7 @@ impl Store {
         if caller.role == suyuan_core::model::Role::OrgAdmin {
             self.page(
                 &format!("SELECT {cols} FROM api_keys t WHERE t.org_id = $1"),
-                params![caller.org_id],
+                params![caller.org_id].to_vec(),
                 page,
                 decode_api_key,
             )
@@ -582,7 +618,7 @@ impl Store {
         } else {
             self.page(
                 &format!("SELECT {cols} FROM api_keys t WHERE t.user_id = $1"),
-                params![caller.user_id],
+                params![caller.user_id].to_vec(),
                 page,
                 decode_api_key,
             )

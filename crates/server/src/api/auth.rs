@@ -135,8 +135,12 @@ pub async fn login(
 }
 
 /// Sign out: ends the session of the token or cookie sent.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<impl IntoResponse> {
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 401, body = Problem), (status = 204)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Auth(_): Auth,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     if let Some(secret) = request_secret(&parts) {

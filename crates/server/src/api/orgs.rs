@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::hash_password_blocking;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Auth, Id, ValidJson, ValidQuery};
+use crate::extract::{Auth, Id, OptionalJson, ValidJson, ValidQuery};
 use crate::AppState;
 
 /// A self-registration: the organisation and its first admin.
@@ -42,37 +42,16 @@ pub async fn register(
     // Validate cheaply before paying for the password hash.
     req.admin
         .validate(req.organisation.kind)
-        .map_err(|e| prefix_field(e.into(), "admin"))?;
+        .map_err(|e| e.prefixed("admin"))?;
     let hash = hash_password_blocking(req.admin.password.clone()).await?;
-    let (organisation, admin) = state
-        .store
-        .register(&req.organisation, &req.admin, &hash)
-        .await
-        .map_err(|e| {
-            let e: ApiError = e.into();
-            if e.field.as_deref() == Some("username") {
-                prefix_field(e, "admin")
-            } else {
-                prefix_field(e, "organisation")
-            }
-        })?;
+    let (organisation, admin) = state.store.register(&req.organisation, &req.admin, &hash).await?;
     Ok((StatusCode::CREATED, Json(Registered { organisation, admin })))
-}
-
-fn prefix_field(mut e: ApiError, prefix: &str) -> ApiError {
-    if let Some(f) = e.field.take() {
-        let full = format!("{prefix}.{f}");
-        e.en = e.en.replacen(&format!("{f}:"), &format!("{full}:"), 1);
-        e.zh = e.zh.replacen(&format!("{f}："), &format!("{full}："), 1);
-        e.field = Some(full);
-    }
-    e
 }
 
 /// Register an organisation on someone's behalf (operator).
 #[utoipa::path(post, path = "/organisations", tag = "organisations",
     request_body = NewOrganisation,
-    responses((status = 201, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 201, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_organisation(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -99,7 +78,7 @@ pub struct OrgListQuery {
 /// (regulator), or its own.
 #[utoipa::path(get, path = "/organisations", tag = "organisations",
     params(OrgListQuery),
-    responses((status = 200, body = Page<Organisation>)))]
+    responses((status = 401, body = Problem), (status = 200, body = Page<Organisation>)))]
 pub async fn list_organisations(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -123,7 +102,7 @@ pub async fn list_organisations(
 
 #[utoipa::path(get, path = "/organisations/{id}", tag = "organisations",
     params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Organisation), (status = 404, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = Organisation), (status = 404, body = Problem)))]
 pub async fn get_organisation(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -158,12 +137,12 @@ async fn decide(
 /// Verify a pending organisation (operator).
 #[utoipa::path(post, path = "/organisations/{id}/verify", tag = "organisations",
     params(("id" = uuid::Uuid, Path)), request_body = Decision,
-    responses((status = 200, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Id(id): Id,
-    ValidJson(d): ValidJson<Decision>,
+    OptionalJson(d): OptionalJson<Decision>,
 ) -> ApiResult<Json<Organisation>> {
     decide(&state, &caller, id, StatusChange::Verify, &d).await
 }
@@ -171,12 +150,12 @@ pub async fn verify(
 /// Suspend an organisation (operator); a reason is required.
 #[utoipa::path(post, path = "/organisations/{id}/suspend", tag = "organisations",
     params(("id" = uuid::Uuid, Path)), request_body = Decision,
-    responses((status = 200, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn suspend(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Id(id): Id,
-    ValidJson(d): ValidJson<Decision>,
+    OptionalJson(d): OptionalJson<Decision>,
 ) -> ApiResult<Json<Organisation>> {
     decide(&state, &caller, id, StatusChange::Suspend, &d).await
 }
@@ -184,12 +163,12 @@ pub async fn suspend(
 /// Restore a suspended organisation (operator).
 #[utoipa::path(post, path = "/organisations/{id}/restore", tag = "organisations",
     params(("id" = uuid::Uuid, Path)), request_body = Decision,
-    responses((status = 200, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = Organisation), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn restore(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Id(id): Id,
-    ValidJson(d): ValidJson<Decision>,
+    OptionalJson(d): OptionalJson<Decision>,
 ) -> ApiResult<Json<Organisation>> {
     decide(&state, &caller, id, StatusChange::Restore, &d).await
 }
@@ -197,7 +176,7 @@ pub async fn restore(
 /// The responsible person of each duty (R-4.3.4.1).
 #[utoipa::path(get, path = "/organisations/{id}/duties", tag = "organisations",
     params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<OrgDuty>), (status = 404, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = Vec<OrgDuty>), (status = 404, body = Problem)))]
 pub async fn list_duties(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -210,7 +189,7 @@ pub async fn list_duties(
 /// (organisation admin).
 #[utoipa::path(put, path = "/duties/{duty}", tag = "organisations",
     params(("duty" = Duty, Path)), request_body = DutyAssignment,
-    responses((status = 200, body = OrgDuty), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = OrgDuty), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_duty(
     State(state): State<AppState>,
     Auth(caller): Auth,

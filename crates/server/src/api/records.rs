@@ -18,7 +18,7 @@ macro_rules! record_endpoints {
     ($path:literal, $item:literal, $tag:literal, $new:ident, $out:ident, $create:ident => $store_create:ident, $list:ident => $store_list:ident, $get:ident => $store_get:ident) => {
         #[doc = concat!("Create a record in ", $path, " for the caller's organisation (recorder or admin).")]
         #[utoipa::path(post, path = $path, tag = $tag, request_body = $new,
-            responses((status = 201, body = $out), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+            responses((status = 401, body = Problem), (status = 201, body = $out), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
         pub async fn $create(
             State(state): State<AppState>,
             Auth(caller): Auth,
@@ -29,7 +29,7 @@ macro_rules! record_endpoints {
 
         #[doc = concat!("List ", $path, " the caller may read.")]
         #[utoipa::path(get, path = $path, tag = $tag, params(ListQuery),
-            responses((status = 200, body = Page<$out>), (status = 400, body = Problem)))]
+            responses((status = 401, body = Problem), (status = 200, body = Page<$out>), (status = 400, body = Problem)))]
         pub async fn $list(
             State(state): State<AppState>,
             Auth(caller): Auth,
@@ -40,7 +40,7 @@ macro_rules! record_endpoints {
 
         #[doc = concat!("One record of ", $path, ".")]
         #[utoipa::path(get, path = $item, tag = $tag, params(("id" = uuid::Uuid, Path)),
-            responses((status = 200, body = $out), (status = 404, body = Problem)))]
+            responses((status = 401, body = Problem), (status = 200, body = $out), (status = 404, body = Problem)))]
         pub async fn $get(State(state): State<AppState>, Auth(caller): Auth, Id(id): Id) -> ApiResult<Json<$out>> {
             Ok(Json(state.store.$store_get(&caller, id).await?))
         }

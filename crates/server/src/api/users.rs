@@ -16,14 +16,14 @@ use crate::AppState;
 /// Create a user in an organisation (its admin, or the operator).
 #[utoipa::path(post, path = "/organisations/{id}/users", tag = "users",
     params(("id" = uuid::Uuid, Path)), request_body = NewUser,
-    responses((status = 201, body = User), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 201, body = User), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_user(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Id(org_id): Id,
     ValidJson(req): ValidJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    suyuan_store::users::check_password_rule(&req.password)?;
+    state.store.check_new_user(&caller, org_id, &req).await?;
     let hash = hash_password_blocking(req.password.clone()).await?;
     Ok((
         StatusCode::CREATED,
@@ -34,7 +34,7 @@ pub async fn create_user(
 /// Users of an organisation (its own members, or any for the operator).
 #[utoipa::path(get, path = "/organisations/{id}/users", tag = "users",
     params(("id" = uuid::Uuid, Path), ListQuery),
-    responses((status = 200, body = Page<User>), (status = 404, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = Page<User>), (status = 404, body = Problem)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -46,7 +46,7 @@ pub async fn list_users(
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users",
     params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = User), (status = 404, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 200, body = User), (status = 404, body = Problem)))]
 pub async fn get_user(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -65,7 +65,7 @@ pub struct NewApiKey {
 /// Create an API key acting as the caller. The secret is shown only in this
 /// response; store it safely.
 #[utoipa::path(post, path = "/api-keys", tag = "users", request_body = NewApiKey,
-    responses((status = 201, body = NewApiKeySecret), (status = 422, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 201, body = NewApiKeySecret), (status = 422, body = Problem)))]
 pub async fn create_api_key(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -79,7 +79,7 @@ pub async fn create_api_key(
 
 /// API keys: the caller's own, or all of the organisation's for its admin.
 #[utoipa::path(get, path = "/api-keys", tag = "users", params(ListQuery),
-    responses((status = 200, body = Page<ApiKey>)))]
+    responses((status = 401, body = Problem), (status = 200, body = Page<ApiKey>)))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -90,7 +90,7 @@ pub async fn list_api_keys(
 
 /// Revoke an API key; it stops working at once.
 #[utoipa::path(delete, path = "/api-keys/{id}", tag = "users", params(("id" = uuid::Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 401, body = Problem), (status = 204), (status = 404, body = Problem)))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     Auth(caller): Auth,

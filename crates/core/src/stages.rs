@@ -1,0 +1,422 @@
+//! The agricultural record kinds of across the four stages of,
+//! and the profile of required fields each kind of event must carry.
+//!
+//! Events are EPCIS 2.0 events with CBV vocabulary. What EPCIS does not name
+//! (the pesticide's registration number, the pre-harvest interval, the
+//! irrigation volume …) travels in our own extension namespace [`AGRI_NS`],
+//! written with the prefix `agri:` in JSON-LD. Every event that is one of our
+//! record kinds says so in `agri:recordKind`; its profile then lists what it
+//! must contain, and an event lacking any of it is refused with the full list.
+
+use crate::Invalid;
+
+/// Our EPCIS extension namespace (JSON-LD prefix `agri`).
+pub const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
+/// The prefix used for [`AGRI_NS`] in our documents.
+pub const AGRI_PREFIX: &str = "agri";
+
+macro_rules! vocab {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $wire:literal, $zh:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $wire),+ } }
+            pub fn zh(self) -> &'static str { match self { $($name::$v => $zh),+ } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $($wire => Some($name::$v),)+ _ => None } }
+        }
+    };
+}
+
+vocab!(
+    /// The four stages of, plus testing, which may happen at any.
+    Stage {
+        Planting = "planting", "种植";
+        PostHarvest = "post_harvest", "采后处理";
+        Testing = "testing", "质量检测";
+        StorageTransport = "storage_transport", "贮运";
+        Sales = "sales", "销售";
+    }
+);
+
+vocab!(
+    /// What an event records.
+    RecordKind {
+        Sowing = "sowing", "播种/定植";
+        Fertilising = "fertilising", "施肥";
+        Irrigation = "irrigation", "灌溉";
+        PestControl = "pest_control", "病虫害防治";
+        FieldWork = "field_work", "其他农事";
+        Harvest = "harvest", "采收";
+        Testing = "testing", "质量检测";
+        Cleaning = "cleaning", "清洗";
+        Grading = "grading", "分级";
+        PreCooling = "pre_cooling", "预冷";
+        Processing = "processing", "加工";
+        Packing = "packing", "包装";
+        StorageIn = "storage_in", "入库";
+        StorageOut = "storage_out", "出库";
+        Shipping = "shipping", "发运";
+        Receiving = "receiving", "收货";
+        Sale = "sale", "销售";
+    }
+);
+
+/// The EPCIS event types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Object,
+    Aggregation,
+    Transaction,
+    Transformation,
+    Association,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Object => "ObjectEvent",
+            EventType::Aggregation => "AggregationEvent",
+            EventType::Transaction => "TransactionEvent",
+            EventType::Transformation => "TransformationEvent",
+            EventType::Association => "AssociationEvent",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ObjectEvent" => EventType::Object,
+            "AggregationEvent" => EventType::Aggregation,
+            "TransactionEvent" => EventType::Transaction,
+            "TransformationEvent" => EventType::Transformation,
+            "AssociationEvent" => EventType::Association,
+            _ => return None,
+        })
+    }
+}
+
+/// A field an event must have: a standard EPCIS field (by its JSON key) or
+/// one of ours (by its local name in [`AGRI_NS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Std(&'static str),
+    Agri(&'static str),
+    /// At least one of these standard fields (e.g. `epcList` or `quantityList`).
+    AnyStd(&'static [&'static str]),
+}
+
+impl Field {
+    /// How the field is named in an error message.
+    pub fn display(self) -> String {
+        match self {
+            Field::Std(k) => k.to_owned(),
+            Field::Agri(k) => format!("{AGRI_PREFIX}:{k}"),
+            Field::AnyStd(ks) => ks.join(" or "),
+        }
+    }
+}
+
+/// What a record kind requires.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    pub kind: RecordKind,
+    pub stage: Stage,
+    pub event_type: EventType,
+    /// CBV bizStep short names (or full URIs for our own steps), any of which fits.
+    pub biz_steps: &'static [&'static str],
+    pub required: &'static [Field],
+}
+
+use Field::{Agri, AnyStd, Std};
+
+const UNITS: Field = AnyStd(&["epcList", "quantityList"]);
+
+/// The profile of every record kind.
+pub const PROFILES: &[Profile] = &[
+    Profile {
+        kind: RecordKind::Sowing,
+        stage: Stage::Planting,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/sowing"],
+        required: &[
+            Std("bizLocation"),
+            Agri("variety"),
+            Agri("inputLot"),
+            Agri("operator"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::Fertilising,
+        stage: Stage::Planting,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/fertilising"],
+        required: &[
+            Std("bizLocation"),
+            Agri("inputLot"),
+            Agri("dose"),
+            Agri("method"),
+            Agri("operator"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::Irrigation,
+        stage: Stage::Planting,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/irrigation"],
+        required: &[
+            Std("bizLocation"),
+            Agri("waterSource"),
+            Agri("volume"),
+            Agri("operator"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::PestControl,
+        stage: Stage::Planting,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/pest_control"],
+        required: &[
+            Std("bizLocation"),
+            Agri("inputLot"),
+            Agri("registrationNumber"),
+            Agri("dose"),
+            Agri("method"),
+            Agri("target"),
+            Agri("preHarvestIntervalDays"),
+            Agri("operator"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::FieldWork,
+        stage: Stage::Planting,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/field_work"],
+        required: &[Std("bizLocation"), Agri("operation"), Agri("operator")],
+    },
+    Profile {
+        kind: RecordKind::Harvest,
+        stage: Stage::Planting,
+        event_type: EventType::Object,
+        biz_steps: &["commissioning"],
+        required: &[
+            Std("bizLocation"),
+            Std("quantityList"),
+            Agri("harvestMethod"),
+            Agri("operator"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::Testing,
+        stage: Stage::Testing,
+        event_type: EventType::Object,
+        biz_steps: &["inspecting", "sampling"],
+        required: &[
+            UNITS,
+            Agri("sampleId"),
+            Agri("testItems"),
+            Agri("conclusion"),
+            Agri("agency"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::Cleaning,
+        stage: Stage::PostHarvest,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/cleaning"],
+        required: &[UNITS, Std("bizLocation"), Agri("method")],
+    },
+    Profile {
+        kind: RecordKind::Grading,
+        stage: Stage::PostHarvest,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/grading"],
+        required: &[UNITS, Std("bizLocation"), Agri("method"), Agri("grade")],
+    },
+    Profile {
+        kind: RecordKind::PreCooling,
+        stage: Stage::PostHarvest,
+        event_type: EventType::Object,
+        biz_steps: &["https://suyuan.dev/ns/agri/bizstep/pre_cooling"],
+        required: &[UNITS, Std("bizLocation"), Agri("method"), Agri("temperature")],
+    },
+    Profile {
+        kind: RecordKind::Processing,
+        stage: Stage::PostHarvest,
+        event_type: EventType::Transformation,
+        biz_steps: &["commissioning", "https://suyuan.dev/ns/agri/bizstep/processing"],
+        required: &[
+            AnyStd(&["inputEPCList", "inputQuantityList"]),
+            AnyStd(&["outputEPCList", "outputQuantityList"]),
+            Std("bizLocation"),
+            Agri("method"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::Packing,
+        stage: Stage::PostHarvest,
+        event_type: EventType::Aggregation,
+        biz_steps: &["packing"],
+        required: &[
+            Std("parentID"),
+            AnyStd(&["childEPCs", "childQuantityList"]),
+            Std("bizLocation"),
+            Agri("method"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::StorageIn,
+        stage: Stage::StorageTransport,
+        event_type: EventType::Object,
+        biz_steps: &["storing"],
+        required: &[UNITS, Std("bizLocation"), Agri("position"), Agri("conditions")],
+    },
+    Profile {
+        kind: RecordKind::StorageOut,
+        stage: Stage::StorageTransport,
+        event_type: EventType::Object,
+        biz_steps: &["picking", "departing"],
+        required: &[UNITS, Std("bizLocation")],
+    },
+    Profile {
+        kind: RecordKind::Shipping,
+        stage: Stage::StorageTransport,
+        event_type: EventType::Object,
+        biz_steps: &["shipping"],
+        required: &[
+            UNITS,
+            Std("bizTransactionList"),
+            Std("destinationList"),
+            Agri("carrier"),
+            Agri("transportMode"),
+            Agri("temperatureClass"),
+        ],
+    },
+    Profile {
+        kind: RecordKind::Receiving,
+        stage: Stage::StorageTransport,
+        event_type: EventType::Object,
+        biz_steps: &["receiving"],
+        required: &[UNITS, Std("bizTransactionList"), Std("bizLocation")],
+    },
+    Profile {
+        kind: RecordKind::Sale,
+        stage: Stage::Sales,
+        event_type: EventType::Object,
+        biz_steps: &["retail_selling", "https://suyuan.dev/ns/agri/bizstep/wholesale"],
+        required: &[UNITS, Std("bizLocation"), Agri("channel")],
+    },
+];
+
+/// The profile of a record kind.
+pub fn profile(kind: RecordKind) -> &'static Profile {
+    PROFILES.iter().find(|p| p.kind == kind).unwrap_or(&PROFILES[0])
+}
+
+/// Checks an event against its kind's profile. `event_type` and `biz_step`
+/// are as written in the event (bizStep already expanded to its short CBV
+/// name or full URI); `has` answers whether a field is present and non-empty.
+/// Returns every problem at once.
+pub fn check_profile(
+    kind: RecordKind,
+    event_type: &str,
+    biz_step: Option<&str>,
+    has: impl Fn(Field) -> bool,
+) -> Result<(), Invalid> {
+    let p = profile(kind);
+    if EventType::parse(event_type) != Some(p.event_type) {
+        return Err(Invalid::new(
+            "profile_event_type",
+            format!("a {} record is a {}", kind.as_str(), p.event_type.as_str()),
+            format!("“{}”记录应为 {}", kind.zh(), p.event_type.as_str()),
+        ));
+    }
+    if let Some(step) = biz_step {
+        if !p.biz_steps.contains(&step) {
+            return Err(Invalid::new(
+                "profile_biz_step",
+                format!(
+                    "a {} record has bizStep {}",
+                    kind.as_str(),
+                    p.biz_steps.join(" or ")
+                ),
+                format!("“{}”记录的 bizStep 应为 {}", kind.zh(), p.biz_steps.join(" 或 ")),
+            ));
+        }
+    }
+    let missing: Vec<String> = p
+        .required
+        .iter()
+        .filter(|f| match f {
+            AnyStd(ks) => !ks.iter().any(|k| has(Std(k))),
+            other => !has(**other),
+        })
+        .map(|f| f.display())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "profile_missing_fields",
+            format!("a {} record lacks: {}", kind.as_str(), missing.join(", ")),
+            format!("“{}”记录缺少：{}", kind.zh(), missing.join("、")),
+        ))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_profile() {
+        for k in RecordKind::ALL {
+            assert_eq!(PROFILES.iter().filter(|p| p.kind == *k).count(), 1, "{k:?}");
+            assert_eq!(RecordKind::parse(k.as_str()), Some(*k));
+        }
+    }
+
+    #[test]
+    fn missing_fields_are_listed_together() {
+        let err = check_profile(RecordKind::PestControl, "ObjectEvent", None, |f| {
+            matches!(f, Std("bizLocation") | Agri("operator"))
+        })
+        .unwrap_err();
+        assert_eq!(err.code, "profile_missing_fields");
+        for f in [
+            "agri:inputLot",
+            "agri:registrationNumber",
+            "agri:preHarvestIntervalDays",
+            "agri:target",
+        ] {
+            assert!(err.en.contains(f), "{}", err.en);
+        }
+        assert!(!err.en.contains("bizLocation"));
+    }
+
+    #[test]
+    fn type_and_step_must_fit() {
+        let all = |_: Field| true;
+        assert!(check_profile(RecordKind::Harvest, "ObjectEvent", Some("commissioning"), all).is_ok());
+        assert_eq!(
+            check_profile(RecordKind::Harvest, "AggregationEvent", None, all)
+                .unwrap_err()
+                .code,
+            "profile_event_type"
+        );
+        assert_eq!(
+            check_profile(RecordKind::Harvest, "ObjectEvent", Some("shipping"), all)
+                .unwrap_err()
+                .code,
+            "profile_biz_step"
+        );
+        // Either epcList or quantityList satisfies a units requirement.
+        assert!(
+            check_profile(RecordKind::StorageOut, "ObjectEvent", Some("picking"), |f| {
+                matches!(f, Std("quantityList") | Std("bizLocation"))
+            })
+            .is_ok()
+        );
+    }
+}

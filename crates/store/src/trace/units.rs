@@ -1,0 +1,322 @@
+//! Lots and items: allocating batch IDs, issuing item trace codes in bulk,
+//! and looking a unit up by any of its codes.
+//!
+//! A lot is allocated a batch ID of the platform's layout (date, site,
+//! sequence: see `suyuan_core::codes::trace`) for one of the organisation's
+//! products; items of the lot get random serials, issued up to 100,000 per
+//! request and written in multi-row inserts inside one transaction.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use suyuan_core::codes::trace::{item_trace_code, random_serials, BatchId, TraceUnit};
+use suyuan_core::codes::Gtin;
+use suyuan_core::fields::iso_date;
+use suyuan_core::Invalid;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::canonical_epc;
+use crate::db::{Row, Val};
+use crate::orgs::ts;
+use crate::{field, new_id, now_ms, params, Caller, Result, Store, StoreError};
+
+/// Most items issued in one request.
+pub const MAX_ITEMS_PER_REQUEST: usize = 100_000;
+/// Rows per multi-row INSERT (7 parameters each; below both backends' limits).
+const INSERT_CHUNK: usize = 2000;
+
+/// A request to allocate a lot of one of the caller's products.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLot {
+    pub product_id: Uuid,
+    /// Production or harvest date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Two characters [0-9A-Z] naming the site (base, packing house) within
+    /// the organisation.
+    pub site: String,
+    /// The plot or place the lot comes from.
+    pub origin_place_id: Option<Uuid>,
+}
+
+/// A traceability unit as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Unit {
+    pub id: Uuid,
+    /// lot, item, logistic or input_lot.
+    pub kind: String,
+    /// Canonical identifier (GS1 Digital Link on id.gs1.org).
+    pub epc: String,
+    pub gtin: Option<String>,
+    pub batch: Option<String>,
+    pub serial: Option<String>,
+    pub sscc: Option<String>,
+    pub owner_org_id: Uuid,
+    pub holder_org_id: Uuid,
+    /// active, non_conformant, recalled, …
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub origin_place: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Items issued for a lot.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IssuedItems {
+    pub lot: Unit,
+    pub count: usize,
+    /// Flat item trace codes (37 characters), in issue order.
+    pub codes: Vec<String>,
+}
+
+const UNIT_COLUMNS: &str = "t.id, t.kind, t.epc, t.gtin, t.batch, t.serial, t.sscc, t.owner_org_id, \
+    t.holder_org_id, t.status, t.status_reason, t.origin_place, t.created_at";
+
+pub(crate) fn decode_unit(r: &Row) -> Result<Unit> {
+    Ok(Unit {
+        id: r.uuid("id")?,
+        kind: r.text("kind")?,
+        epc: r.text("epc")?,
+        gtin: r.opt_text("gtin")?,
+        batch: r.opt_text("batch")?,
+        serial: r.opt_text("serial")?,
+        sscc: r.opt_text("sscc")?,
+        owner_org_id: r.uuid("owner_org_id")?,
+        holder_org_id: r.uuid("holder_org_id")?,
+        status: r.text("status")?,
+        status_reason: r.opt_text("status_reason")?,
+        origin_place: r.opt_text("origin_place")?,
+        created_at: ts(r.int("created_at")?),
+    })
+}
+
+impl Unit {
+    /// The unit as a [`TraceUnit`], for formatting its codes.
+    pub fn trace_unit(&self) -> Option<TraceUnit> {
+        let gtin = self.gtin.as_deref().and_then(|g| Gtin::parse(g).ok());
+        match (self.kind.as_str(), gtin, &self.batch, &self.serial, &self.sscc) {
+            ("lot", Some(g), Some(b), _, _) => TraceUnit::lot(g, b).ok(),
+            ("item", Some(g), Some(b), Some(s), _) => TraceUnit::item(g, b, s).ok(),
+            ("logistic", _, _, _, Some(s)) => {
+                suyuan_core::codes::Sscc::parse(s).ok().map(TraceUnit::logistic)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Store {
+    /// Allocates the next batch ID for (product, date, site) and registers
+    /// the lot, held by the caller's organisation.
+    pub async fn create_lot(&self, caller: &Caller, new: &NewLot) -> Result<Unit> {
+        caller.require_recorder()?;
+        let product = self
+            .require_own(caller, "products", "product_id", new.product_id)
+            .await?;
+        let gtin = Gtin::parse(&product.text("gtin")?).map_err(|e| StoreError::Corrupt(e.en))?;
+        let date = field("date", iso_date(&new.date))?;
+        let site = new.site.trim().to_ascii_uppercase();
+        field("site", BatchId::new(date, &site, 0))?;
+        let origin = match new.origin_place_id {
+            Some(p) => {
+                self.require_own(caller, "places", "origin_place_id", p).await?;
+                Some(p.to_string())
+            }
+            None => None,
+        };
+        let prefix = format!("{}{site}", date.format("%Y%m%d"));
+        // Two recorders allocating at once may pick the same sequence; the
+        // unique key then refuses one, which simply tries the next.
+        for _ in 0..8 {
+            let row = self
+                .db
+                .conn()
+                .fetch_optional(
+                    "SELECT COUNT(*) AS n FROM units WHERE kind = 'lot' AND gtin = $1 AND batch LIKE $2",
+                    &params![gtin.as_str(), format!("{prefix}%")],
+                )
+                .await?;
+            let n = row.map(|r| r.int("n")).transpose()?.unwrap_or(0);
+            let seq = u16::try_from(n).unwrap_or(u16::MAX);
+            let batch = BatchId::new(date, &site, seq).map_err(|_| {
+                StoreError::conflict(
+                    "batch_sequence_exhausted",
+                    Some("site"),
+                    "all 1296 lots of this site and date are allocated; use another site code",
+                    "该场所当日的 1296 个批次号已用完，请使用其他场所代码",
+                )
+            })?;
+            let unit = TraceUnit::our_lot(gtin.clone(), &batch);
+            match self.insert_unit(caller, "lot", &unit, origin.as_deref()).await {
+                Ok(u) => return Ok(u),
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::conflict(
+            "batch_allocation_busy",
+            None,
+            "could not allocate a batch ID; try again",
+            "批次号分配冲突，请重试",
+        ))
+    }
+
+    async fn insert_unit(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        unit: &TraceUnit,
+        origin: Option<&str>,
+    ) -> Result<Unit> {
+        let id = new_id();
+        let epc = canonical_epc(unit).map_err(|e| StoreError::invalid("unit", e))?;
+        self.db
+            .conn()
+            .execute(
+                "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
+                 status_reason, origin_place, created_event, created_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'active',NULL,$10,NULL,$11)",
+                &params![
+                    id,
+                    epc,
+                    kind,
+                    unit.gtin().map(|g| g.as_str().to_owned()),
+                    unit.batch(),
+                    unit.serial(),
+                    unit.sscc().map(|s| s.as_str().to_owned()),
+                    caller.org_id,
+                    caller.org_id,
+                    origin,
+                    now_ms()
+                ],
+            )
+            .await?;
+        self.get_unit(caller, id).await
+    }
+
+    /// A unit the caller owns or holds.
+    pub async fn get_unit(&self, caller: &Caller, id: Uuid) -> Result<Unit> {
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                &format!(
+                    "SELECT {UNIT_COLUMNS} FROM units t WHERE t.id = $1 AND (t.owner_org_id = $2 OR t.holder_org_id = $2)"
+                ),
+                &params![id, caller.org_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound { what: "unit" })?;
+        decode_unit(&row)
+    }
+
+    /// A unit by its canonical identifier, whoever holds it (for trace and
+    /// the public view; callers decide what to show).
+    pub async fn find_unit(&self, epc: &str) -> Result<Option<Unit>> {
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                &format!("SELECT {UNIT_COLUMNS} FROM units t WHERE t.epc = $1"),
+                &params![epc],
+            )
+            .await?;
+        row.as_ref().map(decode_unit).transpose()
+    }
+
+    /// Issues `count` items of a lot the caller holds: random serials,
+    /// unique on the platform, all or nothing.
+    pub async fn issue_items(&self, caller: &Caller, lot_id: Uuid, count: usize) -> Result<IssuedItems> {
+        caller.require_recorder()?;
+        if !(1..=MAX_ITEMS_PER_REQUEST).contains(&count) {
+            return Err(StoreError::invalid(
+                "count",
+                Invalid::new(
+                    "count_range",
+                    format!("issue 1 to {MAX_ITEMS_PER_REQUEST} items per request"),
+                    format!("每次可发放 1 至 {MAX_ITEMS_PER_REQUEST} 个单品码"),
+                ),
+            ));
+        }
+        let lot = self.get_unit(caller, lot_id).await?;
+        if lot.kind != "lot" || lot.holder_org_id != caller.org_id {
+            return Err(StoreError::NotFound { what: "unit" });
+        }
+        let gtin = Gtin::parse(lot.gtin.as_deref().unwrap_or("")).map_err(|e| StoreError::Corrupt(e.en))?;
+        let batch = BatchId::parse(lot.batch.as_deref().unwrap_or("")).map_err(|_| {
+            StoreError::invalid(
+                "lot",
+                Invalid::new(
+                    "lot_not_ours",
+                    "item codes are issued only for lots with a platform batch ID",
+                    "只有使用平台批次号的批次才能发放单品码",
+                ),
+            )
+        })?;
+        // Serials are random (50 bits); a clash with an earlier issue is
+        // astronomically rare, and the unique key refuses it: we retry once
+        // with fresh serials.
+        for _ in 0..2 {
+            let serials = random_serials(count);
+            let now = now_ms();
+            let mut tx = self.db.begin().await?;
+            let mut ok = true;
+            for chunk in serials.chunks(INSERT_CHUNK) {
+                let mut sql = String::from(
+                    "INSERT INTO units (id, epc, kind, gtin, batch, serial, owner_org_id, holder_org_id, status, created_at) VALUES ",
+                );
+                let mut ps: Vec<Val> = Vec::with_capacity(chunk.len() * 7 + 3);
+                ps.push(gtin.as_str().into());
+                ps.push(batch.as_str().into());
+                ps.push(caller.org_id.into());
+                ps.push(now.into());
+                for (i, serial) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    let epc = format!(
+                        "{}/01/{}/10/{}/21/{}",
+                        super::CANONICAL_DOMAIN,
+                        gtin.as_str(),
+                        batch.as_str(),
+                        serial.as_str()
+                    );
+                    let n = ps.len();
+                    sql.push_str(&format!(
+                        "(${},${},'item',$1,$2,${},$3,$3,'active',$4)",
+                        n + 1,
+                        n + 2,
+                        n + 3
+                    ));
+                    ps.push(new_id().into());
+                    ps.push(epc.into());
+                    ps.push(serial.as_str().into());
+                }
+                match tx.execute(&sql, &ps).await {
+                    Ok(_) => {}
+                    Err(e) if e.is_unique_violation() => {
+                        ok = false;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !ok {
+                continue;
+            }
+            tx.commit().await?;
+            tracing::info!(lot = %lot_id, count, "item codes issued");
+            let codes = serials
+                .iter()
+                .map(|s| item_trace_code(&gtin, &batch, s))
+                .collect();
+            return Ok(IssuedItems { lot, count, codes });
+        }
+        Err(StoreError::conflict(
+            "serial_clash",
+            None,
+            "serial clash; try again",
+            "序列号冲突，请重试",
+        ))
+    }
+}
