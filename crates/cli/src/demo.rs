@@ -9,14 +9,19 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde_json::json;
+use suyuan_core::codes::trace::TraceUnit;
 use suyuan_core::codes::{gs1_check_digit, Uscc};
 use suyuan_core::model::{
     CertificationKind, Duty, InputKind, OrgKind, PlaceKind, ProducerForm, ProductCategory, Role,
 };
+use suyuan_core::stages::AGRI_NS;
 use suyuan_store::inputs::{NewInput, NewPurchase, NewSupplier};
 use suyuan_store::orgs::{DutyAssignment, NewOrganisation, StatusChange};
 use suyuan_store::places::{GeoPoint, NewPlace};
 use suyuan_store::products::{Certification, NewProduct};
+use suyuan_store::trace::capture::{ErrorBehaviour, ORG_URN_PREFIX, PLACE_URN_PREFIX};
+use suyuan_store::trace::units::NewLot;
 use suyuan_store::users::{hash_password, NewUser};
 use suyuan_store::{Backend, Caller, Store};
 
@@ -75,10 +80,26 @@ pub async fn run(db: &DbArgs, serve: &ServeArgs) -> Result<()> {
     store
         .bootstrap(&settings.operator_name, &settings.operator_region, &hash)
         .await?;
-    seed(&store)
+    let summary = seed(&store)
         .await
-        .map_err(|e| anyhow::anyhow!("building the demo: {e}"))?;
-    println!("\n  演示数据已生成 / demo chain loaded. Accounts (password {DEMO_PASSWORD}):");
+        .map_err(|e| anyhow::anyhow!("building the demo: {e:#}"))?;
+    let base = format!("http://{}", settings.listen);
+    println!("\n  演示数据已生成 / demo chain loaded.");
+    println!(
+        "  消费者扫码页 / consumer page of a box:  {base}{}",
+        summary.item_path
+    );
+    println!(
+        "  采收批次 / harvested lot:              {base}{}",
+        summary.lot_path
+    );
+    println!("  单品追溯码 / item trace code:          {}", summary.item_code);
+    println!("  查询框 / query box:                    {base}/trace");
+    println!(
+        "  农药批次（正向追溯）/ pesticide lot:    {}",
+        summary.pesticide_lot
+    );
+    println!("\n  Accounts (password {DEMO_PASSWORD}):");
     for (user, what) in DEMO_USERS {
         println!("    {user:<14} {what}");
     }
@@ -138,8 +159,16 @@ async fn org(store: &Store, op: &Caller, hash: &str, d: DemoOrg<'_>) -> Result<C
         .context("demo user just created")
 }
 
+/// What the demo prints for a visitor to open.
+pub struct DemoSummary {
+    pub item_code: String,
+    pub item_path: String,
+    pub lot_path: String,
+    pub pesticide_lot: String,
+}
+
 /// Builds the demonstration chain through the same store calls the API uses.
-pub async fn seed(store: &Store) -> Result<()> {
+pub async fn seed(store: &Store) -> Result<DemoSummary> {
     let op = store.caller_for_username("admin").await?.context("operator")?;
     let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
     let coop = org(
@@ -226,7 +255,7 @@ pub async fn seed(store: &Store) -> Result<()> {
         },
     )
     .await?;
-    let _ = (&lab, &cold, &mart);
+    let _ = &cold;
     // The regulator's officer oversees the county.
     store
         .create_user(
@@ -294,8 +323,9 @@ pub async fn seed(store: &Store) -> Result<()> {
             ),
         )
         .await?;
+    let mut plots = Vec::new();
     for (name, lat) in [("一号地块", 30.8741), ("二号地块", 30.8752)] {
-        store
+        let plot = store
             .create_place(
                 &coop,
                 &place(PlaceKind::Plot, name, Some(base.id), |p| {
@@ -315,6 +345,7 @@ pub async fn seed(store: &Store) -> Result<()> {
                 }),
             )
             .await?;
+        plots.push(plot);
     }
     let store_room = store
         .create_place(
@@ -324,7 +355,7 @@ pub async fn seed(store: &Store) -> Result<()> {
             }),
         )
         .await?;
-    store
+    let packing_house = store
         .create_place(
             &pack,
             &place(PlaceKind::PackingHouse, "蜀鲜包装车间", None, |p| {
@@ -346,7 +377,7 @@ pub async fn seed(store: &Store) -> Result<()> {
             }),
         )
         .await?;
-    store
+    let shop = store
         .create_place(
             &mart,
             &place(PlaceKind::Store, "惠民超市春熙路店", None, |p| {
@@ -357,7 +388,7 @@ pub async fn seed(store: &Store) -> Result<()> {
         .await?;
 
     // Products.
-    store
+    let peppers = store
         .create_product(
             &coop,
             &NewProduct {
@@ -381,7 +412,7 @@ pub async fn seed(store: &Store) -> Result<()> {
             },
         )
         .await?;
-    store
+    let boxed = store
         .create_product(
             &pack,
             &NewProduct {
@@ -433,6 +464,7 @@ pub async fn seed(store: &Store) -> Result<()> {
             "P2026-045",
         ),
     ];
+    let mut input_lots = Vec::new();
     for (kind, name, reg_no, phi, unit, lot) in inputs {
         let input = store
             .create_input(
@@ -449,7 +481,7 @@ pub async fn seed(store: &Store) -> Result<()> {
                 },
             )
             .await?;
-        store
+        let purchase = store
             .create_purchase(
                 &coop,
                 &NewPurchase {
@@ -464,6 +496,294 @@ pub async fn seed(store: &Store) -> Result<()> {
                 },
             )
             .await?;
+        input_lots.push((format!("{INPUT_LOT_URN}{}", purchase.id), name));
+    }
+
+    // A season on plot 1, then the chain to the supermarket shelf.
+    let plot = format!("{PLACE_URN_PREFIX}{}", plots[0].id);
+    let (seed_lot, fert_lot, pest_lot) = (&input_lots[0], &input_lots[1], &input_lots[2]);
+    let harvest_lot = store
+        .create_lot(
+            &coop,
+            &NewLot {
+                product_id: peppers.id,
+                date: "2026-05-20".into(),
+                site: "A1".into(),
+                origin_place_id: Some(plots[0].id),
+            },
+        )
+        .await?;
+    let l1 = harvest_lot.epc.clone();
+    let field = |step: &str| format!("https://suyuan.dev/ns/agri/bizstep/{step}");
+    let coop_events = vec![
+        record(
+            "sowing",
+            "2026-03-05T08:30:00+08:00",
+            "ObjectEvent",
+            &field("sowing"),
+            json!({
+            "action": "OBSERVE", "epcList": [], "bizLocation": {"id": plot},
+            "agri:variety": "二荆条", "agri:inputLot": seed_lot.0, "agri:inputName": seed_lot.1,
+            "agri:operator": "赵记录"}),
+        ),
+        record(
+            "fertilising",
+            "2026-03-20T09:00:00+08:00",
+            "ObjectEvent",
+            &field("fertilising"),
+            json!({
+            "action": "OBSERVE", "epcList": [], "bizLocation": {"id": plot},
+            "agri:inputLot": fert_lot.0, "agri:inputName": fert_lot.1, "agri:dose": "每亩 200 千克",
+            "agri:method": "沟施", "agri:operator": "赵记录"}),
+        ),
+        record(
+            "irrigation",
+            "2026-04-10T07:00:00+08:00",
+            "ObjectEvent",
+            &field("irrigation"),
+            json!({
+            "action": "OBSERVE", "epcList": [], "bizLocation": {"id": plot},
+            "agri:waterSource": "都江堰灌区徐堰河", "agri:volume": "每亩 30 立方米", "agri:operator": "赵记录"}),
+        ),
+        record(
+            "pest_control",
+            "2026-05-01T16:00:00+08:00",
+            "ObjectEvent",
+            &field("pest_control"),
+            json!({
+            "action": "OBSERVE", "epcList": [], "bizLocation": {"id": plot},
+            "agri:inputLot": pest_lot.0, "agri:inputName": pest_lot.1, "agri:registrationNumber": "PD20080005",
+            "agri:dose": "每亩 20 克", "agri:method": "叶面喷雾", "agri:target": "蚜虫",
+            "agri:preHarvestIntervalDays": 7, "agri:operator": "赵记录"}),
+        ),
+        record(
+            "harvest",
+            "2026-05-20T06:30:00+08:00",
+            "ObjectEvent",
+            "commissioning",
+            json!({
+            "action": "ADD", "epcList": [], "bizLocation": {"id": plot}, "disposition": "active",
+            "quantityList": [{"epcClass": l1, "quantity": 1200, "uom": "KGM"}],
+            "agri:harvestMethod": "人工采摘", "agri:operator": "赵记录"}),
+        ),
+    ];
+    capture_all(store, &coop, coop_events).await?;
+    let test = record(
+        "testing",
+        "2026-05-21T10:00:00+08:00",
+        "ObjectEvent",
+        "inspecting",
+        json!({
+        "action": "OBSERVE", "quantityList": [{"epcClass": l1}],
+        "agri:sampleId": "CNJ-2026-05-0217", "agri:agency": "四川农检检测技术有限公司",
+        "agri:testItems": [
+            {"item": "吡虫啉", "method": "GB 23200.113-2018", "result": "0.02 mg/kg", "limit": "0.2 mg/kg", "pass": true},
+            {"item": "铅", "method": "GB 5009.12-2023", "result": "0.03 mg/kg", "limit": "0.1 mg/kg", "pass": true}],
+        "agri:conclusion": "pass"}),
+    );
+    capture_all(store, &lab, vec![test]).await?;
+    let l1_qty = json!({"quantityList": [{"epcClass": l1, "quantity": 1200, "uom": "KGM"}]});
+    capture_all(
+        store,
+        &coop,
+        vec![shipping(
+            "2026-05-21T14:00:00+08:00",
+            "SC-2026-0521-01",
+            &l1_qty,
+            &coop,
+            &pack,
+        )],
+    )
+    .await?;
+    let packing_uri = format!("{PLACE_URN_PREFIX}{}", packing_house.id);
+    capture_all(
+        store,
+        &pack,
+        vec![receiving(
+            "2026-05-21T17:30:00+08:00",
+            "SC-2026-0521-01",
+            &l1_qty,
+            &packing_uri,
+        )],
+    )
+    .await?;
+
+    // The packer grades and boxes the peppers: lot L1 becomes lot L2 of boxes.
+    let box_lot = store
+        .create_lot(
+            &pack,
+            &NewLot {
+                product_id: boxed.id,
+                date: "2026-05-22".into(),
+                site: "P1".into(),
+                origin_place_id: None,
+            },
+        )
+        .await?;
+    let items = store.issue_items(&pack, box_lot.id, 12).await?;
+    let item_epcs: Vec<String> = items
+        .codes
+        .iter()
+        .filter_map(|c| TraceUnit::parse_flat(c).ok())
+        .filter_map(|u| suyuan_store::trace::canonical_epc(&u).ok())
+        .collect();
+    let sscc17 = "95201234500000001";
+    let pallet = format!("https://id.gs1.org/00/{sscc17}{}", gs1_check_digit(sscc17));
+    capture_all(
+        store,
+        &pack,
+        vec![
+            record(
+                "processing",
+                "2026-05-22T09:00:00+08:00",
+                "TransformationEvent",
+                "commissioning",
+                json!({
+            "inputQuantityList": [{"epcClass": l1, "quantity": 1200, "uom": "KGM"}],
+            "outputQuantityList": [{"epcClass": box_lot.epc, "quantity": 2000, "uom": "H87"}],
+            "outputEPCList": item_epcs,
+            "bizLocation": {"id": packing_uri}, "agri:method": "清洗、分级、500 克盒装"}),
+            ),
+            record(
+                "packing",
+                "2026-05-22T11:00:00+08:00",
+                "AggregationEvent",
+                "packing",
+                json!({
+            "action": "ADD", "parentID": pallet, "childEPCs": item_epcs,
+            "bizLocation": {"id": packing_uri}, "agri:method": "纸箱装托，缠绕膜固定"}),
+            ),
+        ],
+    )
+    .await?;
+    let pallet_epcs = json!({"epcList": [pallet]});
+    capture_all(
+        store,
+        &pack,
+        vec![shipping(
+            "2026-05-23T06:00:00+08:00",
+            "SC-2026-0523-07",
+            &pallet_epcs,
+            &pack,
+            &mart,
+        )],
+    )
+    .await?;
+    let shop_uri = format!("{PLACE_URN_PREFIX}{}", shop.id);
+    capture_all(
+        store,
+        &mart,
+        vec![
+            receiving(
+                "2026-05-23T09:20:00+08:00",
+                "SC-2026-0523-07",
+                &pallet_epcs,
+                &shop_uri,
+            ),
+            record(
+                "storage_in",
+                "2026-05-23T09:40:00+08:00",
+                "ObjectEvent",
+                "storing",
+                json!({
+            "action": "OBSERVE", "epcList": [item_epcs[0]], "bizLocation": {"id": shop_uri},
+            "agri:position": "冷柜 3 号", "agri:conditions": "2–8 ℃ 冷藏"}),
+            ),
+            record(
+                "sale",
+                "2026-05-24T18:05:00+08:00",
+                "ObjectEvent",
+                "retail_selling",
+                json!({
+            "action": "OBSERVE", "epcList": [item_epcs[0]], "disposition": "retail_sold",
+            "bizLocation": {"id": shop_uri}, "agri:channel": "超市零售"}),
+            ),
+        ],
+    )
+    .await?;
+    let serial = item_epcs
+        .first()
+        .and_then(|e| e.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    Ok(DemoSummary {
+        item_code: items.codes.first().cloned().unwrap_or_default(),
+        item_path: format!(
+            "/01/{}/10/{}/21/{serial}",
+            box_lot.gtin.unwrap_or_default(),
+            box_lot.batch.unwrap_or_default()
+        ),
+        lot_path: format!(
+            "/01/{}/10/{}",
+            harvest_lot.gtin.unwrap_or_default(),
+            harvest_lot.batch.unwrap_or_default()
+        ),
+        pesticide_lot: pest_lot.0.clone(),
+    })
+}
+
+/// The URN of an input lot bought by an organisation (its purchase record).
+pub const INPUT_LOT_URN: &str = "urn:suyuan:input-lot:";
+
+/// One of our records: an EPCIS event with `agri:recordKind` and its fields.
+fn record(kind: &str, time: &str, ty: &str, step: &str, body: serde_json::Value) -> serde_json::Value {
+    let mut e = json!({
+        "type": ty, "eventTime": time, "eventTimeZoneOffset": "+08:00",
+        "bizStep": step, "agri:recordKind": kind,
+    });
+    if let (Some(e), Some(b)) = (e.as_object_mut(), body.as_object()) {
+        e.extend(b.clone());
+    }
+    e
+}
+
+fn org_urn(c: &Caller) -> String {
+    format!("{ORG_URN_PREFIX}{}", c.org_id)
+}
+
+fn desadv(reference: &str) -> serde_json::Value {
+    json!([{"type": "desadv", "bizTransaction": format!("urn:suyuan:desadv:{reference}")}])
+}
+
+fn shipping(
+    time: &str,
+    reference: &str,
+    what: &serde_json::Value,
+    from: &Caller,
+    to: &Caller,
+) -> serde_json::Value {
+    let mut body = json!({
+        "action": "OBSERVE", "disposition": "in_transit", "bizTransactionList": desadv(reference),
+        "sourceList": [{"type": "owning_party", "source": org_urn(from)}],
+        "destinationList": [{"type": "owning_party", "destination": org_urn(to)}],
+        "agri:carrier": "川运冷链物流有限公司", "agri:vehicle": "川A·D1234",
+        "agri:transportMode": "冷藏车公路运输", "agri:temperatureClass": "2–8 ℃"});
+    if let (Some(b), Some(w)) = (body.as_object_mut(), what.as_object()) {
+        b.extend(w.clone());
+    }
+    record("shipping", time, "ObjectEvent", "shipping", body)
+}
+
+fn receiving(time: &str, reference: &str, what: &serde_json::Value, at: &str) -> serde_json::Value {
+    let mut body = json!({
+        "action": "OBSERVE", "disposition": "in_progress", "bizLocation": {"id": at},
+        "bizTransactionList": desadv(reference)});
+    if let (Some(b), Some(w)) = (body.as_object_mut(), what.as_object()) {
+        b.extend(w.clone());
+    }
+    record("receiving", time, "ObjectEvent", "receiving", body)
+}
+
+/// Captures events as one EPCIS document; any refusal is an error.
+async fn capture_all(store: &Store, caller: &Caller, events: Vec<serde_json::Value>) -> Result<()> {
+    let doc = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": AGRI_NS}],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-24T00:00:00Z",
+        "epcisBody": {"eventList": events}
+    });
+    let job = store.capture(caller, &doc, ErrorBehaviour::Rollback).await?;
+    if !job.success {
+        bail!("demo events refused: {}", serde_json::to_string(&job.errors)?);
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ Chinese (`detail_zh`) messages. Lists are paged with `limit` and the `next_curso
         (name = "places", description = "Bases, plots, packing houses, warehouses, stores, vehicles"),
         (name = "products", description = "Products and certifications"),
         (name = "inputs", description = "Suppliers, inputs, purchases"),
+        (name = "trace", description = "Lots, trace codes, trace back and forward"),
     )
 )]
 pub struct ApiDoc;

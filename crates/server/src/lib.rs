@@ -9,9 +9,11 @@
 
 pub mod api;
 pub mod docs;
+pub mod epcis;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod public;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,27 @@ use crate::error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    pub config: Arc<ServerConfig>,
+}
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The platform's public base URL: the domain of the Digital Links printed
+    /// in QR codes, e.g. `https://trace.example.cn`.
+    pub public_url: String,
+    /// Scans of one code after which the public page warns that the code may
+    /// have been copied.
+    pub scan_warning_threshold: i64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            scan_warning_threshold: 50,
+        }
+    }
 }
 
 /// Largest JSON body accepted (bulk imports have their own endpoints).
@@ -50,14 +73,22 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Builds the whole application.
 pub fn app(store: Store) -> Router {
+    app_with(store, ServerConfig::default())
+}
+
+/// Builds the whole application with explicit settings.
+pub fn app_with(store: Store, config: ServerConfig) -> Router {
     let (api, openapi) = api_parts();
     let state = AppState {
         store,
         openapi: Arc::new(openapi),
+        config: Arc::new(config),
     };
     Router::new()
         .merge(api)
         .merge(docs::router())
+        .merge(epcis::router())
+        .merge(public::router())
         .merge(health::router())
         .fallback(|| async { ApiError::not_found("page") })
         .method_not_allowed_fallback(|| async {

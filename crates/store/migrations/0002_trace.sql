@@ -7,7 +7,7 @@
 -- (set when an error declaration names the event) and never deleted.
 CREATE TABLE events (
     id TEXT PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
+    event_id TEXT NOT NULL,
     org_id TEXT NOT NULL REFERENCES organisations (id),
     capture_id TEXT,
     event_type TEXT NOT NULL,
@@ -25,6 +25,8 @@ CREATE TABLE events (
     corrected_by TEXT,
     document TEXT NOT NULL
 );
+-- An error declaration repeats the eventID of the event it declares wrong.
+CREATE UNIQUE INDEX events_event_id ON events (event_id, is_error_declaration);
 CREATE INDEX events_org_time ON events (org_id, event_time);
 CREATE INDEX events_time ON events (event_time);
 CREATE INDEX events_biz_step ON events (biz_step);

@@ -300,6 +300,20 @@ impl Store {
         self.get_place(caller, id).await
     }
 
+    /// A place by id regardless of tenant, for the public trace (a plot's
+    /// environment is public on purpose; callers choose what to show).
+    pub(crate) async fn place_unscoped(&self, id: Uuid) -> Result<Option<Place>> {
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                &format!("SELECT {PLACE_COLUMNS} FROM places t WHERE t.id = $1"),
+                &params![id],
+            )
+            .await?;
+        row.as_ref().map(decode_place).transpose()
+    }
+
     pub async fn get_place(&self, caller: &Caller, id: Uuid) -> Result<Place> {
         self.get_scoped(
             caller,

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod orgs;
 pub mod records;
+pub mod trace;
 pub mod users;
 
 use axum::http::StatusCode;
@@ -41,6 +42,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(records::get_input))
         .routes(routes!(records::create_purchase, records::list_purchases))
         .routes(routes!(records::get_purchase))
+        .routes(routes!(trace::create_lot))
+        .routes(routes!(trace::issue_items))
+        .routes(routes!(trace::get_unit))
+        .routes(routes!(trace::parse))
+        .routes(routes!(trace::trace_back))
+        .routes(routes!(trace::trace_forward))
 }
 
 fn join_error(e: tokio::task::JoinError) -> ApiError {

@@ -39,7 +39,6 @@ pub struct Edge {
 }
 
 /// Writes edges for an event inside its transaction (duplicates ignored).
-#[allow(dead_code)] // used by event capture (in progress)
 pub(crate) async fn write_edges(tx: &mut Tx, event_pk: &str, edges: &[Edge]) -> Result<()> {
     for chunk in edges.chunks(500) {
         let mut sql = String::from("INSERT INTO lineage (upstream, downstream, relation, event_pk) VALUES ");
@@ -85,14 +84,6 @@ pub struct Reached {
     pub event_id: Option<String>,
 }
 
-/// The lot an item identifier belongs to (`…/10/{lot}/21/{serial}` →
-/// `…/10/{lot}`).
-pub fn lot_of_item(epc: &str) -> Option<&str> {
-    epc.find("/21/")
-        .filter(|_| epc.contains("/10/"))
-        .map(|i| &epc[..i])
-}
-
 /// Most units one walk visits (a recall of a whole season stays far below).
 pub const MAX_WALK: usize = 2_000_000;
 
@@ -124,14 +115,6 @@ impl Store {
                     });
                 }
             };
-            // Items and their lots, derived from identifiers.
-            if dir == Direction::Back {
-                for epc in &frontier {
-                    if let Some(lot) = lot_of_item(epc) {
-                        add(lot.to_owned(), epc, relation::MEMBER_OF, None);
-                    }
-                }
-            }
             for chunk in frontier.chunks(500) {
                 let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
                 let (from, to) = match dir {
@@ -187,20 +170,5 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.text("upstream")?, r.text("downstream")?, r.text("relation")?)))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lot_of_item;
-
-    #[test]
-    fn items_belong_to_their_lot() {
-        assert_eq!(
-            lot_of_item("https://id.gs1.org/01/06901234567892/10/L1/21/S1"),
-            Some("https://id.gs1.org/01/06901234567892/10/L1")
-        );
-        assert_eq!(lot_of_item("https://id.gs1.org/01/06901234567892/10/L1"), None);
-        assert_eq!(lot_of_item("https://id.gs1.org/00/069012340000000016"), None);
     }
 }

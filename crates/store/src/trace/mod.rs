@@ -2,7 +2,11 @@
 //! events, lineage edges, custody, and the walks that trace a unit back to
 //! its origin and forward to everything it reached.
 
+pub mod capture;
 pub mod lineage;
+pub mod public;
+pub mod query;
+pub mod report;
 pub mod units;
 
 /// The domain under which identifiers are stored in canonical form: GS1's
@@ -10,7 +14,19 @@ pub mod units;
 /// links use the platform's configured domain instead.
 pub const CANONICAL_DOMAIN: &str = "https://id.gs1.org";
 
-/// The canonical identifier of a unit (its Digital Link on id.gs1.org).
+/// The canonical identifier of a unit: its Digital Link on id.gs1.org, in
+/// the form EPCIS uses. An item is keyed by GTIN and serial alone (an SGTIN:
+/// the batch is a qualifier, not part of the key), so an item captured as
+/// `urn:epc:id:sgtin:…` and one of our items are the same identifier.
 pub fn canonical_epc(unit: &suyuan_core::codes::trace::TraceUnit) -> Result<String, suyuan_core::Invalid> {
-    unit.digital_link(CANONICAL_DOMAIN)
+    use suyuan_core::codes::digital_link::percent_encode;
+    use suyuan_core::codes::trace::TraceUnit;
+    match unit {
+        TraceUnit::Item { gtin, serial, .. } => Ok(format!(
+            "{CANONICAL_DOMAIN}/01/{}/21/{}",
+            gtin.as_str(),
+            percent_encode(serial)
+        )),
+        other => other.digital_link(CANONICAL_DOMAIN),
+    }
 }

@@ -274,11 +274,11 @@ impl Store {
                     if i > 0 {
                         sql.push(',');
                     }
+                    // Serials are [0-9A-Z]: nothing to percent-encode.
                     let epc = format!(
-                        "{}/01/{}/10/{}/21/{}",
+                        "{}/01/{}/21/{}",
                         super::CANONICAL_DOMAIN,
                         gtin.as_str(),
-                        batch.as_str(),
                         serial.as_str()
                     );
                     let n = ps.len();

@@ -1,0 +1,281 @@
+//! The EPCIS 2.0 REST binding at `/epcis`: capture (`POST /epcis/capture`,
+//! 202 with `Location`; `GET /epcis/capture/{id}` for the job and its
+//! per-event errors) and query (`GET /epcis/events` with the standard
+//! parameters, `GET /epcis/events/{eventID}`), answering EPCISQueryDocuments.
+//!
+//! Its contract is GS1's own OpenAPI document, not ours, so these routes are
+//! not part of `/api/openapi.json`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use suyuan_core::epcis::{canonical_web_uri, parse_timestamp};
+use suyuan_store::trace::capture::ErrorBehaviour;
+use suyuan_store::trace::query::EventQuery;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::AppState;
+
+/// Largest EPCIS document accepted by one capture.
+pub const MAX_CAPTURE_BYTES: usize = 32 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/epcis/capture", post(capture))
+        .route("/epcis/capture/{id}", get(capture_job))
+        .route("/epcis/events", get(events))
+        .route("/epcis/events/{event_id}", get(event))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CAPTURE_BYTES))
+}
+
+fn bad(code: &str, field: &str, en: String, zh: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, en, zh).with_field(field)
+}
+
+async fn capture(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let behaviour = match headers
+        .get("GS1-Capture-Error-Behaviour")
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("rollback") => ErrorBehaviour::Rollback,
+        Some("proceed") => ErrorBehaviour::Proceed,
+        Some(other) => {
+            return Err(bad(
+                "capture_error_behaviour",
+                "GS1-Capture-Error-Behaviour",
+                format!("'{other}' is not rollback or proceed"),
+                format!("“{other}”不是 rollback 或 proceed"),
+            ))
+        }
+    };
+    let doc: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not well-formed JSON: {e}"),
+            format!("请求体不是合法的 JSON：{e}"),
+        )
+    })?;
+    let job = state.store.capture(&caller, &doc, behaviour).await?;
+    let location = format!("/epcis/capture/{}", job.capture_id);
+    let mut resp = (StatusCode::ACCEPTED, Json(job)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn capture_job(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("capture job"))?;
+    Ok(Json(state.store.capture_job(&caller, id).await?).into_response())
+}
+
+/// Splits a `|`-separated parameter value.
+fn list(v: &str) -> Vec<String> {
+    v.split('|')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn time_param(name: &str, v: &str) -> Result<i64, ApiError> {
+    parse_timestamp(v).map(|t| t.timestamp_millis()).map_err(|_| {
+        bad(
+            "invalid_query",
+            name,
+            format!("{name}: '{v}' is not an ISO 8601 date-time with a time zone"),
+            format!("{name}：“{v}”不是带时区的 ISO 8601 时间"),
+        )
+    })
+}
+
+/// Parses the standard query parameters; unknown ones are refused.
+pub fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
+    let mut q = EventQuery {
+        per_page: 100,
+        ..Default::default()
+    };
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let (k, v) = (k.as_ref(), v.as_ref());
+        match k {
+            "eventType" => q.event_types.extend(list(v)),
+            "GE_eventTime" => q.ge_event_time = Some(time_param(k, v)?),
+            "LT_eventTime" => q.lt_event_time = Some(time_param(k, v)?),
+            "GE_recordTime" => q.ge_record_time = Some(time_param(k, v)?),
+            "LT_recordTime" => q.lt_record_time = Some(time_param(k, v)?),
+            "EQ_bizStep" => q.biz_steps.extend(list(v)),
+            "EQ_disposition" => q.dispositions.extend(list(v)),
+            "EQ_bizLocation" => q.biz_locations.extend(list(v)),
+            "EQ_readPoint" => q.read_points.extend(list(v)),
+            "MATCH_epc" => q.match_epc.extend(list(v)),
+            "MATCH_anyEPC" => q.match_any_epc.extend(list(v)),
+            "MATCH_epcClass" => q.match_epc_class.extend(list(v)),
+            "MATCH_parentID" => q.match_parent_id.extend(list(v)),
+            "MATCH_inputEPC" => q.match_input_epc.extend(list(v)),
+            "MATCH_outputEPC" => q.match_output_epc.extend(list(v)),
+            "EQ_agri_recordKind" => q.record_kinds.extend(list(v)),
+            "perPage" => {
+                q.per_page = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    bad(
+                        "invalid_query",
+                        k,
+                        "perPage is 1 to 1000".into(),
+                        "perPage 应在 1 至 1000 之间".into(),
+                    )
+                })?
+            }
+            "nextPageToken" => {
+                q.after = Some(Uuid::parse_str(v).map_err(|_| {
+                    bad(
+                        "invalid_query",
+                        k,
+                        "nextPageToken is not one this server issued".into(),
+                        "nextPageToken 无效".into(),
+                    )
+                })?)
+            }
+            other => {
+                return Err(bad(
+                    "invalid_query",
+                    other,
+                    format!("unknown or unsupported query parameter {other}"),
+                    format!("不支持的查询参数 {other}"),
+                ))
+            }
+        }
+    }
+    Ok(q)
+}
+
+/// The `GS1-EPC-Format` a client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EpcFormat {
+    AsCaptured,
+    DigitalLink,
+}
+
+fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, ApiError> {
+    match headers.get("GS1-EPC-Format").and_then(|v| v.to_str().ok()) {
+        None | Some("Always_GS1_Digital_Link") | Some("No_Preference") => Ok(EpcFormat::DigitalLink),
+        // URNs are kept as captured; a Digital Link is only turned back into a
+        // URN when its company prefix length is known, which it is not here.
+        Some("Never_Translates") | Some("Always_EPC_URN") => Ok(EpcFormat::AsCaptured),
+        Some(other) => Err(bad(
+            "epc_format",
+            "GS1-EPC-Format",
+            format!("'{other}' is not a GS1-EPC-Format value"),
+            format!("“{other}”不是有效的 GS1-EPC-Format 值"),
+        )),
+    }
+}
+
+/// Rewrites EPC URNs in an event's identifier fields as Digital Links.
+fn to_digital_link(event: &mut Value) {
+    let conv = |v: &mut Value| {
+        if let Some(s) = v.as_str() {
+            if s.starts_with("urn:epc:") {
+                if let Some(dl) = canonical_web_uri(s) {
+                    *v = Value::String(dl);
+                }
+            }
+        }
+    };
+    let Some(obj) = event.as_object_mut() else { return };
+    for key in ["epcList", "childEPCs", "inputEPCList", "outputEPCList"] {
+        if let Some(Value::Array(items)) = obj.get_mut(key) {
+            items.iter_mut().for_each(conv);
+        }
+    }
+    if let Some(p) = obj.get_mut("parentID") {
+        conv(p);
+    }
+    for key in [
+        "quantityList",
+        "childQuantityList",
+        "inputQuantityList",
+        "outputQuantityList",
+    ] {
+        if let Some(Value::Array(items)) = obj.get_mut(key) {
+            for q in items {
+                if let Some(c) = q.get_mut("epcClass") {
+                    conv(c);
+                }
+            }
+        }
+    }
+}
+
+/// The JSON-LD context of our documents: the standard one plus our prefix.
+fn context() -> Value {
+    json!(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": suyuan_core::stages::AGRI_NS}])
+}
+
+fn query_document(mut events: Vec<Value>, format: EpcFormat) -> Value {
+    if format == EpcFormat::DigitalLink {
+        events.iter_mut().for_each(to_digital_link);
+    }
+    json!({
+        "@context": context(),
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": events}}}
+    })
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let format = epc_format(&headers)?;
+    let q = parse_query(raw.as_deref())?;
+    let page = state.store.query_events(&caller, &q).await?;
+    let mut resp = Json(query_document(page.events, format)).into_response();
+    if let Some(next) = page.next {
+        // The same query, next page.
+        let mut params: Vec<(String, String)> =
+            form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+                .filter(|(k, _)| k != "nextPageToken")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        params.push(("nextPageToken".into(), next.to_string()));
+        let qs = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        if let Ok(v) = HeaderValue::from_str(&format!("</epcis/events?{qs}>; rel=\"next\"")) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&next.to_string()) {
+            resp.headers_mut().insert("GS1-Next-Page-Token", v);
+        }
+    }
+    Ok(resp)
+}
+
+async fn event(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+) -> ApiResult<Response> {
+    let format = epc_format(&headers)?;
+    let events = state.store.get_event(&caller, &event_id).await?;
+    Ok(Json(query_document(events, format)).into_response())
+}

@@ -1,0 +1,955 @@
+//! Capturing EPCIS 2.0 documents: validation, agricultural profiles, domain
+//! rules, and the effects an accepted event has (units commissioned, lineage
+//! edges, custody, conformance), all in one transaction.
+//!
+//! Two kinds of events arrive:
+//! - **records** (`agri:recordKind` present): the platform's agricultural
+//!   records. Their profile's fields are required and the domain rules hold:
+//!   only the holder of a unit (or its receiver, or a testing agency or
+//!   regulator inspecting it) records on it; times must make sense; a harvest
+//!   inside a pesticide's pre-harvest interval marks the lot non-conformant.
+//! - **plain EPCIS events** from other systems: validated against EPCIS 2.0
+//!   and stored as they are (the platform is then an EPCIS repository).
+//!
+//! Capture is all-or-nothing by default (`rollback`); with `proceed` each
+//! event stands alone. Capturing the same event twice is idempotent: the
+//! second copy is acknowledged and not stored again.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use suyuan_core::epcis::{canonical_web_uri, parse_document, Action, Event, EventType, Vocabulary};
+use suyuan_core::model::OrgKind;
+use suyuan_core::stages::{check_profile, profile, Field, RecordKind, AGRI_NS};
+use suyuan_core::Invalid;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::lineage::{relation, write_edges, Edge};
+use crate::db::Tx;
+use crate::orgs::ts;
+use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
+
+/// What to do when one event of a document is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorBehaviour {
+    /// Refuse the whole document (the EPCIS default).
+    Rollback,
+    /// Keep the good events, report the bad ones.
+    Proceed,
+}
+
+impl ErrorBehaviour {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorBehaviour::Rollback => "rollback",
+            ErrorBehaviour::Proceed => "proceed",
+        }
+    }
+}
+
+/// One refusal, naming the event and the field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaptureError {
+    /// Index of the event in the document's eventList (absent for the
+    /// document itself).
+    pub event_index: Option<usize>,
+    pub field: String,
+    pub code: String,
+    pub detail: String,
+    pub detail_zh: String,
+}
+
+/// A capture job, as the EPCIS REST binding shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureJob {
+    #[serde(rename = "captureID")]
+    pub capture_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub running: bool,
+    pub success: bool,
+    pub capture_error_behaviour: String,
+    pub errors: Vec<CaptureError>,
+    /// Events stored by this job.
+    pub captured: i64,
+    /// Events already stored before (idempotent repeats).
+    pub duplicates: i64,
+    /// The eventIDs of the document's events, in order (stored or not).
+    #[serde(rename = "eventIDs")]
+    pub event_ids: Vec<String>,
+}
+
+fn err(index: Option<usize>, field: &str, e: Invalid) -> CaptureError {
+    CaptureError {
+        event_index: index,
+        field: field.to_owned(),
+        code: e.code.to_owned(),
+        detail: format!("{field}: {}", e.en),
+        detail_zh: format!("{field}：{}", e.zh),
+    }
+}
+
+/// The value of one of our extension fields, if present.
+fn agri<'a>(ev: &'a Event, name: &str) -> Option<&'a Value> {
+    ev.extensions
+        .iter()
+        .find(|x| x.namespace == AGRI_NS && x.local_name == name)
+        .map(|x| &x.value)
+        .filter(|v| !v.is_null() && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty()))
+}
+
+fn agri_str(ev: &Event, name: &str) -> Option<String> {
+    agri(ev, name).map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+fn has_std(ev: &Event, key: &str) -> bool {
+    ev.json.get(key).is_some_and(|v| match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    })
+}
+
+/// An identifier in canonical form (GS1 keys as Digital Link on id.gs1.org).
+fn canon(uri: &str) -> String {
+    canonical_web_uri(uri).unwrap_or_else(|| uri.to_owned())
+}
+
+/// The units an event names, by role, canonical.
+fn roles(ev: &Event) -> Vec<(&'static str, String, Option<f64>, Option<String>)> {
+    let mut out = Vec::new();
+    let mut push_list = |role: &'static str, list: &[String]| {
+        for e in list {
+            out.push((role, canon(e), None, None));
+        }
+    };
+    push_list("epc", &ev.epc_list);
+    push_list("child", &ev.child_epcs);
+    push_list("input", &ev.input_epc_list);
+    push_list("output", &ev.output_epc_list);
+    if let Some(p) = &ev.parent_id {
+        out.push(("parent", canon(p), None, None));
+    }
+    for (role, list) in [
+        ("quantity", &ev.quantity_list),
+        ("child_quantity", &ev.child_quantity_list),
+        ("input_quantity", &ev.input_quantity_list),
+        ("output_quantity", &ev.output_quantity_list),
+    ] {
+        for q in list {
+            out.push((role, canon(&q.epc_class), q.quantity, q.uom.clone()));
+        }
+    }
+    out
+}
+
+/// The organisation id named by a source/destination (`urn:suyuan:org:{uuid}`).
+pub const ORG_URN_PREFIX: &str = "urn:suyuan:org:";
+
+/// The identifier of a place in events: its GLN as a Digital Link when it has
+/// one, otherwise `urn:suyuan:place:{uuid}`.
+pub const PLACE_URN_PREFIX: &str = "urn:suyuan:place:";
+
+impl Store {
+    /// Captures an EPCIS document on behalf of the caller. Always returns the
+    /// job (also when every event was refused); the job is kept for
+    /// `GET /epcis/capture/{id}`.
+    pub async fn capture(
+        &self,
+        caller: &Caller,
+        doc: &Value,
+        behaviour: ErrorBehaviour,
+    ) -> Result<CaptureJob> {
+        caller.require_recorder()?;
+        let created = now_ms();
+        let mut job = CaptureJob {
+            capture_id: new_id(),
+            created_at: ts(created),
+            finished_at: None,
+            running: false,
+            success: true,
+            capture_error_behaviour: behaviour.as_str().into(),
+            errors: Vec::new(),
+            captured: 0,
+            duplicates: 0,
+            event_ids: Vec::new(),
+        };
+        match parse_document(doc) {
+            Err(problems) => {
+                job.errors = problems
+                    .into_iter()
+                    .map(|p| err(p.event, &p.field, p.error))
+                    .collect();
+            }
+            Ok(document) => {
+                job.event_ids = document
+                    .events
+                    .iter()
+                    .map(|e| e.event_id.clone().unwrap_or_else(|| e.hash_id()))
+                    .collect();
+                let mut tx = self.db.begin().await?;
+                for (i, ev) in document.events.iter().enumerate() {
+                    // Each event in a savepoint-free way: checks first, then writes.
+                    match self
+                        .capture_event(&mut tx, caller, ev, &job.event_ids[i], job.capture_id)
+                        .await
+                    {
+                        Ok(true) => job.captured += 1,
+                        Ok(false) => job.duplicates += 1,
+                        Err(StoreError::Invalid { field, invalid }) => {
+                            job.errors.push(err(Some(i), &field, invalid));
+                            if behaviour == ErrorBehaviour::Rollback {
+                                break;
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
+                    tx.commit().await?;
+                } else {
+                    job.captured = 0;
+                    job.duplicates = 0;
+                    drop(tx);
+                }
+            }
+        }
+        job.success = job.errors.is_empty();
+        job.finished_at = Some(ts(now_ms()));
+        let errors = serde_json::to_string(&job.errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.db
+            .conn()
+            .execute(
+                "INSERT INTO capture_jobs (id, org_id, status, event_count, errors, created_at, finished_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                &params![
+                    job.capture_id,
+                    caller.org_id,
+                    if job.success { "success" } else { "failure" },
+                    job.captured,
+                    errors,
+                    created,
+                    now_ms()
+                ],
+            )
+            .await?;
+        Ok(job)
+    }
+
+    /// A capture job of the caller's organisation.
+    pub async fn capture_job(&self, caller: &Caller, id: Uuid) -> Result<CaptureJob> {
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT id, status, event_count, errors, created_at, finished_at FROM capture_jobs \
+                 WHERE id = $1 AND org_id = $2",
+                &params![id, caller.org_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound { what: "capture job" })?;
+        let errors: Vec<CaptureErrorRow> =
+            serde_json::from_str(&row.opt_text("errors")?.unwrap_or_else(|| "[]".into()))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(CaptureJob {
+            capture_id: id,
+            created_at: ts(row.int("created_at")?),
+            finished_at: row.opt_int("finished_at")?.map(ts),
+            running: false,
+            success: row.text("status")? == "success",
+            capture_error_behaviour: "rollback".into(),
+            errors: errors.into_iter().map(Into::into).collect(),
+            captured: row.int("event_count")?,
+            duplicates: 0,
+            event_ids: Vec::new(),
+        })
+    }
+
+    /// Checks and stores one event. `Ok(false)`: already stored (idempotent).
+    async fn capture_event(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        ev: &Event,
+        event_id: &str,
+        capture_id: Uuid,
+    ) -> Result<bool> {
+        let is_error_declaration = ev.error_declaration.is_some();
+        // Idempotency: the same event (same id) captured again.
+        let existing = tx
+            .fetch_optional(
+                "SELECT org_id FROM events WHERE event_id = $1 AND is_error_declaration = $2",
+                &params![event_id, is_error_declaration],
+            )
+            .await?;
+        if let Some(row) = existing {
+            if row.uuid("org_id")? == caller.org_id {
+                return Ok(false);
+            }
+            return Err(StoreError::invalid(
+                "eventID",
+                Invalid::new(
+                    "event_id_taken",
+                    "another organisation already recorded an event with this eventID",
+                    "其他机构已记录了相同 eventID 的事件",
+                ),
+            ));
+        }
+        let now = now_ms();
+        let event_time = ev.event_time_utc().timestamp_millis();
+        if event_time > now + 5 * 60 * 1000 {
+            return Err(StoreError::invalid(
+                "eventTime",
+                Invalid::new(
+                    "event_in_future",
+                    "an event cannot happen in the future",
+                    "事件时间不能晚于当前时间",
+                ),
+            ));
+        }
+        let kind = match agri(ev, "recordKind") {
+            None => None,
+            Some(v) => Some(v.as_str().and_then(RecordKind::parse).ok_or_else(|| {
+                let allowed: Vec<&str> = RecordKind::ALL.iter().map(|k| k.as_str()).collect();
+                StoreError::invalid(
+                    "agri:recordKind",
+                    Invalid::new(
+                        "record_kind_unknown",
+                        format!("unknown record kind; allowed: {}", allowed.join(", ")),
+                        format!("未知的记录类型，允许：{}", allowed.join("、")),
+                    ),
+                )
+            })?),
+        };
+        let units = roles(ev);
+        if let Some(kind) = kind {
+            if !is_error_declaration {
+                let biz_step = ev
+                    .biz_step
+                    .as_deref()
+                    .map(|s| Vocabulary::BizStep.compact_or_keep(s));
+                check_profile(kind, ev.event_type.as_str(), biz_step.as_deref(), |f| match f {
+                    Field::Std(k) => has_std(ev, k),
+                    Field::Agri(k) => agri(ev, k).is_some(),
+                    Field::AnyStd(_) => false,
+                })
+                .map_err(|e| StoreError::invalid("event", e))?;
+                self.check_domain(tx, caller, ev, kind, &units, event_time)
+                    .await?;
+            }
+        }
+        if let Some(decl) = &ev.error_declaration {
+            // Only the organisation that recorded an event may declare it wrong.
+            let original = tx
+                .fetch_optional(
+                    "SELECT id, org_id FROM events WHERE event_id = $1 AND is_error_declaration = $2",
+                    &params![event_id, false],
+                )
+                .await?;
+            match original {
+                Some(r) if r.uuid("org_id")? == caller.org_id => {}
+                _ => return Err(StoreError::invalid(
+                    "errorDeclaration",
+                    Invalid::new(
+                        "declared_event_unknown",
+                        "an error declaration must carry the eventID of an event your organisation recorded",
+                        "错误声明必须引用本机构记录过的事件的 eventID",
+                    ),
+                )),
+            }
+            let _ = decl;
+        }
+
+        // Store the event as captured, with its eventID and recordTime.
+        let mut json = ev.json.clone();
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("eventID".into(), Value::String(event_id.to_owned()));
+            obj.insert(
+                "recordTime".into(),
+                Value::String(ts(now).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            );
+        }
+        let pk = new_id().to_string();
+        let stage = kind.map(|k| profile(k).stage.as_str());
+        tx.execute(
+            "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, \
+             record_time, action, biz_step, disposition, read_point, biz_location, record_kind, stage, \
+             is_error_declaration, corrected_by, document) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,NULL,$17)",
+            &params![
+                pk.as_str(),
+                event_id,
+                caller.org_id,
+                capture_id,
+                ev.event_type.as_str(),
+                event_time,
+                ev.event_time_zone_offset.as_str(),
+                now,
+                ev.action.map(action_str),
+                ev.biz_step_uri(),
+                ev.disposition_uri(),
+                ev.read_point.as_ref().map(|l| canon(&l.id)),
+                ev.biz_location.as_ref().map(|l| canon(&l.id)),
+                kind.map(|k| k.as_str()),
+                stage,
+                is_error_declaration,
+                json.to_string(),
+            ],
+        )
+        .await?;
+        let mut seen = BTreeSet::new();
+        for (role, epc, qty, uom) in &units {
+            if !seen.insert((role.to_owned(), epc.clone())) {
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO event_epcs (event_pk, role, epc, quantity, uom) VALUES ($1,$2,$3,$4,$5)",
+                &params![pk.as_str(), *role, epc.as_str(), *qty, uom.clone()],
+            )
+            .await?;
+        }
+        if is_error_declaration {
+            tx.execute(
+                "UPDATE events SET corrected_by = $1 WHERE event_id = $2 AND is_error_declaration = $3",
+                &params![pk.as_str(), event_id, false],
+            )
+            .await?;
+            return Ok(true);
+        }
+        self.apply_effects(tx, caller, ev, kind, &units, &pk, event_time)
+            .await?;
+        Ok(true)
+    }
+
+    /// The domain rules of agricultural records.
+    async fn check_domain(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        ev: &Event,
+        kind: RecordKind,
+        units: &[(&'static str, String, Option<f64>, Option<String>)],
+        event_time: i64,
+    ) -> Result<()> {
+        let inspector = matches!(caller.org_kind, OrgKind::TestingAgency | OrgKind::Regulator);
+        // Units the event acts on must exist and be held by the caller, except
+        // what this event itself creates (harvest, packing's parent,
+        // processing's outputs) and what a receiver receives.
+        let created_roles: &[&str] = match kind {
+            RecordKind::Harvest => &["epc", "quantity"],
+            RecordKind::Packing => &["parent"],
+            RecordKind::Processing => &["output", "output_quantity"],
+            _ => &[],
+        };
+        for (role, epc, _, _) in units {
+            if created_roles.contains(role) {
+                continue;
+            }
+            let row = tx
+                .fetch_optional(
+                    "SELECT holder_org_id, status FROM units WHERE epc = $1",
+                    &params![epc.as_str()],
+                )
+                .await?;
+            let Some(row) = row else {
+                return Err(StoreError::invalid(
+                    role_field(role),
+                    Invalid::new(
+                        "unit_unknown",
+                        format!("{epc} is not a unit known to the platform"),
+                        format!("{epc} 不是平台已知的追溯单元"),
+                    ),
+                ));
+            };
+            let holder = row.uuid("holder_org_id")?;
+            let receiving = kind == RecordKind::Receiving;
+            if holder != caller.org_id && !receiving && !inspector {
+                return Err(StoreError::invalid(
+                    role_field(role),
+                    Invalid::new(
+                        "unit_not_held",
+                        format!("{epc} is held by another organisation; only its holder records on it"),
+                        format!("{epc} 由其他机构持有，只有持有者可以记录"),
+                    ),
+                ));
+            }
+        }
+        match kind {
+            RecordKind::Harvest => {
+                // No harvest before sowing on that plot.
+                let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
+                let sowings = tx
+                    .fetch_all(
+                        "SELECT event_time FROM events WHERE biz_location = $1 AND record_kind = 'sowing' \
+                         AND corrected_by IS NULL AND org_id = $2",
+                        &params![plot.as_str(), caller.org_id],
+                    )
+                    .await?;
+                if !sowings.is_empty()
+                    && sowings
+                        .iter()
+                        .all(|r| r.int("event_time").map(|t| t > event_time).unwrap_or(false))
+                {
+                    return Err(StoreError::invalid(
+                        "eventTime",
+                        Invalid::new(
+                            "harvest_before_sowing",
+                            "a plot cannot be harvested before it was sown",
+                            "地块不能在播种之前采收",
+                        ),
+                    ));
+                }
+            }
+            RecordKind::Shipping | RecordKind::StorageOut | RecordKind::Sale => {
+                if kind == RecordKind::Shipping && despatch_ref(ev).is_none() {
+                    return Err(StoreError::invalid(
+                        "bizTransactionList",
+                        Invalid::new(
+                            "despatch_ref_required",
+                            "a shipment names its despatch advice (desadv)",
+                            "发运须注明发货单（desadv）",
+                        ),
+                    ));
+                }
+                if let Some(d) = despatch_ref(ev).filter(|_| kind == RecordKind::Shipping) {
+                    let taken = tx
+                        .fetch_optional(
+                            "SELECT despatch_ref FROM shipments WHERE despatch_ref = $1",
+                            &params![d.as_str()],
+                        )
+                        .await?;
+                    if taken.is_some() {
+                        return Err(StoreError::invalid(
+                            "bizTransactionList",
+                            Invalid::new(
+                                "despatch_ref_taken",
+                                "this despatch reference was already shipped",
+                                "该发货单号已被使用",
+                            ),
+                        ));
+                    }
+                }
+                // No shipping (or selling) before packing.
+                for (_, epc, _, _) in units {
+                    let packed_later = tx
+                        .fetch_optional(
+                            "SELECT e.event_time FROM event_epcs x JOIN events e ON e.id = x.event_pk \
+                             WHERE x.epc = $1 AND e.record_kind = 'packing' AND e.event_time > $2 \
+                             AND e.corrected_by IS NULL",
+                            &params![epc.as_str(), event_time],
+                        )
+                        .await?;
+                    if packed_later.is_some() {
+                        return Err(StoreError::invalid(
+                            "eventTime",
+                            Invalid::new(
+                                "before_packing",
+                                format!("{epc} is recorded as packed after this time"),
+                                format!("{epc} 的包装记录晚于此时间"),
+                            ),
+                        ));
+                    }
+                }
+            }
+            RecordKind::Receiving => {
+                let despatch = despatch_ref(ev).ok_or_else(|| {
+                    StoreError::invalid(
+                        "bizTransactionList",
+                        Invalid::new(
+                            "despatch_ref_required",
+                            "a receipt names the despatch advice (desadv) it receives against",
+                            "收货须注明对应的发货单（desadv）",
+                        ),
+                    )
+                })?;
+                let shipment = tx
+                    .fetch_optional(
+                        "SELECT to_org_id, received_event, shipped_at FROM shipments WHERE despatch_ref = $1",
+                        &params![despatch.as_str()],
+                    )
+                    .await?;
+                let Some(s) = shipment else {
+                    return Err(StoreError::invalid(
+                        "bizTransactionList",
+                        Invalid::new(
+                            "despatch_unknown",
+                            "no shipment has this despatch reference",
+                            "没有该发货单号的发运记录",
+                        ),
+                    ));
+                };
+                if s.opt_text("received_event")?.is_some() {
+                    return Err(StoreError::invalid(
+                        "bizTransactionList",
+                        Invalid::new(
+                            "already_received",
+                            "this shipment was already received",
+                            "该批发运已收货",
+                        ),
+                    ));
+                }
+                if let Some(to) = s.opt_uuid("to_org_id")? {
+                    if to != caller.org_id {
+                        return Err(StoreError::invalid(
+                            "bizTransactionList",
+                            Invalid::new(
+                                "not_the_receiver",
+                                "this shipment is addressed to another organisation",
+                                "该批货物的收货方是其他机构",
+                            ),
+                        ));
+                    }
+                }
+                if event_time < s.int("shipped_at")? {
+                    return Err(StoreError::invalid(
+                        "eventTime",
+                        Invalid::new(
+                            "received_before_shipped",
+                            "goods cannot arrive before they left",
+                            "收货时间不能早于发货时间",
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// What an accepted record changes: units, lineage, custody, status.
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_effects(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        ev: &Event,
+        kind: Option<RecordKind>,
+        units: &[(&'static str, String, Option<f64>, Option<String>)],
+        pk: &str,
+        event_time: i64,
+    ) -> Result<()> {
+        let of_roles = |rs: &[&str]| -> Vec<String> {
+            units
+                .iter()
+                .filter(|u| rs.contains(&u.0))
+                .map(|u| u.1.clone())
+                .collect()
+        };
+        let mut edges = Vec::new();
+        let commissions = matches!(ev.action, Some(Action::Add))
+            && matches!(ev.event_type, EventType::Object)
+            || kind == Some(RecordKind::Harvest);
+        if commissions {
+            for epc in of_roles(&["epc", "quantity"]) {
+                self.register_unit(tx, caller, &epc, pk).await?;
+            }
+        }
+        match ev.event_type {
+            EventType::Aggregation if matches!(ev.action, Some(Action::Add)) => {
+                if let Some(parent) = ev.parent_id.as_deref().map(canon) {
+                    self.register_unit(tx, caller, &parent, pk).await?;
+                    for child in of_roles(&["child", "child_quantity"]) {
+                        edges.push(Edge {
+                            upstream: child,
+                            downstream: parent.clone(),
+                            relation: relation::PACKED,
+                        });
+                    }
+                }
+            }
+            EventType::Transformation => {
+                let outputs = of_roles(&["output", "output_quantity"]);
+                for out in &outputs {
+                    self.register_unit(tx, caller, out, pk).await?;
+                }
+                let inputs = of_roles(&["input", "input_quantity"]);
+                let rel = if inputs.len() == 1 && outputs.len() > 1 {
+                    relation::SPLIT
+                } else {
+                    relation::TRANSFORMED
+                };
+                for i in &inputs {
+                    for o in &outputs {
+                        edges.push(Edge {
+                            upstream: i.clone(),
+                            downstream: o.clone(),
+                            relation: rel,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        match kind {
+            Some(RecordKind::Harvest) => {
+                let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
+                let lots = of_roles(&["epc", "quantity"]);
+                // The season: field records on the plot since the last sowing.
+                let since = tx
+                    .fetch_optional(
+                        "SELECT MAX(event_time) AS t FROM events WHERE biz_location = $1 AND record_kind = 'sowing' \
+                         AND event_time <= $2 AND corrected_by IS NULL AND org_id = $3",
+                        &params![plot.as_str(), event_time, caller.org_id],
+                    )
+                    .await?
+                    .and_then(|r| r.opt_int("t").ok().flatten())
+                    .unwrap_or(0);
+                let season = tx
+                    .fetch_all(
+                        "SELECT record_kind, event_time, document FROM events WHERE biz_location = $1 \
+                         AND record_kind IN ('sowing','fertilising','pest_control','irrigation','field_work') \
+                         AND event_time >= $2 AND event_time <= $3 AND corrected_by IS NULL AND org_id = $4",
+                        &params![plot.as_str(), since, event_time, caller.org_id],
+                    )
+                    .await?;
+                let mut violations = Vec::new();
+                for r in &season {
+                    let doc: Value = serde_json::from_str(&r.text("document")?).unwrap_or(Value::Null);
+                    let input = doc_agri(&doc, "inputLot");
+                    if let Some(input) = &input {
+                        for lot in &lots {
+                            edges.push(Edge {
+                                upstream: canon(input),
+                                downstream: lot.clone(),
+                                relation: relation::INPUT_APPLIED,
+                            });
+                        }
+                    }
+                    if r.text("record_kind")? == "pest_control" {
+                        let phi =
+                            doc_agri(&doc, "preHarvestIntervalDays").and_then(|d| d.parse::<f64>().ok());
+                        if let Some(days) = phi {
+                            let applied = r.int("event_time")?;
+                            let waited = (event_time - applied) as f64 / 86_400_000.0;
+                            if waited < days {
+                                violations.push(format!(
+                                    "harvested {:.1} days after applying {} (pre-harvest interval {} days)",
+                                    waited,
+                                    doc_agri(&doc, "registrationNumber").unwrap_or_default(),
+                                    days
+                                ));
+                            }
+                        }
+                    }
+                }
+                for lot in &lots {
+                    if !plot.is_empty() {
+                        edges.push(Edge {
+                            upstream: plot.clone(),
+                            downstream: lot.clone(),
+                            relation: relation::GROWN_ON,
+                        });
+                        tx.execute(
+                            "UPDATE units SET origin_place = $1 WHERE epc = $2",
+                            &params![plot.as_str(), lot.as_str()],
+                        )
+                        .await?;
+                    }
+                    if !violations.is_empty() {
+                        self.mark_non_conformant(tx, lot, &violations.join("; ")).await?;
+                    }
+                }
+            }
+            Some(RecordKind::Testing) => {
+                let failed = agri_str(ev, "conclusion")
+                    .is_some_and(|c| matches!(c.as_str(), "fail" | "failed" | "不合格"));
+                if failed {
+                    let reason = format!(
+                        "failed test {} by {}",
+                        agri_str(ev, "sampleId").unwrap_or_default(),
+                        agri_str(ev, "agency").unwrap_or_default()
+                    );
+                    for epc in of_roles(&["epc", "quantity"]) {
+                        self.mark_non_conformant(tx, &epc, &reason).await?;
+                    }
+                }
+            }
+            Some(RecordKind::Shipping) => {
+                if let Some(despatch) = despatch_ref(ev) {
+                    let to_org = ev.destination_list.iter().find_map(|d| {
+                        d.id.strip_prefix(ORG_URN_PREFIX)
+                            .and_then(|u| Uuid::parse_str(u).ok())
+                    });
+                    tx.execute(
+                        "INSERT INTO shipments (despatch_ref, from_org_id, to_org_id, shipped_event, received_event, \
+                         shipped_at, received_at) VALUES ($1,$2,$3,$4,NULL,$5,NULL)",
+                        &params![despatch.as_str(), caller.org_id, to_org, pk, event_time],
+                    )
+                    .await
+                    .map_err(|e| {
+                        if e.is_unique_violation() {
+                            StoreError::invalid(
+                                "bizTransactionList",
+                                Invalid::new(
+                                    "despatch_ref_taken",
+                                    "this despatch reference was already shipped",
+                                    "该发货单号已被使用",
+                                ),
+                            )
+                        } else {
+                            e
+                        }
+                    })?;
+                }
+            }
+            Some(RecordKind::Receiving) => {
+                if let Some(despatch) = despatch_ref(ev) {
+                    tx.execute(
+                        "UPDATE shipments SET received_event = $1, received_at = $2, to_org_id = $3 WHERE despatch_ref = $4",
+                        &params![pk, event_time, caller.org_id, despatch.as_str()],
+                    )
+                    .await?;
+                    // Custody moves: the units received and everything packed in them.
+                    let mut moving = of_roles(&["epc", "quantity"]);
+                    let mut i = 0;
+                    while i < moving.len() && moving.len() < 100_000 {
+                        let rows = tx
+                            .fetch_all(
+                                "SELECT upstream FROM lineage WHERE downstream = $1 AND relation = 'packed'",
+                                &params![moving[i].as_str()],
+                            )
+                            .await?;
+                        for r in rows {
+                            moving.push(r.text("upstream")?);
+                        }
+                        i += 1;
+                    }
+                    for epc in moving {
+                        tx.execute(
+                            "UPDATE units SET holder_org_id = $1 WHERE epc = $2",
+                            &params![caller.org_id, epc.as_str()],
+                        )
+                        .await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !edges.is_empty() {
+            write_edges(tx, pk, &edges).await?;
+        }
+        Ok(())
+    }
+
+    /// Registers a unit the event creates (if new), held by the caller.
+    async fn register_unit(&self, tx: &mut Tx, caller: &Caller, epc: &str, pk: &str) -> Result<()> {
+        let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
+        tx.execute(
+            "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
+             status_reason, origin_place, created_event, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,'active',NULL,NULL,$9,$10) ON CONFLICT (epc) DO NOTHING",
+            &params![new_id(), epc, kind, gtin, batch, serial, sscc, caller.org_id, pk, now_ms()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_non_conformant(&self, tx: &mut Tx, epc: &str, reason: &str) -> Result<()> {
+        tx.execute(
+            "UPDATE units SET status = 'non_conformant', \
+             status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END \
+             WHERE epc = $2",
+            &params![reason, epc],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn role_field(role: &str) -> &'static str {
+    match role {
+        "epc" => "epcList",
+        "child" => "childEPCs",
+        "input" => "inputEPCList",
+        "output" => "outputEPCList",
+        "parent" => "parentID",
+        "quantity" => "quantityList",
+        "child_quantity" => "childQuantityList",
+        "input_quantity" => "inputQuantityList",
+        _ => "outputQuantityList",
+    }
+}
+
+fn action_str(a: Action) -> &'static str {
+    match a {
+        Action::Add => "ADD",
+        Action::Observe => "OBSERVE",
+        Action::Delete => "DELETE",
+    }
+}
+
+/// The despatch advice reference of an event, if any.
+fn despatch_ref(ev: &Event) -> Option<String> {
+    ev.biz_transaction_list
+        .iter()
+        .find(|t| t.kind.as_deref().is_some_and(|k| k.ends_with("desadv")))
+        .map(|t| t.id.clone())
+}
+
+/// One of our extension fields from a stored event document.
+fn doc_agri(doc: &Value, name: &str) -> Option<String> {
+    let obj = doc.as_object()?;
+    let v = obj
+        .get(&format!("agri:{name}"))
+        .or_else(|| obj.get(&format!("{AGRI_NS}{name}")))?;
+    Some(match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// What a canonical GS1 Digital Link names: (kind, gtin, batch, serial, sscc).
+type UnitParts = (
+    &'static str,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn split_gs1(epc: &str) -> UnitParts {
+    let path = epc.strip_prefix(super::CANONICAL_DOMAIN).unwrap_or("");
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match seg.as_slice() {
+        ["01", g, "10", b, "21", s] => (
+            "item",
+            Some(g.to_string()),
+            Some(b.to_string()),
+            Some(s.to_string()),
+            None,
+        ),
+        ["01", g, "10", b] => ("lot", Some(g.to_string()), Some(b.to_string()), None, None),
+        ["01", g, "21", s] => ("item", Some(g.to_string()), None, Some(s.to_string()), None),
+        ["00", s] => ("logistic", None, None, None, Some(s.to_string())),
+        _ => ("other", None, None, None, None),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CaptureErrorRow {
+    event_index: Option<usize>,
+    field: String,
+    code: String,
+    detail: String,
+    detail_zh: String,
+}
+
+impl From<CaptureErrorRow> for CaptureError {
+    fn from(r: CaptureErrorRow) -> Self {
+        CaptureError {
+            event_index: r.event_index,
+            field: r.field,
+            code: r.code,
+            detail: r.detail,
+            detail_zh: r.detail_zh,
+        }
+    }
+}

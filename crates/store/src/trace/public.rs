@@ -1,0 +1,377 @@
+//! The consumer's view of a unit: what a phone shows after scanning the QR
+//! code. Public on purpose, field by field: the product, its producer
+//! (verified or not), the origin plot and its environment, the timeline of
+//! the four stages with the R-4.2.4 fields, test results, certifications and
+//! corrections. Never prices, buyers or other private business data: only
+//! the extension fields listed in [`PUBLIC_FIELDS`] leave the platform.
+//!
+//! Every look-up counts a scan, so the page can warn when a code has been
+//! scanned suspiciously often (a copied label).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use suyuan_core::stages::{RecordKind, Stage, AGRI_NS};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::lineage::{relation, Direction};
+use super::units::Unit;
+use crate::db::Val;
+use crate::orgs::ts;
+use crate::places::Place;
+use crate::products::Certification;
+use crate::{now_ms, params, Result, Store, StoreError};
+
+/// The extension fields a consumer may see, with their Chinese labels.
+pub const PUBLIC_FIELDS: &[(&str, &str)] = &[
+    ("variety", "品种"),
+    ("inputName", "投入品"),
+    ("registrationNumber", "农药登记证号"),
+    ("dose", "用量"),
+    ("method", "方式"),
+    ("target", "防治对象"),
+    ("preHarvestIntervalDays", "安全间隔期（天）"),
+    ("waterSource", "水源"),
+    ("volume", "灌溉量"),
+    ("operation", "农事操作"),
+    ("harvestMethod", "采收方式"),
+    ("sampleId", "样品编号"),
+    ("testItems", "检测项目"),
+    ("conclusion", "检测结论"),
+    ("agency", "检测机构"),
+    ("grade", "等级"),
+    ("temperature", "温度"),
+    ("conditions", "贮存条件"),
+    ("carrier", "承运单位"),
+    ("transportMode", "运输方式"),
+    ("temperatureClass", "温控等级"),
+    ("channel", "销售渠道"),
+];
+
+/// One step of the public timeline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicEvent {
+    pub time: DateTime<Utc>,
+    /// The local offset where it happened, e.g. +08:00.
+    pub time_zone_offset: String,
+    pub stage: Option<String>,
+    pub stage_zh: Option<String>,
+    pub kind: Option<String>,
+    pub kind_zh: Option<String>,
+    pub organisation: Option<String>,
+    pub place: Option<String>,
+    /// Public fields: (Chinese label, value).
+    pub fields: Vec<(String, Value)>,
+    /// True when the recording organisation declared this record wrong.
+    pub corrected: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicProduct {
+    pub name: String,
+    pub category: String,
+    pub variety: Option<String>,
+    pub specification: Option<String>,
+    pub shelf_life_days: Option<i64>,
+    pub origin: Option<String>,
+    pub certifications: Vec<Certification>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicProducer {
+    pub name: String,
+    pub kind: String,
+    /// Verified by the platform operator (credit code and legal representative).
+    pub verified: bool,
+    pub region: String,
+}
+
+/// The public facts of a plot: its natural environment (R-4.2.4).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicPlace {
+    pub name: String,
+    pub region: Option<String>,
+    pub location: Option<crate::places::GeoPoint>,
+    pub area_m2: Option<f64>,
+    pub crops: Vec<String>,
+    pub soil_type: Option<String>,
+    pub water_source: Option<String>,
+    pub irrigation: Option<String>,
+    pub environment_tests: Vec<String>,
+}
+
+impl From<Place> for PublicPlace {
+    fn from(p: Place) -> Self {
+        PublicPlace {
+            name: p.name,
+            region: p.region,
+            location: p.location,
+            area_m2: p.area_m2,
+            crops: p.crops,
+            soil_type: p.soil_type,
+            water_source: p.water_source,
+            irrigation: p.irrigation,
+            environment_tests: p.environment_tests,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicScans {
+    pub count: i64,
+    pub first_scan: DateTime<Utc>,
+    /// More scans than a genuine label usually gets: the code may be copied.
+    pub suspicious: bool,
+}
+
+/// The consumer view.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicTrace {
+    pub kind: String,
+    pub gtin: Option<String>,
+    pub batch: Option<String>,
+    pub serial: Option<String>,
+    /// active, non_conformant, recalled …
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub product: Option<PublicProduct>,
+    pub producer: Option<PublicProducer>,
+    /// The plot it grew on, with its natural environment.
+    pub origin: Option<PublicPlace>,
+    pub timeline: Vec<PublicEvent>,
+    pub scans: PublicScans,
+}
+
+fn public_fields(doc: &Value) -> Vec<(String, Value)> {
+    let Some(obj) = doc.as_object() else {
+        return Vec::new();
+    };
+    PUBLIC_FIELDS
+        .iter()
+        .filter_map(|(name, label)| {
+            obj.get(&format!("agri:{name}"))
+                .or_else(|| obj.get(&format!("{AGRI_NS}{name}")))
+                .map(|v| ((*label).to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+impl Store {
+    /// Counts a scan of a unit and returns its scan record.
+    async fn count_scan(&self, epc: &str, threshold: i64) -> Result<PublicScans> {
+        let now = now_ms();
+        self.db
+            .conn()
+            .execute(
+                "INSERT INTO scans (unit_key, first_scan, last_scan, count) VALUES ($1, $2, $2, 1) \
+                 ON CONFLICT (unit_key) DO UPDATE SET count = scans.count + 1, last_scan = $2",
+                &params![epc, now],
+            )
+            .await?;
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT first_scan, count FROM scans WHERE unit_key = $1",
+                &params![epc],
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("scan row vanished".into()))?;
+        let count = row.int("count")?;
+        Ok(PublicScans {
+            count,
+            first_scan: ts(row.int("first_scan")?),
+            suspicious: count > threshold,
+        })
+    }
+
+    /// The public view of a unit (canonical identifier); not found when the
+    /// platform does not know it. Counts the scan.
+    pub async fn public_trace(&self, epc: &str, scan_threshold: i64) -> Result<PublicTrace> {
+        let unit: Unit = self
+            .find_unit(epc)
+            .await?
+            .ok_or(StoreError::NotFound { what: "unit" })?;
+        let scans = self.count_scan(epc, scan_threshold).await?;
+        let product = match &unit.gtin {
+            Some(g) => self
+                .db
+                .conn()
+                .fetch_optional(
+                    "SELECT id, org_id, name, category, variety, specification, shelf_life_days, origin FROM products WHERE gtin = $1",
+                    &params![g.as_str()],
+                )
+                .await?,
+            None => None,
+        };
+        let mut public_product = None;
+        let mut producer = None;
+        if let Some(p) = &product {
+            let certs = self
+                .db
+                .conn()
+                .fetch_all(
+                    "SELECT kind, number, issuer, valid_from, valid_until FROM certifications WHERE product_id = $1 ORDER BY id",
+                    &params![p.text("id")?],
+                )
+                .await?;
+            public_product = Some(PublicProduct {
+                name: p.text("name")?,
+                category: p.text("category")?,
+                variety: p.opt_text("variety")?,
+                specification: p.opt_text("specification")?,
+                shelf_life_days: p.opt_int("shelf_life_days")?,
+                origin: p.opt_text("origin")?,
+                certifications: certs
+                    .iter()
+                    .map(|c| {
+                        Ok(Certification {
+                            kind: suyuan_core::model::CertificationKind::parse(&c.text("kind")?)
+                                .map_err(|e| StoreError::Corrupt(e.en))?,
+                            number: c.text("number")?,
+                            issuer: c.opt_text("issuer")?,
+                            valid_from: c.text("valid_from")?,
+                            valid_until: c.text("valid_until")?,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            });
+            if let Some(o) = self
+                .db
+                .conn()
+                .fetch_optional(
+                    "SELECT name, kind, status, region FROM organisations WHERE id = $1",
+                    &params![p.text("org_id")?],
+                )
+                .await?
+            {
+                producer = Some(PublicProducer {
+                    name: o.text("name")?,
+                    kind: o.text("kind")?,
+                    verified: o.text("status")? == "verified",
+                    region: o.text("region")?,
+                });
+            }
+        }
+
+        let mut report = self.trace_unchecked(epc, Direction::Back, 50).await?;
+        // What happened to the cases and pallets it travelled in belongs to
+        // its story too (shipping, receiving).
+        let own: Vec<String> = report.units.iter().map(|u| u.reached.epc.clone()).collect();
+        let containers = self.containers_of(&own).await?;
+        if !containers.is_empty() {
+            let known: std::collections::BTreeSet<String> =
+                report.events.iter().map(|e| e.event_id.clone()).collect();
+            for e in self.events_naming(&containers).await? {
+                if !known.contains(&e.event_id) {
+                    report.events.push(e);
+                }
+            }
+            report.events.sort_by_key(|e| e.event_time);
+        }
+        // The origin plot, if the trace reached one we know.
+        let mut origin = None;
+        for r in report
+            .units
+            .iter()
+            .filter(|u| u.reached.relation.as_deref() == Some(relation::GROWN_ON))
+        {
+            if let Some(place) = self.place_by_uri(&r.reached.epc).await? {
+                origin = Some(PublicPlace::from(place));
+                break;
+            }
+        }
+        // Documents of the events, for their public fields.
+        let ids: Vec<String> = report.events.iter().map(|e| e.event_id.clone()).collect();
+        let mut docs: BTreeMap<String, (Value, String)> = BTreeMap::new();
+        for chunk in ids.chunks(500) {
+            let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
+            let holders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT e.event_id, e.document, o.name FROM events e JOIN organisations o ON o.id = e.org_id \
+                 WHERE e.is_error_declaration = FALSE AND e.event_id IN ({})",
+                holders.join(",")
+            );
+            for r in self.db.conn().fetch_all(&sql, &ps).await? {
+                let doc = serde_json::from_str(&r.text("document")?).unwrap_or(Value::Null);
+                docs.insert(r.text("event_id")?, (doc, r.text("name")?));
+            }
+        }
+        let mut place_names: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut timeline = Vec::new();
+        for e in &report.events {
+            let (doc, org_name) = docs
+                .get(&e.event_id)
+                .cloned()
+                .unwrap_or((Value::Null, String::new()));
+            let place = match &e.biz_location {
+                Some(uri) => {
+                    if !place_names.contains_key(uri) {
+                        let name = self.place_by_uri(uri).await?.map(|p| p.name);
+                        place_names.insert(uri.clone(), name);
+                    }
+                    place_names.get(uri).cloned().flatten()
+                }
+                None => None,
+            };
+            let stage = e.stage.as_deref().and_then(Stage::parse);
+            let kind = e.record_kind.as_deref().and_then(RecordKind::parse);
+            timeline.push(PublicEvent {
+                time: e.event_time,
+                time_zone_offset: doc
+                    .get("eventTimeZoneOffset")
+                    .and_then(Value::as_str)
+                    .unwrap_or("+00:00")
+                    .to_owned(),
+                stage: stage.map(|s| s.as_str().to_owned()),
+                stage_zh: stage.map(|s| s.zh().to_owned()),
+                kind: kind.map(|k| k.as_str().to_owned()).or_else(|| e.biz_step.clone()),
+                kind_zh: kind.map(|k| k.zh().to_owned()),
+                organisation: (!org_name.is_empty()).then_some(org_name),
+                place,
+                fields: public_fields(&doc),
+                corrected: e.corrected,
+            });
+        }
+        Ok(PublicTrace {
+            kind: unit.kind.clone(),
+            gtin: unit.gtin.clone(),
+            batch: unit.batch.clone(),
+            serial: unit.serial.clone(),
+            status: unit.status.clone(),
+            status_reason: unit.status_reason.clone(),
+            product: public_product,
+            producer,
+            origin,
+            timeline,
+            scans,
+        })
+    }
+
+    /// A place named in events: `urn:suyuan:place:{uuid}` or a GLN Digital Link.
+    pub async fn place_by_uri(&self, uri: &str) -> Result<Option<Place>> {
+        let id = if let Some(id) = uri.strip_prefix(super::capture::PLACE_URN_PREFIX) {
+            Uuid::parse_str(id).ok()
+        } else if let Some(gln) = uri
+            .split("/414/")
+            .nth(1)
+            .map(|s| s.split('/').next().unwrap_or(s))
+        {
+            self.db
+                .conn()
+                .fetch_optional("SELECT id FROM places WHERE gln = $1", &params![gln])
+                .await?
+                .map(|r| r.uuid("id"))
+                .transpose()?
+        } else {
+            None
+        };
+        match id {
+            Some(id) => self.place_unscoped(id).await,
+            None => Ok(None),
+        }
+    }
+}
