@@ -29,6 +29,9 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Authenticated API requests (product listing and single reads).
     Api(ApiBench),
+    /// The traceability core on a synthetic supply chain: capture, trace
+    /// back and forward, public lookups, code issuing.
+    Trace(crate::bench_trace::TraceBench),
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +54,7 @@ struct ApiBench {
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Api(a) => api(a).await,
+        BenchCommand::Trace(t) => crate::bench_trace::run(t).await,
     }
 }
 
@@ -189,8 +193,9 @@ async fn run_api_bench(store: &Store, a: &ApiBench) -> Result<()> {
     );
     for (label, path) in scenarios {
         // Warm up caches and connections.
-        load(addr, &path, &key, a.concurrency, a.concurrency * 20).await?;
-        let r = load(addr, &path, &key, a.concurrency, a.requests).await?;
+        let paths = [path];
+        load(addr, &paths, &key, a.concurrency, a.concurrency * 20).await?;
+        let r = load(addr, &paths, &key, a.concurrency, a.requests).await?;
         println!(
             "{label:<34} {:>9.0} req/s   p50 {:>6.2} ms   p90 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms",
             r.per_second, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms
@@ -205,19 +210,19 @@ async fn run_api_bench(store: &Store, a: &ApiBench) -> Result<()> {
     Ok(())
 }
 
-struct LoadResult {
-    per_second: f64,
-    p50_ms: f64,
-    p90_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
+pub(crate) struct LoadResult {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
 /// `total` requests over `conns` keep-alive connections; every answer must
 /// be 200.
-async fn load(
+pub(crate) async fn load(
     addr: std::net::SocketAddr,
-    path: &str,
+    paths: &[String],
     key: &str,
     conns: usize,
     total: usize,
@@ -225,17 +230,19 @@ async fn load(
     let per_conn = total.div_ceil(conns);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let path = path.to_owned();
+    let paths = std::sync::Arc::new(paths.to_vec());
+    for c in 0..conns {
+        let paths = paths.clone();
         let key = key.to_owned();
         tasks.push(tokio::spawn(async move {
             let stream = TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
             let mut conn = BufReader::new(stream);
             let mut lat = Vec::with_capacity(per_conn);
-            for _ in 0..per_conn {
+            for i in 0..per_conn {
+                let path = &paths[(c * 7919 + i) % paths.len()];
                 let t = Instant::now();
-                let status = get(&mut conn, &path, &key).await?;
+                let status = get(&mut conn, path, &key).await?;
                 if status != 200 {
                     bail!("{path} answered {status}");
                 }
@@ -293,7 +300,7 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
     Ok(status)
 }
 
-fn peak_memory() -> Option<String> {
+pub(crate) fn peak_memory() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()

@@ -726,7 +726,13 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
 pub const INPUT_LOT_URN: &str = "urn:suyuan:input-lot:";
 
 /// One of our records: an EPCIS event with `agri:recordKind` and its fields.
-fn record(kind: &str, time: &str, ty: &str, step: &str, body: serde_json::Value) -> serde_json::Value {
+pub(crate) fn record(
+    kind: &str,
+    time: &str,
+    ty: &str,
+    step: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
     let mut e = json!({
         "type": ty, "eventTime": time, "eventTimeZoneOffset": "+08:00",
         "bizStep": step, "agri:recordKind": kind,
@@ -775,7 +781,11 @@ fn receiving(time: &str, reference: &str, what: &serde_json::Value, at: &str) ->
 }
 
 /// Captures events as one EPCIS document; any refusal is an error.
-async fn capture_all(store: &Store, caller: &Caller, events: Vec<serde_json::Value>) -> Result<()> {
+pub(crate) async fn capture_all(
+    store: &Store,
+    caller: &Caller,
+    events: Vec<serde_json::Value>,
+) -> Result<()> {
     let doc = json!({
         "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": AGRI_NS}],
         "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-05-24T00:00:00Z",

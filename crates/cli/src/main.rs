@@ -7,6 +7,8 @@
 
 mod admin;
 mod bench;
+mod bench_trace;
+mod code;
 mod config;
 mod demo;
 mod serve;
@@ -43,6 +45,10 @@ enum Command {
     },
     /// Operator set-up tasks.
     Admin(Box<admin::AdminArgs>),
+    /// Trace codes: parse, validate, issue.
+    Code(code::CodeArgs),
+    /// Trace a unit back to its origin or forward to everything it reached.
+    Trace(code::TraceArgs),
     /// Benchmarks.
     Bench(bench::BenchArgs),
 }
@@ -63,6 +69,8 @@ fn main() -> std::process::ExitCode {
                 demo::run(&cli.db, &serve).await
             }
             Command::Admin(args) => admin::run(&cli.db, *args).await,
+            Command::Code(args) => code::run_code(&cli.db, args).await,
+            Command::Trace(args) => code::run_trace(&cli.db, args).await,
             Command::Bench(args) => bench::run(args).await,
         }
     });

@@ -156,6 +156,23 @@ impl Store {
         Ok(out)
     }
 
+    /// The forward walk as a PostgreSQL user would write it by hand: one
+    /// recursive CTE (for comparison in the benchmark). Returns the number of
+    /// units reached.
+    pub async fn forward_count_by_cte(&self, start: &str) -> Result<i64> {
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                "WITH RECURSIVE down(epc) AS (SELECT $1::text UNION \
+                 SELECT l.downstream FROM lineage l JOIN down d ON l.upstream = d.epc) \
+                 SELECT COUNT(*) - 1 AS n FROM down",
+                &params![start],
+            )
+            .await?;
+        Ok(row.map(|r| r.int("n")).transpose()?.unwrap_or(0))
+    }
+
     /// Edges written by one event (for tests and verification).
     pub async fn edges_of_event(&self, event_id: &str) -> Result<Vec<(String, String, String)>> {
         let rows = self

@@ -159,7 +159,8 @@ impl Store {
     }
 
     /// May the caller trace this unit? Its owner or holder, an organisation
-    /// that recorded an event on it, an officer, or a testing agency.
+    /// that recorded an event on it or a link from it (an input lot it
+    /// applied), or an officer.
     async fn may_trace(&self, caller: &Caller, epc: &str) -> Result<bool> {
         if caller.officer_jurisdiction().is_some() {
             return Ok(true);
@@ -170,7 +171,9 @@ impl Store {
             .fetch_optional(
                 "SELECT 1 AS ok FROM units WHERE epc = $1 AND (owner_org_id = $2 OR holder_org_id = $2) \
                  UNION SELECT 1 AS ok FROM event_epcs x JOIN events e ON e.id = x.event_pk \
-                 WHERE x.epc = $1 AND e.org_id = $2",
+                 WHERE x.epc = $1 AND e.org_id = $2 \
+                 UNION SELECT 1 AS ok FROM lineage l JOIN events e ON e.id = l.event_pk \
+                 WHERE (l.upstream = $1 OR l.downstream = $1) AND e.org_id = $2",
                 &params![epc, caller.org_id],
             )
             .await?;

@@ -1,0 +1,431 @@
+//! `suyuan bench trace`: the traceability core on a synthetic supply chain.
+//!
+//! The generator makes `farms` farms (one plot each). Every farm's season is
+//! eight records: sowing, fertilising, pest control, harvest (lot), processing
+//! (lot → box lot), packing (boxes → pallet), shipping to a packer, and the
+//! packer's receipt. Groups of `farms_per_input` farms share their seed,
+//! fertiliser and pesticide lots, so a forward trace from one pesticide lot
+//! reaches 3 × farms_per_input units. Reported: capture throughput (events/s
+//! through validation, profiles, domain rules and lineage), trace back
+//! p50/p99, forward trace time, public lookups per second over HTTP, item
+//! code issue rate, peak memory, and on PostgreSQL the same forward walk as a
+//! recursive CTE written by hand.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use rand::Rng;
+use serde_json::{json, Value};
+use suyuan_core::codes::gs1_check_digit;
+use suyuan_core::model::{OrgKind, ProducerForm, ProductCategory, Role};
+use suyuan_core::stages::AGRI_NS;
+use suyuan_store::orgs::{NewOrganisation, StatusChange};
+use suyuan_store::products::NewProduct;
+use suyuan_store::trace::capture::{ErrorBehaviour, ORG_URN_PREFIX};
+use suyuan_store::trace::lineage::Direction;
+use suyuan_store::trace::units::NewLot;
+use suyuan_store::users::{hash_password, NewUser};
+use suyuan_store::{Backend, Caller, OpenOptions, PersonalDataCipher, Store};
+
+use crate::bench::{load, peak_memory};
+use crate::demo::{gtin13, record, uscc_with_check, DEMO_PASSWORD};
+
+#[derive(Debug, Args)]
+pub struct TraceBench {
+    /// PostgreSQL URL (a schema of its own, dropped after); without it a
+    /// temporary SQLite database.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Farms (8 events each): 125000 makes 1,000,000 events.
+    #[arg(long, default_value_t = 12_500)]
+    farms: usize,
+    /// Farms sharing one set of input lots (forward-trace fan-out / 3).
+    #[arg(long, default_value_t = 3_400)]
+    farms_per_input: usize,
+    /// Events per captured document.
+    #[arg(long, default_value_t = 2_000)]
+    batch: usize,
+    /// Trace-back samples.
+    #[arg(long, default_value_t = 1_000)]
+    samples: usize,
+    /// Items issued in the code-issue measurement.
+    #[arg(long, default_value_t = 100_000)]
+    items: usize,
+}
+
+fn check(a: &TraceBench) -> Result<()> {
+    if !(1..=2_000_000).contains(&a.farms) {
+        bail!("--farms: 1 to 2000000");
+    }
+    if !(1..=a.farms).contains(&a.farms_per_input) {
+        bail!("--farms-per-input: 1 to --farms");
+    }
+    if !(8..=10_000).contains(&a.batch) {
+        bail!("--batch: 8 to 10000");
+    }
+    if !(1..=100_000).contains(&a.samples) || !(1..=100_000).contains(&a.items) {
+        bail!("--samples and --items: 1 to 100000");
+    }
+    Ok(())
+}
+
+pub async fn run(a: TraceBench) -> Result<()> {
+    check(&a)?;
+    let tmp = std::env::temp_dir().join(format!("suyuan-bench-{}", uuid::Uuid::now_v7().simple()));
+    let (backend, opts, schema) = match &a.postgres {
+        Some(url) => {
+            let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
+            (
+                Backend::from_url(url)?,
+                OpenOptions {
+                    max_connections: 16,
+                    pg_schema: Some(schema.clone()),
+                },
+                Some(schema),
+            )
+        }
+        None => {
+            std::fs::create_dir_all(&tmp)?;
+            (
+                Backend::Sqlite(tmp.join("bench.db")),
+                OpenOptions::default(),
+                None,
+            )
+        }
+    };
+    let store = Store::open(&backend, &opts, PersonalDataCipher::new(&[9; 32])).await?;
+    let result = bench(&store, &a).await;
+    if let Some(schema) = schema {
+        if let Err(e) = store.db().drop_pg_schema(&schema).await {
+            eprintln!("warning: could not drop the benchmark schema {schema}: {e}");
+        }
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+async fn org(store: &Store, op: &Caller, hash: &str, kind: OrgKind, n: u32, user: &str) -> Result<Caller> {
+    let o = store
+        .create_organisation(
+            op,
+            &NewOrganisation {
+                kind,
+                producer_form: (kind == OrgKind::Producer).then_some(ProducerForm::Farm),
+                name: format!("基准机构 {n}"),
+                uscc: uscc_with_check(&format!("9151011{n}MA6C0000{n}"))?,
+                region: "510117".into(),
+                address: None,
+                legal_rep_name: "张三".into(),
+                legal_rep_id_number: "110105199003071239".into(),
+                contact_name: "李四".into(),
+                contact_phone: "13800138000".into(),
+                contact_email: None,
+            },
+        )
+        .await?;
+    store
+        .change_organisation_status(op, o.id, StatusChange::Verify, None)
+        .await?;
+    store
+        .create_user(
+            op,
+            o.id,
+            &NewUser {
+                username: user.into(),
+                display_name: user.into(),
+                password: DEMO_PASSWORD.into(),
+                role: Role::OrgAdmin,
+                jurisdiction: None,
+            },
+            hash,
+        )
+        .await?;
+    store.caller_for_username(user).await?.context("bench user")
+}
+
+fn doc(events: Vec<Value>) -> Value {
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": AGRI_NS}],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z",
+        "epcisBody": {"eventList": events}
+    })
+}
+
+fn sscc(f: usize) -> String {
+    let body = format!("952{:014}", f);
+    format!("{body}{}", gs1_check_digit(&body))
+}
+
+struct Ids {
+    gtin: String,
+    box_gtin: String,
+}
+
+fn lot_uri(ids: &Ids, f: usize) -> String {
+    format!("https://id.gs1.org/01/{}/10/F{f}", ids.gtin)
+}
+fn box_uri(ids: &Ids, f: usize) -> String {
+    format!("https://id.gs1.org/01/{}/10/B{f}", ids.box_gtin)
+}
+
+/// The farm's season, as the farm records it (the receipt is the packer's).
+fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Value) {
+    let plot = format!("urn:suyuan:place:bench-plot-{f}");
+    let step = |s: &str| format!("https://suyuan.dev/ns/agri/bizstep/{s}");
+    let day = |d: u32, h: u32| format!("2025-{:02}-{:02}T{:02}:00:00+08:00", 3 + d / 28, 1 + d % 28, h);
+    let lot = lot_uri(ids, f);
+    let boxes = box_uri(ids, f);
+    let pallet = format!("https://id.gs1.org/00/{}", sscc(f));
+    let desadv = json!([{"type": "desadv", "bizTransaction": format!("urn:suyuan:desadv:bench-{f}")}]);
+    let farm_events = vec![
+        record(
+            "sowing",
+            &day(0, 8),
+            "ObjectEvent",
+            &step("sowing"),
+            json!({"action": "OBSERVE", "epcList": [],
+            "bizLocation": {"id": plot}, "agri:variety": "二荆条",
+            "agri:inputLot": format!("urn:suyuan:input-lot:seed-{group}"), "agri:operator": "甲"}),
+        ),
+        record(
+            "fertilising",
+            &day(10, 9),
+            "ObjectEvent",
+            &step("fertilising"),
+            json!({"action": "OBSERVE", "epcList": [],
+            "bizLocation": {"id": plot}, "agri:inputLot": format!("urn:suyuan:input-lot:fert-{group}"),
+            "agri:dose": "200 kg/亩", "agri:method": "沟施", "agri:operator": "甲"}),
+        ),
+        record(
+            "pest_control",
+            &day(20, 16),
+            "ObjectEvent",
+            &step("pest_control"),
+            json!({"action": "OBSERVE",
+            "epcList": [], "bizLocation": {"id": plot}, "agri:inputLot": format!("urn:suyuan:input-lot:pest-{group}"),
+            "agri:registrationNumber": "PD20080005", "agri:dose": "20 g/亩", "agri:method": "喷雾",
+            "agri:target": "蚜虫", "agri:preHarvestIntervalDays": 7, "agri:operator": "甲"}),
+        ),
+        record(
+            "harvest",
+            &day(40, 6),
+            "ObjectEvent",
+            "commissioning",
+            json!({"action": "ADD", "epcList": [],
+            "bizLocation": {"id": plot}, "quantityList": [{"epcClass": lot, "quantity": 1000, "uom": "KGM"}],
+            "agri:harvestMethod": "人工", "agri:operator": "甲"}),
+        ),
+        record(
+            "processing",
+            &day(41, 9),
+            "TransformationEvent",
+            "commissioning",
+            json!({
+            "inputQuantityList": [{"epcClass": lot, "quantity": 1000, "uom": "KGM"}],
+            "outputQuantityList": [{"epcClass": boxes, "quantity": 2000, "uom": "H87"}],
+            "bizLocation": {"id": plot}, "agri:method": "分级包装"}),
+        ),
+        record(
+            "packing",
+            &day(41, 11),
+            "AggregationEvent",
+            "packing",
+            json!({"action": "ADD", "parentID": pallet,
+            "childQuantityList": [{"epcClass": boxes, "quantity": 2000, "uom": "H87"}],
+            "bizLocation": {"id": plot}, "agri:method": "装托"}),
+        ),
+        record(
+            "shipping",
+            &day(42, 6),
+            "ObjectEvent",
+            "shipping",
+            json!({"action": "OBSERVE", "epcList": [pallet],
+            "bizTransactionList": desadv,
+            "destinationList": [{"type": "owning_party", "destination": format!("{ORG_URN_PREFIX}{}", packer.org_id)}],
+            "agri:carrier": "冷链", "agri:transportMode": "公路", "agri:temperatureClass": "2-8 ℃"}),
+        ),
+    ];
+    let receipt = record(
+        "receiving",
+        &day(42, 14),
+        "ObjectEvent",
+        "receiving",
+        json!({"action": "OBSERVE",
+        "epcList": [pallet], "bizTransactionList": desadv, "bizLocation": {"id": "urn:suyuan:place:bench-packer"}}),
+    );
+    (farm_events, receipt)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
+    let backend = store.backend_name();
+    let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
+    store.bootstrap("平台运营方", "110000", &hash).await?;
+    let op = store.caller_for_username("admin").await?.context("operator")?;
+    let farm = org(store, &op, &hash, OrgKind::Producer, 1, "bench-farm").await?;
+    let packer = org(store, &op, &hash, OrgKind::Processor, 2, "bench-packer").await?;
+    let product = |gtin: String, name: &str| NewProduct {
+        gtin,
+        name: name.into(),
+        category: ProductCategory::Vegetable,
+        variety: None,
+        specification: None,
+        unit: "KGM".into(),
+        shelf_life_days: None,
+        origin_region: None,
+        origin: None,
+        description: None,
+        certifications: vec![],
+    };
+    let p1 = store
+        .create_product(&farm, &product(gtin13("952000000001"), "辣椒"))
+        .await?;
+    let p2 = store
+        .create_product(&farm, &product(gtin13("952000000002"), "辣椒盒装"))
+        .await?;
+    let ids = Ids {
+        gtin: p1.gtin.clone(),
+        box_gtin: p2.gtin.clone(),
+    };
+
+    // Capture.
+    let events_total = a.farms * 8;
+    println!(
+        "backend={backend}: capturing {events_total} events ({} farms) in documents of ≤{} …",
+        a.farms, a.batch
+    );
+    let farms_per_doc = (a.batch / 7).max(1);
+    let started = Instant::now();
+    let mut f = 0;
+    while f < a.farms {
+        let end = (f + farms_per_doc).min(a.farms);
+        let mut farm_events = Vec::with_capacity((end - f) * 7);
+        let mut receipts = Vec::with_capacity(end - f);
+        for i in f..end {
+            let (ev, r) = season(&ids, i, i / a.farms_per_input, &packer);
+            farm_events.extend(ev);
+            receipts.push(r);
+        }
+        for (who, evs) in [(&farm, farm_events), (&packer, receipts)] {
+            let job = store.capture(who, &doc(evs), ErrorBehaviour::Rollback).await?;
+            if !job.success {
+                bail!(
+                    "generated events refused: {}",
+                    serde_json::to_string(&job.errors)?
+                );
+            }
+        }
+        f = end;
+    }
+    let capture_s = started.elapsed().as_secs_f64();
+    println!(
+        "capture                 {:>10.0} events/s   ({events_total} events in {capture_s:.1} s)   target ≥ 20000",
+        events_total as f64 / capture_s
+    );
+
+    // Trace back from random pallets.
+    let mut rng = rand::thread_rng();
+    let mut lat = Vec::with_capacity(a.samples);
+    for _ in 0..a.samples {
+        let f = rng.gen_range(0..a.farms);
+        let pallet = format!("https://id.gs1.org/00/{}", sscc(f));
+        let t = Instant::now();
+        let r = store.trace_unchecked(&pallet, Direction::Back, 50).await?;
+        lat.push(t.elapsed());
+        if r.units.len() < 6 {
+            bail!("trace back from {pallet} reached only {} units", r.units.len());
+        }
+    }
+    lat.sort();
+    println!(
+        "trace back (pallet)     p50 {:>7.2} ms   p99 {:>7.2} ms   at {events_total} events   target p99 ≤ 5 ms",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+
+    // Forward trace from a pesticide lot.
+    let pest = "urn:suyuan:input-lot:pest-0";
+    let mut fwd = Vec::new();
+    let mut reached = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = store.walk_lineage(pest, Direction::Forward, 50).await?;
+        fwd.push(t.elapsed());
+        reached = r.len() - 1;
+    }
+    fwd.sort();
+    println!(
+        "forward walk (pest lot) {:>7.2} ms median   {reached} units reached   target ≤ 100 ms at ≥ 10000 units",
+        percentile(&fwd, 0.5)
+    );
+    let t = Instant::now();
+    let report = store.trace_unchecked(pest, Direction::Forward, 50).await?;
+    println!(
+        "forward trace report    {:>7.2} ms   ({} units, {} events, {} organisations)",
+        t.elapsed().as_secs_f64() * 1000.0,
+        report.units.len(),
+        report.events.len(),
+        report.organisations.len()
+    );
+    if let suyuan_store::Db::Postgres(_) = store.db() {
+        let t = Instant::now();
+        let n = store.forward_count_by_cte(pest).await?;
+        let cte = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "recursive CTE (by hand) {cte:>7.2} ms   {n} units   ratio CTE / our walk = {:.2}",
+            cte / (percentile(&fwd, 0.5)).max(0.001)
+        );
+    }
+
+    // Item codes.
+    let lot = store
+        .create_lot(
+            &farm,
+            &NewLot {
+                product_id: p2.id,
+                date: "2025-05-01".into(),
+                site: "Z9".into(),
+                origin_place_id: None,
+            },
+        )
+        .await?;
+    let t = Instant::now();
+    let issued = store.issue_items(&farm, lot.id, a.items).await?;
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "item codes issued       {:>10.0} codes/s   ({} in {s:.2} s)   target ≥ 100000",
+        issued.count as f64 / s,
+        issued.count
+    );
+
+    // Public lookups over HTTP.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = suyuan_server::app(store.clone());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(suyuan_server::serve(listener, app, async {
+        let _ = stop_rx.await;
+    }));
+    let paths: Vec<String> = (0..1000)
+        .map(|_| format!("/01/{}/10/F{}", ids.gtin, rng.gen_range(0..a.farms)))
+        .collect();
+    load(addr, &paths, "-", 8, 200).await?;
+    let r = load(addr, &paths, "-", 8, 4000).await?;
+    println!(
+        "public trace pages      {:>10.0} req/s   p50 {:.2} ms   p99 {:.2} ms (8 connections, HTML)",
+        r.per_second, r.p50_ms, r.p99_ms
+    );
+    let _ = stop_tx.send(());
+    server.await??;
+    println!(
+        "peak memory (VmHWM)     {}",
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
+    Ok(())
+}
