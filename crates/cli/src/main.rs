@@ -11,6 +11,7 @@ mod bench_trace;
 mod code;
 mod config;
 mod demo;
+mod ledger_cmd;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,10 @@ enum Command {
     Trace(code::TraceArgs),
     /// Benchmarks.
     Bench(bench::BenchArgs),
+    /// Re-derive the whole transparency log from the database; exit 2 on a mismatch.
+    Verify(ledger_cmd::VerifyArgs),
+    /// Check an offline proof bundle against the log's key (no database).
+    VerifyProof(ledger_cmd::VerifyProofArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -72,6 +77,8 @@ fn main() -> std::process::ExitCode {
             Command::Code(args) => code::run_code(&cli.db, args).await,
             Command::Trace(args) => code::run_trace(&cli.db, args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Verify(args) => ledger_cmd::run_verify(&cli.db, args).await,
+            Command::VerifyProof(args) => ledger_cmd::run_verify_proof(args),
         }
     });
     match result {

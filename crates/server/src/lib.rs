@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod public;
+pub mod tlog;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +90,7 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
         .merge(docs::router())
         .merge(epcis::router())
         .merge(public::router())
+        .merge(tlog::router())
         .merge(health::router())
         .fallback(|| async { ApiError::not_found("page") })
         .method_not_allowed_fallback(|| async {

@@ -96,7 +96,10 @@ CREATE TABLE capture_jobs (
     id TEXT PRIMARY KEY,
     org_id TEXT NOT NULL REFERENCES organisations (id),
     status TEXT NOT NULL,
+    behaviour TEXT NOT NULL,
     event_count BIGINT NOT NULL,
+    duplicates BIGINT NOT NULL,
+    event_ids TEXT NOT NULL,
     errors TEXT,
     created_at BIGINT NOT NULL,
     finished_at BIGINT

@@ -401,6 +401,16 @@ impl Db {
         })
     }
 
+    /// A transaction that will write: on SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), so two writers that both read first cannot
+    /// deadlock on upgrading their locks; the busy timeout then orders them.
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",

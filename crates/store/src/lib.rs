@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod orgs;
 pub mod places;
 pub mod products;
+pub mod tlog;
 pub mod trace;
 pub mod users;
 

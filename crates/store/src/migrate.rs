@@ -11,6 +11,7 @@ use crate::{params, StoreError};
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "trace", include_str!("../migrations/0002_trace.sql")),
+    (3, "tlog", include_str!("../migrations/0003_tlog.sql")),
 ];
 
 /// The newest version this build knows.

@@ -20,7 +20,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use suyuan_core::epcis::{canonical_web_uri, parse_document, Action, Event, EventType, Vocabulary};
+use suyuan_core::epcis::{
+    canonical_web_uri, parse_document, parse_event, Action, Event, EventType, Namespaces, Problem, Vocabulary,
+};
 use suyuan_core::model::OrgKind;
 use suyuan_core::stages::{check_profile, profile, Field, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
@@ -182,44 +184,85 @@ impl Store {
             duplicates: 0,
             event_ids: Vec::new(),
         };
-        match parse_document(doc) {
+        // The events, each parsed or refused. A document-level refusal
+        // refuses everything; under `proceed`, events are parsed one by one
+        // so that a bad event does not sink the good ones.
+        let parsed: Vec<Result<Event, Vec<Problem>>> = match parse_document(doc) {
+            Ok(document) => document.events.into_iter().map(Ok).collect(),
             Err(problems) => {
-                job.errors = problems
-                    .into_iter()
-                    .map(|p| err(p.event, &p.field, p.error))
-                    .collect();
-            }
-            Ok(document) => {
-                job.event_ids = document
-                    .events
-                    .iter()
-                    .map(|e| e.event_id.clone().unwrap_or_else(|| e.hash_id()))
-                    .collect();
-                let mut tx = self.db.begin().await?;
-                for (i, ev) in document.events.iter().enumerate() {
-                    // Each event in a savepoint-free way: checks first, then writes.
-                    match self
-                        .capture_event(&mut tx, caller, ev, &job.event_ids[i], job.capture_id)
-                        .await
+                let list = doc.pointer("/epcisBody/eventList").and_then(Value::as_array);
+                match list {
+                    Some(list)
+                        if behaviour == ErrorBehaviour::Proceed
+                            && problems.iter().all(|p| p.event.is_some()) =>
                     {
-                        Ok(true) => job.captured += 1,
-                        Ok(false) => job.duplicates += 1,
-                        Err(StoreError::Invalid { field, invalid }) => {
-                            job.errors.push(err(Some(i), &field, invalid));
-                            if behaviour == ErrorBehaviour::Rollback {
-                                break;
-                            }
-                        }
-                        Err(e) => return Err(e),
+                        let ns =
+                            Namespaces::standard().with_context(doc.get("@context").unwrap_or(&Value::Null));
+                        list.iter().map(|e| parse_event(e, &ns)).collect()
+                    }
+                    _ => {
+                        job.errors = problems
+                            .into_iter()
+                            .map(|p| err(p.event, &p.field, p.error))
+                            .collect();
+                        Vec::new()
                     }
                 }
-                if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
-                    tx.commit().await?;
-                } else {
-                    job.captured = 0;
-                    job.duplicates = 0;
-                    drop(tx);
+            }
+        };
+        job.event_ids = parsed
+            .iter()
+            .map(|p| match p {
+                Ok(e) => e.event_id.clone().unwrap_or_else(|| e.hash_id()),
+                Err(_) => String::new(),
+            })
+            .collect();
+        if job.errors.is_empty() {
+            let mut tx = self.db.begin_write().await?;
+            if let Tx::Postgres(_) = tx {
+                // Captures append to the one transparency log: taking its lock
+                // first orders concurrent captures (same eventIDs included)
+                // instead of letting them deadlock halfway.
+                tx.execute(
+                    &format!("SELECT pg_advisory_xact_lock({})", crate::tlog::APPEND_LOCK),
+                    &[],
+                )
+                .await?;
+            }
+            for (i, ev) in parsed.iter().enumerate() {
+                let ev = match ev {
+                    Ok(ev) => ev,
+                    Err(problems) => {
+                        let prefix = format!("epcisBody.eventList[{i}].");
+                        job.errors.extend(problems.iter().map(|p| {
+                            let field = p.field.strip_prefix(&prefix).unwrap_or(&p.field).to_owned();
+                            err(Some(i), &field, p.error.clone())
+                        }));
+                        continue;
+                    }
+                };
+                // Checks first, then writes: a refused event writes nothing.
+                match self
+                    .capture_event(&mut tx, caller, ev, &job.event_ids[i], job.capture_id)
+                    .await
+                {
+                    Ok(true) => job.captured += 1,
+                    Ok(false) => job.duplicates += 1,
+                    Err(StoreError::Invalid { field, invalid }) => {
+                        job.errors.push(err(Some(i), &field, invalid));
+                        if behaviour == ErrorBehaviour::Rollback {
+                            break;
+                        }
+                    }
+                    Err(e) => return Err(e),
                 }
+            }
+            if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
+                tx.commit().await?;
+            } else {
+                job.captured = 0;
+                job.duplicates = 0;
+                drop(tx);
             }
         }
         job.success = job.errors.is_empty();
@@ -228,13 +271,16 @@ impl Store {
         self.db
             .conn()
             .execute(
-                "INSERT INTO capture_jobs (id, org_id, status, event_count, errors, created_at, finished_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                "INSERT INTO capture_jobs (id, org_id, status, behaviour, event_count, duplicates, event_ids, \
+                 errors, created_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
                 &params![
                     job.capture_id,
                     caller.org_id,
                     if job.success { "success" } else { "failure" },
+                    behaviour.as_str(),
                     job.captured,
+                    job.duplicates,
+                    serde_json::to_string(&job.event_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     errors,
                     created,
                     now_ms()
@@ -250,7 +296,8 @@ impl Store {
             .db
             .conn()
             .fetch_optional(
-                "SELECT id, status, event_count, errors, created_at, finished_at FROM capture_jobs \
+                "SELECT id, status, behaviour, event_count, duplicates, event_ids, errors, created_at, finished_at \
+                 FROM capture_jobs \
                  WHERE id = $1 AND org_id = $2",
                 &params![id, caller.org_id],
             )
@@ -265,11 +312,12 @@ impl Store {
             finished_at: row.opt_int("finished_at")?.map(ts),
             running: false,
             success: row.text("status")? == "success",
-            capture_error_behaviour: "rollback".into(),
+            capture_error_behaviour: row.text("behaviour")?,
             errors: errors.into_iter().map(Into::into).collect(),
             captured: row.int("event_count")?,
-            duplicates: 0,
-            event_ids: Vec::new(),
+            duplicates: row.int("duplicates")?,
+            event_ids: serde_json::from_str(&row.text("event_ids")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         })
     }
 
@@ -346,7 +394,7 @@ impl Store {
                     .await?;
             }
         }
-        if let Some(decl) = &ev.error_declaration {
+        if ev.error_declaration.is_some() {
             // Only the organisation that recorded an event may declare it wrong.
             let original = tx
                 .fetch_optional(
@@ -354,18 +402,32 @@ impl Store {
                     &params![event_id, false],
                 )
                 .await?;
-            match original {
-                Some(r) if r.uuid("org_id")? == caller.org_id => {}
-                _ => return Err(StoreError::invalid(
+            // A declaration about a plain EPCIS event recorded elsewhere
+            // (another repository) is kept as it is; one about another
+            // organisation's event here is refused.
+            if original.is_none() && kind.is_some() {
+                // Our own records are corrected only here, where they were made.
+                return Err(StoreError::invalid(
                     "errorDeclaration",
                     Invalid::new(
                         "declared_event_unknown",
-                        "an error declaration must carry the eventID of an event your organisation recorded",
-                        "错误声明必须引用本机构记录过的事件的 eventID",
+                        "an error declaration of a record must carry the eventID of a record your organisation made",
+                        "记录的错误声明必须引用本机构所做记录的 eventID",
                     ),
-                )),
+                ));
             }
-            let _ = decl;
+            if let Some(r) = original {
+                if r.uuid("org_id")? != caller.org_id {
+                    return Err(StoreError::invalid(
+                        "errorDeclaration",
+                        Invalid::new(
+                            "declared_event_not_yours",
+                            "only the organisation that recorded an event may declare it wrong",
+                            "只有记录该事件的机构可以声明其有误",
+                        ),
+                    ));
+                }
+            }
         }
 
         // Store the event as captured, with its eventID and recordTime.
@@ -405,6 +467,7 @@ impl Store {
             ],
         )
         .await?;
+        self.log_event(tx, caller, event_id, &pk).await?;
         let mut seen = BTreeSet::new();
         for (role, epc, qty, uom) in &units {
             if !seen.insert((role.to_owned(), epc.clone())) {
@@ -450,15 +513,29 @@ impl Store {
             _ => &[],
         };
         for (role, epc, _, _) in units {
-            if created_roles.contains(role) {
-                continue;
-            }
             let row = tx
                 .fetch_optional(
                     "SELECT holder_org_id, status FROM units WHERE epc = $1",
                     &params![epc.as_str()],
                 )
                 .await?;
+            if created_roles.contains(role) {
+                // What this event creates may exist already (a lot allocated
+                // beforehand), but only as the caller's own.
+                if let Some(r) = row {
+                    if r.uuid("holder_org_id")? != caller.org_id {
+                        return Err(StoreError::invalid(
+                            role_field(role),
+                            Invalid::new(
+                                "unit_not_held",
+                                format!("{epc} already exists and is held by another organisation"),
+                                format!("{epc} 已存在，且由其他机构持有"),
+                            ),
+                        ));
+                    }
+                }
+                continue;
+            }
             let Some(row) = row else {
                 return Err(StoreError::invalid(
                     role_field(role),
@@ -604,6 +681,29 @@ impl Store {
                                 "not_the_receiver",
                                 "this shipment is addressed to another organisation",
                                 "该批货物的收货方是其他机构",
+                            ),
+                        ));
+                    }
+                }
+                // Only what was shipped (or is packed in it) can be received.
+                let shipped: BTreeSet<String> = tx
+                    .fetch_all(
+                        "SELECT x.epc FROM event_epcs x JOIN shipments s ON s.shipped_event = x.event_pk \
+                         WHERE s.despatch_ref = $1",
+                        &params![despatch.as_str()],
+                    )
+                    .await?
+                    .iter()
+                    .map(|r| r.text("epc"))
+                    .collect::<Result<_>>()?;
+                for (role, epc, _, _) in units {
+                    if !shipped.contains(epc) {
+                        return Err(StoreError::invalid(
+                            role_field(role),
+                            Invalid::new(
+                                "not_in_shipment",
+                                format!("{epc} is not part of the shipment being received"),
+                                format!("{epc} 不在所收的这批货物之中"),
                             ),
                         ));
                     }
@@ -845,7 +945,8 @@ impl Store {
         tx.execute(
             "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
              status_reason, origin_place, created_event, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,'active',NULL,NULL,$9,$10) ON CONFLICT (epc) DO NOTHING",
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,'active',NULL,NULL,$9,$10) \
+             ON CONFLICT (epc) DO UPDATE SET created_event = COALESCE(units.created_event, excluded.created_event)",
             &params![new_id(), epc, kind, gtin, batch, serial, sscc, caller.org_id, pk, now_ms()],
         )
         .await?;

@@ -6,7 +6,7 @@
 //! a scan of all events. An item belongs to its lot without an edge: the
 //! walk derives the lot from the item's identifier.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -88,70 +88,62 @@ pub struct Reached {
 pub const MAX_WALK: usize = 2_000_000;
 
 impl Store {
-    /// Walks lineage from `start` in `dir`, breadth first, at most
-    /// `max_depth` steps. Returns every unit reached (the start at depth 0).
+    /// Walks lineage from `start` in `dir`, at most `max_depth` steps, in
+    /// one recursive query (both backends run `WITH RECURSIVE`): one round
+    /// trip, the database follows the indexes. The edges are the stored
+    /// lineage plus lot membership (an item belongs to its lot), taken from
+    /// the units table. Returns every unit reached once, at its smallest
+    /// depth (the start at depth 0), nearest first.
     pub async fn walk_lineage(&self, start: &str, dir: Direction, max_depth: u32) -> Result<Vec<Reached>> {
-        let mut seen: HashSet<String> = HashSet::from([start.to_owned()]);
-        let mut out = vec![Reached {
-            epc: start.to_owned(),
-            depth: 0,
-            via: None,
-            relation: None,
-            event_id: None,
-        }];
-        let mut frontier = vec![start.to_owned()];
-        let mut depth = 0;
-        while !frontier.is_empty() && depth < max_depth && out.len() < MAX_WALK {
-            depth += 1;
-            let mut next: BTreeMap<String, Reached> = BTreeMap::new();
-            let mut add = |epc: String, via: &str, relation: &str, event_id: Option<String>| {
-                if !seen.contains(&epc) {
-                    next.entry(epc.clone()).or_insert(Reached {
-                        epc,
-                        depth,
-                        via: Some(via.to_owned()),
-                        relation: Some(relation.to_owned()),
-                        event_id,
-                    });
-                }
-            };
-            for chunk in frontier.chunks(500) {
-                let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let (from, to) = match dir {
-                    Direction::Back => ("downstream", "upstream"),
-                    Direction::Forward => ("upstream", "downstream"),
-                };
-                let sql = format!(
-                    "SELECT l.{from} AS here, l.{to} AS there, l.relation, e.event_id FROM lineage l \
-                     JOIN events e ON e.id = l.event_pk WHERE l.{from} IN ({})",
-                    placeholders.join(",")
-                );
-                let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
-                for r in self.db.conn().fetch_all(&sql, &ps).await? {
-                    add(
-                        r.text("there")?,
-                        &r.text("here")?,
-                        &r.text("relation")?,
-                        r.opt_text("event_id")?,
-                    );
-                }
-                if dir == Direction::Forward {
-                    // A lot reaches its items.
-                    let sql = format!(
-                        "SELECT t.epc, l.epc AS lot FROM units l JOIN units t ON t.gtin = l.gtin AND t.batch = l.batch \
-                         AND t.kind = 'item' WHERE l.kind = 'lot' AND l.epc IN ({})",
-                        placeholders.join(",")
-                    );
-                    for r in self.db.conn().fetch_all(&sql, &ps).await? {
-                        add(r.text("epc")?, &r.text("lot")?, relation::MEMBER_OF, None);
-                    }
-                }
+        let (from, to) = match dir {
+            Direction::Back => ("downstream", "upstream"),
+            Direction::Forward => ("upstream", "downstream"),
+        };
+        let sql = format!(
+            "WITH RECURSIVE edges(upstream, downstream, relation, event_pk) AS ( \
+               SELECT upstream, downstream, relation, event_pk FROM lineage \
+               UNION ALL SELECT l.epc, i.epc, '{member}', NULL FROM units i \
+                 JOIN units l ON l.gtin = i.gtin AND l.batch = i.batch AND l.kind = 'lot' WHERE i.kind = 'item' \
+             ), walk(epc, depth, via, relation, event_pk) AS ( \
+               SELECT CAST($1 AS TEXT), 0, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT) \
+               UNION SELECT e.{to}, w.depth + 1, w.epc, e.relation, e.event_pk \
+                 FROM walk w JOIN edges e ON e.{from} = w.epc WHERE w.depth < $2 \
+             ) \
+             SELECT w.epc, w.depth, w.via, w.relation, ev.event_id FROM walk w \
+             LEFT JOIN events ev ON ev.id = w.event_pk ORDER BY w.depth, w.epc LIMIT {limit}",
+            member = relation::MEMBER_OF,
+            limit = MAX_WALK * 4,
+        );
+        let ps = params![start, i64::from(max_depth)];
+        let rows = match self.db {
+            // PostgreSQL plans the recursive step once, for a large work
+            // table, and picks hash joins that scan all of lineage on every
+            // step; a trace is a few index look-ups per step, so nested loops
+            // are asked for, in this statement's transaction only.
+            crate::Db::Postgres(_) => {
+                let mut tx = self.db.begin().await?;
+                tx.execute("SET LOCAL enable_hashjoin = off", &[]).await?;
+                tx.execute("SET LOCAL enable_mergejoin = off", &[]).await?;
+                let rows = tx.fetch_all(&sql, &ps).await?;
+                tx.commit().await?;
+                rows
             }
-            frontier = next.keys().cloned().collect();
-            for (epc, reached) in next {
-                seen.insert(epc);
-                out.push(reached);
+            crate::Db::Sqlite(_) => self.db.conn().fetch_all(&sql, &ps).await?,
+        };
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut out = Vec::new();
+        for r in rows {
+            let epc = r.text("epc")?;
+            if !seen.insert(epc.clone()) {
+                continue;
             }
+            out.push(Reached {
+                epc,
+                depth: u32::try_from(r.int("depth")?).unwrap_or(u32::MAX),
+                via: r.opt_text("via")?,
+                relation: r.opt_text("relation")?,
+                event_id: r.opt_text("event_id")?,
+            });
         }
         Ok(out)
     }

@@ -308,35 +308,38 @@ impl Store {
             .map(|r| r.epc.clone())
             .collect();
 
-        // Gaps: going back, a unit with nothing upstream and no record of its
-        // creation (plots and input lots are origins by nature).
+        // Gaps: going back, a unit with nothing upstream whose creation no
+        // event recorded (plots and input lots are origins by nature).
         let mut gaps = Vec::new();
         if dir == Direction::Back {
             let has_upstream: BTreeSet<&str> = reached.iter().filter_map(|r| r.via.as_deref()).collect();
+            let mut created: BTreeSet<String> = BTreeSet::new();
+            for chunk in epcs.chunks(500) {
+                let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
+                let sql = format!(
+                    "SELECT epc FROM units WHERE created_event IS NOT NULL AND {}",
+                    in_list("epc", 1, chunk.len())
+                );
+                for r in self.db.conn().fetch_all(&sql, &ps).await? {
+                    created.insert(r.text("epc")?);
+                }
+            }
             for r in &reached {
                 let origin = matches!(
                     r.relation.as_deref(),
                     Some(relation::GROWN_ON) | Some(relation::INPUT_APPLIED)
                 );
-                if origin || has_upstream.contains(r.epc.as_str()) {
+                if origin || has_upstream.contains(r.epc.as_str()) || created.contains(&r.epc) {
                     continue;
                 }
-                let commissioned = events.iter().any(|e| {
-                    e.record_kind.as_deref() == Some("harvest")
-                        || e.biz_step
-                            .as_deref()
-                            .is_some_and(|s| s.ends_with("commissioning"))
+                gaps.push(Gap {
+                    epc: r.epc.clone(),
+                    reason: if facts.contains_key(&r.epc) {
+                        "no upstream unit and no event recording its creation (harvest, commissioning)".into()
+                    } else {
+                        "unknown to the platform: its origin is unrecorded".into()
+                    },
                 });
-                if !commissioned || !facts.contains_key(&r.epc) {
-                    gaps.push(Gap {
-                        epc: r.epc.clone(),
-                        reason: if facts.contains_key(&r.epc) {
-                            "no upstream unit and no commissioning (harvest) recorded".into()
-                        } else {
-                            "unknown to the platform: its origin is unrecorded".into()
-                        },
-                    });
-                }
             }
         }
         let stages: Vec<&str> = events.iter().filter_map(|e| e.stage.as_deref()).collect();

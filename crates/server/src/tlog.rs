@@ -1,0 +1,110 @@
+//! The transparency log over HTTP (issue: tamper evidence).
+//!
+//! Public, for anyone who wants to check a record without trusting the
+//! platform's database:
+//! - `GET /tlog/checkpoint`: the latest signed checkpoint (a C2SP signed
+//!   note, text/plain); a new one is signed when the log grew;
+//! - `GET /tlog/log-key`: the log's checkpoint key (C2SP vkey, text/plain);
+//! - `GET /tlog/proof?event_id=…`: the offline proof bundle of an event
+//!   (JSON, `suyuan-ledger` format): record hash, signature, signer key, leaf
+//!   index, inclusion proof and checkpoint;
+//! - `GET /tlog/consistency?old=M&new=N`: a consistency proof.
+//!
+//! Authenticated, for an organisation's signing keys:
+//! - `GET /tlog/keys`: the organisation's keys, newest first;
+//! - `POST /tlog/keys` `{"public_key": "ed25519:…"}`: register a key the
+//!   organisation keeps itself (org admin);
+//! - `POST /tlog/keys/rotate`: revoke the active keys, create a new
+//!   platform-held key (org admin);
+//! - `POST /tlog/keys/{key_id}/revoke`: revoke one key (org admin).
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::ApiResult;
+use crate::extract::{Auth, ValidJson, ValidQuery};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tlog/checkpoint", get(checkpoint))
+        .route("/tlog/log-key", get(log_key))
+        .route("/tlog/proof", get(proof))
+        .route("/tlog/consistency", get(consistency))
+        .route("/tlog/keys", get(keys).post(register_key))
+        .route("/tlog/keys/rotate", post(rotate_key))
+        .route("/tlog/keys/{key_id}/revoke", post(revoke_key))
+}
+
+fn text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(text(state.store.checkpoint().await?.note))
+}
+
+async fn log_key(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(text(format!("{}\n", state.store.log_vkey().await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofQuery {
+    event_id: String,
+}
+
+async fn proof(State(state): State<AppState>, ValidQuery(q): ValidQuery<ProofQuery>) -> ApiResult<Response> {
+    let bundle = state.store.proof_bundle(&q.event_id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bundle.to_json()).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency(
+    State(state): State<AppState>,
+    ValidQuery(q): ValidQuery<ConsistencyQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(state.store.consistency_proof(q.old, q.new).await?).into_response())
+}
+
+async fn keys(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+    Ok(Json(state.store.org_keys(&caller).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterKey {
+    public_key: String,
+}
+
+async fn register_key(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ValidJson(body): ValidJson<RegisterKey>,
+) -> ApiResult<Response> {
+    let key = state.store.register_org_key(&caller, &body.public_key).await?;
+    Ok((StatusCode::CREATED, Json(key)).into_response())
+}
+
+async fn rotate_key(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+    let key = state.store.rotate_org_key(&caller).await?;
+    Ok((StatusCode::CREATED, Json(key)).into_response())
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(key_id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(Json(state.store.revoke_org_key(&caller, &key_id).await?).into_response())
+}

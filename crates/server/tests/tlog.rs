@@ -1,0 +1,629 @@
+//! Tamper evidence: events captured through the API land in the
+//! transparency log; their proof bundles verify offline; direct edits of the
+//! log's rows (and of the event documents) are caught by `Store::verify_log`
+//! naming the record; keys rotate and revoke; concurrent captures leave a
+//! gap-free log. On both backends.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::*;
+use serde_json::{json, Value};
+use suyuan_ledger::bundle::{verify_bundle, ProofBundle};
+use suyuan_ledger::checkpoint::{SignedCheckpoint, TrustedLog};
+use suyuan_ledger::keys::SigningKey;
+use suyuan_ledger::merkle;
+use suyuan_ledger::note::VerifierKey;
+use suyuan_ledger::{Hash, HashAlg};
+use suyuan_store::params;
+use suyuan_store::tlog::VerifyReport;
+use uuid::Uuid;
+
+const STANDARD_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld";
+
+/// A document of `n` observation events with fresh eventIDs; answers it and the ids.
+fn document(n: usize) -> (Value, Vec<String>) {
+    let ids: Vec<String> = (0..n).map(|_| format!("urn:uuid:{}", Uuid::now_v7())).collect();
+    let events: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            json!({
+                "type": "ObjectEvent",
+                "eventID": id,
+                "eventTime": format!("2026-03-01T08:{:02}:00+08:00", i % 60),
+                "eventTimeZoneOffset": "+08:00",
+                "action": "OBSERVE",
+                "epcList": [format!("urn:epc:id:sgtin:9521234.012345.T{}", unique())],
+                "bizStep": "receiving"
+            })
+        })
+        .collect();
+    let doc = json!({
+        "@context": [STANDARD_CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-03-20T10:00:00+08:00",
+        "epcisBody": {"eventList": events}
+    });
+    (doc, ids)
+}
+
+async fn capture_raw(app: &TestApp, token: &str, doc: &Value) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/epcis/capture")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(doc.to_string()))
+        .unwrap();
+    let (status, _, body) = app.send(req).await;
+    (status, body)
+}
+
+/// Captures, retrying a refusal by a locked SQLite database (concurrent
+/// capture transactions on SQLite fail with "database is locked" when one
+/// upgrades its read to a write; that predates the log, see the report).
+/// A capture refused this way must leave no trace in the log.
+async fn capture_retrying(app: &TestApp, token: &str, doc: &Value) -> (StatusCode, Value) {
+    for _ in 0..100 {
+        let (status, job) = capture_raw(app, token, doc).await;
+        if status == StatusCode::INTERNAL_SERVER_ERROR && app.backend == "sqlite" {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        }
+        return (status, job);
+    }
+    panic!("capture kept failing");
+}
+
+async fn capture(app: &TestApp, token: &str, doc: &Value) -> Value {
+    let (status, job) = capture_raw(app, token, doc).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["success"], true, "{job:#}");
+    job
+}
+
+async fn producer(app: &TestApp, username: &str) -> (Uuid, String) {
+    let (id, token) = app.producer(username, "510115").await;
+    app.verify(id).await;
+    (id, token)
+}
+
+/// A text (not JSON) response body.
+async fn get_text(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let (status, _, body) = app.raw("GET", path, None, None, "").await;
+    let text = match body {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    (status, text)
+}
+
+async fn trusted(app: &TestApp) -> TrustedLog {
+    let (status, vkey) = get_text(app, "/tlog/log-key").await;
+    assert_eq!(status, StatusCode::OK, "{vkey}");
+    TrustedLog::new(VerifierKey::parse(vkey.trim()).unwrap(), HashAlg::Sha256)
+}
+
+async fn bundle(app: &TestApp, event_id: &str) -> ProofBundle {
+    let (status, _, body) = app
+        .raw(
+            "GET",
+            &format!("/tlog/proof?event_id={}", enc(event_id)),
+            None,
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    ProofBundle::from_json(&body.to_string()).unwrap()
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn sql(app: &TestApp, statement: &str, ps: &[suyuan_store::db::Val]) -> u64 {
+    app.store.db().conn().execute(statement, ps).await.unwrap()
+}
+
+async fn text_of(app: &TestApp, query: &str, ps: &[suyuan_store::db::Val], col: &str) -> String {
+    app.store
+        .db()
+        .conn()
+        .fetch_optional(query, ps)
+        .await
+        .unwrap()
+        .unwrap()
+        .text(col)
+        .unwrap()
+}
+
+async fn verify_ok(app: &TestApp) -> VerifyReport {
+    let report = app.store.verify_log().await.unwrap();
+    assert!(report.is_ok(), "{:#?}", report.problems);
+    report
+}
+
+/// Asserts the log fails to verify, the first problem in `table`, naming
+/// `field` and the record `event_id`.
+#[track_caller]
+fn assert_caught(report: &VerifyReport, table: &str, field: &str, event_id: &str) {
+    let first = report
+        .problems
+        .first()
+        .unwrap_or_else(|| panic!("tampering not caught"));
+    assert_eq!(first.table, table, "{:#?}", report.problems);
+    assert_eq!(first.field, field, "{:#?}", report.problems);
+    assert_eq!(first.record.as_deref(), Some(event_id), "{:#?}", report.problems);
+    assert!(first.to_string().contains(event_id), "{first}");
+}
+
+both_backends!(proofs_verify_offline, |app| async move {
+    let (_, token) = producer(app, "tlog_a").await;
+    let (doc, ids) = document(3);
+    capture(app, &token, &doc).await;
+    // Captured again: duplicates are not logged again.
+    let job = capture(app, &token, &doc).await;
+    assert_eq!(job["duplicates"], 3, "{job}");
+    assert_eq!(app.store.tlog_size().await.unwrap(), 3);
+
+    let trusted = trusted(app).await;
+    let (status, note) = get_text(app, "/tlog/checkpoint").await;
+    assert_eq!(status, StatusCode::OK, "{note}");
+    let cp = SignedCheckpoint::open(&note, &trusted).unwrap();
+    assert_eq!(cp.checkpoint.size, 3);
+    assert_eq!(cp.checkpoint.origin, "suyuan.local/log");
+
+    for (i, id) in ids.iter().enumerate() {
+        let b = bundle(app, id).await;
+        let verified = verify_bundle(&b, &trusted).unwrap();
+        assert_eq!(verified.leaf_index, i as u64);
+        // The record hash is SHA-256 of the stored event document.
+        let doc = text_of(
+            app,
+            "SELECT document FROM events WHERE event_id = $1",
+            &params![id.as_str()],
+            "document",
+        )
+        .await;
+        assert_eq!(verified.record_hash, HashAlg::Sha256.digest(doc.as_bytes()));
+    }
+    let (status, body) = app
+        .request("GET", "/tlog/proof?event_id=urn:uuid:none", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // The log grows; the old checkpoint is consistent with the new one.
+    let (doc2, _) = document(2);
+    capture(app, &token, &doc2).await;
+    let (_, note5) = get_text(app, "/tlog/checkpoint").await;
+    let cp5 = SignedCheckpoint::open(&note5, &trusted).unwrap();
+    assert_eq!(cp5.checkpoint.size, 5);
+    let (status, body) = app
+        .request("GET", "/tlog/consistency?old=3&new=5", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let proof: Vec<Hash> = body["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    merkle::verify_consistency(
+        HashAlg::Sha256,
+        3,
+        5,
+        &cp.checkpoint.root,
+        &cp5.checkpoint.root,
+        &proof,
+    )
+    .unwrap();
+    let (status, body) = app
+        .request("GET", "/tlog/consistency?old=3&new=9", None, None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let report = verify_ok(app).await;
+    assert_eq!(report.leaves, 5);
+    assert_eq!(report.checkpoints, 2);
+    assert_eq!(report.root, cp5.checkpoint.root.to_hex());
+});
+
+both_backends!(tampering_is_caught, |app| async move {
+    let (_, token) = producer(app, "tlog_b").await;
+    let (doc, ids) = document(5);
+    capture(app, &token, &doc).await;
+    app.store.checkpoint().await.unwrap();
+    verify_ok(app).await;
+
+    // A leaf's signature replaced by another leaf's.
+    let sig2 = text_of(
+        app,
+        "SELECT signature FROM tlog_leaves WHERE idx = $1",
+        &params![2i64],
+        "signature",
+    )
+    .await;
+    let sig3 = text_of(
+        app,
+        "SELECT signature FROM tlog_leaves WHERE idx = $1",
+        &params![3i64],
+        "signature",
+    )
+    .await;
+    sql(
+        app,
+        "UPDATE tlog_leaves SET signature = $1 WHERE idx = $2",
+        &params![sig3.as_str(), 2i64],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "signature",
+        &ids[2],
+    );
+    sql(
+        app,
+        "UPDATE tlog_leaves SET signature = $1 WHERE idx = $2",
+        &params![sig2.as_str(), 2i64],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // An event document edited.
+    let doc1 = text_of(
+        app,
+        "SELECT document FROM events WHERE event_id = $1",
+        &params![ids[1].as_str()],
+        "document",
+    )
+    .await;
+    let edited = doc1.replace("receiving", "shipping");
+    assert_ne!(edited, doc1);
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![edited.as_str(), ids[1].as_str()],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[1],
+    );
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![doc1.as_str(), ids[1].as_str()],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // A node edited.
+    let node = text_of(
+        app,
+        "SELECT hash FROM tlog_nodes WHERE level = $1 AND idx = $2",
+        &params![0i64, 3i64],
+        "hash",
+    )
+    .await;
+    sql(
+        app,
+        "UPDATE tlog_nodes SET hash = $1 WHERE level = $2 AND idx = $3",
+        &params!["00".repeat(32), 0i64, 3i64],
+    )
+    .await;
+    let report = app.store.verify_log().await.unwrap();
+    assert_caught(&report, "tlog_nodes", "hash", &ids[3]);
+    assert_eq!(report.problems[0].index, "level 0 idx 3");
+    sql(
+        app,
+        "UPDATE tlog_nodes SET hash = $1 WHERE level = $2 AND idx = $3",
+        &params![node.as_str(), 0i64, 3i64],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // A leaf's record hash edited together with its leaf hash.
+    let rh = text_of(
+        app,
+        "SELECT record_hash FROM tlog_leaves WHERE idx = $1",
+        &params![0i64],
+        "record_hash",
+    )
+    .await;
+    sql(
+        app,
+        "UPDATE tlog_leaves SET record_hash = $1 WHERE idx = $2",
+        &params!["11".repeat(32), 0i64],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[0],
+    );
+    sql(
+        app,
+        "UPDATE tlog_leaves SET record_hash = $1 WHERE idx = $2",
+        &params![rh.as_str(), 0i64],
+    )
+    .await;
+
+    // Two leaves swapped.
+    let swap = [(0i64, -1i64), (1, 0), (-1, 1)];
+    for (from, to) in swap {
+        sql(
+            app,
+            "UPDATE tlog_leaves SET idx = $1 WHERE idx = $2",
+            &params![to, from],
+        )
+        .await;
+    }
+    let report = app.store.verify_log().await.unwrap();
+    assert_caught(&report, "tlog_nodes", "hash", &ids[1]);
+    assert_eq!(report.problems[0].index, "level 0 idx 0");
+    for (from, to) in swap {
+        sql(
+            app,
+            "UPDATE tlog_leaves SET idx = $1 WHERE idx = $2",
+            &params![to, from],
+        )
+        .await;
+    }
+    verify_ok(app).await;
+
+    // A leaf deleted.
+    let row = app
+        .store
+        .db()
+        .conn()
+        .fetch_optional("SELECT * FROM tlog_leaves WHERE idx = $1", &params![2i64])
+        .await
+        .unwrap()
+        .unwrap();
+    sql(app, "DELETE FROM tlog_leaves WHERE idx = $1", &params![2i64]).await;
+    let report = app.store.verify_log().await.unwrap();
+    assert_caught(&report, "tlog_leaves", "idx", &ids[3]);
+    assert_eq!(report.problems[0].index, "idx 2");
+    let insert =
+        "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
+                  signature, leaf_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)";
+    sql(
+        app,
+        insert,
+        &params![
+            2i64,
+            row.text("event_pk").unwrap(),
+            row.text("event_id").unwrap(),
+            row.text("org_id").unwrap(),
+            row.text("record_hash").unwrap(),
+            row.text("signer_fingerprint").unwrap(),
+            row.text("signature").unwrap(),
+            row.text("leaf_hash").unwrap(),
+            row.int("created_at").unwrap()
+        ],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // A fake leaf appended, signed by a key the platform never registered.
+    let fake = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 1; 32]);
+    let rec = suyuan_ledger::record::SignedRecord::sign(HashAlg::Sha256, &fake, b"fake").unwrap();
+    sql(
+        app,
+        insert,
+        &params![
+            5i64,
+            Uuid::now_v7(),
+            "urn:uuid:fake",
+            row.text("org_id").unwrap(),
+            rec.record_hash.to_hex(),
+            rec.signer.fingerprint().to_hex(),
+            rec.signature.to_base64(),
+            rec.leaf_hash(HashAlg::Sha256).to_hex(),
+            0i64
+        ],
+    )
+    .await;
+    let report = app.store.verify_log().await.unwrap();
+    assert_caught(&report, "events", "id", "urn:uuid:fake");
+    assert!(
+        report.problems.iter().any(|p| p.field == "signer_fingerprint"),
+        "{:#?}",
+        report.problems
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.table == "tlog_nodes" && p.found == "no such row"),
+        "{:#?}",
+        report.problems
+    );
+    sql(app, "DELETE FROM tlog_leaves WHERE idx = $1", &params![5i64]).await;
+    verify_ok(app).await;
+
+    // An event inserted directly, outside the capture (and so the log).
+    sql(
+        app,
+        "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, \
+         record_time, action, biz_step, disposition, read_point, biz_location, record_kind, stage, \
+         is_error_declaration, corrected_by, document) \
+         SELECT $1, $2, org_id, capture_id, event_type, event_time, time_zone_offset, record_time, action, \
+         biz_step, disposition, read_point, biz_location, record_kind, stage, is_error_declaration, \
+         corrected_by, document FROM events WHERE event_id = $3",
+        &params![Uuid::now_v7(), "urn:uuid:smuggled", ids[4].as_str()],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "event_pk",
+        "urn:uuid:smuggled",
+    );
+    sql(
+        app,
+        "DELETE FROM events WHERE event_id = $1",
+        &params!["urn:uuid:smuggled"],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // A checkpoint whose root was edited.
+    let note = text_of(
+        app,
+        "SELECT note FROM tlog_checkpoints WHERE size = $1",
+        &params![5i64],
+        "note",
+    )
+    .await;
+    sql(
+        app,
+        "UPDATE tlog_checkpoints SET note = $1 WHERE size = $2",
+        &params![note.replacen("\n5\n", "\n4\n", 1), 5i64],
+    )
+    .await;
+    let report = app.store.verify_log().await.unwrap();
+    assert_eq!(
+        report.problems[0].table, "tlog_checkpoints",
+        "{:#?}",
+        report.problems
+    );
+    assert_eq!(report.problems[0].index, "size 5");
+});
+
+both_backends!(keys_rotate_and_revoke, |app| async move {
+    let (org, token) = producer(app, "tlog_c").await;
+    let (doc, ids) = document(1);
+    capture(app, &token, &doc).await;
+    let keys = app.get("/tlog/keys", &token).await.1;
+    let keys = keys.as_array().unwrap().clone();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let first = keys[0]["key_id"].as_str().unwrap().to_owned();
+    assert_eq!(keys[0]["platform_held"], true);
+    assert_eq!(keys[0]["algorithm"], "ed25519");
+    assert_eq!(keys[0]["org_id"], org.to_string());
+
+    // Rotation: the old key is revoked, later records are signed by the new one.
+    let (status, new) = app.post("/tlog/keys/rotate", &token, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{new}");
+    let (doc2, ids2) = document(1);
+    capture(app, &token, &doc2).await;
+    let b = bundle(app, &ids2[0]).await;
+    assert_eq!(
+        b.signer_key.fingerprint().to_hex(),
+        new["key_id"].as_str().unwrap()
+    );
+    let b0 = bundle(app, &ids[0]).await;
+    assert_eq!(b0.signer_key.fingerprint().to_hex(), first);
+    verify_ok(app).await;
+
+    // Revoking a revoked key is a conflict; an unknown key is not found.
+    let (status, body) = app
+        .post(&format!("/tlog/keys/{first}/revoke"), &token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = app.post("/tlog/keys/abc/revoke", &token, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A record signed after its key's revocation is refused.
+    sql(
+        app,
+        "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2",
+        &params![1i64, first.as_str()],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "created_at",
+        &ids[0],
+    );
+    sql(
+        app,
+        "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2",
+        &params![i64::MAX, first.as_str()],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // An external key (kept by the organisation, e.g. on a UKey).
+    let external = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 1; 32]);
+    let public = external.verifying_key().to_string();
+    let (status, body) = app
+        .post("/tlog/keys", &token, json!({"public_key": public}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["platform_held"], false);
+    let (status, body) = app
+        .post("/tlog/keys", &token, json!({"public_key": public}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = app
+        .post("/tlog/keys", &token, json!({"public_key": "ed25519:nope"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // With only the external key active, the platform cannot sign for the organisation.
+    let new_id = new["key_id"].as_str().unwrap();
+    let (status, body) = app
+        .post(&format!("/tlog/keys/{new_id}/revoke"), &token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["revoked_at"].is_string(), "{body}");
+    let (doc3, _) = document(1);
+    let (status, body) = capture_raw(app, &token, &doc3).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "org_key_external", "{body}");
+    assert_eq!(app.store.tlog_size().await.unwrap(), 2);
+
+    // Only an organisation admin manages keys; anyone signed in lists them.
+    let user = format!("tlog_c_user{}", unique());
+    app.create_user(&token, org, &user, "recorder", None).await;
+    let user_token = app.login(&user, USER_PASSWORD).await;
+    let (status, body) = app.post("/tlog/keys/rotate", &user_token, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(app.get("/tlog/keys", &user_token).await.0, StatusCode::OK);
+    let (status, _) = app.request("GET", "/tlog/keys", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+});
+
+both_backends!(concurrent_captures_are_gap_free, |app| async move {
+    let (_, token_a) = producer(app, "tlog_d").await;
+    let (_, token_b) = producer(app, "tlog_e").await;
+    let docs: Vec<(Value, Vec<String>)> = (0..4).map(|_| document(5)).collect();
+    let (ra, rb, rc, rd) = tokio::join!(
+        capture_retrying(app, &token_a, &docs[0].0),
+        capture_retrying(app, &token_b, &docs[1].0),
+        capture_retrying(app, &token_a, &docs[2].0),
+        capture_retrying(app, &token_b, &docs[3].0),
+    );
+    for (status, job) in [ra, rb, rc, rd] {
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        assert_eq!(job["success"], true, "{job}");
+    }
+    assert_eq!(app.store.tlog_size().await.unwrap(), 20);
+    let rows = app
+        .store
+        .db()
+        .conn()
+        .fetch_all("SELECT idx FROM tlog_leaves ORDER BY idx", &[])
+        .await
+        .unwrap();
+    let idx: Vec<i64> = rows.iter().map(|r| r.int("idx").unwrap()).collect();
+    assert_eq!(idx, (0..20).collect::<Vec<i64>>());
+    let report = verify_ok(app).await;
+    assert_eq!(report.leaves, 20);
+    let trusted = trusted(app).await;
+    for (_, ids) in &docs {
+        verify_bundle(&bundle(app, &ids[4]).await, &trusted).unwrap();
+    }
+});
