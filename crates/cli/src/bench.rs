@@ -73,8 +73,22 @@ fn check(a: &ApiBench) -> Result<()> {
 
 async fn api(a: ApiBench) -> Result<()> {
     check(&a)?;
+    let a = &a;
+    with_bench_store(a.postgres.as_deref(), |store| async move {
+        run_api_bench(&store, a).await
+    })
+    .await
+}
+
+/// Runs `body` on a throw-away store (a temporary SQLite file, or a schema
+/// of its own on PostgreSQL) and removes it afterwards, whatever happened.
+pub(crate) async fn with_bench_store<F, Fut>(postgres: Option<&str>, body: F) -> Result<()>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
     let tmp = std::env::temp_dir().join(format!("suyuan-bench-{}", uuid::Uuid::now_v7().simple()));
-    let (backend, opts, schema) = match &a.postgres {
+    let (backend, opts, schema) = match postgres {
         Some(url) => {
             let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
             let opts = OpenOptions {
@@ -93,7 +107,7 @@ async fn api(a: ApiBench) -> Result<()> {
         }
     };
     let store = Store::open(&backend, &opts, PersonalDataCipher::new(&[9; 32])).await?;
-    let result = run_api_bench(&store, &a).await;
+    let result = body(store.clone()).await;
     if let Some(schema) = schema {
         if let Err(e) = store.db().drop_pg_schema(&schema).await {
             eprintln!("warning: could not drop the benchmark schema {schema}: {e}");

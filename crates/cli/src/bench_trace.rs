@@ -26,9 +26,9 @@ use suyuan_store::trace::capture::{ErrorBehaviour, ORG_URN_PREFIX};
 use suyuan_store::trace::lineage::Direction;
 use suyuan_store::trace::units::NewLot;
 use suyuan_store::users::{hash_password, NewUser};
-use suyuan_store::{Backend, Caller, OpenOptions, PersonalDataCipher, Store};
+use suyuan_store::{Caller, Store};
 
-use crate::bench::{load, peak_memory};
+use crate::bench::{load, peak_memory, with_bench_store};
 use crate::demo::{gtin13, record, uscc_with_check, DEMO_PASSWORD};
 
 #[derive(Debug, Args)]
@@ -72,38 +72,12 @@ fn check(a: &TraceBench) -> Result<()> {
 
 pub async fn run(a: TraceBench) -> Result<()> {
     check(&a)?;
-    let tmp = std::env::temp_dir().join(format!("suyuan-bench-{}", uuid::Uuid::now_v7().simple()));
-    let (backend, opts, schema) = match &a.postgres {
-        Some(url) => {
-            let schema = format!("bench_{}", uuid::Uuid::now_v7().simple());
-            (
-                Backend::from_url(url)?,
-                OpenOptions {
-                    max_connections: 16,
-                    pg_schema: Some(schema.clone()),
-                },
-                Some(schema),
-            )
-        }
-        None => {
-            std::fs::create_dir_all(&tmp)?;
-            (
-                Backend::Sqlite(tmp.join("bench.db")),
-                OpenOptions::default(),
-                None,
-            )
-        }
-    };
-    let store = Store::open(&backend, &opts, PersonalDataCipher::new(&[9; 32])).await?;
-    let result = bench(&store, &a).await;
-    if let Some(schema) = schema {
-        if let Err(e) = store.db().drop_pg_schema(&schema).await {
-            eprintln!("warning: could not drop the benchmark schema {schema}: {e}");
-        }
-    }
-    store.close().await;
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
+    let a = &a;
+    with_bench_store(
+        a.postgres.as_deref(),
+        |store| async move { bench(&store, a).await },
+    )
+    .await
 }
 
 async fn org(store: &Store, op: &Caller, hash: &str, kind: OrgKind, n: u32, user: &str) -> Result<Caller> {

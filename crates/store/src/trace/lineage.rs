@@ -115,21 +115,7 @@ impl Store {
             limit = MAX_WALK * 4,
         );
         let ps = params![start, i64::from(max_depth)];
-        let rows = match self.db {
-            // PostgreSQL plans the recursive step once, for a large work
-            // table, and picks hash joins that scan all of lineage on every
-            // step; a trace is a few index look-ups per step, so nested loops
-            // are asked for, in this statement's transaction only.
-            crate::Db::Postgres(_) => {
-                let mut tx = self.db.begin().await?;
-                tx.execute("SET LOCAL enable_hashjoin = off", &[]).await?;
-                tx.execute("SET LOCAL enable_mergejoin = off", &[]).await?;
-                let rows = tx.fetch_all(&sql, &ps).await?;
-                tx.commit().await?;
-                rows
-            }
-            crate::Db::Sqlite(_) => self.db.conn().fetch_all(&sql, &ps).await?,
-        };
+        let rows = self.db.conn().fetch_all(&sql, &ps).await?;
         let mut seen: HashSet<String> = HashSet::new();
         let mut out = Vec::new();
         for r in rows {
