@@ -32,6 +32,8 @@ enum BenchCommand {
     /// The traceability core on a synthetic supply chain: capture, trace
     /// back and forward, public lookups, code issuing.
     Trace(crate::bench_trace::TraceBench),
+    /// The transparency log: appends with signature verification, proofs.
+    Ledger(crate::bench_ledger::LedgerBench),
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +57,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Api(a) => api(a).await,
         BenchCommand::Trace(t) => crate::bench_trace::run(t).await,
+        BenchCommand::Ledger(l) => tokio::task::spawn_blocking(move || crate::bench_ledger::run(l)).await?,
     }
 }
 
@@ -320,4 +323,10 @@ pub(crate) fn peak_memory() -> Option<String> {
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
         .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+}
+
+/// The `p` quantile (0 < p ≤ 1) of sorted durations, in milliseconds.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
 }

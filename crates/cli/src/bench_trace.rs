@@ -11,7 +11,7 @@
 //! code issue rate, peak memory, and on PostgreSQL the same forward walk as a
 //! recursive CTE written by hand.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -28,7 +28,7 @@ use suyuan_store::trace::units::NewLot;
 use suyuan_store::users::{hash_password, NewUser};
 use suyuan_store::{Caller, Store};
 
-use crate::bench::{load, peak_memory, with_bench_store};
+use crate::bench::{load, peak_memory, percentile, with_bench_store};
 use crate::demo::{gtin13, record, uscc_with_check, DEMO_PASSWORD};
 
 #[derive(Debug, Args)]
@@ -232,11 +232,6 @@ fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Va
     (farm_events, receipt)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     let backend = store.backend_name();
     let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
@@ -356,6 +351,50 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
             cte / (percentile(&fwd, 0.5)).max(0.001)
         );
     }
+
+    // The transparency log on the same data: offline proof bundles read
+    // from the database and checked, and `suyuan verify`'s rate.
+    store.checkpoint().await?;
+    let trusted = store.trusted_log().await?;
+    let logged: Vec<String> = store
+        .db()
+        .conn()
+        .fetch_all("SELECT event_id FROM tlog_leaves ORDER BY idx LIMIT 100000", &[])
+        .await?
+        .iter()
+        .map(|r| r.text("event_id"))
+        .collect::<Result<_, _>>()?;
+    let (mut make, mut check) = (Vec::new(), Vec::new());
+    for _ in 0..a.samples.min(1000) {
+        let id = &logged[rng.gen_range(0..logged.len())];
+        let t = Instant::now();
+        let bundle = store.proof_bundle(id).await?;
+        make.push(t.elapsed());
+        let t = Instant::now();
+        suyuan_ledger::bundle::verify_bundle(&bundle, &trusted)?;
+        check.push(t.elapsed());
+    }
+    make.sort();
+    check.sort();
+    println!(
+        "proof bundle (database)  p50 {:>7.2} ms   p99 {:>7.2} ms   offline check p50 {:.3} ms",
+        percentile(&make, 0.5),
+        percentile(&make, 0.99),
+        percentile(&check, 0.5)
+    );
+    let report = store.verify_log().await?;
+    if !report.is_ok() {
+        bail!(
+            "the benchmark's own log does not verify: {:?}",
+            report.problems.first()
+        );
+    }
+    println!(
+        "suyuan verify           {:>10.0} records/s   ({} records in {:.1} s)",
+        report.leaves as f64 / report.seconds.max(1e-9),
+        report.leaves,
+        report.seconds
+    );
 
     // Item codes.
     let lot = store

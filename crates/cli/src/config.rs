@@ -38,6 +38,17 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text]
     #[arg(long, env = "SUYUAN_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// How often to re-verify the transparency log: `30m`, `6h`, `1d`, or
+    /// `off` [default: 6h]
+    #[arg(long, env = "SUYUAN_VERIFY_EVERY")]
+    pub verify_every: Option<String>,
+    /// A witness to ask for cosignatures of each checkpoint:
+    /// `VKEY@http://host:port` (repeat, or separate with commas)
+    #[arg(long = "witness", env = "SUYUAN_WITNESSES", value_delimiter = ',')]
+    pub witnesses: Vec<String>,
+    /// How many witnesses must cosign a checkpoint for it to be final [default: all of them]
+    #[arg(long, env = "SUYUAN_WITNESS_QUORUM")]
+    pub witness_quorum: Option<usize>,
 }
 
 /// The TOML file's keys.
@@ -51,6 +62,9 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub operator_name: Option<String>,
     pub operator_region: Option<String>,
+    pub verify_every: Option<String>,
+    pub witnesses: Option<Vec<String>>,
+    pub witness_quorum: Option<usize>,
 }
 
 /// The settled configuration.
@@ -63,6 +77,11 @@ pub struct Settings {
     pub log_json: bool,
     pub operator_name: String,
     pub operator_region: String,
+    /// Interval of the scheduled integrity check (None: off).
+    pub verify_every: Option<std::time::Duration>,
+    /// Witnesses asked to cosign checkpoints, and how many make one final.
+    pub witnesses: Vec<suyuan_server::witnesses::WitnessEndpoint>,
+    pub witness_quorum: usize,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -74,6 +93,31 @@ impl FileConfig {
             .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("configuration file {}", path.display()))
     }
+}
+
+/// `off`, or a whole number of minutes, hours or days (`30m`, `6h`, `1d`),
+/// from one minute to thirty days.
+pub fn parse_interval(text: &str) -> Result<Option<std::time::Duration>> {
+    if text == "off" {
+        return Ok(None);
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let seconds = match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("'{text}' is not an interval like 30m, 6h, 1d, or off"),
+    };
+    let n: u64 = number
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(|| format!("'{text}' is not an interval like 30m, 6h, 1d, or off"))?;
+    let total = n.saturating_mul(seconds);
+    if total > 30 * 86_400 {
+        bail!("'{text}': at most 30 days between checks");
+    }
+    Ok(Some(std::time::Duration::from_secs(total)))
 }
 
 impl Settings {
@@ -112,7 +156,39 @@ impl Settings {
             Some("json") => true,
             Some(other) => bail!("--log-format: '{other}' is not one of text, json"),
         };
+        let verify_every = parse_interval(
+            serve
+                .verify_every
+                .clone()
+                .or(file.verify_every)
+                .as_deref()
+                .unwrap_or("6h"),
+        )
+        .context("--verify-every")?;
+        let witness_texts = if serve.witnesses.is_empty() {
+            file.witnesses.unwrap_or_default()
+        } else {
+            serve.witnesses.clone()
+        };
+        let witnesses = witness_texts
+            .iter()
+            .map(|w| suyuan_server::witnesses::WitnessEndpoint::parse(w))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("--witness: {e}"))?;
+        let witness_quorum = serve
+            .witness_quorum
+            .or(file.witness_quorum)
+            .unwrap_or(witnesses.len());
+        if witness_quorum > witnesses.len() || (witness_quorum == 0 && !witnesses.is_empty()) {
+            bail!(
+                "--witness-quorum: {witness_quorum} is not between 1 and the {} witnesses given",
+                witnesses.len()
+            );
+        }
         Ok(Settings {
+            witnesses,
+            witness_quorum,
+            verify_every,
             listen,
             backend,
             data_dir,
@@ -181,6 +257,8 @@ mod tests {
             &ServeArgs {
                 listen: Some("127.0.0.1:9001".into()),
                 log_format: None,
+                verify_every: None,
+                ..ServeArgs::default()
             },
         )
         .unwrap();
@@ -201,13 +279,34 @@ mod tests {
         let bad_listen = ServeArgs {
             listen: Some("nowhere".into()),
             log_format: None,
+            verify_every: None,
+            ..ServeArgs::default()
         };
         assert!(Settings::resolve(&db, &bad_listen).is_err());
         let bad_log = ServeArgs {
             listen: None,
             log_format: Some("xml".into()),
+            verify_every: None,
+            ..ServeArgs::default()
         };
         assert!(Settings::resolve(&db, &bad_log).is_err());
+        for bad in ["0h", "6", "6w", "h", "-1h", "31d", "1.5h", ""] {
+            let args = ServeArgs {
+                verify_every: Some(bad.into()),
+                ..ServeArgs::default()
+            };
+            let e = Settings::resolve(&db, &args).unwrap_err();
+            assert!(format!("{e:#}").contains("--verify-every"), "{bad}: {e:#}");
+        }
+        assert_eq!(parse_interval("off").unwrap(), None);
+        assert_eq!(
+            parse_interval("30m").unwrap(),
+            Some(std::time::Duration::from_secs(1800))
+        );
+        assert_eq!(
+            parse_interval("1d").unwrap(),
+            Some(std::time::Duration::from_secs(86_400))
+        );
         let bad_url = DbArgs {
             database_url: Some("mysql://x".into()),
             ..db.clone()

@@ -7,12 +7,14 @@
 
 mod admin;
 mod bench;
+mod bench_ledger;
 mod bench_trace;
 mod code;
 mod config;
 mod demo;
 mod ledger_cmd;
 mod serve;
+mod witness;
 
 use clap::{Parser, Subcommand};
 
@@ -56,6 +58,8 @@ enum Command {
     Verify(ledger_cmd::VerifyArgs),
     /// Check an offline proof bundle against the log's key (no database).
     VerifyProof(ledger_cmd::VerifyProofArgs),
+    /// Run a witness that cosigns the log's checkpoints (its own process, key and state).
+    Witness(witness::WitnessArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -76,6 +80,7 @@ fn main() -> std::process::ExitCode {
             Command::Admin(args) => admin::run(&cli.db, *args).await,
             Command::Code(args) => code::run_code(&cli.db, args).await,
             Command::Trace(args) => code::run_trace(&cli.db, args).await,
+            Command::Witness(args) => witness::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => ledger_cmd::run_verify(&cli.db, args).await,
             Command::VerifyProof(args) => ledger_cmd::run_verify_proof(args),

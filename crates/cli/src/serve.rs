@@ -77,9 +77,70 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
     tracing::info!(%addr, backend = store.backend_name(), "suyuan listening");
     println!("suyuan 已启动 / listening on http://{addr}/  (API docs: http://{addr}/api/docs)");
     let app = suyuan_server::app(store.clone());
+    let mut tasks = Vec::new();
+    if let Some(every) = settings.verify_every {
+        tasks.push(tokio::spawn(integrity_checks(store.clone(), every)));
+    }
+    if !settings.witnesses.is_empty() {
+        let witnesses: Vec<_> = settings
+            .witnesses
+            .iter()
+            .map(|w| (w.vkey.clone(), w.url.clone()))
+            .collect();
+        store
+            .configure_witnesses(&witnesses, settings.witness_quorum)
+            .await?;
+        tracing::info!(
+            witnesses = witnesses.len(),
+            quorum = settings.witness_quorum,
+            "checkpoints are cosigned by witnesses"
+        );
+        tasks.push(tokio::spawn(witnessing(
+            store.clone(),
+            settings.witnesses.clone(),
+        )));
+    }
     suyuan_server::serve(listener, app, shutdown_signal()).await?;
+    for task in tasks {
+        task.abort();
+    }
     store.close().await;
     Ok(())
+}
+
+/// Re-verifies the transparency log every `every`; the first run
+/// comes one interval after start. A failed check is logged as an alert by
+/// the store and answered by `GET /tlog/integrity`.
+async fn integrity_checks(store: Store, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = store.check_integrity().await {
+            tracing::error!(alert = "integrity", error = %e, "the integrity check could not run");
+        }
+    }
+}
+
+/// Every few seconds, when the log grew (or a witness failed last time),
+/// signs a checkpoint and asks the witnesses to cosign it.
+async fn witnessing(store: Store, witnesses: Vec<suyuan_server::witnesses::WitnessEndpoint>) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut done_size = None;
+    loop {
+        ticks.tick().await;
+        let Ok(size) = store.tlog_size().await else {
+            continue;
+        };
+        if size == 0 || done_size == Some(size) {
+            continue;
+        }
+        match suyuan_server::witnesses::cosign_round(&store, &witnesses).await {
+            Ok(n) if n == witnesses.len() => done_size = Some(size),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cosigning round failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

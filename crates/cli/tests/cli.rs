@@ -367,3 +367,144 @@ fn two_servers_on_one_postgres_serve_the_same_data() {
         store.close().await;
     });
 }
+
+/// A GET answered as text: (status, body).
+fn http_text(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Starts a process with `args` and waits until `port` answers `path` with 200.
+fn start_process(dir: &Path, args: &[&str], port: u16, path: &str) -> Server {
+    let child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("SUYUAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env_remove("SUYUAN_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child, port);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() && http_text(port, path).0 == 200 {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "{args:?} did not answer on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// A witness as its own process: it creates its key once (owner-only),
+// keeps it across restarts, and a server given `--witness` gets its
+// checkpoints cosigned. Bad witness flags are refused naming the flag.
+#[test]
+fn a_witness_process_cosigns_the_servers_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // The demo chain, to have a log with records; its log key.
+    let port = free_port();
+    let demo = start_process(
+        d,
+        &["demo", "--listen", &format!("127.0.0.1:{port}")],
+        port,
+        "/readyz",
+    );
+    let (status, log_key) = http_text(port, "/tlog/log-key");
+    assert_eq!(status, 200, "{log_key}");
+    drop(demo);
+
+    let out = suyuan(
+        d,
+        &[
+            "witness",
+            "--key",
+            "w.key",
+            "--state",
+            "w.json",
+            "--log-key",
+            log_key.trim(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--name"));
+
+    let wport = free_port();
+    let witness_args = [
+        "witness",
+        "--listen",
+        &format!("127.0.0.1:{wport}"),
+        "--key",
+        "w.key",
+        "--name",
+        "w.cli.test",
+        "--state",
+        "w.json",
+        "--log-key",
+        log_key.trim(),
+    ];
+    let witness = start_process(d, &witness_args, wport, "/");
+    let (_, vkey) = http_text(wport, "/");
+    let vkey = vkey.trim().to_owned();
+    assert!(vkey.starts_with("w.cli.test+"), "{vkey}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.join("w.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    drop(witness);
+    let witness = start_process(d, &witness_args, wport, "/");
+    assert_eq!(http_text(wport, "/").1.trim(), vkey, "the key survives a restart");
+
+    // Refused flags.
+    let out = suyuan(d, &["serve", "--witness", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--witness"));
+    let spec = format!("{vkey}@http://127.0.0.1:{wport}");
+    let out = suyuan(d, &["serve", "--witness", &spec, "--witness-quorum", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--witness-quorum"));
+
+    // The demo's database served with the witness: the checkpoint gets cosigned.
+    let port = free_port();
+    // Where `suyuan demo` keeps its database.
+    let data_dir = d.join("suyuan-demo").display().to_string();
+    let _server = start_process(
+        d,
+        &[
+            "serve",
+            "--data-dir",
+            &data_dir,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--witness",
+            &spec,
+        ],
+        port,
+        "/readyz",
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, note) = http_text(port, "/tlog/checkpoint");
+        if note.lines().any(|l| l.starts_with("— w.cli.test ")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not cosigned: {note}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let saved = std::fs::read_to_string(d.join("w.json")).unwrap();
+    assert!(saved.contains("suyuan.local/log"), "{saved}");
+    drop(witness);
+}

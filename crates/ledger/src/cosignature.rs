@@ -316,6 +316,12 @@ impl Witness {
         &self.state
     }
 
+    /// Puts back earlier state: a caller that could not persist the state
+    /// after [`Witness::cosign`] must withhold that cosignature and forget it.
+    pub fn restore_states(&mut self, state: BTreeMap<String, WitnessState>) {
+        self.state = state;
+    }
+
     /// Check and cosign a checkpoint note.
     ///
     /// 1. The note must carry a valid signature by `log`'s key and its origin must be the log's name.
@@ -410,7 +416,7 @@ pub enum QuorumError {
 }
 
 /// The witnesses a verifier trusts and how many must have cosigned (k of n).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quorum {
     /// Witness keys (type 0x04 vkeys).
     pub witnesses: Vec<VerifierKey>,

@@ -15,6 +15,8 @@ pub mod extract;
 pub mod health;
 pub mod public;
 pub mod tlog;
+pub mod witness_service;
+pub mod witnesses;
 
 use std::sync::Arc;
 use std::time::Duration;

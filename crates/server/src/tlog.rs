@@ -3,12 +3,15 @@
 //! Public, for anyone who wants to check a record without trusting the
 //! platform's database:
 //! - `GET /tlog/checkpoint`: the latest signed checkpoint (a C2SP signed
-//!   note, text/plain); a new one is signed when the log grew;
+//!   note, text/plain, with the witnesses' cosignatures so far); a new one
+//!   is signed when the log grew;
 //! - `GET /tlog/log-key`: the log's checkpoint key (C2SP vkey, text/plain);
 //! - `GET /tlog/proof?event_id=…`: the offline proof bundle of an event
 //!   (JSON, `suyuan-ledger` format): record hash, signature, signer key, leaf
 //!   index, inclusion proof and checkpoint;
-//! - `GET /tlog/consistency?old=M&new=N`: a consistency proof.
+//! - `GET /tlog/consistency?old=M&new=N`: a consistency proof;
+//! - `GET /tlog/integrity`: the newest scheduled integrity check (JSON;
+//!   `503` when it failed, so a monitor alerts on the status alone).
 //!
 //! Authenticated, for an organisation's signing keys:
 //! - `GET /tlog/keys`: the organisation's keys, newest first;
@@ -35,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/tlog/log-key", get(log_key))
         .route("/tlog/proof", get(proof))
         .route("/tlog/consistency", get(consistency))
+        .route("/tlog/integrity", get(integrity))
         .route("/tlog/keys", get(keys).post(register_key))
         .route("/tlog/keys/rotate", post(rotate_key))
         .route("/tlog/keys/{key_id}/revoke", post(revoke_key))
@@ -45,7 +49,16 @@ fn text(body: String) -> Response {
 }
 
 async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
-    Ok(text(state.store.checkpoint().await?.note))
+    let cp = state.store.checkpoint().await?;
+    Ok(text(state.store.cosigned_note(&cp).await?))
+}
+
+async fn integrity(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(match state.store.latest_integrity_check().await? {
+        Some(check) if check.ok => Json(check).into_response(),
+        Some(check) => (StatusCode::SERVICE_UNAVAILABLE, Json(check)).into_response(),
+        None => Json(serde_json::json!({"checked": false})).into_response(),
+    })
 }
 
 async fn log_key(State(state): State<AppState>) -> ApiResult<Response> {

@@ -143,6 +143,27 @@ async fn text_of(app: &TestApp, query: &str, ps: &[suyuan_store::db::Val], col: 
         .unwrap()
 }
 
+/// Edits a stored event document directly (receiving → shipping); answers
+/// the original text.
+async fn edit_document(app: &TestApp, event_id: &str) -> String {
+    let original = text_of(
+        app,
+        "SELECT document FROM events WHERE event_id = $1",
+        &params![event_id],
+        "document",
+    )
+    .await;
+    let edited = original.replace("receiving", "shipping");
+    assert_ne!(edited, original);
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![edited.as_str(), event_id],
+    )
+    .await;
+    original
+}
+
 async fn verify_ok(app: &TestApp) -> VerifyReport {
     let report = app.store.verify_log().await.unwrap();
     assert!(report.is_ok(), "{:#?}", report.problems);
@@ -277,21 +298,7 @@ both_backends!(tampering_is_caught, |app| async move {
     verify_ok(app).await;
 
     // An event document edited.
-    let doc1 = text_of(
-        app,
-        "SELECT document FROM events WHERE event_id = $1",
-        &params![ids[1].as_str()],
-        "document",
-    )
-    .await;
-    let edited = doc1.replace("receiving", "shipping");
-    assert_ne!(edited, doc1);
-    sql(
-        app,
-        "UPDATE events SET document = $1 WHERE event_id = $2",
-        &params![edited.as_str(), ids[1].as_str()],
-    )
-    .await;
+    let doc1 = edit_document(app, &ids[1]).await;
     assert_caught(
         &app.store.verify_log().await.unwrap(),
         "events",
@@ -626,4 +633,165 @@ both_backends!(concurrent_captures_are_gap_free, |app| async move {
     for (_, ids) in &docs {
         verify_bundle(&bundle(app, &ids[4]).await, &trusted).unwrap();
     }
+});
+
+// The scheduled integrity check: each run is recorded; the newest
+// answers GET /tlog/integrity, with 503 once the log no longer verifies.
+both_backends!(scheduled_integrity_check_alerts_on_tampering, |app| async move {
+    let (status, body) = app.request("GET", "/tlog/integrity", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["checked"], false, "{body}");
+
+    let (_, token) = producer(app, "tlog_int").await;
+    let (doc, ids) = document(3);
+    capture(app, &token, &doc).await;
+    let check = app.store.check_integrity().await.unwrap();
+    assert!(check.ok, "{check:?}");
+    assert_eq!(check.leaves, 3);
+    let (status, body) = app.request("GET", "/tlog/integrity", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(body["leaves"], 3, "{body}");
+
+    // Somebody edits a stored event underneath the platform.
+    edit_document(app, &ids[1]).await;
+    let check = app.store.check_integrity().await.unwrap();
+    assert!(!check.ok);
+    assert!(check.problems >= 1);
+    let (status, body) = app.request("GET", "/tlog/integrity", None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["ok"], false, "{body}");
+    let first = body["first_problem"].as_str().unwrap();
+    assert!(first.contains(&ids[1]) && first.contains("events"), "{first}");
+});
+
+/// A witness service on a real TCP port; answers its endpoint and state file.
+async fn start_witness(
+    log: &TrustedLog,
+    name: &str,
+    dir: &std::path::Path,
+) -> (suyuan_server::witnesses::WitnessEndpoint, std::path::PathBuf) {
+    use suyuan_ledger::cosignature::{CosignerKey, Witness};
+    let key = CosignerKey::generate(name, &mut rand::rngs::OsRng).unwrap();
+    let vkey = key.verifier();
+    let state = dir.join(format!("{name}.json"));
+    let service =
+        suyuan_server::witness_service::WitnessService::new(Witness::new(key), log.clone(), state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, suyuan_server::witness_service::router(service))
+            .await
+            .unwrap();
+    });
+    let endpoint =
+        suyuan_server::witnesses::WitnessEndpoint::parse(&format!("{vkey}@http://{addr}")).unwrap();
+    (endpoint, state)
+}
+
+/// A raw add-checkpoint request to a witness: (status, body).
+async fn add_checkpoint(url: &str, old: u64, proof: &[Hash], note: &str) -> (u16, String) {
+    use base64::Engine as _;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut body = format!("old {old}\n");
+    for h in proof {
+        body.push_str(&base64::engine::general_purpose::STANDARD.encode(h.as_bytes()));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(note);
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /add-checkpoint HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    (
+        head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        body.to_owned(),
+    )
+}
+
+// Witnesses (C2SP tlog-witness over HTTP) cosign checkpoints; bundles then
+// carry a final checkpoint (k of n cosignatures) that verifies offline; a
+// witness refuses a rollback, a stale size and a note the log did not sign,
+// and remembers what it cosigned across a restart.
+both_backends!(witnesses_cosign_checkpoints_over_http, |app| async move {
+    use suyuan_ledger::bundle::verify_bundle_with_quorum;
+    use suyuan_ledger::cosignature::{CosignerKey, Quorum};
+    use suyuan_ledger::note::Note;
+    use suyuan_server::witnesses::cosign_round;
+
+    let (_, token) = producer(app, "tlog_wit").await;
+    let (doc, ids) = document(3);
+    capture(app, &token, &doc).await;
+    let log = trusted(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (w1, state1) = start_witness(&log, "w1.witness.test", dir.path()).await;
+    let (w2, _) = start_witness(&log, "w2.witness.test", dir.path()).await;
+    let endpoints = vec![w1.clone(), w2.clone()];
+    app.store
+        .configure_witnesses(
+            &endpoints
+                .iter()
+                .map(|w| (w.vkey.clone(), w.url.clone()))
+                .collect::<Vec<_>>(),
+            2,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(cosign_round(&app.store, &endpoints).await.unwrap(), 2);
+    let b = bundle(app, &ids[0]).await;
+    assert_eq!(b.quorum, 2);
+    assert_eq!(b.tree_size, 3);
+    verify_bundle(&b, &log).unwrap();
+    let (_, note3) = get_text(app, "/tlog/checkpoint").await;
+    assert_eq!(Note::parse(&note3).unwrap().signatures().len(), 3, "{note3}");
+
+    // The log grows: the witnesses check consistency 3 → 5 and cosign.
+    let (doc2, ids2) = document(2);
+    capture(app, &token, &doc2).await;
+    assert_eq!(cosign_round(&app.store, &endpoints).await.unwrap(), 2);
+    let b = bundle(app, &ids2[1]).await;
+    assert_eq!(b.tree_size, 5);
+    verify_bundle(&b, &log).unwrap();
+    let saved = std::fs::read_to_string(&state1).unwrap();
+    assert!(saved.contains("\"size\": 5"), "{saved}");
+
+    // A verifier's own policy: both witnesses pass; a third it requires is missing.
+    let strict = Quorum {
+        witnesses: vec![w1.vkey.clone(), w2.vkey.clone()],
+        k: 2,
+    };
+    verify_bundle_with_quorum(&b, &log, &strict).unwrap();
+    let other = CosignerKey::generate("w3.witness.test", &mut rand::rngs::OsRng).unwrap();
+    let stricter = Quorum {
+        witnesses: vec![w1.vkey.clone(), w2.vkey.clone(), other.verifier()],
+        k: 3,
+    };
+    assert!(verify_bundle_with_quorum(&b, &log, &stricter).is_err());
+
+    // Refusals, straight to witness 1 (which has cosigned size 5).
+    let (status, body) = add_checkpoint(&w1.url, 3, &[], &note3).await;
+    assert_eq!(
+        (status, body.trim()),
+        (409, "5"),
+        "a stale old size answers the witness's size"
+    );
+    let (status, body) = add_checkpoint(&w1.url, 5, &[], &note3).await;
+    assert_eq!(status, 400, "rollback to size 3 refused: {body}");
+    let forged = note3.replacen("\n3\n", "\n7\n", 1);
+    let (status, body) = add_checkpoint(&w1.url, 5, &[], &forged).await;
+    assert_eq!(status, 403, "a note the log did not sign is refused: {body}");
+    let (status, body) = add_checkpoint(&w1.url, 5, &[], "not a note").await;
+    assert_eq!(status, 400, "{body}");
+
+    // Restarted from its state file, the witness still knows size 5.
+    let restarted = suyuan_server::witness_service::load_state(&state1).unwrap();
+    assert_eq!(restarted.values().next().unwrap().size, 5);
 });

@@ -1609,3 +1609,70 @@ both_backends!(processing_cannot_output_into_another_orgs_lot, |app| async move 
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 });
+
+// Item codes belong to their lot: a trace forward from the lot reaches its
+// items (and what an item was packed into); a trace back from an item
+// reaches its lot and the plot.
+both_backends!(items_are_traced_through_their_lot, |app| async move {
+    let (p, _, _) = cooperative(app, "items.coop").await;
+    let product = app.create_product(&p.token, "二荆条辣椒").await;
+    let caller = p.caller(app).await;
+    let allocated = app
+        .store
+        .create_lot(
+            &caller,
+            &NewLot {
+                product_id: Uuid::parse_str(product["id"].as_str().unwrap()).unwrap(),
+                date: "2026-03-20".into(),
+                site: "A1".into(),
+                origin_place_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let seed = lot(&gtin14(), "SEED-I");
+    record(
+        app,
+        &p,
+        vec![
+            sowing(&p.place, &t(1, 8), &seed),
+            harvest(&p.place, &t(20, 8), &allocated.epc),
+        ],
+    )
+    .await;
+    let issued = app.store.issue_items(&caller, allocated.id, 3).await.unwrap();
+    assert_eq!(issued.codes.len(), 3);
+
+    let forward = trace(app, &p, &allocated.epc, Direction::Forward).await;
+    let items: Vec<String> = forward["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["relation"] == "member_of")
+        .map(|u| {
+            assert_eq!(u["via"], allocated.epc.as_str(), "{u}");
+            assert_eq!(u["kind"], "item", "{u}");
+            u["epc"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(items.len(), 3, "{:#}", forward["units"]);
+
+    // One item packed into a case: the lot's forward trace reaches the case.
+    let case = sscc();
+    let mut pack = packing(&p.place, &t(21, 8), &case, &[]);
+    let fields = pack.as_object_mut().unwrap();
+    fields.remove("childQuantityList");
+    fields.insert("childEPCs".into(), json!([items[0]]));
+    record(app, &p, vec![pack]).await;
+    let forward = trace(app, &p, &allocated.epc, Direction::Forward).await;
+    let reached_case = traced(&forward, &case).unwrap_or_else(|| panic!("{:#}", forward["units"]));
+    assert_eq!(reached_case["via"], items[0].as_str());
+    assert_eq!(reached_case["depth"], 2);
+
+    // Back from an item: its lot, the plot, the seed lot.
+    let back = trace(app, &p, &items[1], Direction::Back).await;
+    assert_eq!(traced(&back, &allocated.epc).unwrap()["relation"], "member_of");
+    assert_eq!(traced(&back, &p.place).unwrap()["relation"], "grown_on");
+    assert_eq!(traced(&back, &seed).unwrap()["relation"], "input_applied");
+    assert!(back["gaps"].as_array().unwrap().is_empty(), "{:#}", back["gaps"]);
+});

@@ -9,6 +9,7 @@ pub mod access;
 pub mod crypto;
 pub mod db;
 pub mod inputs;
+pub mod integrity;
 pub mod migrate;
 pub mod orgs;
 pub mod places;
@@ -16,6 +17,7 @@ pub mod products;
 pub mod tlog;
 pub mod trace;
 pub mod users;
+pub mod witnessing;
 
 use suyuan_core::Invalid;
 use uuid::Uuid;
@@ -175,6 +177,9 @@ pub struct Page<T> {
 pub struct Store {
     db: Db,
     cipher: PersonalDataCipher,
+    /// The witnesses whose cosignatures make a checkpoint final (k of n),
+    /// as this server was configured; put in every proof bundle.
+    witness_policy: std::sync::Arc<std::sync::RwLock<suyuan_ledger::cosignature::Quorum>>,
 }
 
 impl Store {
@@ -182,7 +187,11 @@ impl Store {
     pub async fn open(backend: &Backend, opts: &OpenOptions, cipher: PersonalDataCipher) -> Result<Store> {
         let db = Db::open(backend, opts).await?;
         migrate::run(&db).await?;
-        Ok(Store { db, cipher })
+        Ok(Store {
+            db,
+            cipher,
+            witness_policy: Default::default(),
+        })
     }
 
     pub fn db(&self) -> &Db {

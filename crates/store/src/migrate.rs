@@ -12,6 +12,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "trace", include_str!("../migrations/0002_trace.sql")),
     (3, "tlog", include_str!("../migrations/0003_tlog.sql")),
+    (
+        4,
+        "lot_membership",
+        include_str!("../migrations/0004_lot_membership.sql"),
+    ),
+    (
+        5,
+        "integrity_and_witnesses",
+        include_str!("../migrations/0005_integrity_and_witnesses.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -29,7 +29,6 @@ use serde::Serialize;
 use suyuan_core::Invalid;
 use suyuan_ledger::bundle::ProofBundle;
 use suyuan_ledger::checkpoint::{Checkpoint, SignedCheckpoint, TrustedLog};
-use suyuan_ledger::cosignature::Quorum;
 use suyuan_ledger::keys::{KeyAlgorithm, Signature, SigningKey, VerifyingKey};
 use suyuan_ledger::merkle::{self, MemoryTree, NodeId};
 use suyuan_ledger::note::{Note, NoteSigner, VerifierKey};
@@ -422,55 +421,86 @@ impl Store {
 
     // ----- appending -----
 
-    /// Appends the signed record of a captured event to the transparency log,
-    /// inside the capture's transaction.
-    pub(crate) async fn log_event(
+    /// Appends the signed records of captured events (eventID, row id,
+    /// stored document, recordTime in ms: the leaf's time), in order, to the transparency log inside the
+    /// capture's transaction: one size query, one frontier query, and
+    /// multi-row inserts of the leaves and their Merkle nodes. Records are
+    /// signed on all cores when there are many.
+    pub(crate) async fn log_events(
         &self,
         tx: &mut Tx,
-        caller: &Caller,
-        event_id: &str,
-        pk: &str,
+        org_id: Uuid,
+        events: &[(&str, &str, &str, i64)],
     ) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         if let Tx::Postgres(_) = tx {
             // Serialises appends across processes; released at commit.
             tx.execute(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"), &[])
                 .await?;
         }
-        let document = tx
-            .fetch_optional("SELECT document FROM events WHERE id = $1", &params![pk])
-            .await?
-            .ok_or(StoreError::NotFound { what: "event" })?
-            .text("document")?;
-        let record_hash = LOG_HASH.digest(document.as_bytes());
-        let (key, key_row) = self.signing_key(tx, caller.org_id).await?;
-        let record = SignedRecord::sign_hash(LOG_HASH, &key, record_hash).map_err(corrupt)?;
-        let leaf_hash = record.leaf_hash(LOG_HASH);
+        let (key, key_row) = self.signing_key(tx, org_id).await?;
+        let key_id = key_row.text("key_id")?;
+        let sign = |docs: &[(&str, &str, &str, i64)]| -> Result<Vec<(Hash, SignedRecord)>> {
+            docs.iter()
+                .map(|(_, _, doc, _)| {
+                    let record_hash = LOG_HASH.digest(doc.as_bytes());
+                    let record = SignedRecord::sign_hash(LOG_HASH, &key, record_hash).map_err(corrupt)?;
+                    Ok((record_hash, record))
+                })
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let records: Vec<(Hash, SignedRecord)> = if events.len() < 64 || threads == 1 {
+            sign(events)?
+        } else {
+            let per = events.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let parts: Vec<_> = events.chunks(per).map(|c| s.spawn(|| sign(c))).collect();
+                let mut all = Vec::with_capacity(events.len());
+                for p in parts {
+                    all.extend(p.join().map_err(|_| corrupt("signing thread panicked"))??);
+                }
+                Ok::<_, StoreError>(all)
+            })?
+        };
+        let leaf_hashes: Vec<Hash> = records.iter().map(|(_, r)| r.leaf_hash(LOG_HASH)).collect();
         let size = log_size(tx).await?;
         let frontier = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
-        let nodes = merkle::append_nodes(LOG_HASH, size, leaf_hash, &frontier).map_err(corrupt)?;
-        tx.execute(
+        let nodes = merkle::append_nodes_batch(LOG_HASH, size, &leaf_hashes, &frontier).map_err(corrupt)?;
+        let org: Val = org_id.into();
+        let key_id: Val = key_id.into();
+        let mut values: Vec<Val> = Vec::with_capacity(events.len() * 9);
+        for (i, ((event_id, pk, _, record_time), (record_hash, record))) in
+            events.iter().zip(&records).enumerate()
+        {
+            values.extend([
+                i64_of(size + i as u64)?.into(),
+                (*pk).into(),
+                (*event_id).into(),
+                org.clone(),
+                record_hash.to_hex().into(),
+                key_id.clone(),
+                record.signature.to_base64().into(),
+                leaf_hashes[i].to_hex().into(),
+                (*record_time).into(),
+            ]);
+        }
+        tx.insert_rows(
             "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
-             signature, leaf_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-            &params![
-                i64_of(size)?,
-                pk,
-                event_id,
-                caller.org_id,
-                record_hash.to_hex(),
-                key_row.text("key_id")?,
-                record.signature.to_base64(),
-                leaf_hash.to_hex(),
-                now_ms()
-            ],
+             signature, leaf_hash, created_at)",
+            9,
+            &values,
+            "",
         )
         .await?;
+        let mut values: Vec<Val> = Vec::with_capacity(nodes.len() * 3);
         for (level, idx, hash) in nodes {
-            tx.execute(
-                "INSERT INTO tlog_nodes (level, idx, hash) VALUES ($1,$2,$3)",
-                &params![i64::from(level), i64_of(idx)?, hash.to_hex()],
-            )
-            .await?;
+            values.extend([i64::from(level).into(), i64_of(idx)?.into(), hash.to_hex().into()]);
         }
+        tx.insert_rows("INSERT INTO tlog_nodes (level, idx, hash)", 3, &values, "")
+            .await?;
         Ok(())
     }
 
@@ -546,8 +576,14 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound { what: "logged event" })?;
         let index = u64::try_from(leaf.int("idx")?).map_err(corrupt)?;
-        // Made after the leaf was committed, so it covers it.
-        let cp = self.checkpoint().await?;
+        // A final (witnessed) checkpoint when there is one; otherwise the
+        // newest, made after the leaf was committed, so it covers it (with
+        // the cosignatures it has so far: a verifier applying the quorum
+        // refuses it until enough witnesses cosigned).
+        let cp = match self.final_checkpoint_covering(index).await? {
+            Some(cp) => cp,
+            None => self.checkpoint().await?,
+        };
         let signer = VerifyingKey::parse(
             &leaf
                 .opt_text("public_key")?
@@ -563,11 +599,8 @@ impl Store {
         let ids = merkle::inclusion_proof_nodes(index, cp.size).map_err(corrupt)?;
         let nodes = fetch_nodes(&mut tx, &ids).await?;
         let proof = merkle::inclusion_proof(LOG_HASH, index, cp.size, &nodes).map_err(corrupt)?;
-        let note = Note::parse(&cp.note).map_err(corrupt)?;
-        let quorum = Quorum {
-            witnesses: Vec::new(),
-            k: 0,
-        };
+        let note = Note::parse(&self.cosigned_note(&cp).await?).map_err(corrupt)?;
+        let quorum = self.witness_policy();
         ProofBundle::build(LOG_HASH, &record, None, index, proof, &note, &quorum).map_err(corrupt)
     }
 

@@ -15,7 +15,7 @@
 //! event stands alone. Capturing the same event twice is idempotent: the
 //! second copy is acknowledged and not stored again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -29,8 +29,9 @@ use suyuan_core::Invalid;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::lineage::{relation, write_edges, Edge};
-use crate::db::Tx;
+use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, FIELD_KINDS};
+use super::lineage::{relation, Edge};
+use crate::db::{Tx, Val};
 use crate::orgs::ts;
 use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
 
@@ -229,6 +230,15 @@ impl Store {
                 )
                 .await?;
             }
+            let stored = stored_event_orgs(&mut tx, &job.event_ids).await?;
+            let mut run = CaptureRun {
+                tx,
+                held: Held::default(),
+                stored,
+                registered: HashSet::new(),
+                caller,
+                capture_id: job.capture_id,
+            };
             for (i, ev) in parsed.iter().enumerate() {
                 let ev = match ev {
                     Ok(ev) => ev,
@@ -242,10 +252,7 @@ impl Store {
                     }
                 };
                 // Checks first, then writes: a refused event writes nothing.
-                match self
-                    .capture_event(&mut tx, caller, ev, &job.event_ids[i], job.capture_id)
-                    .await
-                {
+                match self.capture_event(&mut run, ev, &job.event_ids[i]).await {
                     Ok(true) => job.captured += 1,
                     Ok(false) => job.duplicates += 1,
                     Err(StoreError::Invalid { field, invalid }) => {
@@ -258,11 +265,12 @@ impl Store {
                 }
             }
             if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
-                tx.commit().await?;
+                run.flush(self).await?;
+                run.tx.commit().await?;
             } else {
                 job.captured = 0;
                 job.duplicates = 0;
-                drop(tx);
+                drop(run);
             }
         }
         job.success = job.errors.is_empty();
@@ -322,24 +330,16 @@ impl Store {
     }
 
     /// Checks and stores one event. `Ok(false)`: already stored (idempotent).
-    async fn capture_event(
-        &self,
-        tx: &mut Tx,
-        caller: &Caller,
-        ev: &Event,
-        event_id: &str,
-        capture_id: Uuid,
-    ) -> Result<bool> {
+    async fn capture_event(&self, run: &mut CaptureRun<'_>, ev: &Event, event_id: &str) -> Result<bool> {
+        let caller = run.caller;
         let is_error_declaration = ev.error_declaration.is_some();
-        // Idempotency: the same event (same id) captured again.
-        let existing = tx
-            .fetch_optional(
-                "SELECT org_id FROM events WHERE event_id = $1 AND is_error_declaration = $2",
-                &params![event_id, is_error_declaration],
-            )
-            .await?;
-        if let Some(row) = existing {
-            if row.uuid("org_id")? == caller.org_id {
+        // Idempotency: the same event (same id) captured again, earlier in
+        // this document or before.
+        if run.held.has_event(event_id, is_error_declaration) {
+            return Ok(false);
+        }
+        if let Some(org) = run.stored.get(&(event_id.to_owned(), is_error_declaration)) {
+            if *org == caller.org_id {
                 return Ok(false);
             }
             return Err(StoreError::invalid(
@@ -378,6 +378,7 @@ impl Store {
             })?),
         };
         let units = roles(ev);
+        let mut season = Vec::new();
         if let Some(kind) = kind {
             if !is_error_declaration {
                 let biz_step = ev
@@ -390,13 +391,15 @@ impl Store {
                     Field::AnyStd(_) => false,
                 })
                 .map_err(|e| StoreError::invalid("event", e))?;
-                self.check_domain(tx, caller, ev, kind, &units, event_time)
-                    .await?;
+                season = self.check_domain(run, ev, kind, &units, event_time).await?;
             }
         }
         if ev.error_declaration.is_some() {
+            // The original may be held by this capture, and is corrected below.
+            run.flush(self).await?;
             // Only the organisation that recorded an event may declare it wrong.
-            let original = tx
+            let original = run
+                .tx
                 .fetch_optional(
                     "SELECT id, org_id FROM events WHERE event_id = $1 AND is_error_declaration = $2",
                     &params![event_id, false],
@@ -440,68 +443,65 @@ impl Store {
             );
         }
         let pk = new_id().to_string();
-        let stage = kind.map(|k| profile(k).stage.as_str());
-        tx.execute(
-            "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, \
-             record_time, action, biz_step, disposition, read_point, biz_location, record_kind, stage, \
-             is_error_declaration, corrected_by, document) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,NULL,$17)",
-            &params![
-                pk.as_str(),
-                event_id,
-                caller.org_id,
-                capture_id,
-                ev.event_type.as_str(),
-                event_time,
-                ev.event_time_zone_offset.as_str(),
-                now,
-                ev.action.map(action_str),
-                ev.biz_step_uri(),
-                ev.disposition_uri(),
-                ev.read_point.as_ref().map(|l| canon(&l.id)),
-                ev.biz_location.as_ref().map(|l| canon(&l.id)),
-                kind.map(|k| k.as_str()),
-                stage,
-                is_error_declaration,
-                json.to_string(),
-            ],
-        )
-        .await?;
-        self.log_event(tx, caller, event_id, &pk).await?;
+        let held_event = HeldEvent {
+            pk: pk.clone(),
+            event_id: event_id.to_owned(),
+            event_type: ev.event_type.as_str(),
+            event_time,
+            time_zone_offset: ev.event_time_zone_offset.as_str().to_owned(),
+            record_time: now,
+            action: ev.action.map(action_str),
+            biz_step: ev.biz_step_uri(),
+            disposition: ev.disposition_uri(),
+            read_point: ev.read_point.as_ref().map(|l| canon(&l.id)),
+            biz_location: ev.biz_location.as_ref().map(|l| canon(&l.id)),
+            record_kind: kind.map(|k| k.as_str()),
+            stage: kind.map(|k| profile(k).stage.as_str()),
+            is_error_declaration,
+            document: json.to_string(),
+        };
         let mut seen = BTreeSet::new();
-        for (role, epc, qty, uom) in &units {
-            if !seen.insert((role.to_owned(), epc.clone())) {
-                continue;
-            }
-            tx.execute(
-                "INSERT INTO event_epcs (event_pk, role, epc, quantity, uom) VALUES ($1,$2,$3,$4,$5)",
-                &params![pk.as_str(), *role, epc.as_str(), *qty, uom.clone()],
-            )
-            .await?;
-        }
+        let epcs: Vec<HeldEpc> = units
+            .iter()
+            .filter(|(role, epc, _, _)| seen.insert((*role, epc.as_str())))
+            .map(|(role, epc, qty, uom)| HeldEpc {
+                event: 0,
+                role,
+                epc: epc.clone(),
+                quantity: *qty,
+                uom: uom.clone(),
+            })
+            .collect();
         if is_error_declaration {
-            tx.execute(
-                "UPDATE events SET corrected_by = $1 WHERE event_id = $2 AND is_error_declaration = $3",
-                &params![pk.as_str(), event_id, false],
-            )
-            .await?;
+            run.held.push(held_event, epcs);
+            run.tx
+                .execute(
+                    "UPDATE events SET corrected_by = $1 WHERE event_id = $2 AND is_error_declaration = $3",
+                    &params![pk.as_str(), event_id, false],
+                )
+                .await?;
             return Ok(true);
         }
-        self.apply_effects(tx, caller, ev, kind, &units, &pk, event_time)
+        // Effects before holding the event: a refused effect leaves nothing held.
+        let edges = self
+            .apply_effects(run, ev, kind, &units, &pk, event_time, &season)
             .await?;
+        let index = run.held.push(held_event, epcs);
+        run.held.push_edges(index, edges);
         Ok(true)
     }
 
-    /// The domain rules of agricultural records.
+    /// The domain rules of agricultural records. For a harvest, returns the
+    /// plot's season (its planting records since the last sowing).
     async fn check_domain(
         &self,
-        tx: &mut Tx,
-        caller: &Caller,
+        run: &mut CaptureRun<'_>,
         ev: &Event,
         kind: RecordKind,
         units: &[(&'static str, String, Option<f64>, Option<String>)],
         event_time: i64,
-    ) -> Result<()> {
+    ) -> Result<Vec<FieldRecord>> {
+        let caller = run.caller;
         let inspector = matches!(caller.org_kind, OrgKind::TestingAgency | OrgKind::Regulator);
         // Units the event acts on must exist and be held by the caller, except
         // what this event itself creates (harvest, packing's parent,
@@ -512,18 +512,27 @@ impl Store {
             RecordKind::Processing => &["output", "output_quantity"],
             _ => &[],
         };
+        // Units this capture registered are the caller's: no need to ask.
+        let mut holders = unit_holders(
+            &mut run.tx,
+            units
+                .iter()
+                .map(|u| u.1.as_str())
+                .filter(|epc| !run.registered.contains(*epc)),
+        )
+        .await?;
+        for (_, epc, _, _) in units {
+            if run.registered.contains(epc) {
+                holders.insert(epc.clone(), caller.org_id);
+            }
+        }
         for (role, epc, _, _) in units {
-            let row = tx
-                .fetch_optional(
-                    "SELECT holder_org_id, status FROM units WHERE epc = $1",
-                    &params![epc.as_str()],
-                )
-                .await?;
+            let holder = holders.get(epc.as_str()).copied();
             if created_roles.contains(role) {
                 // What this event creates may exist already (a lot allocated
                 // beforehand), but only as the caller's own.
-                if let Some(r) = row {
-                    if r.uuid("holder_org_id")? != caller.org_id {
+                if let Some(holder) = holder {
+                    if holder != caller.org_id {
                         return Err(StoreError::invalid(
                             role_field(role),
                             Invalid::new(
@@ -536,7 +545,7 @@ impl Store {
                 }
                 continue;
             }
-            let Some(row) = row else {
+            let Some(holder) = holder else {
                 return Err(StoreError::invalid(
                     role_field(role),
                     Invalid::new(
@@ -546,7 +555,6 @@ impl Store {
                     ),
                 ));
             };
-            let holder = row.uuid("holder_org_id")?;
             let receiving = kind == RecordKind::Receiving;
             if holder != caller.org_id && !receiving && !inspector {
                 return Err(StoreError::invalid(
@@ -563,18 +571,13 @@ impl Store {
             RecordKind::Harvest => {
                 // No harvest before sowing on that plot.
                 let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
-                let sowings = tx
-                    .fetch_all(
-                        "SELECT event_time FROM events WHERE biz_location = $1 AND record_kind = 'sowing' \
-                         AND corrected_by IS NULL AND org_id = $2",
-                        &params![plot.as_str(), caller.org_id],
-                    )
-                    .await?;
-                if !sowings.is_empty()
-                    && sowings
-                        .iter()
-                        .all(|r| r.int("event_time").map(|t| t > event_time).unwrap_or(false))
-                {
+                let records = self.plot_field_records(run, &plot).await?;
+                let sowings: Vec<i64> = records
+                    .iter()
+                    .filter(|r| r.record_kind == "sowing")
+                    .map(|r| r.event_time)
+                    .collect();
+                if !sowings.is_empty() && sowings.iter().all(|&t| t > event_time) {
                     return Err(StoreError::invalid(
                         "eventTime",
                         Invalid::new(
@@ -584,6 +587,17 @@ impl Store {
                         ),
                     ));
                 }
+                // The season: field records on the plot since the last sowing.
+                let since = sowings
+                    .iter()
+                    .copied()
+                    .filter(|&t| t <= event_time)
+                    .max()
+                    .unwrap_or(0);
+                return Ok(records
+                    .into_iter()
+                    .filter(|r| r.event_time >= since && r.event_time <= event_time)
+                    .collect());
             }
             RecordKind::Shipping | RecordKind::StorageOut | RecordKind::Sale => {
                 if kind == RecordKind::Shipping && despatch_ref(ev).is_none() {
@@ -597,7 +611,8 @@ impl Store {
                     ));
                 }
                 if let Some(d) = despatch_ref(ev).filter(|_| kind == RecordKind::Shipping) {
-                    let taken = tx
+                    let taken = run
+                        .tx
                         .fetch_optional(
                             "SELECT despatch_ref FROM shipments WHERE despatch_ref = $1",
                             &params![d.as_str()],
@@ -616,15 +631,19 @@ impl Store {
                 }
                 // No shipping (or selling) before packing.
                 for (_, epc, _, _) in units {
-                    let packed_later = tx
-                        .fetch_optional(
-                            "SELECT e.event_time FROM event_epcs x JOIN events e ON e.id = x.event_pk \
-                             WHERE x.epc = $1 AND e.record_kind = 'packing' AND e.event_time > $2 \
-                             AND e.corrected_by IS NULL",
-                            &params![epc.as_str(), event_time],
-                        )
-                        .await?;
-                    if packed_later.is_some() {
+                    // A unit this capture registered has no stored packing.
+                    let packed_later = run.held.packed_after(epc, event_time)
+                        || !run.registered.contains(epc) && run
+                            .tx
+                            .fetch_optional(
+                                "SELECT e.event_time FROM event_epcs x JOIN events e ON e.id = x.event_pk \
+                                 WHERE x.epc = $1 AND e.record_kind = 'packing' AND e.event_time > $2 \
+                                 AND e.corrected_by IS NULL",
+                                &params![epc.as_str(), event_time],
+                            )
+                            .await?
+                            .is_some();
+                    if packed_later {
                         return Err(StoreError::invalid(
                             "eventTime",
                             Invalid::new(
@@ -647,7 +666,12 @@ impl Store {
                         ),
                     )
                 })?;
-                let shipment = tx
+                // The shipment and its contents are read from the database.
+                if run.held.touches_custody() {
+                    run.flush(self).await?;
+                }
+                let shipment = run
+                    .tx
                     .fetch_optional(
                         "SELECT to_org_id, received_event, shipped_at FROM shipments WHERE despatch_ref = $1",
                         &params![despatch.as_str()],
@@ -686,7 +710,8 @@ impl Store {
                     }
                 }
                 // Only what was shipped (or is packed in it) can be received.
-                let shipped: BTreeSet<String> = tx
+                let shipped: BTreeSet<String> = run
+                    .tx
                     .fetch_all(
                         "SELECT x.epc FROM event_epcs x JOIN shipments s ON s.shipped_event = x.event_pk \
                          WHERE s.despatch_ref = $1",
@@ -721,21 +746,23 @@ impl Store {
             }
             _ => {}
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
-    /// What an accepted record changes: units, lineage, custody, status.
+    /// What an accepted record changes: units, custody, status. Returns the
+    /// lineage edges it adds (held with the event).
     #[allow(clippy::too_many_arguments)]
     async fn apply_effects(
         &self,
-        tx: &mut Tx,
-        caller: &Caller,
+        run: &mut CaptureRun<'_>,
         ev: &Event,
         kind: Option<RecordKind>,
         units: &[(&'static str, String, Option<f64>, Option<String>)],
         pk: &str,
         event_time: i64,
-    ) -> Result<()> {
+        season: &[FieldRecord],
+    ) -> Result<Vec<Edge>> {
+        let caller = run.caller;
         let of_roles = |rs: &[&str]| -> Vec<String> {
             units
                 .iter()
@@ -748,14 +775,20 @@ impl Store {
             && matches!(ev.event_type, EventType::Object)
             || kind == Some(RecordKind::Harvest);
         if commissions {
+            // A harvested lot comes from the plot of the harvest.
+            let origin = ev
+                .biz_location
+                .as_ref()
+                .map(|l| canon(&l.id))
+                .filter(|_| kind == Some(RecordKind::Harvest));
             for epc in of_roles(&["epc", "quantity"]) {
-                self.register_unit(tx, caller, &epc, pk).await?;
+                run.register_unit(&epc, pk, origin.as_deref()).await?;
             }
         }
         match ev.event_type {
             EventType::Aggregation if matches!(ev.action, Some(Action::Add)) => {
                 if let Some(parent) = ev.parent_id.as_deref().map(canon) {
-                    self.register_unit(tx, caller, &parent, pk).await?;
+                    run.register_unit(&parent, pk, None).await?;
                     for child in of_roles(&["child", "child_quantity"]) {
                         edges.push(Edge {
                             upstream: child,
@@ -768,7 +801,7 @@ impl Store {
             EventType::Transformation => {
                 let outputs = of_roles(&["output", "output_quantity"]);
                 for out in &outputs {
-                    self.register_unit(tx, caller, out, pk).await?;
+                    run.register_unit(out, pk, None).await?;
                 }
                 let inputs = of_roles(&["input", "input_quantity"]);
                 let rel = if inputs.len() == 1 && outputs.len() > 1 {
@@ -792,43 +825,23 @@ impl Store {
             Some(RecordKind::Harvest) => {
                 let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
                 let lots = of_roles(&["epc", "quantity"]);
-                // The season: field records on the plot since the last sowing.
-                let since = tx
-                    .fetch_optional(
-                        "SELECT MAX(event_time) AS t FROM events WHERE biz_location = $1 AND record_kind = 'sowing' \
-                         AND event_time <= $2 AND corrected_by IS NULL AND org_id = $3",
-                        &params![plot.as_str(), event_time, caller.org_id],
-                    )
-                    .await?
-                    .and_then(|r| r.opt_int("t").ok().flatten())
-                    .unwrap_or(0);
-                let season = tx
-                    .fetch_all(
-                        "SELECT record_kind, event_time, document FROM events WHERE biz_location = $1 \
-                         AND record_kind IN ('sowing','fertilising','pest_control','irrigation','field_work') \
-                         AND event_time >= $2 AND event_time <= $3 AND corrected_by IS NULL AND org_id = $4",
-                        &params![plot.as_str(), since, event_time, caller.org_id],
-                    )
-                    .await?;
                 let mut violations = Vec::new();
-                for r in &season {
-                    let doc: Value = serde_json::from_str(&r.text("document")?).unwrap_or(Value::Null);
-                    let input = doc_agri(&doc, "inputLot");
-                    if let Some(input) = &input {
+                for r in season {
+                    let doc: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
+                    if let Some(input) = doc_agri(&doc, "inputLot") {
                         for lot in &lots {
                             edges.push(Edge {
-                                upstream: canon(input),
+                                upstream: canon(&input),
                                 downstream: lot.clone(),
                                 relation: relation::INPUT_APPLIED,
                             });
                         }
                     }
-                    if r.text("record_kind")? == "pest_control" {
+                    if r.record_kind == "pest_control" {
                         let phi =
                             doc_agri(&doc, "preHarvestIntervalDays").and_then(|d| d.parse::<f64>().ok());
                         if let Some(days) = phi {
-                            let applied = r.int("event_time")?;
-                            let waited = (event_time - applied) as f64 / 86_400_000.0;
+                            let waited = (event_time - r.event_time) as f64 / 86_400_000.0;
                             if waited < days {
                                 violations.push(format!(
                                     "harvested {:.1} days after applying {} (pre-harvest interval {} days)",
@@ -847,14 +860,9 @@ impl Store {
                             downstream: lot.clone(),
                             relation: relation::GROWN_ON,
                         });
-                        tx.execute(
-                            "UPDATE units SET origin_place = $1 WHERE epc = $2",
-                            &params![plot.as_str(), lot.as_str()],
-                        )
-                        .await?;
                     }
                     if !violations.is_empty() {
-                        self.mark_non_conformant(tx, lot, &violations.join("; ")).await?;
+                        mark_non_conformant(&mut run.tx, lot, &violations.join("; ")).await?;
                     }
                 }
             }
@@ -868,7 +876,7 @@ impl Store {
                         agri_str(ev, "agency").unwrap_or_default()
                     );
                     for epc in of_roles(&["epc", "quantity"]) {
-                        self.mark_non_conformant(tx, &epc, &reason).await?;
+                        mark_non_conformant(&mut run.tx, &epc, &reason).await?;
                     }
                 }
             }
@@ -878,91 +886,187 @@ impl Store {
                         d.id.strip_prefix(ORG_URN_PREFIX)
                             .and_then(|u| Uuid::parse_str(u).ok())
                     });
-                    tx.execute(
+                    // The despatch reference was checked free above.
+                    run.tx.execute(
                         "INSERT INTO shipments (despatch_ref, from_org_id, to_org_id, shipped_event, received_event, \
                          shipped_at, received_at) VALUES ($1,$2,$3,$4,NULL,$5,NULL)",
                         &params![despatch.as_str(), caller.org_id, to_org, pk, event_time],
                     )
-                    .await
-                    .map_err(|e| {
-                        if e.is_unique_violation() {
-                            StoreError::invalid(
-                                "bizTransactionList",
-                                Invalid::new(
-                                    "despatch_ref_taken",
-                                    "this despatch reference was already shipped",
-                                    "该发货单号已被使用",
-                                ),
-                            )
-                        } else {
-                            e
-                        }
-                    })?;
+                    .await?;
                 }
             }
             Some(RecordKind::Receiving) => {
                 if let Some(despatch) = despatch_ref(ev) {
-                    tx.execute(
+                    run.tx.execute(
                         "UPDATE shipments SET received_event = $1, received_at = $2, to_org_id = $3 WHERE despatch_ref = $4",
                         &params![pk, event_time, caller.org_id, despatch.as_str()],
                     )
                     .await?;
-                    // Custody moves: the units received and everything packed in them.
+                    // Custody moves: the units received and everything packed
+                    // in them, level by level.
                     let mut moving = of_roles(&["epc", "quantity"]);
-                    let mut i = 0;
-                    while i < moving.len() && moving.len() < 100_000 {
-                        let rows = tx
-                            .fetch_all(
-                                "SELECT upstream FROM lineage WHERE downstream = $1 AND relation = 'packed'",
-                                &params![moving[i].as_str()],
-                            )
-                            .await?;
-                        for r in rows {
-                            moving.push(r.text("upstream")?);
+                    let mut level = moving.clone();
+                    while !level.is_empty() && moving.len() < 100_000 {
+                        let mut next = Vec::new();
+                        for chunk in level.chunks(500) {
+                            let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
+                            let sql = format!(
+                                "SELECT upstream FROM lineage WHERE relation = 'packed' AND downstream IN ({})",
+                                placeholders(1, chunk.len())
+                            );
+                            for r in run.tx.fetch_all(&sql, &ps).await? {
+                                next.push(r.text("upstream")?);
+                            }
                         }
-                        i += 1;
+                        moving.extend(next.iter().cloned());
+                        level = next;
                     }
-                    for epc in moving {
-                        tx.execute(
-                            "UPDATE units SET holder_org_id = $1 WHERE epc = $2",
-                            &params![caller.org_id, epc.as_str()],
-                        )
-                        .await?;
+                    let org: Val = caller.org_id.into();
+                    for chunk in moving.chunks(500) {
+                        let mut ps: Vec<Val> = vec![org.clone()];
+                        ps.extend(chunk.iter().map(|s| Val::from(s.as_str())));
+                        let sql = format!(
+                            "UPDATE units SET holder_org_id = $1 WHERE epc IN ({})",
+                            placeholders(2, chunk.len())
+                        );
+                        run.tx.execute(&sql, &ps).await?;
                     }
                 }
             }
             _ => {}
         }
-        if !edges.is_empty() {
-            write_edges(tx, pk, &edges).await?;
+        Ok(edges)
+    }
+
+    /// Planting records on a plot, stored or held by this capture, of the
+    /// caller's organisation and not corrected.
+    async fn plot_field_records(&self, run: &mut CaptureRun<'_>, plot: &str) -> Result<Vec<FieldRecord>> {
+        let mut ps: Vec<Val> = vec![plot.into(), run.caller.org_id.into()];
+        ps.extend(FIELD_KINDS.iter().map(|&k| Val::from(k)));
+        let sql = format!(
+            "SELECT record_kind, event_time, document FROM events WHERE biz_location = $1 AND org_id = $2 \
+             AND corrected_by IS NULL AND record_kind IN ({})",
+            placeholders(3, FIELD_KINDS.len())
+        );
+        let mut out = Vec::new();
+        for r in run.tx.fetch_all(&sql, &ps).await? {
+            out.push(FieldRecord {
+                record_kind: r.text("record_kind")?,
+                event_time: r.int("event_time")?,
+                document: r.text("document")?,
+            });
         }
+        out.extend(run.held.field_records(plot));
+        Ok(out)
+    }
+}
+
+/// One capture in progress: its transaction, the writes it holds back, and
+/// the organisations of the document's eventIDs already stored.
+struct CaptureRun<'a> {
+    tx: Tx,
+    held: Held,
+    stored: HashMap<(String, bool), Uuid>,
+    /// Units this capture registered (held by the caller).
+    registered: HashSet<String>,
+    caller: &'a Caller,
+    capture_id: Uuid,
+}
+
+impl CaptureRun<'_> {
+    async fn register_unit(&mut self, epc: &str, pk: &str, origin: Option<&str>) -> Result<()> {
+        register_unit(&mut self.tx, self.caller, epc, pk, origin).await?;
+        self.registered.insert(epc.to_owned());
         Ok(())
     }
 
-    /// Registers a unit the event creates (if new), held by the caller.
-    async fn register_unit(&self, tx: &mut Tx, caller: &Caller, epc: &str, pk: &str) -> Result<()> {
-        let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
-        tx.execute(
-            "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
-             status_reason, origin_place, created_event, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,'active',NULL,NULL,$9,$10) \
-             ON CONFLICT (epc) DO UPDATE SET created_event = COALESCE(units.created_event, excluded.created_event)",
-            &params![new_id(), epc, kind, gtin, batch, serial, sscc, caller.org_id, pk, now_ms()],
-        )
-        .await?;
-        Ok(())
+    async fn flush(&mut self, store: &Store) -> Result<()> {
+        store
+            .flush_held(&mut self.tx, self.caller.org_id, self.capture_id, &mut self.held)
+            .await
     }
+}
 
-    async fn mark_non_conformant(&self, tx: &mut Tx, epc: &str, reason: &str) -> Result<()> {
-        tx.execute(
-            "UPDATE units SET status = 'non_conformant', \
-             status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END \
-             WHERE epc = $2",
-            &params![reason, epc],
-        )
-        .await?;
-        Ok(())
+/// `$start, $start+1, …` (`n` placeholders).
+fn placeholders(start: usize, n: usize) -> String {
+    let ps: Vec<String> = (start..start + n).map(|i| format!("${i}")).collect();
+    ps.join(",")
+}
+
+/// Who holds each of `epcs` (those the platform knows).
+async fn unit_holders<'e>(tx: &mut Tx, epcs: impl Iterator<Item = &'e str>) -> Result<HashMap<String, Uuid>> {
+    let epcs: Vec<&str> = epcs.collect();
+    let mut out = HashMap::new();
+    for chunk in epcs.chunks(500) {
+        let ps: Vec<Val> = chunk.iter().map(|&s| s.into()).collect();
+        let sql = format!(
+            "SELECT epc, holder_org_id FROM units WHERE epc IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for r in tx.fetch_all(&sql, &ps).await? {
+            out.insert(r.text("epc")?, r.uuid("holder_org_id")?);
+        }
     }
+    Ok(out)
+}
+
+/// The organisations that recorded any of `event_ids` already (by eventID
+/// and whether the row is an error declaration).
+async fn stored_event_orgs(tx: &mut Tx, event_ids: &[String]) -> Result<HashMap<(String, bool), Uuid>> {
+    let mut out = HashMap::new();
+    let ids: Vec<&String> = event_ids.iter().filter(|id| !id.is_empty()).collect();
+    for chunk in ids.chunks(500) {
+        let ps: Vec<Val> = chunk.iter().map(|&s| s.as_str().into()).collect();
+        let sql = format!(
+            "SELECT event_id, is_error_declaration, org_id FROM events WHERE event_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for r in tx.fetch_all(&sql, &ps).await? {
+            out.insert(
+                (r.text("event_id")?, r.bool("is_error_declaration")?),
+                r.uuid("org_id")?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Registers a unit an event creates (if new), held by the caller; a
+/// harvested lot's origin is its plot.
+async fn register_unit(
+    tx: &mut Tx,
+    caller: &Caller,
+    epc: &str,
+    pk: &str,
+    origin: Option<&str>,
+) -> Result<()> {
+    let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
+    // An item that names its batch belongs to that lot.
+    let lot_epc = match (kind, &gtin, &batch) {
+        ("item", Some(g), Some(b)) => Some(format!("{}/01/{g}/10/{b}", super::CANONICAL_DOMAIN)),
+        _ => None,
+    };
+    tx.execute(
+        "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
+         status_reason, origin_place, created_event, created_at, lot_epc) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,'active',NULL,$9,$10,$11,$12) \
+         ON CONFLICT (epc) DO UPDATE SET created_event = COALESCE(units.created_event, excluded.created_event), \
+         origin_place = COALESCE(excluded.origin_place, units.origin_place)",
+        &params![new_id(), epc, kind, gtin, batch, serial, sscc, caller.org_id, origin, pk, now_ms(), lot_epc],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn mark_non_conformant(tx: &mut Tx, epc: &str, reason: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE units SET status = 'non_conformant', \
+         status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END \
+         WHERE epc = $2",
+        &params![reason, epc],
+    )
+    .await?;
+    Ok(())
 }
 
 fn role_field(role: &str) -> &'static str {

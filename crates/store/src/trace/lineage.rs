@@ -4,14 +4,13 @@
 //! to outputs, packing children into a parent, a harvest from its plot and
 //! the input lots applied there, a split), so tracing is an index walk, never
 //! a scan of all events. An item belongs to its lot without an edge: the
-//! walk derives the lot from the item's identifier.
+//! item's row names its lot (`units.lot_epc`), and the walk follows that too.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{Tx, Val};
 use crate::{params, Result, Store};
 
 /// How one unit relates to the next.
@@ -26,7 +25,7 @@ pub mod relation {
     pub const GROWN_ON: &str = "grown_on";
     /// An input lot was applied on the plot a lot was harvested from.
     pub const INPUT_APPLIED: &str = "input_applied";
-    /// An item belongs to its lot (derived, not stored).
+    /// An item belongs to its lot (`units.lot_epc`, not an edge).
     pub const MEMBER_OF: &str = "member_of";
 }
 
@@ -36,29 +35,6 @@ pub struct Edge {
     pub upstream: String,
     pub downstream: String,
     pub relation: &'static str,
-}
-
-/// Writes edges for an event inside its transaction (duplicates ignored).
-pub(crate) async fn write_edges(tx: &mut Tx, event_pk: &str, edges: &[Edge]) -> Result<()> {
-    for chunk in edges.chunks(500) {
-        let mut sql = String::from("INSERT INTO lineage (upstream, downstream, relation, event_pk) VALUES ");
-        let mut ps: Vec<Val> = vec![event_pk.into()];
-        for (i, e) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let n = ps.len();
-            sql.push_str(&format!("(${},${},${},$1)", n + 1, n + 2, n + 3));
-            ps.extend([
-                e.upstream.as_str().into(),
-                e.downstream.as_str().into(),
-                e.relation.into(),
-            ]);
-        }
-        sql.push_str(" ON CONFLICT DO NOTHING");
-        tx.execute(&sql, &ps).await?;
-    }
-    Ok(())
 }
 
 /// Which way to walk.
@@ -89,29 +65,44 @@ pub const MAX_WALK: usize = 2_000_000;
 
 impl Store {
     /// Walks lineage from `start` in `dir`, at most `max_depth` steps, in
-    /// one recursive query (both backends run `WITH RECURSIVE`): one round
-    /// trip, the database follows the indexes. The edges are the stored
-    /// lineage plus lot membership (an item belongs to its lot), taken from
-    /// the units table. Returns every unit reached once, at its smallest
-    /// depth (the start at depth 0), nearest first.
+    /// one recursive query: one round trip, the database follows the
+    /// indexes. Each step follows the stored lineage edges and lot
+    /// membership (an item names its lot in `units.lot_epc`). Returns every
+    /// unit reached once, at its smallest depth (the start at depth 0),
+    /// nearest first.
+    ///
+    /// The one query written twice: SQLite takes the two kinds of step as two
+    /// recursive SELECTs, PostgreSQL (which allows one recursive reference)
+    /// as one LATERAL union. Both read the same tables through the same
+    /// indexes and give the same rows (the trace tests run on both).
     pub async fn walk_lineage(&self, start: &str, dir: Direction, max_depth: u32) -> Result<Vec<Reached>> {
-        let (from, to) = match dir {
-            Direction::Back => ("downstream", "upstream"),
-            Direction::Forward => ("upstream", "downstream"),
+        let (from, to, m_from, m_to) = match dir {
+            Direction::Back => ("downstream", "upstream", "epc", "lot_epc"),
+            Direction::Forward => ("upstream", "downstream", "lot_epc", "epc"),
         };
+        let member = relation::MEMBER_OF;
+        let steps = match self.db {
+            crate::Db::Sqlite(_) => format!(
+                "SELECT l.{to}, w.depth + 1, w.epc, l.relation, l.event_id \
+                   FROM walk w JOIN lineage l ON l.{from} = w.epc WHERE w.depth < $2 \
+                 UNION SELECT u.{m_to}, w.depth + 1, w.epc, '{member}', NULL \
+                   FROM walk w JOIN units u ON u.{m_from} = w.epc WHERE w.depth < $2 AND u.lot_epc IS NOT NULL"
+            ),
+            crate::Db::Postgres(_) => format!(
+                "SELECT e.next, w.depth + 1, w.epc, e.relation, e.event_id FROM walk w CROSS JOIN LATERAL ( \
+                   SELECT l.{to} AS next, l.relation, l.event_id FROM lineage l WHERE l.{from} = w.epc \
+                   UNION ALL SELECT u.{m_to}, '{member}', CAST(NULL AS TEXT) FROM units u \
+                     WHERE u.{m_from} = w.epc AND u.lot_epc IS NOT NULL \
+                 ) e WHERE w.depth < $2"
+            ),
+        };
+        // Edges carry their eventID: the walk never reads the events table.
         let sql = format!(
-            "WITH RECURSIVE edges(upstream, downstream, relation, event_pk) AS ( \
-               SELECT upstream, downstream, relation, event_pk FROM lineage \
-               UNION ALL SELECT l.epc, i.epc, '{member}', NULL FROM units i \
-                 JOIN units l ON l.gtin = i.gtin AND l.batch = i.batch AND l.kind = 'lot' WHERE i.kind = 'item' \
-             ), walk(epc, depth, via, relation, event_pk) AS ( \
+            "WITH RECURSIVE walk(epc, depth, via, relation, event_id) AS ( \
                SELECT CAST($1 AS TEXT), 0, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT) \
-               UNION SELECT e.{to}, w.depth + 1, w.epc, e.relation, e.event_pk \
-                 FROM walk w JOIN edges e ON e.{from} = w.epc WHERE w.depth < $2 \
+               UNION {steps} \
              ) \
-             SELECT w.epc, w.depth, w.via, w.relation, ev.event_id FROM walk w \
-             LEFT JOIN events ev ON ev.id = w.event_pk ORDER BY w.depth, w.epc LIMIT {limit}",
-            member = relation::MEMBER_OF,
+             SELECT epc, depth, via, relation, event_id FROM walk ORDER BY depth, epc LIMIT {limit}",
             limit = MAX_WALK * 4,
         );
         let ps = params![start, i64::from(max_depth)];

@@ -3,6 +3,7 @@
 //! its origin and forward to everything it reached.
 
 pub mod capture;
+mod held;
 pub mod lineage;
 pub mod public;
 pub mod query;

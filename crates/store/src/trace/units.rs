@@ -22,8 +22,6 @@ use crate::{field, new_id, now_ms, params, Caller, Result, Store, StoreError};
 
 /// Most items issued in one request.
 pub const MAX_ITEMS_PER_REQUEST: usize = 100_000;
-/// Rows per multi-row INSERT (7 parameters each; below both backends' limits).
-const INSERT_CHUNK: usize = 2000;
 
 /// A request to allocate a lot of one of the caller's products.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -259,50 +257,51 @@ impl Store {
         for _ in 0..2 {
             let serials = random_serials(count);
             let now = now_ms();
-            let mut tx = self.db.begin().await?;
-            let mut ok = true;
-            for chunk in serials.chunks(INSERT_CHUNK) {
-                let mut sql = String::from(
-                    "INSERT INTO units (id, epc, kind, gtin, batch, serial, owner_org_id, holder_org_id, status, created_at) VALUES ",
+            let mut tx = self.db.begin_write().await?;
+            let (kind, status): (Val, Val) = ("item".into(), "active".into());
+            let (gtin_v, batch_v, org, now, lot_epc): (Val, Val, Val, Val, Val) = (
+                gtin.as_str().into(),
+                batch.as_str().into(),
+                caller.org_id.into(),
+                now.into(),
+                lot.epc.as_str().into(),
+            );
+            let mut values: Vec<Val> = Vec::with_capacity(serials.len() * 11);
+            for serial in &serials {
+                // Serials are [0-9A-Z]: nothing to percent-encode.
+                let epc = format!(
+                    "{}/01/{}/21/{}",
+                    super::CANONICAL_DOMAIN,
+                    gtin.as_str(),
+                    serial.as_str()
                 );
-                let mut ps: Vec<Val> = Vec::with_capacity(chunk.len() * 7 + 3);
-                ps.push(gtin.as_str().into());
-                ps.push(batch.as_str().into());
-                ps.push(caller.org_id.into());
-                ps.push(now.into());
-                for (i, serial) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    // Serials are [0-9A-Z]: nothing to percent-encode.
-                    let epc = format!(
-                        "{}/01/{}/21/{}",
-                        super::CANONICAL_DOMAIN,
-                        gtin.as_str(),
-                        serial.as_str()
-                    );
-                    let n = ps.len();
-                    sql.push_str(&format!(
-                        "(${},${},'item',$1,$2,${},$3,$3,'active',$4)",
-                        n + 1,
-                        n + 2,
-                        n + 3
-                    ));
-                    ps.push(new_id().into());
-                    ps.push(epc.into());
-                    ps.push(serial.as_str().into());
-                }
-                match tx.execute(&sql, &ps).await {
-                    Ok(_) => {}
-                    Err(e) if e.is_unique_violation() => {
-                        ok = false;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
+                values.extend([
+                    new_id().into(),
+                    epc.into(),
+                    kind.clone(),
+                    gtin_v.clone(),
+                    batch_v.clone(),
+                    serial.as_str().into(),
+                    org.clone(),
+                    org.clone(),
+                    status.clone(),
+                    now.clone(),
+                    lot_epc.clone(),
+                ]);
             }
-            if !ok {
-                continue;
+            match tx
+                .insert_rows(
+                    "INSERT INTO units (id, epc, kind, gtin, batch, serial, owner_org_id, holder_org_id, status, \
+                     created_at, lot_epc)",
+                    11,
+                    &values,
+                    "",
+                )
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e),
             }
             tx.commit().await?;
             tracing::info!(lot = %lot_id, count, "item codes issued");

@@ -1,0 +1,178 @@
+//! Asking witnesses to cosign the log's checkpoints (C2SP tlog-witness
+//! `add-checkpoint`), over plain HTTP/1.1: each witness gets the newest
+//! checkpoint with a consistency proof from the size it last cosigned; a
+//! `409` tells the size it really has (the log then retries once with the
+//! right proof); a cosignature is checked before it is kept. Witnesses on
+//! other organisations' machines are reached through their own HTTPS
+//! reverse proxy or a private network: this client speaks plain HTTP only.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use suyuan_ledger::note::VerifierKey;
+use suyuan_store::tlog::StoredCheckpoint;
+use suyuan_store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How long one witness may take to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest answer read from a witness.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// A witness the log asks: its public key and its base URL (`http://host:port`).
+#[derive(Debug, Clone)]
+pub struct WitnessEndpoint {
+    pub vkey: VerifierKey,
+    pub url: String,
+}
+
+impl WitnessEndpoint {
+    /// Parses `VKEY@http://host:port` (the form of `--witness`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (vkey, url) = text.rsplit_once('@').ok_or("expected VKEY@http://host:port")?;
+        let vkey = VerifierKey::parse(vkey).map_err(|e| format!("not a witness vkey: {e}"))?;
+        if vkey.sig_type() != suyuan_ledger::note::SIG_TYPE_COSIGNATURE_V1 {
+            return Err("the key is not a witness (cosignature/v1) key".into());
+        }
+        host_port(url)?;
+        Ok(WitnessEndpoint {
+            vkey,
+            url: url.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+fn host_port(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or("the witness URL must start with http://")?;
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains('/') {
+        return Err("the witness URL is http://host:port, without a path".into());
+    }
+    Ok(if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:80")
+    })
+}
+
+/// One HTTP/1.1 POST; answers (status, body).
+async fn post(url: &str, path: &str, body: &str) -> Result<(u16, String), String> {
+    let addr = host_port(url)?;
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut answer = Vec::new();
+        (&mut stream)
+            .take(MAX_ANSWER as u64)
+            .read_to_end(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(answer)
+    };
+    let answer = tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("{addr} did not answer within {} s", TIMEOUT.as_secs()))??;
+    let text = String::from_utf8(answer).map_err(|_| "the answer is not UTF-8".to_owned())?;
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("malformed HTTP answer")?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("malformed HTTP status line")?;
+    Ok((status, body.to_owned()))
+}
+
+impl WitnessEndpoint {
+    /// Asks this witness to cosign `cp`; keeps the cosignature. Retries once
+    /// when the witness says it has cosigned another size than we thought.
+    pub async fn cosign(&self, store: &Store, cp: &StoredCheckpoint) -> Result<(), String> {
+        let mut old = store.witness_size(&self.vkey).await.map_err(|e| e.to_string())?;
+        for _ in 0..2 {
+            if old > cp.size {
+                return Err(format!(
+                    "the witness has cosigned size {old}, larger than our {}",
+                    cp.size
+                ));
+            }
+            let proof = if old == 0 || old == cp.size {
+                Vec::new()
+            } else {
+                store
+                    .consistency_proof(old, cp.size)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .proof
+            };
+            let mut body = format!("old {old}\n");
+            for h in &proof {
+                let h = suyuan_ledger::Hash::from_hex(h).map_err(|e| e.to_string())?;
+                body.push_str(&base64::engine::general_purpose::STANDARD.encode(h.as_bytes()));
+                body.push('\n');
+            }
+            body.push('\n');
+            body.push_str(&cp.note);
+            let (status, answer) = post(&self.url, "/add-checkpoint", &body).await?;
+            match status {
+                200 => {
+                    let line = answer
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .ok_or("the witness answered no cosignature")?;
+                    return store
+                        .add_cosignature(cp, &self.vkey, line)
+                        .await
+                        .map_err(|e| e.to_string());
+                }
+                409 => {
+                    let size: u64 = answer
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("409 from the witness: {}", answer.trim()))?;
+                    if size == old {
+                        // Same size, other root: the witness saw a fork.
+                        return Err(format!("the witness refused: {}", answer.trim()));
+                    }
+                    store
+                        .record_witness_state(&self.vkey, size, None)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    old = size;
+                }
+                other => return Err(format!("the witness refused ({other}): {}", answer.trim())),
+            }
+        }
+        Err("the witness keeps changing its size".into())
+    }
+}
+
+/// One round: a checkpoint of the log as it is now, offered to every
+/// witness (one that already cosigned it simply cosigns it again). Answers how many cosignatures the
+/// checkpoint has from these witnesses afterwards; failures are recorded
+/// per witness and logged.
+pub async fn cosign_round(store: &Store, witnesses: &[WitnessEndpoint]) -> Result<usize, String> {
+    let cp = store.checkpoint().await.map_err(|e| e.to_string())?;
+    let mut cosigned = 0;
+    for w in witnesses {
+        let known = store.witness_size(&w.vkey).await.map_err(|e| e.to_string())?;
+        match w.cosign(store, &cp).await {
+            Ok(()) => cosigned += 1,
+            Err(e) => {
+                tracing::warn!(witness = w.vkey.name(), error = %e, "witness did not cosign");
+                let _ = store.record_witness_state(&w.vkey, known, Some(&e)).await;
+            }
+        }
+    }
+    Ok(cosigned)
+}

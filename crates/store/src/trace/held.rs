@@ -1,0 +1,235 @@
+//! The writes of one capture, held back and flushed in multi-row statements.
+//!
+//! A document of thousands of events would otherwise cost a dozen single-row
+//! statements per event (the event, each unit it names, each lineage edge,
+//! the log leaf and its Merkle nodes). Capture checks each event against
+//! what is already stored *and* what this capture holds, so holding writes
+//! back changes nothing a caller can observe: the checks that read held kinds
+//! of rows either look here too ([`Held::field_records`],
+//! [`Held::packed_after`], [`Held::has_event`]) or flush first
+//! ([`Held::touches_custody`], corrections). Everything is flushed before the transaction
+//! commits, so the capture is still all-or-nothing.
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::lineage::Edge;
+use crate::db::{Tx, Val};
+use crate::{Result, Store};
+
+/// An event row waiting to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldEvent {
+    pub pk: String,
+    pub event_id: String,
+    pub event_type: &'static str,
+    pub event_time: i64,
+    pub time_zone_offset: String,
+    pub record_time: i64,
+    pub action: Option<&'static str>,
+    pub biz_step: Option<String>,
+    pub disposition: Option<String>,
+    pub read_point: Option<String>,
+    pub biz_location: Option<String>,
+    pub record_kind: Option<&'static str>,
+    pub stage: Option<&'static str>,
+    pub is_error_declaration: bool,
+    /// The stored document (exactly the text the log's record hash covers).
+    pub document: String,
+}
+
+/// One identifier an event names, by role.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldEpc {
+    pub event: usize,
+    pub role: &'static str,
+    pub epc: String,
+    pub quantity: Option<f64>,
+    pub uom: Option<String>,
+}
+
+/// A field record on a plot (for the harvest rules), stored or held.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldRecord {
+    pub record_kind: String,
+    pub event_time: i64,
+    pub document: String,
+}
+
+/// Record kinds of the planting stage a harvest looks back on.
+pub(crate) const FIELD_KINDS: &[&str] = &[
+    "sowing",
+    "fertilising",
+    "pest_control",
+    "irrigation",
+    "field_work",
+];
+
+/// The writes of one capture not yet sent to the database.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    events: Vec<HeldEvent>,
+    epcs: Vec<HeldEpc>,
+    edges: Vec<(usize, Edge)>,
+    /// (eventID, is error declaration) → index in `events`.
+    by_id: HashMap<(String, bool), usize>,
+}
+
+impl Held {
+    /// Holds an event and what it names; returns its index for its edges.
+    pub fn push(&mut self, event: HeldEvent, epcs: impl IntoIterator<Item = HeldEpc>) -> usize {
+        let i = self.events.len();
+        self.by_id
+            .insert((event.event_id.clone(), event.is_error_declaration), i);
+        self.events.push(event);
+        self.epcs.extend(epcs.into_iter().map(|mut e| {
+            e.event = i;
+            e
+        }));
+        i
+    }
+
+    pub fn push_edges(&mut self, event: usize, edges: Vec<Edge>) {
+        self.edges.extend(edges.into_iter().map(|e| (event, e)));
+    }
+
+    /// Whether this capture holds an event with this eventID.
+    pub fn has_event(&self, event_id: &str, is_error_declaration: bool) -> bool {
+        self.by_id
+            .contains_key(&(event_id.to_owned(), is_error_declaration))
+    }
+
+    /// Planting records held for a plot (all are the capturing
+    /// organisation's and none is corrected: a correction flushes first).
+    pub fn field_records<'a>(&'a self, plot: &'a str) -> impl Iterator<Item = FieldRecord> + 'a {
+        self.events
+            .iter()
+            .filter(move |e| {
+                e.biz_location.as_deref() == Some(plot)
+                    && e.record_kind.is_some_and(|k| FIELD_KINDS.contains(&k))
+                    && !e.is_error_declaration
+            })
+            .map(|e| FieldRecord {
+                record_kind: e.record_kind.unwrap_or_default().to_owned(),
+                event_time: e.event_time,
+                document: e.document.clone(),
+            })
+    }
+
+    /// Whether a held packing record names `epc` later than `time`.
+    pub fn packed_after(&self, epc: &str, time: i64) -> bool {
+        self.epcs.iter().any(|x| {
+            let e = &self.events[x.event];
+            x.epc == epc && e.record_kind == Some("packing") && e.event_time > time && !e.is_error_declaration
+        })
+    }
+
+    /// Whether anything held bears on custody (a shipment's contents or
+    /// what is packed in what): receipts read those from the database, so
+    /// they flush first when this is true.
+    pub fn touches_custody(&self) -> bool {
+        !self.edges.is_empty() || self.events.iter().any(|e| e.record_kind == Some("shipping"))
+    }
+}
+
+impl Store {
+    /// Writes everything held, in order: events, the identifiers they name,
+    /// lineage edges, then the log leaves (signed in one batch).
+    pub(crate) async fn flush_held(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        capture_id: Uuid,
+        held: &mut Held,
+    ) -> Result<()> {
+        if held.events.is_empty() {
+            return Ok(());
+        }
+        let held = std::mem::take(held);
+        let org: Val = org_id.into();
+        let capture: Val = capture_id.into();
+        let mut values: Vec<Val> = Vec::with_capacity(held.events.len() * 17);
+        for e in &held.events {
+            values.extend([
+                e.pk.as_str().into(),
+                e.event_id.as_str().into(),
+                org.clone(),
+                capture.clone(),
+                e.event_type.into(),
+                e.event_time.into(),
+                e.time_zone_offset.as_str().into(),
+                e.record_time.into(),
+                e.action.into(),
+                e.biz_step.clone().into(),
+                e.disposition.clone().into(),
+                e.read_point.clone().into(),
+                e.biz_location.clone().into(),
+                e.record_kind.into(),
+                e.stage.into(),
+                e.is_error_declaration.into(),
+                e.document.as_str().into(),
+            ]);
+        }
+        tx.insert_rows(
+            "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, record_time, \
+             action, biz_step, disposition, read_point, biz_location, record_kind, stage, is_error_declaration, \
+             document)",
+            17,
+            &values,
+            "",
+        )
+        .await?;
+        if !held.epcs.is_empty() {
+            let mut values: Vec<Val> = Vec::with_capacity(held.epcs.len() * 5);
+            for x in &held.epcs {
+                values.extend([
+                    held.events[x.event].pk.as_str().into(),
+                    x.role.into(),
+                    x.epc.as_str().into(),
+                    x.quantity.into(),
+                    x.uom.clone().into(),
+                ]);
+            }
+            tx.insert_rows(
+                "INSERT INTO event_epcs (event_pk, role, epc, quantity, uom)",
+                5,
+                &values,
+                "ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        }
+        if !held.edges.is_empty() {
+            let mut values: Vec<Val> = Vec::with_capacity(held.edges.len() * 5);
+            for (i, e) in &held.edges {
+                values.extend([
+                    e.upstream.as_str().into(),
+                    e.downstream.as_str().into(),
+                    e.relation.into(),
+                    held.events[*i].pk.as_str().into(),
+                    held.events[*i].event_id.as_str().into(),
+                ]);
+            }
+            tx.insert_rows(
+                "INSERT INTO lineage (upstream, downstream, relation, event_pk, event_id)",
+                5,
+                &values,
+                "ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        }
+        let leaves: Vec<(&str, &str, &str, i64)> = held
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.event_id.as_str(),
+                    e.pk.as_str(),
+                    e.document.as_str(),
+                    e.record_time,
+                )
+            })
+            .collect();
+        self.log_events(tx, org_id, &leaves).await
+    }
+}
