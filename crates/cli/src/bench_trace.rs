@@ -382,6 +382,10 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         percentile(&make, 0.99),
         percentile(&check, 0.5)
     );
+    println!(
+        "peak memory so far      {}   (before verify, which holds the node table in memory)",
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
     let report = store.verify_log().await?;
     if !report.is_ok() {
         bail!(

@@ -6,15 +6,18 @@
 //!   checkpoint). On the first mismatch it names the table, row, field,
 //!   expected and found values and exits with status 2; on success it prints
 //!   the rate in records per second.
-//! - `verify-proof FILE --log-key VKEY` checks an offline proof bundle with
-//!   no database: only the bundle and the log's public key.
+//! - `verify-proof FILE --log-key VKEY [--witness VKEY … --quorum K]` checks
+//!   an offline proof bundle with no database: only the bundle, the log's
+//!   public key and, if given, the witnesses you trust (k of them must have
+//!   cosigned its checkpoint).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use suyuan_ledger::bundle::{verify_bundle, ProofBundle};
+use suyuan_ledger::bundle::{verify_bundle, verify_bundle_with_quorum, ProofBundle};
 use suyuan_ledger::checkpoint::TrustedLog;
+use suyuan_ledger::cosignature::Quorum;
 use suyuan_ledger::note::VerifierKey;
 use suyuan_ledger::HashAlg;
 
@@ -38,6 +41,13 @@ pub struct VerifyProofArgs {
     /// The log's hash algorithm.
     #[arg(long, default_value = "sha256")]
     pub hash_alg: String,
+    /// A witness you trust (C2SP vkey); repeat. With these, your own policy
+    /// replaces the one the bundle suggests.
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
+    /// How many of your --witness keys must have cosigned [default: all].
+    #[arg(long)]
+    pub quorum: Option<usize>,
 }
 
 pub async fn run_verify(db: &DbArgs, args: VerifyArgs) -> Result<()> {
@@ -86,7 +96,28 @@ pub fn run_verify_proof(args: VerifyProofArgs) -> Result<()> {
     let key = VerifierKey::parse(key_text.trim()).context("--log-key: not a C2SP vkey")?;
     let alg: HashAlg = args.hash_alg.parse().context("--hash-alg: sha256 or sm3")?;
     let bundle = ProofBundle::from_json(&json).context("not a proof bundle")?;
-    let verified = verify_bundle(&bundle, &TrustedLog::new(key, alg)).context("the proof does not verify")?;
+    let log = TrustedLog::new(key, alg);
+    let verified = if args.witnesses.is_empty() {
+        if args.quorum.is_some() {
+            bail!("--quorum: give the witnesses you trust with --witness");
+        }
+        verify_bundle(&bundle, &log)
+    } else {
+        let witnesses = args
+            .witnesses
+            .iter()
+            .map(|w| VerifierKey::parse(w.trim()).with_context(|| format!("--witness {w}: not a C2SP vkey")))
+            .collect::<Result<Vec<_>>>()?;
+        let k = args.quorum.unwrap_or(witnesses.len());
+        if k == 0 || k > witnesses.len() {
+            bail!(
+                "--quorum: {k} is not between 1 and the {} witnesses given",
+                witnesses.len()
+            );
+        }
+        verify_bundle_with_quorum(&bundle, &log, &Quorum { witnesses, k })
+    }
+    .context("the proof does not verify")?;
     println!(
         "ok: record {} signed by {} is leaf {} of the log's tree of {} leaves (root {})",
         verified.record_hash.to_hex(),
@@ -95,5 +126,13 @@ pub fn run_verify_proof(args: VerifyProofArgs) -> Result<()> {
         verified.checkpoint.size,
         verified.checkpoint.root.to_hex()
     );
+    if !verified.cosigners.is_empty() {
+        let names: Vec<&str> = verified.cosigners.iter().map(|c| c.witness.name()).collect();
+        println!(
+            "    cosigned by {} witness(es): {}",
+            names.len(),
+            names.join(", ")
+        );
+    }
     Ok(())
 }

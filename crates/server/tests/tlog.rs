@@ -552,9 +552,36 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
     assert_caught(
         &app.store.verify_log().await.unwrap(),
         "tlog_leaves",
-        "created_at",
+        "recordTime",
         &ids[0],
     );
+    // Back-dating the leaf row does not help: the time that counts is the
+    // recordTime inside the signed document.
+    let created = text_of(
+        app,
+        "SELECT CAST(created_at AS TEXT) AS t FROM tlog_leaves WHERE event_id = $1",
+        &params![ids[0].as_str()],
+        "t",
+    )
+    .await;
+    sql(
+        app,
+        "UPDATE tlog_leaves SET created_at = $1 WHERE event_id = $2",
+        &params![0i64, ids[0].as_str()],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "recordTime",
+        &ids[0],
+    );
+    sql(
+        app,
+        "UPDATE tlog_leaves SET created_at = $1 WHERE event_id = $2",
+        &params![created.parse::<i64>().unwrap(), ids[0].as_str()],
+    )
+    .await;
     sql(
         app,
         "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2",

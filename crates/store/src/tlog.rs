@@ -17,6 +17,10 @@
 //!   across processes; SQLite serialises writers itself. So the log has one
 //!   order and no gaps.
 //!
+//! A leaf's `created_at` is the event's `recordTime`; `verify` judges a
+//! signature against key revocation by the `recordTime` inside the signed
+//! document, which the record hash covers.
+//!
 //! Checkpoints are C2SP signed notes by the log key kept in `tlog_config`
 //! (private half encrypted with the store's cipher, so that several servers
 //! share it). [`Store::verify_log`] re-derives the whole log from the rows.
@@ -206,6 +210,19 @@ async fn log_size(tx: &mut Tx) -> Result<u64> {
         None => 0,
     };
     u64::try_from(n).map_err(corrupt)
+}
+
+/// The `recordTime` of a stored event document, in ms.
+fn record_time_of(document: &str) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Times {
+        #[serde(rename = "recordTime")]
+        record_time: Option<String>,
+    }
+    let times: Times = serde_json::from_str(document).ok()?;
+    chrono::DateTime::parse_from_rfc3339(&times.record_time?)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 fn i64_of(n: u64) -> Result<i64> {
@@ -752,6 +769,9 @@ impl Store {
                         ev,
                     );
                 }
+                // When the record was made, as its signed document says
+                // (covered by the record hash, unlike the row's created_at).
+                let mut signed_time: Option<i64> = None;
                 match r.opt_text("event_document")? {
                     None => problem(
                         "events",
@@ -762,6 +782,7 @@ impl Store {
                         ev,
                     ),
                     Some(doc) => {
+                        signed_time = record_time_of(&doc);
                         let h = LOG_HASH.digest(doc.as_bytes()).to_hex();
                         if h != record_hash_text {
                             problem(
@@ -800,14 +821,17 @@ impl Store {
                         );
                     }
                     if let Some(revoked) = info.revoked_at {
-                        let created = r.int("created_at")?;
-                        if created > revoked {
+                        let (made, field) = match signed_time {
+                            Some(t) => (t, "recordTime"),
+                            None => (r.int("created_at")?, "created_at"),
+                        };
+                        if made > revoked {
                             problem(
                                 "tlog_leaves",
                                 at.clone(),
-                                "created_at",
+                                field,
                                 format!("at most {} (key {fp_text} revoked)", ms_to_rfc3339(revoked)),
-                                ms_to_rfc3339(created),
+                                ms_to_rfc3339(made),
                                 ev,
                             );
                         }
