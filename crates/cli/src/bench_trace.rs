@@ -298,6 +298,12 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         events_total as f64 / capture_s
     );
 
+    if let suyuan_store::Db::Postgres(_) = store.db() {
+        // Fresh statistics, as autovacuum gathers them shortly after a bulk
+        // load; without them the planner guesses at empty tables.
+        store.db().conn().execute("ANALYZE", &[]).await?;
+    }
+
     // Trace back from random pallets.
     let mut rng = rand::thread_rng();
     let mut lat = Vec::with_capacity(a.samples);

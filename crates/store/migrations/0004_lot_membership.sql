@@ -5,7 +5,7 @@ ALTER TABLE units ADD COLUMN lot_epc TEXT;
 UPDATE units SET lot_epc = (
     SELECT l.epc FROM units l WHERE l.kind = 'lot' AND l.gtin = units.gtin AND l.batch = units.batch
 ) WHERE kind = 'item' AND batch IS NOT NULL;
-CREATE INDEX units_lot_epc ON units (lot_epc) WHERE lot_epc IS NOT NULL;
+CREATE INDEX units_lot_epc ON units (lot_epc);
 -- The (gtin, batch) index now serves lot allocation only.
 DROP INDEX units_lot;
 CREATE INDEX units_lot ON units (gtin, batch) WHERE kind = 'lot';

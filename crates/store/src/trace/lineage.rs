@@ -74,7 +74,10 @@ impl Store {
     /// The one query written twice: SQLite takes the two kinds of step as two
     /// recursive SELECTs, PostgreSQL (which allows one recursive reference)
     /// as one LATERAL union. Both read the same tables through the same
-    /// indexes and give the same rows (the trace tests run on both).
+    /// indexes and give the same rows (the trace tests run on both). On
+    /// PostgreSQL the NULL test stays outside the union (`OFFSET 0` keeps it
+    /// there): inside, a planner with stale statistics would answer an `epc`
+    /// lookup by scanning every item through the `lot_epc` index.
     pub async fn walk_lineage(&self, start: &str, dir: Direction, max_depth: u32) -> Result<Vec<Reached>> {
         let (from, to, m_from, m_to) = match dir {
             Direction::Back => ("downstream", "upstream", "epc", "lot_epc"),
@@ -92,8 +95,8 @@ impl Store {
                 "SELECT e.next, w.depth + 1, w.epc, e.relation, e.event_id FROM walk w CROSS JOIN LATERAL ( \
                    SELECT l.{to} AS next, l.relation, l.event_id FROM lineage l WHERE l.{from} = w.epc \
                    UNION ALL SELECT u.{m_to}, '{member}', CAST(NULL AS TEXT) FROM units u \
-                     WHERE u.{m_from} = w.epc AND u.lot_epc IS NOT NULL \
-                 ) e WHERE w.depth < $2"
+                     WHERE u.{m_from} = w.epc OFFSET 0 \
+                 ) e WHERE w.depth < $2 AND e.next IS NOT NULL"
             ),
         };
         // Edges carry their eventID: the walk never reads the events table.
