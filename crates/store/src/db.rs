@@ -355,7 +355,7 @@ pub enum Db {
 
 /// Most parameters in one multi-row statement (below SQLite's 32,766 and
 /// PostgreSQL's 65,535; smaller statements keep the statement cache small).
-const MAX_PARAMS: usize = 4_000;
+const MAX_PARAMS: usize = 16_000;
 
 /// A transaction of one backend or the other. Dropped without `commit`, it
 /// rolls back: a refused write leaves nothing half-written.
