@@ -716,15 +716,26 @@ impl Store {
             );
         }
 
-        // Every stored node, checked off as the tree is rebuilt.
-        let mut stored: HashMap<(u8, u64), String> = HashMap::new();
-        for r in conn
-            .fetch_all("SELECT level, idx, hash FROM tlog_nodes", &[])
-            .await?
-        {
-            let level = u8::try_from(r.int("level")?).map_err(corrupt)?;
-            let idx = u64::try_from(r.int("idx")?).map_err(corrupt)?;
-            stored.insert((level, idx), r.text("hash")?);
+        // Every stored node, checked off as the tree is rebuilt: read page by
+        // page and kept as 32-byte hashes (the text only when it is not one).
+        let mut stored: HashMap<(u8, u64), std::result::Result<Hash, String>> = HashMap::new();
+        let mut after: (i64, i64) = (-1, -1);
+        loop {
+            let rows = conn
+                .fetch_all(
+                    "SELECT level, idx, hash FROM tlog_nodes WHERE level > $1 OR (level = $1 AND idx > $2) \
+                     ORDER BY level, idx LIMIT $3",
+                    &params![after.0, after.1, VERIFY_PAGE * 10],
+                )
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = (last.int("level")?, last.int("idx")?);
+            for r in &rows {
+                let level = u8::try_from(r.int("level")?).map_err(corrupt)?;
+                let idx = u64::try_from(r.int("idx")?).map_err(corrupt)?;
+                let text = r.text("hash")?;
+                stored.insert((level, idx), Hash::from_hex(&text).map_err(|_| text));
+            }
         }
         let node_count = stored.len() as u64;
 
@@ -893,26 +904,20 @@ impl Store {
                     );
                 }
                 for (level, nidx, h) in tree.push_leaf_hash(leaf_hash) {
-                    let want = h.to_hex();
-                    match stored.remove(&(level, nidx)) {
-                        None => problem(
-                            "tlog_nodes",
-                            format!("level {level} idx {nidx}"),
-                            "hash",
-                            want,
-                            "no such row".into(),
-                            ev,
-                        ),
-                        Some(found) if found != want => problem(
-                            "tlog_nodes",
-                            format!("level {level} idx {nidx}"),
-                            "hash",
-                            want,
-                            found,
-                            ev,
-                        ),
-                        Some(_) => {}
-                    }
+                    let found = match stored.remove(&(level, nidx)) {
+                        None => "no such row".to_owned(),
+                        Some(Ok(found)) if found == h => continue,
+                        Some(Ok(found)) => found.to_hex(),
+                        Some(Err(text)) => text,
+                    };
+                    problem(
+                        "tlog_nodes",
+                        format!("level {level} idx {nidx}"),
+                        "hash",
+                        h.to_hex(),
+                        found,
+                        ev,
+                    );
                 }
             }
         }
