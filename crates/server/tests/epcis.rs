@@ -109,19 +109,6 @@ fn the_schema_check_refuses_what_it_should() {
     }
 }
 
-/// Percent-encodes everything but the unreserved characters (RFC 3986).
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A query string from (name, value) pairs, values percent-encoded.
 fn q(pairs: &[(&str, &str)]) -> String {
     pairs

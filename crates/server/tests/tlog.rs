@@ -123,10 +123,6 @@ async fn bundle(app: &TestApp, event_id: &str) -> ProofBundle {
     ProofBundle::from_json(&body.to_string()).unwrap()
 }
 
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 async fn sql(app: &TestApp, statement: &str, ps: &[suyuan_store::db::Val]) -> u64 {
     app.store.db().conn().execute(statement, ps).await.unwrap()
 }
@@ -141,6 +137,23 @@ async fn text_of(app: &TestApp, query: &str, ps: &[suyuan_store::db::Val], col: 
         .unwrap()
         .text(col)
         .unwrap()
+}
+
+/// Runs `update` with `bad` values, asserts `verify` catches it (the first
+/// problem in `table`/`field`, naming `event_id`), then runs it again with
+/// `good` to put the row back; answers the report.
+async fn edit_caught(
+    app: &TestApp,
+    update: &str,
+    bad: &[suyuan_store::db::Val],
+    good: &[suyuan_store::db::Val],
+    (table, field, event_id): (&str, &str, &str),
+) -> VerifyReport {
+    sql(app, update, bad).await;
+    let report = app.store.verify_log().await.unwrap();
+    assert_caught(&report, table, field, event_id);
+    sql(app, update, good).await;
+    report
 }
 
 /// Edits a stored event document directly (receiving → shipping); answers
@@ -277,22 +290,12 @@ both_backends!(tampering_is_caught, |app| async move {
         "signature",
     )
     .await;
-    sql(
+    edit_caught(
         app,
         "UPDATE tlog_leaves SET signature = $1 WHERE idx = $2",
         &params![sig3.as_str(), 2i64],
-    )
-    .await;
-    assert_caught(
-        &app.store.verify_log().await.unwrap(),
-        "tlog_leaves",
-        "signature",
-        &ids[2],
-    );
-    sql(
-        app,
-        "UPDATE tlog_leaves SET signature = $1 WHERE idx = $2",
         &params![sig2.as_str(), 2i64],
+        ("tlog_leaves", "signature", &ids[2]),
     )
     .await;
     verify_ok(app).await;
@@ -321,21 +324,15 @@ both_backends!(tampering_is_caught, |app| async move {
         "hash",
     )
     .await;
-    sql(
+    let report = edit_caught(
         app,
         "UPDATE tlog_nodes SET hash = $1 WHERE level = $2 AND idx = $3",
         &params!["00".repeat(32), 0i64, 3i64],
-    )
-    .await;
-    let report = app.store.verify_log().await.unwrap();
-    assert_caught(&report, "tlog_nodes", "hash", &ids[3]);
-    assert_eq!(report.problems[0].index, "level 0 idx 3");
-    sql(
-        app,
-        "UPDATE tlog_nodes SET hash = $1 WHERE level = $2 AND idx = $3",
         &params![node.as_str(), 0i64, 3i64],
+        ("tlog_nodes", "hash", &ids[3]),
     )
     .await;
+    assert_eq!(report.problems[0].index, "level 0 idx 3");
     verify_ok(app).await;
 
     // A leaf's record hash edited together with its leaf hash.
@@ -346,22 +343,12 @@ both_backends!(tampering_is_caught, |app| async move {
         "record_hash",
     )
     .await;
-    sql(
+    edit_caught(
         app,
         "UPDATE tlog_leaves SET record_hash = $1 WHERE idx = $2",
         &params!["11".repeat(32), 0i64],
-    )
-    .await;
-    assert_caught(
-        &app.store.verify_log().await.unwrap(),
-        "events",
-        "document",
-        &ids[0],
-    );
-    sql(
-        app,
-        "UPDATE tlog_leaves SET record_hash = $1 WHERE idx = $2",
         &params![rh.as_str(), 0i64],
+        ("events", "document", &ids[0]),
     )
     .await;
 
@@ -564,22 +551,12 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
         "t",
     )
     .await;
-    sql(
+    edit_caught(
         app,
         "UPDATE tlog_leaves SET created_at = $1 WHERE event_id = $2",
         &params![0i64, ids[0].as_str()],
-    )
-    .await;
-    assert_caught(
-        &app.store.verify_log().await.unwrap(),
-        "tlog_leaves",
-        "recordTime",
-        &ids[0],
-    );
-    sql(
-        app,
-        "UPDATE tlog_leaves SET created_at = $1 WHERE event_id = $2",
         &params![created.parse::<i64>().unwrap(), ids[0].as_str()],
+        ("tlog_leaves", "recordTime", &ids[0]),
     )
     .await;
     sql(

@@ -443,19 +443,6 @@ async fn refuse(app: &TestApp, org: &Org, event: Value, code: &str) -> Value {
     e
 }
 
-/// Percent-encodes everything but the unreserved characters.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// `GET /epcis/events/{id}`: the status and the events (original first).
 async fn get_event(app: &TestApp, org: &Org, id: &str) -> (StatusCode, Vec<Value>) {
     let (status, body) = app.get(&format!("/epcis/events/{}", enc(id)), &org.token).await;

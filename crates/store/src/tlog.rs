@@ -449,13 +449,10 @@ impl Store {
         org_id: Uuid,
         events: &[(&str, &str, &str, i64)],
     ) -> Result<()> {
+        // The caller (capture) holds the log's append lock on PostgreSQL
+        // since the start of its transaction; SQLite serialises writers.
         if events.is_empty() {
             return Ok(());
-        }
-        if let Tx::Postgres(_) = tx {
-            // Serialises appends across processes; released at commit.
-            tx.execute(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"), &[])
-                .await?;
         }
         let (key, key_row) = self.signing_key(tx, org_id).await?;
         let key_id = key_row.text("key_id")?;

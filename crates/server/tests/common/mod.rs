@@ -571,3 +571,16 @@ pub fn merge(mut base: Value, extra: Value) -> Value {
     }
     base
 }
+
+/// Percent-encodes everything but the unreserved characters (RFC 3986).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
