@@ -12,11 +12,13 @@ use std::time::Duration;
 
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteRow, SqliteSynchronous};
 use sqlx::{Column, Row as _, TypeInfo, ValueRef};
 use uuid::Uuid;
 
 use crate::StoreError;
+
+mod sqlite;
+pub use sqlite::SqlitePool;
 
 /// A query parameter or a column value.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,26 +192,6 @@ impl Row {
     }
 }
 
-fn sqlite_row(row: &SqliteRow) -> Result<Row, sqlx::Error> {
-    let mut names = Vec::with_capacity(row.len());
-    let mut vals = Vec::with_capacity(row.len());
-    for (i, col) in row.columns().iter().enumerate() {
-        names.push(col.name().to_owned());
-        let raw = row.try_get_raw(i)?;
-        let val = if raw.is_null() {
-            Val::Null(NullKind::Text)
-        } else {
-            match raw.type_info().name() {
-                "INTEGER" | "BOOLEAN" | "BIGINT" => Val::Int(row.try_get::<i64, _>(i)?),
-                "REAL" | "DOUBLE PRECISION" => Val::Float(row.try_get::<f64, _>(i)?),
-                _ => Val::Text(row.try_get::<String, _>(i)?),
-            }
-        };
-        vals.push(val);
-    }
-    Ok(Row { names, vals })
-}
-
 fn pg_row(row: &PgRow) -> Result<Row, sqlx::Error> {
     let mut names = Vec::with_capacity(row.len());
     let mut vals = Vec::with_capacity(row.len());
@@ -235,16 +217,19 @@ fn pg_row(row: &PgRow) -> Result<Row, sqlx::Error> {
 }
 
 /// The statement as SQLite should see it. SQLite treats `$1` as a *named*
-/// parameter: preparing looks every name up in a list and binding asks each
-/// parameter its name, which is quadratic in the number of parameters (a
-/// 2,000-row insert spent most of its time there). When the placeholders are
-/// exactly `$1, $2, …, $n` in the order written, as in multi-row inserts and
-/// `IN` lists, they become anonymous `?`s with the same meaning; any other
-/// statement is left as written.
+/// parameter, numbered by first appearance, so `$2 … $1` would bind in the
+/// wrong order; and looking names up is quadratic in the number of
+/// parameters (a 2,000-row insert spent most of its time there). So `$N`
+/// becomes `?N`, SQLite's explicitly numbered parameter; and when the
+/// placeholders are exactly `$1, $2, …, $n` in the order written, as in
+/// multi-row inserts and `IN` lists, they become anonymous `?`s, which mean
+/// the same and cost nothing to number.
 fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
+    let mut numbered = String::with_capacity(sql.len() + 8);
     let mut next = 1u32;
+    let mut in_order = true;
     let mut in_string = false;
     let mut last = 0;
     let mut i = 0;
@@ -254,12 +239,14 @@ fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
             b'$' if !in_string => {
                 let digits = bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
                 if digits > 0 {
-                    if sql[i + 1..i + 1 + digits].parse::<u32>().ok() != Some(next) {
-                        return std::borrow::Cow::Borrowed(sql);
-                    }
+                    let number = &sql[i + 1..i + 1 + digits];
+                    in_order &= number.parse::<u32>().ok() == Some(next);
                     next += 1;
                     out.push_str(&sql[last..i]);
                     out.push('?');
+                    numbered.push_str(&sql[last..i]);
+                    numbered.push('?');
+                    numbered.push_str(number);
                     i += 1 + digits;
                     last = i;
                     continue;
@@ -269,81 +256,63 @@ fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
         }
         i += 1;
     }
-    if next <= 2 {
-        // No placeholder, or a single one: nothing to gain.
+    if next == 1 {
         return std::borrow::Cow::Borrowed(sql);
     }
-    out.push_str(&sql[last..]);
-    std::borrow::Cow::Owned(out)
+    let mut chosen = if in_order { out } else { numbered };
+    chosen.push_str(&sql[last..]);
+    std::borrow::Cow::Owned(chosen)
 }
 
-/// Binds `params` to a query of either backend.
-macro_rules! bound {
-    ($sql:expr, $params:expr) => {{
-        let mut q = sqlx::query($sql);
-        for p in $params {
-            q = match p {
-                Val::Null(NullKind::Text) => q.bind(Option::<String>::None),
-                Val::Null(NullKind::Int) => q.bind(Option::<i64>::None),
-                Val::Null(NullKind::Float) => q.bind(Option::<f64>::None),
-                Val::Null(NullKind::Bool) => q.bind(Option::<bool>::None),
-                Val::Text(s) => q.bind(s.clone()),
-                Val::Int(i) => q.bind(*i),
-                Val::Float(f) => q.bind(*f),
-                Val::Bool(b) => q.bind(*b),
-            };
-        }
-        q
-    }};
+/// Binds `params` to a PostgreSQL query.
+fn pg_bound<'q>(
+    sql: &'q str,
+    params: &'q [Val],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = match p {
+            Val::Null(NullKind::Text) => q.bind(Option::<String>::None),
+            Val::Null(NullKind::Int) => q.bind(Option::<i64>::None),
+            Val::Null(NullKind::Float) => q.bind(Option::<f64>::None),
+            Val::Null(NullKind::Bool) => q.bind(Option::<bool>::None),
+            Val::Text(s) => q.bind(s.as_str()),
+            Val::Int(i) => q.bind(*i),
+            Val::Float(f) => q.bind(*f),
+            Val::Bool(b) => q.bind(*b),
+        };
+    }
+    q
 }
 
-/// The executor methods, written once for pools and transactions of both
-/// backends.
-macro_rules! executor_methods {
-    ($self:ident, $sqlite:pat => $s:expr, $pg:pat => $p:expr) => {
-        /// Runs a statement; returns the number of rows it touched.
-        pub async fn execute(&mut $self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
-            Ok(match $self {
-                $sqlite => {
-                    let sql = sqlite_sql(sql);
-                    bound!(&sql, params).execute($s).await?.rows_affected()
-                }
-                $pg => bound!(sql, params).execute($p).await?.rows_affected(),
-            })
-        }
+async fn pg_execute<'e>(e: impl sqlx::PgExecutor<'e>, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+    Ok(pg_bound(sql, params).execute(e).await?.rows_affected())
+}
 
-        /// Runs a query and returns all rows.
-        pub async fn fetch_all(&mut $self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
-            Ok(match $self {
-                $sqlite => {
-                    let sql = sqlite_sql(sql);
-                    bound!(&sql, params)
-                        .fetch_all($s)
-                        .await?
-                        .iter()
-                        .map(sqlite_row)
-                        .collect::<Result<_, _>>()?
-                }
-                $pg => bound!(sql, params)
-                    .fetch_all($p)
-                    .await?
-                    .iter()
-                    .map(pg_row)
-                    .collect::<Result<_, _>>()?,
-            })
-        }
+async fn pg_fetch_all<'e>(
+    e: impl sqlx::PgExecutor<'e>,
+    sql: &str,
+    params: &[Val],
+) -> Result<Vec<Row>, StoreError> {
+    Ok(pg_bound(sql, params)
+        .fetch_all(e)
+        .await?
+        .iter()
+        .map(pg_row)
+        .collect::<Result<_, _>>()?)
+}
 
-        /// Runs a query and returns the first row, if any.
-        pub async fn fetch_optional(&mut $self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
-            Ok(match $self {
-                $sqlite => {
-                    let sql = sqlite_sql(sql);
-                    bound!(&sql, params).fetch_optional($s).await?.as_ref().map(sqlite_row).transpose()?
-                }
-                $pg => bound!(sql, params).fetch_optional($p).await?.as_ref().map(pg_row).transpose()?,
-            })
-        }
-    };
+async fn pg_fetch_optional<'e>(
+    e: impl sqlx::PgExecutor<'e>,
+    sql: &str,
+    params: &[Val],
+) -> Result<Option<Row>, StoreError> {
+    Ok(pg_bound(sql, params)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(pg_row)
+        .transpose()?)
 }
 
 /// A connection pool of one backend or the other.
@@ -360,12 +329,34 @@ const MAX_PARAMS: usize = 16_000;
 /// A transaction of one backend or the other. Dropped without `commit`, it
 /// rolls back: a refused write leaves nothing half-written.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(sqlite::SqliteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
-    executor_methods!(self, Tx::Sqlite(t) => &mut **t, Tx::Postgres(t) => &mut **t);
+    /// Runs a statement; returns the number of rows it touched.
+    pub async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.execute(&sqlite_sql(sql), params),
+            Tx::Postgres(t) => pg_execute(&mut **t, sql, params).await,
+        }
+    }
+
+    /// Runs a query and returns all rows.
+    pub async fn fetch_all(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.fetch(&sqlite_sql(sql), params, None),
+            Tx::Postgres(t) => pg_fetch_all(&mut **t, sql, params).await,
+        }
+    }
+
+    /// Runs a query and returns the first row, if any.
+    pub async fn fetch_optional(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
+        match self {
+            Tx::Sqlite(t) => Ok(t.fetch(&sqlite_sql(sql), params, Some(1))?.pop()),
+            Tx::Postgres(t) => pg_fetch_optional(&mut **t, sql, params).await,
+        }
+    }
 
     /// Inserts rows in multi-row statements: `head` is `INSERT INTO t (a, b, …)`,
     /// `values` holds the rows one after another (`columns` values each) and
@@ -408,18 +399,41 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.commit()?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 }
 
-/// A handle on the pool usable with the executor methods.
+/// A handle on the pool usable with the executor methods: each call takes a
+/// connection for the one statement.
 pub struct Conn<'a>(&'a Db);
 
 impl Conn<'_> {
-    executor_methods!(self, Conn(Db::Sqlite(p)) => p, Conn(Db::Postgres(p)) => p);
+    /// Runs a statement; returns the number of rows it touched.
+    pub async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        match self.0 {
+            Db::Sqlite(p) => p.acquire().await?.execute(&sqlite_sql(sql), params),
+            Db::Postgres(p) => pg_execute(p, sql, params).await,
+        }
+    }
+
+    /// Runs a query and returns all rows.
+    pub async fn fetch_all(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, StoreError> {
+        match self.0 {
+            Db::Sqlite(p) => p.acquire().await?.fetch(&sqlite_sql(sql), params, None),
+            Db::Postgres(p) => pg_fetch_all(p, sql, params).await,
+        }
+    }
+
+    /// Runs a query and returns the first row, if any.
+    pub async fn fetch_optional(&mut self, sql: &str, params: &[Val]) -> Result<Option<Row>, StoreError> {
+        match self.0 {
+            Db::Sqlite(p) => Ok(p.acquire().await?.fetch(&sqlite_sql(sql), params, Some(1))?.pop()),
+            Db::Postgres(p) => pg_fetch_optional(p, sql, params).await,
+        }
+    }
 }
 
 /// Where the data lives, parsed from a database URL.
@@ -480,7 +494,7 @@ impl Db {
     /// PostgreSQL is an error within a few seconds.
     pub async fn open(backend: &Backend, opts: &OpenOptions) -> Result<Db, StoreError> {
         match backend {
-            Backend::Sqlite(path) => open_sqlite(path, opts).await,
+            Backend::Sqlite(path) => open_sqlite(path, opts),
             Backend::Postgres(url) => open_postgres(url, opts).await,
         }
     }
@@ -489,19 +503,12 @@ impl Db {
         Conn(self)
     }
 
+    /// A transaction. On SQLite it holds the write lock from the start
+    /// (`BEGIN IMMEDIATE`, after this process's other writers), so a
+    /// transaction that reads and then writes never fails to upgrade.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
-    }
-
-    /// A transaction that will write: on SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`), so two writers that both read first cannot
-    /// deadlock on upgrading their locks; the busy timeout then orders them.
-    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -516,9 +523,7 @@ impl Db {
     /// Runs a script of several statements (migrations).
     pub(crate) async fn execute_script(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
         match tx {
-            Tx::Sqlite(t) => {
-                sqlx::raw_sql(sql).execute(&mut **t).await?;
-            }
+            Tx::Sqlite(t) => t.execute_script(sql)?,
             Tx::Postgres(t) => {
                 sqlx::raw_sql(sql).execute(&mut **t).await?;
             }
@@ -544,13 +549,13 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p) => p.close(),
             Db::Postgres(p) => p.close().await,
         }
     }
 }
 
-async fn open_sqlite(path: &Path, opts: &OpenOptions) -> Result<Db, StoreError> {
+fn open_sqlite(path: &Path, opts: &OpenOptions) -> Result<Db, StoreError> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -561,23 +566,7 @@ async fn open_sqlite(path: &Path, opts: &OpenOptions) -> Result<Db, StoreError> 
             parent.display()
         )));
     }
-    let connect = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true)
-        // Reads of a large database come from memory: pages mapped rather
-        // than copied, and a page cache of 32 MiB per connection.
-        .pragma("mmap_size", "268435456")
-        .pragma("cache_size", "-32768")
-        .pragma("wal_autocheckpoint", "16384");
-    let pool = PoolOptions::<sqlx::Sqlite>::new()
-        .max_connections(opts.max_connections.max(1))
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_with(connect)
-        .await?;
+    let pool = SqlitePool::open(path, opts.max_connections)?;
     Ok(Db::Sqlite(pool))
 }
 
@@ -664,18 +653,27 @@ mod tests {
     }
 
     #[test]
-    fn other_statements_are_left_alone() {
-        for sql in [
-            "UPDATE t SET a = $2 WHERE b = $1",
-            "SELECT $1, $1",
-            "INSERT INTO t VALUES ($1,$2,$10)",
-            "SELECT a FROM t WHERE b = $1",
-            "SELECT '$1' FROM t WHERE a = $1 AND b = $2 AND c = $4",
-            "SELECT 1",
+    fn other_placeholders_are_numbered() {
+        for (sql, want) in [
+            (
+                "UPDATE t SET a = $2 WHERE b = $1",
+                "UPDATE t SET a = ?2 WHERE b = ?1",
+            ),
+            ("SELECT $1, $1", "SELECT ?1, ?1"),
+            (
+                "INSERT INTO t VALUES ($1,$2,$10)",
+                "INSERT INTO t VALUES (?1,?2,?10)",
+            ),
+            ("SELECT a FROM t WHERE b = $1", "SELECT a FROM t WHERE b = ?"),
+            ("SELECT 1", "SELECT 1"),
         ] {
-            assert_eq!(sqlite_sql(sql), sql);
+            assert_eq!(sqlite_sql(sql), want);
         }
         // Placeholders inside string literals are not placeholders.
         assert_eq!(sqlite_sql("SELECT '$5', $1, $2"), "SELECT '$5', ?, ?");
+        assert_eq!(
+            sqlite_sql("SELECT '$1' FROM t WHERE a = $1 AND b = $2 AND c = $4"),
+            "SELECT '$1' FROM t WHERE a = ?1 AND b = ?2 AND c = ?4"
+        );
     }
 }

@@ -258,6 +258,15 @@ async fn insert_platform_key(store: &Store, tx: &mut Tx, org_id: Uuid) -> Result
     Ok((key, row))
 }
 
+/// Records signed by one thread: (record hash, signed record).
+type SignedPart = Vec<(Hash, SignedRecord)>;
+
+/// Record signatures being computed on blocking threads, in order.
+pub(crate) struct PendingSignatures {
+    key_id: String,
+    parts: Vec<tokio::task::JoinHandle<Result<SignedPart>>>,
+}
+
 impl Store {
     /// The organisation's active platform-held signing key, created on first
     /// use. Refused when the organisation keeps its own (external) key and
@@ -438,55 +447,68 @@ impl Store {
 
     // ----- appending -----
 
+    /// Starts signing the records of captured events (their stored
+    /// documents, in order) with the organisation's key, on blocking threads
+    /// (one per core), so that the capture can write its other rows in the
+    /// meantime. [`Store::log_events`] takes the result.
+    pub(crate) async fn sign_events(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        documents: &[&str],
+    ) -> Result<PendingSignatures> {
+        let (key, key_row) = self.signing_key(tx, org_id).await?;
+        let key_id = key_row.text("key_id")?;
+        let hashes: Vec<Hash> = documents.iter().map(|d| LOG_HASH.digest(d.as_bytes())).collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per = hashes.len().div_ceil(threads).max(64);
+        let parts = hashes
+            .chunks(per)
+            .map(|chunk| {
+                let (key, chunk) = (key.clone(), chunk.to_vec());
+                tokio::task::spawn_blocking(move || {
+                    chunk
+                        .into_iter()
+                        .map(|h| Ok((h, SignedRecord::sign_hash(LOG_HASH, &key, h).map_err(corrupt)?)))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        Ok(PendingSignatures { key_id, parts })
+    }
+
     /// Appends the signed records of captured events (eventID, row id,
-    /// stored document, recordTime in ms: the leaf's time), in order, to the transparency log inside the
-    /// capture's transaction: one size query, one frontier query, and
-    /// multi-row inserts of the leaves and their Merkle nodes. Records are
-    /// signed on all cores when there are many.
+    /// recordTime in ms: the leaf's time), in the order they were signed by
+    /// [`Store::sign_events`], to the transparency log inside the capture's
+    /// transaction: one size query, one frontier query, and multi-row
+    /// inserts of the leaves and their Merkle nodes.
     pub(crate) async fn log_events(
         &self,
         tx: &mut Tx,
         org_id: Uuid,
-        events: &[(&str, &str, &str, i64)],
+        events: &[(&str, &str, i64)],
+        signatures: PendingSignatures,
     ) -> Result<()> {
         // The caller (capture) holds the log's append lock on PostgreSQL
         // since the start of its transaction; SQLite serialises writers.
+        let mut records: Vec<(Hash, SignedRecord)> = Vec::with_capacity(events.len());
+        for part in signatures.parts {
+            records.extend(part.await.map_err(|_| corrupt("signing thread panicked"))??);
+        }
+        if records.len() != events.len() {
+            return Err(corrupt("signed records and events differ in number"));
+        }
         if events.is_empty() {
             return Ok(());
         }
-        let (key, key_row) = self.signing_key(tx, org_id).await?;
-        let key_id = key_row.text("key_id")?;
-        let sign = |docs: &[(&str, &str, &str, i64)]| -> Result<Vec<(Hash, SignedRecord)>> {
-            docs.iter()
-                .map(|(_, _, doc, _)| {
-                    let record_hash = LOG_HASH.digest(doc.as_bytes());
-                    let record = SignedRecord::sign_hash(LOG_HASH, &key, record_hash).map_err(corrupt)?;
-                    Ok((record_hash, record))
-                })
-                .collect()
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let records: Vec<(Hash, SignedRecord)> = if events.len() < 64 || threads == 1 {
-            sign(events)?
-        } else {
-            let per = events.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let parts: Vec<_> = events.chunks(per).map(|c| s.spawn(|| sign(c))).collect();
-                let mut all = Vec::with_capacity(events.len());
-                for p in parts {
-                    all.extend(p.join().map_err(|_| corrupt("signing thread panicked"))??);
-                }
-                Ok::<_, StoreError>(all)
-            })?
-        };
         let leaf_hashes: Vec<Hash> = records.iter().map(|(_, r)| r.leaf_hash(LOG_HASH)).collect();
         let size = log_size(tx).await?;
         let frontier = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
         let nodes = merkle::append_nodes_batch(LOG_HASH, size, &leaf_hashes, &frontier).map_err(corrupt)?;
         let org: Val = org_id.into();
-        let key_id: Val = key_id.into();
+        let key_id: Val = signatures.key_id.into();
         let mut values: Vec<Val> = Vec::with_capacity(events.len() * 9);
-        for (i, ((event_id, pk, _, record_time), (record_hash, record))) in
+        for (i, ((event_id, pk, record_time), (record_hash, record))) in
             events.iter().zip(&records).enumerate()
         {
             values.extend([

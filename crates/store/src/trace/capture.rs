@@ -219,7 +219,7 @@ impl Store {
             })
             .collect();
         if job.errors.is_empty() {
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.db.begin().await?;
             if let Tx::Postgres(_) = tx {
                 // Captures append to the one transparency log: taking its lock
                 // first orders concurrent captures (same eventIDs included)

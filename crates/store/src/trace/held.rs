@@ -135,7 +135,7 @@ impl Held {
 
 impl Store {
     /// Writes everything held, in order: events, the identifiers they name,
-    /// lineage edges, then the log leaves (signed in one batch).
+    /// lineage edges, then the log leaves (signed meanwhile on other threads).
     pub(crate) async fn flush_held(
         &self,
         tx: &mut Tx,
@@ -147,6 +147,9 @@ impl Store {
             return Ok(());
         }
         let held = std::mem::take(held);
+        // The log's signatures are computed while the rows below are written.
+        let documents: Vec<&str> = held.events.iter().map(|e| e.document.as_str()).collect();
+        let signatures = self.sign_events(tx, org_id, &documents).await?;
         let org: Val = org_id.into();
         let capture: Val = capture_id.into();
         let mut values: Vec<Val> = Vec::with_capacity(held.events.len() * 17);
@@ -218,18 +221,11 @@ impl Store {
             )
             .await?;
         }
-        let leaves: Vec<(&str, &str, &str, i64)> = held
+        let leaves: Vec<(&str, &str, i64)> = held
             .events
             .iter()
-            .map(|e| {
-                (
-                    e.event_id.as_str(),
-                    e.pk.as_str(),
-                    e.document.as_str(),
-                    e.record_time,
-                )
-            })
+            .map(|e| (e.event_id.as_str(), e.pk.as_str(), e.record_time))
             .collect();
-        self.log_events(tx, org_id, &leaves).await
+        self.log_events(tx, org_id, &leaves, signatures).await
     }
 }

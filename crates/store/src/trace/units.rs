@@ -257,7 +257,7 @@ impl Store {
         for _ in 0..2 {
             let serials = random_serials(count);
             let now = now_ms();
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.db.begin().await?;
             let (kind, status): (Val, Val) = ("item".into(), "active".into());
             let (gtin_v, batch_v, org, now, lot_epc): (Val, Val, Val, Val, Val) = (
                 gtin.as_str().into(),

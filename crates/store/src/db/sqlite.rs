@@ -1,0 +1,301 @@
+//! SQLite, run on the calling thread.
+//!
+//! A statement on an embedded database takes a few microseconds. A driver
+//! that hands each statement to a worker thread over a channel (as sqlx's
+//! SQLite driver does) pays a thread wake-up per statement, 10–40 µs on a
+//! small virtual machine: more than the statements themselves, and a capture
+//! runs a dozen statements per farm. So here a statement runs where it is
+//! called, on a connection the task has checked out of a small pool.
+//!
+//! Writers of this process queue on an async lock before `BEGIN IMMEDIATE`,
+//! so no thread ever sleeps in SQLite's busy handler waiting for another task
+//! of the same process (which could need that very thread to finish). Writers
+//! in other processes are ordered by the busy timeout. Reads outside a
+//! transaction never wait: the database is in WAL mode.
+//!
+//! Copying the write-ahead log back into the database (a checkpoint) is
+//! done by a thread of the pool, so that a commit does not pay for it; a
+//! committing writer checkpoints itself only if that thread falls far
+//! behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+use super::{NullKind, Row, Val};
+use crate::StoreError;
+
+/// How long a connection waits for a lock held by another process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a transaction waits for this process's other writers.
+const WRITER_WAIT: Duration = Duration::from_secs(60);
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
+/// How often the pool's thread checkpoints the write-ahead log.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Connections to one SQLite file.
+#[derive(Clone)]
+pub struct SqlitePool(Arc<Shared>);
+
+struct Shared {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for SqlitePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlitePool").field("path", &self.0.path).finish()
+    }
+}
+
+/// A connection checked out of the pool; it goes back when dropped.
+pub struct PooledConn {
+    conn: Option<Connection>,
+    pool: Arc<Shared>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for PooledConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !self.pool.closed.load(Ordering::Acquire) && conn.is_autocommit() {
+                if let Ok(mut idle) = self.pool.idle.lock() {
+                    idle.push(conn);
+                }
+            }
+        }
+    }
+}
+
+impl PooledConn {
+    fn conn(&self) -> &Connection {
+        // Present from checkout until drop.
+        self.conn
+            .as_ref()
+            .expect("pooled connection present until dropped")
+    }
+
+    pub fn execute(&self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        execute(self.conn(), sql, params)
+    }
+
+    pub fn fetch(&self, sql: &str, params: &[Val], limit: Option<usize>) -> Result<Vec<Row>, StoreError> {
+        fetch(self.conn(), sql, params, limit)
+    }
+}
+
+impl SqlitePool {
+    /// Opens the file (creating it) and checks that it is usable.
+    pub fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        let first = connect(path)?;
+        let pool = SqlitePool(Arc::new(Shared {
+            path: path.to_path_buf(),
+            idle: Mutex::new(vec![first]),
+            permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+            closed: AtomicBool::new(false),
+        }));
+        let shared = Arc::downgrade(&pool.0);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_while_open(shared))
+            .map_err(|e| StoreError::Config(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(pool)
+    }
+
+    /// A connection of the pool, opened if none is idle.
+    pub async fn acquire(&self) -> Result<PooledConn, StoreError> {
+        let permit = tokio::time::timeout(Duration::from_secs(30), self.0.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Config("timed out waiting for a SQLite connection".into()))?
+            .map_err(|_| StoreError::Config("the database is closed".into()))?;
+        if self.0.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Config("the database is closed".into()));
+        }
+        let idle = self.0.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(&self.0.path)?,
+        };
+        Ok(PooledConn {
+            conn: Some(conn),
+            pool: self.0.clone(),
+            _permit: permit,
+        })
+    }
+
+    /// A transaction. It takes this process's writer lock, then SQLite's
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes
+    /// never fails to upgrade its lock.
+    pub async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        let writer = tokio::time::timeout(WRITER_WAIT, self.0.writer.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Config("timed out waiting for the SQLite writer lock".into()))?;
+        let conn = self.acquire().await?;
+        conn.conn().execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx {
+            conn,
+            _writer: writer,
+            open: true,
+        })
+    }
+
+    /// Closes idle connections; connections in use close when returned.
+    pub fn close(&self) {
+        self.0.closed.store(true, Ordering::Release);
+        if let Ok(mut idle) = self.0.idle.lock() {
+            idle.clear();
+        }
+        self.0.permits.close();
+    }
+}
+
+/// A transaction on one connection. Dropped without `commit`, it rolls back.
+pub struct SqliteTx {
+    conn: PooledConn,
+    _writer: OwnedMutexGuard<()>,
+    open: bool,
+}
+
+impl SqliteTx {
+    pub fn execute(&self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        self.conn.execute(sql, params)
+    }
+
+    pub fn fetch(&self, sql: &str, params: &[Val], limit: Option<usize>) -> Result<Vec<Row>, StoreError> {
+        self.conn.fetch(sql, params, limit)
+    }
+
+    /// Runs a script of several statements (migrations).
+    pub fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.conn.conn().execute_batch(sql)?)
+    }
+
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        self.conn.conn().execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // A failed rollback leaves the connection inside a transaction;
+            // the pool then drops it instead of reusing it.
+            let _ = self.conn.conn().execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Checkpoints the write-ahead log every [`CHECKPOINT_EVERY`] until the pool
+/// is closed or dropped. `PASSIVE`: it never waits for, nor blocks, readers
+/// and writers.
+fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
+    let mut conn: Option<Connection> = None;
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        let Some(pool) = shared.upgrade() else { return };
+        if pool.closed.load(Ordering::Acquire) {
+            return;
+        }
+        if conn.is_none() {
+            conn = connect(&pool.path).ok();
+        }
+        drop(pool);
+        if let Some(c) = &conn {
+            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "SQLite checkpoint failed");
+                conn = None;
+            }
+        }
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Reads of a large database come from memory: pages mapped rather than
+    // copied, and a page cache of 32 MiB per connection.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA mmap_size = 268435456;
+         PRAGMA cache_size = -32768;
+         PRAGMA wal_autocheckpoint = 65536;",
+    )?;
+    Ok(conn)
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Val]) -> Result<(), StoreError> {
+    let expected = stmt.parameter_count();
+    if expected != params.len() {
+        return Err(StoreError::Corrupt(format!(
+            "statement takes {expected} parameters, {} given",
+            params.len()
+        )));
+    }
+    for (i, p) in params.iter().enumerate() {
+        let value = match p {
+            Val::Null(_) => Value::Null,
+            Val::Text(s) => Value::Text(s.clone()),
+            Val::Int(i) => Value::Integer(*i),
+            Val::Float(f) => Value::Real(*f),
+            Val::Bool(b) => Value::Integer(i64::from(*b)),
+        };
+        stmt.raw_bind_parameter(i + 1, value)?;
+    }
+    Ok(())
+}
+
+fn execute(conn: &Connection, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    if stmt.column_count() == 0 {
+        return Ok(stmt.raw_execute()? as u64);
+    }
+    // A statement that returns rows (`… RETURNING`): run it to the end.
+    let mut rows = stmt.raw_query();
+    while rows.next()?.is_some() {}
+    Ok(conn.changes())
+}
+
+fn fetch(conn: &Connection, sql: &str, params: &[Val], limit: Option<usize>) -> Result<Vec<Row>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut vals = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            vals.push(match row.get_ref(i)? {
+                ValueRef::Null => Val::Null(NullKind::Text),
+                ValueRef::Integer(i) => Val::Int(i),
+                ValueRef::Real(f) => Val::Float(f),
+                ValueRef::Text(t) | ValueRef::Blob(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+            });
+        }
+        out.push(Row {
+            names: names.clone(),
+            vals,
+        });
+        if limit.is_some_and(|l| out.len() >= l) {
+            break;
+        }
+    }
+    Ok(out)
+}
