@@ -17,8 +17,9 @@
 //! - `GET /tlog/keys`: the organisation's keys, newest first;
 //! - `POST /tlog/keys` `{"public_key": "ed25519:…"}`: register a key the
 //!   organisation keeps itself (org admin);
-//! - `POST /tlog/keys/rotate`: revoke the active keys, create a new
-//!   platform-held key (org admin);
+//! - `POST /tlog/keys/rotate` (optional body `{"algorithm": "ed25519"|"sm2"}`,
+//!   default `ed25519`): revoke the active keys, create a new platform-held
+//!   key (org admin; `sm2` is SM2 with SM3);
 //! - `POST /tlog/keys/{key_id}/revoke`: revoke one key (org admin).
 
 use axum::extract::{Path, State};
@@ -29,7 +30,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::ApiResult;
-use crate::extract::{Auth, ValidJson, ValidQuery};
+use crate::extract::{Auth, OptionalJson, ValidJson, ValidQuery};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -109,8 +110,21 @@ async fn register_key(
     Ok((StatusCode::CREATED, Json(key)).into_response())
 }
 
-async fn rotate_key(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
-    let key = state.store.rotate_org_key(&caller).await?;
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateKey {
+    algorithm: Option<String>,
+}
+
+async fn rotate_key(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    OptionalJson(body): OptionalJson<RotateKey>,
+) -> ApiResult<Response> {
+    let key = state
+        .store
+        .rotate_org_key(&caller, body.algorithm.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Json(key)).into_response())
 }
 

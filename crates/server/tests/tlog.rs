@@ -607,6 +607,68 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 });
 
+both_backends!(sm2_platform_keys, |app| async move {
+    let (_, token) = producer(app, "tlog_sm2").await;
+    // Only ed25519 and sm2 are offered; the refusal names the field.
+    let (status, body) = app
+        .post("/tlog/keys/rotate", &token, json!({"algorithm": "rsa"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "algorithm", "{body}");
+    assert_eq!(body["code"], "key_algorithm_unknown", "{body}");
+    assert_eq!(app.get("/tlog/keys", &token).await.1, json!([]));
+
+    let (status, key) = app
+        .post("/tlog/keys/rotate", &token, json!({"algorithm": "sm2"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    assert_eq!(key["algorithm"], "sm2");
+    assert_eq!(key["platform_held"], true);
+    assert!(key["public_key"].as_str().unwrap().starts_with("sm2:"), "{key}");
+    // The private half is stored encrypted, never as the plain secret text.
+    let sealed = text_of(
+        app,
+        "SELECT private_key_cipher FROM org_keys WHERE key_id = $1",
+        &params![key["key_id"].as_str().unwrap()],
+        "private_key_cipher",
+    )
+    .await;
+    assert!(!sealed.contains("sm2-secret:"), "{sealed}");
+
+    let (doc, ids) = document(3);
+    capture(app, &token, &doc).await;
+    assert_eq!(app.store.tlog_size().await.unwrap(), 3);
+    verify_ok(app).await;
+    let trusted = trusted(app).await;
+    for id in &ids {
+        let b = bundle(app, id).await;
+        assert_eq!(b.signer_key.to_string(), key["public_key"].as_str().unwrap());
+        let verified = verify_bundle(&b, &trusted).unwrap();
+        assert_eq!(verified.signer.algorithm().name(), "sm2");
+    }
+
+    // A tampered SM2-signed row is still caught.
+    let original = edit_document(app, &ids[1]).await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[1],
+    );
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![original.as_str(), ids[1].as_str()],
+    )
+    .await;
+    verify_ok(app).await;
+
+    // Rotating back without a body gives the default, Ed25519.
+    let (status, _, body) = app.raw("POST", "/tlog/keys/rotate", Some(&token), None, "").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["algorithm"], "ed25519", "{body}");
+});
+
 both_backends!(concurrent_captures_are_gap_free, |app| async move {
     let (_, token_a) = producer(app, "tlog_d").await;
     let (_, token_b) = producer(app, "tlog_e").await;

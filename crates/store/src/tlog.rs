@@ -9,7 +9,8 @@
 //!   hash: it covers every stored field and can be re-derived from the row,
 //!   so `verify` catches an edited event document;
 //! - **signature**: the organisation's active platform-held key
-//!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use) signs the
+//!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use;
+//!   [`Store::rotate_org_key`] makes an Ed25519 or SM2-with-SM3 one) signs the
 //!   record hash (`SignedRecord::sign_hash`);
 //! - **leaf and nodes**: the 130-byte leaf's hash and the perfect-subtree rows
 //!   of `merkle::append_nodes`, written to `tlog_leaves` and `tlog_nodes`.
@@ -229,9 +230,14 @@ fn i64_of(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(corrupt)
 }
 
-/// Creates a platform-held Ed25519 key for `org_id`.
-async fn insert_platform_key(store: &Store, tx: &mut Tx, org_id: Uuid) -> Result<(SigningKey, Row)> {
-    let key = SigningKey::generate(KeyAlgorithm::Ed25519, &mut rand::rngs::OsRng).map_err(corrupt)?;
+/// Creates a platform-held key of `algorithm` for `org_id`.
+async fn insert_platform_key(
+    store: &Store,
+    tx: &mut Tx,
+    org_id: Uuid,
+    algorithm: KeyAlgorithm,
+) -> Result<(SigningKey, Row)> {
+    let key = SigningKey::generate(algorithm, &mut rand::rngs::OsRng).map_err(corrupt)?;
     let public = key.verifying_key();
     let key_id = public.fingerprint().to_hex();
     let sealed = store.cipher.encrypt(&key.to_secret_string())?;
@@ -284,7 +290,7 @@ impl Store {
                 "贵机构使用自持密钥签名，平台不持有该私钥；请轮换为平台托管密钥后再记录事件",
             ));
         }
-        insert_platform_key(self, tx, org_id).await
+        insert_platform_key(self, tx, org_id, KeyAlgorithm::Ed25519).await
     }
 
     /// The organisation's active platform-held key, created (Ed25519) on first use.
@@ -349,16 +355,31 @@ impl Store {
     }
 
     /// Revokes every active key of the caller's organisation and creates a
-    /// new platform-held Ed25519 key. Organisation admins only.
-    pub async fn rotate_org_key(&self, caller: &Caller) -> Result<OrgKey> {
+    /// new platform-held key: `algorithm` is `ed25519` (the default) or
+    /// `sm2` (SM2 with SM3). Organisation admins only.
+    pub async fn rotate_org_key(&self, caller: &Caller, algorithm: Option<&str>) -> Result<OrgKey> {
         caller.require_org_admin()?;
+        let algorithm = match algorithm.map(str::trim) {
+            None | Some("ed25519") => KeyAlgorithm::Ed25519,
+            Some("sm2") => KeyAlgorithm::Sm2,
+            Some(other) => {
+                return Err(StoreError::invalid(
+                    "algorithm",
+                    Invalid::new(
+                        "key_algorithm_unknown",
+                        format!("unknown key algorithm {other:?}; allowed: ed25519, sm2"),
+                        format!("未知的密钥算法“{other}”，允许：ed25519、sm2"),
+                    ),
+                ))
+            }
+        };
         let mut tx = self.db.begin().await?;
         tx.execute(
             "UPDATE org_keys SET revoked_at = $1 WHERE org_id = $2 AND revoked_at IS NULL",
             &params![now_ms(), caller.org_id],
         )
         .await?;
-        let (_, row) = insert_platform_key(self, &mut tx, caller.org_id).await?;
+        let (_, row) = insert_platform_key(self, &mut tx, caller.org_id, algorithm).await?;
         tx.commit().await?;
         OrgKey::from_row(&row)
     }
