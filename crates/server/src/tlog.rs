@@ -16,7 +16,9 @@
 //! Authenticated, for an organisation's signing keys:
 //! - `GET /tlog/keys`: the organisation's keys, newest first;
 //! - `POST /tlog/keys` `{"public_key": "ed25519:…"}`: register a key the
-//!   organisation keeps itself (org admin);
+//!   organisation keeps itself (org admin); it then signs its events itself
+//!   and sends the signatures with the capture (`suyuan:signatures`, see
+//!   `suyuan_store::detached`);
 //! - `POST /tlog/keys/rotate` (optional body `{"algorithm": "ed25519"|"sm2"}`,
 //!   default `ed25519`): revoke the active keys, create a new platform-held
 //!   key (org admin; `sm2` is SM2 with SM3);

@@ -14,9 +14,10 @@ use common::*;
 use serde_json::{json, Value};
 use suyuan_ledger::bundle::{verify_bundle, ProofBundle};
 use suyuan_ledger::checkpoint::{SignedCheckpoint, TrustedLog};
-use suyuan_ledger::keys::SigningKey;
+use suyuan_ledger::keys::{Signature, SigningKey};
 use suyuan_ledger::merkle;
 use suyuan_ledger::note::VerifierKey;
+use suyuan_ledger::record::signed_message;
 use suyuan_ledger::{Hash, HashAlg};
 use suyuan_store::params;
 use suyuan_store::tlog::VerifyReport;
@@ -590,10 +591,13 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["revoked_at"].is_string(), "{body}");
+    // It must send its own signature with each event (see client_signed_captures).
     let (doc3, _) = document(1);
-    let (status, body) = capture_raw(app, &token, &doc3).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["code"], "org_key_external", "{body}");
+    let (status, job) = capture_raw(app, &token, &doc3).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["success"], false, "{job}");
+    assert_eq!(job["errors"][0]["code"], "signature_missing", "{job}");
+    assert_eq!(job["errors"][0]["event_index"], 0, "{job}");
     assert_eq!(app.store.tlog_size().await.unwrap(), 2);
 
     // Only an organisation admin manages keys; anyone signed in lists them.
@@ -667,6 +671,291 @@ both_backends!(sm2_platform_keys, |app| async move {
     let (status, _, body) = app.raw("POST", "/tlog/keys/rotate", Some(&token), None, "").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["algorithm"], "ed25519", "{body}");
+});
+
+const TLOG_NS: &str = "https://suyuan.dev/ns/tlog/";
+
+/// What a client signs for an event: the 32 bytes of its CBV 2.0 hash.
+fn cbv_hash(event: &Value) -> Hash {
+    let id = suyuan_core::epcis::event_hash_id(event, &suyuan_core::epcis::Namespaces::standard());
+    let hex = id
+        .strip_prefix("ni:///sha-256;")
+        .and_then(|r| r.strip_suffix("?ver=CBV2.0"))
+        .unwrap();
+    Hash::from_hex(hex).unwrap()
+}
+
+/// A client's detached signature entry over `event` with `key`, naming `key_text`.
+fn client_signature(event: &Value, key: &SigningKey, key_text: &str) -> Value {
+    let message = signed_message(HashAlg::Sha256, &cbv_hash(event));
+    json!({
+        "eventID": event["eventID"],
+        "key": key_text,
+        "signature": key.sign(&message).unwrap().to_base64(),
+    })
+}
+
+/// `doc` with the signature member (and its namespace in `@context`).
+fn with_signatures(doc: &Value, signatures: Vec<Value>) -> Value {
+    let mut doc = doc.clone();
+    doc["@context"] = json!([STANDARD_CONTEXT, {"suyuan": TLOG_NS}]);
+    doc["suyuan:signatures"] = Value::Array(signatures);
+    doc
+}
+
+fn events_of(doc: &Value) -> Vec<Value> {
+    doc["epcisBody"]["eventList"].as_array().unwrap().clone()
+}
+
+async fn stored_events(app: &TestApp, ids: &[String]) -> usize {
+    let mut n = 0;
+    for id in ids {
+        let (status, _) = app
+            .request("GET", &format!("/epcis/events/{}", enc(id)), None, None)
+            .await;
+        let row = app
+            .store
+            .db()
+            .conn()
+            .fetch_optional("SELECT id FROM events WHERE event_id = $1", &params![id.as_str()])
+            .await
+            .unwrap();
+        n += usize::from(row.is_some() || status == StatusCode::OK);
+    }
+    n
+}
+
+/// Captures `doc`, expects the whole capture refused with `code` on `field`
+/// (of event `event_index`), and nothing stored.
+async fn refused(
+    app: &TestApp,
+    token: &str,
+    doc: &Value,
+    ids: &[String],
+    (event_index, field, code): (Option<usize>, &str, &str),
+) {
+    let size = app.store.tlog_size().await.unwrap();
+    let (status, job) = capture_raw(app, token, doc).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["success"], false, "{job:#}");
+    let e = &job["errors"][0];
+    assert_eq!(e["code"], code, "{job:#}");
+    assert_eq!(e["field"], field, "{job:#}");
+    assert_eq!(e["event_index"], json!(event_index), "{job:#}");
+    assert!(e["detail"].as_str().unwrap().contains(field), "{e}");
+    assert!(!e["detail_zh"].as_str().unwrap().is_empty(), "{e}");
+    assert_eq!(job["captured"], 0, "{job}");
+    assert_eq!(app.store.tlog_size().await.unwrap(), size);
+    assert_eq!(stored_events(app, ids).await, 0);
+}
+
+both_backends!(client_signed_captures, |app| async move {
+    let (_, token) = producer(app, "tlog_ukey").await;
+    // The organisation keeps its key on a UKey: it registers the public half only.
+    let ukey = SigningKey::sm2_from_bytes(&[u8::try_from(unique() % 200).unwrap() + 3; 32]).unwrap();
+    let public = ukey.verifying_key().to_string();
+    let (status, key) = app
+        .post("/tlog/keys", &token, json!({"public_key": public}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let fingerprint = key["key_id"].as_str().unwrap().to_owned();
+    let start = app.store.tlog_size().await.unwrap();
+
+    // Signed by the client: accepted, logged with the client's signatures.
+    let (doc, ids) = document(2);
+    let events = events_of(&doc);
+    let signed = with_signatures(
+        &doc,
+        vec![
+            client_signature(&events[0], &ukey, &public),
+            client_signature(&events[1], &ukey, &fingerprint),
+        ],
+    );
+    capture(app, &token, &signed).await;
+    assert_eq!(app.store.tlog_size().await.unwrap(), start + 2);
+    assert_eq!(stored_events(app, &ids).await, 2);
+    // The platform made no key of its own for the organisation.
+    assert_eq!(app.get("/tlog/keys", &token).await.1.as_array().unwrap().len(), 1);
+    verify_ok(app).await;
+    let trusted = trusted(app).await;
+    for (id, event) in ids.iter().zip(&events) {
+        let b = bundle(app, id).await;
+        assert_eq!(b.version, 2);
+        let verified = verify_bundle(&ProofBundle::from_json(&b.to_json()).unwrap(), &trusted).unwrap();
+        assert_eq!(verified.signed_hash, Some(cbv_hash(event)));
+        assert_eq!(verified.signer.to_string(), public);
+        let stored = text_of(
+            app,
+            "SELECT document FROM events WHERE event_id = $1",
+            &params![id.as_str()],
+            "document",
+        )
+        .await;
+        assert_eq!(verified.record_hash, HashAlg::Sha256.digest(stored.as_bytes()));
+    }
+
+    // Edits of the stored client-signed row are caught: a signed field and
+    // the recordTime, which the client did not sign.
+    let original = edit_document(app, &ids[0]).await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[0],
+    );
+    let time: Value = serde_json::from_str::<Value>(&original).unwrap()["recordTime"].clone();
+    let later = original.replace(time.as_str().unwrap(), "2099-01-01T00:00:00.000Z");
+    assert_ne!(later, original);
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![later.as_str(), ids[0].as_str()],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[0],
+    );
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![original.as_str(), ids[0].as_str()],
+    )
+    .await;
+    // The stored signed hash edited: the signature no longer holds.
+    let signed_hash = text_of(
+        app,
+        "SELECT signed_hash FROM tlog_leaves WHERE event_id = $1",
+        &params![ids[1].as_str()],
+        "signed_hash",
+    )
+    .await;
+    edit_caught(
+        app,
+        "UPDATE tlog_leaves SET signed_hash = $1 WHERE event_id = $2",
+        &params!["00".repeat(32), ids[1].as_str()],
+        &params![signed_hash.as_str(), ids[1].as_str()],
+        ("tlog_leaves", "signature", &ids[1]),
+    )
+    .await;
+    verify_ok(app).await;
+
+    // Refusals: the whole capture, naming the event and the field; nothing stored.
+    let (doc, ids) = document(2);
+    let events = events_of(&doc);
+    let good = client_signature(&events[0], &ukey, &public);
+    let mut bad_sig = client_signature(&events[1], &ukey, &public);
+    let mut bytes = Signature::from_base64(bad_sig["signature"].as_str().unwrap()).unwrap();
+    bytes.0[5] ^= 1;
+    bad_sig["signature"] = json!(bytes.to_base64());
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone(), bad_sig]),
+        &ids,
+        (Some(1), "suyuan:signatures[1].signature", "signature_invalid"),
+    )
+    .await;
+    // Signed by another key, named as the registered one, or named as itself.
+    let other = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 7; 32]);
+    refused(
+        app,
+        &token,
+        &with_signatures(
+            &doc,
+            vec![good.clone(), client_signature(&events[1], &other, &public)],
+        ),
+        &ids,
+        (Some(1), "suyuan:signatures[1].signature", "signature_invalid"),
+    )
+    .await;
+    refused(
+        app,
+        &token,
+        &with_signatures(
+            &doc,
+            vec![
+                good.clone(),
+                client_signature(&events[1], &other, &other.verifying_key().to_string()),
+            ],
+        ),
+        &ids,
+        (Some(1), "suyuan:signatures[1].key", "signature_key_unknown"),
+    )
+    .await;
+    // A signature over another event.
+    let mut swapped = client_signature(&events[0], &ukey, &public);
+    swapped["eventID"] = events[1]["eventID"].clone();
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone(), swapped]),
+        &ids,
+        (Some(1), "suyuan:signatures[1].signature", "signature_invalid"),
+    )
+    .await;
+    // A signature naming an event that is not in the document.
+    let mut stray = good.clone();
+    stray["eventID"] = json!("urn:uuid:00000000-0000-7000-8000-000000000000");
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone(), stray]),
+        &ids,
+        (None, "suyuan:signatures[1].eventID", "signature_event_unknown"),
+    )
+    .await;
+    // A missing signature, also under `proceed`.
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone()]),
+        &ids,
+        (Some(1), "suyuan:signatures", "signature_missing"),
+    )
+    .await;
+    refused(
+        app,
+        &token,
+        &doc,
+        &ids,
+        (Some(0), "suyuan:signatures", "signature_missing"),
+    )
+    .await;
+
+    // An organisation with a platform key may still sign itself: both kinds of leaves.
+    let (status, _) = app.post("/tlog/keys/rotate", &token, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let second = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 11; 32]);
+    let second_text = second.verifying_key().to_string();
+    let (status, body) = app
+        .post("/tlog/keys", &token, json!({"public_key": second_text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    capture(
+        app,
+        &token,
+        &with_signatures(&doc, vec![client_signature(&events[0], &second, &second_text)]),
+    )
+    .await;
+    assert_eq!(bundle(app, &ids[0]).await.signed_hash, Some(cbv_hash(&events[0])));
+    assert_eq!(bundle(app, &ids[1]).await.signed_hash, None);
+    verify_ok(app).await;
+
+    // A signature with a revoked key (the UKey's, revoked by the rotation).
+    let (doc, ids) = document(1);
+    let events = events_of(&doc);
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![client_signature(&events[0], &ukey, &public)]),
+        &ids,
+        (Some(0), "suyuan:signatures[0].key", "signature_key_revoked"),
+    )
+    .await;
+    verify_ok(app).await;
 });
 
 both_backends!(concurrent_captures_are_gap_free, |app| async move {

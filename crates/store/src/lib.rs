@@ -8,6 +8,7 @@
 pub mod access;
 pub mod crypto;
 pub mod db;
+pub mod detached;
 pub mod inputs;
 pub mod integrity;
 pub mod migrate;
@@ -180,6 +181,8 @@ pub struct Store {
     /// The witnesses whose cosignatures make a checkpoint final (k of n),
     /// as this server was configured; put in every proof bundle.
     witness_policy: std::sync::Arc<std::sync::RwLock<suyuan_ledger::cosignature::Quorum>>,
+    /// Client signatures a capture checked, waiting for their log leaves.
+    detached: detached::Pending,
 }
 
 impl Store {
@@ -191,6 +194,7 @@ impl Store {
             db,
             cipher,
             witness_policy: Default::default(),
+            detached: Default::default(),
         })
     }
 

@@ -8,7 +8,10 @@
 //!   document hash is used for every event, also when the eventID is a CBV 2.0
 //!   hash: it covers every stored field and can be re-derived from the row,
 //!   so `verify` catches an edited event document;
-//! - **signature**: the organisation's active platform-held key
+//! - **signature**: a detached signature the client made itself and capture
+//!   checked ([`crate::detached`]; a version-2 leaf that also binds the
+//!   signed CBV 2.0 event hash, kept in `signed_hash`), otherwise the
+//!   organisation's active platform-held key
 //!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use;
 //!   [`Store::rotate_org_key`] makes an Ed25519 or SM2-with-SM3 one) signs the
 //!   record hash (`SignedRecord::sign_hash`);
@@ -42,6 +45,7 @@ use suyuan_ledger::{Hash, HashAlg};
 use uuid::Uuid;
 
 use crate::db::{Row, Tx, Val};
+use crate::detached::DetachedSignature;
 use crate::{now_ms, params, Caller, Result, Store, StoreError};
 
 /// The log's origin (the name of its checkpoint key).
@@ -286,8 +290,8 @@ impl Store {
         if !rows.is_empty() {
             return Err(StoreError::forbidden(
                 "org_key_external",
-                "your organisation signs with its own key, which the platform does not hold; rotate to a platform-held key to record events here",
-                "贵机构使用自持密钥签名，平台不持有该私钥；请轮换为平台托管密钥后再记录事件",
+                "your organisation signs with its own key, which the platform does not hold; send your signature with each record, or rotate to a platform-held key",
+                "贵机构使用自持密钥签名，平台不持有该私钥；请随每条记录提交签名，或轮换为平台托管密钥",
             ));
         }
         insert_platform_key(self, tx, org_id, KeyAlgorithm::Ed25519).await
@@ -475,24 +479,50 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let (key, key_row) = self.signing_key(tx, org_id).await?;
-        let key_id = key_row.text("key_id")?;
-        let sign = |docs: &[(&str, &str, &str, i64)]| -> Result<Vec<(Hash, SignedRecord)>> {
+        // Events the client signed itself (checked by capture) keep that
+        // signature (a version-2 leaf); the platform signs the others.
+        let detached = self.detached.take(events.iter().map(|e| e.1));
+        let platform = if detached.iter().any(Option::is_none) {
+            let (key, row) = self.signing_key(tx, org_id).await?;
+            Some((key, row.text("key_id")?))
+        } else {
+            None
+        };
+        let jobs: Vec<(&str, Option<&DetachedSignature>)> = events
+            .iter()
+            .zip(&detached)
+            .map(|(e, d)| (e.2, d.as_ref()))
+            .collect();
+        let sign = |docs: &[(&str, Option<&DetachedSignature>)]| -> Result<Vec<(String, SignedRecord)>> {
             docs.iter()
-                .map(|(_, _, doc, _)| {
+                .map(|(doc, detached)| {
                     let record_hash = LOG_HASH.digest(doc.as_bytes());
-                    let record = SignedRecord::sign_hash(LOG_HASH, &key, record_hash).map_err(corrupt)?;
-                    Ok((record_hash, record))
+                    match (detached, &platform) {
+                        (Some(d), _) => Ok((
+                            d.key_id.clone(),
+                            SignedRecord {
+                                record_hash,
+                                signed_hash: Some(d.signed_hash),
+                                signer: d.key.clone(),
+                                signature: d.signature,
+                            },
+                        )),
+                        (None, Some((key, key_id))) => Ok((
+                            key_id.clone(),
+                            SignedRecord::sign_hash(LOG_HASH, key, record_hash).map_err(corrupt)?,
+                        )),
+                        (None, None) => Err(corrupt("no key to sign with")),
+                    }
                 })
                 .collect()
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let records: Vec<(Hash, SignedRecord)> = if events.len() < 64 || threads == 1 {
-            sign(events)?
+        let records: Vec<(String, SignedRecord)> = if jobs.len() < 64 || threads == 1 {
+            sign(&jobs)?
         } else {
-            let per = events.len().div_ceil(threads);
+            let per = jobs.len().div_ceil(threads);
             std::thread::scope(|s| {
-                let parts: Vec<_> = events.chunks(per).map(|c| s.spawn(|| sign(c))).collect();
+                let parts: Vec<_> = jobs.chunks(per).map(|c| s.spawn(|| sign(c))).collect();
                 let mut all = Vec::with_capacity(events.len());
                 for p in parts {
                     all.extend(p.join().map_err(|_| corrupt("signing thread panicked"))??);
@@ -505,27 +535,26 @@ impl Store {
         let frontier = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
         let nodes = merkle::append_nodes_batch(LOG_HASH, size, &leaf_hashes, &frontier).map_err(corrupt)?;
         let org: Val = org_id.into();
-        let key_id: Val = key_id.into();
-        let mut values: Vec<Val> = Vec::with_capacity(events.len() * 9);
-        for (i, ((event_id, pk, _, record_time), (record_hash, record))) in
-            events.iter().zip(&records).enumerate()
+        let mut values: Vec<Val> = Vec::with_capacity(events.len() * 10);
+        for (i, ((event_id, pk, _, record_time), (key_id, record))) in events.iter().zip(&records).enumerate()
         {
             values.extend([
                 i64_of(size + i as u64)?.into(),
                 (*pk).into(),
                 (*event_id).into(),
                 org.clone(),
-                record_hash.to_hex().into(),
-                key_id.clone(),
+                record.record_hash.to_hex().into(),
+                key_id.as_str().into(),
                 record.signature.to_base64().into(),
+                record.signed_hash.map(|h| h.to_hex()).into(),
                 leaf_hashes[i].to_hex().into(),
                 (*record_time).into(),
             ]);
         }
         tx.insert_rows(
             "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
-             signature, leaf_hash, created_at)",
-            9,
+             signature, signed_hash, leaf_hash, created_at)",
+            10,
             &values,
             "",
         )
@@ -627,6 +656,11 @@ impl Store {
         .map_err(corrupt)?;
         let record = SignedRecord {
             record_hash: Hash::from_hex(&leaf.text("record_hash")?).map_err(corrupt)?,
+            signed_hash: leaf
+                .opt_text("signed_hash")?
+                .map(|h| Hash::from_hex(&h))
+                .transpose()
+                .map_err(corrupt)?,
             signer,
             signature: Signature::from_base64(&leaf.text("signature")?).map_err(corrupt)?,
         };
@@ -825,6 +859,25 @@ impl Store {
                         }
                     }
                 }
+                // A detached signature (leaf version 2) covers its signed hash.
+                let signed_hash_text = r.opt_text("signed_hash")?;
+                let signed_hash = match &signed_hash_text {
+                    None => None,
+                    Some(text) => match Hash::from_hex(text) {
+                        Ok(h) => Some(h),
+                        Err(_) => {
+                            problem(
+                                "tlog_leaves",
+                                at.clone(),
+                                "signed_hash",
+                                "64 hex digits".into(),
+                                text.clone(),
+                                ev,
+                            );
+                            None
+                        }
+                    },
+                };
                 let fp_text = r.text("signer_fingerprint")?;
                 let info = keys.get(&fp_text);
                 if info.is_none() {
@@ -868,7 +921,12 @@ impl Store {
                 }
                 let sig_text = r.text("signature")?;
                 let signature = Signature::from_base64(&sig_text).ok();
-                match (signature, record_hash, info.and_then(|i| i.key.as_ref())) {
+                let message_hash = if signed_hash_text.is_some() {
+                    signed_hash
+                } else {
+                    record_hash
+                };
+                match (signature, message_hash, info.and_then(|i| i.key.as_ref())) {
                     (None, _, _) => problem(
                         "tlog_leaves",
                         at.clone(),
@@ -897,15 +955,20 @@ impl Store {
                     signature,
                     suyuan_ledger::keys::Fingerprint::from_hex(&fp_text),
                 ) {
-                    (Some(rh), Some(sig), Some(fp)) => LeafData {
-                        key_algorithm: info
-                            .and_then(|i| i.key.as_ref())
-                            .map_or(KeyAlgorithm::Ed25519, VerifyingKey::algorithm),
-                        record_hash: rh,
-                        signer: fp,
-                        signature: sig,
+                    (Some(rh), Some(sig), Some(fp))
+                        if signed_hash.is_some() == signed_hash_text.is_some() =>
+                    {
+                        LeafData {
+                            key_algorithm: info
+                                .and_then(|i| i.key.as_ref())
+                                .map_or(KeyAlgorithm::Ed25519, VerifyingKey::algorithm),
+                            record_hash: rh,
+                            signer: fp,
+                            signature: sig,
+                            signed_hash,
+                        }
+                        .leaf_hash(LOG_HASH)
                     }
-                    .leaf_hash(LOG_HASH),
                     // Unreadable fields (reported above): hash the stored leaf hash's
                     // text so that the tree still advances.
                     _ => LOG_HASH.digest(r.text("leaf_hash")?.as_bytes()),
