@@ -8,7 +8,8 @@
 //! - `GET /tlog/log-key`: the log's checkpoint key (C2SP vkey, text/plain);
 //! - `GET /tlog/proof?event_id=…`: the offline proof bundle of an event
 //!   (JSON, `suyuan-ledger` format): record hash, signature, signer key, leaf
-//!   index, inclusion proof and checkpoint;
+//!   index, inclusion proof and checkpoint; `?record=<kind>:<id>` that of a
+//!   master-data record (place, product, input, input_purchase);
 //! - `GET /tlog/consistency?old=M&new=N`: a consistency proof;
 //! - `GET /tlog/integrity`: the newest scheduled integrity check (JSON;
 //!   `503` when it failed, so a monitor alerts on the status alone).
@@ -31,7 +32,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, OptionalJson, ValidJson, ValidQuery};
 use crate::AppState;
 
@@ -71,11 +72,25 @@ async fn log_key(State(state): State<AppState>) -> ApiResult<Response> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProofQuery {
-    event_id: String,
+    event_id: Option<String>,
+    /// A master-data record, `<kind>:<id>`.
+    record: Option<String>,
 }
 
 async fn proof(State(state): State<AppState>, ValidQuery(q): ValidQuery<ProofQuery>) -> ApiResult<Response> {
-    let bundle = state.store.proof_bundle(&q.event_id).await?;
+    let bundle = match (&q.event_id, &q.record) {
+        (Some(event_id), None) => state.store.proof_bundle(event_id).await?,
+        (None, Some(record)) => state.store.record_proof_bundle(record).await?,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "proof_query",
+                "give exactly one of event_id and record",
+                "请只提供 event_id 与 record 之一",
+            )
+            .with_field("event_id"))
+        }
+    };
     Ok(([(header::CONTENT_TYPE, "application/json")], bundle.to_json()).into_response())
 }
 

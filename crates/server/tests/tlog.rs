@@ -958,6 +958,297 @@ both_backends!(client_signed_captures, |app| async move {
     verify_ok(app).await;
 });
 
+/// The two signature headers' values.
+type KeyAndSignature = (String, String);
+
+/// A POST with a JSON body given as text and optional signature headers.
+async fn post_signed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &str,
+    signature: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some((key, sig)) = signature {
+        b = b
+            .header("Suyuan-Signature-Key", key)
+            .header("Suyuan-Signature", sig);
+    }
+    let (status, _, body) = app.send(b.body(Body::from(body.to_owned())).unwrap()).await;
+    (status, body)
+}
+
+/// A client's signature over a create request's body.
+fn body_signature(key: &SigningKey, kind: &str, body: &str) -> String {
+    let mut bytes = format!("suyuan-master-data/v1\n{kind}\n").into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    let signed = HashAlg::Sha256.digest(&bytes);
+    key.sign(&signed_message(HashAlg::Sha256, &signed))
+        .unwrap()
+        .to_base64()
+}
+
+async fn record_bundle(app: &TestApp, name: &str) -> ProofBundle {
+    let (status, _, body) = app
+        .raw(
+            "GET",
+            &format!("/tlog/proof?record={}", enc(name)),
+            None,
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    ProofBundle::from_json(&body.to_string()).unwrap()
+}
+
+async fn count(app: &TestApp, table: &str) -> String {
+    text_of(
+        app,
+        &format!("SELECT CAST(COUNT(*) AS TEXT) AS n FROM {table}"),
+        &[],
+        "n",
+    )
+    .await
+}
+
+both_backends!(master_data_records_are_logged, |app| async move {
+    let (org, token) = producer(app, "tlog_md").await;
+    let start = app.store.tlog_size().await.unwrap();
+    let (status, place) = app
+        .post(
+            "/api/v1/places",
+            &token,
+            json!({"kind": "warehouse", "name": "冷库一号", "temperature_controlled": true,
+                   "temperature_min": 0.5, "temperature_max": 4.0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{place}");
+    let gtin = gtin13();
+    let (status, product) = app
+        .post(
+            "/api/v1/products",
+            &token,
+            json!({"gtin": gtin, "name": "二荆条辣椒", "category": "vegetable", "unit": "KGM"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{product}");
+    let (status, input) = app
+        .post(
+            "/api/v1/inputs",
+            &token,
+            json!({"kind": "fertiliser", "name": "有机肥", "unit": "袋"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{input}");
+    let (_, supplier) = app
+        .post("/api/v1/suppliers", &token, json!({"name": "农资店"}))
+        .await;
+    let (status, purchase) = app
+        .post(
+            "/api/v1/input-purchases",
+            &token,
+            json!({"input_id": input["id"], "supplier_id": supplier["id"], "lot_number": "L1",
+                   "quantity": 2.5, "unit": "袋", "purchased_on": "2024-05-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{purchase}");
+    // Four records, four leaves (suppliers are not logged).
+    assert_eq!(app.store.tlog_size().await.unwrap(), start + 4);
+    verify_ok(app).await;
+
+    // The product's record hash is SHA-256 of its documented canonical form.
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    let created = text_of(
+        app,
+        "SELECT CAST(created_at AS TEXT) AS t FROM products WHERE id = $1",
+        &params![product_id.as_str()],
+        "t",
+    )
+    .await;
+    let canonical = format!(
+        "{{\"category\":\"vegetable\",\"created_at\":{created},\"description\":null,\"gtin\":\"0{gtin}\",\
+         \"id\":\"{product_id}\",\"name\":\"二荆条辣椒\",\"org_id\":\"{org}\",\"origin\":null,\
+         \"origin_region\":null,\"record\":\"product\",\"shelf_life_days\":null,\"specification\":null,\
+         \"unit\":\"KGM\",\"variety\":null}}"
+    );
+    let trusted = trusted(app).await;
+    let b = record_bundle(app, &format!("product:{product_id}")).await;
+    let verified = verify_bundle(&b, &trusted).unwrap();
+    assert_eq!(verified.record_hash, HashAlg::Sha256.digest(canonical.as_bytes()));
+    for name in [
+        format!("place:{}", place["id"].as_str().unwrap()),
+        format!("input:{}", input["id"].as_str().unwrap()),
+        format!("input_purchase:{}", purchase["id"].as_str().unwrap()),
+    ] {
+        verify_bundle(&record_bundle(app, &name).await, &trusted).unwrap();
+    }
+    // A record is not an event, and the query names one or the other.
+    let (status, _) = app
+        .request(
+            "GET",
+            &format!("/tlog/proof?event_id=product:{product_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app.request("GET", "/tlog/proof", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Rows edited directly in SQL are caught, naming the record.
+    let place_id = place["id"].as_str().unwrap().to_owned();
+    let place_name = format!("place:{place_id}");
+    edit_caught(
+        app,
+        "UPDATE places SET name = $1 WHERE id = $2",
+        &params!["冷库二号", place_id.as_str()],
+        &params!["冷库一号", place_id.as_str()],
+        ("places", "row", &place_name),
+    )
+    .await;
+    edit_caught(
+        app,
+        "UPDATE places SET temperature_max = $1 WHERE id = $2",
+        &params![9.0f64, place_id.as_str()],
+        &params![4.0f64, place_id.as_str()],
+        ("places", "row", &place_name),
+    )
+    .await;
+    let product_name = format!("product:{product_id}");
+    edit_caught(
+        app,
+        "UPDATE products SET origin = $1 WHERE id = $2",
+        &params!["别处", product_id.as_str()],
+        &params![None::<String>, product_id.as_str()],
+        ("products", "row", &product_name),
+    )
+    .await;
+    verify_ok(app).await;
+    // A row inserted behind the store's back has no leaf.
+    let stray = Uuid::now_v7().to_string();
+    sql(
+        app,
+        "INSERT INTO places (id, org_id, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+        &params![stray.as_str(), org, "warehouse", "暗仓", i64::MAX / 2],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "event_pk",
+        &format!("place:{stray}"),
+    );
+    sql(app, "DELETE FROM places WHERE id = $1", &params![stray.as_str()]).await;
+    verify_ok(app).await;
+
+    // An organisation keeping its own key signs the request body.
+    let (_, token) = producer(app, "tlog_md_ukey").await;
+    let ukey = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 13; 32]);
+    let public = ukey.verifying_key().to_string();
+    let (status, key) = app
+        .post("/tlog/keys", &token, json!({"public_key": public}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let size = app.store.tlog_size().await.unwrap();
+    let places = count(app, "places").await;
+    let body = json!({"kind": "warehouse", "name": "签名仓库"}).to_string();
+    let good = body_signature(&ukey, "place", &body);
+    let other = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 17; 32]);
+    let mut flipped = Signature::from_base64(&good).unwrap();
+    flipped.0[3] ^= 1;
+    let cases: Vec<(Option<KeyAndSignature>, &str, &str)> = vec![
+        (None, "Suyuan-Signature", "signature_missing"),
+        (
+            Some((public.clone(), flipped.to_base64())),
+            "Suyuan-Signature",
+            "signature_invalid",
+        ),
+        (
+            Some((public.clone(), body_signature(&other, "place", &body))),
+            "Suyuan-Signature",
+            "signature_invalid",
+        ),
+        // Signed as a product: another record.
+        (
+            Some((public.clone(), body_signature(&ukey, "product", &body))),
+            "Suyuan-Signature",
+            "signature_invalid",
+        ),
+        (
+            Some((
+                other.verifying_key().to_string(),
+                body_signature(&other, "place", &body),
+            )),
+            "Suyuan-Signature-Key",
+            "signature_key_unknown",
+        ),
+        (
+            Some((public.clone(), "abc".into())),
+            "Suyuan-Signature",
+            "signature_malformed",
+        ),
+    ];
+    for (signature, field, code) in &cases {
+        let (status, problem) = post_signed(
+            app,
+            "/api/v1/places",
+            &token,
+            &body,
+            signature.as_ref().map(|(k, s)| (k.as_str(), s.as_str())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["code"], *code, "{problem}");
+        assert_eq!(problem["field"], *field, "{problem}");
+        assert_eq!(app.store.tlog_size().await.unwrap(), size);
+        assert_eq!(count(app, "places").await, places);
+    }
+    let (status, problem) = post_signed(app, "/api/v1/places", &token, &body, Some((&public, ""))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, signed_place) =
+        post_signed(app, "/api/v1/places", &token, &body, Some((&public, &good))).await;
+    assert_eq!(status, StatusCode::CREATED, "{signed_place}");
+    let name = format!("place:{}", signed_place["id"].as_str().unwrap());
+    let b = record_bundle(app, &name).await;
+    assert_eq!(b.version, 2);
+    assert_eq!(b.signer_key.to_string(), public);
+    verify_bundle(&b, &trusted).unwrap();
+    verify_ok(app).await;
+    edit_caught(
+        app,
+        "UPDATE places SET name = $1 WHERE id = $2",
+        &params!["改过的地块", signed_place["id"].as_str().unwrap()],
+        &params!["签名仓库", signed_place["id"].as_str().unwrap()],
+        ("places", "row", &name),
+    )
+    .await;
+    // After the key's revocation its signatures are refused.
+    let key_id = key["key_id"].as_str().unwrap();
+    let (status, _) = app
+        .post(&format!("/tlog/keys/{key_id}/revoke"), &token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let body2 = json!({"kind": "warehouse", "name": "吊销后"}).to_string();
+    let (status, problem) = post_signed(
+        app,
+        "/api/v1/places",
+        &token,
+        &body2,
+        Some((&public, &body_signature(&ukey, "place", &body2))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "signature_key_revoked", "{problem}");
+    assert_eq!(problem["field"], "Suyuan-Signature-Key", "{problem}");
+    verify_ok(app).await;
+});
+
 both_backends!(concurrent_captures_are_gap_free, |app| async move {
     let (_, token_a) = producer(app, "tlog_d").await;
     let (_, token_b) = producer(app, "tlog_e").await;

@@ -27,7 +27,7 @@
 //! naming the event and the field; so does an event without a signature when
 //! the organisation has active keys but none the platform holds. The checked
 //! signatures are handed to the log append (`Store::log_events`) through
-//! [`Pending`], keyed by the new event row's id; the leaf is then a version-2
+//! `Pending`, keyed by the new event row's id; the leaf is then a version-2
 //! leaf binding both the stored document's hash and `signed_hash`.
 
 use std::collections::HashMap;
@@ -106,6 +106,82 @@ impl Drop for CaptureSignatures {
                 map.remove(pk);
             }
         }
+    }
+}
+
+/// An organisation's keys as signature checks need them.
+pub(crate) struct SignatureKeys {
+    /// Key id and public key text → (key id, public key text, revoked).
+    by_name: HashMap<String, (String, String, bool)>,
+    active: bool,
+    platform_held: bool,
+}
+
+impl SignatureKeys {
+    /// True when the organisation has active keys but none the platform
+    /// holds: each record must then carry the client's signature.
+    pub fn needs_client_signature(&self) -> bool {
+        self.active && !self.platform_held
+    }
+
+    /// Checks one signature over `signed_hash` (`what` names it in the
+    /// refusal). The error names the failing part: `key` or `signature`.
+    pub fn check(
+        &self,
+        key: &str,
+        signature: Signature,
+        signed_hash: Hash,
+        what: &str,
+    ) -> std::result::Result<DetachedSignature, (&'static str, Invalid)> {
+        let Some((key_id, text, revoked)) = self.by_name.get(key.trim()) else {
+            return Err((
+                "key",
+                Invalid::new(
+                    "signature_key_unknown",
+                    "is not a key registered by your organisation (POST /tlog/keys)",
+                    "不是贵机构已登记的公钥（POST /tlog/keys）",
+                ),
+            ));
+        };
+        if *revoked {
+            return Err((
+                "key",
+                Invalid::new(
+                    "signature_key_revoked",
+                    "this key is revoked: records signed with it are no longer accepted",
+                    "该密钥已被吊销，不再接受其签名的记录",
+                ),
+            ));
+        }
+        let key = VerifyingKey::parse(text).map_err(|e| {
+            (
+                "key",
+                Invalid::new(
+                    "signature_key_unknown",
+                    format!("the registered key cannot be read: {e}"),
+                    format!("已登记的公钥无法解析：{e}"),
+                ),
+            )
+        })?;
+        if key
+            .verify(&signed_message(LOG_HASH, &signed_hash), &signature)
+            .is_err()
+        {
+            return Err((
+                "signature",
+                Invalid::new(
+                    "signature_invalid",
+                    format!("does not verify under this key over {what} (signed something else or a changed record, or with another key)"),
+                    format!("按该公钥验签失败（签的是其他或被改动的内容，或用了其他密钥）：{what}"),
+                ),
+            ));
+        }
+        Ok(DetachedSignature {
+            signed_hash,
+            key,
+            key_id: key_id.clone(),
+            signature,
+        })
     }
 }
 
@@ -209,6 +285,34 @@ fn read_entries(doc: &Value) -> (Option<String>, Vec<Entry>, Vec<SignatureProble
 }
 
 impl Store {
+    /// The caller's organisation's keys, by id and by public key text.
+    pub(crate) async fn signature_keys(&self, org_id: Uuid) -> Result<SignatureKeys> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT key_id, public_key, private_key_cipher, revoked_at FROM org_keys WHERE org_id = $1",
+                &params![org_id],
+            )
+            .await?;
+        let mut keys = SignatureKeys {
+            by_name: HashMap::new(),
+            active: false,
+            platform_held: false,
+        };
+        for r in &rows {
+            let revoked = r.opt_int("revoked_at")?.is_some();
+            if !revoked {
+                keys.active = true;
+                keys.platform_held |= r.opt_text("private_key_cipher")?.is_some();
+            }
+            let entry = (r.text("key_id")?, r.text("public_key")?, revoked);
+            keys.by_name.insert(entry.1.clone(), entry.clone());
+            keys.by_name.insert(entry.0.clone(), entry);
+        }
+        Ok(keys)
+    }
+
     /// Checks the detached signatures of a capture document against the
     /// caller's organisation's keys (see the module doc). `events` are the
     /// document's events (parsed or refused) and their eventIDs.
@@ -220,32 +324,7 @@ impl Store {
     ) -> Result<std::result::Result<CaptureSignatures, Vec<SignatureProblem>>> {
         let (name, entries, mut problems) = read_entries(doc);
         let name = name.unwrap_or_else(|| "suyuan:signatures".to_owned());
-        // The organisation's keys: by id and by public key text.
-        let rows = self
-            .db
-            .conn()
-            .fetch_all(
-                "SELECT key_id, public_key, private_key_cipher, revoked_at FROM org_keys WHERE org_id = $1",
-                &params![org_id],
-            )
-            .await?;
-        let mut keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
-        let mut platform_held = false;
-        let mut active = false;
-        for r in &rows {
-            let revoked = r.opt_int("revoked_at")?;
-            if revoked.is_none() {
-                active = true;
-                platform_held |= r.opt_text("private_key_cipher")?.is_some();
-            }
-            let id = r.text("key_id")?;
-            keys.insert(r.text("public_key")?, (id.clone(), revoked));
-            keys.insert(id.clone(), (id, revoked));
-        }
-        let texts: HashMap<String, String> = rows
-            .iter()
-            .map(|r| Ok((r.text("key_id")?, r.text("public_key")?)))
-            .collect::<Result<_>>()?;
+        let keys = self.signature_keys(org_id).await?;
 
         let positions: HashMap<(&str, bool), usize> = events
             .iter()
@@ -268,67 +347,33 @@ impl Store {
                 ));
                 continue;
             };
-            let refuse = |field: &str, code: &'static str, en: &str, zh: &str| {
-                (Some(i), format!("{at}.{field}"), Invalid::new(code, en, zh))
-            };
-            let Some((key_id, revoked)) = keys.get(&e.key) else {
-                problems.push(refuse(
-                    "key",
-                    "signature_key_unknown",
-                    "is not a key registered by your organisation (POST /tlog/keys)",
-                    "不是贵机构已登记的公钥（POST /tlog/keys）",
-                ));
+            let Some(signed_hash) = events[i].0.and_then(event_signed_hash) else {
                 continue;
             };
-            if revoked.is_some() {
-                problems.push(refuse(
-                    "key",
-                    "signature_key_revoked",
-                    "this key is revoked: records signed with it are no longer accepted",
-                    "该密钥已被吊销，不再接受其签名的记录",
-                ));
-                continue;
-            }
-            let (Some(ev), Ok(key)) = (events[i].0, VerifyingKey::parse(&texts[key_id])) else {
-                continue;
+            let checked = match keys.check(&e.key, e.signature, signed_hash, "this event's CBV 2.0 hash") {
+                Ok(c) => c,
+                Err((field, invalid)) => {
+                    problems.push((Some(i), format!("{at}.{field}"), invalid));
+                    continue;
+                }
             };
-            let Some(signed_hash) = event_signed_hash(ev) else {
-                continue;
-            };
-            if key
-                .verify(&signed_message(LOG_HASH, &signed_hash), &e.signature)
-                .is_err()
-            {
-                problems.push(refuse(
-                    "signature",
-                    "signature_invalid",
-                    "does not verify under this key over this event's CBV 2.0 hash (signed another or a changed event, or with another key)",
-                    "按该公钥对本事件的 CBV 2.0 哈希验签失败（签的是其他或被改动的事件，或用了其他密钥）",
-                ));
-                continue;
-            }
             let slot = (e.event_id.clone(), e.error_declaration);
             if out.by_event.contains_key(&slot) {
-                problems.push(refuse(
-                    "eventID",
-                    "signature_duplicate",
-                    "this event already has a signature in this document",
-                    "该事件在本文档中已有签名",
+                problems.push((
+                    Some(i),
+                    format!("{at}.eventID"),
+                    Invalid::new(
+                        "signature_duplicate",
+                        "this event already has a signature in this document",
+                        "该事件在本文档中已有签名",
+                    ),
                 ));
                 continue;
             }
-            out.by_event.insert(
-                slot,
-                DetachedSignature {
-                    signed_hash,
-                    key,
-                    key_id: key_id.clone(),
-                    signature: e.signature,
-                },
-            );
+            out.by_event.insert(slot, checked);
         }
         // Events the platform cannot sign for the organisation.
-        if active && !platform_held {
+        if keys.needs_client_signature() {
             for (i, (ev, id)) in events.iter().enumerate() {
                 if let Some(ev) = ev {
                     if !out

@@ -11,6 +11,7 @@ pub mod db;
 pub mod detached;
 pub mod inputs;
 pub mod integrity;
+pub mod master_log;
 pub mod migrate;
 pub mod orgs;
 pub mod places;

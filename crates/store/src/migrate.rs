@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "detached_signatures",
         include_str!("../migrations/0006_detached_signatures.sql"),
     ),
+    (
+        7,
+        "master_data_leaves",
+        include_str!("../migrations/0007_master_data_leaves.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

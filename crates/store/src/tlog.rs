@@ -1,7 +1,8 @@
 //! The transparency log's storage (issue: tamper evidence).
 //!
 //! Every captured EPCIS event becomes a leaf of the Merkle tree of
-//! `suyuan-ledger`, appended inside the capture's transaction:
+//! `suyuan-ledger`, appended inside the capture's transaction (master-data
+//! records too, inside their insert's: [`crate::master_log`]):
 //!
 //! - **record hash**: SHA-256 of the stored `events.document` text (UTF-8
 //!   bytes, exactly as stored, with its `eventID` and `recordTime`). The
@@ -46,6 +47,7 @@ use uuid::Uuid;
 
 use crate::db::{Row, Tx, Val};
 use crate::detached::DetachedSignature;
+use crate::master_log::RecordKind;
 use crate::{now_ms, params, Caller, Result, Store, StoreError};
 
 /// The log's origin (the name of its checkpoint key).
@@ -174,6 +176,19 @@ impl VerifyReport {
     }
 }
 
+/// A leaf to append: the row it logs (`pk`, its name: an eventID or
+/// `<kind>:<id>` for a master-data record), the key that signed, the signed
+/// record and its time.
+pub(crate) struct NewLeaf<'a> {
+    pub pk: &'a str,
+    pub name: &'a str,
+    /// `None` for an event; the master-data kind otherwise.
+    pub record_kind: Option<&'static str>,
+    pub key_id: &'a str,
+    pub record: &'a SignedRecord,
+    pub created_at: i64,
+}
+
 struct KeyInfo {
     key: Option<VerifyingKey>,
     org_id: String,
@@ -272,7 +287,7 @@ impl Store {
     /// The organisation's active platform-held signing key, created on first
     /// use. Refused when the organisation keeps its own (external) key and
     /// the platform holds none.
-    async fn signing_key(&self, tx: &mut Tx, org_id: Uuid) -> Result<(SigningKey, Row)> {
+    pub(crate) async fn signing_key(&self, tx: &mut Tx, org_id: Uuid) -> Result<(SigningKey, Row)> {
         let rows = tx
             .fetch_all(
                 "SELECT * FROM org_keys WHERE org_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC",
@@ -530,31 +545,55 @@ impl Store {
                 Ok::<_, StoreError>(all)
             })?
         };
-        let leaf_hashes: Vec<Hash> = records.iter().map(|(_, r)| r.leaf_hash(LOG_HASH)).collect();
+        let leaves: Vec<NewLeaf<'_>> = events
+            .iter()
+            .zip(&records)
+            .map(|((event_id, pk, _, record_time), (key_id, record))| NewLeaf {
+                pk,
+                name: event_id,
+                record_kind: None,
+                key_id,
+                record,
+                created_at: *record_time,
+            })
+            .collect();
+        self.append_leaves(tx, org_id, &leaves).await
+    }
+
+    /// Appends signed leaves, in order, at the end of the log: one size
+    /// query, one frontier query, multi-row inserts of the leaves and their
+    /// Merkle nodes. The caller holds the append lock (PostgreSQL).
+    pub(crate) async fn append_leaves(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        leaves: &[NewLeaf<'_>],
+    ) -> Result<()> {
+        let leaf_hashes: Vec<Hash> = leaves.iter().map(|l| l.record.leaf_hash(LOG_HASH)).collect();
         let size = log_size(tx).await?;
         let frontier = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
         let nodes = merkle::append_nodes_batch(LOG_HASH, size, &leaf_hashes, &frontier).map_err(corrupt)?;
         let org: Val = org_id.into();
-        let mut values: Vec<Val> = Vec::with_capacity(events.len() * 10);
-        for (i, ((event_id, pk, _, record_time), (key_id, record))) in events.iter().zip(&records).enumerate()
-        {
+        let mut values: Vec<Val> = Vec::with_capacity(leaves.len() * 11);
+        for (i, leaf) in leaves.iter().enumerate() {
             values.extend([
                 i64_of(size + i as u64)?.into(),
-                (*pk).into(),
-                (*event_id).into(),
+                leaf.pk.into(),
+                leaf.name.into(),
                 org.clone(),
-                record.record_hash.to_hex().into(),
-                key_id.as_str().into(),
-                record.signature.to_base64().into(),
-                record.signed_hash.map(|h| h.to_hex()).into(),
+                leaf.record.record_hash.to_hex().into(),
+                leaf.key_id.into(),
+                leaf.record.signature.to_base64().into(),
+                leaf.record.signed_hash.map(|h| h.to_hex()).into(),
                 leaf_hashes[i].to_hex().into(),
-                (*record_time).into(),
+                leaf.created_at.into(),
+                leaf.record_kind.into(),
             ]);
         }
         tx.insert_rows(
             "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
-             signature, signed_hash, leaf_hash, created_at)",
-            10,
+             signature, signed_hash, leaf_hash, created_at, record_kind)",
+            11,
             &values,
             "",
         )
@@ -629,16 +668,35 @@ impl Store {
     /// checkpoint covering it. Public: it carries only hashes, the signer's
     /// public key and signatures, never the event.
     pub async fn proof_bundle(&self, event_id: &str) -> Result<ProofBundle> {
+        self.bundle_of(event_id, false).await
+    }
+
+    /// The offline proof bundle of a logged master-data record, named
+    /// `<kind>:<id>` (e.g. `place:0190…`). Public like [`Store::proof_bundle`].
+    pub async fn record_proof_bundle(&self, name: &str) -> Result<ProofBundle> {
+        self.bundle_of(name, true).await
+    }
+
+    async fn bundle_of(&self, name: &str, master_data: bool) -> Result<ProofBundle> {
         let leaf = self
             .db
             .conn()
             .fetch_optional(
-                "SELECT l.*, k.public_key FROM tlog_leaves l LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
-                 WHERE l.event_id = $1 ORDER BY l.idx LIMIT 1",
-                &params![event_id],
+                &format!(
+                    "SELECT l.*, k.public_key FROM tlog_leaves l LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
+                     WHERE l.event_id = $1 AND l.record_kind IS {} NULL ORDER BY l.idx LIMIT 1",
+                    if master_data { "NOT" } else { "" }
+                ),
+                &params![name],
             )
             .await?
-            .ok_or(StoreError::NotFound { what: "logged event" })?;
+            .ok_or(StoreError::NotFound {
+                what: if master_data {
+                    "logged record"
+                } else {
+                    "logged event"
+                },
+            })?;
         let index = u64::try_from(leaf.int("idx")?).map_err(corrupt)?;
         // A final (witnessed) checkpoint when there is one; otherwise the
         // newest, made after the leaf was committed, so it covers it (with
@@ -835,8 +893,52 @@ impl Store {
                 // When the record was made, as its signed document says
                 // (covered by the record hash, unlike the row's created_at).
                 let mut signed_time: Option<i64> = None;
-                match r.opt_text("event_document")? {
-                    None => problem(
+                match (r.opt_text("record_kind")?, r.opt_text("event_document")?) {
+                    // A master-data record: its canonical form, from its row.
+                    (Some(kind_text), _) => match RecordKind::parse(&kind_text) {
+                        None => problem(
+                            "tlog_leaves",
+                            at.clone(),
+                            "record_kind",
+                            "place, product, input or input_purchase".into(),
+                            kind_text,
+                            ev,
+                        ),
+                        Some(kind) => {
+                            let pk = r.text("event_pk")?;
+                            let row = conn
+                                .fetch_optional(
+                                    &format!("SELECT * FROM {} WHERE id = $1", kind.table()),
+                                    &params![pk.as_str()],
+                                )
+                                .await?;
+                            match row {
+                                None => problem(
+                                    kind.table(),
+                                    pk,
+                                    "id",
+                                    format!("the {} of leaf {idx}", kind.as_str()),
+                                    "no such row (deleted?)".into(),
+                                    ev,
+                                ),
+                                Some(row) => {
+                                    signed_time = row.opt_int("created_at")?;
+                                    let h = LOG_HASH.digest(&kind.canonical_bytes(&row)?).to_hex();
+                                    if h != record_hash_text {
+                                        problem(
+                                            kind.table(),
+                                            pk,
+                                            "row",
+                                            format!("a row whose canonical form hashes to {record_hash_text} (leaf {idx})"),
+                                            format!("a row hashing to {h}"),
+                                            ev,
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    },
+                    (None, None) => problem(
                         "events",
                         r.text("event_pk")?,
                         "id",
@@ -844,7 +946,7 @@ impl Store {
                         "no such event (deleted?)".into(),
                         ev,
                     ),
-                    Some(doc) => {
+                    (None, Some(doc)) => {
                         signed_time = record_time_of(&doc);
                         let h = LOG_HASH.digest(doc.as_bytes()).to_hex();
                         if h != record_hash_text {
@@ -1022,7 +1124,7 @@ impl Store {
         let unlogged = conn
             .fetch_all(
                 "SELECT e.id, e.event_id FROM events e LEFT JOIN tlog_leaves l ON l.event_pk = e.id \
-                 WHERE l.idx IS NULL AND e.record_time >= (SELECT MIN(created_at) FROM tlog_leaves) \
+                 WHERE l.idx IS NULL AND e.record_time >= (SELECT MIN(created_at) FROM tlog_leaves WHERE record_kind IS NULL) \
                  ORDER BY e.record_time, e.id LIMIT 100",
                 &[],
             )
@@ -1037,6 +1139,37 @@ impl Store {
                 "no leaf (event inserted outside the capture?)".into(),
                 Some(&event_id),
             );
+        }
+
+        // Master-data records created since the log covers their kind but
+        // missing from it (a row inserted directly).
+        for kind in RecordKind::ALL {
+            let rows = conn
+                .fetch_all(
+                    &format!(
+                        "SELECT t.id FROM {} t LEFT JOIN tlog_leaves l ON l.event_pk = t.id \
+                         WHERE l.idx IS NULL AND t.created_at >= \
+                         (SELECT MIN(created_at) FROM tlog_leaves WHERE record_kind = $1) \
+                         ORDER BY t.created_at, t.id LIMIT 100",
+                        kind.table()
+                    ),
+                    &params![kind.as_str()],
+                )
+                .await?;
+            for r in &rows {
+                let id = r.text("id")?;
+                problem(
+                    "tlog_leaves",
+                    format!("event_pk {id}"),
+                    "event_pk",
+                    format!(
+                        "a leaf for every {} created since the log covers them",
+                        kind.as_str()
+                    ),
+                    "no leaf (row inserted outside the store?)".into(),
+                    Some(&kind.leaf_name(&id)),
+                );
+            }
         }
 
         // Checkpoints.
