@@ -33,7 +33,7 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyProofArgs {
-    /// The proof bundle (JSON, from `GET /tlog/proof?event_id=…`).
+    /// The proof bundle (JSON, from `GET /tlog/proof?event_id=…` or `?record=<kind>:<id>`).
     pub file: PathBuf,
     /// The log's checkpoint key (C2SP vkey, from `GET /tlog/log-key`), or a file holding it.
     #[arg(long)]

@@ -17,7 +17,7 @@ use suyuan_ledger::checkpoint::{SignedCheckpoint, TrustedLog};
 use suyuan_ledger::keys::{Signature, SigningKey};
 use suyuan_ledger::merkle;
 use suyuan_ledger::note::VerifierKey;
-use suyuan_ledger::record::signed_message;
+use suyuan_ledger::record::{canonical_json, signed_message};
 use suyuan_ledger::{Hash, HashAlg};
 use suyuan_store::params;
 use suyuan_store::tlog::VerifyReport;
@@ -942,6 +942,38 @@ both_backends!(client_signed_captures, |app| async move {
     .await;
     assert_eq!(bundle(app, &ids[0]).await.signed_hash, Some(cbv_hash(&events[0])));
     assert_eq!(bundle(app, &ids[1]).await.signed_hash, None);
+    verify_ok(app).await;
+
+    // An error declaration signs its own hash: the event's signature does not do.
+    let mut declared = events[0].clone();
+    declared["errorDeclaration"] =
+        json!({"declarationTime": "2026-03-02T08:00:00+08:00", "reason": "incorrect_data"});
+    let mut declaration = doc.clone();
+    declaration["epcisBody"]["eventList"] = json!([declared]);
+    let mut replayed = client_signature(&events[0], &second, &second_text);
+    replayed["errorDeclaration"] = json!(true);
+    let size = app.store.tlog_size().await.unwrap();
+    let (_, job) = capture_raw(app, &token, &with_signatures(&declaration, vec![replayed])).await;
+    assert_eq!(job["errors"][0]["code"], "signature_invalid", "{job}");
+    assert_eq!(app.store.tlog_size().await.unwrap(), size);
+    let mut bytes = b"suyuan-error-declaration/v1\n".to_vec();
+    bytes.extend_from_slice(cbv_hash(&events[0]).as_bytes());
+    bytes.extend_from_slice(canonical_json(&declared["errorDeclaration"]).as_bytes());
+    let declaration_hash = HashAlg::Sha256.digest(&bytes);
+    let entry = json!({
+        "eventID": events[0]["eventID"], "key": second_text, "errorDeclaration": true,
+        "signature": second.sign(&signed_message(HashAlg::Sha256, &declaration_hash)).unwrap().to_base64(),
+    });
+    capture(app, &token, &with_signatures(&declaration, vec![entry])).await;
+    assert_eq!(app.store.tlog_size().await.unwrap(), size + 1);
+    let signed = text_of(
+        app,
+        "SELECT signed_hash FROM tlog_leaves WHERE idx = $1",
+        &params![i64::try_from(size).unwrap()],
+        "signed_hash",
+    )
+    .await;
+    assert_eq!(signed, declaration_hash.to_hex());
     verify_ok(app).await;
 
     // A signature with a revoked key (the UKey's, revoked by the rotation).
