@@ -23,6 +23,12 @@ macro_rules! record_endpoints {
             "It is signed and appended to the transparency log; an organisation that keeps its own key ",
             "signs the body (headers Suyuan-Signature-Key and Suyuan-Signature).")]
         #[utoipa::path(post, path = $path, tag = $tag, request_body = $new,
+            params(
+                ("Suyuan-Signature-Key" = Option<String>, Header,
+                    description = "Detached client signature: the organisation's registered public key (or its fingerprint). Required, with Suyuan-Signature, when the platform holds no key for the organisation."),
+                ("Suyuan-Signature" = Option<String>, Header,
+                    description = "Detached client signature, base64: over \"suyuan-record-signature/v1\\nsha256\\n\" || SHA-256(\"suyuan-master-data/v1\\n\" || kind || \"\\n\" || the body bytes as sent).")
+            ),
             responses((status = 401, body = Problem), (status = 201, body = $out), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
         pub async fn $create(
             State(state): State<AppState>,
