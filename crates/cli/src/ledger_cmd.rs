@@ -33,7 +33,7 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyProofArgs {
-    /// The proof bundle (JSON, from `GET /tlog/proof?event_id=…`).
+    /// The proof bundle (JSON, from `GET /tlog/proof?event_id=…` or `?record=<kind>:<id>`).
     pub file: PathBuf,
     /// The log's checkpoint key (C2SP vkey, from `GET /tlog/log-key`), or a file holding it.
     #[arg(long)]
@@ -126,6 +126,12 @@ pub fn run_verify_proof(args: VerifyProofArgs) -> Result<()> {
         verified.checkpoint.size,
         verified.checkpoint.root.to_hex()
     );
+    if let Some(signed) = verified.signed_hash {
+        println!(
+            "    detached signature over {} (for an event: its CBV 2.0 hash)",
+            signed.to_hex()
+        );
+    }
     if !verified.cosigners.is_empty() {
         let names: Vec<&str> = verified.cosigners.iter().map(|c| c.witness.name()).collect();
         println!(

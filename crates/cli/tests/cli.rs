@@ -508,3 +508,64 @@ fn a_witness_process_cosigns_the_servers_checkpoints() {
     assert!(saved.contains("suyuan.local/log"), "{saved}");
     drop(witness);
 }
+
+/// `verify-proof` checks a bundle of a client-signed record (leaf version 2)
+/// offline, and refuses it once its stored-record hash is changed.
+#[test]
+fn verify_proof_checks_a_detached_signature_bundle() {
+    use suyuan_ledger::bundle::ProofBundle;
+    use suyuan_ledger::checkpoint::Checkpoint;
+    use suyuan_ledger::cosignature::Quorum;
+    use suyuan_ledger::keys::SigningKey;
+    use suyuan_ledger::merkle::MemoryTree;
+    use suyuan_ledger::note::NoteSigner;
+    use suyuan_ledger::record::{signed_message, SignedRecord};
+    use suyuan_ledger::HashAlg;
+
+    let dir = tempfile::tempdir().unwrap();
+    let alg = HashAlg::Sha256;
+    let log_key = NoteSigner::from_seed("suyuan.local/log", [5; 32]).unwrap();
+    let ukey = SigningKey::sm2_from_bytes(&[6; 32]).unwrap();
+    let mut tree = MemoryTree::new(alg);
+    let mut records = Vec::new();
+    for i in 0..3u8 {
+        let signed_hash = alg.digest(&[i]);
+        let record = SignedRecord {
+            record_hash: alg.digest(&[i, i]),
+            signed_hash: Some(signed_hash),
+            signer: ukey.verifying_key(),
+            signature: ukey.sign(&signed_message(alg, &signed_hash)).unwrap(),
+        };
+        tree.push_leaf_hash(record.leaf_hash(alg));
+        records.push(record);
+    }
+    let note = Checkpoint::new("suyuan.local/log", 3, tree.root())
+        .unwrap()
+        .sign(&log_key)
+        .unwrap();
+    let quorum = Quorum {
+        witnesses: Vec::new(),
+        k: 0,
+    };
+    let proof = tree.inclusion_proof(1, 3).unwrap();
+    let bundle = ProofBundle::build(alg, &records[1], None, 1, proof, &note, &quorum).unwrap();
+    let vkey = log_key.verifier().to_string();
+    std::fs::write(dir.path().join("good.json"), bundle.to_json()).unwrap();
+    let out = suyuan(dir.path(), &["verify-proof", "good.json", "--log-key", &vkey]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("detached signature over"), "{stdout}");
+    assert!(stdout.contains(&alg.digest(&[1]).to_hex()), "{stdout}");
+
+    let mut edited = bundle;
+    edited.record_hash = Some(alg.digest(b"edited"));
+    std::fs::write(dir.path().join("edited.json"), edited.to_json()).unwrap();
+    let out = suyuan(dir.path(), &["verify-proof", "edited.json", "--log-key", &vkey]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("leaf hash"), "{err}");
+}

@@ -22,14 +22,17 @@ use crate::merkle::{self, ProofError};
 use crate::note::{Note, VerifierKey};
 use crate::record::{self, SignedRecord};
 
-/// The bundle format version this crate writes and reads.
+/// The bundle format version of a record whose signature covers its record hash.
 pub const BUNDLE_VERSION: u32 = 1;
+/// The bundle format version of a record with a detached signature (`signed_hash`
+/// present, leaf version 2).
+pub const BUNDLE_VERSION_DETACHED: u32 = 2;
 
 /// The JSON proof bundle (see the crate README for the normative description).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofBundle {
-    /// Format version, 1.
+    /// Format version: 1, or 2 when `signed_hash` is present.
     pub version: u32,
     /// Hash algorithm of the log: `"sha256"` or `"sm3"`.
     pub hash_alg: HashAlg,
@@ -40,6 +43,10 @@ pub struct ProofBundle {
     /// match it if both are present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_hash: Option<Hash>,
+    /// The hash a detached signature covers (version 2 only), hex: for an event the
+    /// client signed, its CBV 2.0 event hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_hash: Option<Hash>,
     /// The signing organisation's public key, `ed25519:<base64>` or `sm2:<hex>`.
     pub signer_key: VerifyingKey,
     /// The organisation's signature over the record signing message, base64.
@@ -126,6 +133,8 @@ pub enum BundleError {
 pub struct VerifiedBundle {
     /// Hash of the record's canonical bytes.
     pub record_hash: Hash,
+    /// The hash a detached signature covers, if the record has one.
+    pub signed_hash: Option<Hash>,
     /// The record bytes, when the bundle carried them.
     pub record: Option<Vec<u8>>,
     /// The organisation key that signed the record.
@@ -158,10 +167,15 @@ impl ProofBundle {
     ) -> Result<Self, CheckpointError> {
         let tree_size = Checkpoint::parse_body(checkpoint_note.text())?.size;
         Ok(ProofBundle {
-            version: BUNDLE_VERSION,
+            version: if record.signed_hash.is_some() {
+                BUNDLE_VERSION_DETACHED
+            } else {
+                BUNDLE_VERSION
+            },
             hash_alg: alg,
             record: record_bytes.map(|b| B64.encode(b)),
             record_hash: Some(record.record_hash),
+            signed_hash: record.signed_hash,
             signer_key: record.signer.clone(),
             signature: record.signature,
             leaf_index,
@@ -210,7 +224,12 @@ pub fn verify_bundle_with_quorum(
     trusted_log: &TrustedLog,
     quorum: &Quorum,
 ) -> Result<VerifiedBundle, BundleError> {
-    if bundle.version != BUNDLE_VERSION {
+    let expected_version = if bundle.signed_hash.is_some() {
+        BUNDLE_VERSION_DETACHED
+    } else {
+        BUNDLE_VERSION
+    };
+    if bundle.version != expected_version {
         return Err(BundleError::UnsupportedVersion(bundle.version));
     }
     let alg = bundle.hash_alg;
@@ -243,6 +262,7 @@ pub fn verify_bundle_with_quorum(
     // 2. The organisation's signature.
     let signed = SignedRecord {
         record_hash,
+        signed_hash: bundle.signed_hash,
         signer: bundle.signer_key.clone(),
         signature: bundle.signature,
     };
@@ -281,6 +301,7 @@ pub fn verify_bundle_with_quorum(
 
     Ok(VerifiedBundle {
         record_hash,
+        signed_hash: bundle.signed_hash,
         record: record_bytes,
         signer_fingerprint: signed.signer.fingerprint(),
         signer: signed.signer,
@@ -392,6 +413,42 @@ mod tests {
         let mut record_only = b;
         record_only.record_hash = None;
         verify_bundle(&record_only, &w.trusted).unwrap();
+    }
+
+    #[test]
+    fn a_detached_signature_bundle_verifies_and_binds_both_hashes() {
+        let mut w = world();
+        // Record 6: the client signed a hash of what it sent; the log stores more.
+        let signed_hash = ALG.digest(b"the event as the client sent it");
+        let record = SignedRecord {
+            record_hash: ALG.digest(b"the event as stored, with its recordTime"),
+            signed_hash: Some(signed_hash),
+            signer: w.org.verifying_key(),
+            signature: w.org.sign(&record::signed_message(ALG, &signed_hash)).unwrap(),
+        };
+        w.tree.push_leaf_hash(record.leaf_hash(ALG));
+        w.records
+            .push((b"the event as stored, with its recordTime".to_vec(), record));
+        let b = bundle_for(&mut w, 6, true, 2);
+        assert_eq!(b.version, BUNDLE_VERSION_DETACHED);
+        let v = verify_bundle(&ProofBundle::from_json(&b.to_json()).unwrap(), &w.trusted).unwrap();
+        assert_eq!(v.signed_hash, Some(signed_hash));
+        // Without its signed hash (or with another), the bundle fails.
+        let mut dropped = b.clone();
+        dropped.signed_hash = None;
+        assert!(verify_bundle(&dropped, &w.trusted).is_err());
+        dropped.version = BUNDLE_VERSION;
+        assert!(matches!(
+            verify_bundle(&dropped, &w.trusted),
+            Err(BundleError::RecordSignature(_))
+        ));
+        let mut other = b.clone();
+        other.record = None;
+        other.record_hash = Some(ALG.digest(b"edited"));
+        assert!(matches!(
+            verify_bundle(&other, &w.trusted),
+            Err(BundleError::LeafHashMismatch { .. })
+        ));
     }
 
     #[test]

@@ -1,23 +1,34 @@
 //! Record signatures and the byte layout of log leaves.
 //!
-//! A record (a traceability event, in the canonical byte form the domain layer defines)
-//! enters the log only after its organisation has signed it. This module fixes exactly
-//! what is signed and what becomes the Merkle leaf, so that any third party can recompute
-//! both:
+//! A record (a traceability event or a master-data record, in the canonical byte form
+//! the domain layer defines) enters the log only after its organisation has signed it.
+//! This module fixes exactly what is signed and what becomes the Merkle leaf, so that any
+//! third party can recompute both. There are two leaf versions:
 //!
 //! ```text
 //! record_hash    = H(canonical record bytes)                        H = the log's HashAlg
-//! signed message = "suyuan-record-signature/v1\n" || hash alg name || "\n" || record_hash
+//! signed message = "suyuan-record-signature/v1\n" || hash alg name || "\n" || signed_hash
+//!
+//! version 0x01 (the platform signs what it stores): signed_hash = record_hash
 //! leaf data      = 0x01                  leaf format version                 (1 byte)
 //!               || key algorithm code    0x01 Ed25519, 0x02 SM2              (1 byte)
 //!               || record_hash                                               (32 bytes)
 //!               || signer key fingerprint SHA-256(UTF-8 text of public key)  (32 bytes)
 //!               || signature             Ed25519 R||S or SM2 r||s            (64 bytes)
+//!
+//! version 0x02 (detached: the client signed a hash it computed before sending, e.g.
+//! the CBV 2.0 event hash; the platform stores more than was signed, such as recordTime):
+//! leaf data      = 0x02 || key algorithm code || record_hash || fingerprint || signature
+//!               || signed_hash           the 32-byte hash the signature covers (32 bytes)
+//!
 //! leaf hash      = H(0x00 || leaf data)                                      (RFC 6962)
 //! ```
 //!
-//! Leaf data is 130 bytes. Signing the record hash rather than the record lets a proof
-//! bundle omit the record body (for privacy) while still proving who signed what.
+//! Leaf data is 130 bytes (version 1) or 162 bytes (version 2). Both hashes are in a
+//! version-2 leaf: `record_hash` binds everything stored (an edit of any stored field
+//! changes it), `signed_hash` is what the organisation's key vouches for. Signing a hash
+//! rather than the record lets a proof bundle omit the record body (for privacy) while
+//! still proving who signed what.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +39,14 @@ use crate::keys::{
 
 /// Domain-separation prefix of the message an organisation signs.
 pub const RECORD_SIGNATURE_CONTEXT: &str = "suyuan-record-signature/v1\n";
-/// Version byte at the start of leaf data.
+/// Version byte at the start of leaf data whose signature covers `record_hash`.
 pub const LEAF_VERSION: u8 = 0x01;
-/// Length of leaf data in bytes.
+/// Version byte of leaf data with a detached signature over a separate `signed_hash`.
+pub const LEAF_VERSION_DETACHED: u8 = 0x02;
+/// Length of version-1 leaf data in bytes.
 pub const LEAF_DATA_LEN: usize = 1 + 1 + 32 + 32 + 64;
+/// Length of version-2 (detached) leaf data in bytes.
+pub const LEAF_DATA_DETACHED_LEN: usize = LEAF_DATA_LEN + 32;
 
 /// Hash of a record's canonical bytes under the log's algorithm.
 pub fn record_hash(alg: HashAlg, canonical_bytes: &[u8]) -> Hash {
@@ -49,11 +64,52 @@ pub fn signed_message(alg: HashAlg, record_hash: &Hash) -> Vec<u8> {
     msg
 }
 
+/// The canonical JSON form of a value, for records whose canonical bytes are JSON:
+/// object members sorted by key (byte order of their UTF-8), no whitespace, strings
+/// escaped as JSON requires (`"`, `\\` and control characters; everything else raw
+/// UTF-8), numbers in their shortest round-trip form.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 /// Why leaf data could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeafError {
-    /// Wrong length.
-    #[error("leaf data has {0} bytes, expected {LEAF_DATA_LEN}")]
+    /// Wrong length for its version.
+    #[error("leaf data has {0} bytes, expected {LEAF_DATA_LEN} (version 1) or {LEAF_DATA_DETACHED_LEN} (version 2)")]
     BadLength(usize),
     /// Unknown version byte.
     #[error("unknown leaf format version 0x{0:02x}")]
@@ -72,29 +128,44 @@ pub struct LeafData {
     pub record_hash: Hash,
     /// Fingerprint of the signer's public key.
     pub signer: Fingerprint,
-    /// The organisation's signature over [`signed_message`].
+    /// The organisation's signature over [`signed_message`] of `signed_hash`
+    /// (of `record_hash` when there is none).
     pub signature: Signature,
+    /// The hash a detached signature covers (version 2); `None` for version 1.
+    pub signed_hash: Option<Hash>,
 }
 
 impl LeafData {
-    /// The 130-byte encoding.
-    pub fn encode(&self) -> [u8; LEAF_DATA_LEN] {
-        let mut out = [0u8; LEAF_DATA_LEN];
-        out[0] = LEAF_VERSION;
-        out[1] = self.key_algorithm.code();
-        out[2..34].copy_from_slice(self.record_hash.as_bytes());
-        out[34..66].copy_from_slice(&self.signer.0);
-        out[66..130].copy_from_slice(&self.signature.0);
+    /// The encoding: 130 bytes (version 1) or 162 bytes (version 2, detached).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(LEAF_DATA_DETACHED_LEN);
+        out.push(if self.signed_hash.is_some() {
+            LEAF_VERSION_DETACHED
+        } else {
+            LEAF_VERSION
+        });
+        out.push(self.key_algorithm.code());
+        out.extend_from_slice(self.record_hash.as_bytes());
+        out.extend_from_slice(&self.signer.0);
+        out.extend_from_slice(&self.signature.0);
+        if let Some(signed) = &self.signed_hash {
+            out.extend_from_slice(signed.as_bytes());
+        }
         out
     }
 
-    /// Decode the 130-byte encoding.
+    /// Decode either version.
     pub fn decode(bytes: &[u8]) -> Result<Self, LeafError> {
-        if bytes.len() != LEAF_DATA_LEN {
+        let expected = match bytes.first() {
+            Some(&LEAF_VERSION) => LEAF_DATA_LEN,
+            Some(&LEAF_VERSION_DETACHED) => LEAF_DATA_DETACHED_LEN,
+            Some(&v) if bytes.len() == LEAF_DATA_LEN || bytes.len() == LEAF_DATA_DETACHED_LEN => {
+                return Err(LeafError::BadVersion(v))
+            }
+            _ => 0,
+        };
+        if bytes.len() != expected {
             return Err(LeafError::BadLength(bytes.len()));
-        }
-        if bytes[0] != LEAF_VERSION {
-            return Err(LeafError::BadVersion(bytes[0]));
         }
         let key_algorithm = KeyAlgorithm::from_code(bytes[1]).ok_or(LeafError::BadAlgorithm(bytes[1]))?;
         let mut record_hash = [0u8; 32];
@@ -103,11 +174,17 @@ impl LeafData {
         signer.copy_from_slice(&bytes[34..66]);
         let mut signature = [0u8; 64];
         signature.copy_from_slice(&bytes[66..130]);
+        let signed_hash = (expected == LEAF_DATA_DETACHED_LEN).then(|| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(&bytes[130..162]);
+            Hash(h)
+        });
         Ok(LeafData {
             key_algorithm,
             record_hash: Hash(record_hash),
             signer: Fingerprint(signer),
             signature: Signature(signature),
+            signed_hash,
         })
     }
 
@@ -122,9 +199,13 @@ impl LeafData {
 pub struct SignedRecord {
     /// Hash of the record's canonical bytes.
     pub record_hash: Hash,
+    /// For a detached signature (leaf version 2): the hash the signer signed, which the
+    /// platform bound to `record_hash`. `None`: the signature covers `record_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_hash: Option<Hash>,
     /// The signing organisation's public key.
     pub signer: VerifyingKey,
-    /// Signature over [`signed_message`].
+    /// Signature over [`signed_message`] of [`SignedRecord::message_hash`].
     pub signature: Signature,
 }
 
@@ -139,15 +220,21 @@ impl SignedRecord {
         let signature = key.sign(&signed_message(alg, &record_hash))?;
         Ok(SignedRecord {
             record_hash,
+            signed_hash: None,
             signer: key.verifying_key(),
             signature,
         })
     }
 
+    /// The hash the signature covers: `signed_hash` if detached, else `record_hash`.
+    pub fn message_hash(&self) -> Hash {
+        self.signed_hash.unwrap_or(self.record_hash)
+    }
+
     /// Check the signature.
     pub fn verify(&self, alg: HashAlg) -> Result<(), KeyError> {
         self.signer
-            .verify(&signed_message(alg, &self.record_hash), &self.signature)
+            .verify(&signed_message(alg, &self.message_hash()), &self.signature)
     }
 
     /// The leaf content for this record.
@@ -157,11 +244,12 @@ impl SignedRecord {
             record_hash: self.record_hash,
             signer: self.signer.fingerprint(),
             signature: self.signature,
+            signed_hash: self.signed_hash,
         }
     }
 
-    /// The 130-byte leaf data.
-    pub fn leaf_data(&self) -> [u8; LEAF_DATA_LEN] {
+    /// The leaf data (130 or 162 bytes).
+    pub fn leaf_data(&self) -> Vec<u8> {
         self.leaf().encode()
     }
 
@@ -176,7 +264,7 @@ impl SignedRecord {
 pub fn verify_records(alg: HashAlg, records: &[SignedRecord]) -> Result<(), BatchError> {
     let messages: Vec<Vec<u8>> = records
         .iter()
-        .map(|r| signed_message(alg, &r.record_hash))
+        .map(|r| signed_message(alg, &r.message_hash()))
         .collect();
     let items: Vec<(&[u8], &Signature, &VerifyingKey)> = records
         .iter()
@@ -214,12 +302,63 @@ mod tests {
         assert_eq!(rec.leaf_hash(HashAlg::Sha256), HashAlg::Sha256.digest(&prefixed));
         assert_eq!(LeafData::decode(&data).unwrap(), rec.leaf());
         assert_eq!(LeafData::decode(&data[1..]), Err(LeafError::BadLength(129)));
-        let mut bad = data;
+        let mut bad = data.clone();
+        bad[0] = 3;
+        assert_eq!(LeafData::decode(&bad), Err(LeafError::BadVersion(3)));
         bad[0] = 2;
-        assert_eq!(LeafData::decode(&bad), Err(LeafError::BadVersion(2)));
+        assert_eq!(LeafData::decode(&bad), Err(LeafError::BadLength(130)));
         bad[0] = 1;
         bad[1] = 7;
         assert_eq!(LeafData::decode(&bad), Err(LeafError::BadAlgorithm(7)));
+    }
+
+    #[test]
+    fn canonical_json_sorts_and_compacts() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{ "b": [1, 2.5, {"z": null, "a": true}], "a": "x\"y\n名", "A": 0 }"#)
+                .unwrap();
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"A":0,"a":"x\"y\n名","b":[1,2.5,{"a":true,"z":null}]}"#
+        );
+    }
+
+    #[test]
+    fn detached_layout_is_as_documented() {
+        let key = SigningKey::sm2_from_bytes(&[3; 32]).unwrap();
+        let signed_hash = HashAlg::Sha256.digest(b"what the client sent");
+        let record_hash = HashAlg::Sha256.digest(b"what the platform stored");
+        let signature = key.sign(&signed_message(HashAlg::Sha256, &signed_hash)).unwrap();
+        let rec = SignedRecord {
+            record_hash,
+            signed_hash: Some(signed_hash),
+            signer: key.verifying_key(),
+            signature,
+        };
+        rec.verify(HashAlg::Sha256).unwrap();
+        let data = rec.leaf_data();
+        assert_eq!(data.len(), LEAF_DATA_DETACHED_LEN);
+        assert_eq!(data[0], 0x02);
+        assert_eq!(data[1], 0x02);
+        assert_eq!(&data[2..34], record_hash.as_bytes());
+        assert_eq!(&data[34..66], &key.verifying_key().fingerprint().0);
+        assert_eq!(&data[66..130], &signature.0);
+        assert_eq!(&data[130..], signed_hash.as_bytes());
+        assert_eq!(LeafData::decode(&data).unwrap(), rec.leaf());
+        // The stored record changes the leaf without touching the signature.
+        let other = SignedRecord {
+            record_hash: HashAlg::Sha256.digest(b"edited"),
+            ..rec.clone()
+        };
+        other.verify(HashAlg::Sha256).unwrap();
+        assert_ne!(other.leaf_hash(HashAlg::Sha256), rec.leaf_hash(HashAlg::Sha256));
+        // A signature over another hash does not verify.
+        let forged = SignedRecord {
+            signed_hash: Some(record_hash),
+            ..rec.clone()
+        };
+        assert!(forged.verify(HashAlg::Sha256).is_err());
+        assert!(verify_records(HashAlg::Sha256, &[rec, forged]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use suyuan_store::master_log::ClientSignature;
 use suyuan_store::{Caller, PageRequest};
 use uuid::Uuid;
 
@@ -24,6 +25,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        parse_json(&json_body(req, state).await?).map(ValidJson)
+    }
+}
+
+/// The bytes of a JSON body: the right content type, readable.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -48,7 +56,72 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 "无法读取请求体（可能过大）",
             )
         })?;
-        parse_json(&bytes).map(ValidJson)
+        Ok(bytes)
+    }
+}
+
+/// Header naming the key of a detached client signature (public key text or fingerprint).
+pub const SIGNATURE_KEY_HEADER: &str = "Suyuan-Signature-Key";
+/// Header carrying a detached client signature over the request body (base64).
+pub const SIGNATURE_HEADER: &str = "Suyuan-Signature";
+
+/// An optional header's text; refused (naming it) when not ASCII.
+fn header_text(headers: &header::HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    headers
+        .get(name)
+        .map(|v| {
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "header_invalid",
+                    format!("{name}: must be ASCII text"),
+                    format!("{name}：须为 ASCII 文本"),
+                )
+                .with_field(name)
+            })
+        })
+        .transpose()
+}
+
+/// A JSON body like [`ValidJson`], with the client's optional detached
+/// signature over the body bytes exactly as sent (headers
+/// `Suyuan-Signature-Key` and `Suyuan-Signature`, both or neither; see
+/// `suyuan_store::master_log`).
+pub struct SignedJson<T>(pub T, pub Option<ClientSignature>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let key = header_text(req.headers(), SIGNATURE_KEY_HEADER)?;
+        let signature = header_text(req.headers(), SIGNATURE_HEADER)?;
+        let missing = match (&key, &signature) {
+            (Some(_), None) => Some(SIGNATURE_HEADER),
+            (None, Some(_)) => Some(SIGNATURE_KEY_HEADER),
+            _ => None,
+        };
+        if let Some(name) = missing {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "header_missing",
+                format!(
+                    "{name}: required with {SIGNATURE_KEY_HEADER} / {SIGNATURE_HEADER}; send both or neither"
+                ),
+                format!("{name}：{SIGNATURE_KEY_HEADER} 与 {SIGNATURE_HEADER} 须同时提供或都不提供"),
+            )
+            .with_field(name));
+        }
+        let bytes = json_body(req, state).await?;
+        let body = parse_json(&bytes)?;
+        let signed = match (key, signature) {
+            (Some(key), Some(signature)) => Some(ClientSignature {
+                key,
+                signature,
+                body: bytes.to_vec(),
+            }),
+            _ => None,
+        };
+        Ok(SignedJson(body, signed))
     }
 }
 

@@ -8,7 +8,8 @@
 //! - `GET /tlog/log-key`: the log's checkpoint key (C2SP vkey, text/plain);
 //! - `GET /tlog/proof?event_id=…`: the offline proof bundle of an event
 //!   (JSON, `suyuan-ledger` format): record hash, signature, signer key, leaf
-//!   index, inclusion proof and checkpoint;
+//!   index, inclusion proof and checkpoint; `?record=<kind>:<id>` that of a
+//!   master-data record (place, product, input, input_purchase);
 //! - `GET /tlog/consistency?old=M&new=N`: a consistency proof;
 //! - `GET /tlog/integrity`: the newest scheduled integrity check (JSON;
 //!   `503` when it failed, so a monitor alerts on the status alone).
@@ -16,9 +17,12 @@
 //! Authenticated, for an organisation's signing keys:
 //! - `GET /tlog/keys`: the organisation's keys, newest first;
 //! - `POST /tlog/keys` `{"public_key": "ed25519:…"}`: register a key the
-//!   organisation keeps itself (org admin);
-//! - `POST /tlog/keys/rotate`: revoke the active keys, create a new
-//!   platform-held key (org admin);
+//!   organisation keeps itself (org admin); it then signs its events itself
+//!   and sends the signatures with the capture (`suyuan:signatures`, see
+//!   `suyuan_store::detached`);
+//! - `POST /tlog/keys/rotate` (optional body `{"algorithm": "ed25519"|"sm2"}`,
+//!   default `ed25519`): revoke the active keys, create a new platform-held
+//!   key (org admin; `sm2` is SM2 with SM3);
 //! - `POST /tlog/keys/{key_id}/revoke`: revoke one key (org admin).
 
 use axum::extract::{Path, State};
@@ -28,8 +32,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::error::ApiResult;
-use crate::extract::{Auth, ValidJson, ValidQuery};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, OptionalJson, ValidJson, ValidQuery};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -68,11 +72,25 @@ async fn log_key(State(state): State<AppState>) -> ApiResult<Response> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProofQuery {
-    event_id: String,
+    event_id: Option<String>,
+    /// A master-data record, `<kind>:<id>`.
+    record: Option<String>,
 }
 
 async fn proof(State(state): State<AppState>, ValidQuery(q): ValidQuery<ProofQuery>) -> ApiResult<Response> {
-    let bundle = state.store.proof_bundle(&q.event_id).await?;
+    let bundle = match (&q.event_id, &q.record) {
+        (Some(event_id), None) => state.store.proof_bundle(event_id).await?,
+        (None, Some(record)) => state.store.record_proof_bundle(record).await?,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "proof_query",
+                "give exactly one of event_id and record",
+                "请只提供 event_id 与 record 之一",
+            )
+            .with_field("event_id"))
+        }
+    };
     Ok(([(header::CONTENT_TYPE, "application/json")], bundle.to_json()).into_response())
 }
 
@@ -109,8 +127,21 @@ async fn register_key(
     Ok((StatusCode::CREATED, Json(key)).into_response())
 }
 
-async fn rotate_key(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
-    let key = state.store.rotate_org_key(&caller).await?;
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateKey {
+    algorithm: Option<String>,
+}
+
+async fn rotate_key(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    OptionalJson(body): OptionalJson<RotateKey>,
+) -> ApiResult<Response> {
+    let key = state
+        .store
+        .rotate_org_key(&caller, body.algorithm.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Json(key)).into_response())
 }
 

@@ -14,9 +14,10 @@ use common::*;
 use serde_json::{json, Value};
 use suyuan_ledger::bundle::{verify_bundle, ProofBundle};
 use suyuan_ledger::checkpoint::{SignedCheckpoint, TrustedLog};
-use suyuan_ledger::keys::SigningKey;
+use suyuan_ledger::keys::{Signature, SigningKey};
 use suyuan_ledger::merkle;
 use suyuan_ledger::note::VerifierKey;
+use suyuan_ledger::record::{canonical_json, signed_message};
 use suyuan_ledger::{Hash, HashAlg};
 use suyuan_store::params;
 use suyuan_store::tlog::VerifyReport;
@@ -109,18 +110,16 @@ async fn trusted(app: &TestApp) -> TrustedLog {
     TrustedLog::new(VerifierKey::parse(vkey.trim()).unwrap(), HashAlg::Sha256)
 }
 
-async fn bundle(app: &TestApp, event_id: &str) -> ProofBundle {
-    let (status, _, body) = app
-        .raw(
-            "GET",
-            &format!("/tlog/proof?event_id={}", enc(event_id)),
-            None,
-            None,
-            "",
-        )
-        .await;
+/// The proof bundle of `/tlog/proof?{param}={name}`.
+async fn proof_of(app: &TestApp, param: &str, name: &str) -> ProofBundle {
+    let path = format!("/tlog/proof?{param}={}", enc(name));
+    let (status, _, body) = app.raw("GET", &path, None, None, "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     ProofBundle::from_json(&body.to_string()).unwrap()
+}
+
+async fn bundle(app: &TestApp, event_id: &str) -> ProofBundle {
+    proof_of(app, "event_id", event_id).await
 }
 
 async fn sql(app: &TestApp, statement: &str, ps: &[suyuan_store::db::Val]) -> u64 {
@@ -154,6 +153,25 @@ async fn edit_caught(
     assert_caught(&report, table, field, event_id);
     sql(app, update, good).await;
     report
+}
+
+/// Edits a stored event document, checks that `verify` names it, and puts
+/// it back.
+async fn document_edit_caught(app: &TestApp, event_id: &str) {
+    let original = edit_document(app, event_id).await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        event_id,
+    );
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![original.as_str(), event_id],
+    )
+    .await;
+    verify_ok(app).await;
 }
 
 /// Edits a stored event document directly (receiving → shipping); answers
@@ -301,20 +319,7 @@ both_backends!(tampering_is_caught, |app| async move {
     verify_ok(app).await;
 
     // An event document edited.
-    let doc1 = edit_document(app, &ids[1]).await;
-    assert_caught(
-        &app.store.verify_log().await.unwrap(),
-        "events",
-        "document",
-        &ids[1],
-    );
-    sql(
-        app,
-        "UPDATE events SET document = $1 WHERE event_id = $2",
-        &params![doc1.as_str(), ids[1].as_str()],
-    )
-    .await;
-    verify_ok(app).await;
+    document_edit_caught(app, &ids[1]).await;
 
     // A node edited.
     let node = text_of(
@@ -590,10 +595,13 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["revoked_at"].is_string(), "{body}");
+    // It must send its own signature with each event (see client_signed_captures).
     let (doc3, _) = document(1);
-    let (status, body) = capture_raw(app, &token, &doc3).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["code"], "org_key_external", "{body}");
+    let (status, job) = capture_raw(app, &token, &doc3).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["success"], false, "{job}");
+    assert_eq!(job["errors"][0]["code"], "signature_missing", "{job}");
+    assert_eq!(job["errors"][0]["event_index"], 0, "{job}");
     assert_eq!(app.store.tlog_size().await.unwrap(), 2);
 
     // Only an organisation admin manages keys; anyone signed in lists them.
@@ -605,6 +613,653 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
     assert_eq!(app.get("/tlog/keys", &user_token).await.0, StatusCode::OK);
     let (status, _) = app.request("GET", "/tlog/keys", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+});
+
+both_backends!(sm2_platform_keys, |app| async move {
+    let (_, token) = producer(app, "tlog_sm2").await;
+    // Only ed25519 and sm2 are offered; the refusal names the field.
+    let (status, body) = app
+        .post("/tlog/keys/rotate", &token, json!({"algorithm": "rsa"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "algorithm", "{body}");
+    assert_eq!(body["code"], "key_algorithm_unknown", "{body}");
+    assert_eq!(app.get("/tlog/keys", &token).await.1, json!([]));
+
+    let (status, key) = app
+        .post("/tlog/keys/rotate", &token, json!({"algorithm": "sm2"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    assert_eq!(key["algorithm"], "sm2");
+    assert_eq!(key["platform_held"], true);
+    assert!(key["public_key"].as_str().unwrap().starts_with("sm2:"), "{key}");
+    // The private half is stored encrypted, never as the plain secret text.
+    let sealed = text_of(
+        app,
+        "SELECT private_key_cipher FROM org_keys WHERE key_id = $1",
+        &params![key["key_id"].as_str().unwrap()],
+        "private_key_cipher",
+    )
+    .await;
+    assert!(!sealed.contains("sm2-secret:"), "{sealed}");
+
+    let (doc, ids) = document(3);
+    capture(app, &token, &doc).await;
+    assert_eq!(app.store.tlog_size().await.unwrap(), 3);
+    verify_ok(app).await;
+    let trusted = trusted(app).await;
+    for id in &ids {
+        let b = bundle(app, id).await;
+        assert_eq!(b.signer_key.to_string(), key["public_key"].as_str().unwrap());
+        let verified = verify_bundle(&b, &trusted).unwrap();
+        assert_eq!(verified.signer.algorithm().name(), "sm2");
+    }
+
+    // A tampered SM2-signed row is still caught.
+    document_edit_caught(app, &ids[1]).await;
+
+    // Rotating back without a body gives the default, Ed25519.
+    let (status, _, body) = app.raw("POST", "/tlog/keys/rotate", Some(&token), None, "").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["algorithm"], "ed25519", "{body}");
+});
+
+const TLOG_NS: &str = "https://suyuan.dev/ns/tlog/";
+
+/// What a client signs for an event: the 32 bytes of its CBV 2.0 hash.
+fn cbv_hash(event: &Value) -> Hash {
+    let id = suyuan_core::epcis::event_hash_id(event, &suyuan_core::epcis::Namespaces::standard());
+    let hex = id
+        .strip_prefix("ni:///sha-256;")
+        .and_then(|r| r.strip_suffix("?ver=CBV2.0"))
+        .unwrap();
+    Hash::from_hex(hex).unwrap()
+}
+
+/// A client's detached signature entry over `event` with `key`, naming `key_text`.
+fn client_signature(event: &Value, key: &SigningKey, key_text: &str) -> Value {
+    let message = signed_message(HashAlg::Sha256, &cbv_hash(event));
+    json!({
+        "eventID": event["eventID"],
+        "key": key_text,
+        "signature": key.sign(&message).unwrap().to_base64(),
+    })
+}
+
+/// `doc` with the signature member (and its namespace in `@context`).
+fn with_signatures(doc: &Value, signatures: Vec<Value>) -> Value {
+    let mut doc = doc.clone();
+    doc["@context"] = json!([STANDARD_CONTEXT, {"suyuan": TLOG_NS}]);
+    doc["suyuan:signatures"] = Value::Array(signatures);
+    doc
+}
+
+fn events_of(doc: &Value) -> Vec<Value> {
+    doc["epcisBody"]["eventList"].as_array().unwrap().clone()
+}
+
+async fn stored_events(app: &TestApp, ids: &[String]) -> usize {
+    let mut n = 0;
+    for id in ids {
+        let (status, _) = app
+            .request("GET", &format!("/epcis/events/{}", enc(id)), None, None)
+            .await;
+        let row = app
+            .store
+            .db()
+            .conn()
+            .fetch_optional("SELECT id FROM events WHERE event_id = $1", &params![id.as_str()])
+            .await
+            .unwrap();
+        n += usize::from(row.is_some() || status == StatusCode::OK);
+    }
+    n
+}
+
+/// Captures `doc`, expects the whole capture refused with `code` on `field`
+/// (of event `event_index`), and nothing stored.
+async fn refused(
+    app: &TestApp,
+    token: &str,
+    doc: &Value,
+    ids: &[String],
+    (event_index, field, code): (Option<usize>, &str, &str),
+) {
+    let size = app.store.tlog_size().await.unwrap();
+    let (status, job) = capture_raw(app, token, doc).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["success"], false, "{job:#}");
+    let e = &job["errors"][0];
+    assert_eq!(e["code"], code, "{job:#}");
+    assert_eq!(e["field"], field, "{job:#}");
+    assert_eq!(e["event_index"], json!(event_index), "{job:#}");
+    assert!(e["detail"].as_str().unwrap().contains(field), "{e}");
+    assert!(!e["detail_zh"].as_str().unwrap().is_empty(), "{e}");
+    assert_eq!(job["captured"], 0, "{job}");
+    assert_eq!(app.store.tlog_size().await.unwrap(), size);
+    assert_eq!(stored_events(app, ids).await, 0);
+}
+
+both_backends!(client_signed_captures, |app| async move {
+    let (_, token) = producer(app, "tlog_ukey").await;
+    // The organisation keeps its key on a UKey: it registers the public half only.
+    let ukey = SigningKey::sm2_from_bytes(&[u8::try_from(unique() % 200).unwrap() + 3; 32]).unwrap();
+    let public = ukey.verifying_key().to_string();
+    let (status, key) = app
+        .post("/tlog/keys", &token, json!({"public_key": public}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let fingerprint = key["key_id"].as_str().unwrap().to_owned();
+    let start = app.store.tlog_size().await.unwrap();
+
+    // Signed by the client: accepted, logged with the client's signatures.
+    let (doc, ids) = document(2);
+    let events = events_of(&doc);
+    let signed = with_signatures(
+        &doc,
+        vec![
+            client_signature(&events[0], &ukey, &public),
+            client_signature(&events[1], &ukey, &fingerprint),
+        ],
+    );
+    capture(app, &token, &signed).await;
+    assert_eq!(app.store.tlog_size().await.unwrap(), start + 2);
+    assert_eq!(stored_events(app, &ids).await, 2);
+    // The platform made no key of its own for the organisation.
+    assert_eq!(app.get("/tlog/keys", &token).await.1.as_array().unwrap().len(), 1);
+    verify_ok(app).await;
+    let trusted = trusted(app).await;
+    for (id, event) in ids.iter().zip(&events) {
+        let b = bundle(app, id).await;
+        assert_eq!(b.version, 2);
+        let verified = verify_bundle(&ProofBundle::from_json(&b.to_json()).unwrap(), &trusted).unwrap();
+        assert_eq!(verified.signed_hash, Some(cbv_hash(event)));
+        assert_eq!(verified.signer.to_string(), public);
+        let stored = text_of(
+            app,
+            "SELECT document FROM events WHERE event_id = $1",
+            &params![id.as_str()],
+            "document",
+        )
+        .await;
+        assert_eq!(verified.record_hash, HashAlg::Sha256.digest(stored.as_bytes()));
+    }
+
+    // Edits of the stored client-signed row are caught: a signed field and
+    // the recordTime, which the client did not sign.
+    let original = edit_document(app, &ids[0]).await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[0],
+    );
+    let time: Value = serde_json::from_str::<Value>(&original).unwrap()["recordTime"].clone();
+    let later = original.replace(time.as_str().unwrap(), "2099-01-01T00:00:00.000Z");
+    assert_ne!(later, original);
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![later.as_str(), ids[0].as_str()],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "events",
+        "document",
+        &ids[0],
+    );
+    sql(
+        app,
+        "UPDATE events SET document = $1 WHERE event_id = $2",
+        &params![original.as_str(), ids[0].as_str()],
+    )
+    .await;
+    // The stored signed hash edited: the signature no longer holds.
+    let signed_hash = text_of(
+        app,
+        "SELECT signed_hash FROM tlog_leaves WHERE event_id = $1",
+        &params![ids[1].as_str()],
+        "signed_hash",
+    )
+    .await;
+    edit_caught(
+        app,
+        "UPDATE tlog_leaves SET signed_hash = $1 WHERE event_id = $2",
+        &params!["00".repeat(32), ids[1].as_str()],
+        &params![signed_hash.as_str(), ids[1].as_str()],
+        ("tlog_leaves", "signature", &ids[1]),
+    )
+    .await;
+    verify_ok(app).await;
+
+    // Refusals: the whole capture, naming the event and the field; nothing stored.
+    let (doc, ids) = document(2);
+    let events = events_of(&doc);
+    let good = client_signature(&events[0], &ukey, &public);
+    let mut bad_sig = client_signature(&events[1], &ukey, &public);
+    let mut bytes = Signature::from_base64(bad_sig["signature"].as_str().unwrap()).unwrap();
+    bytes.0[5] ^= 1;
+    bad_sig["signature"] = json!(bytes.to_base64());
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone(), bad_sig]),
+        &ids,
+        (Some(1), "suyuan:signatures[1].signature", "signature_invalid"),
+    )
+    .await;
+    // Signed by another key, named as the registered one, or named as itself.
+    let other = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 7; 32]);
+    refused(
+        app,
+        &token,
+        &with_signatures(
+            &doc,
+            vec![good.clone(), client_signature(&events[1], &other, &public)],
+        ),
+        &ids,
+        (Some(1), "suyuan:signatures[1].signature", "signature_invalid"),
+    )
+    .await;
+    refused(
+        app,
+        &token,
+        &with_signatures(
+            &doc,
+            vec![
+                good.clone(),
+                client_signature(&events[1], &other, &other.verifying_key().to_string()),
+            ],
+        ),
+        &ids,
+        (Some(1), "suyuan:signatures[1].key", "signature_key_unknown"),
+    )
+    .await;
+    // A signature over another event.
+    let mut swapped = client_signature(&events[0], &ukey, &public);
+    swapped["eventID"] = events[1]["eventID"].clone();
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone(), swapped]),
+        &ids,
+        (Some(1), "suyuan:signatures[1].signature", "signature_invalid"),
+    )
+    .await;
+    // A signature naming an event that is not in the document.
+    let mut stray = good.clone();
+    stray["eventID"] = json!("urn:uuid:00000000-0000-7000-8000-000000000000");
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone(), stray]),
+        &ids,
+        (None, "suyuan:signatures[1].eventID", "signature_event_unknown"),
+    )
+    .await;
+    // A missing signature, also under `proceed`.
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![good.clone()]),
+        &ids,
+        (Some(1), "suyuan:signatures", "signature_missing"),
+    )
+    .await;
+    refused(
+        app,
+        &token,
+        &doc,
+        &ids,
+        (Some(0), "suyuan:signatures", "signature_missing"),
+    )
+    .await;
+
+    // An organisation with a platform key may still sign itself: both kinds of leaves.
+    let (status, _) = app.post("/tlog/keys/rotate", &token, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let second = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 11; 32]);
+    let second_text = second.verifying_key().to_string();
+    let (status, body) = app
+        .post("/tlog/keys", &token, json!({"public_key": second_text}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    capture(
+        app,
+        &token,
+        &with_signatures(&doc, vec![client_signature(&events[0], &second, &second_text)]),
+    )
+    .await;
+    assert_eq!(bundle(app, &ids[0]).await.signed_hash, Some(cbv_hash(&events[0])));
+    assert_eq!(bundle(app, &ids[1]).await.signed_hash, None);
+    verify_ok(app).await;
+
+    // An error declaration signs its own hash: the event's signature does not do.
+    let mut declared = events[0].clone();
+    declared["errorDeclaration"] =
+        json!({"declarationTime": "2026-03-02T08:00:00+08:00", "reason": "incorrect_data"});
+    let mut declaration = doc.clone();
+    declaration["epcisBody"]["eventList"] = json!([declared]);
+    let mut replayed = client_signature(&events[0], &second, &second_text);
+    replayed["errorDeclaration"] = json!(true);
+    let size = app.store.tlog_size().await.unwrap();
+    let (_, job) = capture_raw(app, &token, &with_signatures(&declaration, vec![replayed])).await;
+    assert_eq!(job["errors"][0]["code"], "signature_invalid", "{job}");
+    assert_eq!(app.store.tlog_size().await.unwrap(), size);
+    let mut bytes = b"suyuan-error-declaration/v1\n".to_vec();
+    bytes.extend_from_slice(cbv_hash(&events[0]).as_bytes());
+    bytes.extend_from_slice(canonical_json(&declared["errorDeclaration"]).as_bytes());
+    let declaration_hash = HashAlg::Sha256.digest(&bytes);
+    let entry = json!({
+        "eventID": events[0]["eventID"], "key": second_text, "errorDeclaration": true,
+        "signature": second.sign(&signed_message(HashAlg::Sha256, &declaration_hash)).unwrap().to_base64(),
+    });
+    capture(app, &token, &with_signatures(&declaration, vec![entry])).await;
+    assert_eq!(app.store.tlog_size().await.unwrap(), size + 1);
+    let signed = text_of(
+        app,
+        "SELECT signed_hash FROM tlog_leaves WHERE idx = $1",
+        &params![i64::try_from(size).unwrap()],
+        "signed_hash",
+    )
+    .await;
+    assert_eq!(signed, declaration_hash.to_hex());
+    verify_ok(app).await;
+
+    // A signature with a revoked key (the UKey's, revoked by the rotation).
+    let (doc, ids) = document(1);
+    let events = events_of(&doc);
+    refused(
+        app,
+        &token,
+        &with_signatures(&doc, vec![client_signature(&events[0], &ukey, &public)]),
+        &ids,
+        (Some(0), "suyuan:signatures[0].key", "signature_key_revoked"),
+    )
+    .await;
+    verify_ok(app).await;
+});
+
+/// The two signature headers' values.
+type KeyAndSignature = (String, String);
+
+/// A POST with a JSON body given as text and optional signature headers.
+async fn post_signed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &str,
+    signature: Option<(&str, &str)>,
+) -> (StatusCode, Value) {
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some((key, sig)) = signature {
+        b = b
+            .header("Suyuan-Signature-Key", key)
+            .header("Suyuan-Signature", sig);
+    }
+    let (status, _, body) = app.send(b.body(Body::from(body.to_owned())).unwrap()).await;
+    (status, body)
+}
+
+/// A client's signature over a create request's body.
+fn body_signature(key: &SigningKey, kind: &str, body: &str) -> String {
+    let mut bytes = format!("suyuan-master-data/v1\n{kind}\n").into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    let signed = HashAlg::Sha256.digest(&bytes);
+    key.sign(&signed_message(HashAlg::Sha256, &signed))
+        .unwrap()
+        .to_base64()
+}
+
+async fn record_bundle(app: &TestApp, name: &str) -> ProofBundle {
+    proof_of(app, "record", name).await
+}
+
+async fn count(app: &TestApp, table: &str) -> String {
+    text_of(
+        app,
+        &format!("SELECT CAST(COUNT(*) AS TEXT) AS n FROM {table}"),
+        &[],
+        "n",
+    )
+    .await
+}
+
+both_backends!(master_data_records_are_logged, |app| async move {
+    let (org, token) = producer(app, "tlog_md").await;
+    let start = app.store.tlog_size().await.unwrap();
+    let (status, place) = app
+        .post(
+            "/api/v1/places",
+            &token,
+            json!({"kind": "warehouse", "name": "冷库一号", "temperature_controlled": true,
+                   "temperature_min": 0.5, "temperature_max": 4.0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{place}");
+    let gtin = gtin13();
+    let (status, product) = app
+        .post(
+            "/api/v1/products",
+            &token,
+            json!({"gtin": gtin, "name": "二荆条辣椒", "category": "vegetable", "unit": "KGM"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{product}");
+    let (status, input) = app
+        .post(
+            "/api/v1/inputs",
+            &token,
+            json!({"kind": "fertiliser", "name": "有机肥", "unit": "袋"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{input}");
+    let (_, supplier) = app
+        .post("/api/v1/suppliers", &token, json!({"name": "农资店"}))
+        .await;
+    let (status, purchase) = app
+        .post(
+            "/api/v1/input-purchases",
+            &token,
+            json!({"input_id": input["id"], "supplier_id": supplier["id"], "lot_number": "L1",
+                   "quantity": 2.5, "unit": "袋", "purchased_on": "2024-05-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{purchase}");
+    // Four records, four leaves (suppliers are not logged).
+    assert_eq!(app.store.tlog_size().await.unwrap(), start + 4);
+    verify_ok(app).await;
+
+    // The product's record hash is SHA-256 of its documented canonical form.
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    let created = text_of(
+        app,
+        "SELECT CAST(created_at AS TEXT) AS t FROM products WHERE id = $1",
+        &params![product_id.as_str()],
+        "t",
+    )
+    .await;
+    let canonical = format!(
+        "{{\"category\":\"vegetable\",\"created_at\":{created},\"description\":null,\"gtin\":\"0{gtin}\",\
+         \"id\":\"{product_id}\",\"name\":\"二荆条辣椒\",\"org_id\":\"{org}\",\"origin\":null,\
+         \"origin_region\":null,\"record\":\"product\",\"shelf_life_days\":null,\"specification\":null,\
+         \"unit\":\"KGM\",\"variety\":null}}"
+    );
+    let trusted = trusted(app).await;
+    let b = record_bundle(app, &format!("product:{product_id}")).await;
+    let verified = verify_bundle(&b, &trusted).unwrap();
+    assert_eq!(verified.record_hash, HashAlg::Sha256.digest(canonical.as_bytes()));
+    for name in [
+        format!("place:{}", place["id"].as_str().unwrap()),
+        format!("input:{}", input["id"].as_str().unwrap()),
+        format!("input_purchase:{}", purchase["id"].as_str().unwrap()),
+    ] {
+        verify_bundle(&record_bundle(app, &name).await, &trusted).unwrap();
+    }
+    // A record is not an event, and the query names one or the other.
+    let (status, _) = app
+        .request(
+            "GET",
+            &format!("/tlog/proof?event_id=product:{product_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app.request("GET", "/tlog/proof", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Rows edited directly in SQL are caught, naming the record.
+    let place_id = place["id"].as_str().unwrap().to_owned();
+    let place_name = format!("place:{place_id}");
+    edit_caught(
+        app,
+        "UPDATE places SET name = $1 WHERE id = $2",
+        &params!["冷库二号", place_id.as_str()],
+        &params!["冷库一号", place_id.as_str()],
+        ("places", "row", &place_name),
+    )
+    .await;
+    edit_caught(
+        app,
+        "UPDATE places SET temperature_max = $1 WHERE id = $2",
+        &params![9.0f64, place_id.as_str()],
+        &params![4.0f64, place_id.as_str()],
+        ("places", "row", &place_name),
+    )
+    .await;
+    let product_name = format!("product:{product_id}");
+    edit_caught(
+        app,
+        "UPDATE products SET origin = $1 WHERE id = $2",
+        &params!["别处", product_id.as_str()],
+        &params![None::<String>, product_id.as_str()],
+        ("products", "row", &product_name),
+    )
+    .await;
+    verify_ok(app).await;
+    // A row inserted behind the store's back has no leaf.
+    let stray = Uuid::now_v7().to_string();
+    sql(
+        app,
+        "INSERT INTO places (id, org_id, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+        &params![stray.as_str(), org, "warehouse", "暗仓", i64::MAX / 2],
+    )
+    .await;
+    assert_caught(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "event_pk",
+        &format!("place:{stray}"),
+    );
+    sql(app, "DELETE FROM places WHERE id = $1", &params![stray.as_str()]).await;
+    verify_ok(app).await;
+
+    // An organisation keeping its own key signs the request body.
+    let (_, token) = producer(app, "tlog_md_ukey").await;
+    let ukey = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 13; 32]);
+    let public = ukey.verifying_key().to_string();
+    let (status, key) = app
+        .post("/tlog/keys", &token, json!({"public_key": public}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    let size = app.store.tlog_size().await.unwrap();
+    let places = count(app, "places").await;
+    let body = json!({"kind": "warehouse", "name": "签名仓库"}).to_string();
+    let good = body_signature(&ukey, "place", &body);
+    let other = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 17; 32]);
+    let mut flipped = Signature::from_base64(&good).unwrap();
+    flipped.0[3] ^= 1;
+    let cases: Vec<(Option<KeyAndSignature>, &str, &str)> = vec![
+        (None, "Suyuan-Signature", "signature_missing"),
+        (
+            Some((public.clone(), flipped.to_base64())),
+            "Suyuan-Signature",
+            "signature_invalid",
+        ),
+        (
+            Some((public.clone(), body_signature(&other, "place", &body))),
+            "Suyuan-Signature",
+            "signature_invalid",
+        ),
+        // Signed as a product: another record.
+        (
+            Some((public.clone(), body_signature(&ukey, "product", &body))),
+            "Suyuan-Signature",
+            "signature_invalid",
+        ),
+        (
+            Some((
+                other.verifying_key().to_string(),
+                body_signature(&other, "place", &body),
+            )),
+            "Suyuan-Signature-Key",
+            "signature_key_unknown",
+        ),
+        (
+            Some((public.clone(), "abc".into())),
+            "Suyuan-Signature",
+            "signature_malformed",
+        ),
+    ];
+    for (signature, field, code) in &cases {
+        let (status, problem) = post_signed(
+            app,
+            "/api/v1/places",
+            &token,
+            &body,
+            signature.as_ref().map(|(k, s)| (k.as_str(), s.as_str())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["code"], *code, "{problem}");
+        assert_eq!(problem["field"], *field, "{problem}");
+        assert_eq!(app.store.tlog_size().await.unwrap(), size);
+        assert_eq!(count(app, "places").await, places);
+    }
+    let (status, problem) = post_signed(app, "/api/v1/places", &token, &body, Some((&public, ""))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, signed_place) =
+        post_signed(app, "/api/v1/places", &token, &body, Some((&public, &good))).await;
+    assert_eq!(status, StatusCode::CREATED, "{signed_place}");
+    let name = format!("place:{}", signed_place["id"].as_str().unwrap());
+    let b = record_bundle(app, &name).await;
+    assert_eq!(b.version, 2);
+    assert_eq!(b.signer_key.to_string(), public);
+    verify_bundle(&b, &trusted).unwrap();
+    verify_ok(app).await;
+    edit_caught(
+        app,
+        "UPDATE places SET name = $1 WHERE id = $2",
+        &params!["改过的地块", signed_place["id"].as_str().unwrap()],
+        &params!["签名仓库", signed_place["id"].as_str().unwrap()],
+        ("places", "row", &name),
+    )
+    .await;
+    // After the key's revocation its signatures are refused.
+    let key_id = key["key_id"].as_str().unwrap();
+    let (status, _) = app
+        .post(&format!("/tlog/keys/{key_id}/revoke"), &token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let body2 = json!({"kind": "warehouse", "name": "吊销后"}).to_string();
+    let (status, problem) = post_signed(
+        app,
+        "/api/v1/places",
+        &token,
+        &body2,
+        Some((&public, &body_signature(&ukey, "place", &body2))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "signature_key_revoked", "{problem}");
+    assert_eq!(problem["field"], "Suyuan-Signature-Key", "{problem}");
+    verify_ok(app).await;
 });
 
 both_backends!(concurrent_captures_are_gap_free, |app| async move {

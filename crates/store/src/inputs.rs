@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::Row;
+use crate::master_log::{ClientSignature, RecordKind};
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -222,6 +223,19 @@ impl Store {
     }
 
     pub async fn create_input(&self, caller: &Caller, new: &NewInput) -> Result<Input> {
+        self.create_input_signed(caller, new, None).await
+    }
+
+    /// Like [`Store::create_input`], with the client's detached signature over the
+    /// request body (required when the platform holds no key for the
+    /// organisation; see [`crate::master_log`]). The record is appended to
+    /// the transparency log in the insert's transaction.
+    pub async fn create_input_signed(
+        &self,
+        caller: &Caller,
+        new: &NewInput,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Input> {
         caller.require_recorder()?;
         let (registration, phi) = if new.kind == InputKind::Pesticide {
             let reg = new.registration_number.as_deref().ok_or_else(|| {
@@ -260,8 +274,11 @@ impl Store {
             )
         };
         let id = new_id();
-        self.db
-            .conn()
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::Input, signature)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        tx
             .execute(
                 "INSERT INTO inputs (id, org_id, kind, name, manufacturer, registration_number, active_ingredient, \
                  pre_harvest_interval_days, specification, unit, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
@@ -280,6 +297,9 @@ impl Store {
                 ],
             )
             .await?;
+        self.log_record(&mut tx, caller.org_id, RecordKind::Input, id, detached)
+            .await?;
+        tx.commit().await?;
         self.get_input(caller, id).await
     }
 
@@ -311,6 +331,19 @@ impl Store {
     }
 
     pub async fn create_purchase(&self, caller: &Caller, new: &NewPurchase) -> Result<Purchase> {
+        self.create_purchase_signed(caller, new, None).await
+    }
+
+    /// Like [`Store::create_purchase`], with the client's detached signature over the
+    /// request body (required when the platform holds no key for the
+    /// organisation; see [`crate::master_log`]). The record is appended to
+    /// the transparency log in the insert's transaction.
+    pub async fn create_purchase_signed(
+        &self,
+        caller: &Caller,
+        new: &NewPurchase,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Purchase> {
         caller.require_recorder()?;
         self.require_own(caller, "inputs", "input_id", new.input_id)
             .await?;
@@ -344,8 +377,11 @@ impl Store {
             ));
         }
         let id = new_id();
-        self.db
-            .conn()
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::InputPurchase, signature)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        tx
             .execute(
                 "INSERT INTO input_purchases (id, org_id, input_id, supplier_id, lot_number, quantity, unit, \
                  purchased_on, storage_place_id, storage_conditions, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
@@ -364,6 +400,9 @@ impl Store {
                 ],
             )
             .await?;
+        self.log_record(&mut tx, caller.org_id, RecordKind::InputPurchase, id, detached)
+            .await?;
+        tx.commit().await?;
         self.get_purchase(caller, id).await
     }
 

@@ -8,8 +8,10 @@
 pub mod access;
 pub mod crypto;
 pub mod db;
+pub mod detached;
 pub mod inputs;
 pub mod integrity;
+pub mod master_log;
 pub mod migrate;
 pub mod orgs;
 pub mod places;

@@ -22,6 +22,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "integrity_and_witnesses",
         include_str!("../migrations/0005_integrity_and_witnesses.sql"),
     ),
+    (
+        6,
+        "detached_signatures",
+        include_str!("../migrations/0006_detached_signatures.sql"),
+    ),
+    (
+        7,
+        "master_data_leaves",
+        include_str!("../migrations/0007_master_data_leaves.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::Row;
+use crate::master_log::{ClientSignature, RecordKind};
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -162,6 +163,19 @@ fn decode_place(r: &Row) -> Result<Place> {
 
 impl Store {
     pub async fn create_place(&self, caller: &Caller, new: &NewPlace) -> Result<Place> {
+        self.create_place_signed(caller, new, None).await
+    }
+
+    /// Like [`Store::create_place`], with the client's detached signature over the
+    /// request body (required when the platform holds no key for the
+    /// organisation; see [`crate::master_log`]). The record is appended to
+    /// the transparency log in the insert's transaction.
+    pub async fn create_place_signed(
+        &self,
+        caller: &Caller,
+        new: &NewPlace,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Place> {
         caller.require_recorder()?;
         let name = field("name", text(&new.name, 100))?;
         let gln = new
@@ -263,8 +277,11 @@ impl Store {
         let list = |v: &Vec<String>| (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default());
         let id = new_id();
         let now = now_ms();
-        self.db
-            .conn()
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::Place, signature)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        tx
             .execute(
                 "INSERT INTO places (id, org_id, kind, name, parent_id, gln, region, address, latitude, longitude, \
                  polygon, area_m2, crops, soil_type, water_source, irrigation, environment_tests, \
@@ -297,6 +314,9 @@ impl Store {
             )
             .await
             .map_err(|e| e.on_duplicate("gln", "this GLN is already used by another place", "该 GLN 已被其他场所使用"))?;
+        self.log_record(&mut tx, caller.org_id, RecordKind::Place, id, detached)
+            .await?;
+        tx.commit().await?;
         self.get_place(caller, id).await
     }
 

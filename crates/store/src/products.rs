@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::Row;
+use crate::master_log::{ClientSignature, RecordKind};
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -126,6 +127,19 @@ fn validate_certification(i: usize, c: &Certification) -> Result<(Certification,
 
 impl Store {
     pub async fn create_product(&self, caller: &Caller, new: &NewProduct) -> Result<Product> {
+        self.create_product_signed(caller, new, None).await
+    }
+
+    /// Like [`Store::create_product`], with the client's detached signature over the
+    /// request body (required when the platform holds no key for the
+    /// organisation; see [`crate::master_log`]). The record is appended to
+    /// the transparency log in the insert's transaction.
+    pub async fn create_product_signed(
+        &self,
+        caller: &Caller,
+        new: &NewProduct,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Product> {
         caller.require_recorder()?;
         let gtin = field("gtin", Gtin::parse(&new.gtin))?;
         let name = field("name", text(&new.name, 100))?;
@@ -153,6 +167,9 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let id = new_id();
         let now = now_ms();
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::Product, signature)
+            .await?;
         let mut tx = self.db.begin().await?;
         tx.execute(
             "INSERT INTO products (id, org_id, gtin, name, category, variety, specification, unit, \
@@ -199,6 +216,8 @@ impl Store {
             )
             .await?;
         }
+        self.log_record(&mut tx, caller.org_id, RecordKind::Product, id, detached)
+            .await?;
         tx.commit().await?;
         self.get_product(caller, id).await
     }

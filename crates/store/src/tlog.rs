@@ -1,15 +1,20 @@
 //! The transparency log's storage (issue: tamper evidence).
 //!
 //! Every captured EPCIS event becomes a leaf of the Merkle tree of
-//! `suyuan-ledger`, appended inside the capture's transaction:
+//! `suyuan-ledger`, appended inside the capture's transaction (master-data
+//! records too, inside their insert's: [`crate::master_log`]):
 //!
 //! - **record hash**: SHA-256 of the stored `events.document` text (UTF-8
 //!   bytes, exactly as stored, with its `eventID` and `recordTime`). The
 //!   document hash is used for every event, also when the eventID is a CBV 2.0
 //!   hash: it covers every stored field and can be re-derived from the row,
 //!   so `verify` catches an edited event document;
-//! - **signature**: the organisation's active platform-held key
-//!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use) signs the
+//! - **signature**: a detached signature the client made itself and capture
+//!   checked ([`crate::detached`]; a version-2 leaf that also binds the
+//!   signed CBV 2.0 event hash, kept in `signed_hash`), otherwise the
+//!   organisation's active platform-held key
+//!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use;
+//!   [`Store::rotate_org_key`] makes an Ed25519 or SM2-with-SM3 one) signs the
 //!   record hash (`SignedRecord::sign_hash`);
 //! - **leaf and nodes**: the 130-byte leaf's hash and the perfect-subtree rows
 //!   of `merkle::append_nodes`, written to `tlog_leaves` and `tlog_nodes`.
@@ -41,6 +46,8 @@ use suyuan_ledger::{Hash, HashAlg};
 use uuid::Uuid;
 
 use crate::db::{Row, Tx, Val};
+use crate::detached::DetachedSignature;
+use crate::master_log::RecordKind;
 use crate::{now_ms, params, Caller, Result, Store, StoreError};
 
 /// The log's origin (the name of its checkpoint key).
@@ -169,6 +176,19 @@ impl VerifyReport {
     }
 }
 
+/// A leaf to append: the row it logs (`pk`, its name: an eventID or
+/// `<kind>:<id>` for a master-data record), the key that signed, the signed
+/// record and its time.
+pub(crate) struct NewLeaf<'a> {
+    pub pk: &'a str,
+    pub name: &'a str,
+    /// `None` for an event; the master-data kind otherwise.
+    pub record_kind: Option<&'static str>,
+    pub key_id: &'a str,
+    pub record: &'a SignedRecord,
+    pub created_at: i64,
+}
+
 struct KeyInfo {
     key: Option<VerifyingKey>,
     org_id: String,
@@ -229,9 +249,14 @@ fn i64_of(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(corrupt)
 }
 
-/// Creates a platform-held Ed25519 key for `org_id`.
-async fn insert_platform_key(store: &Store, tx: &mut Tx, org_id: Uuid) -> Result<(SigningKey, Row)> {
-    let key = SigningKey::generate(KeyAlgorithm::Ed25519, &mut rand::rngs::OsRng).map_err(corrupt)?;
+/// Creates a platform-held key of `algorithm` for `org_id`.
+async fn insert_platform_key(
+    store: &Store,
+    tx: &mut Tx,
+    org_id: Uuid,
+    algorithm: KeyAlgorithm,
+) -> Result<(SigningKey, Row)> {
+    let key = SigningKey::generate(algorithm, &mut rand::rngs::OsRng).map_err(corrupt)?;
     let public = key.verifying_key();
     let key_id = public.fingerprint().to_hex();
     let sealed = store.cipher.encrypt(&key.to_secret_string())?;
@@ -258,12 +283,11 @@ async fn insert_platform_key(store: &Store, tx: &mut Tx, org_id: Uuid) -> Result
     Ok((key, row))
 }
 
-/// Records signed by one thread: (record hash, signed record).
-type SignedPart = Vec<(Hash, SignedRecord)>;
+/// Records signed by one thread: (signing key's id, signed record).
+type SignedPart = Vec<(String, SignedRecord)>;
 
 /// Record signatures being computed on blocking threads, in order.
 pub(crate) struct PendingSignatures {
-    key_id: String,
     parts: Vec<tokio::task::JoinHandle<Result<SignedPart>>>,
 }
 
@@ -271,7 +295,7 @@ impl Store {
     /// The organisation's active platform-held signing key, created on first
     /// use. Refused when the organisation keeps its own (external) key and
     /// the platform holds none.
-    async fn signing_key(&self, tx: &mut Tx, org_id: Uuid) -> Result<(SigningKey, Row)> {
+    pub(crate) async fn signing_key(&self, tx: &mut Tx, org_id: Uuid) -> Result<(SigningKey, Row)> {
         let rows = tx
             .fetch_all(
                 "SELECT * FROM org_keys WHERE org_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC",
@@ -289,11 +313,11 @@ impl Store {
         if !rows.is_empty() {
             return Err(StoreError::forbidden(
                 "org_key_external",
-                "your organisation signs with its own key, which the platform does not hold; rotate to a platform-held key to record events here",
-                "贵机构使用自持密钥签名，平台不持有该私钥；请轮换为平台托管密钥后再记录事件",
+                "your organisation signs with its own key, which the platform does not hold; send your signature with each record, or rotate to a platform-held key",
+                "贵机构使用自持密钥签名，平台不持有该私钥；请随每条记录提交签名，或轮换为平台托管密钥",
             ));
         }
-        insert_platform_key(self, tx, org_id).await
+        insert_platform_key(self, tx, org_id, KeyAlgorithm::Ed25519).await
     }
 
     /// The organisation's active platform-held key, created (Ed25519) on first use.
@@ -358,16 +382,31 @@ impl Store {
     }
 
     /// Revokes every active key of the caller's organisation and creates a
-    /// new platform-held Ed25519 key. Organisation admins only.
-    pub async fn rotate_org_key(&self, caller: &Caller) -> Result<OrgKey> {
+    /// new platform-held key: `algorithm` is `ed25519` (the default) or
+    /// `sm2` (SM2 with SM3). Organisation admins only.
+    pub async fn rotate_org_key(&self, caller: &Caller, algorithm: Option<&str>) -> Result<OrgKey> {
         caller.require_org_admin()?;
+        let algorithm = match algorithm.map(str::trim) {
+            None | Some("ed25519") => KeyAlgorithm::Ed25519,
+            Some("sm2") => KeyAlgorithm::Sm2,
+            Some(other) => {
+                return Err(StoreError::invalid(
+                    "algorithm",
+                    Invalid::new(
+                        "key_algorithm_unknown",
+                        format!("unknown key algorithm {other:?}; allowed: ed25519, sm2"),
+                        format!("未知的密钥算法“{other}”，允许：ed25519、sm2"),
+                    ),
+                ))
+            }
+        };
         let mut tx = self.db.begin().await?;
         tx.execute(
             "UPDATE org_keys SET revoked_at = $1 WHERE org_id = $2 AND revoked_at IS NULL",
             &params![now_ms(), caller.org_id],
         )
         .await?;
-        let (_, row) = insert_platform_key(self, &mut tx, caller.org_id).await?;
+        let (_, row) = insert_platform_key(self, &mut tx, caller.org_id, algorithm).await?;
         tx.commit().await?;
         OrgKey::from_row(&row)
     }
@@ -447,41 +486,56 @@ impl Store {
 
     // ----- appending -----
 
-    /// Starts signing the records of captured events (their stored
-    /// documents, in order) with the organisation's key, on blocking threads
-    /// (one per core), so that the capture can write its other rows in the
-    /// meantime. [`Store::log_events`] takes the result.
+    /// Starts signing the records of captured events, in order, on blocking
+    /// threads (one per core), so that the capture can write its other rows
+    /// in the meantime; [`Store::log_events`] takes the result. Each record
+    /// is its stored document and, when the client signed it, the checked
+    /// detached signature (a version-2 leaf); the organisation's platform-held
+    /// key signs the others.
     pub(crate) async fn sign_events(
         &self,
         tx: &mut Tx,
         org_id: Uuid,
-        documents: &[&str],
+        records: &[(&str, Option<&DetachedSignature>)],
     ) -> Result<PendingSignatures> {
-        let (key, key_row) = self.signing_key(tx, org_id).await?;
-        let key_id = key_row.text("key_id")?;
-        let hashes: Vec<Hash> = documents.iter().map(|d| LOG_HASH.digest(d.as_bytes())).collect();
+        let platform = if records.iter().any(|(_, detached)| detached.is_none()) {
+            let (key, row) = self.signing_key(tx, org_id).await?;
+            Some((key, row.text("key_id")?))
+        } else {
+            None
+        };
+        let jobs: Vec<(Hash, Option<DetachedSignature>)> = records
+            .iter()
+            .map(|(document, detached)| (LOG_HASH.digest(document.as_bytes()), detached.cloned()))
+            .collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per = hashes.len().div_ceil(threads).max(64);
-        let parts = hashes
+        let per = jobs.len().div_ceil(threads).max(64);
+        let parts = jobs
             .chunks(per)
             .map(|chunk| {
-                let (key, chunk) = (key.clone(), chunk.to_vec());
+                let (platform, chunk) = (platform.clone(), chunk.to_vec());
                 tokio::task::spawn_blocking(move || {
                     chunk
                         .into_iter()
-                        .map(|h| Ok((h, SignedRecord::sign_hash(LOG_HASH, &key, h).map_err(corrupt)?)))
-                        .collect::<Result<Vec<_>>>()
+                        .map(|(record_hash, detached)| match (detached, &platform) {
+                            (Some(d), _) => Ok((d.key_id.clone(), d.record(record_hash))),
+                            (None, Some((key, key_id))) => Ok((
+                                key_id.clone(),
+                                SignedRecord::sign_hash(LOG_HASH, key, record_hash).map_err(corrupt)?,
+                            )),
+                            (None, None) => Err(corrupt("no key to sign with")),
+                        })
+                        .collect::<Result<SignedPart>>()
                 })
             })
             .collect();
-        Ok(PendingSignatures { key_id, parts })
+        Ok(PendingSignatures { parts })
     }
 
     /// Appends the signed records of captured events (eventID, row id,
-    /// recordTime in ms: the leaf's time), in the order they were signed by
+    /// recordTime in ms: the leaf's time), in the order they were given to
     /// [`Store::sign_events`], to the transparency log inside the capture's
-    /// transaction: one size query, one frontier query, and multi-row
-    /// inserts of the leaves and their Merkle nodes.
+    /// transaction.
     pub(crate) async fn log_events(
         &self,
         tx: &mut Tx,
@@ -491,42 +545,65 @@ impl Store {
     ) -> Result<()> {
         // The caller (capture) holds the log's append lock on PostgreSQL
         // since the start of its transaction; SQLite serialises writers.
-        let mut records: Vec<(Hash, SignedRecord)> = Vec::with_capacity(events.len());
+        let mut records: SignedPart = Vec::with_capacity(events.len());
         for part in signatures.parts {
             records.extend(part.await.map_err(|_| corrupt("signing thread panicked"))??);
         }
         if records.len() != events.len() {
             return Err(corrupt("signed records and events differ in number"));
         }
-        if events.is_empty() {
+        let leaves: Vec<NewLeaf<'_>> = events
+            .iter()
+            .zip(&records)
+            .map(|((event_id, pk, record_time), (key_id, record))| NewLeaf {
+                pk,
+                name: event_id,
+                record_kind: None,
+                key_id,
+                record,
+                created_at: *record_time,
+            })
+            .collect();
+        self.append_leaves(tx, org_id, &leaves).await
+    }
+
+    /// Appends signed leaves, in order, at the end of the log: one size
+    /// query, one frontier query, multi-row inserts of the leaves and their
+    /// Merkle nodes. The caller holds the append lock (PostgreSQL).
+    pub(crate) async fn append_leaves(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        leaves: &[NewLeaf<'_>],
+    ) -> Result<()> {
+        if leaves.is_empty() {
             return Ok(());
         }
-        let leaf_hashes: Vec<Hash> = records.iter().map(|(_, r)| r.leaf_hash(LOG_HASH)).collect();
+        let leaf_hashes: Vec<Hash> = leaves.iter().map(|l| l.record.leaf_hash(LOG_HASH)).collect();
         let size = log_size(tx).await?;
         let frontier = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
         let nodes = merkle::append_nodes_batch(LOG_HASH, size, &leaf_hashes, &frontier).map_err(corrupt)?;
         let org: Val = org_id.into();
-        let key_id: Val = signatures.key_id.into();
-        let mut values: Vec<Val> = Vec::with_capacity(events.len() * 9);
-        for (i, ((event_id, pk, record_time), (record_hash, record))) in
-            events.iter().zip(&records).enumerate()
-        {
+        let mut values: Vec<Val> = Vec::with_capacity(leaves.len() * 11);
+        for (i, leaf) in leaves.iter().enumerate() {
             values.extend([
                 i64_of(size + i as u64)?.into(),
-                (*pk).into(),
-                (*event_id).into(),
+                leaf.pk.into(),
+                leaf.name.into(),
                 org.clone(),
-                record_hash.to_hex().into(),
-                key_id.clone(),
-                record.signature.to_base64().into(),
+                leaf.record.record_hash.to_hex().into(),
+                leaf.key_id.into(),
+                leaf.record.signature.to_base64().into(),
+                leaf.record.signed_hash.map(|h| h.to_hex()).into(),
                 leaf_hashes[i].to_hex().into(),
-                (*record_time).into(),
+                leaf.created_at.into(),
+                leaf.record_kind.into(),
             ]);
         }
         tx.insert_rows(
             "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
-             signature, leaf_hash, created_at)",
-            9,
+             signature, signed_hash, leaf_hash, created_at, record_kind)",
+            11,
             &values,
             "",
         )
@@ -601,16 +678,35 @@ impl Store {
     /// checkpoint covering it. Public: it carries only hashes, the signer's
     /// public key and signatures, never the event.
     pub async fn proof_bundle(&self, event_id: &str) -> Result<ProofBundle> {
+        self.bundle_of(event_id, false).await
+    }
+
+    /// The offline proof bundle of a logged master-data record, named
+    /// `<kind>:<id>` (e.g. `place:0190…`). Public like [`Store::proof_bundle`].
+    pub async fn record_proof_bundle(&self, name: &str) -> Result<ProofBundle> {
+        self.bundle_of(name, true).await
+    }
+
+    async fn bundle_of(&self, name: &str, master_data: bool) -> Result<ProofBundle> {
         let leaf = self
             .db
             .conn()
             .fetch_optional(
-                "SELECT l.*, k.public_key FROM tlog_leaves l LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
-                 WHERE l.event_id = $1 ORDER BY l.idx LIMIT 1",
-                &params![event_id],
+                &format!(
+                    "SELECT l.*, k.public_key FROM tlog_leaves l LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
+                     WHERE l.event_id = $1 AND l.record_kind IS {} NULL ORDER BY l.idx LIMIT 1",
+                    if master_data { "NOT" } else { "" }
+                ),
+                &params![name],
             )
             .await?
-            .ok_or(StoreError::NotFound { what: "logged event" })?;
+            .ok_or(StoreError::NotFound {
+                what: if master_data {
+                    "logged record"
+                } else {
+                    "logged event"
+                },
+            })?;
         let index = u64::try_from(leaf.int("idx")?).map_err(corrupt)?;
         // A final (witnessed) checkpoint when there is one; otherwise the
         // newest, made after the leaf was committed, so it covers it (with
@@ -628,6 +724,11 @@ impl Store {
         .map_err(corrupt)?;
         let record = SignedRecord {
             record_hash: Hash::from_hex(&leaf.text("record_hash")?).map_err(corrupt)?,
+            signed_hash: leaf
+                .opt_text("signed_hash")?
+                .map(|h| Hash::from_hex(&h))
+                .transpose()
+                .map_err(corrupt)?,
             signer,
             signature: Signature::from_base64(&leaf.text("signature")?).map_err(corrupt)?,
         };
@@ -802,8 +903,52 @@ impl Store {
                 // When the record was made, as its signed document says
                 // (covered by the record hash, unlike the row's created_at).
                 let mut signed_time: Option<i64> = None;
-                match r.opt_text("event_document")? {
-                    None => problem(
+                match (r.opt_text("record_kind")?, r.opt_text("event_document")?) {
+                    // A master-data record: its canonical form, from its row.
+                    (Some(kind_text), _) => match RecordKind::parse(&kind_text) {
+                        None => problem(
+                            "tlog_leaves",
+                            at.clone(),
+                            "record_kind",
+                            "place, product, input or input_purchase".into(),
+                            kind_text,
+                            ev,
+                        ),
+                        Some(kind) => {
+                            let pk = r.text("event_pk")?;
+                            let row = conn
+                                .fetch_optional(
+                                    &format!("SELECT * FROM {} WHERE id = $1", kind.table()),
+                                    &params![pk.as_str()],
+                                )
+                                .await?;
+                            match row {
+                                None => problem(
+                                    kind.table(),
+                                    pk,
+                                    "id",
+                                    format!("the {} of leaf {idx}", kind.as_str()),
+                                    "no such row (deleted?)".into(),
+                                    ev,
+                                ),
+                                Some(row) => {
+                                    signed_time = row.opt_int("created_at")?;
+                                    let h = LOG_HASH.digest(&kind.canonical_bytes(&row)?).to_hex();
+                                    if h != record_hash_text {
+                                        problem(
+                                            kind.table(),
+                                            pk,
+                                            "row",
+                                            format!("a row whose canonical form hashes to {record_hash_text} (leaf {idx})"),
+                                            format!("a row hashing to {h}"),
+                                            ev,
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    },
+                    (None, None) => problem(
                         "events",
                         r.text("event_pk")?,
                         "id",
@@ -811,7 +956,7 @@ impl Store {
                         "no such event (deleted?)".into(),
                         ev,
                     ),
-                    Some(doc) => {
+                    (None, Some(doc)) => {
                         signed_time = record_time_of(&doc);
                         let h = LOG_HASH.digest(doc.as_bytes()).to_hex();
                         if h != record_hash_text {
@@ -826,6 +971,25 @@ impl Store {
                         }
                     }
                 }
+                // A detached signature (leaf version 2) covers its signed hash.
+                let signed_hash_text = r.opt_text("signed_hash")?;
+                let signed_hash = match &signed_hash_text {
+                    None => None,
+                    Some(text) => match Hash::from_hex(text) {
+                        Ok(h) => Some(h),
+                        Err(_) => {
+                            problem(
+                                "tlog_leaves",
+                                at.clone(),
+                                "signed_hash",
+                                "64 hex digits".into(),
+                                text.clone(),
+                                ev,
+                            );
+                            None
+                        }
+                    },
+                };
                 let fp_text = r.text("signer_fingerprint")?;
                 let info = keys.get(&fp_text);
                 if info.is_none() {
@@ -869,7 +1033,12 @@ impl Store {
                 }
                 let sig_text = r.text("signature")?;
                 let signature = Signature::from_base64(&sig_text).ok();
-                match (signature, record_hash, info.and_then(|i| i.key.as_ref())) {
+                let message_hash = if signed_hash_text.is_some() {
+                    signed_hash
+                } else {
+                    record_hash
+                };
+                match (signature, message_hash, info.and_then(|i| i.key.as_ref())) {
                     (None, _, _) => problem(
                         "tlog_leaves",
                         at.clone(),
@@ -898,15 +1067,20 @@ impl Store {
                     signature,
                     suyuan_ledger::keys::Fingerprint::from_hex(&fp_text),
                 ) {
-                    (Some(rh), Some(sig), Some(fp)) => LeafData {
-                        key_algorithm: info
-                            .and_then(|i| i.key.as_ref())
-                            .map_or(KeyAlgorithm::Ed25519, VerifyingKey::algorithm),
-                        record_hash: rh,
-                        signer: fp,
-                        signature: sig,
+                    (Some(rh), Some(sig), Some(fp))
+                        if signed_hash.is_some() == signed_hash_text.is_some() =>
+                    {
+                        LeafData {
+                            key_algorithm: info
+                                .and_then(|i| i.key.as_ref())
+                                .map_or(KeyAlgorithm::Ed25519, VerifyingKey::algorithm),
+                            record_hash: rh,
+                            signer: fp,
+                            signature: sig,
+                            signed_hash,
+                        }
+                        .leaf_hash(LOG_HASH)
                     }
-                    .leaf_hash(LOG_HASH),
                     // Unreadable fields (reported above): hash the stored leaf hash's
                     // text so that the tree still advances.
                     _ => LOG_HASH.digest(r.text("leaf_hash")?.as_bytes()),
@@ -960,7 +1134,7 @@ impl Store {
         let unlogged = conn
             .fetch_all(
                 "SELECT e.id, e.event_id FROM events e LEFT JOIN tlog_leaves l ON l.event_pk = e.id \
-                 WHERE l.idx IS NULL AND e.record_time >= (SELECT MIN(created_at) FROM tlog_leaves) \
+                 WHERE l.idx IS NULL AND e.record_time >= (SELECT MIN(created_at) FROM tlog_leaves WHERE record_kind IS NULL) \
                  ORDER BY e.record_time, e.id LIMIT 100",
                 &[],
             )
@@ -975,6 +1149,37 @@ impl Store {
                 "no leaf (event inserted outside the capture?)".into(),
                 Some(&event_id),
             );
+        }
+
+        // Master-data records created since the log covers their kind but
+        // missing from it (a row inserted directly).
+        for kind in RecordKind::ALL {
+            let rows = conn
+                .fetch_all(
+                    &format!(
+                        "SELECT t.id FROM {} t LEFT JOIN tlog_leaves l ON l.event_pk = t.id \
+                         WHERE l.idx IS NULL AND t.created_at >= \
+                         (SELECT MIN(created_at) FROM tlog_leaves WHERE record_kind = $1) \
+                         ORDER BY t.created_at, t.id LIMIT 100",
+                        kind.table()
+                    ),
+                    &params![kind.as_str()],
+                )
+                .await?;
+            for r in &rows {
+                let id = r.text("id")?;
+                problem(
+                    "tlog_leaves",
+                    format!("event_pk {id}"),
+                    "event_pk",
+                    format!(
+                        "a leaf for every {} created since the log covers them",
+                        kind.as_str()
+                    ),
+                    "no leaf (row inserted outside the store?)".into(),
+                    Some(&kind.leaf_name(&id)),
+                );
+            }
         }
 
         // Checkpoints.

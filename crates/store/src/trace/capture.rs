@@ -32,6 +32,7 @@ use uuid::Uuid;
 use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, FIELD_KINDS};
 use super::lineage::{relation, Edge};
 use crate::db::{Tx, Val};
+use crate::detached::CaptureSignatures;
 use crate::orgs::ts;
 use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
 
@@ -218,6 +219,20 @@ impl Store {
                 Err(_) => String::new(),
             })
             .collect();
+        // Detached client signatures, all checked before anything is written:
+        // one bad signature refuses the whole capture (whatever the behaviour).
+        let mut signatures = CaptureSignatures::default();
+        if job.errors.is_empty() {
+            let events: Vec<(Option<&Event>, &str)> = parsed
+                .iter()
+                .zip(&job.event_ids)
+                .map(|(p, id)| (p.as_ref().ok(), id.as_str()))
+                .collect();
+            match self.capture_signatures(caller.org_id, doc, &events).await? {
+                Ok(checked) => signatures = checked,
+                Err(problems) => job.errors = problems.into_iter().map(|(i, f, e)| err(i, &f, e)).collect(),
+            }
+        }
         if job.errors.is_empty() {
             let mut tx = self.db.begin().await?;
             if let Tx::Postgres(_) = tx {
@@ -238,6 +253,7 @@ impl Store {
                 registered: HashSet::new(),
                 caller,
                 capture_id: job.capture_id,
+                signatures,
             };
             for (i, ev) in parsed.iter().enumerate() {
                 let ev = match ev {
@@ -459,6 +475,7 @@ impl Store {
             stage: kind.map(|k| profile(k).stage.as_str()),
             is_error_declaration,
             document: json.to_string(),
+            detached: run.signatures.of(event_id, is_error_declaration),
         };
         let mut seen = BTreeSet::new();
         let epcs: Vec<HeldEpc> = units
@@ -971,6 +988,8 @@ struct CaptureRun<'a> {
     registered: HashSet<String>,
     caller: &'a Caller,
     capture_id: Uuid,
+    /// Checked client signatures, handed to the log by event row.
+    signatures: CaptureSignatures,
 }
 
 impl CaptureRun<'_> {

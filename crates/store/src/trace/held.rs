@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::lineage::Edge;
 use crate::db::{Tx, Val};
+use crate::detached::DetachedSignature;
 use crate::{Result, Store};
 
 /// An event row waiting to be written.
@@ -37,6 +38,8 @@ pub(crate) struct HeldEvent {
     pub is_error_declaration: bool,
     /// The stored document (exactly the text the log's record hash covers).
     pub document: String,
+    /// The client's checked signature, if it signed the event itself.
+    pub detached: Option<DetachedSignature>,
 }
 
 /// One identifier an event names, by role.
@@ -148,8 +151,12 @@ impl Store {
         }
         let held = std::mem::take(held);
         // The log's signatures are computed while the rows below are written.
-        let documents: Vec<&str> = held.events.iter().map(|e| e.document.as_str()).collect();
-        let signatures = self.sign_events(tx, org_id, &documents).await?;
+        let records: Vec<(&str, Option<&DetachedSignature>)> = held
+            .events
+            .iter()
+            .map(|e| (e.document.as_str(), e.detached.as_ref()))
+            .collect();
+        let signatures = self.sign_events(tx, org_id, &records).await?;
         let org: Val = org_id.into();
         let capture: Val = capture_id.into();
         let mut values: Vec<Val> = Vec::with_capacity(held.events.len() * 17);

@@ -1,0 +1,297 @@
+//! Master-data records in the transparency log: places, products, inputs and
+//! input purchases are signed by their organisation and appended as leaves,
+//! in the transaction that inserts them, like events (R-5.3.1.1: enterprise
+//! and product data are certified too).
+//!
+//! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
+//!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
+//!   `place`, `product`, `input`, `input_purchase`) and every stored column
+//!   of the row listed in `RecordKind::columns` under its column name (text
+//!   as strings, integers and floats as numbers, booleans, SQL NULL as
+//!   `null`), `id` and `created_at` included. The record hash is SHA-256 of
+//!   those bytes, so `verify` re-derives it from the row and catches an edit
+//!   of any column;
+//! - **the leaf** is named `<kind>:<id>` (`tlog_leaves.event_id`, with
+//!   `event_pk` = the row id and `record_kind` = the kind), signed by the
+//!   organisation's platform-held key (leaf version 1);
+//! - **a detached client signature** (the UKey case) comes with the create
+//!   request (headers `Suyuan-Signature-Key`: public key text or
+//!   fingerprint, `Suyuan-Signature`: base64). The client signs
+//!   `signed_message(sha256, S)` with
+//!   `S = SHA-256("suyuan-master-data/v1\n" || kind || "\n" || request body bytes as sent)`;
+//!   the leaf is then version 2 (binding `S` and the record hash). The rules
+//!   are those of events: unknown, revoked or wrong key, or a signature that
+//!   does not verify, refuse the request; so does a missing signature when
+//!   the platform holds no key for the organisation. Nothing is stored then.
+//!
+//! A proof bundle of such a record: `GET /tlog/proof?record=<kind>:<id>`.
+
+use suyuan_core::Invalid;
+use suyuan_ledger::keys::Signature;
+use suyuan_ledger::record::{canonical_json, SignedRecord};
+use uuid::Uuid;
+
+use crate::db::{Row, Tx};
+use crate::detached::DetachedSignature;
+use crate::tlog::{NewLeaf, APPEND_LOCK, LOG_HASH};
+use crate::{params, Result, Store, StoreError};
+
+/// Domain separation of a master-data record's client-signed hash.
+pub const MASTER_DATA_CONTEXT: &str = "suyuan-master-data/v1\n";
+
+/// A detached signature sent with a create request, with the body it covers.
+#[derive(Debug, Clone)]
+pub struct ClientSignature {
+    /// Public key text or fingerprint (header `Suyuan-Signature-Key`).
+    pub key: String,
+    /// Base64 signature (header `Suyuan-Signature`).
+    pub signature: String,
+    /// The request body, exactly as sent.
+    pub body: Vec<u8>,
+}
+
+/// The type of a column in the canonical form.
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    Text,
+    Int,
+    Float,
+    Bool,
+}
+
+/// The kinds of master-data records the log covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Place,
+    Product,
+    Input,
+    InputPurchase,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 4] = [
+        RecordKind::Place,
+        RecordKind::Product,
+        RecordKind::Input,
+        RecordKind::InputPurchase,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Place => "place",
+            RecordKind::Product => "product",
+            RecordKind::Input => "input",
+            RecordKind::InputPurchase => "input_purchase",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The table holding the records.
+    pub fn table(self) -> &'static str {
+        match self {
+            RecordKind::Place => "places",
+            RecordKind::Product => "products",
+            RecordKind::Input => "inputs",
+            RecordKind::InputPurchase => "input_purchases",
+        }
+    }
+
+    /// The columns of the canonical form, with their types.
+    fn columns(self) -> &'static [(&'static str, Col)] {
+        use Col::*;
+        match self {
+            RecordKind::Place => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("kind", Text),
+                ("name", Text),
+                ("parent_id", Text),
+                ("gln", Text),
+                ("region", Text),
+                ("address", Text),
+                ("latitude", Float),
+                ("longitude", Float),
+                ("polygon", Text),
+                ("area_m2", Float),
+                ("crops", Text),
+                ("soil_type", Text),
+                ("water_source", Text),
+                ("irrigation", Text),
+                ("environment_tests", Text),
+                ("temperature_controlled", Bool),
+                ("temperature_min", Float),
+                ("temperature_max", Float),
+                ("plate_number", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Product => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("gtin", Text),
+                ("name", Text),
+                ("category", Text),
+                ("variety", Text),
+                ("specification", Text),
+                ("unit", Text),
+                ("shelf_life_days", Int),
+                ("origin_region", Text),
+                ("origin", Text),
+                ("description", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Input => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("kind", Text),
+                ("name", Text),
+                ("manufacturer", Text),
+                ("registration_number", Text),
+                ("active_ingredient", Text),
+                ("pre_harvest_interval_days", Int),
+                ("specification", Text),
+                ("unit", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::InputPurchase => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("input_id", Text),
+                ("supplier_id", Text),
+                ("lot_number", Text),
+                ("quantity", Float),
+                ("unit", Text),
+                ("purchased_on", Text),
+                ("storage_place_id", Text),
+                ("storage_conditions", Text),
+                ("created_at", Int),
+            ],
+        }
+    }
+
+    /// The record's canonical bytes, from its stored row.
+    pub fn canonical_bytes(self, row: &Row) -> Result<Vec<u8>> {
+        use serde_json::Value;
+        let mut obj = serde_json::Map::new();
+        obj.insert("record".into(), Value::from(self.as_str()));
+        for (name, col) in self.columns() {
+            let v = match col {
+                Col::Text => row.opt_text(name)?.map(Value::from),
+                Col::Int => row.opt_int(name)?.map(Value::from),
+                Col::Float => row.opt_float(name)?.map(Value::from),
+                Col::Bool => row.opt_bool(name)?.map(Value::from),
+            };
+            obj.insert((*name).into(), v.unwrap_or(Value::Null));
+        }
+        Ok(canonical_json(&Value::Object(obj)).into_bytes())
+    }
+
+    /// The name of a record's leaf: `<kind>:<id>`.
+    pub fn leaf_name(self, id: &str) -> String {
+        format!("{}:{id}", self.as_str())
+    }
+}
+
+fn refused(field: &str, invalid: Invalid) -> StoreError {
+    StoreError::invalid(field, invalid)
+}
+
+impl Store {
+    /// Checks a create request's detached signature (see the module doc)
+    /// before anything is written. `None` with `Ok`: the platform signs.
+    pub(crate) async fn check_record_signature(
+        &self,
+        org_id: Uuid,
+        kind: RecordKind,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Option<DetachedSignature>> {
+        let keys = self.signature_keys(org_id).await?;
+        let Some(sig) = signature else {
+            if keys.needs_client_signature() {
+                return Err(refused(
+                    "Suyuan-Signature",
+                    Invalid::new(
+                        "signature_missing",
+                        "your organisation signs with its own key, which the platform does not hold: sign the request body and send the signature",
+                        "贵机构使用自持密钥签名，平台不持有该私钥：请对请求体签名并随请求提交签名",
+                    ),
+                ));
+            }
+            return Ok(None);
+        };
+        let signature = Signature::from_base64(sig.signature.trim()).map_err(|_| {
+            refused(
+                "Suyuan-Signature",
+                Invalid::new(
+                    "signature_malformed",
+                    "must be standard base64 of a 64-byte signature",
+                    "应为 64 字节签名的标准 base64 编码",
+                ),
+            )
+        })?;
+        let mut bytes = MASTER_DATA_CONTEXT.as_bytes().to_vec();
+        bytes.extend_from_slice(kind.as_str().as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&sig.body);
+        let signed_hash = LOG_HASH.digest(&bytes);
+        keys.check(&sig.key, signature, signed_hash, "the request body")
+            .map(Some)
+            .map_err(|(part, invalid)| {
+                let field = if part == "key" {
+                    "Suyuan-Signature-Key"
+                } else {
+                    "Suyuan-Signature"
+                };
+                refused(field, invalid)
+            })
+    }
+
+    /// Appends the leaf of a just-inserted record, inside its transaction.
+    pub(crate) async fn log_record(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        kind: RecordKind,
+        id: Uuid,
+        detached: Option<DetachedSignature>,
+    ) -> Result<()> {
+        if let Tx::Postgres(_) = tx {
+            tx.execute(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"), &[])
+                .await?;
+        }
+        let row = tx
+            .fetch_optional(
+                &format!("SELECT * FROM {} WHERE id = $1", kind.table()),
+                &params![id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound { what: "record" })?;
+        let record_hash = LOG_HASH.digest(&kind.canonical_bytes(&row)?);
+        let (key_id, record) = match detached {
+            Some(d) => (d.key_id.clone(), d.record(record_hash)),
+            None => {
+                let (key, key_row) = self.signing_key(tx, org_id).await?;
+                let record = SignedRecord::sign_hash(LOG_HASH, &key, record_hash)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                (key_row.text("key_id")?, record)
+            }
+        };
+        let pk = id.to_string();
+        let name = kind.leaf_name(&pk);
+        self.append_leaves(
+            tx,
+            org_id,
+            &[NewLeaf {
+                pk: &pk,
+                name: &name,
+                record_kind: Some(kind.as_str()),
+                key_id: &key_id,
+                record: &record,
+                created_at: row.int("created_at")?,
+            }],
+        )
+        .await
+    }
+}
