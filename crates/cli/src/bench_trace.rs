@@ -46,6 +46,10 @@ pub struct TraceBench {
     /// Events per captured document.
     #[arg(long, default_value_t = 2_000)]
     batch: usize,
+    /// Clients capturing at the same time, each its own share of the farms
+    /// in order (as several packing lines or farm gateways would).
+    #[arg(long, default_value_t = 2)]
+    clients: usize,
     /// Trace-back samples.
     #[arg(long, default_value_t = 1_000)]
     samples: usize,
@@ -63,6 +67,9 @@ fn check(a: &TraceBench) -> Result<()> {
     }
     if !(8..=10_000).contains(&a.batch) {
         bail!("--batch: 8 to 10000");
+    }
+    if !(1..=64).contains(&a.clients) {
+        bail!("--clients: 1 to 64");
     }
     if !(1..=100_000).contains(&a.samples) || !(1..=100_000).contains(&a.items) {
         bail!("--samples and --items: 1 to 100000");
@@ -125,6 +132,40 @@ fn doc(events: Vec<Value>) -> Value {
         "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z",
         "epcisBody": {"eventList": events}
     })
+}
+
+/// One client's share of the capture: its farms in documents of
+/// `farms_per_doc` seasons, each followed by the packer's receipts.
+async fn capture_farms(
+    store: &Store,
+    ids: &Ids,
+    (farm, packer): (&Caller, &Caller),
+    farms: std::ops::Range<usize>,
+    farms_per_doc: usize,
+    farms_per_input: usize,
+) -> Result<()> {
+    let mut f = farms.start;
+    while f < farms.end {
+        let end = (f + farms_per_doc).min(farms.end);
+        let mut farm_events = Vec::with_capacity((end - f) * 7);
+        let mut receipts = Vec::with_capacity(end - f);
+        for i in f..end {
+            let (ev, r) = season(ids, i, i / farms_per_input, packer);
+            farm_events.extend(ev);
+            receipts.push(r);
+        }
+        for (who, evs) in [(farm, farm_events), (packer, receipts)] {
+            let job = store.capture(who, &doc(evs), ErrorBehaviour::Rollback).await?;
+            if !job.success {
+                bail!(
+                    "generated events refused: {}",
+                    serde_json::to_string(&job.errors)?
+                );
+            }
+        }
+        f = end;
+    }
+    Ok(())
 }
 
 fn sscc(f: usize) -> String {
@@ -271,31 +312,33 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     );
     let farms_per_doc = (a.batch / 7).max(1);
     let started = Instant::now();
-    let mut f = 0;
-    while f < a.farms {
-        let end = (f + farms_per_doc).min(a.farms);
-        let mut farm_events = Vec::with_capacity((end - f) * 7);
-        let mut receipts = Vec::with_capacity(end - f);
-        for i in f..end {
-            let (ev, r) = season(&ids, i, i / a.farms_per_input, &packer);
-            farm_events.extend(ev);
-            receipts.push(r);
-        }
-        for (who, evs) in [(&farm, farm_events), (&packer, receipts)] {
-            let job = store.capture(who, &doc(evs), ErrorBehaviour::Rollback).await?;
-            if !job.success {
-                bail!(
-                    "generated events refused: {}",
-                    serde_json::to_string(&job.errors)?
-                );
-            }
-        }
-        f = end;
+    let ids = std::sync::Arc::new(ids);
+    let per_client = a.farms.div_ceil(a.clients);
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..a.clients {
+        let farms = c * per_client..((c + 1) * per_client).min(a.farms);
+        let (store, ids, farm, packer) = (store.clone(), ids.clone(), farm.clone(), packer.clone());
+        let farms_per_input = a.farms_per_input;
+        clients.spawn(async move {
+            capture_farms(
+                &store,
+                &ids,
+                (&farm, &packer),
+                farms,
+                farms_per_doc,
+                farms_per_input,
+            )
+            .await
+        });
+    }
+    while let Some(client) = clients.join_next().await {
+        client??;
     }
     let capture_s = started.elapsed().as_secs_f64();
     println!(
-        "capture                 {:>10.0} events/s   ({events_total} events in {capture_s:.1} s)   target ≥ 20000",
-        events_total as f64 / capture_s
+        "capture                 {:>10.0} events/s   ({events_total} events in {capture_s:.1} s, {} clients)   target ≥ 20000",
+        events_total as f64 / capture_s,
+        a.clients
     );
 
     if let suyuan_store::Db::Postgres(_) = store.db() {

@@ -369,30 +369,53 @@ impl Tx {
         values: &[Val],
         tail: &str,
     ) -> Result<u64, StoreError> {
+        self.insert_rows_sharing(head, &[], columns, values, tail).await
+    }
+
+    /// Like [`Tx::insert_rows`], with values every row has in common bound
+    /// once rather than on every row: `head` is
+    /// `INSERT INTO t (a, b, c) SELECT v.column1, $1, v.column2 FROM` (the
+    /// shared values are `$1…$k`, the row's own are `v.column1…`), and the
+    /// rows follow as `(VALUES …) AS v`.
+    pub async fn insert_rows_sharing(
+        &mut self,
+        head: &str,
+        shared: &[Val],
+        columns: usize,
+        values: &[Val],
+        tail: &str,
+    ) -> Result<u64, StoreError> {
         debug_assert!(columns > 0 && values.len().is_multiple_of(columns));
-        let per_statement = (MAX_PARAMS / columns).max(1) * columns;
+        let per_statement = ((MAX_PARAMS - shared.len()) / columns).max(1) * columns;
         let mut affected = 0;
+        let mut params: Vec<Val> = Vec::with_capacity(shared.len() + per_statement.min(values.len()));
         for chunk in values.chunks(per_statement) {
-            let mut sql = String::with_capacity(head.len() + tail.len() + chunk.len() * 6);
+            let mut sql = String::with_capacity(head.len() + tail.len() + chunk.len() * 6 + 24);
             sql.push_str(head);
-            sql.push_str(" VALUES ");
+            sql.push_str(if shared.is_empty() {
+                " VALUES "
+            } else {
+                " (VALUES "
+            });
+            let mut n = shared.len();
             for (i, _) in chunk.chunks(columns).enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
+                sql.push_str(if i > 0 { ",(" } else { "(" });
                 for c in 0..columns {
+                    n += 1;
                     if c > 0 {
                         sql.push(',');
                     }
                     sql.push('$');
-                    sql.push_str(&(i * columns + c + 1).to_string());
+                    sql.push_str(&n.to_string());
                 }
                 sql.push(')');
             }
-            sql.push(' ');
+            sql.push_str(if shared.is_empty() { " " } else { ") AS v " });
             sql.push_str(tail);
-            affected += self.execute(&sql, chunk).await?;
+            params.clear();
+            params.extend_from_slice(shared);
+            params.extend_from_slice(chunk);
+            affected += self.execute(&sql, &params).await?;
         }
         Ok(affected)
     }

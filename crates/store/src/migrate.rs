@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "master_data_leaves",
         include_str!("../migrations/0007_master_data_leaves.sql"),
     ),
+    (
+        8,
+        "walk_indexes",
+        include_str!("../migrations/0008_walk_indexes.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

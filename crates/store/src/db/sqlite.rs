@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
@@ -249,14 +249,14 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Val]) -> Result<(), 
         )));
     }
     for (i, p) in params.iter().enumerate() {
-        let value = match p {
-            Val::Null(_) => Value::Null,
-            Val::Text(s) => Value::Text(s.clone()),
-            Val::Int(i) => Value::Integer(*i),
-            Val::Float(f) => Value::Real(*f),
-            Val::Bool(b) => Value::Integer(i64::from(*b)),
-        };
-        stmt.raw_bind_parameter(i + 1, value)?;
+        let at = i + 1;
+        match p {
+            Val::Null(_) => stmt.raw_bind_parameter(at, rusqlite::types::Null)?,
+            Val::Text(s) => stmt.raw_bind_parameter(at, s.as_str())?,
+            Val::Int(v) => stmt.raw_bind_parameter(at, v)?,
+            Val::Float(f) => stmt.raw_bind_parameter(at, f)?,
+            Val::Bool(b) => stmt.raw_bind_parameter(at, i64::from(*b))?,
+        }
     }
     Ok(())
 }

@@ -162,6 +162,33 @@ pub const ORG_URN_PREFIX: &str = "urn:suyuan:org:";
 /// one, otherwise `urn:suyuan:place:{uuid}`.
 pub const PLACE_URN_PREFIX: &str = "urn:suyuan:place:";
 
+/// Each event's eventID: as given, or its CBV 2.0 hash (empty for a refused
+/// event). Large documents are hashed on every core.
+fn event_ids(parsed: &[Result<Event, Vec<Problem>>]) -> Vec<String> {
+    let ids = |part: &[Result<Event, Vec<Problem>>]| -> Vec<String> {
+        part.iter()
+            .map(|p| match p {
+                Ok(e) => e.event_id.clone().unwrap_or_else(|| e.hash_id()),
+                Err(_) => String::new(),
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if parsed.len() < 256 || threads == 1 {
+        return ids(parsed);
+    }
+    std::thread::scope(|s| {
+        let parts: Vec<_> = parsed
+            .chunks(parsed.len().div_ceil(threads))
+            .map(|part| s.spawn(move || ids(part)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 impl Store {
     /// Captures an EPCIS document on behalf of the caller. Always returns the
     /// job (also when every event was refused); the job is kept for
@@ -212,13 +239,7 @@ impl Store {
                 }
             }
         };
-        job.event_ids = parsed
-            .iter()
-            .map(|p| match p {
-                Ok(e) => e.event_id.clone().unwrap_or_else(|| e.hash_id()),
-                Err(_) => String::new(),
-            })
-            .collect();
+        job.event_ids = event_ids(&parsed);
         // Detached client signatures, all checked before anything is written:
         // one bad signature refuses the whole capture (whatever the behaviour).
         let mut signatures = CaptureSignatures::default();
@@ -288,6 +309,10 @@ impl Store {
                 job.duplicates = 0;
                 drop(run);
             }
+        }
+        // A large document's parsed events take a while to free: not here.
+        if parsed.len() >= 256 {
+            tokio::task::spawn_blocking(move || drop(parsed));
         }
         job.success = job.errors.is_empty();
         job.finished_at = Some(ts(now_ms()));

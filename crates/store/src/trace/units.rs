@@ -258,15 +258,16 @@ impl Store {
             let serials = random_serials(count);
             let now = now_ms();
             let mut tx = self.db.begin().await?;
-            let (kind, status): (Val, Val) = ("item".into(), "active".into());
-            let (gtin_v, batch_v, org, now, lot_epc): (Val, Val, Val, Val, Val) = (
+            // What every item of the lot shares is bound once.
+            let shared: [Val; 6] = [
                 gtin.as_str().into(),
                 batch.as_str().into(),
                 caller.org_id.into(),
+                caller.org_id.into(),
                 now.into(),
                 lot.epc.as_str().into(),
-            );
-            let mut values: Vec<Val> = Vec::with_capacity(serials.len() * 11);
+            ];
+            let mut values: Vec<Val> = Vec::with_capacity(serials.len() * 3);
             for serial in &serials {
                 // Serials are [0-9A-Z]: nothing to percent-encode.
                 let epc = format!(
@@ -275,25 +276,15 @@ impl Store {
                     gtin.as_str(),
                     serial.as_str()
                 );
-                values.extend([
-                    new_id().into(),
-                    epc.into(),
-                    kind.clone(),
-                    gtin_v.clone(),
-                    batch_v.clone(),
-                    serial.as_str().into(),
-                    org.clone(),
-                    org.clone(),
-                    status.clone(),
-                    now.clone(),
-                    lot_epc.clone(),
-                ]);
+                values.extend([new_id().into(), epc.into(), serial.as_str().into()]);
             }
             match tx
-                .insert_rows(
+                .insert_rows_sharing(
                     "INSERT INTO units (id, epc, kind, gtin, batch, serial, owner_org_id, holder_org_id, status, \
-                     created_at, lot_epc)",
-                    11,
+                     created_at, lot_epc) SELECT v.column1, v.column2, 'item', $1, $2, v.column3, $3, $4, 'active', \
+                     $5, $6 FROM",
+                    &shared,
+                    3,
                     &values,
                     "",
                 )
