@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use suyuan_core::epcis::{canonical_web_uri, parse_timestamp};
+use suyuan_core::epcis::{canonical_web_uri, digital_link_as_urn, parse_timestamp, FixedLengthRanges};
 use suyuan_store::trace::capture::ErrorBehaviour;
 use suyuan_store::trace::query::EventQuery;
 use uuid::Uuid;
@@ -167,57 +167,98 @@ pub fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
 enum EpcFormat {
     AsCaptured,
     DigitalLink,
+    EpcUrn,
 }
 
 fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, ApiError> {
-    match headers.get("GS1-EPC-Format").and_then(|v| v.to_str().ok()) {
+    let value = headers
+        .get("GS1-EPC-Format")
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    match value {
         None | Some("Always_GS1_Digital_Link") | Some("No_Preference") => Ok(EpcFormat::DigitalLink),
-        // URNs are kept as captured; a Digital Link is only turned back into a
-        // URN when its company prefix length is known, which it is not here.
-        Some("Never_Translates") | Some("Always_EPC_URN") => Ok(EpcFormat::AsCaptured),
+        Some("Always_EPC_URN") => Ok(EpcFormat::EpcUrn),
+        Some("Never_Translates") => Ok(EpcFormat::AsCaptured),
         Some(other) => Err(bad(
             "epc_format",
             "GS1-EPC-Format",
-            format!("'{other}' is not a GS1-EPC-Format value"),
-            format!("“{other}”不是有效的 GS1-EPC-Format 值"),
+            format!(
+                "'{other}' is not a GS1-EPC-Format value (No_Preference, Always_GS1_Digital_Link, \
+                 Always_EPC_URN, Never_Translates)"
+            ),
+            format!(
+                "“{other}”不是有效的 GS1-EPC-Format 值（No_Preference、Always_GS1_Digital_Link、\
+                 Always_EPC_URN、Never_Translates）"
+            ),
         )),
     }
 }
 
-/// Rewrites EPC URNs in an event's identifier fields as Digital Links.
-fn to_digital_link(event: &mut Value) {
-    let conv = |v: &mut Value| {
-        if let Some(s) = v.as_str() {
-            if s.starts_with("urn:epc:") {
-                if let Some(dl) = canonical_web_uri(s) {
-                    *v = Value::String(dl);
-                }
-            }
+/// Applies `conv` to every field of an event where EPCIS 2.0 carries an EPC
+/// (a GS1 key as EPC URN or Digital Link): the EPC lists, `parentID`, the
+/// `epcClass` of the quantity lists, the read point and business location,
+/// sources and destinations, business transaction identifiers, and the
+/// sensors' `deviceID`. `conv` answers the new spelling, or `None` to keep
+/// the value as it is.
+fn rewrite_epcs(event: &mut Value, conv: &dyn Fn(&str) -> Option<String>) {
+    let one = |v: &mut Value| {
+        if let Some(new) = v.as_str().and_then(conv) {
+            *v = Value::String(new);
+        }
+    };
+    let field = |v: Option<&mut Value>, key: &str| {
+        if let Some(x) = v.and_then(|v| v.get_mut(key)) {
+            one(x);
         }
     };
     let Some(obj) = event.as_object_mut() else { return };
     for key in ["epcList", "childEPCs", "inputEPCList", "outputEPCList"] {
         if let Some(Value::Array(items)) = obj.get_mut(key) {
-            items.iter_mut().for_each(conv);
+            items.iter_mut().for_each(one);
         }
     }
     if let Some(p) = obj.get_mut("parentID") {
-        conv(p);
+        one(p);
     }
-    for key in [
-        "quantityList",
-        "childQuantityList",
-        "inputQuantityList",
-        "outputQuantityList",
+    for (list, key) in [
+        ("quantityList", "epcClass"),
+        ("childQuantityList", "epcClass"),
+        ("inputQuantityList", "epcClass"),
+        ("outputQuantityList", "epcClass"),
+        ("sourceList", "source"),
+        ("destinationList", "destination"),
+        ("bizTransactionList", "bizTransaction"),
     ] {
-        if let Some(Value::Array(items)) = obj.get_mut(key) {
-            for q in items {
-                if let Some(c) = q.get_mut("epcClass") {
-                    conv(c);
-                }
+        if let Some(Value::Array(items)) = obj.get_mut(list) {
+            items.iter_mut().for_each(|i| field(Some(i), key));
+        }
+    }
+    field(obj.get_mut("readPoint"), "id");
+    field(obj.get_mut("bizLocation"), "id");
+    if let Some(Value::Array(sensors)) = obj.get_mut("sensorElementList") {
+        for sensor in sensors {
+            field(sensor.get_mut("sensorMetadata"), "deviceID");
+            if let Some(Value::Array(reports)) = sensor.get_mut("sensorReport") {
+                reports.iter_mut().for_each(|r| field(Some(r), "deviceID"));
             }
         }
     }
+}
+
+/// An EPC URN as its canonical Digital Link URI.
+fn urn_to_dl(s: &str) -> Option<String> {
+    s.starts_with("urn:epc:").then(|| canonical_web_uri(s)).flatten()
+}
+
+/// A Digital Link URI as its EPC URN. The company prefix length comes from
+/// the number range ([`FixedLengthRanges`]: the platform keeps no registered
+/// GS1 company prefixes); a Digital Link whose prefix length is unknown, or
+/// that a URN cannot express exactly, is returned as captured. The REST
+/// binding's OpenAPI (`epcis-rest-openapi.yaml`, parameter `GS1-EPC-Format`)
+/// says only "Always_EPC_URN: URIs are returned as URN"; a URN cannot be
+/// formed without the prefix length, and guessing one would name another
+/// object, so the identifier is left in the form it was captured in.
+fn dl_to_urn(s: &str) -> Option<String> {
+    digital_link_as_urn(s, &FixedLengthRanges)
 }
 
 /// The JSON-LD context of our documents: the standard one plus our prefix.
@@ -226,8 +267,13 @@ fn context() -> Value {
 }
 
 fn query_document(mut events: Vec<Value>, format: EpcFormat) -> Value {
-    if format == EpcFormat::DigitalLink {
-        events.iter_mut().for_each(to_digital_link);
+    let conv: Option<fn(&str) -> Option<String>> = match format {
+        EpcFormat::AsCaptured => None,
+        EpcFormat::DigitalLink => Some(urn_to_dl),
+        EpcFormat::EpcUrn => Some(dl_to_urn),
+    };
+    if let Some(conv) = conv {
+        events.iter_mut().for_each(|e| rewrite_epcs(e, &conv));
     }
     json!({
         "@context": context(),

@@ -105,6 +105,30 @@ impl CompanyPrefixLength for KnownPrefixes {
     }
 }
 
+/// Company prefix lengths that follow from the number range alone: the GS1
+/// China (ANCC) ranges allocated with one fixed prefix length, as GB 12904
+/// describes the GTIN-13 layout: `690` and `691` give 7-digit company prefixes
+/// (5-digit item references), `692` and `693` give 8-digit ones. Every other
+/// range (`694`–`699`, `680`–`681`, the example prefix `952`, other countries)
+/// is allocated with several lengths, so its length is unknown here; so is
+/// `6901028`, under which longer prefixes are assigned. A registered prefix,
+/// when the platform keeps one, takes precedence over this rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FixedLengthRanges;
+
+impl CompanyPrefixLength for FixedLengthRanges {
+    fn company_prefix_length(&self, digits: &str) -> Option<usize> {
+        if digits.starts_with("6901028") {
+            return None;
+        }
+        match digits.get(..3) {
+            Some("690" | "691") => Some(7),
+            Some("692" | "693") => Some(8),
+            _ => None,
+        }
+    }
+}
+
 /// A GS1 key named by an EPC URN or a Digital Link URI.
 ///
 /// Numeric fields hold the full GS1 key (check digit included, GTINs as
@@ -357,6 +381,23 @@ pub fn digital_link_to_urn(
     prefixes: &(impl CompanyPrefixLength + ?Sized),
 ) -> Result<String, Invalid> {
     Gs1Key::from_digital_link(uri)?.to_epc_urn(prefixes)
+}
+
+/// The EPC URN of a Digital Link URI that names one GS1 key and nothing else,
+/// when `prefixes` knows its company prefix length. `None` when the URI is no
+/// valid Digital Link, when its prefix length is unknown, or when the URN
+/// would lose or change part of it (a CPV `22`, a query string or fragment,
+/// short-name AIs, non-canonical percent-encoding): what cannot be translated
+/// exactly is better returned as it was written.
+pub fn digital_link_as_urn(uri: &str, prefixes: &(impl CompanyPrefixLength + ?Sized)) -> Option<String> {
+    if uri.contains(['?', '#']) {
+        return None;
+    }
+    let key = Gs1Key::from_digital_link(uri).ok()?;
+    if !uri.ends_with(&key.digital_link_path()) {
+        return None;
+    }
+    key.to_epc_urn(prefixes).ok()
 }
 
 /// Parses an identifier written either as an EPC URN or as a Digital Link URI.
@@ -1260,6 +1301,76 @@ mod tests {
 
     fn seven(_: &str) -> Option<usize> {
         Some(7)
+    }
+
+    #[test]
+    fn fixed_length_ranges() {
+        let r = FixedLengthRanges;
+        assert_eq!(r.company_prefix_length("690123456789"), Some(7));
+        assert_eq!(r.company_prefix_length("691000000001"), Some(7));
+        assert_eq!(r.company_prefix_length("692000010001"), Some(8));
+        assert_eq!(r.company_prefix_length("693698380001"), Some(8));
+        for unknown in [
+            "694000000001",
+            "699000000001",
+            "680000000001",
+            "952123412345",
+            "401234500000",
+            "690102800001",
+            "69",
+        ] {
+            assert_eq!(r.company_prefix_length(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn digital_link_as_urn_only_when_exact() {
+        let r = FixedLengthRanges;
+        let cases = [
+            (
+                "https://id.gs1.org/01/06901234567892/21/000123",
+                Some("urn:epc:id:sgtin:6901234.056789.000123"),
+            ),
+            (
+                "https://trace.example.cn/01/06901234567892/10/B20240615A01",
+                Some("urn:epc:class:lgtin:6901234.056789.B20240615A01"),
+            ),
+            (
+                "https://id.gs1.org/01/06901234567892",
+                Some("urn:epc:idpat:sgtin:6901234.056789.*"),
+            ),
+            (
+                "https://id.gs1.org/00/069012340000000016",
+                Some("urn:epc:id:sscc:6901234.0000000001"),
+            ),
+            (
+                "https://id.gs1.org/414/6901234000009",
+                Some("urn:epc:id:sgln:6901234.00000.0"),
+            ),
+            (
+                "https://id.gs1.org/414/6901234000016/254/A%2F1",
+                Some("urn:epc:id:sgln:6901234.00001.A%2F1"),
+            ),
+            (
+                "https://id.gs1.org/417/6901234000009",
+                Some("urn:epc:id:pgln:6901234.00000"),
+            ),
+            // 8-digit range.
+            (
+                "https://id.gs1.org/01/06920000100019/21/7",
+                Some("urn:epc:id:sgtin:69200001.00001.7"),
+            ),
+            // Unknown prefix length, CPV, query string, short names, wrong check digit, not a DL.
+            ("https://id.gs1.org/01/09521234123453/21/1", None),
+            ("https://id.gs1.org/01/06901234567892/22/A/10/B", None),
+            ("https://id.gs1.org/01/06901234567892/10/B?17=260101", None),
+            ("https://id.gs1.org/gtin/06901234567892/ser/1", None),
+            ("https://id.gs1.org/01/06901234567891/21/1", None),
+            ("urn:epc:id:sgtin:6901234.056789.000123", None),
+        ];
+        for (dl, urn) in cases {
+            assert_eq!(digital_link_as_urn(dl, &r).as_deref(), urn, "{dl}");
+        }
     }
 
     #[test]
