@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use suyuan_core::epcis::{canonical_web_uri, digital_link_as_urn, parse_timestamp, FixedLengthRanges};
+use suyuan_core::epcis::{canonical_web_uri, digital_link_as_urn, parse_timestamp, KnownPrefixes};
 use suyuan_store::trace::capture::ErrorBehaviour;
 use suyuan_store::trace::query::EventQuery;
+use suyuan_store::Store;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -162,21 +163,25 @@ pub fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
     Ok(q)
 }
 
-/// The `GS1-EPC-Format` a client asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `GS1-EPC-Format` a client asked for; EPC URNs with the registered
+/// company prefixes they are formed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum EpcFormat {
     AsCaptured,
     DigitalLink,
-    EpcUrn,
+    EpcUrn(KnownPrefixes),
 }
 
-fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, ApiError> {
+/// The answer's `GS1-EPC-Format`. For `Always_EPC_URN` the registered
+/// company prefixes are read here, once per request
+/// ([`Store::registered_company_prefixes`]).
+async fn epc_format(store: &Store, headers: &HeaderMap) -> ApiResult<EpcFormat> {
     let value = headers
         .get("GS1-EPC-Format")
         .map(|v| v.to_str().unwrap_or("(not text)"));
     match value {
         None | Some("Always_GS1_Digital_Link") | Some("No_Preference") => Ok(EpcFormat::DigitalLink),
-        Some("Always_EPC_URN") => Ok(EpcFormat::EpcUrn),
+        Some("Always_EPC_URN") => Ok(EpcFormat::EpcUrn(store.registered_company_prefixes().await?)),
         Some("Never_Translates") => Ok(EpcFormat::AsCaptured),
         Some(other) => Err(bad(
             "epc_format",
@@ -249,16 +254,16 @@ fn urn_to_dl(s: &str) -> Option<String> {
     s.starts_with("urn:epc:").then(|| canonical_web_uri(s)).flatten()
 }
 
-/// A Digital Link URI as its EPC URN. The company prefix length comes from
-/// the number range ([`FixedLengthRanges`]: the platform keeps no registered
-/// GS1 company prefixes); a Digital Link whose prefix length is unknown, or
-/// that a URN cannot express exactly, is returned as captured. The REST
-/// binding's OpenAPI (`epcis-rest-openapi.yaml`, parameter `GS1-EPC-Format`)
-/// says only "Always_EPC_URN: URIs are returned as URN"; a URN cannot be
-/// formed without the prefix length, and guessing one would name another
-/// object, so the identifier is left in the form it was captured in.
-fn dl_to_urn(s: &str) -> Option<String> {
-    digital_link_as_urn(s, &FixedLengthRanges)
+/// A Digital Link URI as its EPC URN. The company prefix length comes only
+/// from the prefixes registered with products (exactly one must start the
+/// key's digits); a Digital Link with no such prefix, or that a URN cannot
+/// express exactly, is returned as captured. The REST binding's OpenAPI
+/// (`epcis-rest-openapi.yaml`, parameter `GS1-EPC-Format`) says only
+/// "Always_EPC_URN: URIs are returned as URN"; a URN cannot be formed without
+/// the prefix length, and guessing one would name another object, so the
+/// identifier is left in the form it was captured in.
+fn dl_to_urn(s: &str, prefixes: &KnownPrefixes) -> Option<String> {
+    digital_link_as_urn(s, prefixes)
 }
 
 /// The JSON-LD context of our documents: the standard one plus our prefix.
@@ -266,14 +271,14 @@ fn context() -> Value {
     json!(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": suyuan_core::stages::AGRI_NS}])
 }
 
-fn query_document(mut events: Vec<Value>, format: EpcFormat) -> Value {
-    let conv: Option<fn(&str) -> Option<String>> = match format {
-        EpcFormat::AsCaptured => None,
-        EpcFormat::DigitalLink => Some(urn_to_dl),
-        EpcFormat::EpcUrn => Some(dl_to_urn),
-    };
-    if let Some(conv) = conv {
-        events.iter_mut().for_each(|e| rewrite_epcs(e, &conv));
+fn query_document(mut events: Vec<Value>, format: &EpcFormat) -> Value {
+    match format {
+        EpcFormat::AsCaptured => {}
+        EpcFormat::DigitalLink => events.iter_mut().for_each(|e| rewrite_epcs(e, &urn_to_dl)),
+        EpcFormat::EpcUrn(prefixes) => {
+            let conv = |s: &str| dl_to_urn(s, prefixes);
+            events.iter_mut().for_each(|e| rewrite_epcs(e, &conv));
+        }
     }
     json!({
         "@context": context(),
@@ -290,10 +295,10 @@ async fn events(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let format = epc_format(&headers)?;
+    let format = epc_format(&state.store, &headers).await?;
     let q = parse_query(raw.as_deref())?;
     let page = state.store.query_events(&caller, &q).await?;
-    let mut resp = Json(query_document(page.events, format)).into_response();
+    let mut resp = Json(query_document(page.events, &format)).into_response();
     if let Some(next) = page.next {
         // The same query, next page.
         let mut params: Vec<(String, String)> =
@@ -321,7 +326,7 @@ async fn event(
     headers: HeaderMap,
     Path(event_id): Path<String>,
 ) -> ApiResult<Response> {
-    let format = epc_format(&headers)?;
+    let format = epc_format(&state.store, &headers).await?;
     let events = state.store.get_event(&caller, &event_id).await?;
-    Ok(Json(query_document(events, format)).into_response())
+    Ok(Json(query_document(events, &format)).into_response())
 }

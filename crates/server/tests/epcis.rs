@@ -617,9 +617,9 @@ async fn round_trip_examples(
             !got.is_empty() && got.iter().all(|e| e["eventID"] == *id),
             "{id}: {doc:#}"
         );
-        // As EPC URNs: the examples' Digital Links all carry prefixes whose
-        // length the platform cannot tell (none in 690-693), so they come back
-        // exactly as captured, and the document stays schema-valid.
+        // As EPC URNs: no company prefix is registered here, so the
+        // examples' Digital Links come back exactly as captured, and the
+        // document stays schema-valid.
         let mut as_urn = None;
         for fmt in ["Always_EPC_URN", "Never_Translates"] {
             let (status, _, doc) = get_with(
@@ -930,25 +930,26 @@ both_backends!(events_by_id_and_epc_format, |app| async move {
 });
 
 /// An identifier of the `GS1-EPC-Format` test: its EPC URN (`None` when it has
-/// none) and its canonical Digital Link; `urn_known` when the platform can
-/// tell its company prefix length (the `690`/`691` and `692`/`693` ranges).
+/// none) and its canonical Digital Link; `registered` when its company prefix
+/// is registered with a product in the test (`6901234`, `69200001`).
 #[derive(Clone, Copy)]
 struct Slot {
     urn: Option<&'static str>,
     dl: &'static str,
-    urn_known: bool,
+    registered: bool,
 }
 
-const fn slot(urn: &'static str, dl: &'static str, urn_known: bool) -> Slot {
+const fn slot(urn: &'static str, dl: &'static str, registered: bool) -> Slot {
     Slot {
         urn: Some(urn),
         dl,
-        urn_known,
+        registered,
     }
 }
 
-// 7-digit prefix 6901234 (range 690), 8-digit prefix 69200001 (range 692),
-// 9521234 (example range 952: prefix length unknown).
+// Registered: 7-digit prefix 6901234 and 8-digit prefix 69200001. Not
+// registered: 9521234 and 6901235 (a GS1 China 690 number: the range says
+// nothing about the prefix length).
 const SGTIN7: Slot = slot(
     "urn:epc:id:sgtin:6901234.056789.S1",
     "https://id.gs1.org/01/06901234567892/21/S1",
@@ -957,6 +958,11 @@ const SGTIN7: Slot = slot(
 const SGTIN952: Slot = slot(
     "urn:epc:id:sgtin:9521234.012345.X1",
     "https://id.gs1.org/01/09521234123453/21/X1",
+    false,
+);
+const SGTIN690: Slot = slot(
+    "urn:epc:id:sgtin:6901235.000001.U1",
+    "https://id.gs1.org/01/06901235000015/21/U1",
     false,
 );
 const LGTIN7: Slot = slot(
@@ -968,7 +974,7 @@ const LGTIN7: Slot = slot(
 const LGTIN_CPV: Slot = Slot {
     urn: None,
     dl: "https://id.gs1.org/01/06901234567892/22/C1/10/L2",
-    urn_known: false,
+    registered: true,
 };
 const SGLN7: Slot = slot(
     "urn:epc:id:sgln:6901234.00000.0",
@@ -1024,7 +1030,7 @@ fn format_events(tag: &str, s: Spelling) -> Vec<Value> {
             "eventTime": "2026-03-01T08:00:00+08:00",
             "eventTimeZoneOffset": "+08:00",
             "action": "ADD",
-            "epcList": [s(SGTIN7), s(SGTIN952)],
+            "epcList": [s(SGTIN7), s(SGTIN952), s(SGTIN690)],
             "quantityList": [
                 {"epcClass": s(LGTIN7), "quantity": 10, "uom": "KGM"},
                 {"epcClass": s(LGTIN_CPV), "quantity": 1, "uom": "KGM"}
@@ -1082,6 +1088,33 @@ const IDENTIFIER_FIELDS: &[&str] = &[
     "outputQuantityList",
 ];
 
+/// Registers a product with a company prefix; answers the response.
+async fn register_prefix(app: &TestApp, token: &str, gtin: &str, prefix: &str) -> (StatusCode, Value) {
+    let body = merge(
+        product(gtin, "登记厂商识别代码"),
+        json!({"company_prefix": prefix}),
+    );
+    app.post("/api/v1/products", token, body).await
+}
+
+/// The events of `tag` read one by one with `GS1-EPC-Format: fmt`.
+async fn read_as(app: &TestApp, token: &str, tag: &str, fmt: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for kind in ["o", "a", "t"] {
+        let id = format!("urn:uuid:{tag}-{kind}");
+        let (status, _, doc) = get_with(
+            app,
+            &format!("/epcis/events/{}", enc(&id)),
+            Some(token),
+            &[("GS1-EPC-Format", fmt)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{id}: {doc}");
+        out.extend(events_of(&doc));
+    }
+    out
+}
+
 both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
     let (_, token) = verified_producer(app, "urnformat.admin").await;
     let tag = Uuid::now_v7().to_string();
@@ -1098,11 +1131,57 @@ both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
         .await;
         assert_eq!(job["captured"], 3, "{form}: {job:#}");
     }
+    let dl_tag = format!("{tag}-dl");
+    // No prefix registered yet: every Digital Link stays as captured.
+    assert_eq!(
+        read_as(app, &token, &dl_tag, "Always_EPC_URN").await,
+        read_as(app, &token, &dl_tag, "Never_Translates").await
+    );
+
+    // A company prefix is 7 to 10 digits and starts the GTIN after its
+    // indicator digit; a refused product stores nothing (and registers no
+    // prefix).
+    let products = app.count("/api/v1/products", &token).await;
+    let tlog = app.store.tlog_size().await.unwrap();
+    for (gtin, prefix, code) in [
+        ("6901234567892", "690123", "company_prefix_format"),
+        ("6901234567892", "69012345678", "company_prefix_format"),
+        ("6901234567892", "69O1234", "company_prefix_format"),
+        ("6901234567892", "", "company_prefix_format"),
+        ("6901234567892", "6901235", "company_prefix_mismatch"),
+        ("6901234567892", "0690123", "company_prefix_mismatch"),
+        ("6920000100019", "6920001", "company_prefix_mismatch"),
+    ] {
+        let resp = register_prefix(app, &token, gtin, prefix).await;
+        assert_problem(&resp, 422, code, Some("company_prefix"));
+    }
+    assert_eq!(app.count("/api/v1/products", &token).await, products);
+    assert_eq!(app.store.tlog_size().await.unwrap(), tlog);
+    assert_eq!(
+        read_as(app, &token, &dl_tag, "Always_EPC_URN").await,
+        read_as(app, &token, &dl_tag, "Never_Translates").await
+    );
+
+    // The two companies register their prefixes (7 and 8 digits).
+    for (gtin, prefix) in [("06901234567892", "6901234"), ("6920000100019", "69200001")] {
+        let (status, p) = register_prefix(app, &token, gtin, prefix).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        assert_eq!(p["company_prefix"], prefix, "{p}");
+        let (_, got) = app
+            .get(&format!("/api/v1/products/{}", p["id"].as_str().unwrap()), &token)
+            .await;
+        assert_eq!(got["company_prefix"], prefix, "{got}");
+    }
+    let (status, p) = app
+        .post("/api/v1/products", &token, product(&gtin13(), "无厂商码"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["company_prefix"], Value::Null, "{p}");
 
     for (form, captured) in forms {
         let ftag = format!("{tag}-{form}");
         let expect_urn = |x: Slot| match x.urn {
-            Some(urn) if form == "urn" || x.urn_known => urn.to_owned(),
+            Some(urn) if form == "urn" || x.registered => urn.to_owned(),
             _ => x.dl.to_owned(),
         };
         let cases: [(Option<&str>, Spelling); 5] = [
@@ -1160,6 +1239,30 @@ both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
     let e = events_of(&doc).remove(0);
     assert_eq!(e["parentID"], "urn:epc:id:sscc:6901234.0000000001");
     assert_eq!(e["childEPCs"], json!(["urn:epc:id:sgtin:69200001.00001.S9"]));
+    let o = read_as(app, &token, &dl_tag, "Always_EPC_URN").await.remove(0);
+    assert_eq!(o["readPoint"]["id"], "urn:epc:id:sgln:6901234.00000.0");
+    assert_eq!(
+        o["epcList"],
+        json!([SGTIN7.urn, SGTIN952.dl, SGTIN690.dl]),
+        "unregistered companies stay as captured"
+    );
+
+    // A third company registers 692000010, which also starts 69200001's keys:
+    // two registered prefixes of different lengths, so those keys stay as
+    // captured; 6901234's still convert.
+    let (status, p) = register_prefix(app, &token, "6920000100026", "692000010").await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (_, _, doc) = get_with(
+        app,
+        &format!("/epcis/events/{}", enc(&format!("urn:uuid:{tag}-dl-a"))),
+        Some(&token),
+        &[("GS1-EPC-Format", "Always_EPC_URN")],
+    )
+    .await;
+    let e = events_of(&doc).remove(0);
+    assert_eq!(e["parentID"], "urn:epc:id:sscc:6901234.0000000001");
+    assert_eq!(e["childEPCs"], json!([SGTIN8.dl]));
+    assert_eq!(e["childQuantityList"][0]["epcClass"], LGTIN8.dl);
 
     // A value outside the enumeration is refused on both routes.
     for path in [

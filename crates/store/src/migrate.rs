@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "master_data_leaves",
         include_str!("../migrations/0007_master_data_leaves.sql"),
     ),
+    (
+        9,
+        "company_prefix",
+        include_str!("../migrations/0009_company_prefix.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -63,8 +63,11 @@ where
     }
 }
 
-/// A set of registered company prefixes; the longest one that starts the
-/// digits wins.
+/// A set of registered company prefixes. A key's prefix length is known when
+/// the registered prefixes that start its digits all have one length (then
+/// they are one prefix); when none does, or several of different lengths do,
+/// it is unknown: the registrations contradict each other, and picking one
+/// would be a guess.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownPrefixes {
     prefixes: Vec<String>,
@@ -97,35 +100,13 @@ impl KnownPrefixes {
 
 impl CompanyPrefixLength for KnownPrefixes {
     fn company_prefix_length(&self, digits: &str) -> Option<usize> {
-        self.prefixes
+        let mut lengths = self
+            .prefixes
             .iter()
             .filter(|p| digits.starts_with(p.as_str()))
-            .map(String::len)
-            .max()
-    }
-}
-
-/// Company prefix lengths that follow from the number range alone: the GS1
-/// China (ANCC) ranges allocated with one fixed prefix length, as GB 12904
-/// describes the GTIN-13 layout: `690` and `691` give 7-digit company prefixes
-/// (5-digit item references), `692` and `693` give 8-digit ones. Every other
-/// range (`694`–`699`, `680`–`681`, the example prefix `952`, other countries)
-/// is allocated with several lengths, so its length is unknown here; so is
-/// `6901028`, under which longer prefixes are assigned. A registered prefix,
-/// when the platform keeps one, takes precedence over this rule.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FixedLengthRanges;
-
-impl CompanyPrefixLength for FixedLengthRanges {
-    fn company_prefix_length(&self, digits: &str) -> Option<usize> {
-        if digits.starts_with("6901028") {
-            return None;
-        }
-        match digits.get(..3) {
-            Some("690" | "691") => Some(7),
-            Some("692" | "693") => Some(8),
-            _ => None,
-        }
+            .map(String::len);
+        let first = lengths.next()?;
+        lengths.all(|l| l == first).then_some(first)
     }
 }
 
@@ -1304,28 +1285,8 @@ mod tests {
     }
 
     #[test]
-    fn fixed_length_ranges() {
-        let r = FixedLengthRanges;
-        assert_eq!(r.company_prefix_length("690123456789"), Some(7));
-        assert_eq!(r.company_prefix_length("691000000001"), Some(7));
-        assert_eq!(r.company_prefix_length("692000010001"), Some(8));
-        assert_eq!(r.company_prefix_length("693698380001"), Some(8));
-        for unknown in [
-            "694000000001",
-            "699000000001",
-            "680000000001",
-            "952123412345",
-            "401234500000",
-            "690102800001",
-            "69",
-        ] {
-            assert_eq!(r.company_prefix_length(unknown), None, "{unknown}");
-        }
-    }
-
-    #[test]
     fn digital_link_as_urn_only_when_exact() {
-        let r = FixedLengthRanges;
+        let r = KnownPrefixes::new(["6901234", "69200001"]).unwrap();
         let cases = [
             (
                 "https://id.gs1.org/01/06901234567892/21/000123",
@@ -1355,12 +1316,12 @@ mod tests {
                 "https://id.gs1.org/417/6901234000009",
                 Some("urn:epc:id:pgln:6901234.00000"),
             ),
-            // 8-digit range.
+            // 8-digit prefix.
             (
                 "https://id.gs1.org/01/06920000100019/21/7",
                 Some("urn:epc:id:sgtin:69200001.00001.7"),
             ),
-            // Unknown prefix length, CPV, query string, short names, wrong check digit, not a DL.
+            // Unregistered prefix, CPV, query string, short names, wrong check digit, not a DL.
             ("https://id.gs1.org/01/09521234123453/21/1", None),
             ("https://id.gs1.org/01/06901234567892/22/A/10/B", None),
             ("https://id.gs1.org/01/06901234567892/10/B?17=260101", None),
@@ -1590,10 +1551,18 @@ mod tests {
     }
 
     #[test]
-    fn known_prefixes_pick_the_longest_match() {
-        let known = KnownPrefixes::new(["690123", "6901234"]).unwrap();
+    fn known_prefixes_need_one_match() {
+        let known = KnownPrefixes::new(["6901234", "6901234", "69200001", "952123", "9521234"]).unwrap();
         assert_eq!(known.company_prefix_length("690123456789"), Some(7));
+        assert_eq!(known.company_prefix_length("692000010001"), Some(8));
+        // No registered prefix, or two of different lengths: unknown.
         assert_eq!(known.company_prefix_length("690124456789"), None);
+        assert_eq!(known.company_prefix_length("952123412345"), None);
+        assert_eq!(known.company_prefix_length("952123512345"), Some(6));
+        assert_eq!(
+            KnownPrefixes::default().company_prefix_length("690123456789"),
+            None
+        );
         assert_eq!(
             digital_link_to_urn("https://id.gs1.org/01/06901234567892/21/9", &known).unwrap(),
             "urn:epc:id:sgtin:6901234.056789.9"
