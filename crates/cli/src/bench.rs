@@ -170,6 +170,7 @@ async fn run_api_bench(store: &Store, a: &ApiBench) -> Result<()> {
                 &caller,
                 &NewProduct {
                     gtin: gtin13(&format!("952{:09}", i)),
+                    company_prefix: None,
                     name: format!("基准产品 {i}"),
                     category: ProductCategory::Vegetable,
                     variety: Some("二荆条".into()),

@@ -282,6 +282,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     let packer = org(store, &op, &hash, OrgKind::Processor, 2, "bench-packer").await?;
     let product = |gtin: String, name: &str| NewProduct {
         gtin,
+        company_prefix: None,
         name: name.into(),
         category: ProductCategory::Vegetable,
         variety: None,

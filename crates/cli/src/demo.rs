@@ -393,6 +393,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
             &coop,
             &NewProduct {
                 gtin: gtin13("952012345678"),
+                company_prefix: None,
                 name: "郫县二荆条鲜辣椒".into(),
                 category: ProductCategory::Vegetable,
                 variety: Some("二荆条".into()),
@@ -417,6 +418,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
             &pack,
             &NewProduct {
                 gtin: gtin13("952012345679"),
+                company_prefix: None,
                 name: "二荆条辣椒 500 克装".into(),
                 category: ProductCategory::Vegetable,
                 variety: Some("二荆条".into()),

@@ -10,7 +10,7 @@ use crate::Invalid;
 
 /// Defines a closed vocabulary: `Enum::parse`, `as_str`, `zh`, `ALL`.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $field:literal { $($variant:ident = $wire:literal, $zh:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident, $field:literal { $($variant:ident = $wire:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
@@ -28,6 +28,11 @@ macro_rules! vocabulary {
             /// The Simplified Chinese label.
             pub fn zh(self) -> &'static str {
                 match self { $($name::$variant => $zh),+ }
+            }
+
+            /// The English label.
+            pub fn en(self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
             }
 
             /// Parses a wire name; the error lists the allowed values.
@@ -57,31 +62,31 @@ macro_rules! vocabulary {
 vocabulary!(
     /// What an organisation is in the chain (R-5.3.3.1, R-5.3.3.3 a–b).
     OrgKind, "organisation_kind" {
-        Producer = "producer", "生产主体";
-        Processor = "processor", "加工包装企业";
-        Logistics = "logistics", "仓储物流企业";
-        Retailer = "retailer", "经销零售企业";
-        TestingAgency = "testing_agency", "检测机构";
-        Regulator = "regulator", "监管部门";
-        PlatformOperator = "platform_operator", "平台运营方";
+        Producer = "producer", "生产主体", "Producer";
+        Processor = "processor", "加工包装企业", "Processing and packing company";
+        Logistics = "logistics", "仓储物流企业", "Warehousing and logistics company";
+        Retailer = "retailer", "经销零售企业", "Distributor or retailer";
+        TestingAgency = "testing_agency", "检测机构", "Testing agency";
+        Regulator = "regulator", "监管部门", "Regulator";
+        PlatformOperator = "platform_operator", "平台运营方", "Platform operator";
     }
 );
 
 vocabulary!(
     /// The form of a producer: farm, cooperative or family farm.
     ProducerForm, "producer_form" {
-        Farm = "farm", "农场/企业基地";
-        Cooperative = "cooperative", "农民专业合作社";
-        FamilyFarm = "family_farm", "家庭农场";
+        Farm = "farm", "农场/企业基地", "Farm or company base";
+        Cooperative = "cooperative", "农民专业合作社", "Farmers' professional cooperative";
+        FamilyFarm = "family_farm", "家庭农场", "Family farm";
     }
 );
 
 vocabulary!(
     /// Where an organisation stands with the operator.
     OrgStatus, "organisation_status" {
-        Pending = "pending", "待审核";
-        Verified = "verified", "已认证";
-        Suspended = "suspended", "已暂停";
+        Pending = "pending", "待审核", "Pending review";
+        Verified = "verified", "已认证", "Verified";
+        Suspended = "suspended", "已暂停", "Suspended";
     }
 );
 
@@ -89,12 +94,12 @@ vocabulary!(
     /// What a user may do. Inspectors belong to testing agencies, officers to
     /// regulators (with a jurisdiction), operators to the platform operator.
     Role, "role" {
-        OrgAdmin = "org_admin", "机构管理员";
-        Recorder = "recorder", "记录员";
-        Viewer = "viewer", "查看员";
-        Inspector = "inspector", "检测员";
-        Officer = "officer", "监管人员";
-        Operator = "operator", "平台运营人员";
+        OrgAdmin = "org_admin", "机构管理员", "Organisation administrator";
+        Recorder = "recorder", "记录员", "Recorder";
+        Viewer = "viewer", "查看员", "Viewer";
+        Inspector = "inspector", "检测员", "Inspector";
+        Officer = "officer", "监管人员", "Regulatory officer";
+        Operator = "operator", "平台运营人员", "Platform operations staff";
     }
 );
 
@@ -102,60 +107,60 @@ vocabulary!(
     /// The duties each organisation names a responsible person for (R-4.3.4.1,
     /// R-4.3.1.1 c).
     Duty, "duty" {
-        Recording = "recording", "信息记录";
-        Verification = "verification", "信息核验";
-        Reporting = "reporting", "信息上报";
-        SystemMaintenance = "system_maintenance", "系统维护";
+        Recording = "recording", "信息记录", "Recording";
+        Verification = "verification", "信息核验", "Verification";
+        Reporting = "reporting", "信息上报", "Reporting";
+        SystemMaintenance = "system_maintenance", "系统维护", "System maintenance";
     }
 );
 
 vocabulary!(
     /// Kinds of places.
     PlaceKind, "place_kind" {
-        ProductionBase = "production_base", "生产基地";
-        Plot = "plot", "地块";
-        PackingHouse = "packing_house", "包装加工厂";
-        Warehouse = "warehouse", "仓库";
-        Store = "store", "门店";
-        Vehicle = "vehicle", "运输车辆";
+        ProductionBase = "production_base", "生产基地", "Production base";
+        Plot = "plot", "地块", "Plot";
+        PackingHouse = "packing_house", "包装加工厂", "Packing house";
+        Warehouse = "warehouse", "仓库", "Warehouse";
+        Store = "store", "门店", "Store";
+        Vehicle = "vehicle", "运输车辆", "Vehicle";
     }
 );
 
 vocabulary!(
     /// Product categories.
     ProductCategory, "product_category" {
-        Vegetable = "vegetable", "蔬菜";
-        Fruit = "fruit", "水果";
-        Grain = "grain", "粮食";
-        Tea = "tea", "茶叶";
-        EdibleFungus = "edible_fungus", "食用菌";
-        Livestock = "livestock", "畜禽";
-        Aquatic = "aquatic", "水产品";
-        Egg = "egg", "蛋品";
-        Oilseed = "oilseed", "油料";
-        Other = "other", "其他";
+        Vegetable = "vegetable", "蔬菜", "Vegetables";
+        Fruit = "fruit", "水果", "Fruit";
+        Grain = "grain", "粮食", "Grain";
+        Tea = "tea", "茶叶", "Tea";
+        EdibleFungus = "edible_fungus", "食用菌", "Edible fungi";
+        Livestock = "livestock", "畜禽", "Livestock and poultry";
+        Aquatic = "aquatic", "水产品", "Aquatic products";
+        Egg = "egg", "蛋品", "Eggs";
+        Oilseed = "oilseed", "油料", "Oilseeds";
+        Other = "other", "其他", "Other";
     }
 );
 
 vocabulary!(
     /// Product certifications.
     CertificationKind, "certification_kind" {
-        GreenFood = "green_food", "绿色食品";
-        Organic = "organic", "有机产品";
-        Gap = "gap", "良好农业规范(GAP)";
-        GeographicalIndication = "geographical_indication", "地理标志";
+        GreenFood = "green_food", "绿色食品", "Green Food";
+        Organic = "organic", "有机产品", "Organic product";
+        Gap = "gap", "良好农业规范(GAP)", "Good Agricultural Practice (GAP)";
+        GeographicalIndication = "geographical_indication", "地理标志", "Geographical indication";
     }
 );
 
 vocabulary!(
     /// Kinds of agricultural inputs (R-4.3.3.1).
     InputKind, "input_kind" {
-        Seed = "seed", "种子种苗";
-        Fertiliser = "fertiliser", "肥料";
-        Pesticide = "pesticide", "农药";
-        Feed = "feed", "饲料";
-        VeterinaryDrug = "veterinary_drug", "兽药";
-        Other = "other", "其他";
+        Seed = "seed", "种子种苗", "Seeds and seedlings";
+        Fertiliser = "fertiliser", "肥料", "Fertiliser";
+        Pesticide = "pesticide", "农药", "Pesticide";
+        Feed = "feed", "饲料", "Feed";
+        VeterinaryDrug = "veterinary_drug", "兽药", "Veterinary drug";
+        Other = "other", "其他", "Other";
     }
 );
 

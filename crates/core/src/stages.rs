@@ -16,7 +16,7 @@ pub const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
 pub const AGRI_PREFIX: &str = "agri";
 
 macro_rules! vocab {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $wire:literal, $zh:literal;)+ }) => {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $wire:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
@@ -25,6 +25,7 @@ macro_rules! vocab {
             pub const ALL: &'static [$name] = &[$($name::$v),+];
             pub fn as_str(self) -> &'static str { match self { $($name::$v => $wire),+ } }
             pub fn zh(self) -> &'static str { match self { $($name::$v => $zh),+ } }
+            pub fn en(self) -> &'static str { match self { $($name::$v => $en),+ } }
             pub fn parse(s: &str) -> Option<Self> { match s { $($wire => Some($name::$v),)+ _ => None } }
         }
     };
@@ -33,34 +34,34 @@ macro_rules! vocab {
 vocab!(
     /// The four stages of, plus testing, which may happen at any.
     Stage {
-        Planting = "planting", "种植";
-        PostHarvest = "post_harvest", "采后处理";
-        Testing = "testing", "质量检测";
-        StorageTransport = "storage_transport", "贮运";
-        Sales = "sales", "销售";
+        Planting = "planting", "种植", "Growing";
+        PostHarvest = "post_harvest", "采后处理", "Post-harvest handling";
+        Testing = "testing", "质量检测", "Quality testing";
+        StorageTransport = "storage_transport", "贮运", "Storage and transport";
+        Sales = "sales", "销售", "Sales";
     }
 );
 
 vocab!(
     /// What an event records.
     RecordKind {
-        Sowing = "sowing", "播种/定植";
-        Fertilising = "fertilising", "施肥";
-        Irrigation = "irrigation", "灌溉";
-        PestControl = "pest_control", "病虫害防治";
-        FieldWork = "field_work", "其他农事";
-        Harvest = "harvest", "采收";
-        Testing = "testing", "质量检测";
-        Cleaning = "cleaning", "清洗";
-        Grading = "grading", "分级";
-        PreCooling = "pre_cooling", "预冷";
-        Processing = "processing", "加工";
-        Packing = "packing", "包装";
-        StorageIn = "storage_in", "入库";
-        StorageOut = "storage_out", "出库";
-        Shipping = "shipping", "发运";
-        Receiving = "receiving", "收货";
-        Sale = "sale", "销售";
+        Sowing = "sowing", "播种/定植", "Sowing / transplanting";
+        Fertilising = "fertilising", "施肥", "Fertilising";
+        Irrigation = "irrigation", "灌溉", "Irrigation";
+        PestControl = "pest_control", "病虫害防治", "Pest and disease control";
+        FieldWork = "field_work", "其他农事", "Other field work";
+        Harvest = "harvest", "采收", "Harvest";
+        Testing = "testing", "质量检测", "Quality testing";
+        Cleaning = "cleaning", "清洗", "Cleaning";
+        Grading = "grading", "分级", "Grading";
+        PreCooling = "pre_cooling", "预冷", "Pre-cooling";
+        Processing = "processing", "加工", "Processing";
+        Packing = "packing", "包装", "Packing";
+        StorageIn = "storage_in", "入库", "Into storage";
+        StorageOut = "storage_out", "出库", "Out of storage";
+        Shipping = "shipping", "发运", "Shipping";
+        Receiving = "receiving", "收货", "Receiving";
+        Sale = "sale", "销售", "Sale";
     }
 );
 

@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use suyuan_core::epcis::{canonical_web_uri, parse_timestamp};
+use suyuan_core::epcis::{canonical_web_uri, digital_link_as_urn, parse_timestamp, KnownPrefixes};
 use suyuan_store::trace::capture::ErrorBehaviour;
 use suyuan_store::trace::query::EventQuery;
+use suyuan_store::Store;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -162,62 +163,107 @@ pub fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
     Ok(q)
 }
 
-/// The `GS1-EPC-Format` a client asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `GS1-EPC-Format` a client asked for; EPC URNs with the registered
+/// company prefixes they are formed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum EpcFormat {
     AsCaptured,
     DigitalLink,
+    EpcUrn(KnownPrefixes),
 }
 
-fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, ApiError> {
-    match headers.get("GS1-EPC-Format").and_then(|v| v.to_str().ok()) {
+/// The answer's `GS1-EPC-Format`. For `Always_EPC_URN` the registered
+/// company prefixes are read here, once per request
+/// ([`Store::registered_company_prefixes`]).
+async fn epc_format(store: &Store, headers: &HeaderMap) -> ApiResult<EpcFormat> {
+    let value = headers
+        .get("GS1-EPC-Format")
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    match value {
         None | Some("Always_GS1_Digital_Link") | Some("No_Preference") => Ok(EpcFormat::DigitalLink),
-        // URNs are kept as captured; a Digital Link is only turned back into a
-        // URN when its company prefix length is known, which it is not here.
-        Some("Never_Translates") | Some("Always_EPC_URN") => Ok(EpcFormat::AsCaptured),
+        Some("Always_EPC_URN") => Ok(EpcFormat::EpcUrn(store.registered_company_prefixes().await?)),
+        Some("Never_Translates") => Ok(EpcFormat::AsCaptured),
         Some(other) => Err(bad(
             "epc_format",
             "GS1-EPC-Format",
-            format!("'{other}' is not a GS1-EPC-Format value"),
-            format!("“{other}”不是有效的 GS1-EPC-Format 值"),
+            format!(
+                "'{other}' is not a GS1-EPC-Format value (No_Preference, Always_GS1_Digital_Link, \
+                 Always_EPC_URN, Never_Translates)"
+            ),
+            format!(
+                "“{other}”不是有效的 GS1-EPC-Format 值（No_Preference、Always_GS1_Digital_Link、\
+                 Always_EPC_URN、Never_Translates）"
+            ),
         )),
     }
 }
 
-/// Rewrites EPC URNs in an event's identifier fields as Digital Links.
-fn to_digital_link(event: &mut Value) {
-    let conv = |v: &mut Value| {
-        if let Some(s) = v.as_str() {
-            if s.starts_with("urn:epc:") {
-                if let Some(dl) = canonical_web_uri(s) {
-                    *v = Value::String(dl);
-                }
-            }
+/// Applies `conv` to every field of an event where EPCIS 2.0 carries an EPC
+/// (a GS1 key as EPC URN or Digital Link): the EPC lists, `parentID`, the
+/// `epcClass` of the quantity lists, the read point and business location,
+/// sources and destinations, business transaction identifiers, and the
+/// sensors' `deviceID`. `conv` answers the new spelling, or `None` to keep
+/// the value as it is.
+fn rewrite_epcs(event: &mut Value, conv: &dyn Fn(&str) -> Option<String>) {
+    let one = |v: &mut Value| {
+        if let Some(new) = v.as_str().and_then(conv) {
+            *v = Value::String(new);
+        }
+    };
+    let field = |v: Option<&mut Value>, key: &str| {
+        if let Some(x) = v.and_then(|v| v.get_mut(key)) {
+            one(x);
         }
     };
     let Some(obj) = event.as_object_mut() else { return };
     for key in ["epcList", "childEPCs", "inputEPCList", "outputEPCList"] {
         if let Some(Value::Array(items)) = obj.get_mut(key) {
-            items.iter_mut().for_each(conv);
+            items.iter_mut().for_each(one);
         }
     }
     if let Some(p) = obj.get_mut("parentID") {
-        conv(p);
+        one(p);
     }
-    for key in [
-        "quantityList",
-        "childQuantityList",
-        "inputQuantityList",
-        "outputQuantityList",
+    for (list, key) in [
+        ("quantityList", "epcClass"),
+        ("childQuantityList", "epcClass"),
+        ("inputQuantityList", "epcClass"),
+        ("outputQuantityList", "epcClass"),
+        ("sourceList", "source"),
+        ("destinationList", "destination"),
+        ("bizTransactionList", "bizTransaction"),
     ] {
-        if let Some(Value::Array(items)) = obj.get_mut(key) {
-            for q in items {
-                if let Some(c) = q.get_mut("epcClass") {
-                    conv(c);
-                }
+        if let Some(Value::Array(items)) = obj.get_mut(list) {
+            items.iter_mut().for_each(|i| field(Some(i), key));
+        }
+    }
+    field(obj.get_mut("readPoint"), "id");
+    field(obj.get_mut("bizLocation"), "id");
+    if let Some(Value::Array(sensors)) = obj.get_mut("sensorElementList") {
+        for sensor in sensors {
+            field(sensor.get_mut("sensorMetadata"), "deviceID");
+            if let Some(Value::Array(reports)) = sensor.get_mut("sensorReport") {
+                reports.iter_mut().for_each(|r| field(Some(r), "deviceID"));
             }
         }
     }
+}
+
+/// An EPC URN as its canonical Digital Link URI.
+fn urn_to_dl(s: &str) -> Option<String> {
+    s.starts_with("urn:epc:").then(|| canonical_web_uri(s)).flatten()
+}
+
+/// A Digital Link URI as its EPC URN. The company prefix length comes only
+/// from the prefixes registered with products (exactly one must start the
+/// key's digits); a Digital Link with no such prefix, or that a URN cannot
+/// express exactly, is returned as captured. The REST binding's OpenAPI
+/// (`epcis-rest-openapi.yaml`, parameter `GS1-EPC-Format`) says only
+/// "Always_EPC_URN: URIs are returned as URN"; a URN cannot be formed without
+/// the prefix length, and guessing one would name another object, so the
+/// identifier is left in the form it was captured in.
+fn dl_to_urn(s: &str, prefixes: &KnownPrefixes) -> Option<String> {
+    digital_link_as_urn(s, prefixes)
 }
 
 /// The JSON-LD context of our documents: the standard one plus our prefix.
@@ -225,9 +271,14 @@ fn context() -> Value {
     json!(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": suyuan_core::stages::AGRI_NS}])
 }
 
-fn query_document(mut events: Vec<Value>, format: EpcFormat) -> Value {
-    if format == EpcFormat::DigitalLink {
-        events.iter_mut().for_each(to_digital_link);
+fn query_document(mut events: Vec<Value>, format: &EpcFormat) -> Value {
+    match format {
+        EpcFormat::AsCaptured => {}
+        EpcFormat::DigitalLink => events.iter_mut().for_each(|e| rewrite_epcs(e, &urn_to_dl)),
+        EpcFormat::EpcUrn(prefixes) => {
+            let conv = |s: &str| dl_to_urn(s, prefixes);
+            events.iter_mut().for_each(|e| rewrite_epcs(e, &conv));
+        }
     }
     json!({
         "@context": context(),
@@ -244,10 +295,10 @@ async fn events(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let format = epc_format(&headers)?;
+    let format = epc_format(&state.store, &headers).await?;
     let q = parse_query(raw.as_deref())?;
     let page = state.store.query_events(&caller, &q).await?;
-    let mut resp = Json(query_document(page.events, format)).into_response();
+    let mut resp = Json(query_document(page.events, &format)).into_response();
     if let Some(next) = page.next {
         // The same query, next page.
         let mut params: Vec<(String, String)> =
@@ -275,7 +326,7 @@ async fn event(
     headers: HeaderMap,
     Path(event_id): Path<String>,
 ) -> ApiResult<Response> {
-    let format = epc_format(&headers)?;
+    let format = epc_format(&state.store, &headers).await?;
     let events = state.store.get_event(&caller, &event_id).await?;
-    Ok(Json(query_document(events, format)).into_response())
+    Ok(Json(query_document(events, &format)).into_response())
 }

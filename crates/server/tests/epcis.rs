@@ -617,6 +617,25 @@ async fn round_trip_examples(
             !got.is_empty() && got.iter().all(|e| e["eventID"] == *id),
             "{id}: {doc:#}"
         );
+        // As EPC URNs: no company prefix is registered here, so the
+        // examples' Digital Links come back exactly as captured, and the
+        // document stays schema-valid.
+        let mut as_urn = None;
+        for fmt in ["Always_EPC_URN", "Never_Translates"] {
+            let (status, _, doc) = get_with(
+                app,
+                &format!("/epcis/events/{}", enc(id)),
+                Some(token),
+                &[("GS1-EPC-Format", fmt)],
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{id} {fmt}: {doc}");
+            assert_query_document(&doc, &format!("{id} {fmt}"));
+            match as_urn.take() {
+                None => as_urn = Some(events_of(&doc)),
+                Some(urn) => assert_eq!(urn, events_of(&doc), "{id}: Always_EPC_URN"),
+            }
+        }
     }
 
     // The same documents again: all duplicates, nothing stored.
@@ -908,6 +927,360 @@ both_backends!(events_by_id_and_epc_format, |app| async move {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = get_with(app, "/epcis/capture/not-a-uuid", Some(&token), &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+/// An identifier of the `GS1-EPC-Format` test: its EPC URN (`None` when it has
+/// none) and its canonical Digital Link; `registered` when its company prefix
+/// is registered with a product in the test (`6901234`, `69200001`).
+#[derive(Clone, Copy)]
+struct Slot {
+    urn: Option<&'static str>,
+    dl: &'static str,
+    registered: bool,
+}
+
+const fn slot(urn: &'static str, dl: &'static str, registered: bool) -> Slot {
+    Slot {
+        urn: Some(urn),
+        dl,
+        registered,
+    }
+}
+
+// Registered: 7-digit prefix 6901234 and 8-digit prefix 69200001. Not
+// registered: 9521234 and 6901235 (a GS1 China 690 number: the range says
+// nothing about the prefix length).
+const SGTIN7: Slot = slot(
+    "urn:epc:id:sgtin:6901234.056789.S1",
+    "https://id.gs1.org/01/06901234567892/21/S1",
+    true,
+);
+const SGTIN952: Slot = slot(
+    "urn:epc:id:sgtin:9521234.012345.X1",
+    "https://id.gs1.org/01/09521234123453/21/X1",
+    false,
+);
+const SGTIN690: Slot = slot(
+    "urn:epc:id:sgtin:6901235.000001.U1",
+    "https://id.gs1.org/01/06901235000015/21/U1",
+    false,
+);
+const LGTIN7: Slot = slot(
+    "urn:epc:class:lgtin:6901234.056789.L1",
+    "https://id.gs1.org/01/06901234567892/10/L1",
+    true,
+);
+// A CPV has no place in an EPC URN: kept as a Digital Link.
+const LGTIN_CPV: Slot = Slot {
+    urn: None,
+    dl: "https://id.gs1.org/01/06901234567892/22/C1/10/L2",
+    registered: true,
+};
+const SGLN7: Slot = slot(
+    "urn:epc:id:sgln:6901234.00000.0",
+    "https://id.gs1.org/414/6901234000009",
+    true,
+);
+const SGLN7_EXT: Slot = slot(
+    "urn:epc:id:sgln:6901234.00001.B2",
+    "https://id.gs1.org/414/6901234000016/254/B2",
+    true,
+);
+const SGLN7_DEST: Slot = slot(
+    "urn:epc:id:sgln:6901234.00001.0",
+    "https://id.gs1.org/414/6901234000016",
+    true,
+);
+const PGLN7: Slot = slot(
+    "urn:epc:id:pgln:6901234.00000",
+    "https://id.gs1.org/417/6901234000009",
+    true,
+);
+const GIAI7: Slot = slot(
+    "urn:epc:id:giai:6901234.T1",
+    "https://id.gs1.org/8004/6901234T1",
+    true,
+);
+const SSCC7: Slot = slot(
+    "urn:epc:id:sscc:6901234.0000000001",
+    "https://id.gs1.org/00/069012340000000016",
+    true,
+);
+const SGTIN8: Slot = slot(
+    "urn:epc:id:sgtin:69200001.00001.S9",
+    "https://id.gs1.org/01/06920000100019/21/S9",
+    true,
+);
+const LGTIN8: Slot = slot(
+    "urn:epc:class:lgtin:69200001.00001.L8",
+    "https://id.gs1.org/01/06920000100019/10/L8",
+    true,
+);
+
+/// How the identifiers of `format_events` are spelled.
+type Spelling<'a> = &'a dyn Fn(Slot) -> String;
+
+/// Object, aggregation and transformation events with an identifier in every
+/// field that carries one, each spelled by `s`.
+fn format_events(tag: &str, s: Spelling) -> Vec<Value> {
+    vec![
+        json!({
+            "type": "ObjectEvent",
+            "eventID": format!("urn:uuid:{tag}-o"),
+            "eventTime": "2026-03-01T08:00:00+08:00",
+            "eventTimeZoneOffset": "+08:00",
+            "action": "ADD",
+            "epcList": [s(SGTIN7), s(SGTIN952), s(SGTIN690)],
+            "quantityList": [
+                {"epcClass": s(LGTIN7), "quantity": 10, "uom": "KGM"},
+                {"epcClass": s(LGTIN_CPV), "quantity": 1, "uom": "KGM"}
+            ],
+            "bizStep": "commissioning",
+            "readPoint": {"id": s(SGLN7)},
+            "bizLocation": {"id": s(SGLN7_EXT)},
+            "sourceList": [{"type": "owning_party", "source": s(PGLN7)}],
+            "destinationList": [{"type": "location", "destination": s(SGLN7_DEST)}],
+            "sensorElementList": [{
+                "sensorMetadata": {"time": "2026-03-01T08:00:00+08:00", "deviceID": s(GIAI7)},
+                "sensorReport": [{"type": "Temperature", "value": 4.5, "uom": "CEL", "deviceID": s(GIAI7)}]
+            }]
+        }),
+        json!({
+            "type": "AggregationEvent",
+            "eventID": format!("urn:uuid:{tag}-a"),
+            "eventTime": "2026-03-02T08:00:00+08:00",
+            "eventTimeZoneOffset": "+08:00",
+            "action": "ADD",
+            "parentID": s(SSCC7),
+            "childEPCs": [s(SGTIN8)],
+            "childQuantityList": [{"epcClass": s(LGTIN8), "quantity": 5, "uom": "KGM"}],
+            "bizStep": "packing"
+        }),
+        json!({
+            "type": "TransformationEvent",
+            "eventID": format!("urn:uuid:{tag}-t"),
+            "eventTime": "2026-03-03T08:00:00+08:00",
+            "eventTimeZoneOffset": "+08:00",
+            "inputEPCList": [s(SGTIN7)],
+            "inputQuantityList": [{"epcClass": s(LGTIN7), "quantity": 20, "uom": "KGM"}],
+            "outputEPCList": [s(SGTIN8)],
+            "outputQuantityList": [{"epcClass": s(LGTIN8), "quantity": 19, "uom": "KGM"}],
+            "bizStep": "commissioning"
+        }),
+    ]
+}
+
+/// The fields of `format_events` that hold identifiers.
+const IDENTIFIER_FIELDS: &[&str] = &[
+    "epcList",
+    "quantityList",
+    "readPoint",
+    "bizLocation",
+    "sourceList",
+    "destinationList",
+    "sensorElementList",
+    "parentID",
+    "childEPCs",
+    "childQuantityList",
+    "inputEPCList",
+    "inputQuantityList",
+    "outputEPCList",
+    "outputQuantityList",
+];
+
+/// Registers a product with a company prefix; answers the response.
+async fn register_prefix(app: &TestApp, token: &str, gtin: &str, prefix: &str) -> (StatusCode, Value) {
+    let body = merge(
+        product(gtin, "登记厂商识别代码"),
+        json!({"company_prefix": prefix}),
+    );
+    app.post("/api/v1/products", token, body).await
+}
+
+/// The events of `tag` read one by one with `GS1-EPC-Format: fmt`.
+async fn read_as(app: &TestApp, token: &str, tag: &str, fmt: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for kind in ["o", "a", "t"] {
+        let id = format!("urn:uuid:{tag}-{kind}");
+        let (status, _, doc) = get_with(
+            app,
+            &format!("/epcis/events/{}", enc(&id)),
+            Some(token),
+            &[("GS1-EPC-Format", fmt)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{id}: {doc}");
+        out.extend(events_of(&doc));
+    }
+    out
+}
+
+both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
+    let (_, token) = verified_producer(app, "urnformat.admin").await;
+    let tag = Uuid::now_v7().to_string();
+    // The same events captured once with URNs, once with Digital Links.
+    let as_urn = |x: Slot| x.urn.unwrap_or(x.dl).to_owned();
+    let as_dl = |x: Slot| x.dl.to_owned();
+    let forms: [(&str, Spelling); 2] = [("urn", &as_urn), ("dl", &as_dl)];
+    for (form, spell) in forms {
+        let job = capture_ok(
+            app,
+            &token,
+            &document(format_events(&format!("{tag}-{form}"), spell)),
+        )
+        .await;
+        assert_eq!(job["captured"], 3, "{form}: {job:#}");
+    }
+    let dl_tag = format!("{tag}-dl");
+    // No prefix registered yet: every Digital Link stays as captured.
+    assert_eq!(
+        read_as(app, &token, &dl_tag, "Always_EPC_URN").await,
+        read_as(app, &token, &dl_tag, "Never_Translates").await
+    );
+
+    // A company prefix is 7 to 10 digits and starts the GTIN after its
+    // indicator digit; a refused product stores nothing (and registers no
+    // prefix).
+    let products = app.count("/api/v1/products", &token).await;
+    let tlog = app.store.tlog_size().await.unwrap();
+    for (gtin, prefix, code) in [
+        ("6901234567892", "690123", "company_prefix_format"),
+        ("6901234567892", "69012345678", "company_prefix_format"),
+        ("6901234567892", "69O1234", "company_prefix_format"),
+        ("6901234567892", "", "company_prefix_format"),
+        ("6901234567892", "6901235", "company_prefix_mismatch"),
+        ("6901234567892", "0690123", "company_prefix_mismatch"),
+        ("6920000100019", "6920001", "company_prefix_mismatch"),
+    ] {
+        let resp = register_prefix(app, &token, gtin, prefix).await;
+        assert_problem(&resp, 422, code, Some("company_prefix"));
+    }
+    assert_eq!(app.count("/api/v1/products", &token).await, products);
+    assert_eq!(app.store.tlog_size().await.unwrap(), tlog);
+    assert_eq!(
+        read_as(app, &token, &dl_tag, "Always_EPC_URN").await,
+        read_as(app, &token, &dl_tag, "Never_Translates").await
+    );
+
+    // The two companies register their prefixes (7 and 8 digits).
+    for (gtin, prefix) in [("06901234567892", "6901234"), ("6920000100019", "69200001")] {
+        let (status, p) = register_prefix(app, &token, gtin, prefix).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        assert_eq!(p["company_prefix"], prefix, "{p}");
+        let (_, got) = app
+            .get(&format!("/api/v1/products/{}", p["id"].as_str().unwrap()), &token)
+            .await;
+        assert_eq!(got["company_prefix"], prefix, "{got}");
+    }
+    let (status, p) = app
+        .post("/api/v1/products", &token, product(&gtin13(), "无厂商码"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["company_prefix"], Value::Null, "{p}");
+
+    for (form, captured) in forms {
+        let ftag = format!("{tag}-{form}");
+        let expect_urn = |x: Slot| match x.urn {
+            Some(urn) if form == "urn" || x.registered => urn.to_owned(),
+            _ => x.dl.to_owned(),
+        };
+        let cases: [(Option<&str>, Spelling); 5] = [
+            (None, &as_dl),
+            (Some("No_Preference"), &as_dl),
+            (Some("Always_GS1_Digital_Link"), &as_dl),
+            (Some("Always_EPC_URN"), &expect_urn),
+            (Some("Never_Translates"), captured),
+        ];
+        for (header, expected) in cases {
+            let headers: Vec<(&str, &str)> = header.map(|h| ("GS1-EPC-Format", h)).into_iter().collect();
+            let want = format_events(&ftag, expected);
+            // By eventID, and all three by one query.
+            let (status, _, listed) = get_with(
+                app,
+                &format!("/epcis/events?{}", q(&[("MATCH_anyEPC", &expected(SGTIN8))])),
+                Some(&token),
+                &headers,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{listed}");
+            assert_query_document(&listed, form);
+            let listed = events_of(&listed);
+            for w in &want {
+                let id = w["eventID"].as_str().unwrap();
+                let (status, _, doc) =
+                    get_with(app, &format!("/epcis/events/{}", enc(id)), Some(&token), &headers).await;
+                assert_eq!(status, StatusCode::OK, "{id}: {doc}");
+                assert_query_document(&doc, id);
+                let got = events_of(&doc).remove(0);
+                for field in IDENTIFIER_FIELDS {
+                    assert_eq!(got[field], w[field], "{id} {header:?} {field}");
+                }
+                if w["type"] != "ObjectEvent" {
+                    let in_list = listed
+                        .iter()
+                        .find(|e| e["eventID"] == w["eventID"])
+                        .unwrap_or_else(|| panic!("{id} {header:?} not listed: {listed:#?}"));
+                    for field in IDENTIFIER_FIELDS {
+                        assert_eq!(in_list[field], w[field], "{id} {header:?} {field} (query)");
+                    }
+                }
+            }
+        }
+    }
+
+    // Spot checks of the translation itself.
+    let (_, _, doc) = get_with(
+        app,
+        &format!("/epcis/events/{}", enc(&format!("urn:uuid:{tag}-dl-a"))),
+        Some(&token),
+        &[("GS1-EPC-Format", "Always_EPC_URN")],
+    )
+    .await;
+    let e = events_of(&doc).remove(0);
+    assert_eq!(e["parentID"], "urn:epc:id:sscc:6901234.0000000001");
+    assert_eq!(e["childEPCs"], json!(["urn:epc:id:sgtin:69200001.00001.S9"]));
+    let o = read_as(app, &token, &dl_tag, "Always_EPC_URN").await.remove(0);
+    assert_eq!(o["readPoint"]["id"], "urn:epc:id:sgln:6901234.00000.0");
+    assert_eq!(
+        o["epcList"],
+        json!([SGTIN7.urn, SGTIN952.dl, SGTIN690.dl]),
+        "unregistered companies stay as captured"
+    );
+
+    // A third company registers 692000010, which also starts 69200001's keys:
+    // two registered prefixes of different lengths, so those keys stay as
+    // captured; 6901234's still convert.
+    let (status, p) = register_prefix(app, &token, "6920000100026", "692000010").await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (_, _, doc) = get_with(
+        app,
+        &format!("/epcis/events/{}", enc(&format!("urn:uuid:{tag}-dl-a"))),
+        Some(&token),
+        &[("GS1-EPC-Format", "Always_EPC_URN")],
+    )
+    .await;
+    let e = events_of(&doc).remove(0);
+    assert_eq!(e["parentID"], "urn:epc:id:sscc:6901234.0000000001");
+    assert_eq!(e["childEPCs"], json!([SGTIN8.dl]));
+    assert_eq!(e["childQuantityList"][0]["epcClass"], LGTIN8.dl);
+
+    // A value outside the enumeration is refused on both routes.
+    for path in [
+        "/epcis/events".to_owned(),
+        format!("/epcis/events/{}", enc(&format!("urn:uuid:{tag}-dl-a"))),
+    ] {
+        for bad in ["Always_EPC_URNs", "always_epc_urn", ""] {
+            let (status, _, body) = get_with(app, &path, Some(&token), &[("GS1-EPC-Format", bad)]).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {bad:?}: {body}");
+            assert_eq!(body["code"], "epc_format", "{body}");
+            assert_eq!(body["field"], "GS1-EPC-Format", "{body}");
+            assert!(
+                body["detail"].as_str().unwrap().contains("Always_EPC_URN"),
+                "{body}"
+            );
+            assert!(body["detail_zh"].as_str().is_some(), "{body}");
+        }
+    }
 });
 
 // ---------------------------------------------------------------------------

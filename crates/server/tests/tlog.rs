@@ -1142,6 +1142,60 @@ both_backends!(master_data_records_are_logged, |app| async move {
         ("products", "row", &product_name),
     )
     .await;
+    // A registered company prefix is in the canonical form when given (a
+    // product without one keeps the form above): setting, changing or
+    // clearing it is caught.
+    edit_caught(
+        app,
+        "UPDATE products SET company_prefix = $1 WHERE id = $2",
+        &params![&gtin[..7], product_id.as_str()],
+        &params![None::<String>, product_id.as_str()],
+        ("products", "row", &product_name),
+    )
+    .await;
+    let prefix = "69012345";
+    let other_gtin = "6901234500011";
+    let (status, prefixed) = app
+        .post(
+            "/api/v1/products",
+            &token,
+            json!({"gtin": other_gtin, "company_prefix": prefix, "name": "登记厂商码的辣椒",
+                   "category": "vegetable", "unit": "KGM"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{prefixed}");
+    assert_eq!(prefixed["company_prefix"], prefix);
+    let prefixed_id = prefixed["id"].as_str().unwrap().to_owned();
+    let b = record_bundle(app, &format!("product:{prefixed_id}")).await;
+    let canonical = format!(
+        "{{\"category\":\"vegetable\",\"company_prefix\":\"{prefix}\",\"created_at\":{},\
+         \"description\":null,\"gtin\":\"0{other_gtin}\",\"id\":\"{prefixed_id}\",\
+         \"name\":\"登记厂商码的辣椒\",\"org_id\":\"{org}\",\"origin\":null,\"origin_region\":null,\
+         \"record\":\"product\",\"shelf_life_days\":null,\"specification\":null,\"unit\":\"KGM\",\
+         \"variety\":null}}",
+        text_of(
+            app,
+            "SELECT CAST(created_at AS TEXT) AS t FROM products WHERE id = $1",
+            &params![prefixed_id.as_str()],
+            "t",
+        )
+        .await
+    );
+    assert_eq!(
+        verify_bundle(&b, &trusted).unwrap().record_hash,
+        HashAlg::Sha256.digest(canonical.as_bytes())
+    );
+    let prefixed_name = format!("product:{prefixed_id}");
+    for bad in [Some("690123450"), None] {
+        edit_caught(
+            app,
+            "UPDATE products SET company_prefix = $1 WHERE id = $2",
+            &params![bad, prefixed_id.as_str()],
+            &params![prefix, prefixed_id.as_str()],
+            ("products", "row", &prefixed_name),
+        )
+        .await;
+    }
     verify_ok(app).await;
     // A row inserted behind the store's back has no leaf.
     let stray = Uuid::now_v7().to_string();

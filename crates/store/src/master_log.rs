@@ -8,7 +8,9 @@
 //!   `place`, `product`, `input`, `input_purchase`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
-//!   `null`), `id` and `created_at` included. The record hash is SHA-256 of
+//!   `null`), `id` and `created_at` included; a column added after records
+//!   were logged (a product's `company_prefix`) appears only when not NULL,
+//!   so records logged before it keep their hash. The record hash is SHA-256 of
 //!   those bytes, so `verify` re-derives it from the row and catches an edit
 //!   of any column;
 //! - **the leaf** is named `<kind>:<id>` (`tlog_leaves.event_id`, with
@@ -57,6 +59,8 @@ enum Col {
     Int,
     Float,
     Bool,
+    /// Text added after records were logged: left out when NULL.
+    AddedText,
 }
 
 /// The kinds of master-data records the log covers.
@@ -141,6 +145,7 @@ impl RecordKind {
                 ("origin", Text),
                 ("description", Text),
                 ("created_at", Int),
+                ("company_prefix", AddedText),
             ],
             RecordKind::Input => &[
                 ("id", Text),
@@ -182,6 +187,10 @@ impl RecordKind {
                 Col::Int => row.opt_int(name)?.map(Value::from),
                 Col::Float => row.opt_float(name)?.map(Value::from),
                 Col::Bool => row.opt_bool(name)?.map(Value::from),
+                Col::AddedText => match row.opt_text(name)? {
+                    Some(t) => Some(Value::from(t)),
+                    None => continue,
+                },
             };
             obj.insert((*name).into(), v.unwrap_or(Value::Null));
         }

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "walk_indexes",
         include_str!("../migrations/0008_walk_indexes.sql"),
     ),
+    (
+        9,
+        "company_prefix",
+        include_str!("../migrations/0009_company_prefix.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -5,10 +5,16 @@
 //! specification, unit, shelf life and origin, and the certifications it holds
 //! (green food, organic, GAP, geographical indication) with number and
 //! validity.
+//!
+//! A product may carry the GS1 Company Prefix of its organisation's
+//! registration certificate (`company_prefix`, 7 to 10 digits that start the
+//! GTIN-14 after its indicator digit). The registered prefixes are the only
+//! source of a prefix length on the platform: [`Store::registered_company_prefixes`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use suyuan_core::codes::{Gtin, RegionCode};
+use suyuan_core::codes::{CompanyPrefix, Gtin, RegionCode};
+use suyuan_core::epcis::KnownPrefixes;
 use suyuan_core::fields::{int_range, iso_date, opt_text, text};
 use suyuan_core::model::{CertificationKind, ProductCategory};
 use suyuan_core::Invalid;
@@ -39,6 +45,9 @@ pub struct Certification {
 pub struct NewProduct {
     /// GTIN-8, -12, -13 or -14 with its check digit; stored as GTIN-14.
     pub gtin: String,
+    /// GS1 Company Prefix from the organisation's registration certificate:
+    /// 7 to 10 digits, the start of the GTIN-14 after its indicator digit.
+    pub company_prefix: Option<String>,
     pub name: String,
     pub category: ProductCategory,
     pub variety: Option<String>,
@@ -62,6 +71,8 @@ pub struct Product {
     pub org_id: Uuid,
     /// GTIN-14.
     pub gtin: String,
+    /// GS1 Company Prefix from the registration certificate, when given.
+    pub company_prefix: Option<String>,
     pub name: String,
     pub category: ProductCategory,
     pub variety: Option<String>,
@@ -76,7 +87,7 @@ pub struct Product {
 }
 
 const PRODUCT_COLUMNS: &str =
-    "t.id, t.org_id, t.gtin, t.name, t.category, t.variety, t.specification, t.unit, \
+    "t.id, t.org_id, t.gtin, t.company_prefix, t.name, t.category, t.variety, t.specification, t.unit, \
     t.shelf_life_days, t.origin_region, t.origin, t.description, t.created_at";
 
 fn decode_product(r: &Row) -> Result<Product> {
@@ -84,6 +95,7 @@ fn decode_product(r: &Row) -> Result<Product> {
         id: r.uuid("id")?,
         org_id: r.uuid("org_id")?,
         gtin: r.text("gtin")?,
+        company_prefix: r.opt_text("company_prefix")?,
         name: r.text("name")?,
         category: ProductCategory::parse(&r.text("category")?).map_err(|e| StoreError::Corrupt(e.en))?,
         variety: r.opt_text("variety")?,
@@ -142,6 +154,15 @@ impl Store {
     ) -> Result<Product> {
         caller.require_recorder()?;
         let gtin = field("gtin", Gtin::parse(&new.gtin))?;
+        let company_prefix = new
+            .company_prefix
+            .as_deref()
+            .map(|p| {
+                let p = CompanyPrefix::parse(p)?;
+                p.check_gtin(&gtin).map(|()| p)
+            })
+            .transpose();
+        let company_prefix = field("company_prefix", company_prefix)?;
         let name = field("name", text(&new.name, 100))?;
         let unit = field("unit", text(&new.unit, 20))?;
         let shelf = new
@@ -172,13 +193,14 @@ impl Store {
             .await?;
         let mut tx = self.db.begin().await?;
         tx.execute(
-            "INSERT INTO products (id, org_id, gtin, name, category, variety, specification, unit, \
-             shelf_life_days, origin_region, origin, description, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+            "INSERT INTO products (id, org_id, gtin, company_prefix, name, category, variety, \
+             specification, unit, shelf_life_days, origin_region, origin, description, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
             &params![
                 id,
                 caller.org_id,
                 gtin.as_str(),
+                company_prefix.as_ref().map(|p| p.as_str()),
                 name,
                 new.category.as_str(),
                 field("variety", opt_text(new.variety.as_deref(), 50))?,
@@ -276,5 +298,27 @@ impl Store {
             decode_product,
         )
         .await
+    }
+
+    /// Every GS1 Company Prefix registered with a product, on any
+    /// organisation (events name other companies' keys too), as the set an
+    /// EPC URN is formed with: a GS1 key's prefix length is known when the
+    /// registered prefixes that start its digits are one prefix, and unknown
+    /// (no URN) when none does or several of different lengths do. Nothing
+    /// is inferred from number ranges. Read once per query answer.
+    pub async fn registered_company_prefixes(&self) -> Result<KnownPrefixes> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT DISTINCT company_prefix FROM products WHERE company_prefix IS NOT NULL",
+                &[],
+            )
+            .await?;
+        let prefixes = rows
+            .iter()
+            .map(|r| r.text("company_prefix"))
+            .collect::<Result<Vec<_>>>()?;
+        KnownPrefixes::new(prefixes).map_err(|e| StoreError::Corrupt(e.en))
     }
 }

@@ -1,5 +1,6 @@
 //! GS1 identification keys: GTIN (products), GLN (locations) and SSCC
-//! (logistic units such as cases and pallets).
+//! (logistic units such as cases and pallets), and the GS1 Company Prefix
+//! that starts them.
 //!
 //! Labels, QR codes and EPCIS events name things by these keys. Each key ends
 //! in a mod-10 check digit; a key is only ever built by `parse`, which enforces
@@ -240,6 +241,61 @@ impl Sscc {
 
 gs1_key_api!(Sscc);
 
+/// A GS1 Company Prefix as the organisation's registration certificate
+/// states it: 7 to 10 digits. Its length is never inferred from a key's
+/// digits (number ranges are allocated with several lengths); it is what an
+/// EPC URN needs to split a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CompanyPrefix(String);
+
+impl CompanyPrefix {
+    /// The prefix's digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses a registered company prefix (surrounding whitespace ignored).
+    ///
+    /// Errors: `company_prefix_format`.
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let s = s.trim();
+        if (7..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Invalid::new(
+                "company_prefix_format",
+                "A GS1 Company Prefix is 7 to 10 digits (0-9), as on the registration certificate.",
+                "GS1 厂商识别代码应为注册证书上的 7 至 10 位数字（0-9）。",
+            ))
+        }
+    }
+
+    /// Checks that this prefix starts `gtin` after its indicator digit
+    /// (GTIN-14 digits 2 onwards), i.e. that the GTIN was allocated under it.
+    ///
+    /// Errors: `company_prefix_mismatch`.
+    pub fn check_gtin(&self, gtin: &Gtin) -> Result<(), Invalid> {
+        let body = gtin.as_str().get(1..).unwrap_or("");
+        if body.starts_with(self.as_str()) {
+            Ok(())
+        } else {
+            Err(Invalid::new(
+                "company_prefix_mismatch",
+                format!(
+                    "The GTIN-14 {gtin} does not start with the company prefix {} after its indicator digit (digits 2 to {}).",
+                    self.0,
+                    self.0.len() + 1
+                ),
+                format!(
+                    "GTIN-14 {gtin} 在指示符之后（第 2 至 {} 位）不是以厂商识别代码 {} 开头。",
+                    self.0.len() + 1,
+                    self.0
+                ),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -459,5 +515,21 @@ mod tests {
             let _ = Gln::parse(&s);
             let _ = Sscc::parse(&s);
         }
+    }
+
+    #[test]
+    fn company_prefix_is_registered_and_starts_the_gtin() {
+        let gtin = Gtin::parse("6901234567892").unwrap();
+        for ok in ["6901234", "69012345", "6901234567", " 6901234 "] {
+            CompanyPrefix::parse(ok).unwrap().check_gtin(&gtin).unwrap();
+        }
+        for bad in ["690123", "69012345678", "690123a", "", "６９０１２３４"] {
+            assert_eq!(code(CompanyPrefix::parse(bad)), "company_prefix_format", "{bad}");
+        }
+        let other = CompanyPrefix::parse("6901235").unwrap();
+        assert_eq!(code(other.check_gtin(&gtin)), "company_prefix_mismatch");
+        // The indicator digit is not part of the prefix.
+        let with_indicator = CompanyPrefix::parse("0690123").unwrap();
+        assert_eq!(code(with_indicator.check_gtin(&gtin)), "company_prefix_mismatch");
     }
 }

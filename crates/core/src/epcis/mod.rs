@@ -1,7 +1,8 @@
 //! GS1 EPCIS 2.0 and CBV 2.0: documents, events, vocabularies, the canonical event hash.
 //!
 //! * [`uri`]: EPC URNs ↔ GS1 Digital Link URIs ([`Gs1Key`], [`urn_to_digital_link`],
-//!   [`digital_link_to_urn`] with a caller-supplied [`CompanyPrefixLength`]).
+//!   [`digital_link_to_urn`] with a caller-supplied [`CompanyPrefixLength`], e.g.
+//!   registered [`KnownPrefixes`]).
 //! * [`vocab`]: CBV 2.0 / GS1 Web Vocabulary words and their spellings ([`Vocabulary`]).
 //! * [`model`]: typed events and documents that keep their original JSON ([`Event`], [`Document`]).
 //! * [`validate`]: parsing with every EPCIS 2.0 rule checked ([`parse_document`], [`Problem`]).
@@ -25,8 +26,8 @@ pub use model::{
     QuantityElement, SensorElement, SensorMetadata, SensorReport, SourceDest,
 };
 pub use uri::{
-    canonical_web_uri, check_epc, digital_link_to_urn, parse_epc, urn_to_digital_link, CompanyPrefixLength,
-    Gs1Key, KnownPrefixes,
+    canonical_web_uri, check_epc, digital_link_as_urn, digital_link_to_urn, parse_epc, urn_to_digital_link,
+    CompanyPrefixLength, Gs1Key, KnownPrefixes,
 };
 pub use validate::{parse_document, parse_event, parse_events, validate_document, Problem};
 pub use vocab::Vocabulary;

@@ -63,8 +63,11 @@ where
     }
 }
 
-/// A set of registered company prefixes; the longest one that starts the
-/// digits wins.
+/// A set of registered company prefixes. A key's prefix length is known when
+/// the registered prefixes that start its digits all have one length (then
+/// they are one prefix); when none does, or several of different lengths do,
+/// it is unknown: the registrations contradict each other, and picking one
+/// would be a guess.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KnownPrefixes {
     prefixes: Vec<String>,
@@ -97,11 +100,13 @@ impl KnownPrefixes {
 
 impl CompanyPrefixLength for KnownPrefixes {
     fn company_prefix_length(&self, digits: &str) -> Option<usize> {
-        self.prefixes
+        let mut lengths = self
+            .prefixes
             .iter()
             .filter(|p| digits.starts_with(p.as_str()))
-            .map(String::len)
-            .max()
+            .map(String::len);
+        let first = lengths.next()?;
+        lengths.all(|l| l == first).then_some(first)
     }
 }
 
@@ -357,6 +362,23 @@ pub fn digital_link_to_urn(
     prefixes: &(impl CompanyPrefixLength + ?Sized),
 ) -> Result<String, Invalid> {
     Gs1Key::from_digital_link(uri)?.to_epc_urn(prefixes)
+}
+
+/// The EPC URN of a Digital Link URI that names one GS1 key and nothing else,
+/// when `prefixes` knows its company prefix length. `None` when the URI is no
+/// valid Digital Link, when its prefix length is unknown, or when the URN
+/// would lose or change part of it (a CPV `22`, a query string or fragment,
+/// short-name AIs, non-canonical percent-encoding): what cannot be translated
+/// exactly is better returned as it was written.
+pub fn digital_link_as_urn(uri: &str, prefixes: &(impl CompanyPrefixLength + ?Sized)) -> Option<String> {
+    if uri.contains(['?', '#']) {
+        return None;
+    }
+    let key = Gs1Key::from_digital_link(uri).ok()?;
+    if !uri.ends_with(&key.digital_link_path()) {
+        return None;
+    }
+    key.to_epc_urn(prefixes).ok()
 }
 
 /// Parses an identifier written either as an EPC URN or as a Digital Link URI.
@@ -1263,6 +1285,56 @@ mod tests {
     }
 
     #[test]
+    fn digital_link_as_urn_only_when_exact() {
+        let r = KnownPrefixes::new(["6901234", "69200001"]).unwrap();
+        let cases = [
+            (
+                "https://id.gs1.org/01/06901234567892/21/000123",
+                Some("urn:epc:id:sgtin:6901234.056789.000123"),
+            ),
+            (
+                "https://trace.example.cn/01/06901234567892/10/B20240615A01",
+                Some("urn:epc:class:lgtin:6901234.056789.B20240615A01"),
+            ),
+            (
+                "https://id.gs1.org/01/06901234567892",
+                Some("urn:epc:idpat:sgtin:6901234.056789.*"),
+            ),
+            (
+                "https://id.gs1.org/00/069012340000000016",
+                Some("urn:epc:id:sscc:6901234.0000000001"),
+            ),
+            (
+                "https://id.gs1.org/414/6901234000009",
+                Some("urn:epc:id:sgln:6901234.00000.0"),
+            ),
+            (
+                "https://id.gs1.org/414/6901234000016/254/A%2F1",
+                Some("urn:epc:id:sgln:6901234.00001.A%2F1"),
+            ),
+            (
+                "https://id.gs1.org/417/6901234000009",
+                Some("urn:epc:id:pgln:6901234.00000"),
+            ),
+            // 8-digit prefix.
+            (
+                "https://id.gs1.org/01/06920000100019/21/7",
+                Some("urn:epc:id:sgtin:69200001.00001.7"),
+            ),
+            // Unregistered prefix, CPV, query string, short names, wrong check digit, not a DL.
+            ("https://id.gs1.org/01/09521234123453/21/1", None),
+            ("https://id.gs1.org/01/06901234567892/22/A/10/B", None),
+            ("https://id.gs1.org/01/06901234567892/10/B?17=260101", None),
+            ("https://id.gs1.org/gtin/06901234567892/ser/1", None),
+            ("https://id.gs1.org/01/06901234567891/21/1", None),
+            ("urn:epc:id:sgtin:6901234.056789.000123", None),
+        ];
+        for (dl, urn) in cases {
+            assert_eq!(digital_link_as_urn(dl, &r).as_deref(), urn, "{dl}");
+        }
+    }
+
+    #[test]
     fn reference_vectors_urn_to_dl() {
         let cases = [
             (
@@ -1479,10 +1551,18 @@ mod tests {
     }
 
     #[test]
-    fn known_prefixes_pick_the_longest_match() {
-        let known = KnownPrefixes::new(["690123", "6901234"]).unwrap();
+    fn known_prefixes_need_one_match() {
+        let known = KnownPrefixes::new(["6901234", "6901234", "69200001", "952123", "9521234"]).unwrap();
         assert_eq!(known.company_prefix_length("690123456789"), Some(7));
+        assert_eq!(known.company_prefix_length("692000010001"), Some(8));
+        // No registered prefix, or two of different lengths: unknown.
         assert_eq!(known.company_prefix_length("690124456789"), None);
+        assert_eq!(known.company_prefix_length("952123412345"), None);
+        assert_eq!(known.company_prefix_length("952123512345"), Some(6));
+        assert_eq!(
+            KnownPrefixes::default().company_prefix_length("690123456789"),
+            None
+        );
         assert_eq!(
             digital_link_to_urn("https://id.gs1.org/01/06901234567892/21/9", &known).unwrap(),
             "urn:epc:id:sgtin:6901234.056789.9"

@@ -25,30 +25,35 @@ use crate::places::Place;
 use crate::products::Certification;
 use crate::{now_ms, params, Result, Store, StoreError};
 
-/// The extension fields a consumer may see, with their Chinese labels.
-pub const PUBLIC_FIELDS: &[(&str, &str)] = &[
-    ("variety", "品种"),
-    ("inputName", "投入品"),
-    ("registrationNumber", "农药登记证号"),
-    ("dose", "用量"),
-    ("method", "方式"),
-    ("target", "防治对象"),
-    ("preHarvestIntervalDays", "安全间隔期（天）"),
-    ("waterSource", "水源"),
-    ("volume", "灌溉量"),
-    ("operation", "农事操作"),
-    ("harvestMethod", "采收方式"),
-    ("sampleId", "样品编号"),
-    ("testItems", "检测项目"),
-    ("conclusion", "检测结论"),
-    ("agency", "检测机构"),
-    ("grade", "等级"),
-    ("temperature", "温度"),
-    ("conditions", "贮存条件"),
-    ("carrier", "承运单位"),
-    ("transportMode", "运输方式"),
-    ("temperatureClass", "温控等级"),
-    ("channel", "销售渠道"),
+/// The extension fields a consumer may see, with their Chinese and English
+/// labels (the JSON form carries the Chinese one; the page shows either).
+pub const PUBLIC_FIELDS: &[(&str, &str, &str)] = &[
+    ("variety", "品种", "Variety"),
+    ("inputName", "投入品", "Input"),
+    ("registrationNumber", "农药登记证号", "Pesticide registration no."),
+    ("dose", "用量", "Dose"),
+    ("method", "方式", "Method"),
+    ("target", "防治对象", "Target pest or disease"),
+    (
+        "preHarvestIntervalDays",
+        "安全间隔期（天）",
+        "Pre-harvest interval (days)",
+    ),
+    ("waterSource", "水源", "Water source"),
+    ("volume", "灌溉量", "Irrigation volume"),
+    ("operation", "农事操作", "Field operation"),
+    ("harvestMethod", "采收方式", "Harvest method"),
+    ("sampleId", "样品编号", "Sample no."),
+    ("testItems", "检测项目", "Test items"),
+    ("conclusion", "检测结论", "Test conclusion"),
+    ("agency", "检测机构", "Testing agency"),
+    ("grade", "等级", "Grade"),
+    ("temperature", "温度", "Temperature"),
+    ("conditions", "贮存条件", "Storage conditions"),
+    ("carrier", "承运单位", "Carrier"),
+    ("transportMode", "运输方式", "Transport mode"),
+    ("temperatureClass", "温控等级", "Temperature class"),
+    ("channel", "销售渠道", "Sales channel"),
 ];
 
 /// One step of the public timeline.
@@ -151,7 +156,7 @@ fn public_fields(doc: &Value) -> Vec<(String, Value)> {
     };
     PUBLIC_FIELDS
         .iter()
-        .filter_map(|(name, label)| {
+        .filter_map(|(name, label, _)| {
             obj.get(&format!("agri:{name}"))
                 .or_else(|| obj.get(&format!("{AGRI_NS}{name}")))
                 .map(|v| ((*label).to_owned(), v.clone()))
