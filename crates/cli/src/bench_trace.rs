@@ -409,7 +409,10 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     let logged: Vec<String> = store
         .db()
         .conn()
-        .fetch_all("SELECT event_id FROM tlog_leaves ORDER BY idx LIMIT 100000", &[])
+        .fetch_all(
+            "SELECT event_id FROM tlog_leaves WHERE record_kind IS NULL ORDER BY idx LIMIT 100000",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| r.text("event_id"))

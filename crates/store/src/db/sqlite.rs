@@ -7,11 +7,13 @@
 //! runs a dozen statements per farm. So here a statement runs where it is
 //! called, on a connection the task has checked out of a small pool.
 //!
-//! Writers of this process queue on an async lock before `BEGIN IMMEDIATE`,
-//! so no thread ever sleeps in SQLite's busy handler waiting for another task
-//! of the same process (which could need that very thread to finish). Writers
-//! in other processes are ordered by the busy timeout. Reads outside a
-//! transaction never wait: the database is in WAL mode.
+//! Transactions run on the pool's one writer connection: SQLite has one
+//! writer at a time anyway. Writers of this process queue on it (an async
+//! lock) before `BEGIN IMMEDIATE`, so no thread ever sleeps in SQLite's busy
+//! handler waiting for another task of the same process (which could need
+//! that very thread to finish); writers in other processes are ordered by the
+//! busy timeout. Reads outside a transaction never wait: the database is in
+//! WAL mode.
 //!
 //! Copying the write-ahead log back into the database (a checkpoint) is
 //! done by a thread of the pool, so that a commit does not pay for it; a
@@ -47,7 +49,7 @@ struct Shared {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
-    writer: Arc<tokio::sync::Mutex<()>>,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
     closed: AtomicBool,
 }
 
@@ -96,12 +98,12 @@ impl PooledConn {
 impl SqlitePool {
     /// Opens the file (creating it) and checks that it is usable.
     pub fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
-        let first = connect(path)?;
+        let writer = connect(path)?;
         let pool = SqlitePool(Arc::new(Shared {
             path: path.to_path_buf(),
-            idle: Mutex::new(vec![first]),
+            idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
-            writer: Arc::new(tokio::sync::Mutex::new(())),
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
             closed: AtomicBool::new(false),
         }));
         let shared = Arc::downgrade(&pool.0);
@@ -133,20 +135,22 @@ impl SqlitePool {
         })
     }
 
-    /// A transaction. It takes this process's writer lock, then SQLite's
-    /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes
-    /// never fails to upgrade its lock.
+    /// A transaction on the writer connection. It waits for this process's
+    /// other writers, then takes SQLite's write lock (`BEGIN IMMEDIATE`), so
+    /// a transaction that reads and then writes never fails to upgrade.
     pub async fn begin(&self) -> Result<SqliteTx, StoreError> {
-        let writer = tokio::time::timeout(WRITER_WAIT, self.0.writer.clone().lock_owned())
+        if self.0.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Config("the database is closed".into()));
+        }
+        let mut conn = tokio::time::timeout(WRITER_WAIT, self.0.writer.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Config("timed out waiting for the SQLite writer lock".into()))?;
-        let conn = self.acquire().await?;
-        conn.conn().execute_batch("BEGIN IMMEDIATE")?;
-        Ok(SqliteTx {
-            conn,
-            _writer: writer,
-            open: true,
-        })
+        if !conn.is_autocommit() {
+            // A rollback that failed left a transaction open: start afresh.
+            *conn = connect(&self.0.path)?;
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx { conn, open: true })
     }
 
     /// Closes idle connections; connections in use close when returned.
@@ -159,29 +163,29 @@ impl SqlitePool {
     }
 }
 
-/// A transaction on one connection. Dropped without `commit`, it rolls back.
+/// A transaction on the writer connection. Dropped without `commit`, it
+/// rolls back.
 pub struct SqliteTx {
-    conn: PooledConn,
-    _writer: OwnedMutexGuard<()>,
+    conn: OwnedMutexGuard<Connection>,
     open: bool,
 }
 
 impl SqliteTx {
     pub fn execute(&self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
-        self.conn.execute(sql, params)
+        execute(&self.conn, sql, params)
     }
 
     pub fn fetch(&self, sql: &str, params: &[Val], limit: Option<usize>) -> Result<Vec<Row>, StoreError> {
-        self.conn.fetch(sql, params, limit)
+        fetch(&self.conn, sql, params, limit)
     }
 
     /// Runs a script of several statements (migrations).
     pub fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
-        Ok(self.conn.conn().execute_batch(sql)?)
+        Ok(self.conn.execute_batch(sql)?)
     }
 
     pub fn commit(mut self) -> Result<(), StoreError> {
-        self.conn.conn().execute_batch("COMMIT")?;
+        self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())
     }
@@ -190,9 +194,8 @@ impl SqliteTx {
 impl Drop for SqliteTx {
     fn drop(&mut self) {
         if self.open {
-            // A failed rollback leaves the connection inside a transaction;
-            // the pool then drops it instead of reusing it.
-            let _ = self.conn.conn().execute_batch("ROLLBACK");
+            // If this fails, the next `begin` replaces the connection.
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
 }
