@@ -134,6 +134,41 @@ fn doc(events: Vec<Value>) -> Value {
     })
 }
 
+/// On a PostgreSQL whose autovacuum is off (as on this machine), refreshes
+/// the statistics of the tables a capture grows every 15 s while loading, as
+/// autovacuum would as they grow; without statistics the planner keeps
+/// guessing at empty tables and capture slows down as they fill.
+async fn autoanalyze_while_loading(store: &Store) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let suyuan_store::Db::Postgres(_) = store.db() else {
+        return Ok(None);
+    };
+    let setting = store
+        .db()
+        .conn()
+        .fetch_optional("SELECT setting FROM pg_settings WHERE name = 'autovacuum'", &[])
+        .await?;
+    if setting.map(|r| r.text("setting")).transpose()?.as_deref() != Some("off") {
+        return Ok(None);
+    }
+    let store = store.clone();
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+            let analyzed = store
+                .db()
+                .conn()
+                .execute(
+                    "ANALYZE events, event_epcs, units, lineage, shipments, tlog_leaves, tlog_nodes",
+                    &[],
+                )
+                .await;
+            if let Err(e) = analyzed {
+                eprintln!("ANALYZE during the load failed: {e}");
+            }
+        }
+    })))
+}
+
 /// One client's share of the capture: its farms in documents of
 /// `farms_per_doc` seasons, each followed by the packer's receipts.
 async fn capture_farms(
@@ -312,6 +347,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         a.farms, a.batch
     );
     let farms_per_doc = (a.batch / 7).max(1);
+    let analyzer = autoanalyze_while_loading(store).await?;
     let started = Instant::now();
     let ids = std::sync::Arc::new(ids);
     let per_client = a.farms.div_ceil(a.clients);
@@ -336,6 +372,9 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         client??;
     }
     let capture_s = started.elapsed().as_secs_f64();
+    if let Some(analyzer) = analyzer {
+        analyzer.abort();
+    }
     println!(
         "capture                 {:>10.0} events/s   ({events_total} events in {capture_s:.1} s, {} clients)   target ≥ 20000",
         events_total as f64 / capture_s,

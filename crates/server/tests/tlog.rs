@@ -1059,9 +1059,10 @@ both_backends!(master_data_records_are_logged, |app| async move {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{input}");
-    let (_, supplier) = app
+    let (status, supplier) = app
         .post("/api/v1/suppliers", &token, json!({"name": "农资店"}))
         .await;
+    assert_eq!(status, StatusCode::CREATED, "{supplier}");
     let (status, purchase) = app
         .post(
             "/api/v1/input-purchases",
@@ -1071,8 +1072,8 @@ both_backends!(master_data_records_are_logged, |app| async move {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{purchase}");
-    // Four records, four leaves (suppliers are not logged).
-    assert_eq!(app.store.tlog_size().await.unwrap(), start + 4);
+    // Five records, five leaves.
+    assert_eq!(app.store.tlog_size().await.unwrap(), start + 5);
     verify_ok(app).await;
 
     // The product's record hash is SHA-256 of its documented canonical form.
@@ -1098,6 +1099,7 @@ both_backends!(master_data_records_are_logged, |app| async move {
         format!("place:{}", place["id"].as_str().unwrap()),
         format!("input:{}", input["id"].as_str().unwrap()),
         format!("input_purchase:{}", purchase["id"].as_str().unwrap()),
+        format!("supplier:{}", supplier["id"].as_str().unwrap()),
     ] {
         verify_bundle(&record_bundle(app, &name).await, &trusted).unwrap();
     }

@@ -165,6 +165,19 @@ fn decode_purchase(r: &Row) -> Result<Purchase> {
 
 impl Store {
     pub async fn create_supplier(&self, caller: &Caller, new: &NewSupplier) -> Result<Supplier> {
+        self.create_supplier_signed(caller, new, None).await
+    }
+
+    /// Like [`Store::create_supplier`], with the client's detached signature
+    /// over the request body (required when the platform holds no key for
+    /// the organisation; see [`crate::master_log`]). The record is appended
+    /// to the transparency log in the insert's transaction.
+    pub async fn create_supplier_signed(
+        &self,
+        caller: &Caller,
+        new: &NewSupplier,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Supplier> {
         caller.require_recorder()?;
         // A supplier's credit code must be well formed; a checksum failure is
         // kept (the pilot-area case) since suppliers are not verified here.
@@ -174,24 +187,33 @@ impl Store {
             .map(|u| field("uscc", Uscc::parse(u)))
             .transpose()?;
         let id = new_id();
-        self.db
-            .conn()
-            .execute(
-                "INSERT INTO suppliers (id, org_id, name, uscc, contact_name, contact_phone, address, licence_number, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-                &params![
-                    id,
-                    caller.org_id,
-                    field("name", text(&new.name, 100))?,
-                    uscc.as_ref().map(|u| u.as_str()),
-                    field("contact_name", opt_text(new.contact_name.as_deref(), 50))?,
-                    new.contact_phone.as_deref().map(|p| field("contact_phone", phone(p))).transpose()?,
-                    field("address", opt_text(new.address.as_deref(), 200))?,
-                    field("licence_number", opt_text(new.licence_number.as_deref(), 50))?,
-                    now_ms(),
-                ],
-            )
+        let values = params![
+            id,
+            caller.org_id,
+            field("name", text(&new.name, 100))?,
+            uscc.as_ref().map(|u| u.as_str()),
+            field("contact_name", opt_text(new.contact_name.as_deref(), 50))?,
+            new.contact_phone
+                .as_deref()
+                .map(|p| field("contact_phone", phone(p)))
+                .transpose()?,
+            field("address", opt_text(new.address.as_deref(), 200))?,
+            field("licence_number", opt_text(new.licence_number.as_deref(), 50))?,
+            now_ms(),
+        ];
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::Supplier, signature)
             .await?;
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "INSERT INTO suppliers (id, org_id, name, uscc, contact_name, contact_phone, address, licence_number, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+            &values,
+        )
+        .await?;
+        self.log_record(&mut tx, caller.org_id, RecordKind::Supplier, id, detached)
+            .await?;
+        tx.commit().await?;
         self.get_supplier(caller, id).await
     }
 

@@ -1,11 +1,11 @@
-//! Master-data records in the transparency log: places, products, inputs and
-//! input purchases are signed by their organisation and appended as leaves,
+//! Master-data records in the transparency log: places, products, suppliers,
+//! inputs and input purchases are signed by their organisation and appended as leaves,
 //! in the transaction that inserts them, like events (R-5.3.1.1: enterprise
 //! and product data are certified too).
 //!
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
-//!   `place`, `product`, `input`, `input_purchase`) and every stored column
+//!   `place`, `product`, `supplier`, `input`, `input_purchase`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -68,14 +68,16 @@ enum Col {
 pub enum RecordKind {
     Place,
     Product,
+    Supplier,
     Input,
     InputPurchase,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 5] = [
         RecordKind::Place,
         RecordKind::Product,
+        RecordKind::Supplier,
         RecordKind::Input,
         RecordKind::InputPurchase,
     ];
@@ -84,6 +86,7 @@ impl RecordKind {
         match self {
             RecordKind::Place => "place",
             RecordKind::Product => "product",
+            RecordKind::Supplier => "supplier",
             RecordKind::Input => "input",
             RecordKind::InputPurchase => "input_purchase",
         }
@@ -98,6 +101,7 @@ impl RecordKind {
         match self {
             RecordKind::Place => "places",
             RecordKind::Product => "products",
+            RecordKind::Supplier => "suppliers",
             RecordKind::Input => "inputs",
             RecordKind::InputPurchase => "input_purchases",
         }
@@ -146,6 +150,17 @@ impl RecordKind {
                 ("description", Text),
                 ("created_at", Int),
                 ("company_prefix", AddedText),
+            ],
+            RecordKind::Supplier => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("name", Text),
+                ("uscc", Text),
+                ("contact_name", Text),
+                ("contact_phone", Text),
+                ("address", Text),
+                ("licence_number", Text),
+                ("created_at", Int),
             ],
             RecordKind::Input => &[
                 ("id", Text),
