@@ -302,3 +302,131 @@ fn fetch(conn: &Connection, sql: &str, params: &[Val], limit: Option<usize>) -> 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::{Backend, Db, OpenOptions, Tx};
+    use crate::params;
+
+    /// A fresh database file of its own.
+    async fn fresh(name: &str) -> Db {
+        let dir = std::env::temp_dir().join(format!("suyuan-sqlite-{name}-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&Backend::Sqlite(dir.join("t.db")), &OpenOptions::default())
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        tx.execute("CREATE TABLE t (a TEXT, b BIGINT, c DOUBLE PRECISION)", &[])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db
+    }
+
+    async fn count(db: &Db) -> i64 {
+        db.conn()
+            .fetch_optional("SELECT COUNT(*) AS n FROM t", &[])
+            .await
+            .unwrap()
+            .unwrap()
+            .int("n")
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn placeholders_bind_by_number_in_any_order() {
+        let db = fresh("order").await;
+        let mut tx = db.begin().await.unwrap();
+        tx.execute(
+            "INSERT INTO t (c, b, a) VALUES ($3, $2, $1)",
+            &params!["x", 2i64, 1.5f64],
+        )
+        .await
+        .unwrap();
+        tx.execute("UPDATE t SET a = $2 WHERE b = $1", &params![2i64, "y"])
+            .await
+            .unwrap();
+        let row = tx
+            .fetch_optional(
+                "SELECT a, b, c FROM t WHERE a = $1 AND b = $1 * 0 + $2",
+                &params!["y", 2i64],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.text("a").unwrap(), row.int("b").unwrap()), ("y".into(), 2));
+        assert!((row.float("c").unwrap() - 1.5).abs() < f64::EPSILON);
+        // The wrong number of parameters is an error, not a silent NULL.
+        assert!(tx.execute("UPDATE t SET a = $1", &[]).await.is_err());
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_dropped_transaction_leaves_nothing_and_the_next_one_works() {
+        let db = fresh("rollback").await;
+        let mut tx = db.begin().await.unwrap();
+        tx.insert_rows(
+            "INSERT INTO t (a, b, c)",
+            3,
+            &params!["p", 1i64, 0.0f64, "q", 2i64, 0.0f64],
+            "",
+        )
+        .await
+        .unwrap();
+        drop(tx);
+        assert_eq!(count(&db).await, 0);
+        let mut tx = db.begin().await.unwrap();
+        // A statement that returns rows may run through `execute`.
+        let n = tx
+            .execute(
+                "INSERT INTO t (a, b, c) VALUES ($1, $2, $3) RETURNING a",
+                &params!["r", 3i64, 0.0f64],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        tx.commit().await.unwrap();
+        assert_eq!(count(&db).await, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_take_turns_and_readers_see_only_commits() {
+        let db = fresh("writers").await;
+        let mut first = db.begin().await.unwrap();
+        first
+            .execute(
+                "INSERT INTO t (a, b, c) VALUES ($1, $2, $3)",
+                &params!["w1", 1i64, 0.0f64],
+            )
+            .await
+            .unwrap();
+        // A second writer waits for the first to end instead of failing.
+        let second = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut tx: Tx = db.begin().await.unwrap();
+                let seen = tx.fetch_all("SELECT a FROM t", &[]).await.unwrap().len();
+                tx.execute(
+                    "INSERT INTO t (a, b, c) VALUES ($1, $2, $3)",
+                    &params!["w2", 2i64, 0.0f64],
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                seen
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!second.is_finished());
+        // Readers outside the transaction do not see what it has not committed.
+        assert_eq!(count(&db).await, 0);
+        first.commit().await.unwrap();
+        assert_eq!(
+            second.await.unwrap(),
+            1,
+            "the second writer saw the first's commit"
+        );
+        assert_eq!(count(&db).await, 2);
+    }
+}
