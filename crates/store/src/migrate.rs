@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "company_prefix",
         include_str!("../migrations/0009_company_prefix.sql"),
     ),
+    (
+        10,
+        "leaves_by_row",
+        include_str!("../migrations/0010_leaves_by_row.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -678,35 +678,49 @@ impl Store {
     /// checkpoint covering it. Public: it carries only hashes, the signer's
     /// public key and signatures, never the event.
     pub async fn proof_bundle(&self, event_id: &str) -> Result<ProofBundle> {
-        self.bundle_of(event_id, false).await
+        // Through the event's row: leaves are found by their row (a
+        // sequential key), so the log keeps no index of random eventIDs.
+        let leaf = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT l.*, k.public_key FROM events e JOIN tlog_leaves l ON l.event_pk = e.id \
+                 LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
+                 WHERE e.event_id = $1 AND l.record_kind IS NULL ORDER BY l.idx LIMIT 1",
+                &params![event_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound { what: "logged event" })?;
+        self.bundle_of(&leaf).await
     }
 
     /// The offline proof bundle of a logged master-data record, named
     /// `<kind>:<id>` (e.g. `place:0190…`). Public like [`Store::proof_bundle`].
     pub async fn record_proof_bundle(&self, name: &str) -> Result<ProofBundle> {
-        self.bundle_of(name, true).await
-    }
-
-    async fn bundle_of(&self, name: &str, master_data: bool) -> Result<ProofBundle> {
+        let not_found = StoreError::NotFound {
+            what: "logged record",
+        };
+        let Some((kind, id)) = name.split_once(':') else {
+            return Err(not_found);
+        };
+        let (Some(kind), Ok(id)) = (RecordKind::parse(kind), Uuid::parse_str(id)) else {
+            return Err(not_found);
+        };
         let leaf = self
             .db
             .conn()
             .fetch_optional(
-                &format!(
-                    "SELECT l.*, k.public_key FROM tlog_leaves l LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
-                     WHERE l.event_id = $1 AND l.record_kind IS {} NULL ORDER BY l.idx LIMIT 1",
-                    if master_data { "NOT" } else { "" }
-                ),
-                &params![name],
+                "SELECT l.*, k.public_key FROM tlog_leaves l LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
+                 WHERE l.event_pk = $1 AND l.record_kind = $2",
+                &params![id, kind.as_str()],
             )
             .await?
-            .ok_or(StoreError::NotFound {
-                what: if master_data {
-                    "logged record"
-                } else {
-                    "logged event"
-                },
-            })?;
+            .ok_or(not_found)?;
+        self.bundle_of(&leaf).await
+    }
+
+    /// The bundle of a leaf row (with its signer's `public_key`).
+    async fn bundle_of(&self, leaf: &Row) -> Result<ProofBundle> {
         let index = u64::try_from(leaf.int("idx")?).map_err(corrupt)?;
         // A final (witnessed) checkpoint when there is one; otherwise the
         // newest, made after the leaf was committed, so it covers it (with

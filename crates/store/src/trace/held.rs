@@ -159,8 +159,14 @@ impl Store {
         let signatures = self.sign_events(tx, org_id, &records).await?;
         let org: Val = org_id.into();
         let capture: Val = capture_id.into();
+        // Rows go in in the order of a random key they carry (eventID, EPC,
+        // upstream unit): that index is then walked once from left to right
+        // instead of being written on random pages. The log keeps the
+        // capture's order.
+        let mut events: Vec<&HeldEvent> = held.events.iter().collect();
+        events.sort_unstable_by(|a, b| a.event_id.cmp(&b.event_id));
         let mut values: Vec<Val> = Vec::with_capacity(held.events.len() * 17);
-        for e in &held.events {
+        for e in events {
             values.extend([
                 e.pk.as_str().into(),
                 e.event_id.as_str().into(),
@@ -191,8 +197,10 @@ impl Store {
         )
         .await?;
         if !held.epcs.is_empty() {
+            let mut epcs: Vec<&HeldEpc> = held.epcs.iter().collect();
+            epcs.sort_unstable_by(|a, b| a.epc.cmp(&b.epc));
             let mut values: Vec<Val> = Vec::with_capacity(held.epcs.len() * 5);
-            for x in &held.epcs {
+            for x in epcs {
                 values.extend([
                     held.events[x.event].pk.as_str().into(),
                     x.role.into(),
@@ -210,8 +218,10 @@ impl Store {
             .await?;
         }
         if !held.edges.is_empty() {
+            let mut edges: Vec<&(usize, Edge)> = held.edges.iter().collect();
+            edges.sort_unstable_by(|a, b| a.1.upstream.cmp(&b.1.upstream));
             let mut values: Vec<Val> = Vec::with_capacity(held.edges.len() * 5);
-            for (i, e) in &held.edges {
+            for (i, e) in edges {
                 values.extend([
                     e.upstream.as_str().into(),
                     e.downstream.as_str().into(),
