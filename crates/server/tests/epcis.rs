@@ -1101,18 +1101,22 @@ async fn register_prefix(app: &TestApp, token: &str, gtin: &str, prefix: &str) -
 async fn read_as(app: &TestApp, token: &str, tag: &str, fmt: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for kind in ["o", "a", "t"] {
-        let id = format!("urn:uuid:{tag}-{kind}");
-        let (status, _, doc) = get_with(
-            app,
-            &format!("/epcis/events/{}", enc(&id)),
-            Some(token),
-            &[("GS1-EPC-Format", fmt)],
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{id}: {doc}");
-        out.extend(events_of(&doc));
+        out.extend(event_as(app, token, &format!("urn:uuid:{tag}-{kind}"), fmt).await);
     }
     out
+}
+
+/// `GET /epcis/events/{id}` in a GS1-EPC-Format (200 asserted).
+async fn event_as(app: &TestApp, token: &str, id: &str, fmt: &str) -> Vec<Value> {
+    let (status, _, doc) = get_with(
+        app,
+        &format!("/epcis/events/{}", enc(id)),
+        Some(token),
+        &[("GS1-EPC-Format", fmt)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{id}: {doc}");
+    events_of(&doc)
 }
 
 both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
@@ -1229,14 +1233,9 @@ both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
     }
 
     // Spot checks of the translation itself.
-    let (_, _, doc) = get_with(
-        app,
-        &format!("/epcis/events/{}", enc(&format!("urn:uuid:{tag}-dl-a"))),
-        Some(&token),
-        &[("GS1-EPC-Format", "Always_EPC_URN")],
-    )
-    .await;
-    let e = events_of(&doc).remove(0);
+    let e = event_as(app, &token, &format!("urn:uuid:{tag}-dl-a"), "Always_EPC_URN")
+        .await
+        .remove(0);
     assert_eq!(e["parentID"], "urn:epc:id:sscc:6901234.0000000001");
     assert_eq!(e["childEPCs"], json!(["urn:epc:id:sgtin:69200001.00001.S9"]));
     let o = read_as(app, &token, &dl_tag, "Always_EPC_URN").await.remove(0);
@@ -1252,14 +1251,9 @@ both_backends!(epc_urn_format_translates_what_it_can, |app| async move {
     // captured; 6901234's still convert.
     let (status, p) = register_prefix(app, &token, "6920000100026", "692000010").await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
-    let (_, _, doc) = get_with(
-        app,
-        &format!("/epcis/events/{}", enc(&format!("urn:uuid:{tag}-dl-a"))),
-        Some(&token),
-        &[("GS1-EPC-Format", "Always_EPC_URN")],
-    )
-    .await;
-    let e = events_of(&doc).remove(0);
+    let e = event_as(app, &token, &format!("urn:uuid:{tag}-dl-a"), "Always_EPC_URN")
+        .await
+        .remove(0);
     assert_eq!(e["parentID"], "urn:epc:id:sscc:6901234.0000000001");
     assert_eq!(e["childEPCs"], json!([SGTIN8.dl]));
     assert_eq!(e["childQuantityList"][0]["epcClass"], LGTIN8.dl);

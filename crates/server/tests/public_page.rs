@@ -85,14 +85,7 @@ async fn harvested_lot(app: &TestApp, username: &str) -> (String, String) {
         "creationDate": "2026-04-01T10:00:00+08:00",
         "epcisBody": {"eventList": events}
     });
-    let req = Request::builder()
-        .method("POST")
-        .uri("/epcis/capture")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::from(doc.to_string()))
-        .unwrap();
-    let (status, _, job) = app.send(req).await;
+    let (status, job) = app.post("/epcis/capture", &token, doc).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     assert_eq!(job["success"], true, "{job:#}");
     (format!("/01/{gtin}/10/L1"), format!("(01){gtin}(10)L1"))

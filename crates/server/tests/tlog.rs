@@ -54,15 +54,7 @@ fn document(n: usize) -> (Value, Vec<String>) {
 }
 
 async fn capture_raw(app: &TestApp, token: &str, doc: &Value) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method("POST")
-        .uri("/epcis/capture")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::from(doc.to_string()))
-        .unwrap();
-    let (status, _, body) = app.send(req).await;
-    (status, body)
+    app.post("/epcis/capture", token, doc.clone()).await
 }
 
 /// Captures, retrying a refusal by a locked SQLite database (concurrent

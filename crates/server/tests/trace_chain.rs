@@ -10,8 +10,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use common::*;
 use serde_json::{json, Value};
 use suyuan_core::codes::gs1_check_digit;
@@ -403,14 +402,7 @@ async fn company(app: &TestApp, kind: &str, username: &str, place_kind: &str) ->
 
 /// Captures events as one document; answers the job (202 asserted).
 async fn capture(app: &TestApp, org: &Org, events: Vec<Value>) -> Value {
-    let req = Request::builder()
-        .method("POST")
-        .uri("/epcis/capture")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {}", org.token))
-        .body(Body::from(document(events).to_string()))
-        .unwrap();
-    let (status, _, job) = app.send(req).await;
+    let (status, job) = app.post("/epcis/capture", &org.token, document(events)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     job
 }
