@@ -326,6 +326,18 @@ pub(crate) fn peak_memory() -> Option<String> {
         .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
 }
 
+/// CPU time this process has used so far, user and system, in seconds
+/// (Linux; `None` elsewhere). Clock ticks are taken as 100 per second, the
+/// value Linux reports to every user-space program.
+pub(crate) fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
 /// The `p` quantile (0 < p ≤ 1) of sorted durations, in milliseconds.
 pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;

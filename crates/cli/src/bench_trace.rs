@@ -348,6 +348,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     );
     let farms_per_doc = (a.batch / 7).max(1);
     let analyzer = autoanalyze_while_loading(store).await?;
+    let cpu_before = crate::bench::cpu_seconds();
     let started = Instant::now();
     let ids = std::sync::Arc::new(ids);
     let per_client = a.farms.div_ceil(a.clients);
@@ -372,6 +373,9 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         client??;
     }
     let capture_s = started.elapsed().as_secs_f64();
+    let cpu = cpu_before
+        .zip(crate::bench::cpu_seconds())
+        .map(|(before, after)| after - before);
     if let Some(analyzer) = analyzer {
         analyzer.abort();
     }
@@ -380,6 +384,13 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         events_total as f64 / capture_s,
         a.clients
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "capture CPU             {:>10.1} µs/event   ({:.2} cores busy on average; this process, generator included)",
+            cpu * 1e6 / events_total as f64,
+            cpu / capture_s
+        );
+    }
 
     if let suyuan_store::Db::Postgres(_) = store.db() {
         // Fresh statistics, as autovacuum gathers them shortly after a bulk

@@ -422,7 +422,14 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit()?,
+            Tx::Sqlite(t) => {
+                t.commit()?;
+                // Releasing the writer woke the next writer on this very
+                // thread, in the slot other threads cannot take work from: it
+                // would wait there for whatever this task does next. Yielding
+                // lets it start now; this task resumes on another thread.
+                tokio::task::yield_now().await;
+            }
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -434,10 +441,11 @@ impl Tx {
 pub struct Conn<'a>(&'a Db);
 
 impl Conn<'_> {
-    /// Runs a statement; returns the number of rows it touched.
+    /// Runs a statement; returns the number of rows it touched. On SQLite it
+    /// runs on the writer connection, in turn with transactions.
     pub async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
         match self.0 {
-            Db::Sqlite(p) => p.acquire().await?.execute(&sqlite_sql(sql), params),
+            Db::Sqlite(p) => p.execute_alone(&sqlite_sql(sql), params).await,
             Db::Postgres(p) => pg_execute(p, sql, params).await,
         }
     }

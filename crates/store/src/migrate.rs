@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "leaves_by_row",
         include_str!("../migrations/0010_leaves_by_row.sql"),
     ),
+    (
+        11,
+        "fewer_event_indexes",
+        include_str!("../migrations/0011_fewer_event_indexes.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

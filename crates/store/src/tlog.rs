@@ -489,14 +489,14 @@ impl Store {
     /// Starts signing the records of captured events, in order, on blocking
     /// threads (one per core), so that the capture can write its other rows
     /// in the meantime; [`Store::log_events`] takes the result. Each record
-    /// is its stored document and, when the client signed it, the checked
+    /// is the hash of its stored document and, when the client signed it, the checked
     /// detached signature (a version-2 leaf); the organisation's platform-held
     /// key signs the others.
     pub(crate) async fn sign_events(
         &self,
         tx: &mut Tx,
         org_id: Uuid,
-        records: &[(&str, Option<&DetachedSignature>)],
+        records: &[(Hash, Option<&DetachedSignature>)],
     ) -> Result<PendingSignatures> {
         let platform = if records.iter().any(|(_, detached)| detached.is_none()) {
             let (key, row) = self.signing_key(tx, org_id).await?;
@@ -506,7 +506,7 @@ impl Store {
         };
         let jobs: Vec<(Hash, Option<DetachedSignature>)> = records
             .iter()
-            .map(|(document, detached)| (LOG_HASH.digest(document.as_bytes()), detached.cloned()))
+            .map(|(record_hash, detached)| (*record_hash, detached.cloned()))
             .collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let per = jobs.len().div_ceil(threads).max(64);

@@ -139,6 +139,22 @@ impl SqlitePool {
     /// other writers, then takes SQLite's write lock (`BEGIN IMMEDIATE`), so
     /// a transaction that reads and then writes never fails to upgrade.
     pub async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        let conn = self.writer().await?;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx { conn, open: true })
+    }
+
+    /// Runs one statement outside a transaction on the writer connection, in
+    /// turn with this process's transactions. On a reader connection a write
+    /// would instead sleep in SQLite's busy handler while a transaction is
+    /// open, and hold up its task for longer than the transaction lasts.
+    pub async fn execute_alone(&self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
+        let conn = self.writer().await?;
+        execute(&conn, sql, params)
+    }
+
+    /// The writer connection, once this process's other writers are done.
+    async fn writer(&self) -> Result<OwnedMutexGuard<Connection>, StoreError> {
         if self.0.closed.load(Ordering::Acquire) {
             return Err(StoreError::Config("the database is closed".into()));
         }
@@ -149,8 +165,7 @@ impl SqlitePool {
             // A rollback that failed left a transaction open: start afresh.
             *conn = connect(&self.0.path)?;
         }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(SqliteTx { conn, open: true })
+        Ok(conn)
     }
 
     /// Closes idle connections; connections in use close when returned.
@@ -203,6 +218,13 @@ impl Drop for SqliteTx {
 /// Checkpoints the write-ahead log every [`CHECKPOINT_EVERY`] until the pool
 /// is closed or dropped. `PASSIVE`: it never waits for, nor blocks, readers
 /// and writers.
+///
+/// A log that is written to without pause is never wholly copied back (new
+/// frames arrive while the old ones are copied), so it never starts again
+/// from the beginning: it would grow until the committing writer checkpoints
+/// it itself, syncing the disk inside every commit. So once the log passes
+/// [`RESTART_LOG_AT`] frames, this thread copies the last frames holding the
+/// writer lock: the next transaction writes the log from its start again.
 fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
     let mut conn: Option<Connection> = None;
     loop {
@@ -212,16 +234,38 @@ fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
             return;
         }
         if conn.is_none() {
-            conn = connect(&pool.path).ok();
+            // Readers still in the log when it is to restart are waited
+            // for briefly: writers wait meanwhile.
+            conn = connect(&pool.path)
+                .and_then(|c| Ok(c.busy_timeout(RESTART_WAIT).map(|()| c)?))
+                .ok();
         }
-        drop(pool);
-        if let Some(c) = &conn {
-            if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "SQLite checkpoint failed");
-                conn = None;
-            }
+        let Some(c) = &conn else { continue };
+        if let Err(e) = checkpoint(c, &pool.writer) {
+            tracing::warn!(error = %e, "SQLite checkpoint failed");
+            conn = None;
         }
     }
+}
+
+/// Write-ahead log frames (pages) past which the checkpoint thread makes the
+/// log start again from its beginning: 64 MiB of 4 KiB pages.
+const RESTART_LOG_AT: i64 = 16_384;
+/// How long a restart waits for readers to leave the log (writers wait
+/// meanwhile); readers that stay longer make it wait for the next round.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
+
+/// One round of [`checkpoint_while_open`]: copy back what the log holds;
+/// past [`RESTART_LOG_AT`] frames, copy the frames written meanwhile holding
+/// the writer lock and wait for readers to leave the log (`RESTART`), so
+/// that the next transaction writes it from its start.
+fn checkpoint(c: &Connection, writer: &tokio::sync::Mutex<Connection>) -> rusqlite::Result<()> {
+    let logged: i64 = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+    if logged >= RESTART_LOG_AT {
+        let _no_writer = writer.blocking_lock();
+        c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    }
+    Ok(())
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {

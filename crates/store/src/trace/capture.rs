@@ -26,6 +26,7 @@ use suyuan_core::epcis::{
 use suyuan_core::model::OrgKind;
 use suyuan_core::stages::{check_profile, profile, Field, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
+use suyuan_ledger::hash::Hash;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -34,6 +35,7 @@ use super::lineage::{relation, Edge};
 use crate::db::{Tx, Val};
 use crate::detached::CaptureSignatures;
 use crate::orgs::ts;
+use crate::tlog::LOG_HASH;
 use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
 
 /// What to do when one event of a document is refused.
@@ -162,25 +164,46 @@ pub const ORG_URN_PREFIX: &str = "urn:suyuan:org:";
 /// one, otherwise `urn:suyuan:place:{uuid}`.
 pub const PLACE_URN_PREFIX: &str = "urn:suyuan:place:";
 
-/// Each event's eventID: as given, or its CBV 2.0 hash (empty for a refused
-/// event). Large documents are hashed on every core.
-fn event_ids(parsed: &[Result<Event, Vec<Problem>>]) -> Vec<String> {
-    let ids = |part: &[Result<Event, Vec<Problem>>]| -> Vec<String> {
-        part.iter()
-            .map(|p| match p {
-                Ok(e) => e.event_id.clone().unwrap_or_else(|| e.hash_id()),
-                Err(_) => String::new(),
-            })
-            .collect()
+/// What capture works out for an event before it waits for the writer (none
+/// of it depends on what is stored): its eventID, as given or its CBV 2.0
+/// hash, and the document it stores, with that eventID and the capture's
+/// recordTime, which is exactly the text the log's record hash covers.
+struct Prepared {
+    event_id: String,
+    document: String,
+    record_hash: Hash,
+}
+
+/// Prepares every parsed event (`None` for a refused one). Large documents
+/// are prepared on every core.
+fn prepare(parsed: &[Result<Event, Vec<Problem>>], record_time: i64) -> Vec<Option<Prepared>> {
+    let record_time = Value::String(ts(record_time).to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let one = |e: &Event| {
+        let event_id = e.event_id.clone().unwrap_or_else(|| e.hash_id());
+        let mut json = e.json.clone();
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("eventID".into(), Value::String(event_id.clone()));
+            obj.insert("recordTime".into(), record_time.clone());
+        }
+        let document = json.to_string();
+        let record_hash = LOG_HASH.digest(document.as_bytes());
+        Prepared {
+            event_id,
+            document,
+            record_hash,
+        }
+    };
+    let part = |part: &[Result<Event, Vec<Problem>>]| -> Vec<Option<Prepared>> {
+        part.iter().map(|p| p.as_ref().ok().map(one)).collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if parsed.len() < 256 || threads == 1 {
-        return ids(parsed);
+        return part(parsed);
     }
     std::thread::scope(|s| {
         let parts: Vec<_> = parsed
             .chunks(parsed.len().div_ceil(threads))
-            .map(|part| s.spawn(move || ids(part)))
+            .map(|chunk| s.spawn(move || part(chunk)))
             .collect();
         parts
             .into_iter()
@@ -239,7 +262,13 @@ impl Store {
                 }
             }
         };
-        job.event_ids = event_ids(&parsed);
+        let record_time = now_ms();
+        let mut prepared = prepare(&parsed, record_time);
+        job.event_ids = prepared
+            .iter()
+            .map(|p| p.as_ref().map(|p| p.event_id.clone()).unwrap_or_default())
+            .collect();
+        let mut job_kept = false;
         // Detached client signatures, all checked before anything is written:
         // one bad signature refuses the whole capture (whatever the behaviour).
         let mut signatures = CaptureSignatures::default();
@@ -276,10 +305,11 @@ impl Store {
                 capture_id: job.capture_id,
                 signatures,
             };
-            for (i, ev) in parsed.iter().enumerate() {
-                let ev = match ev {
-                    Ok(ev) => ev,
-                    Err(problems) => {
+            for (i, (ev, prepared)) in parsed.iter().zip(prepared.iter_mut()).enumerate() {
+                let (ev, prepared) = match (ev, prepared.take()) {
+                    (Ok(ev), Some(prepared)) => (ev, prepared),
+                    (Ok(_), None) => return Err(StoreError::Corrupt("an event was not prepared".into())),
+                    (Err(problems), _) => {
                         let prefix = format!("epcisBody.eventList[{i}].");
                         job.errors.extend(problems.iter().map(|p| {
                             let field = p.field.strip_prefix(&prefix).unwrap_or(&p.field).to_owned();
@@ -289,7 +319,7 @@ impl Store {
                     }
                 };
                 // Checks first, then writes: a refused event writes nothing.
-                match self.capture_event(&mut run, ev, &job.event_ids[i]).await {
+                match self.capture_event(&mut run, ev, prepared, record_time).await {
                     Ok(true) => job.captured += 1,
                     Ok(false) => job.duplicates += 1,
                     Err(StoreError::Invalid { field, invalid }) => {
@@ -303,7 +333,13 @@ impl Store {
             }
             if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
                 run.flush(self).await?;
+                // The job is kept with what it captured, in the same commit.
+                job.success = job.errors.is_empty();
+                job.finished_at = Some(ts(now_ms()));
+                let (sql, params) = job_row(&job, caller, created)?;
+                run.tx.execute(sql, &params).await?;
                 run.tx.commit().await?;
+                job_kept = true;
             } else {
                 job.captured = 0;
                 job.duplicates = 0;
@@ -314,28 +350,12 @@ impl Store {
         if parsed.len() >= 256 {
             tokio::task::spawn_blocking(move || drop(parsed));
         }
-        job.success = job.errors.is_empty();
-        job.finished_at = Some(ts(now_ms()));
-        let errors = serde_json::to_string(&job.errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.db
-            .conn()
-            .execute(
-                "INSERT INTO capture_jobs (id, org_id, status, behaviour, event_count, duplicates, event_ids, \
-                 errors, created_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-                &params![
-                    job.capture_id,
-                    caller.org_id,
-                    if job.success { "success" } else { "failure" },
-                    behaviour.as_str(),
-                    job.captured,
-                    job.duplicates,
-                    serde_json::to_string(&job.event_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    errors,
-                    created,
-                    now_ms()
-                ],
-            )
-            .await?;
+        if !job_kept {
+            job.success = job.errors.is_empty();
+            job.finished_at = Some(ts(now_ms()));
+            let (sql, params) = job_row(&job, caller, created)?;
+            self.db.conn().execute(sql, &params).await?;
+        }
         Ok(job)
     }
 
@@ -371,7 +391,14 @@ impl Store {
     }
 
     /// Checks and stores one event. `Ok(false)`: already stored (idempotent).
-    async fn capture_event(&self, run: &mut CaptureRun<'_>, ev: &Event, event_id: &str) -> Result<bool> {
+    async fn capture_event(
+        &self,
+        run: &mut CaptureRun<'_>,
+        ev: &Event,
+        prepared: Prepared,
+        now: i64,
+    ) -> Result<bool> {
+        let event_id = prepared.event_id.as_str();
         let caller = run.caller;
         let is_error_declaration = ev.error_declaration.is_some();
         // Idempotency: the same event (same id) captured again, earlier in
@@ -392,7 +419,6 @@ impl Store {
                 ),
             ));
         }
-        let now = now_ms();
         let event_time = ev.event_time_utc().timestamp_millis();
         if event_time > now + 5 * 60 * 1000 {
             return Err(StoreError::invalid(
@@ -474,15 +500,6 @@ impl Store {
             }
         }
 
-        // Store the event as captured, with its eventID and recordTime.
-        let mut json = ev.json.clone();
-        if let Some(obj) = json.as_object_mut() {
-            obj.insert("eventID".into(), Value::String(event_id.to_owned()));
-            obj.insert(
-                "recordTime".into(),
-                Value::String(ts(now).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            );
-        }
         let pk = new_id().to_string();
         let held_event = HeldEvent {
             pk: pk.clone(),
@@ -499,7 +516,8 @@ impl Store {
             record_kind: kind.map(|k| k.as_str()),
             stage: kind.map(|k| profile(k).stage.as_str()),
             is_error_declaration,
-            document: json.to_string(),
+            document: prepared.document,
+            record_hash: prepared.record_hash,
             detached: run.signatures.of(event_id, is_error_declaration),
         };
         let mut seen = BTreeSet::new();
@@ -1035,6 +1053,31 @@ impl CaptureRun<'_> {
             .flush_held(&mut self.tx, self.caller.org_id, self.capture_id, &mut self.held)
             .await
     }
+}
+
+/// The statement that keeps a finished capture job for
+/// `GET /epcis/capture/{id}`.
+fn job_row(job: &CaptureJob, caller: &Caller, created: i64) -> Result<(&'static str, Vec<Val>)> {
+    let errors = serde_json::to_string(&job.errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let event_ids = serde_json::to_string(&job.event_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let finished = job.finished_at.map_or_else(now_ms, |t| t.timestamp_millis());
+    Ok((
+        "INSERT INTO capture_jobs (id, org_id, status, behaviour, event_count, duplicates, event_ids, \
+         errors, created_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+        params![
+            job.capture_id,
+            caller.org_id,
+            if job.success { "success" } else { "failure" },
+            job.capture_error_behaviour.as_str(),
+            job.captured,
+            job.duplicates,
+            event_ids,
+            errors,
+            created,
+            finished
+        ]
+        .to_vec(),
+    ))
 }
 
 /// `$start, $start+1, …` (`n` placeholders).

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use suyuan_ledger::hash::Hash;
 use uuid::Uuid;
 
 use super::lineage::Edge;
@@ -38,6 +39,8 @@ pub(crate) struct HeldEvent {
     pub is_error_declaration: bool,
     /// The stored document (exactly the text the log's record hash covers).
     pub document: String,
+    /// The log's hash of `document`.
+    pub record_hash: Hash,
     /// The client's checked signature, if it signed the event itself.
     pub detached: Option<DetachedSignature>,
 }
@@ -151,10 +154,10 @@ impl Store {
         }
         let held = std::mem::take(held);
         // The log's signatures are computed while the rows below are written.
-        let records: Vec<(&str, Option<&DetachedSignature>)> = held
+        let records: Vec<(Hash, Option<&DetachedSignature>)> = held
             .events
             .iter()
-            .map(|e| (e.document.as_str(), e.detached.as_ref()))
+            .map(|e| (e.record_hash, e.detached.as_ref()))
             .collect();
         let signatures = self.sign_events(tx, org_id, &records).await?;
         let org: Val = org_id.into();
