@@ -358,10 +358,12 @@ impl Tx {
         }
     }
 
-    /// Inserts rows in multi-row statements: `head` is `INSERT INTO t (a, b, …)`,
-    /// `values` holds the rows one after another (`columns` values each) and
-    /// `tail` follows each statement (`ON CONFLICT …`, or empty). Statements
-    /// stay below both backends' parameter limits. Returns rows affected.
+    /// Inserts rows: `head` is `INSERT INTO t (a, b, …)`, `values` holds the
+    /// rows one after another (`columns` values each) and `tail` follows each
+    /// statement (`ON CONFLICT …`, or empty). On PostgreSQL in multi-row
+    /// statements below its parameter limit (one round trip each); on SQLite
+    /// with one single-row statement run per row ([`sqlite::SqliteTx::insert_each`]).
+    /// Returns rows affected.
     pub async fn insert_rows(
         &mut self,
         head: &str,
@@ -386,6 +388,9 @@ impl Tx {
         tail: &str,
     ) -> Result<u64, StoreError> {
         debug_assert!(columns > 0 && values.len().is_multiple_of(columns));
+        if let (Tx::Sqlite(t), []) = (&*self, shared) {
+            return t.insert_each(head, columns, values, tail);
+        }
         let per_statement = ((MAX_PARAMS - shared.len()) / columns).max(1) * columns;
         let mut affected = 0;
         let mut params: Vec<Val> = Vec::with_capacity(shared.len() + per_statement.min(values.len()));

@@ -138,11 +138,17 @@ pub fn pre_hash_string(event: &Value, namespaces: &Namespaces) -> String {
     let Some(obj) = event.as_object() else {
         return String::new();
     };
+    // An event's own context adds to the document's; most have none, and
+    // then the document's serves as it is.
+    let own;
     let ns = match obj.get("@context") {
-        Some(ctx) => namespaces.with_context(ctx),
-        None => namespaces.clone(),
+        Some(ctx) => {
+            own = namespaces.with_context(ctx);
+            &own
+        }
+        None => namespaces,
     };
-    let h = Hasher { ns: &ns };
+    let h = Hasher { ns };
     let (main, extensions) = h.ordered(obj, &EVENT_ORDER, &EVENT_VOCAB, true);
     main + &sorted_concat(extensions)
 }

@@ -194,6 +194,31 @@ impl SqliteTx {
         fetch(&self.conn, sql, params, limit)
     }
 
+    /// Inserts rows of `columns` values each with one single-row statement,
+    /// prepared once and run per row: `head` is `INSERT INTO t (a, b, …)`,
+    /// `tail` what follows the values (`ON CONFLICT …` or nothing). In
+    /// process, a statement per row costs no more than one statement for
+    /// many; and a single-row insert needs no statement journal, where a
+    /// multi-row one copies every page it changes beforehand so that it can
+    /// undo itself halfway.
+    pub fn insert_each(
+        &self,
+        head: &str,
+        columns: usize,
+        values: &[Val],
+        tail: &str,
+    ) -> Result<u64, StoreError> {
+        let placeholders: Vec<String> = (1..=columns).map(|i| format!("?{i}")).collect();
+        let sql = format!("{head} VALUES ({}) {tail}", placeholders.join(","));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut inserted = 0;
+        for row in values.chunks(columns) {
+            bind(&mut stmt, row)?;
+            inserted += stmt.raw_execute()? as u64;
+        }
+        Ok(inserted)
+    }
+
     /// Runs a script of several statements (migrations).
     pub fn execute_script(&self, sql: &str) -> Result<(), StoreError> {
         Ok(self.conn.execute_batch(sql)?)
