@@ -446,11 +446,10 @@ impl Tx {
 pub struct Conn<'a>(&'a Db);
 
 impl Conn<'_> {
-    /// Runs a statement; returns the number of rows it touched. On SQLite it
-    /// runs on the writer connection, in turn with transactions.
+    /// Runs a statement; returns the number of rows it touched.
     pub async fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
         match self.0 {
-            Db::Sqlite(p) => p.execute_alone(&sqlite_sql(sql), params).await,
+            Db::Sqlite(p) => p.acquire().await?.execute(&sqlite_sql(sql), params),
             Db::Postgres(p) => pg_execute(p, sql, params).await,
         }
     }

@@ -144,15 +144,6 @@ impl SqlitePool {
         Ok(SqliteTx { conn, open: true })
     }
 
-    /// Runs one statement outside a transaction on the writer connection, in
-    /// turn with this process's transactions. On a reader connection a write
-    /// would instead sleep in SQLite's busy handler while a transaction is
-    /// open, and hold up its task for longer than the transaction lasts.
-    pub async fn execute_alone(&self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
-        let conn = self.writer().await?;
-        execute(&conn, sql, params)
-    }
-
     /// The writer connection, once this process's other writers are done.
     async fn writer(&self) -> Result<OwnedMutexGuard<Connection>, StoreError> {
         if self.0.closed.load(Ordering::Acquire) {
@@ -252,6 +243,7 @@ impl Drop for SqliteTx {
 /// writer lock: the next transaction writes the log from its start again.
 fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
     let mut conn: Option<Connection> = None;
+    let mut tried_at = 0;
     loop {
         std::thread::sleep(CHECKPOINT_EVERY);
         let Some(pool) = shared.upgrade() else { return };
@@ -266,7 +258,7 @@ fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
                 .ok();
         }
         let Some(c) = &conn else { continue };
-        if let Err(e) = checkpoint(c, &pool.writer) {
+        if let Err(e) = checkpoint(c, &pool.writer, &mut tried_at) {
             tracing::warn!(error = %e, "SQLite checkpoint failed");
             conn = None;
         }
@@ -278,18 +270,31 @@ fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
 const RESTART_LOG_AT: i64 = 16_384;
 /// How long a restart waits for readers to leave the log (writers wait
 /// meanwhile); readers that stay longer make it wait for the next round.
-const RESTART_WAIT: Duration = Duration::from_millis(100);
+const RESTART_WAIT: Duration = Duration::from_millis(20);
 
 /// One round of [`checkpoint_while_open`]: copy back what the log holds;
 /// past [`RESTART_LOG_AT`] frames, copy the frames written meanwhile holding
 /// the writer lock and wait for readers to leave the log (`RESTART`), so
-/// that the next transaction writes it from its start.
-fn checkpoint(c: &Connection, writer: &tokio::sync::Mutex<Connection>) -> rusqlite::Result<()> {
+/// that the next transaction writes it from its start. `tried_at` is the
+/// size of the log at the last restart that readers kept from happening:
+/// the next try waits until a quarter as much again has been written, so
+/// that a few writes among many readers do not stop writers every round.
+fn checkpoint(
+    c: &Connection,
+    writer: &tokio::sync::Mutex<Connection>,
+    tried_at: &mut i64,
+) -> rusqlite::Result<()> {
     let logged: i64 = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
-    if logged >= RESTART_LOG_AT {
-        let _no_writer = writer.blocking_lock();
-        c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    if logged < RESTART_LOG_AT {
+        *tried_at = 0;
+        return Ok(());
     }
+    if *tried_at > 0 && logged < *tried_at + RESTART_LOG_AT / 4 {
+        return Ok(());
+    }
+    let _no_writer = writer.blocking_lock();
+    let readers_stayed: bool = c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get(0))?;
+    *tried_at = if readers_stayed { logged } else { 0 };
     Ok(())
 }
 
