@@ -40,6 +40,12 @@ const WRITER_WAIT: Duration = Duration::from_secs(60);
 const STATEMENT_CACHE: usize = 256;
 /// How often the pool's thread checkpoints the write-ahead log.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Write-ahead log frames (pages) past which the checkpoint thread makes the
+/// log start again from its beginning: 128 MiB of 8 KiB pages.
+const RESTART_LOG_AT: i64 = 16_384;
+/// How long a restart waits for readers to leave the log (writers wait
+/// meanwhile); readers that stay longer make it wait for the next round.
+const RESTART_WAIT: Duration = Duration::from_millis(20);
 
 /// Connections to one SQLite file.
 #[derive(Clone)]
@@ -139,13 +145,6 @@ impl SqlitePool {
     /// other writers, then takes SQLite's write lock (`BEGIN IMMEDIATE`), so
     /// a transaction that reads and then writes never fails to upgrade.
     pub async fn begin(&self) -> Result<SqliteTx, StoreError> {
-        let conn = self.writer().await?;
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(SqliteTx { conn, open: true })
-    }
-
-    /// The writer connection, once this process's other writers are done.
-    async fn writer(&self) -> Result<OwnedMutexGuard<Connection>, StoreError> {
         if self.0.closed.load(Ordering::Acquire) {
             return Err(StoreError::Config("the database is closed".into()));
         }
@@ -156,7 +155,8 @@ impl SqlitePool {
             // A rollback that failed left a transaction open: start afresh.
             *conn = connect(&self.0.path)?;
         }
-        Ok(conn)
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx { conn, open: true })
     }
 
     /// Closes idle connections; connections in use close when returned.
@@ -232,7 +232,7 @@ impl Drop for SqliteTx {
 }
 
 /// Checkpoints the write-ahead log every [`CHECKPOINT_EVERY`] until the pool
-/// is closed or dropped. `PASSIVE`: it never waits for, nor blocks, readers
+/// is closed or dropped, `PASSIVE`: it neither waits for nor blocks readers
 /// and writers.
 ///
 /// A log that is written to without pause is never wholly copied back (new
@@ -264,13 +264,6 @@ fn checkpoint_while_open(shared: std::sync::Weak<Shared>) {
         }
     }
 }
-
-/// Write-ahead log frames (pages) past which the checkpoint thread makes the
-/// log start again from its beginning: 128 MiB of 8 KiB pages.
-const RESTART_LOG_AT: i64 = 16_384;
-/// How long a restart waits for readers to leave the log (writers wait
-/// meanwhile); readers that stay longer make it wait for the next round.
-const RESTART_WAIT: Duration = Duration::from_millis(20);
 
 /// One round of [`checkpoint_while_open`]: copy back what the log holds;
 /// past [`RESTART_LOG_AT`] frames, copy the frames written meanwhile holding

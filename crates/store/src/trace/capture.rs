@@ -334,9 +334,7 @@ impl Store {
             if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
                 run.flush(self).await?;
                 // The job is kept with what it captured, in the same commit.
-                job.success = job.errors.is_empty();
-                job.finished_at = Some(ts(now_ms()));
-                let (sql, params) = job_row(&job, caller, created)?;
+                let (sql, params) = finish(&mut job, caller, created)?;
                 run.tx.execute(sql, &params).await?;
                 run.tx.commit().await?;
                 job_kept = true;
@@ -351,9 +349,7 @@ impl Store {
             tokio::task::spawn_blocking(move || drop(parsed));
         }
         if !job_kept {
-            job.success = job.errors.is_empty();
-            job.finished_at = Some(ts(now_ms()));
-            let (sql, params) = job_row(&job, caller, created)?;
+            let (sql, params) = finish(&mut job, caller, created)?;
             self.db.conn().execute(sql, &params).await?;
         }
         Ok(job)
@@ -396,7 +392,7 @@ impl Store {
         run: &mut CaptureRun<'_>,
         ev: &Event,
         prepared: Prepared,
-        now: i64,
+        record_time: i64,
     ) -> Result<bool> {
         let event_id = prepared.event_id.as_str();
         let caller = run.caller;
@@ -420,7 +416,7 @@ impl Store {
             ));
         }
         let event_time = ev.event_time_utc().timestamp_millis();
-        if event_time > now + 5 * 60 * 1000 {
+        if event_time > record_time + 5 * 60 * 1000 {
             return Err(StoreError::invalid(
                 "eventTime",
                 Invalid::new(
@@ -507,7 +503,7 @@ impl Store {
             event_type: ev.event_type.as_str(),
             event_time,
             time_zone_offset: ev.event_time_zone_offset.as_str().to_owned(),
-            record_time: now,
+            record_time,
             action: ev.action.map(action_str),
             biz_step: ev.biz_step_uri(),
             disposition: ev.disposition_uri(),
@@ -1055,12 +1051,14 @@ impl CaptureRun<'_> {
     }
 }
 
-/// The statement that keeps a finished capture job for
-/// `GET /epcis/capture/{id}`.
-fn job_row(job: &CaptureJob, caller: &Caller, created: i64) -> Result<(&'static str, Vec<Val>)> {
+/// Marks the job finished (successful if nothing was refused) and returns
+/// the statement that keeps it for `GET /epcis/capture/{id}`.
+fn finish(job: &mut CaptureJob, caller: &Caller, created: i64) -> Result<(&'static str, Vec<Val>)> {
+    let finished = now_ms();
+    job.success = job.errors.is_empty();
+    job.finished_at = Some(ts(finished));
     let errors = serde_json::to_string(&job.errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let event_ids = serde_json::to_string(&job.event_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let finished = job.finished_at.map_or_else(now_ms, |t| t.timestamp_millis());
     Ok((
         "INSERT INTO capture_jobs (id, org_id, status, behaviour, event_count, duplicates, event_ids, \
          errors, created_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
