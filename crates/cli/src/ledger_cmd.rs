@@ -132,6 +132,14 @@ pub fn run_verify_proof(args: VerifyProofArgs) -> Result<()> {
             signed.to_hex()
         );
     }
+    if let Some(batch) = verified.batch {
+        println!(
+            "    signed once for a batch of {} records (record {} of it; batch root {})",
+            batch.size,
+            batch.index + 1,
+            batch.root.to_hex()
+        );
+    }
     if !verified.cosigners.is_empty() {
         let names: Vec<&str> = verified.cosigners.iter().map(|c| c.witness.name()).collect();
         println!(

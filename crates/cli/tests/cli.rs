@@ -535,6 +535,7 @@ fn verify_proof_checks_a_detached_signature_bundle() {
             signed_hash: Some(signed_hash),
             signer: ukey.verifying_key(),
             signature: ukey.sign(&signed_message(alg, &signed_hash)).unwrap(),
+            batch: None,
         };
         tree.push_leaf_hash(record.leaf_hash(alg));
         records.push(record);

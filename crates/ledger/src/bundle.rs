@@ -4,8 +4,8 @@
 //! later with nothing but the log's public key (and, ideally, their own list of trusted
 //! witnesses). It carries the record (or only its hash), the organisation's signature and
 //! public key, the leaf position, the inclusion proof, and the signed checkpoint with its
-//! witness cosignatures. [`verify_bundle`] checks, in order: the record hash, the record
-//! signature, the leaf hash, the log's signature on the checkpoint, the inclusion proof
+//! witness cosignatures. [`verify_bundle`] checks, in order: the record hash, its place in
+//! its signed batch (version 3), the record signature, the leaf hash, the log's signature on the checkpoint, the inclusion proof
 //! against the checkpoint root, and the k-of-n witness cosignatures.
 //!
 //! The format is specified for independent implementers in `crates/ledger/README.md`.
@@ -20,19 +20,46 @@ use crate::hash::{Hash, HashAlg};
 use crate::keys::{Fingerprint, KeyError, Signature, VerifyingKey};
 use crate::merkle::{self, ProofError};
 use crate::note::{Note, VerifierKey};
-use crate::record::{self, SignedRecord};
+use crate::record::{self, BatchPosition, SignedRecord};
 
 /// The bundle format version of a record whose signature covers its record hash.
 pub const BUNDLE_VERSION: u32 = 1;
 /// The bundle format version of a record with a detached signature (`signed_hash`
 /// present, leaf version 2).
 pub const BUNDLE_VERSION_DETACHED: u32 = 2;
+/// The bundle format version of a record signed in a batch (`batch` present, leaf
+/// version 3).
+pub const BUNDLE_VERSION_BATCH: u32 = 3;
+
+/// Where a batch-signed record sits in its batch, and the proof of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleBatch {
+    /// Merkle tree hash over the batch's record hashes, hex.
+    pub root: Hash,
+    /// The record's position in the batch, from 0.
+    pub index: u32,
+    /// Records in the batch.
+    pub size: u32,
+    /// Inclusion proof of the record hash in the batch tree, hex hashes, leaf to root.
+    pub proof: Vec<Hash>,
+}
+
+impl BundleBatch {
+    fn position(&self) -> BatchPosition {
+        BatchPosition {
+            root: self.root,
+            index: self.index,
+            size: self.size,
+        }
+    }
+}
 
 /// The JSON proof bundle (see the crate README for the normative description).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofBundle {
-    /// Format version: 1, or 2 when `signed_hash` is present.
+    /// Format version: 1, 2 when `signed_hash` is present, 3 when `batch` is.
     pub version: u32,
     /// Hash algorithm of the log: `"sha256"` or `"sm3"`.
     pub hash_alg: HashAlg,
@@ -47,6 +74,9 @@ pub struct ProofBundle {
     /// client signed, its CBV 2.0 event hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_hash: Option<Hash>,
+    /// For a record signed in a batch (version 3 only): its place in the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BundleBatch>,
     /// The signing organisation's public key, `ed25519:<base64>` or `sm2:<hex>`.
     pub signer_key: VerifyingKey,
     /// The organisation's signature over the record signing message, base64.
@@ -98,6 +128,9 @@ pub enum BundleError {
         /// `record_hash` field.
         stated: Hash,
     },
+    /// The record is not where the bundle says in its signed batch.
+    #[error("batch inclusion: {0}")]
+    BatchInclusion(ProofError),
     /// The organisation's signature does not verify under the stated key.
     #[error("record signature: {0}")]
     RecordSignature(KeyError),
@@ -135,6 +168,8 @@ pub struct VerifiedBundle {
     pub record_hash: Hash,
     /// The hash a detached signature covers, if the record has one.
     pub signed_hash: Option<Hash>,
+    /// The batch the record was signed in, if it was.
+    pub batch: Option<BatchPosition>,
     /// The record bytes, when the bundle carried them.
     pub record: Option<Vec<u8>>,
     /// The organisation key that signed the record.
@@ -155,6 +190,8 @@ impl ProofBundle {
     /// Assemble a bundle. `checkpoint_note` is the signed checkpoint with its cosignatures
     /// (its tree size becomes `tree_size`), `proof` the inclusion proof of `leaf_index` in the
     /// checkpoint's tree, and `record_bytes` the canonical record (`None` ships only its hash).
+    /// A batch-signed record also needs its proof in the batch: see
+    /// [`ProofBundle::with_batch_proof`].
     /// Nothing is verified here; run [`verify_bundle`] on the result before handing it out.
     pub fn build(
         alg: HashAlg,
@@ -167,15 +204,21 @@ impl ProofBundle {
     ) -> Result<Self, CheckpointError> {
         let tree_size = Checkpoint::parse_body(checkpoint_note.text())?.size;
         Ok(ProofBundle {
-            version: if record.signed_hash.is_some() {
-                BUNDLE_VERSION_DETACHED
-            } else {
-                BUNDLE_VERSION
+            version: match (record.signed_hash, record.batch) {
+                (_, Some(_)) => BUNDLE_VERSION_BATCH,
+                (Some(_), None) => BUNDLE_VERSION_DETACHED,
+                (None, None) => BUNDLE_VERSION,
             },
             hash_alg: alg,
             record: record_bytes.map(|b| B64.encode(b)),
             record_hash: Some(record.record_hash),
             signed_hash: record.signed_hash,
+            batch: record.batch.map(|b| BundleBatch {
+                root: b.root,
+                index: b.index,
+                size: b.size,
+                proof: Vec::new(),
+            }),
             signer_key: record.signer.clone(),
             signature: record.signature,
             leaf_index,
@@ -186,6 +229,15 @@ impl ProofBundle {
             witnesses: witnesses.witnesses.clone(),
             quorum: witnesses.k,
         })
+    }
+
+    /// Sets the inclusion proof of a batch-signed record in its batch (from
+    /// [`record::batch_tree`] over the batch's record hashes). No effect on other records.
+    pub fn with_batch_proof(mut self, proof: Vec<Hash>) -> Self {
+        if let Some(batch) = &mut self.batch {
+            batch.proof = proof;
+        }
+        self
     }
 
     /// Parse bundle JSON.
@@ -224,10 +276,11 @@ pub fn verify_bundle_with_quorum(
     trusted_log: &TrustedLog,
     quorum: &Quorum,
 ) -> Result<VerifiedBundle, BundleError> {
-    let expected_version = if bundle.signed_hash.is_some() {
-        BUNDLE_VERSION_DETACHED
-    } else {
-        BUNDLE_VERSION
+    let expected_version = match (&bundle.signed_hash, &bundle.batch) {
+        (None, None) => BUNDLE_VERSION,
+        (Some(_), None) => BUNDLE_VERSION_DETACHED,
+        (None, Some(_)) => BUNDLE_VERSION_BATCH,
+        (Some(_), Some(_)) => return Err(BundleError::UnsupportedVersion(bundle.version)),
     };
     if bundle.version != expected_version {
         return Err(BundleError::UnsupportedVersion(bundle.version));
@@ -259,16 +312,24 @@ pub fn verify_bundle_with_quorum(
         (None, None) => return Err(BundleError::MissingRecord),
     };
 
-    // 2. The organisation's signature.
+    // 2. A batch-signed record: its place in the batch.
+    let batch = bundle.batch.as_ref().map(BundleBatch::position);
+    if let (Some(position), Some(b)) = (&batch, &bundle.batch) {
+        record::verify_batch_inclusion(alg, &record_hash, position, &b.proof)
+            .map_err(BundleError::BatchInclusion)?;
+    }
+
+    // 3. The organisation's signature.
     let signed = SignedRecord {
         record_hash,
         signed_hash: bundle.signed_hash,
         signer: bundle.signer_key.clone(),
         signature: bundle.signature,
+        batch,
     };
     signed.verify(alg).map_err(BundleError::RecordSignature)?;
 
-    // 3. The leaf hash.
+    // 4. The leaf hash.
     let leaf_hash = signed.leaf_hash(alg);
     if leaf_hash != bundle.leaf_hash {
         return Err(BundleError::LeafHashMismatch {
@@ -277,7 +338,7 @@ pub fn verify_bundle_with_quorum(
         });
     }
 
-    // 4. The log's signature on the checkpoint.
+    // 5. The log's signature on the checkpoint.
     let opened = SignedCheckpoint::open(&bundle.checkpoint, trusted_log)?;
     if opened.checkpoint.size != bundle.tree_size {
         return Err(BundleError::TreeSizeMismatch {
@@ -286,7 +347,7 @@ pub fn verify_bundle_with_quorum(
         });
     }
 
-    // 5. Inclusion of the leaf under the checkpoint root.
+    // 6. Inclusion of the leaf under the checkpoint root.
     merkle::verify_inclusion(
         alg,
         &leaf_hash,
@@ -296,12 +357,13 @@ pub fn verify_bundle_with_quorum(
         &opened.checkpoint.root,
     )?;
 
-    // 6. Witness cosignatures.
+    // 7. Witness cosignatures.
     let cosigners = quorum.check(&opened.note)?;
 
     Ok(VerifiedBundle {
         record_hash,
         signed_hash: bundle.signed_hash,
+        batch,
         record: record_bytes,
         signer_fingerprint: signed.signer.fingerprint(),
         signer: signed.signer,
@@ -416,6 +478,60 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_signed_bundle_verifies_and_binds_the_record_to_its_batch() {
+        let mut w = world();
+        // Records 6 to 9: one capture, signed once over its batch root.
+        let bodies: Vec<Vec<u8>> = (6..10).map(record_bytes).collect();
+        let hashes: Vec<Hash> = bodies.iter().map(|b| ALG.digest(b)).collect();
+        let batch = SignedRecord::sign_batch(ALG, &w.org, &hashes).unwrap();
+        for (body, rec) in bodies.into_iter().zip(batch) {
+            w.tree.push_leaf_hash(rec.leaf_hash(ALG));
+            w.records.push((body, rec));
+        }
+        let batch_tree = record::batch_tree(ALG, &hashes);
+        let b = bundle_for(&mut w, 8, true, 2).with_batch_proof(batch_tree.inclusion_proof(2, 4).unwrap());
+        assert_eq!(b.version, BUNDLE_VERSION_BATCH);
+        let v = verify_bundle(&ProofBundle::from_json(&b.to_json()).unwrap(), &w.trusted).unwrap();
+        assert_eq!(v.batch.map(|p| (p.index, p.size)), Some((2, 4)));
+        assert_eq!(v.record.as_deref(), Some(record_bytes(8).as_slice()));
+        // Another record of the batch does not pass for this one.
+        let mut other = b.clone();
+        other.record = Some(B64.encode(record_bytes(7)));
+        other.record_hash = None;
+        assert!(matches!(
+            verify_bundle(&other, &w.trusted),
+            Err(BundleError::BatchInclusion(_))
+        ));
+        // Nor does a wrong position, a missing proof or a batch dropped from the bundle.
+        let mut moved = b.clone();
+        if let Some(batch) = &mut moved.batch {
+            batch.index = 1;
+        }
+        assert!(verify_bundle(&moved, &w.trusted).is_err());
+        let mut no_proof = b.clone();
+        if let Some(batch) = &mut no_proof.batch {
+            batch.proof.clear();
+        }
+        assert!(matches!(
+            verify_bundle(&no_proof, &w.trusted),
+            Err(BundleError::BatchInclusion(_))
+        ));
+        let mut dropped = b.clone();
+        dropped.batch = None;
+        dropped.version = BUNDLE_VERSION;
+        assert!(matches!(
+            verify_bundle(&dropped, &w.trusted),
+            Err(BundleError::RecordSignature(_))
+        ));
+        let mut both = b;
+        both.signed_hash = Some(hashes[2]);
+        assert!(matches!(
+            verify_bundle(&both, &w.trusted),
+            Err(BundleError::UnsupportedVersion(3))
+        ));
+    }
+
+    #[test]
     fn a_detached_signature_bundle_verifies_and_binds_both_hashes() {
         let mut w = world();
         // Record 6: the client signed a hash of what it sent; the log stores more.
@@ -425,6 +541,7 @@ mod tests {
             signed_hash: Some(signed_hash),
             signer: w.org.verifying_key(),
             signature: w.org.sign(&record::signed_message(ALG, &signed_hash)).unwrap(),
+            batch: None,
         };
         w.tree.push_leaf_hash(record.leaf_hash(ALG));
         w.records

@@ -285,7 +285,16 @@ both_backends!(tampering_is_caught, |app| async move {
     app.store.checkpoint().await.unwrap();
     verify_ok(app).await;
 
-    // A leaf's signature replaced by another leaf's.
+    // The capture's five records share one signature over their batch root.
+    let batch = text_of(
+        app,
+        "SELECT MIN(signature) || ' ' || MAX(signature) AS s FROM tlog_leaves WHERE batch_size = 5",
+        &[],
+        "s",
+    )
+    .await;
+    let (first, last) = batch.split_once(' ').unwrap();
+    assert_eq!(first, last);
     let sig2 = text_of(
         app,
         "SELECT signature FROM tlog_leaves WHERE idx = $1",
@@ -293,19 +302,42 @@ both_backends!(tampering_is_caught, |app| async move {
         "signature",
     )
     .await;
-    let sig3 = text_of(
-        app,
-        "SELECT signature FROM tlog_leaves WHERE idx = $1",
-        &params![3i64],
-        "signature",
-    )
-    .await;
+    // One leaf's signature altered.
+    let altered = format!("{}{}", if sig2.starts_with('A') { "B" } else { "A" }, &sig2[1..]);
     edit_caught(
         app,
         "UPDATE tlog_leaves SET signature = $1 WHERE idx = $2",
-        &params![sig3.as_str(), 2i64],
+        &params![altered.as_str(), 2i64],
         &params![sig2.as_str(), 2i64],
         ("tlog_leaves", "signature", &ids[2]),
+    )
+    .await;
+    verify_ok(app).await;
+    // The batch's signature altered on every leaf: every leaf hash changes,
+    // and the signature no longer verifies.
+    let report = edit_caught(
+        app,
+        "UPDATE tlog_leaves SET signature = $1 WHERE batch_size = $2",
+        &params![altered.as_str(), 5i64],
+        &params![sig2.as_str(), 5i64],
+        ("tlog_leaves", "leaf_hash", &ids[0]),
+    )
+    .await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.field == "signature" && p.expected.contains("batch root")),
+        "{:#?}",
+        report.problems
+    );
+    // A leaf moved inside its batch.
+    edit_caught(
+        app,
+        "UPDATE tlog_leaves SET batch_index = $1 WHERE idx = $2",
+        &params![3i64, 2i64],
+        &params![2i64, 2i64],
+        ("tlog_leaves", "batch_size", &ids[2]),
     )
     .await;
     verify_ok(app).await;
@@ -359,9 +391,19 @@ both_backends!(tampering_is_caught, |app| async move {
         )
         .await;
     }
+    // The first leaf now holds the batch's second record: caught by its
+    // place in the batch, and by the tree.
     let report = app.store.verify_log().await.unwrap();
-    assert_caught(&report, "tlog_nodes", "hash", &ids[1]);
-    assert_eq!(report.problems[0].index, "level 0 idx 0");
+    assert_caught(&report, "tlog_leaves", "batch_index", &ids[1]);
+    assert_eq!(report.problems[0].index, "idx 0");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.table == "tlog_nodes" && p.index == "level 0 idx 0"),
+        "{:#?}",
+        report.problems
+    );
     for (from, to) in swap {
         sql(
             app,
@@ -387,7 +429,8 @@ both_backends!(tampering_is_caught, |app| async move {
     assert_eq!(report.problems[0].index, "idx 2");
     let insert =
         "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
-                  signature, leaf_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)";
+                  signature, leaf_hash, created_at, batch_root, batch_index, batch_size) \
+                  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)";
     sql(
         app,
         insert,
@@ -400,7 +443,10 @@ both_backends!(tampering_is_caught, |app| async move {
             row.text("signer_fingerprint").unwrap(),
             row.text("signature").unwrap(),
             row.text("leaf_hash").unwrap(),
-            row.int("created_at").unwrap()
+            row.int("created_at").unwrap(),
+            row.opt_text("batch_root").unwrap(),
+            row.opt_int("batch_index").unwrap(),
+            row.opt_int("batch_size").unwrap()
         ],
     )
     .await;
@@ -421,7 +467,10 @@ both_backends!(tampering_is_caught, |app| async move {
             rec.signer.fingerprint().to_hex(),
             rec.signature.to_base64(),
             rec.leaf_hash(HashAlg::Sha256).to_hex(),
-            0i64
+            0i64,
+            None::<String>,
+            None::<i64>,
+            None::<i64>
         ],
     )
     .await;

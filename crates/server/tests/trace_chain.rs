@@ -900,6 +900,20 @@ both_backends!(shipment_rules, |app| async move {
     // A despatch reference is shipped once.
     let e = shipping(&w.l1, &t(10, 8), &w.despatch, w.retailer.id);
     refuse(app, &w.producer, e, "despatch_ref_taken").await;
+    // Also by a shipment earlier in the same document, not yet written.
+    let job = capture(
+        app,
+        &w.producer,
+        vec![
+            shipping(&w.l1, &t(10, 8), "D-TWICE", w.retailer.id),
+            shipping(&w.l1, &t(10, 9), "D-TWICE", w.retailer.id),
+        ],
+    )
+    .await;
+    assert_eq!(job["success"], false, "{job:#}");
+    assert_eq!(job["captured"], 0, "{job:#}");
+    assert_eq!(job["errors"][0]["code"], "despatch_ref_taken", "{job:#}");
+    assert_eq!(job["errors"][0]["event_index"], 1, "{job:#}");
     // Goods do not arrive before they left (shipped on 6 March).
     let e = receiving(&w.shipped, &w.retailer.place, &t(6, 7), &w.despatch);
     refuse(app, &w.retailer, e, "received_before_shipped").await;

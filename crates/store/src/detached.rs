@@ -68,6 +68,7 @@ impl DetachedSignature {
             signed_hash: Some(self.signed_hash),
             signer: self.key,
             signature: self.signature,
+            batch: None,
         }
     }
 }

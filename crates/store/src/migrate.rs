@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "fewer_event_indexes",
         include_str!("../migrations/0011_fewer_event_indexes.sql"),
     ),
+    (
+        12,
+        "batch_signed_leaves",
+        include_str!("../migrations/0012_batch_signed_leaves.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -15,8 +15,11 @@
 //!   organisation's active platform-held key
 //!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use;
 //!   [`Store::rotate_org_key`] makes an Ed25519 or SM2-with-SM3 one) signs the
-//!   record hash (`SignedRecord::sign_hash`);
-//! - **leaf and nodes**: the 130-byte leaf's hash and the perfect-subtree rows
+//!   capture's records once, over the Merkle root of their record hashes
+//!   (`SignedRecord::sign_batch`: version-3 leaves that keep their place in
+//!   the batch in `batch_root`, `batch_index`, `batch_size`; a record signed
+//!   alone, as master data is, is a version-1 leaf);
+//! - **leaf and nodes**: the leaf's hash and the perfect-subtree rows
 //!   of `merkle::append_nodes`, written to `tlog_leaves` and `tlog_nodes`.
 //!   On PostgreSQL a transaction-scoped advisory lock serialises appends
 //!   across processes; SQLite serialises writers itself. So the log has one
@@ -41,7 +44,9 @@ use suyuan_ledger::checkpoint::{Checkpoint, SignedCheckpoint, TrustedLog};
 use suyuan_ledger::keys::{KeyAlgorithm, Signature, SigningKey, VerifyingKey};
 use suyuan_ledger::merkle::{self, MemoryTree, NodeId};
 use suyuan_ledger::note::{Note, NoteSigner, VerifierKey};
-use suyuan_ledger::record::{signed_message, LeafData, SignedRecord};
+use suyuan_ledger::record::{
+    batch_message, batch_tree, signed_message, BatchPosition, LeafData, SignedRecord,
+};
 use suyuan_ledger::{Hash, HashAlg};
 use uuid::Uuid;
 
@@ -245,6 +250,42 @@ fn record_time_of(document: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
+/// A leaf row's place in its signed batch (`None` for a leaf signed alone).
+fn batch_of(row: &Row) -> std::result::Result<Option<BatchPosition>, String> {
+    match (
+        row.opt_text("batch_root").map_err(|e| e.to_string())?,
+        row.opt_int("batch_index").map_err(|e| e.to_string())?,
+        row.opt_int("batch_size").map_err(|e| e.to_string())?,
+    ) {
+        (None, None, None) => Ok(None),
+        (Some(root), Some(index), Some(size)) => {
+            let position = BatchPosition {
+                root: Hash::from_hex(&root).map_err(|_| format!("batch root {root}"))?,
+                index: u32::try_from(index).map_err(|_| format!("batch index {index}"))?,
+                size: u32::try_from(size).map_err(|_| format!("batch size {size}"))?,
+            };
+            if position.size < 2 || position.index >= position.size {
+                return Err(format!("batch position {index} of {size}"));
+            }
+            Ok(Some(position))
+        }
+        (root, index, size) => Err(format!(
+            "batch root {root:?}, index {index:?}, size {size:?}: all or none"
+        )),
+    }
+}
+
+/// A signed batch being read back by [`Store::verify_log`]: its leaves are
+/// consecutive, and its one signature is checked when the last is read.
+struct BatchCheck {
+    first: u64,
+    root: Hash,
+    size: u32,
+    signature: String,
+    signer_fingerprint: String,
+    record_hashes: Vec<Hash>,
+}
+
 fn i64_of(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(corrupt)
 }
@@ -281,14 +322,6 @@ async fn insert_platform_key(
         .await?
         .ok_or(StoreError::NotFound { what: "key" })?;
     Ok((key, row))
-}
-
-/// Records signed by one thread: (signing key's id, signed record).
-type SignedPart = Vec<(String, SignedRecord)>;
-
-/// Record signatures being computed on blocking threads, in order.
-pub(crate) struct PendingSignatures {
-    parts: Vec<tokio::task::JoinHandle<Result<SignedPart>>>,
 }
 
 impl Store {
@@ -486,75 +519,67 @@ impl Store {
 
     // ----- appending -----
 
-    /// Starts signing the records of captured events, in order, on blocking
-    /// threads (one per core), so that the capture can write its other rows
-    /// in the meantime; [`Store::log_events`] takes the result. Each record
-    /// is the hash of its stored document and, when the client signed it, the checked
-    /// detached signature (a version-2 leaf); the organisation's platform-held
-    /// key signs the others.
+    /// Signs the records of captured events, in order. Each record is the
+    /// hash of its stored document and, when the client signed it, the
+    /// checked detached signature (a version-2 leaf). The organisation's
+    /// platform-held key signs each run of the others once, over the Merkle
+    /// root of their record hashes (version-3 leaves; a run of one is a
+    /// version-1 leaf): a capture of thousands of events costs one signature.
     pub(crate) async fn sign_events(
         &self,
         tx: &mut Tx,
         org_id: Uuid,
         records: &[(Hash, Option<&DetachedSignature>)],
-    ) -> Result<PendingSignatures> {
+    ) -> Result<Vec<(String, SignedRecord)>> {
         let platform = if records.iter().any(|(_, detached)| detached.is_none()) {
             let (key, row) = self.signing_key(tx, org_id).await?;
             Some((key, row.text("key_id")?))
         } else {
             None
         };
-        let jobs: Vec<(Hash, Option<DetachedSignature>)> = records
-            .iter()
-            .map(|(record_hash, detached)| (*record_hash, detached.cloned()))
-            .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per = jobs.len().div_ceil(threads).max(64);
-        let parts = jobs
-            .chunks(per)
-            .map(|chunk| {
-                let (platform, chunk) = (platform.clone(), chunk.to_vec());
-                tokio::task::spawn_blocking(move || {
-                    chunk
-                        .into_iter()
-                        .map(|(record_hash, detached)| match (detached, &platform) {
-                            (Some(d), _) => Ok((d.key_id.clone(), d.record(record_hash))),
-                            (None, Some((key, key_id))) => Ok((
-                                key_id.clone(),
-                                SignedRecord::sign_hash(LOG_HASH, key, record_hash).map_err(corrupt)?,
-                            )),
-                            (None, None) => Err(corrupt("no key to sign with")),
-                        })
-                        .collect::<Result<SignedPart>>()
-                })
-            })
-            .collect();
-        Ok(PendingSignatures { parts })
+        let mut signed = Vec::with_capacity(records.len());
+        let mut run: Vec<Hash> = Vec::new();
+        let end_run = |run: &mut Vec<Hash>, signed: &mut Vec<(String, SignedRecord)>| -> Result<()> {
+            if run.is_empty() {
+                return Ok(());
+            }
+            let (key, key_id) = platform.as_ref().ok_or_else(|| corrupt("no key to sign with"))?;
+            let batch = SignedRecord::sign_batch(LOG_HASH, key, run).map_err(corrupt)?;
+            signed.extend(batch.into_iter().map(|r| (key_id.clone(), r)));
+            run.clear();
+            Ok(())
+        };
+        for (record_hash, detached) in records {
+            match detached {
+                None => run.push(*record_hash),
+                Some(d) => {
+                    end_run(&mut run, &mut signed)?;
+                    signed.push((d.key_id.clone(), (*d).clone().record(*record_hash)));
+                }
+            }
+        }
+        end_run(&mut run, &mut signed)?;
+        Ok(signed)
     }
 
     /// Appends the signed records of captured events (eventID, row id,
-    /// recordTime in ms: the leaf's time), in the order they were given to
-    /// [`Store::sign_events`], to the transparency log inside the capture's
-    /// transaction.
+    /// recordTime in ms: the leaf's time), as [`Store::sign_events`] made
+    /// them, to the transparency log inside the capture's transaction.
     pub(crate) async fn log_events(
         &self,
         tx: &mut Tx,
         org_id: Uuid,
         events: &[(&str, &str, i64)],
-        signatures: PendingSignatures,
+        records: &[(String, SignedRecord)],
     ) -> Result<()> {
         // The caller (capture) holds the log's append lock on PostgreSQL
         // since the start of its transaction; SQLite serialises writers.
-        let mut records: SignedPart = Vec::with_capacity(events.len());
-        for part in signatures.parts {
-            records.extend(part.await.map_err(|_| corrupt("signing thread panicked"))??);
-        }
         if records.len() != events.len() {
             return Err(corrupt("signed records and events differ in number"));
         }
         let leaves: Vec<NewLeaf<'_>> = events
             .iter()
-            .zip(&records)
+            .zip(records)
             .map(|((event_id, pk, record_time), (key_id, record))| NewLeaf {
                 pk,
                 name: event_id,
@@ -584,8 +609,9 @@ impl Store {
         let frontier = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
         let nodes = merkle::append_nodes_batch(LOG_HASH, size, &leaf_hashes, &frontier).map_err(corrupt)?;
         let org: Val = org_id.into();
-        let mut values: Vec<Val> = Vec::with_capacity(leaves.len() * 11);
+        let mut values: Vec<Val> = Vec::with_capacity(leaves.len() * 14);
         for (i, leaf) in leaves.iter().enumerate() {
+            let batch = leaf.record.batch.as_ref();
             values.extend([
                 i64_of(size + i as u64)?.into(),
                 leaf.pk.into(),
@@ -598,12 +624,15 @@ impl Store {
                 leaf_hashes[i].to_hex().into(),
                 leaf.created_at.into(),
                 leaf.record_kind.into(),
+                batch.map(|b| b.root.to_hex()).into(),
+                batch.map(|b| i64::from(b.index)).into(),
+                batch.map(|b| i64::from(b.size)).into(),
             ]);
         }
         tx.insert_rows(
             "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
-             signature, signed_hash, leaf_hash, created_at, record_kind)",
-            11,
+             signature, signed_hash, leaf_hash, created_at, record_kind, batch_root, batch_index, batch_size)",
+            14,
             &values,
             "",
         )
@@ -745,6 +774,7 @@ impl Store {
                 .map_err(corrupt)?,
             signer,
             signature: Signature::from_base64(&leaf.text("signature")?).map_err(corrupt)?,
+            batch: batch_of(leaf).map_err(corrupt)?,
         };
         let mut tx = self.db.begin().await?;
         let ids = merkle::inclusion_proof_nodes(index, cp.size).map_err(corrupt)?;
@@ -752,7 +782,29 @@ impl Store {
         let proof = merkle::inclusion_proof(LOG_HASH, index, cp.size, &nodes).map_err(corrupt)?;
         let note = Note::parse(&self.cosigned_note(&cp).await?).map_err(corrupt)?;
         let quorum = self.witness_policy();
-        ProofBundle::build(LOG_HASH, &record, None, index, proof, &note, &quorum).map_err(corrupt)
+        let bundle =
+            ProofBundle::build(LOG_HASH, &record, None, index, proof, &note, &quorum).map_err(corrupt)?;
+        let Some(batch) = record.batch else {
+            return Ok(bundle);
+        };
+        // A batch-signed record's place in its batch, from the batch's record
+        // hashes (its leaves are consecutive in the log).
+        let start = index
+            .checked_sub(u64::from(batch.index))
+            .ok_or_else(|| corrupt("batch index beyond the leaf's"))?;
+        let hashes = tx
+            .fetch_all(
+                "SELECT record_hash FROM tlog_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &params![i64_of(start)?, i64_of(start + u64::from(batch.size))?],
+            )
+            .await?
+            .iter()
+            .map(|r| Hash::from_hex(&r.text("record_hash")?).map_err(corrupt))
+            .collect::<Result<Vec<Hash>>>()?;
+        let proof = batch_tree(LOG_HASH, &hashes)
+            .inclusion_proof(u64::from(batch.index), u64::from(batch.size))
+            .map_err(corrupt)?;
+        Ok(bundle.with_batch_proof(proof))
     }
 
     /// The consistency proof between the trees of `old` and `new` leaves.
@@ -875,6 +927,7 @@ impl Store {
 
         let mut tree = MemoryTree::new(LOG_HASH);
         let mut expected_idx: u64 = 0;
+        let mut batching: Option<BatchCheck> = None;
         loop {
             let rows = conn
                 .fetch_all(
@@ -1047,12 +1100,128 @@ impl Store {
                 }
                 let sig_text = r.text("signature")?;
                 let signature = Signature::from_base64(&sig_text).ok();
+                let batch = match batch_of(r) {
+                    Ok(b) => b,
+                    Err(found) => {
+                        problem(
+                            "tlog_leaves",
+                            at.clone(),
+                            "batch_root",
+                            "no batch, or a position inside a batch of two or more".into(),
+                            found,
+                            ev,
+                        );
+                        None
+                    }
+                };
+                // A batch-signed leaf: its batch's one signature is checked
+                // once the batch's last leaf is read. A batch whose leaves
+                // stop before its size is reported at the leaf that breaks it.
+                let continues = |b: &BatchCheck| {
+                    batch.as_ref().is_some_and(|position| {
+                        b.root == position.root
+                            && b.size == position.size
+                            && b.record_hashes.len() == position.index as usize
+                    })
+                };
+                if let Some(b) = batching.take_if(|b| !continues(b)) {
+                    problem(
+                        "tlog_leaves",
+                        format!("idx {}", b.first),
+                        "batch_size",
+                        format!("{} consecutive leaves in the batch", b.size),
+                        format!(
+                            "{} (the next leaf, {idx}, is not of the batch)",
+                            b.record_hashes.len()
+                        ),
+                        ev,
+                    );
+                }
+                if let Some(position) = &batch {
+                    if batching.is_none() {
+                        if position.index != 0 {
+                            problem(
+                                "tlog_leaves",
+                                at.clone(),
+                                "batch_index",
+                                "0 (the first leaf of a batch) or the next of the batch before".into(),
+                                position.index.to_string(),
+                                ev,
+                            );
+                        }
+                        batching = Some(BatchCheck {
+                            first: idx,
+                            root: position.root,
+                            size: position.size,
+                            signature: sig_text.clone(),
+                            signer_fingerprint: fp_text.clone(),
+                            record_hashes: Vec::with_capacity(position.size as usize),
+                        });
+                    }
+                    if let Some(b) = batching.as_mut() {
+                        if b.signature != sig_text || b.signer_fingerprint != fp_text {
+                            problem(
+                                "tlog_leaves",
+                                at.clone(),
+                                "signature",
+                                format!(
+                                    "the signature of its batch (leaf {}) by key {}",
+                                    b.first, b.signer_fingerprint
+                                ),
+                                format!("{sig_text} by key {fp_text}"),
+                                ev,
+                            );
+                        }
+                        b.record_hashes.push(record_hash.unwrap_or(Hash([0; 32])));
+                        if b.record_hashes.len() == b.size as usize {
+                            let b = batching.take().ok_or_else(|| corrupt("batch vanished"))?;
+                            let root = batch_tree(LOG_HASH, &b.record_hashes).root();
+                            if root != b.root {
+                                problem(
+                                    "tlog_leaves",
+                                    format!("idx {}", b.first),
+                                    "batch_root",
+                                    root.to_hex(),
+                                    format!(
+                                        "{} (the batch's record hashes do not lead to it)",
+                                        b.root.to_hex()
+                                    ),
+                                    ev,
+                                );
+                            }
+                            let valid = match (
+                                Signature::from_base64(&b.signature),
+                                info.and_then(|i| i.key.as_ref()),
+                            ) {
+                                (Ok(sig), Some(key)) => key
+                                    .verify(&batch_message(LOG_HASH, &b.root, b.size), &sig)
+                                    .is_ok(),
+                                // Unreadable or unknown: reported above.
+                                _ => true,
+                            };
+                            if !valid {
+                                problem(
+                                    "tlog_leaves",
+                                    format!("idx {}", b.first),
+                                    "signature",
+                                    format!(
+                                        "a valid signature of the batch root by key {}",
+                                        b.signer_fingerprint
+                                    ),
+                                    b.signature.clone(),
+                                    ev,
+                                );
+                            }
+                        }
+                    }
+                }
                 let message_hash = if signed_hash_text.is_some() {
                     signed_hash
                 } else {
                     record_hash
                 };
-                match (signature, message_hash, info.and_then(|i| i.key.as_ref())) {
+                let key = info.and_then(|i| i.key.as_ref());
+                match (signature, message_hash, key.filter(|_| batch.is_none())) {
                     (None, _, _) => problem(
                         "tlog_leaves",
                         at.clone(),
@@ -1092,6 +1261,7 @@ impl Store {
                             signer: fp,
                             signature: sig,
                             signed_hash,
+                            batch,
                         }
                         .leaf_hash(LOG_HASH)
                     }
@@ -1127,6 +1297,16 @@ impl Store {
                     );
                 }
             }
+        }
+        if let Some(b) = batching.take() {
+            problem(
+                "tlog_leaves",
+                format!("idx {}", b.first),
+                "batch_size",
+                format!("{} consecutive leaves in the batch", b.size),
+                format!("{} (the log ends)", b.record_hashes.len()),
+                None,
+            );
         }
         let size = tree.size();
         let mut extra: Vec<(u8, u64)> = stored.into_keys().collect();

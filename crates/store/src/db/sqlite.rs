@@ -151,6 +151,12 @@ impl SqlitePool {
         let mut conn = tokio::time::timeout(WRITER_WAIT, self.0.writer.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Config("timed out waiting for the SQLite writer lock".into()))?;
+        // The lock's release woke this task on the releasing writer's thread,
+        // where that writer is parked (yielded) until this thread is free: a
+        // transaction runs without a pause, so yielding first lets both be
+        // scheduled again and the releasing writer resume on another thread
+        // (at once, instead of after this whole transaction).
+        tokio::task::yield_now().await;
         if !conn.is_autocommit() {
             // A rollback that failed left a transaction open: start afresh.
             *conn = connect(&self.0.path)?;

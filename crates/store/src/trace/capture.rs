@@ -30,7 +30,7 @@ use suyuan_ledger::hash::Hash;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, FIELD_KINDS};
+use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, HeldShipment, HeldUnit, FIELD_KINDS};
 use super::lineage::{relation, Edge};
 use crate::db::{Tx, Val};
 use crate::detached::CaptureSignatures;
@@ -129,8 +129,11 @@ fn canon(uri: &str) -> String {
     canonical_web_uri(uri).unwrap_or_else(|| uri.to_owned())
 }
 
+/// A unit an event names: (role, canonical identifier, quantity, unit of measure).
+type Named = (&'static str, String, Option<f64>, Option<String>);
+
 /// The units an event names, by role, canonical.
-fn roles(ev: &Event) -> Vec<(&'static str, String, Option<f64>, Option<String>)> {
+fn roles(ev: &Event) -> Vec<Named> {
     let mut out = Vec::new();
     let mut push_list = |role: &'static str, list: &[String]| {
         for e in list {
@@ -166,16 +169,18 @@ pub const PLACE_URN_PREFIX: &str = "urn:suyuan:place:";
 
 /// What capture works out for an event before it waits for the writer (none
 /// of it depends on what is stored): its eventID, as given or its CBV 2.0
-/// hash, and the document it stores, with that eventID and the capture's
-/// recordTime, which is exactly the text the log's record hash covers.
+/// hash, the document it stores, with that eventID and the capture's
+/// recordTime, which is exactly the text the log's record hash covers, and
+/// the units it names.
 struct Prepared {
     event_id: String,
     document: String,
     record_hash: Hash,
+    units: Vec<Named>,
 }
 
 /// Prepares every parsed event (`None` for a refused one). Large documents
-/// are prepared on every core.
+/// are prepared on every core but one.
 fn prepare(parsed: &[Result<Event, Vec<Problem>>], record_time: i64) -> Vec<Option<Prepared>> {
     let record_time = Value::String(ts(record_time).to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     let one = |e: &Event| {
@@ -191,12 +196,18 @@ fn prepare(parsed: &[Result<Event, Vec<Problem>>], record_time: i64) -> Vec<Opti
             event_id,
             document,
             record_hash,
+            units: roles(e),
         }
     };
     let part = |part: &[Result<Event, Vec<Problem>>]| -> Vec<Option<Prepared>> {
         part.iter().map(|p| p.as_ref().ok().map(one)).collect()
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // One core is left to the writer: another capture holds it meanwhile,
+    // and it is what every capture waits for.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_sub(1)
+        .max(1);
     if parsed.len() < 256 || threads == 1 {
         return part(parsed);
     }
@@ -296,10 +307,19 @@ impl Store {
                 .await?;
             }
             let stored = stored_event_orgs(&mut tx, &job.event_ids).await?;
+            // Who holds each unit the document names, read once: capture
+            // keeps it up to date as its events create units and move them.
+            let named: BTreeSet<&str> = prepared
+                .iter()
+                .flatten()
+                .flat_map(|p| p.units.iter().map(|u| u.1.as_str()))
+                .collect();
+            let holders = unit_holders(&mut tx, named.into_iter()).await?;
             let mut run = CaptureRun {
                 tx,
                 held: Held::default(),
                 stored,
+                holders,
                 registered: HashSet::new(),
                 caller,
                 capture_id: job.capture_id,
@@ -440,7 +460,7 @@ impl Store {
                 )
             })?),
         };
-        let units = roles(ev);
+        let units = prepared.units;
         let mut season = Vec::new();
         if let Some(kind) = kind {
             if !is_error_declaration {
@@ -554,7 +574,7 @@ impl Store {
         run: &mut CaptureRun<'_>,
         ev: &Event,
         kind: RecordKind,
-        units: &[(&'static str, String, Option<f64>, Option<String>)],
+        units: &[Named],
         event_time: i64,
     ) -> Result<Vec<FieldRecord>> {
         let caller = run.caller;
@@ -568,22 +588,8 @@ impl Store {
             RecordKind::Processing => &["output", "output_quantity"],
             _ => &[],
         };
-        // Units this capture registered are the caller's: no need to ask.
-        let mut holders = unit_holders(
-            &mut run.tx,
-            units
-                .iter()
-                .map(|u| u.1.as_str())
-                .filter(|epc| !run.registered.contains(*epc)),
-        )
-        .await?;
-        for (_, epc, _, _) in units {
-            if run.registered.contains(epc) {
-                holders.insert(epc.clone(), caller.org_id);
-            }
-        }
         for (role, epc, _, _) in units {
-            let holder = holders.get(epc.as_str()).copied();
+            let holder = run.holders.get(epc.as_str()).copied();
             if created_roles.contains(role) {
                 // What this event creates may exist already (a lot allocated
                 // beforehand), but only as the caller's own.
@@ -667,14 +673,16 @@ impl Store {
                     ));
                 }
                 if let Some(d) = despatch_ref(ev).filter(|_| kind == RecordKind::Shipping) {
-                    let taken = run
-                        .tx
-                        .fetch_optional(
-                            "SELECT despatch_ref FROM shipments WHERE despatch_ref = $1",
-                            &params![d.as_str()],
-                        )
-                        .await?;
-                    if taken.is_some() {
+                    let taken = run.held.has_shipment(&d)
+                        || run
+                            .tx
+                            .fetch_optional(
+                                "SELECT despatch_ref FROM shipments WHERE despatch_ref = $1",
+                                &params![d.as_str()],
+                            )
+                            .await?
+                            .is_some();
+                    if taken {
                         return Err(StoreError::invalid(
                             "bizTransactionList",
                             Invalid::new(
@@ -813,7 +821,7 @@ impl Store {
         run: &mut CaptureRun<'_>,
         ev: &Event,
         kind: Option<RecordKind>,
-        units: &[(&'static str, String, Option<f64>, Option<String>)],
+        units: &[Named],
         pk: &str,
         event_time: i64,
         season: &[FieldRecord],
@@ -838,13 +846,13 @@ impl Store {
                 .map(|l| canon(&l.id))
                 .filter(|_| kind == Some(RecordKind::Harvest));
             for epc in of_roles(&["epc", "quantity"]) {
-                run.register_unit(&epc, pk, origin.as_deref()).await?;
+                run.register_unit(&epc, pk, origin.as_deref());
             }
         }
         match ev.event_type {
             EventType::Aggregation if matches!(ev.action, Some(Action::Add)) => {
                 if let Some(parent) = ev.parent_id.as_deref().map(canon) {
-                    run.register_unit(&parent, pk, None).await?;
+                    run.register_unit(&parent, pk, None);
                     for child in of_roles(&["child", "child_quantity"]) {
                         edges.push(Edge {
                             upstream: child,
@@ -857,7 +865,7 @@ impl Store {
             EventType::Transformation => {
                 let outputs = of_roles(&["output", "output_quantity"]);
                 for out in &outputs {
-                    run.register_unit(out, pk, None).await?;
+                    run.register_unit(out, pk, None);
                 }
                 let inputs = of_roles(&["input", "input_quantity"]);
                 let rel = if inputs.len() == 1 && outputs.len() > 1 {
@@ -918,7 +926,7 @@ impl Store {
                         });
                     }
                     if !violations.is_empty() {
-                        mark_non_conformant(&mut run.tx, lot, &violations.join("; ")).await?;
+                        run.mark_non_conformant(self, lot, &violations.join("; ")).await?;
                     }
                 }
             }
@@ -932,7 +940,7 @@ impl Store {
                         agri_str(ev, "agency").unwrap_or_default()
                     );
                     for epc in of_roles(&["epc", "quantity"]) {
-                        mark_non_conformant(&mut run.tx, &epc, &reason).await?;
+                        run.mark_non_conformant(self, &epc, &reason).await?;
                     }
                 }
             }
@@ -943,12 +951,12 @@ impl Store {
                             .and_then(|u| Uuid::parse_str(u).ok())
                     });
                     // The despatch reference was checked free above.
-                    run.tx.execute(
-                        "INSERT INTO shipments (despatch_ref, from_org_id, to_org_id, shipped_event, received_event, \
-                         shipped_at, received_at) VALUES ($1,$2,$3,$4,NULL,$5,NULL)",
-                        &params![despatch.as_str(), caller.org_id, to_org, pk, event_time],
-                    )
-                    .await?;
+                    run.held.push_shipment(HeldShipment {
+                        despatch_ref: despatch,
+                        to_org_id: to_org,
+                        shipped_event: pk.to_owned(),
+                        shipped_at: event_time,
+                    });
                 }
             }
             Some(RecordKind::Receiving) => {
@@ -986,6 +994,11 @@ impl Store {
                             placeholders(2, chunk.len())
                         );
                         run.tx.execute(&sql, &ps).await?;
+                    }
+                    for epc in &moving {
+                        if let Some(holder) = run.holders.get_mut(epc) {
+                            *holder = caller.org_id;
+                        }
                     }
                 }
             }
@@ -1029,6 +1042,9 @@ struct CaptureRun<'a> {
     tx: Tx,
     held: Held,
     stored: HashMap<(String, bool), Uuid>,
+    /// The holder of every unit the document names that exists, kept up to
+    /// date as the capture creates and moves units.
+    holders: HashMap<String, Uuid>,
     /// Units this capture registered (held by the caller).
     registered: HashSet<String>,
     caller: &'a Caller,
@@ -1038,9 +1054,43 @@ struct CaptureRun<'a> {
 }
 
 impl CaptureRun<'_> {
-    async fn register_unit(&mut self, epc: &str, pk: &str, origin: Option<&str>) -> Result<()> {
-        register_unit(&mut self.tx, self.caller, epc, pk, origin).await?;
+    /// Registers a unit an event creates (if new), held by the caller; a
+    /// harvested lot's origin is its plot.
+    fn register_unit(&mut self, epc: &str, pk: &str, origin: Option<&str>) {
+        let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
+        // An item that names its batch belongs to that lot.
+        let lot_epc = match (kind, &gtin, &batch) {
+            ("item", Some(g), Some(b)) => Some(format!("{}/01/{g}/10/{b}", super::CANONICAL_DOMAIN)),
+            _ => None,
+        };
+        self.held.push_unit(HeldUnit {
+            epc: epc.to_owned(),
+            kind,
+            gtin,
+            batch,
+            serial,
+            sscc,
+            lot_epc,
+            origin: origin.map(str::to_owned),
+            created_event: pk.to_owned(),
+        });
+        self.holders.insert(epc.to_owned(), self.caller.org_id);
         self.registered.insert(epc.to_owned());
+    }
+
+    /// Marks a unit non-conformant (its row written first if held).
+    async fn mark_non_conformant(&mut self, store: &Store, epc: &str, reason: &str) -> Result<()> {
+        if self.held.has_units() {
+            self.flush(store).await?;
+        }
+        self.tx
+            .execute(
+                "UPDATE units SET status = 'non_conformant', \
+                 status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END \
+                 WHERE epc = $2",
+                &params![reason, epc],
+            )
+            .await?;
         Ok(())
     }
 
@@ -1120,44 +1170,6 @@ async fn stored_event_orgs(tx: &mut Tx, event_ids: &[String]) -> Result<HashMap<
         }
     }
     Ok(out)
-}
-
-/// Registers a unit an event creates (if new), held by the caller; a
-/// harvested lot's origin is its plot.
-async fn register_unit(
-    tx: &mut Tx,
-    caller: &Caller,
-    epc: &str,
-    pk: &str,
-    origin: Option<&str>,
-) -> Result<()> {
-    let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
-    // An item that names its batch belongs to that lot.
-    let lot_epc = match (kind, &gtin, &batch) {
-        ("item", Some(g), Some(b)) => Some(format!("{}/01/{g}/10/{b}", super::CANONICAL_DOMAIN)),
-        _ => None,
-    };
-    tx.execute(
-        "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
-         status_reason, origin_place, created_event, created_at, lot_epc) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,'active',NULL,$9,$10,$11,$12) \
-         ON CONFLICT (epc) DO UPDATE SET created_event = COALESCE(units.created_event, excluded.created_event), \
-         origin_place = COALESCE(excluded.origin_place, units.origin_place)",
-        &params![new_id(), epc, kind, gtin, batch, serial, sscc, caller.org_id, origin, pk, now_ms(), lot_epc],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn mark_non_conformant(tx: &mut Tx, epc: &str, reason: &str) -> Result<()> {
-    tx.execute(
-        "UPDATE units SET status = 'non_conformant', \
-         status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END \
-         WHERE epc = $2",
-        &params![reason, epc],
-    )
-    .await?;
-    Ok(())
 }
 
 fn role_field(role: &str) -> &'static str {

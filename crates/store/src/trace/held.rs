@@ -6,9 +6,11 @@
 //! what is already stored *and* what this capture holds, so holding writes
 //! back changes nothing a caller can observe: the checks that read held kinds
 //! of rows either look here too ([`Held::field_records`],
-//! [`Held::packed_after`], [`Held::has_event`]) or flush first
-//! ([`Held::touches_custody`], corrections). Everything is flushed before the transaction
-//! commits, so the capture is still all-or-nothing.
+//! [`Held::packed_after`], [`Held::has_event`], [`Held::has_shipment`]; the
+//! holders of units capture reads once and keeps up to date itself) or flush
+//! first ([`Held::touches_custody`], corrections, status changes of units).
+//! Everything is flushed before the transaction commits, so the capture is
+//! still all-or-nothing.
 
 use std::collections::HashMap;
 
@@ -55,6 +57,32 @@ pub(crate) struct HeldEpc {
     pub uom: Option<String>,
 }
 
+/// A unit an event creates, held by the capturing organisation from then on.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldUnit {
+    pub epc: String,
+    pub kind: &'static str,
+    pub gtin: Option<String>,
+    pub batch: Option<String>,
+    pub serial: Option<String>,
+    pub sscc: Option<String>,
+    /// The lot an item belongs to.
+    pub lot_epc: Option<String>,
+    /// A harvested lot's plot.
+    pub origin: Option<String>,
+    /// The row of the event that created it.
+    pub created_event: String,
+}
+
+/// A shipment recorded by a held shipping event.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldShipment {
+    pub despatch_ref: String,
+    pub to_org_id: Option<Uuid>,
+    pub shipped_event: String,
+    pub shipped_at: i64,
+}
+
 /// A field record on a plot (for the harvest rules), stored or held.
 #[derive(Debug, Clone)]
 pub(crate) struct FieldRecord {
@@ -80,6 +108,10 @@ pub(crate) struct Held {
     edges: Vec<(usize, Edge)>,
     /// (eventID, is error declaration) → index in `events`.
     by_id: HashMap<(String, bool), usize>,
+    units: Vec<HeldUnit>,
+    /// EPC → index in `units`.
+    unit_index: HashMap<String, usize>,
+    shipments: Vec<HeldShipment>,
 }
 
 impl Held {
@@ -98,6 +130,37 @@ impl Held {
 
     pub fn push_edges(&mut self, event: usize, edges: Vec<Edge>) {
         self.edges.extend(edges.into_iter().map(|e| (event, e)));
+    }
+
+    /// Holds a unit an event creates. A unit created twice keeps its first
+    /// event and its last known origin (as the stored row would).
+    pub fn push_unit(&mut self, unit: HeldUnit) {
+        match self.unit_index.get(&unit.epc) {
+            Some(&i) => {
+                let held = &mut self.units[i];
+                if unit.origin.is_some() {
+                    held.origin = unit.origin;
+                }
+            }
+            None => {
+                self.unit_index.insert(unit.epc.clone(), self.units.len());
+                self.units.push(unit);
+            }
+        }
+    }
+
+    /// Whether units are held (flushed before their rows are changed).
+    pub fn has_units(&self) -> bool {
+        !self.units.is_empty()
+    }
+
+    pub fn push_shipment(&mut self, shipment: HeldShipment) {
+        self.shipments.push(shipment);
+    }
+
+    /// Whether a held shipment has this despatch reference.
+    pub fn has_shipment(&self, despatch_ref: &str) -> bool {
+        self.shipments.iter().any(|s| s.despatch_ref == despatch_ref)
     }
 
     /// Whether this capture holds an event with this eventID.
@@ -135,13 +198,13 @@ impl Held {
     /// what is packed in what): receipts read those from the database, so
     /// they flush first when this is true.
     pub fn touches_custody(&self) -> bool {
-        !self.edges.is_empty() || self.events.iter().any(|e| e.record_kind == Some("shipping"))
+        !self.edges.is_empty() || !self.shipments.is_empty() || !self.units.is_empty()
     }
 }
 
 impl Store {
     /// Writes everything held, in order: events, the identifiers they name,
-    /// lineage edges, then the log leaves (signed meanwhile on other threads).
+    /// lineage edges, units, shipments, then the log leaves.
     pub(crate) async fn flush_held(
         &self,
         tx: &mut Tx,
@@ -149,11 +212,11 @@ impl Store {
         capture_id: Uuid,
         held: &mut Held,
     ) -> Result<()> {
-        if held.events.is_empty() {
+        if held.events.is_empty() && held.units.is_empty() && held.shipments.is_empty() {
             return Ok(());
         }
         let held = std::mem::take(held);
-        // The log's signatures are computed while the rows below are written.
+        // One signature for the capture's records (a batch root).
         let records: Vec<(Hash, Option<&DetachedSignature>)> = held
             .events
             .iter()
@@ -241,11 +304,65 @@ impl Store {
             )
             .await?;
         }
+        if !held.units.is_empty() {
+            let mut units: Vec<&HeldUnit> = held.units.iter().collect();
+            units.sort_unstable_by(|a, b| a.epc.cmp(&b.epc));
+            let created_at = crate::now_ms();
+            let mut values: Vec<Val> = Vec::with_capacity(units.len() * 15);
+            for u in units {
+                values.extend([
+                    crate::new_id().into(),
+                    u.epc.as_str().into(),
+                    u.kind.into(),
+                    u.gtin.clone().into(),
+                    u.batch.clone().into(),
+                    u.serial.clone().into(),
+                    u.sscc.clone().into(),
+                    org.clone(),
+                    org.clone(),
+                    "active".into(),
+                    u.origin.clone().into(),
+                    u.created_event.as_str().into(),
+                    created_at.into(),
+                    u.lot_epc.clone().into(),
+                ]);
+            }
+            // A unit allocated beforehand (by code issue) is the caller's:
+            // capture checked that. It gains its creating event and origin.
+            tx.insert_rows(
+                "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
+                 origin_place, created_event, created_at, lot_epc)",
+                14,
+                &values,
+                "ON CONFLICT (epc) DO UPDATE SET created_event = COALESCE(units.created_event, excluded.created_event), \
+                 origin_place = COALESCE(excluded.origin_place, units.origin_place)",
+            )
+            .await?;
+        }
+        if !held.shipments.is_empty() {
+            let mut values: Vec<Val> = Vec::with_capacity(held.shipments.len() * 5);
+            for s in &held.shipments {
+                values.extend([
+                    s.despatch_ref.as_str().into(),
+                    org.clone(),
+                    s.to_org_id.into(),
+                    s.shipped_event.as_str().into(),
+                    s.shipped_at.into(),
+                ]);
+            }
+            tx.insert_rows(
+                "INSERT INTO shipments (despatch_ref, from_org_id, to_org_id, shipped_event, shipped_at)",
+                5,
+                &values,
+                "",
+            )
+            .await?;
+        }
         let leaves: Vec<(&str, &str, i64)> = held
             .events
             .iter()
             .map(|e| (e.event_id.as_str(), e.pk.as_str(), e.record_time))
             .collect();
-        self.log_events(tx, org_id, &leaves, signatures).await
+        self.log_events(tx, org_id, &leaves, &signatures).await
     }
 }
