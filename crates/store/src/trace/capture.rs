@@ -734,14 +734,15 @@ impl Store {
                 if run.held.touches_custody() {
                     run.flush(self).await?;
                 }
-                let shipment = run
+                let rows = run
                     .tx
-                    .fetch_optional(
-                        "SELECT to_org_id, received_event, shipped_at FROM shipments WHERE despatch_ref = $1",
+                    .fetch_all(
+                        "SELECT s.to_org_id, s.received_event, s.shipped_at, x.epc FROM shipments s \
+                         LEFT JOIN event_epcs x ON x.event_pk = s.shipped_event WHERE s.despatch_ref = $1",
                         &params![despatch.as_str()],
                     )
                     .await?;
-                let Some(s) = shipment else {
+                let Some(s) = rows.first() else {
                     return Err(StoreError::invalid(
                         "bizTransactionList",
                         Invalid::new(
@@ -774,16 +775,9 @@ impl Store {
                     }
                 }
                 // Only what was shipped (or is packed in it) can be received.
-                let shipped: BTreeSet<String> = run
-                    .tx
-                    .fetch_all(
-                        "SELECT x.epc FROM event_epcs x JOIN shipments s ON s.shipped_event = x.event_pk \
-                         WHERE s.despatch_ref = $1",
-                        &params![despatch.as_str()],
-                    )
-                    .await?
+                let shipped: BTreeSet<String> = rows
                     .iter()
-                    .map(|r| r.text("epc"))
+                    .filter_map(|r| r.opt_text("epc").transpose())
                     .collect::<Result<_>>()?;
                 for (role, epc, _, _) in units {
                     if !shipped.contains(epc) {
@@ -967,33 +961,24 @@ impl Store {
                     )
                     .await?;
                     // Custody moves: the units received and everything packed
-                    // in them, level by level.
-                    let mut moving = of_roles(&["epc", "quantity"]);
-                    let mut level = moving.clone();
-                    while !level.is_empty() && moving.len() < 100_000 {
-                        let mut next = Vec::new();
-                        for chunk in level.chunks(500) {
-                            let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
-                            let sql = format!(
-                                "SELECT upstream FROM lineage WHERE relation = 'packed' AND downstream IN ({})",
-                                placeholders(1, chunk.len())
-                            );
-                            for r in run.tx.fetch_all(&sql, &ps).await? {
-                                next.push(r.text("upstream")?);
-                            }
-                        }
-                        moving.extend(next.iter().cloned());
-                        level = next;
-                    }
-                    let org: Val = caller.org_id.into();
-                    for chunk in moving.chunks(500) {
-                        let mut ps: Vec<Val> = vec![org.clone()];
+                    // in them, all levels down, in one statement.
+                    let received = of_roles(&["epc", "quantity"]);
+                    let mut moving = Vec::new();
+                    for chunk in received.chunks(500) {
+                        let mut ps: Vec<Val> = vec![caller.org_id.into()];
                         ps.extend(chunk.iter().map(|s| Val::from(s.as_str())));
+                        let list = placeholders(2, chunk.len());
                         let sql = format!(
-                            "UPDATE units SET holder_org_id = $1 WHERE epc IN ({})",
-                            placeholders(2, chunk.len())
+                            "WITH RECURSIVE packed (epc) AS (\
+                             SELECT upstream FROM lineage WHERE relation = 'packed' AND downstream IN ({list}) \
+                             UNION SELECT l.upstream FROM lineage l JOIN packed p ON l.downstream = p.epc \
+                             WHERE l.relation = 'packed') \
+                             UPDATE units SET holder_org_id = $1 \
+                             WHERE epc IN ({list}) OR epc IN (SELECT epc FROM packed) RETURNING epc"
                         );
-                        run.tx.execute(&sql, &ps).await?;
+                        for r in run.tx.fetch_all(&sql, &ps).await? {
+                            moving.push(r.text("epc")?);
+                        }
                     }
                     for epc in &moving {
                         if let Some(holder) = run.holders.get_mut(epc) {
