@@ -278,6 +278,35 @@ both_backends!(proofs_verify_offline, |app| async move {
     assert_eq!(report.root, cp5.checkpoint.root.to_hex());
 });
 
+both_backends!(
+    events_stored_before_event_keys_are_keyed_by_the_migration,
+    |app| async move {
+        let (_, token) = producer(app, "tlog_keys").await;
+        let (doc, ids) = document(3);
+        capture(app, &token, &doc).await;
+        // As stored before migration 13: no key. Events are found by key only.
+        sql(app, "UPDATE events SET event_key = NULL", &[]).await;
+        assert!(app.store.proof_bundle(&ids[0]).await.is_err());
+        let mut tx = app.store.db().begin().await.unwrap();
+        suyuan_store::migrate::key_stored_events(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        for id in &ids {
+            let key = text_of(
+                app,
+                "SELECT CAST(event_key AS TEXT) AS k FROM events WHERE event_id = $1",
+                &params![id.as_str()],
+                "k",
+            )
+            .await;
+            assert_eq!(key, suyuan_store::trace::event_key(id).to_string());
+            app.store.proof_bundle(id).await.unwrap();
+        }
+        // Captured again, the same events are recognised (by key, then eventID).
+        let job = capture(app, &token, &doc).await;
+        assert_eq!(job["duplicates"], 3, "{job}");
+    }
+);
+
 both_backends!(tampering_is_caught, |app| async move {
     let (_, token) = producer(app, "tlog_b").await;
     let (doc, ids) = document(5);

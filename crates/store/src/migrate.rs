@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "batch_signed_leaves",
         include_str!("../migrations/0012_batch_signed_leaves.sql"),
     ),
+    (
+        13,
+        "event_keys",
+        include_str!("../migrations/0013_event_keys.sql"),
+    ),
 ];
 
 /// The newest version this build knows.
@@ -87,6 +92,9 @@ pub async fn run(db: &Db) -> Result<usize, StoreError> {
     for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         tracing::info!(version, name, "applying migration");
         Db::execute_script(&mut tx, sql).await?;
+        if *version == 13 {
+            key_stored_events(&mut tx).await?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &params![*version, *name, crate::now_ms()],
@@ -96,6 +104,23 @@ pub async fn run(db: &Db) -> Result<usize, StoreError> {
     }
     tx.commit().await?;
     Ok(applied)
+}
+
+/// Migration 13's data: the key of every stored event's eventID (SQL has no
+/// portable SHA-256).
+pub async fn key_stored_events(tx: &mut Tx) -> Result<(), StoreError> {
+    let rows = tx
+        .fetch_all("SELECT id, event_id FROM events WHERE event_key IS NULL", &[])
+        .await?;
+    for r in rows {
+        let event_id = r.text("event_id")?;
+        tx.execute(
+            "UPDATE events SET event_key = $1 WHERE id = $2",
+            &params![crate::trace::event_key(&event_id), r.text("id")?],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn applied_version(tx: &mut Tx) -> Result<i64, StoreError> {

@@ -715,8 +715,8 @@ impl Store {
             .fetch_optional(
                 "SELECT l.*, k.public_key FROM events e JOIN tlog_leaves l ON l.event_pk = e.id \
                  LEFT JOIN org_keys k ON k.key_id = l.signer_fingerprint \
-                 WHERE e.event_id = $1 AND l.record_kind IS NULL ORDER BY l.idx LIMIT 1",
-                &params![event_id],
+                 WHERE e.event_key = $1 AND e.event_id = $2 AND l.record_kind IS NULL ORDER BY l.idx LIMIT 1",
+                &params![crate::trace::event_key(event_id), event_id],
             )
             .await?
             .ok_or(StoreError::NotFound { what: "logged event" })?;

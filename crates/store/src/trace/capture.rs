@@ -484,8 +484,8 @@ impl Store {
             let original = run
                 .tx
                 .fetch_optional(
-                    "SELECT id, org_id FROM events WHERE event_id = $1 AND is_error_declaration = $2",
-                    &params![event_id, false],
+                    "SELECT id, org_id FROM events WHERE event_key = $1 AND event_id = $2 AND is_error_declaration = $3",
+                    &params![super::event_key(event_id), event_id, false],
                 )
                 .await?;
             // A declaration about a plain EPCIS event recorded elsewhere
@@ -552,8 +552,9 @@ impl Store {
             run.held.push(held_event, epcs);
             run.tx
                 .execute(
-                    "UPDATE events SET corrected_by = $1 WHERE event_id = $2 AND is_error_declaration = $3",
-                    &params![pk.as_str(), event_id, false],
+                    "UPDATE events SET corrected_by = $1 \
+                     WHERE event_key = $2 AND event_id = $3 AND is_error_declaration = $4",
+                    &params![pk.as_str(), super::event_key(event_id), event_id, false],
                 )
                 .await?;
             return Ok(true);
@@ -1140,14 +1141,24 @@ async fn unit_holders<'e>(tx: &mut Tx, epcs: impl Iterator<Item = &'e str>) -> R
 /// and whether the row is an error declaration).
 async fn stored_event_orgs(tx: &mut Tx, event_ids: &[String]) -> Result<HashMap<(String, bool), Uuid>> {
     let mut out = HashMap::new();
-    let ids: Vec<&String> = event_ids.iter().filter(|id| !id.is_empty()).collect();
-    for chunk in ids.chunks(500) {
-        let ps: Vec<Val> = chunk.iter().map(|&s| s.as_str().into()).collect();
+    let ids: HashSet<&str> = event_ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !id.is_empty())
+        .collect();
+    let keys: BTreeSet<i64> = ids.iter().map(|id| super::event_key(id)).collect();
+    let keys: Vec<i64> = keys.into_iter().collect();
+    for chunk in keys.chunks(500) {
+        let ps: Vec<Val> = chunk.iter().map(|&k| k.into()).collect();
         let sql = format!(
-            "SELECT event_id, is_error_declaration, org_id FROM events WHERE event_id IN ({})",
+            "SELECT event_id, is_error_declaration, org_id FROM events WHERE event_key IN ({})",
             placeholders(1, chunk.len())
         );
         for r in tx.fetch_all(&sql, &ps).await? {
+            // Another eventID with the same key is not one of these.
+            if !ids.contains(r.text("event_id")?.as_str()) {
+                continue;
+            }
             out.insert(
                 (r.text("event_id")?, r.bool("is_error_declaration")?),
                 r.uuid("org_id")?,

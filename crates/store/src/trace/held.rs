@@ -231,11 +231,12 @@ impl Store {
         // capture's order.
         let mut events: Vec<&HeldEvent> = held.events.iter().collect();
         events.sort_unstable_by(|a, b| a.event_id.cmp(&b.event_id));
-        let mut values: Vec<Val> = Vec::with_capacity(held.events.len() * 17);
+        let mut values: Vec<Val> = Vec::with_capacity(held.events.len() * 18);
         for e in events {
             values.extend([
                 e.pk.as_str().into(),
                 e.event_id.as_str().into(),
+                super::event_key(&e.event_id).into(),
                 org.clone(),
                 capture.clone(),
                 e.event_type.into(),
@@ -254,10 +255,10 @@ impl Store {
             ]);
         }
         tx.insert_rows(
-            "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, record_time, \
-             action, biz_step, disposition, read_point, biz_location, record_kind, stage, is_error_declaration, \
-             document)",
-            17,
+            "INSERT INTO events (id, event_id, event_key, org_id, capture_id, event_type, event_time, time_zone_offset, \
+             record_time, action, biz_step, disposition, read_point, biz_location, record_kind, stage, \
+             is_error_declaration, document)",
+            18,
             &values,
             "",
         )

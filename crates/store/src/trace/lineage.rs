@@ -152,8 +152,8 @@ impl Store {
             .conn()
             .fetch_all(
                 "SELECT l.upstream, l.downstream, l.relation FROM lineage l JOIN events e ON e.id = l.event_pk \
-                 WHERE e.event_id = $1 ORDER BY l.upstream, l.downstream",
-                &params![event_id],
+                 WHERE e.event_key = $1 AND e.event_id = $2 ORDER BY l.upstream, l.downstream",
+                &params![super::event_key(event_id), event_id],
             )
             .await?;
         rows.iter()

@@ -10,6 +10,17 @@ pub mod query;
 pub mod report;
 pub mod units;
 
+/// The key events are found by: the first 8 bytes of SHA-256 of the eventID,
+/// big-endian, as a signed integer. Narrow, so its index stays small; every
+/// query by eventID also compares the eventID itself.
+pub fn event_key(event_id: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(event_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
 /// The domain under which identifiers are stored in canonical form: GS1's
 /// own resolver, as the CBV 2.0 event hash and EPCIS 2.0 expect. Public
 /// links use the platform's configured domain instead.

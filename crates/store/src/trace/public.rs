@@ -293,14 +293,18 @@ impl Store {
         let ids: Vec<String> = report.events.iter().map(|e| e.event_id.clone()).collect();
         let mut docs: BTreeMap<String, (Value, String)> = BTreeMap::new();
         for chunk in ids.chunks(500) {
-            let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
+            let ps: Vec<Val> = chunk.iter().map(|s| super::event_key(s).into()).collect();
             let holders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT e.event_id, e.document, o.name FROM events e JOIN organisations o ON o.id = e.org_id \
-                 WHERE e.is_error_declaration = FALSE AND e.event_id IN ({})",
+                 WHERE e.is_error_declaration = FALSE AND e.event_key IN ({})",
                 holders.join(",")
             );
             for r in self.db.conn().fetch_all(&sql, &ps).await? {
+                // Keys are narrow: another event may share one.
+                if !chunk.contains(&r.text("event_id")?) {
+                    continue;
+                }
                 let doc = serde_json::from_str(&r.text("document")?).unwrap_or(Value::Null);
                 docs.insert(r.text("event_id")?, (doc, r.text("name")?));
             }

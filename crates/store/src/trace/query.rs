@@ -154,15 +154,16 @@ impl Store {
     /// One event by its eventID, if the caller may read it. The original,
     /// then its error declaration if there is one.
     pub async fn get_event(&self, caller: &Caller, event_id: &str) -> Result<Vec<Value>> {
-        let (scope, p) = caller.record_scope("t", 2);
+        let (scope, p) = caller.record_scope("t", 3);
         let rows = self
             .db
             .conn()
             .fetch_all(
                 &format!(
-                    "SELECT t.document FROM events t WHERE t.event_id = $1 AND {scope} ORDER BY t.is_error_declaration"
+                    "SELECT t.document FROM events t WHERE t.event_key = $1 AND t.event_id = $2 AND {scope} \
+                     ORDER BY t.is_error_declaration"
                 ),
-                &[event_id.into(), p],
+                &[super::event_key(event_id).into(), event_id.into(), p],
             )
             .await?;
         if rows.is_empty() {

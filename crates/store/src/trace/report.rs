@@ -238,8 +238,8 @@ impl Store {
                     self.db
                         .conn()
                         .fetch_optional(
-                            "SELECT event_time, org_id FROM events WHERE event_id = $1",
-                            &params![id.as_str()],
+                            "SELECT event_time, org_id FROM events WHERE event_key = $1 AND event_id = $2",
+                            &params![super::event_key(id), id.as_str()],
                         )
                         .await?
                 }
