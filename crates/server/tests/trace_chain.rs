@@ -1119,16 +1119,20 @@ both_backends!(custody_moves_on_receipt, |app| async move {
     )
     .await;
 
-    // A pallet: the lots packed in it move with it.
+    // A pallet: what is packed in it moves with it, all levels down (lot L2
+    // in a case on the pallet, lot L3 on the pallet itself).
     let (l2, l3) = (lot(&w.gtin, "P-L2"), lot(&w.gtin, "P-L3"));
-    let pallet = sscc();
+    let (case, pallet) = (sscc(), sscc());
+    let mut on_pallet = packing(&w.base, &t(8, 12), &pallet, &[&l3]);
+    on_pallet["childEPCs"] = json!([case]);
     record(
         app,
         p,
         vec![
             harvest(&p.place, &t(8, 8), &l2),
             harvest(&p.place, &t(8, 9), &l3),
-            packing(&w.base, &t(8, 12), &pallet, &[&l2, &l3]),
+            packing(&w.base, &t(8, 11), &case, &[&l2]),
+            on_pallet,
             shipping(&pallet, &t(8, 14), "D-PALLET", r.id),
         ],
     )
@@ -1141,7 +1145,7 @@ both_backends!(custody_moves_on_receipt, |app| async move {
     )
     .await;
     record(app, r, vec![receiving(&pallet, &r.place, &t(9, 8), "D-PALLET")]).await;
-    for epc in [&pallet, &l2, &l3] {
+    for epc in [&pallet, &case, &l2, &l3] {
         assert_eq!(unit(app, epc).await.holder_org_id, r.id, "{epc}");
     }
     record(

@@ -962,33 +962,23 @@ impl Store {
                     )
                     .await?;
                     // Custody moves: the units received and everything packed
-                    // in them, level by level.
-                    let mut moving = of_roles(&["epc", "quantity"]);
-                    let mut level = moving.clone();
-                    while !level.is_empty() && moving.len() < 100_000 {
-                        let mut next = Vec::new();
-                        for chunk in level.chunks(500) {
-                            let ps: Vec<Val> = chunk.iter().map(|s| s.as_str().into()).collect();
-                            let sql = format!(
-                                "SELECT upstream FROM lineage WHERE relation = 'packed' AND downstream IN ({})",
-                                placeholders(1, chunk.len())
-                            );
-                            for r in run.tx.fetch_all(&sql, &ps).await? {
-                                next.push(r.text("upstream")?);
-                            }
-                        }
-                        moving.extend(next.iter().cloned());
-                        level = next;
-                    }
-                    let org: Val = caller.org_id.into();
-                    for chunk in moving.chunks(500) {
-                        let mut ps: Vec<Val> = vec![org.clone()];
+                    // in them, all levels down, in one statement.
+                    let received = of_roles(&["epc", "quantity"]);
+                    let mut moving = Vec::new();
+                    for chunk in received.chunks(500) {
+                        let mut ps: Vec<Val> = vec![caller.org_id.into()];
                         ps.extend(chunk.iter().map(|s| Val::from(s.as_str())));
+                        let seeds: Vec<String> = (2..chunk.len() + 2).map(|i| format!("(${i})")).collect();
                         let sql = format!(
-                            "UPDATE units SET holder_org_id = $1 WHERE epc IN ({})",
-                            placeholders(2, chunk.len())
+                            "WITH RECURSIVE moving (epc) AS (VALUES {} \
+                             UNION SELECT l.upstream FROM lineage l JOIN moving m ON l.downstream = m.epc \
+                             WHERE l.relation = 'packed') \
+                             UPDATE units SET holder_org_id = $1 WHERE epc IN (SELECT epc FROM moving) RETURNING epc",
+                            seeds.join(",")
                         );
-                        run.tx.execute(&sql, &ps).await?;
+                        for r in run.tx.fetch_all(&sql, &ps).await? {
+                            moving.push(r.text("epc")?);
+                        }
                     }
                     for epc in &moving {
                         if let Some(holder) = run.holders.get_mut(epc) {
