@@ -174,6 +174,7 @@ pub const PLACE_URN_PREFIX: &str = "urn:suyuan:place:";
 /// the units it names.
 struct Prepared {
     event_id: String,
+    event_key: i64,
     document: String,
     record_hash: Hash,
     units: Vec<Named>,
@@ -193,6 +194,7 @@ fn prepare(parsed: &[Result<Event, Vec<Problem>>], record_time: i64) -> Vec<Opti
         let document = json.to_string();
         let record_hash = LOG_HASH.digest(document.as_bytes());
         Prepared {
+            event_key: super::event_key(&event_id),
             event_id,
             document,
             record_hash,
@@ -306,7 +308,7 @@ impl Store {
                 )
                 .await?;
             }
-            let stored = stored_event_orgs(&mut tx, &job.event_ids).await?;
+            let stored = stored_event_orgs(&mut tx, prepared.iter().flatten()).await?;
             // Who holds each unit the document names, read once: capture
             // keeps it up to date as its events create units and move them.
             let named: BTreeSet<&str> = prepared
@@ -485,7 +487,7 @@ impl Store {
                 .tx
                 .fetch_optional(
                     "SELECT id, org_id FROM events WHERE event_key = $1 AND event_id = $2 AND is_error_declaration = $3",
-                    &params![super::event_key(event_id), event_id, false],
+                    &params![prepared.event_key, event_id, false],
                 )
                 .await?;
             // A declaration about a plain EPCIS event recorded elsewhere
@@ -520,6 +522,7 @@ impl Store {
         let held_event = HeldEvent {
             pk: pk.clone(),
             event_id: event_id.to_owned(),
+            event_key: prepared.event_key,
             event_type: ev.event_type.as_str(),
             event_time,
             time_zone_offset: ev.event_time_zone_offset.as_str().to_owned(),
@@ -554,7 +557,7 @@ impl Store {
                 .execute(
                     "UPDATE events SET corrected_by = $1 \
                      WHERE event_key = $2 AND event_id = $3 AND is_error_declaration = $4",
-                    &params![pk.as_str(), super::event_key(event_id), event_id, false],
+                    &params![pk.as_str(), prepared.event_key, event_id, false],
                 )
                 .await?;
             return Ok(true);
@@ -1138,14 +1141,17 @@ async fn unit_holders<'e>(tx: &mut Tx, epcs: impl Iterator<Item = &'e str>) -> R
 
 /// The organisations that recorded any of `event_ids` already (by eventID
 /// and whether the row is an error declaration).
-async fn stored_event_orgs(tx: &mut Tx, event_ids: &[String]) -> Result<HashMap<(String, bool), Uuid>> {
+async fn stored_event_orgs<'p>(
+    tx: &mut Tx,
+    events: impl Iterator<Item = &'p Prepared>,
+) -> Result<HashMap<(String, bool), Uuid>> {
     let mut out = HashMap::new();
-    let ids: HashSet<&str> = event_ids
-        .iter()
-        .map(String::as_str)
-        .filter(|id| !id.is_empty())
-        .collect();
-    let keys: BTreeSet<i64> = ids.iter().map(|id| super::event_key(id)).collect();
+    let mut ids: HashSet<&str> = HashSet::new();
+    let mut keys: BTreeSet<i64> = BTreeSet::new();
+    for p in events {
+        ids.insert(&p.event_id);
+        keys.insert(p.event_key);
+    }
     let keys: Vec<i64> = keys.into_iter().collect();
     for chunk in keys.chunks(500) {
         let ps: Vec<Val> = chunk.iter().map(|&k| k.into()).collect();
@@ -1154,14 +1160,12 @@ async fn stored_event_orgs(tx: &mut Tx, event_ids: &[String]) -> Result<HashMap<
             placeholders(1, chunk.len())
         );
         for r in tx.fetch_all(&sql, &ps).await? {
+            let event_id = r.text("event_id")?;
             // Another eventID with the same key is not one of these.
-            if !ids.contains(r.text("event_id")?.as_str()) {
+            if !ids.contains(event_id.as_str()) {
                 continue;
             }
-            out.insert(
-                (r.text("event_id")?, r.bool("is_error_declaration")?),
-                r.uuid("org_id")?,
-            );
+            out.insert((event_id, r.bool("is_error_declaration")?), r.uuid("org_id")?);
         }
     }
     Ok(out)

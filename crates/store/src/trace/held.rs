@@ -27,6 +27,8 @@ use crate::{Result, Store};
 pub(crate) struct HeldEvent {
     pub pk: String,
     pub event_id: String,
+    /// [`super::event_key`] of `event_id`.
+    pub event_key: i64,
     pub event_type: &'static str,
     pub event_time: i64,
     pub time_zone_offset: String,
@@ -236,7 +238,7 @@ impl Store {
             values.extend([
                 e.pk.as_str().into(),
                 e.event_id.as_str().into(),
-                super::event_key(&e.event_id).into(),
+                e.event_key.into(),
                 org.clone(),
                 capture.clone(),
                 e.event_type.into(),
