@@ -8,6 +8,7 @@
 //! its own, so several servers can share one PostgreSQL.
 
 pub mod api;
+pub mod client;
 pub mod docs;
 pub mod epcis;
 pub mod error;
@@ -119,7 +120,12 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// How long the graceful shutdown waits before giving up (used by the CLI).

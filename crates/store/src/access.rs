@@ -16,6 +16,17 @@ use uuid::Uuid;
 use crate::db::Val;
 use crate::StoreError;
 
+/// How a caller proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A session token (sent as a bearer token or as the browser's cookie).
+    Session,
+    /// An API key, by its id.
+    ApiKey(Uuid),
+    /// The command line on the server's own machine, acting as a named user.
+    Cli,
+}
+
 /// The identity behind a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -27,6 +38,8 @@ pub struct Caller {
     pub role: Role,
     /// Officers only: the region-code prefix they oversee (e.g. `5101`).
     pub jurisdiction: Option<String>,
+    /// The credential the request carried.
+    pub credential: Credential,
 }
 
 impl Caller {

@@ -24,7 +24,7 @@ pub mod witnessing;
 use suyuan_core::Invalid;
 use uuid::Uuid;
 
-pub use access::Caller;
+pub use access::{Caller, Credential};
 pub use crypto::PersonalDataCipher;
 pub use db::{Backend, Db, OpenOptions};
 

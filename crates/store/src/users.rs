@@ -20,6 +20,7 @@ use suyuan_core::Invalid;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::access::Credential;
 use crate::db::Row;
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
@@ -511,8 +512,8 @@ impl Store {
         let hash = hash_secret(secret);
         let now = now_ms();
         let sql = if secret.starts_with(API_KEY_PREFIX) {
-            "SELECT u.id AS user_id, u.username, u.role, u.jurisdiction, o.id AS org_id, o.kind, o.status \
-             FROM api_keys k JOIN users u ON u.id = k.user_id JOIN organisations o ON o.id = u.org_id \
+            "SELECT u.id AS user_id, u.username, u.role, u.jurisdiction, o.id AS org_id, o.kind, o.status, \
+             k.id AS key_id FROM api_keys k JOIN users u ON u.id = k.user_id JOIN organisations o ON o.id = u.org_id \
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.disabled = FALSE AND $2 = $2"
         } else if secret.starts_with(SESSION_PREFIX) {
             "SELECT u.id AS user_id, u.username, u.role, u.jurisdiction, o.id AS org_id, o.kind, o.status \
@@ -521,9 +522,15 @@ impl Store {
         } else {
             return Ok(None);
         };
+        let is_key = secret.starts_with(API_KEY_PREFIX);
         let row = self.db.conn().fetch_optional(sql, &params![hash, now]).await?;
         row.map(|r| {
             let corrupt = |e: Invalid| StoreError::Corrupt(e.en);
+            let credential = if is_key {
+                Credential::ApiKey(r.uuid("key_id")?)
+            } else {
+                Credential::Session
+            };
             Ok(Caller {
                 user_id: r.uuid("user_id")?,
                 username: r.text("username")?,
@@ -532,6 +539,7 @@ impl Store {
                 org_status: OrgStatus::parse(&r.text("status")?).map_err(corrupt)?,
                 role: Role::parse(&r.text("role")?).map_err(corrupt)?,
                 jurisdiction: r.opt_text("jurisdiction")?,
+                credential,
             })
         })
         .transpose()
@@ -558,6 +566,7 @@ impl Store {
                 org_status: OrgStatus::parse(&r.text("status")?).map_err(corrupt)?,
                 role: Role::parse(&r.text("role")?).map_err(corrupt)?,
                 jurisdiction: r.opt_text("jurisdiction")?,
+                credential: Credential::Cli,
             })
         })
         .transpose()

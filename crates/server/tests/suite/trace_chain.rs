@@ -8,10 +8,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 use serde_json::{json, Value};
 use suyuan_core::codes::gs1_check_digit;
 use suyuan_store::trace::lineage::Direction;

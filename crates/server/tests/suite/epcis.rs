@@ -12,15 +12,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use common::*;
 use serde_json::{json, Value};
 use suyuan_core::codes::gs1_check_digit;
 use uuid::Uuid;

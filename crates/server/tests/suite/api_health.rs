@@ -1,7 +1,5 @@
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use axum::http::StatusCode;
 
 both_backends!(healthz_and_readyz, |app| async move {

@@ -6,11 +6,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::*;
 use serde_json::{json, Value};
 use suyuan_ledger::bundle::{verify_bundle, ProofBundle};
 use suyuan_ledger::checkpoint::{SignedCheckpoint, TrustedLog};

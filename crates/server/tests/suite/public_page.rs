@@ -5,11 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use common::*;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

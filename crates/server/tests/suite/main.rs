@@ -1,0 +1,16 @@
+//! The server's test suite, one binary: the HTTP API, the EPCIS binding,
+//! the public pages, the transparency log and the trace chain, each on
+//! SQLite and PostgreSQL (see `common`).
+
+#[macro_use]
+mod common;
+
+mod api_health;
+mod api_orgs;
+mod api_records;
+mod api_refusals;
+mod epcis;
+mod openapi;
+mod public_page;
+mod tlog;
+mod trace_chain;
