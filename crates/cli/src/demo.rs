@@ -570,6 +570,19 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         ),
     ];
     capture_all(store, &coop, coop_events).await?;
+    // The cooperative has a sample of L1 taken for the lab (委托检测): only
+    // then may the lab record its test on the lot.
+    let sample = record(
+        "sampling",
+        "2026-05-20T15:00:00+08:00",
+        "ObjectEvent",
+        "sampling",
+        json!({
+        "action": "OBSERVE", "quantityList": [{"epcClass": l1, "quantity": 2, "uom": "KGM"}],
+        "agri:sampleId": "CNJ-2026-05-0217",
+        "destinationList": [{"type": "owning_party", "destination": org_urn(&lab)}]}),
+    );
+    capture_all(store, &coop, vec![sample]).await?;
     let test = record(
         "testing",
         "2026-05-21T10:00:00+08:00",

@@ -51,6 +51,7 @@ vocab!(
         PestControl = "pest_control", "病虫害防治", "Pest and disease control";
         FieldWork = "field_work", "其他农事", "Other field work";
         Harvest = "harvest", "采收", "Harvest";
+        Sampling = "sampling", "抽样送检", "Sampling for testing";
         Testing = "testing", "质量检测", "Quality testing";
         Cleaning = "cleaning", "清洗", "Cleaning";
         Grading = "grading", "分级", "Grading";
@@ -206,6 +207,13 @@ pub const PROFILES: &[Profile] = &[
             Agri("harvestMethod"),
             Agri("operator"),
         ],
+    },
+    Profile {
+        kind: RecordKind::Sampling,
+        stage: Stage::Testing,
+        event_type: EventType::Object,
+        biz_steps: &["sampling"],
+        required: &[UNITS, Std("destinationList"), Agri("sampleId")],
     },
     Profile {
         kind: RecordKind::Testing,

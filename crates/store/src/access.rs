@@ -57,6 +57,13 @@ impl Caller {
     /// May create records (places, products, inputs …) for its organisation.
     pub fn require_recorder(&self) -> Result<(), StoreError> {
         self.require_active()?;
+        if self.org_kind == OrgKind::PlatformOperator {
+            return Err(StoreError::forbidden(
+                "operator_cannot_record",
+                "the platform operator administers the platform and keeps no records of its own",
+                "平台运营方只做平台管理，不保存业务记录",
+            ));
+        }
         if !self.role.can_record() {
             return Err(StoreError::forbidden(
                 "role_cannot_record",
@@ -65,6 +72,16 @@ impl Caller {
             ));
         }
         Ok(())
+    }
+
+    /// May create what others and consumers see (products with their GTINs,
+    /// lots and item codes, signing keys): a recorder of a *verified*
+    /// organisation that is not the platform operator. A pending
+    /// organisation may prepare its master data, nothing more.
+    pub fn require_verified_recorder(&self) -> Result<(), StoreError> {
+        self.require_recorder()?;
+        suyuan_core::authority::may_capture(&crate::trace::actor(self))
+            .map_err(|e| StoreError::forbidden(e.code, e.en, e.zh))
     }
 
     /// May administer its own organisation (users, duties, API keys).

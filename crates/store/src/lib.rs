@@ -15,6 +15,7 @@ pub mod master_log;
 pub mod migrate;
 pub mod orgs;
 pub mod places;
+pub mod prefixes;
 pub mod products;
 pub mod tlog;
 pub mod trace;

@@ -183,6 +183,25 @@ impl Store {
             .as_deref()
             .map(|g| field("gln", Gln::parse(g)))
             .transpose()?;
+        if let Some(g) = &gln {
+            // A GLN names a place for everyone: claiming one is for verified
+            // organisations, and never under another's verified prefix.
+            caller.require_verified_recorder()?;
+            if self
+                .verified_prefix_owner(g.as_str())
+                .await?
+                .is_some_and(|owner| owner != caller.org_id)
+            {
+                return Err(StoreError::invalid(
+                    "gln",
+                    bad(
+                        "gln_prefix_owned",
+                        "this GLN lies under a company prefix verified for another organisation",
+                        "该 GLN 属于已核验给其他机构的厂商识别代码",
+                    ),
+                ));
+            }
+        }
         let region = new
             .region
             .as_deref()

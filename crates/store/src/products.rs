@@ -152,8 +152,21 @@ impl Store {
         new: &NewProduct,
         signature: Option<&ClientSignature>,
     ) -> Result<Product> {
-        caller.require_recorder()?;
+        // Registering a GTIN claims it: verified organisations only.
+        caller.require_verified_recorder()?;
         let gtin = field("gtin", Gtin::parse(&new.gtin))?;
+        if let Some(owner) = self.verified_prefix_owner(&gtin.as_str()[1..]).await? {
+            if owner != caller.org_id {
+                return Err(StoreError::invalid(
+                    "gtin",
+                    Invalid::new(
+                        "gtin_prefix_owned",
+                        "this GTIN lies under a company prefix verified for another organisation",
+                        "该 GTIN 属于已核验给其他机构的厂商识别代码",
+                    ),
+                ));
+            }
+        }
         let company_prefix = new
             .company_prefix
             .as_deref()

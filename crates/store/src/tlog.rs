@@ -378,6 +378,8 @@ impl Store {
     /// `ed25519:<base64>` or `sm2:<hex>`. Organisation admins only.
     pub async fn register_org_key(&self, caller: &Caller, public_key: &str) -> Result<OrgKey> {
         caller.require_org_admin()?;
+        // Keys sign what others rely on: verified organisations only.
+        caller.require_verified_recorder()?;
         let key = VerifyingKey::parse(public_key.trim()).map_err(|e| {
             StoreError::invalid(
                 "public_key",
@@ -419,6 +421,8 @@ impl Store {
     /// `sm2` (SM2 with SM3). Organisation admins only.
     pub async fn rotate_org_key(&self, caller: &Caller, algorithm: Option<&str>) -> Result<OrgKey> {
         caller.require_org_admin()?;
+        // Keys sign what others rely on: verified organisations only.
+        caller.require_verified_recorder()?;
         let algorithm = match algorithm.map(str::trim) {
             None | Some("ed25519") => KeyAlgorithm::Ed25519,
             Some("sm2") => KeyAlgorithm::Sm2,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod orgs;
+pub mod prefixes;
 pub mod records;
 pub mod trace;
 pub mod users;
@@ -28,6 +29,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::restore))
         .routes(routes!(orgs::list_duties))
         .routes(routes!(orgs::set_duty))
+        .routes(routes!(prefixes::claim, prefixes::list))
+        .routes(routes!(prefixes::verify))
+        .routes(routes!(prefixes::reject))
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::get_user))
         .routes(routes!(users::create_api_key, users::list_api_keys))

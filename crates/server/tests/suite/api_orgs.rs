@@ -317,7 +317,7 @@ both_backends!(registration_admin_role_field, |app| async move {
 });
 
 both_backends!(operator_decisions, |app| async move {
-    let (org_id, admin) = app.producer("dec.admin", "510115").await;
+    let (org_id, admin) = app.pending_producer("dec.admin", "510115").await;
     let op = app.operator_token().await;
     let path = |action: &str| format!("/api/v1/organisations/{org_id}/{action}");
 

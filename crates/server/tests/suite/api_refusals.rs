@@ -309,7 +309,6 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::CREATED);
         let key = key["secret"].as_str().unwrap().to_owned();
-        app.verify(org_id).await;
         let op = app.operator_token().await;
         let (status, _) = app
             .post(

@@ -9,6 +9,7 @@ mod api_health;
 mod api_orgs;
 mod api_records;
 mod api_refusals;
+mod authority;
 mod epcis;
 mod openapi;
 mod public_page;

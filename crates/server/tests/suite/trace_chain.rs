@@ -20,9 +20,9 @@ use uuid::Uuid;
 // ---------------------------------------------------------------------------
 // Documents and records
 
-const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
+pub(crate) const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
 
-fn document(events: Vec<Value>) -> Value {
+pub(crate) fn document(events: Vec<Value>) -> Value {
     json!({
         "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": AGRI_NS}],
         "type": "EPCISDocument",
@@ -33,56 +33,56 @@ fn document(events: Vec<Value>) -> Value {
 }
 
 /// A time in March 2026 (China Standard Time).
-fn t(day: u32, hour: u32) -> String {
+pub(crate) fn t(day: u32, hour: u32) -> String {
     format!("2026-03-{day:02}T{hour:02}:00:00+08:00")
 }
 
-fn new_event_id() -> String {
+pub(crate) fn new_event_id() -> String {
     format!("urn:uuid:{}", Uuid::now_v7())
 }
 
 /// A fresh GTIN-14 (a GTIN-13 with a leading zero).
-fn gtin14() -> String {
+pub(crate) fn gtin14() -> String {
     format!("0{}", gtin13())
 }
 
 /// A lot of a GTIN, as a canonical Digital Link.
-fn lot(gtin: &str, name: &str) -> String {
+pub(crate) fn lot(gtin: &str, name: &str) -> String {
     format!("https://id.gs1.org/01/{gtin}/10/{name}")
 }
 
 /// A fresh SSCC (a pallet), as a canonical Digital Link.
-fn sscc() -> String {
+pub(crate) fn sscc() -> String {
     let body = format!("0952{:013}", 1_000_000 + unique());
     format!("https://id.gs1.org/00/{body}{}", gs1_check_digit(&body))
 }
 
-fn org_urn(id: Uuid) -> String {
+pub(crate) fn org_urn(id: Uuid) -> String {
     format!("urn:suyuan:org:{id}")
 }
 
-fn place_uri(place: &Value) -> String {
+pub(crate) fn place_uri(place: &Value) -> String {
     format!("urn:suyuan:place:{}", place["id"].as_str().unwrap())
 }
 
-fn agri_step(step: &str) -> String {
+pub(crate) fn agri_step(step: &str) -> String {
     format!("{AGRI_NS}bizstep/{step}")
 }
 
-fn at(place: &str) -> Value {
+pub(crate) fn at(place: &str) -> Value {
     json!({"id": place})
 }
 
-fn qty(epc_class: &str, kg: f64) -> Value {
+pub(crate) fn qty(epc_class: &str, kg: f64) -> Value {
     json!({"epcClass": epc_class, "quantity": kg, "uom": "KGM"})
 }
 
-fn desadv(reference: &str) -> Value {
+pub(crate) fn desadv(reference: &str) -> Value {
     json!([{"type": "desadv", "bizTransaction": format!("urn:epcglobal:cbv:bt:9521234000013:{reference}")}])
 }
 
 /// One record: an event of `kind` with `extra` fields.
-fn rec(kind: &str, event_type: &str, biz_step: &str, time: &str, extra: Value) -> Value {
+pub(crate) fn rec(kind: &str, event_type: &str, biz_step: &str, time: &str, extra: Value) -> Value {
     let mut e = json!({
         "type": event_type,
         "eventID": new_event_id(),
@@ -102,7 +102,7 @@ fn rec(kind: &str, event_type: &str, biz_step: &str, time: &str, extra: Value) -
 
 /// `fields` plus the unit: an instance (pallet, item) in `epcList`, a lot in
 /// `quantityList`.
-fn with_unit(mut fields: Value, unit: &str) -> Value {
+pub(crate) fn with_unit(mut fields: Value, unit: &str) -> Value {
     if unit.contains("/00/") || unit.contains("/21/") {
         fields["epcList"] = json!([unit]);
     } else {
@@ -111,7 +111,7 @@ fn with_unit(mut fields: Value, unit: &str) -> Value {
     fields
 }
 
-fn sowing(plot: &str, time: &str, seed: &str) -> Value {
+pub(crate) fn sowing(plot: &str, time: &str, seed: &str) -> Value {
     rec(
         "sowing",
         "ObjectEvent",
@@ -121,7 +121,7 @@ fn sowing(plot: &str, time: &str, seed: &str) -> Value {
     )
 }
 
-fn fertilising(plot: &str, time: &str, input: &str) -> Value {
+pub(crate) fn fertilising(plot: &str, time: &str, input: &str) -> Value {
     rec(
         "fertilising",
         "ObjectEvent",
@@ -134,7 +134,7 @@ fn fertilising(plot: &str, time: &str, input: &str) -> Value {
     )
 }
 
-fn irrigation(plot: &str, time: &str) -> Value {
+pub(crate) fn irrigation(plot: &str, time: &str) -> Value {
     rec(
         "irrigation",
         "ObjectEvent",
@@ -144,7 +144,7 @@ fn irrigation(plot: &str, time: &str) -> Value {
     )
 }
 
-fn pest_control(plot: &str, time: &str, input: &str, registration: &str, phi_days: u32) -> Value {
+pub(crate) fn pest_control(plot: &str, time: &str, input: &str, registration: &str, phi_days: u32) -> Value {
     rec(
         "pest_control",
         "ObjectEvent",
@@ -158,7 +158,7 @@ fn pest_control(plot: &str, time: &str, input: &str, registration: &str, phi_day
     )
 }
 
-fn field_work(plot: &str, time: &str) -> Value {
+pub(crate) fn field_work(plot: &str, time: &str) -> Value {
     rec(
         "field_work",
         "ObjectEvent",
@@ -168,7 +168,7 @@ fn field_work(plot: &str, time: &str) -> Value {
     )
 }
 
-fn harvest(plot: &str, time: &str, lot: &str) -> Value {
+pub(crate) fn harvest(plot: &str, time: &str, lot: &str) -> Value {
     rec(
         "harvest",
         "ObjectEvent",
@@ -181,7 +181,7 @@ fn harvest(plot: &str, time: &str, lot: &str) -> Value {
     )
 }
 
-fn testing(lot: &str, time: &str, conclusion: &str, sample: &str) -> Value {
+pub(crate) fn testing(lot: &str, time: &str, conclusion: &str, sample: &str) -> Value {
     rec(
         "testing",
         "ObjectEvent",
@@ -194,7 +194,21 @@ fn testing(lot: &str, time: &str, conclusion: &str, sample: &str) -> Value {
     )
 }
 
-fn cleaning(lot: &str, place: &str, time: &str) -> Value {
+/// The holder (or an officer) has a sample of `lot` taken for `agency` to test.
+pub(crate) fn sampling(lot: &str, time: &str, sample: &str, agency: Uuid) -> Value {
+    rec(
+        "sampling",
+        "ObjectEvent",
+        "sampling",
+        time,
+        json!({
+            "quantityList": [qty(lot, 1.0)], "agri:sampleId": sample,
+            "destinationList": [{"type": "owning_party", "destination": org_urn(agency)}]
+        }),
+    )
+}
+
+pub(crate) fn cleaning(lot: &str, place: &str, time: &str) -> Value {
     rec(
         "cleaning",
         "ObjectEvent",
@@ -204,7 +218,7 @@ fn cleaning(lot: &str, place: &str, time: &str) -> Value {
     )
 }
 
-fn grading(lot: &str, place: &str, time: &str) -> Value {
+pub(crate) fn grading(lot: &str, place: &str, time: &str) -> Value {
     rec(
         "grading",
         "ObjectEvent",
@@ -217,7 +231,7 @@ fn grading(lot: &str, place: &str, time: &str) -> Value {
     )
 }
 
-fn pre_cooling(lot: &str, place: &str, time: &str) -> Value {
+pub(crate) fn pre_cooling(lot: &str, place: &str, time: &str) -> Value {
     rec(
         "pre_cooling",
         "ObjectEvent",
@@ -230,7 +244,7 @@ fn pre_cooling(lot: &str, place: &str, time: &str) -> Value {
     )
 }
 
-fn processing(place: &str, time: &str, inputs: &[&str], outputs: &[&str]) -> Value {
+pub(crate) fn processing(place: &str, time: &str, inputs: &[&str], outputs: &[&str]) -> Value {
     rec(
         "processing",
         "TransformationEvent",
@@ -244,7 +258,7 @@ fn processing(place: &str, time: &str, inputs: &[&str], outputs: &[&str]) -> Val
     )
 }
 
-fn packing(place: &str, time: &str, pallet: &str, children: &[&str]) -> Value {
+pub(crate) fn packing(place: &str, time: &str, pallet: &str, children: &[&str]) -> Value {
     rec(
         "packing",
         "AggregationEvent",
@@ -258,7 +272,7 @@ fn packing(place: &str, time: &str, pallet: &str, children: &[&str]) -> Value {
     )
 }
 
-fn storage_in(unit: &str, place: &str, time: &str, position: &str) -> Value {
+pub(crate) fn storage_in(unit: &str, place: &str, time: &str, position: &str) -> Value {
     rec(
         "storage_in",
         "ObjectEvent",
@@ -271,7 +285,7 @@ fn storage_in(unit: &str, place: &str, time: &str, position: &str) -> Value {
     )
 }
 
-fn storage_out(unit: &str, place: &str, time: &str) -> Value {
+pub(crate) fn storage_out(unit: &str, place: &str, time: &str) -> Value {
     rec(
         "storage_out",
         "ObjectEvent",
@@ -281,7 +295,7 @@ fn storage_out(unit: &str, place: &str, time: &str) -> Value {
     )
 }
 
-fn shipping(unit: &str, time: &str, despatch: &str, to: Uuid) -> Value {
+pub(crate) fn shipping(unit: &str, time: &str, despatch: &str, to: Uuid) -> Value {
     rec(
         "shipping",
         "ObjectEvent",
@@ -299,7 +313,7 @@ fn shipping(unit: &str, time: &str, despatch: &str, to: Uuid) -> Value {
     )
 }
 
-fn receiving(unit: &str, place: &str, time: &str, despatch: &str) -> Value {
+pub(crate) fn receiving(unit: &str, place: &str, time: &str, despatch: &str) -> Value {
     rec(
         "receiving",
         "ObjectEvent",
@@ -312,7 +326,7 @@ fn receiving(unit: &str, place: &str, time: &str, despatch: &str) -> Value {
     )
 }
 
-fn sale(unit: &str, place: &str, time: &str) -> Value {
+pub(crate) fn sale(unit: &str, place: &str, time: &str) -> Value {
     rec(
         "sale",
         "ObjectEvent",
@@ -326,17 +340,17 @@ fn sale(unit: &str, place: &str, time: &str) -> Value {
 // Organisations and capture
 
 /// An organisation of the chain.
-struct Org {
-    id: Uuid,
-    token: String,
-    username: String,
+pub(crate) struct Org {
+    pub(crate) id: Uuid,
+    pub(crate) token: String,
+    pub(crate) username: String,
     /// Its main place (the producer's plot, the packer's packing house, the
     /// retailer's store) as `urn:suyuan:place:{uuid}`.
-    place: String,
+    pub(crate) place: String,
 }
 
 impl Org {
-    async fn caller(&self, app: &TestApp) -> Caller {
+    pub(crate) async fn caller(&self, app: &TestApp) -> Caller {
         app.store
             .caller_for_username(&self.username)
             .await
@@ -347,7 +361,7 @@ impl Org {
 
 /// A verified farmers' cooperative with a production base and a plot;
 /// answers it (its place: the plot) and the base's id and URI.
-async fn cooperative(app: &TestApp, username: &str) -> (Org, String, String) {
+pub(crate) async fn cooperative(app: &TestApp, username: &str) -> (Org, String, String) {
     let code = uscc("93", "510115");
     let (id, token) = app
         .register_org("producer", Some("cooperative"), &code, username)
@@ -374,7 +388,7 @@ async fn cooperative(app: &TestApp, username: &str) -> (Org, String, String) {
 }
 
 /// Another plot on a production base.
-async fn new_plot(app: &TestApp, org: &Org, base_id: &str, name: &str) -> String {
+pub(crate) async fn new_plot(app: &TestApp, org: &Org, base_id: &str, name: &str) -> String {
     let plot = app
         .create_place(
             &org.token,
@@ -385,7 +399,7 @@ async fn new_plot(app: &TestApp, org: &Org, base_id: &str, name: &str) -> String
 }
 
 /// A verified company of `kind` with one place of `place_kind`.
-async fn company(app: &TestApp, kind: &str, username: &str, place_kind: &str) -> Org {
+pub(crate) async fn company(app: &TestApp, kind: &str, username: &str, place_kind: &str) -> Org {
     let code = uscc("91", "510115");
     let (id, token) = app.register_org(kind, None, &code, username).await;
     app.verify(id).await;
@@ -399,14 +413,14 @@ async fn company(app: &TestApp, kind: &str, username: &str, place_kind: &str) ->
 }
 
 /// Captures events as one document; answers the job (202 asserted).
-async fn capture(app: &TestApp, org: &Org, events: Vec<Value>) -> Value {
+pub(crate) async fn capture(app: &TestApp, org: &Org, events: Vec<Value>) -> Value {
     let (status, job) = app.post("/epcis/capture", &org.token, document(events)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     job
 }
 
 /// Records events, expecting every one accepted and stored.
-async fn record(app: &TestApp, org: &Org, events: Vec<Value>) -> Value {
+pub(crate) async fn record(app: &TestApp, org: &Org, events: Vec<Value>) -> Value {
     let n = events.len();
     let job = capture(app, org, events).await;
     assert_eq!(job["success"], true, "{job:#}");
@@ -416,7 +430,7 @@ async fn record(app: &TestApp, org: &Org, events: Vec<Value>) -> Value {
 
 /// Records one event expecting it refused with `code`; checks that nothing
 /// was stored; answers the error.
-async fn refuse(app: &TestApp, org: &Org, event: Value, code: &str) -> Value {
+pub(crate) async fn refuse(app: &TestApp, org: &Org, event: Value, code: &str) -> Value {
     let id = event["eventID"].as_str().unwrap().to_owned();
     let job = capture(app, org, vec![event]).await;
     assert_eq!(job["success"], false, "expected {code}: {job:#}");
@@ -434,7 +448,7 @@ async fn refuse(app: &TestApp, org: &Org, event: Value, code: &str) -> Value {
 }
 
 /// `GET /epcis/events/{id}`: the status and the events (original first).
-async fn get_event(app: &TestApp, org: &Org, id: &str) -> (StatusCode, Vec<Value>) {
+pub(crate) async fn get_event(app: &TestApp, org: &Org, id: &str) -> (StatusCode, Vec<Value>) {
     let (status, body) = app.get(&format!("/epcis/events/{}", enc(id)), &org.token).await;
     let events = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
         .as_array()
@@ -443,7 +457,7 @@ async fn get_event(app: &TestApp, org: &Org, id: &str) -> (StatusCode, Vec<Value
     (status, events)
 }
 
-async fn unit(app: &TestApp, epc: &str) -> Unit {
+pub(crate) async fn unit(app: &TestApp, epc: &str) -> Unit {
     app.store
         .find_unit(epc)
         .await
@@ -452,7 +466,7 @@ async fn unit(app: &TestApp, epc: &str) -> Unit {
 }
 
 /// A trace as JSON.
-async fn trace(app: &TestApp, org: &Org, epc: &str, dir: Direction) -> Value {
+pub(crate) async fn trace(app: &TestApp, org: &Org, epc: &str, dir: Direction) -> Value {
     let caller = org.caller(app).await;
     let report = app
         .store
@@ -463,7 +477,7 @@ async fn trace(app: &TestApp, org: &Org, epc: &str, dir: Direction) -> Value {
 }
 
 /// The unit of a trace with this identifier.
-fn traced<'a>(report: &'a Value, epc: &str) -> Option<&'a Value> {
+pub(crate) fn traced<'a>(report: &'a Value, epc: &str) -> Option<&'a Value> {
     report["units"]
         .as_array()
         .unwrap()
@@ -472,7 +486,7 @@ fn traced<'a>(report: &'a Value, epc: &str) -> Option<&'a Value> {
 }
 
 /// The event of a trace with this eventID (there is at most one).
-fn traced_event<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {
+pub(crate) fn traced_event<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {
     let found: Vec<&Value> = report["events"]
         .as_array()
         .unwrap()
@@ -483,7 +497,7 @@ fn traced_event<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {
     found.first().copied()
 }
 
-fn id_of(event: &Value) -> String {
+pub(crate) fn id_of(event: &Value) -> String {
     event["eventID"].as_str().unwrap().to_owned()
 }
 
@@ -492,21 +506,21 @@ fn id_of(event: &Value) -> String {
 // there and held, lot LS harvested and shipped to the retailer (not yet
 // received).
 
-struct World {
-    producer: Org,
-    retailer: Org,
-    base_id: String,
+pub(crate) struct World {
+    pub(crate) producer: Org,
+    pub(crate) retailer: Org,
+    pub(crate) base_id: String,
     /// The producer's production base (a place for post-harvest records).
-    base: String,
-    gtin: String,
-    l1: String,
-    shipped: String,
-    despatch: String,
-    seed: String,
+    pub(crate) base: String,
+    pub(crate) gtin: String,
+    pub(crate) l1: String,
+    pub(crate) shipped: String,
+    pub(crate) despatch: String,
+    pub(crate) seed: String,
 }
 
 impl World {
-    async fn new(app: &TestApp, tag: &str) -> World {
+    pub(crate) async fn new(app: &TestApp, tag: &str) -> World {
         let (producer, base_id, base) = cooperative(app, &format!("{tag}.coop")).await;
         let retailer = company(app, "retailer", &format!("{tag}.shop"), "store").await;
         let gtin = gtin14();
@@ -575,7 +589,7 @@ impl World {
 
 /// A complete record of `kind` is accepted; the same record lacking
 /// `lacking` is refused naming each of them (and none of the others).
-async fn check_profile(app: &TestApp, kind: &str, lacking: &[&str]) {
+pub(crate) async fn check_profile(app: &TestApp, kind: &str, lacking: &[&str]) {
     let w = World::new(app, kind).await;
     let (org, complete) = w.complete(kind);
     assert_eq!(complete["agri:recordKind"], kind);
@@ -1005,6 +1019,20 @@ both_backends!(a_failed_test_makes_the_lot_non_conformant, |app| async move {
     )
     .await;
     let agency = company(app, "testing_agency", "failtest.lab", "warehouse").await;
+    // The agency tests only what was entrusted to it.
+    refuse(
+        app,
+        &agency,
+        testing(&w.l1, &t(6, 9), "fail", "S-FAIL-7"),
+        "inspection_not_entrusted",
+    )
+    .await;
+    record(
+        app,
+        &w.producer,
+        vec![sampling(&w.l1, &t(6, 8), "S-FAIL-7", agency.id)],
+    )
+    .await;
     record(app, &agency, vec![testing(&w.l1, &t(6, 9), "fail", "S-FAIL-7")]).await;
 
     let u = unit(app, &w.l1).await;
@@ -1185,7 +1213,7 @@ both_backends!(
 // B7. The whole chain, traced back and forward
 
 /// Everything of the chain.
-struct Chain {
+pub(crate) struct Chain {
     producer: Org,
     packer: Org,
     retailer: Org,
@@ -1207,7 +1235,7 @@ impl Chain {
     }
 }
 
-async fn chain(app: &TestApp) -> Chain {
+pub(crate) async fn chain(app: &TestApp) -> Chain {
     let (producer, _, _) = cooperative(app, "chain.coop").await;
     let packer = company(app, "processor", "chain.pack", "packing_house").await;
     let retailer = company(app, "retailer", "chain.shop", "store").await;
@@ -1281,7 +1309,7 @@ async fn chain(app: &TestApp) -> Chain {
     }
 }
 
-fn org_ids(report: &Value, key: &str, field: &str) -> Vec<String> {
+pub(crate) fn org_ids(report: &Value, key: &str, field: &str) -> Vec<String> {
     report[key]
         .as_array()
         .unwrap()
@@ -1422,7 +1450,7 @@ both_backends!(
 
 /// A lot allocated through the lots API: known to the platform, never
 /// commissioned by an event.
-async fn allocated_lot(app: &TestApp, org: &Org) -> String {
+pub(crate) async fn allocated_lot(app: &TestApp, org: &Org) -> String {
     let product = app.create_product(&org.token, "二荆条辣椒").await;
     let caller = org.caller(app).await;
     let new = NewLot {

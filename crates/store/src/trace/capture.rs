@@ -21,15 +21,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use suyuan_core::epcis::{
-    canonical_web_uri, parse_document, parse_event, Action, Event, EventType, Namespaces, Problem, Vocabulary,
+    canonical_web_uri, parse_document, parse_event, Action, Event, EventType, Namespaces, Problem,
 };
-use suyuan_core::model::OrgKind;
 use suyuan_core::stages::{check_profile, profile, Field, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
 use suyuan_ledger::hash::Hash;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::authority::{actor, check_event, compact_biz_step, refused, shape, Facts};
 use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, HeldShipment, HeldUnit, FIELD_KINDS};
 use super::lineage::{relation, Edge};
 use crate::db::{Tx, Val};
@@ -235,7 +235,8 @@ impl Store {
         doc: &Value,
         behaviour: ErrorBehaviour,
     ) -> Result<CaptureJob> {
-        caller.require_recorder()?;
+        // Who may record at all (verified, not the operator, a recording role).
+        suyuan_core::authority::may_capture(&actor(caller)).map_err(refused)?;
         let created = now_ms();
         let mut job = CaptureJob {
             capture_id: new_id(),
@@ -316,8 +317,19 @@ impl Store {
                 .flatten()
                 .flat_map(|p| p.units.iter().map(|u| u.1.as_str()))
                 .collect();
-            let holders = unit_holders(&mut tx, named.into_iter()).await?;
+            let holders = unit_holders(&mut tx, named.iter().copied()).await?;
+            // What the authority model decides on, read once, before the
+            // first event: nothing in the document grants authority.
+            let places: BTreeSet<String> = parsed
+                .iter()
+                .flatten()
+                .flat_map(|e| [&e.biz_location, &e.read_point])
+                .flatten()
+                .map(|l| canon(&l.id))
+                .collect();
+            let facts = Facts::read(&mut tx, caller, &named, &places, &holders).await?;
             let mut run = CaptureRun {
+                facts,
                 tx,
                 held: Held::default(),
                 stored,
@@ -463,21 +475,37 @@ impl Store {
             })?),
         };
         let units = prepared.units;
-        let mut season = Vec::new();
-        if let Some(kind) = kind {
-            if !is_error_declaration {
-                let biz_step = ev
-                    .biz_step
-                    .as_deref()
-                    .map(|s| Vocabulary::BizStep.compact_or_keep(s));
+        let biz_step = compact_biz_step(ev);
+        let shape = shape(ev, kind, biz_step.as_deref());
+        let places = [
+            ("bizLocation", ev.biz_location.as_ref().map(|l| canon(&l.id))),
+            ("readPoint", ev.read_point.as_ref().map(|l| canon(&l.id))),
+        ];
+        let actor = actor(caller);
+        // Authority first (who may do this to these units, here), then the
+        // domain rules; a receipt's own checks are what establish that its
+        // shipment is addressed to the caller, so they come first for it.
+        let mut checked = Checked::default();
+        match kind {
+            Some(kind) if !is_error_declaration => {
                 check_profile(kind, ev.event_type.as_str(), biz_step.as_deref(), |f| match f {
                     Field::Std(k) => has_std(ev, k),
                     Field::Agri(k) => agri(ev, k).is_some(),
                     Field::AnyStd(_) => false,
                 })
                 .map_err(|e| StoreError::invalid("event", e))?;
-                season = self.check_domain(run, ev, kind, &units, event_time).await?;
+                if kind == RecordKind::Receiving {
+                    checked = self.check_domain(run, ev, kind, &units, event_time).await?;
+                    check_event(&actor, &run.facts, &run.holders, &shape, &units, &places, true)?;
+                } else {
+                    check_event(&actor, &run.facts, &run.holders, &shape, &units, &places, false)?;
+                    checked = self.check_domain(run, ev, kind, &units, event_time).await?;
+                }
             }
+            None if !is_error_declaration => {
+                check_event(&actor, &run.facts, &run.holders, &shape, &units, &places, false)?;
+            }
+            _ => {}
         }
         if ev.error_declaration.is_some() {
             // The original may be held by this capture, and is corrected below.
@@ -493,6 +521,11 @@ impl Store {
             // A declaration about a plain EPCIS event recorded elsewhere
             // (another repository) is kept as it is; one about another
             // organisation's event here is refused.
+            if original.is_none() && kind.is_none() {
+                // A declaration kept as it is still names units and places:
+                // the same authority as any plain event.
+                check_event(&actor, &run.facts, &run.holders, &shape, &units, &places, false)?;
+            }
             if original.is_none() && kind.is_some() {
                 // Our own records are corrected only here, where they were made.
                 return Err(StoreError::invalid(
@@ -564,7 +597,7 @@ impl Store {
         }
         // Effects before holding the event: a refused effect leaves nothing held.
         let edges = self
-            .apply_effects(run, ev, kind, &units, &pk, event_time, &season)
+            .apply_effects(run, ev, kind, &units, &pk, event_time, &checked)
             .await?;
         let index = run.held.push(held_event, epcs);
         run.held.push_edges(index, edges);
@@ -580,59 +613,8 @@ impl Store {
         kind: RecordKind,
         units: &[Named],
         event_time: i64,
-    ) -> Result<Vec<FieldRecord>> {
+    ) -> Result<Checked> {
         let caller = run.caller;
-        let inspector = matches!(caller.org_kind, OrgKind::TestingAgency | OrgKind::Regulator);
-        // Units the event acts on must exist and be held by the caller, except
-        // what this event itself creates (harvest, packing's parent,
-        // processing's outputs) and what a receiver receives.
-        let created_roles: &[&str] = match kind {
-            RecordKind::Harvest => &["epc", "quantity"],
-            RecordKind::Packing => &["parent"],
-            RecordKind::Processing => &["output", "output_quantity"],
-            _ => &[],
-        };
-        for (role, epc, _, _) in units {
-            let holder = run.holders.get(epc.as_str()).copied();
-            if created_roles.contains(role) {
-                // What this event creates may exist already (a lot allocated
-                // beforehand), but only as the caller's own.
-                if let Some(holder) = holder {
-                    if holder != caller.org_id {
-                        return Err(StoreError::invalid(
-                            role_field(role),
-                            Invalid::new(
-                                "unit_not_held",
-                                format!("{epc} already exists and is held by another organisation"),
-                                format!("{epc} 已存在，且由其他机构持有"),
-                            ),
-                        ));
-                    }
-                }
-                continue;
-            }
-            let Some(holder) = holder else {
-                return Err(StoreError::invalid(
-                    role_field(role),
-                    Invalid::new(
-                        "unit_unknown",
-                        format!("{epc} is not a unit known to the platform"),
-                        format!("{epc} 不是平台已知的追溯单元"),
-                    ),
-                ));
-            };
-            let receiving = kind == RecordKind::Receiving;
-            if holder != caller.org_id && !receiving && !inspector {
-                return Err(StoreError::invalid(
-                    role_field(role),
-                    Invalid::new(
-                        "unit_not_held",
-                        format!("{epc} is held by another organisation; only its holder records on it"),
-                        format!("{epc} 由其他机构持有，只有持有者可以记录"),
-                    ),
-                ));
-            }
-        }
         match kind {
             RecordKind::Harvest => {
                 // No harvest before sowing on that plot.
@@ -660,10 +642,13 @@ impl Store {
                     .filter(|&t| t <= event_time)
                     .max()
                     .unwrap_or(0);
-                return Ok(records
-                    .into_iter()
-                    .filter(|r| r.event_time >= since && r.event_time <= event_time)
-                    .collect());
+                return Ok(Checked {
+                    season: records
+                        .into_iter()
+                        .filter(|r| r.event_time >= since && r.event_time <= event_time)
+                        .collect(),
+                    ..Checked::default()
+                });
             }
             RecordKind::Shipping | RecordKind::StorageOut | RecordKind::Sale => {
                 if kind == RecordKind::Shipping && despatch_ref(ev).is_none() {
@@ -766,17 +751,15 @@ impl Store {
                         ),
                     ));
                 }
-                if let Some(to) = s.opt_uuid("to_org_id")? {
-                    if to != caller.org_id {
-                        return Err(StoreError::invalid(
-                            "bizTransactionList",
-                            Invalid::new(
-                                "not_the_receiver",
-                                "this shipment is addressed to another organisation",
-                                "该批货物的收货方是其他机构",
-                            ),
-                        ));
-                    }
+                if s.opt_uuid("to_org_id")? != Some(caller.org_id) {
+                    return Err(StoreError::invalid(
+                        "bizTransactionList",
+                        Invalid::new(
+                            "not_the_receiver",
+                            "this shipment is addressed to another organisation",
+                            "该批货物的收货方是其他机构",
+                        ),
+                    ));
                 }
                 // Only what was shipped (or is packed in it) can be received.
                 let shipped: BTreeSet<String> = rows
@@ -806,9 +789,21 @@ impl Store {
                     ));
                 }
             }
+            RecordKind::Sampling => {
+                return Ok(Checked {
+                    agency: Some(super::authority::entrusted_agency(&mut run.tx, ev).await?),
+                    ..Checked::default()
+                });
+            }
             _ => {}
         }
-        Ok(Vec::new())
+        if kind == RecordKind::Shipping {
+            return Ok(Checked {
+                to_org: Some(super::authority::shipment_destination(&mut run.tx, ev).await?),
+                ..Checked::default()
+            });
+        }
+        Ok(Checked::default())
     }
 
     /// What an accepted record changes: units, custody, status. Returns the
@@ -822,7 +817,7 @@ impl Store {
         units: &[Named],
         pk: &str,
         event_time: i64,
-        season: &[FieldRecord],
+        checked: &Checked,
     ) -> Result<Vec<Edge>> {
         let caller = run.caller;
         let of_roles = |rs: &[&str]| -> Vec<String> {
@@ -888,7 +883,7 @@ impl Store {
                 let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
                 let lots = of_roles(&["epc", "quantity"]);
                 let mut violations = Vec::new();
-                for r in season {
+                for r in &checked.season {
                     let doc: Value = serde_json::from_str(&r.document).unwrap_or(Value::Null);
                     if let Some(input) = doc_agri(&doc, "inputLot") {
                         for lot in &lots {
@@ -932,10 +927,21 @@ impl Store {
                 let failed = agri_str(ev, "conclusion")
                     .is_some_and(|c| matches!(c.as_str(), "fail" | "failed" | "不合格"));
                 if failed {
+                    // Named by the organisation that recorded the test, as
+                    // registered: never by a name typed into the record.
+                    let agency = run
+                        .tx
+                        .fetch_optional(
+                            "SELECT name FROM organisations WHERE id = $1",
+                            &params![caller.org_id],
+                        )
+                        .await?
+                        .map(|r| r.text("name"))
+                        .transpose()?
+                        .unwrap_or_default();
                     let reason = format!(
-                        "failed test {} by {}",
+                        "failed test {} by {agency}",
                         agri_str(ev, "sampleId").unwrap_or_default(),
-                        agri_str(ev, "agency").unwrap_or_default()
                     );
                     for epc in of_roles(&["epc", "quantity"]) {
                         run.mark_non_conformant(self, &epc, &reason).await?;
@@ -944,17 +950,28 @@ impl Store {
             }
             Some(RecordKind::Shipping) => {
                 if let Some(despatch) = despatch_ref(ev) {
-                    let to_org = ev.destination_list.iter().find_map(|d| {
-                        d.id.strip_prefix(ORG_URN_PREFIX)
-                            .and_then(|u| Uuid::parse_str(u).ok())
-                    });
-                    // The despatch reference was checked free above.
+                    // The despatch reference was checked free above, and
+                    // the destination resolved to an organisation.
                     run.held.push_shipment(HeldShipment {
                         despatch_ref: despatch,
-                        to_org_id: to_org,
+                        to_org_id: checked.to_org,
                         shipped_event: pk.to_owned(),
                         shipped_at: event_time,
                     });
+                }
+            }
+            Some(RecordKind::Sampling) => {
+                // Testing of what was sampled is entrusted to the agency.
+                if let Some(agency) = checked.agency {
+                    for epc in of_roles(&["epc", "quantity"]) {
+                        run.tx
+                            .execute(
+                                "INSERT INTO entrustments (epc, agency_org_id, event_pk) VALUES ($1,$2,$3) \
+                                 ON CONFLICT DO NOTHING",
+                                &params![epc.as_str(), agency, pk],
+                            )
+                            .await?;
+                    }
                 }
             }
             Some(RecordKind::Receiving) => {
@@ -1024,10 +1041,23 @@ impl Store {
     }
 }
 
+/// What the domain rules established for an event, for its effects.
+#[derive(Debug, Default)]
+struct Checked {
+    /// A harvest: the plot's records of the season.
+    season: Vec<FieldRecord>,
+    /// A shipment: the organisation it is addressed to.
+    to_org: Option<Uuid>,
+    /// A sampling record: the agency testing is entrusted to.
+    agency: Option<Uuid>,
+}
+
 /// One capture in progress: its transaction, the writes it holds back, and
 /// the organisations of the document's eventIDs already stored.
 struct CaptureRun<'a> {
     tx: Tx,
+    /// What the authority model decides on (read before the first event).
+    facts: Facts,
     held: Held,
     stored: HashMap<(String, bool), Uuid>,
     /// The holder of every unit the document names that exists, kept up to

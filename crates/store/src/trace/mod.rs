@@ -2,6 +2,8 @@
 //! events, lineage edges, custody, and the walks that trace a unit back to
 //! its origin and forward to everything it reached.
 
+mod authority;
+pub(crate) use authority::actor;
 pub mod capture;
 mod held;
 pub mod lineage;

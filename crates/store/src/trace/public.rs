@@ -46,7 +46,6 @@ pub const PUBLIC_FIELDS: &[(&str, &str, &str)] = &[
     ("sampleId", "样品编号", "Sample no."),
     ("testItems", "检测项目", "Test items"),
     ("conclusion", "检测结论", "Test conclusion"),
-    ("agency", "检测机构", "Testing agency"),
     ("grade", "等级", "Grade"),
     ("temperature", "温度", "Temperature"),
     ("conditions", "贮存条件", "Storage conditions"),
@@ -66,7 +65,12 @@ pub struct PublicEvent {
     pub stage_zh: Option<String>,
     pub kind: Option<String>,
     pub kind_zh: Option<String>,
+    /// The organisation that recorded it (a test: the agency, as registered;
+    /// never a name typed into the record).
     pub organisation: Option<String>,
+    /// The recording organisation is suspended now: its records stand, but
+    /// the page says so.
+    pub organisation_suspended: bool,
     pub place: Option<String>,
     /// Public fields: (Chinese label, value).
     pub fields: Vec<(String, Value)>,
@@ -83,6 +87,10 @@ pub struct PublicProduct {
     pub shelf_life_days: Option<i64>,
     pub origin: Option<String>,
     pub certifications: Vec<Certification>,
+    /// The GTIN lies under a company prefix verified for the producer (its
+    /// GS1 registration certificate checked by the operator); otherwise the
+    /// page says the GTIN is not verified.
+    pub gtin_verified: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -223,7 +231,14 @@ impl Store {
                     &params![p.text("id")?],
                 )
                 .await?;
+            let gtin_verified = match &unit.gtin {
+                Some(g) => {
+                    self.verified_prefix_owner(g.get(1..).unwrap_or("")).await? == Some(p.uuid("org_id")?)
+                }
+                None => false,
+            };
             public_product = Some(PublicProduct {
+                gtin_verified,
                 name: p.text("name")?,
                 category: p.text("category")?,
                 variety: p.opt_text("variety")?,
@@ -291,12 +306,12 @@ impl Store {
         }
         // Documents of the events, for their public fields.
         let ids: Vec<String> = report.events.iter().map(|e| e.event_id.clone()).collect();
-        let mut docs: BTreeMap<String, (Value, String)> = BTreeMap::new();
+        let mut docs: BTreeMap<String, (Value, String, bool)> = BTreeMap::new();
         for chunk in ids.chunks(500) {
             let ps: Vec<Val> = chunk.iter().map(|s| super::event_key(s).into()).collect();
             let holders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT e.event_id, e.document, o.name FROM events e JOIN organisations o ON o.id = e.org_id \
+                "SELECT e.event_id, e.document, o.name, o.status FROM events e JOIN organisations o ON o.id = e.org_id \
                  WHERE e.is_error_declaration = FALSE AND e.event_key IN ({})",
                 holders.join(",")
             );
@@ -304,16 +319,17 @@ impl Store {
             // which the timeline never asks for.
             for r in self.db.conn().fetch_all(&sql, &ps).await? {
                 let doc = serde_json::from_str(&r.text("document")?).unwrap_or(Value::Null);
-                docs.insert(r.text("event_id")?, (doc, r.text("name")?));
+                let suspended = r.text("status")? == "suspended";
+                docs.insert(r.text("event_id")?, (doc, r.text("name")?, suspended));
             }
         }
         let mut place_names: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut timeline = Vec::new();
         for e in &report.events {
-            let (doc, org_name) = docs
-                .get(&e.event_id)
-                .cloned()
-                .unwrap_or((Value::Null, String::new()));
+            let (doc, org_name, organisation_suspended) =
+                docs.get(&e.event_id)
+                    .cloned()
+                    .unwrap_or((Value::Null, String::new(), false));
             let place = match &e.biz_location {
                 Some(uri) => {
                     if !place_names.contains_key(uri) {
@@ -338,6 +354,7 @@ impl Store {
                 kind: kind.map(|k| k.as_str().to_owned()).or_else(|| e.biz_step.clone()),
                 kind_zh: kind.map(|k| k.zh().to_owned()),
                 organisation: (!org_name.is_empty()).then_some(org_name),
+                organisation_suspended,
                 place,
                 fields: public_fields(&doc),
                 corrected: e.corrected,

@@ -107,7 +107,7 @@ impl Store {
     /// Allocates the next batch ID for (product, date, site) and registers
     /// the lot, held by the caller's organisation.
     pub async fn create_lot(&self, caller: &Caller, new: &NewLot) -> Result<Unit> {
-        caller.require_recorder()?;
+        caller.require_verified_recorder()?;
         let product = self
             .require_own(caller, "products", "product_id", new.product_id)
             .await?;
@@ -225,7 +225,7 @@ impl Store {
     /// Issues `count` items of a lot the caller holds: random serials,
     /// unique on the platform, all or nothing.
     pub async fn issue_items(&self, caller: &Caller, lot_id: Uuid, count: usize) -> Result<IssuedItems> {
-        caller.require_recorder()?;
+        caller.require_verified_recorder()?;
         if !(1..=MAX_ITEMS_PER_REQUEST).contains(&count) {
             return Err(StoreError::invalid(
                 "count",

@@ -310,9 +310,16 @@ impl TestApp {
         (id, token)
     }
 
-    /// A producer (farm, enterprise code) in `region` with a fresh credit
-    /// code; answers its id and its admin's token.
+    /// A verified producer (farm, enterprise code) in `region` with a fresh
+    /// credit code; answers its id and its admin's token.
     pub async fn producer(&self, admin_username: &str, region: &str) -> (Uuid, String) {
+        let (id, token) = self.pending_producer(admin_username, region).await;
+        self.verify(id).await;
+        (id, token)
+    }
+
+    /// Like [`TestApp::producer`], left pending (not yet verified).
+    pub async fn pending_producer(&self, admin_username: &str, region: &str) -> (Uuid, String) {
         let code = uscc("91", region);
         self.register_org_in("producer", Some("farm"), &code, region, admin_username)
             .await
