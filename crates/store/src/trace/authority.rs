@@ -136,23 +136,44 @@ fn place_ref(uri: &str) -> Option<PlaceRef<'_>> {
     Some(PlaceRef::Gln(rest.split('/').next().unwrap_or(rest)))
 }
 
-/// Which organisation registered each of `places` (those registered).
+/// Which organisation registered each of `places` (those registered), in
+/// a few statements however many places a document names.
 async fn place_owners(tx: &mut Tx, places: &BTreeSet<String>) -> Result<HashMap<String, Uuid>> {
-    let mut out = HashMap::new();
+    let mut by_id: HashMap<&str, &str> = HashMap::new();
+    let mut by_gln: HashMap<&str, Vec<&str>> = HashMap::new();
     for uri in places {
-        let row = match place_ref(uri) {
+        match place_ref(uri) {
             Some(PlaceRef::Id(id)) if Uuid::parse_str(id).is_ok() => {
-                tx.fetch_optional("SELECT org_id FROM places WHERE id = $1", &[id.into()])
-                    .await?
+                by_id.insert(id, uri);
             }
-            Some(PlaceRef::Gln(gln)) => {
-                tx.fetch_optional("SELECT org_id FROM places WHERE gln = $1", &[gln.into()])
-                    .await?
+            Some(PlaceRef::Gln(gln)) => by_gln.entry(gln).or_default().push(uri),
+            _ => {}
+        }
+    }
+    let mut out = HashMap::new();
+    for (column, keys) in [
+        ("id", by_id.keys().copied().collect::<Vec<_>>()),
+        ("gln", by_gln.keys().copied().collect::<Vec<_>>()),
+    ] {
+        for chunk in keys.chunks(400) {
+            let ps: Vec<Val> = chunk.iter().map(|&k| Val::from(k)).collect();
+            let sql = format!(
+                "SELECT {column} AS k, org_id FROM places WHERE {column} IN ({})",
+                marks(1, chunk.len())
+            );
+            for r in tx.fetch_all(&sql, &ps).await? {
+                let key = r.text("k")?;
+                let org = r.uuid("org_id")?;
+                if column == "id" {
+                    if let Some(uri) = by_id.get(key.as_str()) {
+                        out.insert((*uri).to_owned(), org);
+                    }
+                } else {
+                    for uri in by_gln.get(key.as_str()).into_iter().flatten() {
+                        out.insert((*uri).to_owned(), org);
+                    }
+                }
             }
-            _ => None,
-        };
-        if let Some(r) = row {
-            out.insert(uri.clone(), r.uuid("org_id")?);
         }
     }
     Ok(out)
