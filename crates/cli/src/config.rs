@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// How many witnesses must cosign a checkpoint for it to be final [default: all of them]
     #[arg(long, env = "SUYUAN_WITNESS_QUORUM")]
     pub witness_quorum: Option<usize>,
+    /// The platform's public address, the origin of every Digital Link it
+    /// issues, prints and shows (QR codes), e.g. `https://trace.example.cn`
+    /// [default: http://LISTEN]
+    #[arg(long, env = "SUYUAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// The TOML file's keys.
@@ -65,6 +70,7 @@ pub struct FileConfig {
     pub verify_every: Option<String>,
     pub witnesses: Option<Vec<String>>,
     pub witness_quorum: Option<usize>,
+    pub public_url: Option<String>,
 }
 
 /// The settled configuration.
@@ -82,6 +88,8 @@ pub struct Settings {
     /// Witnesses asked to cosign checkpoints, and how many make one final.
     pub witnesses: Vec<suyuan_server::witnesses::WitnessEndpoint>,
     pub witness_quorum: usize,
+    /// The origin of the Digital Links the platform issues (no trailing slash).
+    pub public_url: String,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -118,6 +126,38 @@ pub fn parse_interval(text: &str) -> Result<Option<std::time::Duration>> {
         bail!("'{text}': at most 30 days between checks");
     }
     Ok(Some(std::time::Duration::from_secs(total)))
+}
+
+/// A public address: `http://` or `https://`, a host and an optional port,
+/// nothing after (a trailing `/` is dropped).
+pub fn parse_public_url(text: &str) -> Result<String> {
+    let t = text.trim().trim_end_matches('/');
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .with_context(|| format!("'{text}' does not start with https:// or http://"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if !host_ok {
+        bail!("'{text}' is not an origin like https://trace.example.cn (a host and port, no path or query)");
+    }
+    Ok(t.to_owned())
+}
+
+/// Is the host of a public address a loopback one?
+pub fn is_loopback_url(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url);
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Settings {
@@ -185,7 +225,12 @@ impl Settings {
                 witnesses.len()
             );
         }
+        let public_url = match serve.public_url.clone().or(file.public_url) {
+            Some(u) => parse_public_url(&u).context("--public-url")?,
+            None => format!("http://{listen}"),
+        };
         Ok(Settings {
+            public_url,
             witnesses,
             witness_quorum,
             verify_every,
@@ -318,5 +363,46 @@ mod tests {
         };
         let s = Settings::resolve(&bad_key, &ServeArgs::default()).unwrap();
         assert!(s.cipher().is_err());
+    }
+
+    #[test]
+    fn public_url_is_an_origin() {
+        assert_eq!(
+            parse_public_url("https://trace.example.cn/").unwrap(),
+            "https://trace.example.cn"
+        );
+        assert_eq!(
+            parse_public_url("http://10.0.0.5:8080").unwrap(),
+            "http://10.0.0.5:8080"
+        );
+        for bad in [
+            "trace.example.cn",
+            "ftp://x",
+            "https://",
+            "https://x/path",
+            "https://x?q=1",
+            "https://a b",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+        assert!(is_loopback_url("http://127.0.0.1:8080"));
+        assert!(is_loopback_url("http://localhost"));
+        assert!(is_loopback_url("http://[::1]:80"));
+        assert!(!is_loopback_url("https://trace.example.cn"));
+        let dir = tempfile::tempdir().unwrap();
+        let db = DbArgs {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        let args = ServeArgs {
+            public_url: Some("https://trace.example.cn".into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            Settings::resolve(&db, &args).unwrap().public_url,
+            "https://trace.example.cn"
+        );
     }
 }

@@ -83,7 +83,7 @@ pub async fn run(db: &DbArgs, serve: &ServeArgs) -> Result<()> {
     let summary = seed(&store)
         .await
         .map_err(|e| anyhow::anyhow!("building the demo: {e:#}"))?;
-    let base = format!("http://{}", settings.listen);
+    let base = settings.public_url.clone();
     println!("\n  演示数据已生成 / demo chain loaded.");
     println!(
         "  消费者扫码页 / consumer page of a box:  {base}{}",

@@ -76,7 +76,24 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend_name(), "suyuan listening");
     println!("suyuan 已启动 / listening on http://{addr}/  (API docs: http://{addr}/api/docs)");
-    let app = suyuan_server::app(store.clone());
+    println!(
+        "公开地址 / public address (Digital Links, QR codes): {}",
+        settings.public_url
+    );
+    if crate::config::is_loopback_url(&settings.public_url) && !addr.ip().is_loopback() {
+        tracing::warn!(
+            public_url = %settings.public_url,
+            %addr,
+            "the public address is a loopback one while the server listens beyond it: printed QR codes would point nowhere; set --public-url"
+        );
+    }
+    let app = suyuan_server::app_with(
+        store.clone(),
+        suyuan_server::ServerConfig {
+            public_url: settings.public_url.clone(),
+            ..suyuan_server::ServerConfig::default()
+        },
+    );
     let mut tasks = Vec::new();
     if let Some(every) = settings.verify_every {
         tasks.push(tokio::spawn(integrity_checks(store.clone(), every)));

@@ -303,6 +303,11 @@ fn start(dir: &Path, url: &str, key: &str) -> Server {
 #[test]
 fn two_servers_on_one_postgres_serve_the_same_data() {
     let Ok(base) = std::env::var("SUYUAN_TEST_POSTGRES_URL") else {
+        // In CI a missing server is a failure, never a silent pass.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but SUYUAN_TEST_POSTGRES_URL is not set"
+        );
         eprintln!("SUYUAN_TEST_POSTGRES_URL not set: the two-server PostgreSQL test is skipped");
         return;
     };
@@ -417,12 +422,25 @@ fn a_witness_process_cosigns_the_servers_checkpoints() {
     let port = free_port();
     let demo = start_process(
         d,
-        &["demo", "--listen", &format!("127.0.0.1:{port}")],
+        &[
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--public-url",
+            "https://trace.example.cn",
+        ],
         port,
         "/readyz",
     );
     let (status, log_key) = http_text(port, "/tlog/log-key");
     assert_eq!(status, 200, "{log_key}");
+    // The Digital Links it issues are on the public address, not the listener.
+    let (status, forms) = http_text(port, "/api/v1/codes/parse?code=(01)09520000000011(10)L1");
+    assert_eq!(status, 200, "{forms}");
+    assert!(
+        forms.contains("\"digital_link\":\"https://trace.example.cn/01/09520000000011/10/L1\""),
+        "{forms}"
+    );
     drop(demo);
 
     let out = suyuan(

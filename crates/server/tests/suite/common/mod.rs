@@ -119,6 +119,11 @@ impl TestApp {
     /// the variable is not set.
     pub async fn postgres() -> Option<TestApp> {
         let Some(url) = std::env::var(PG_ENV).ok().filter(|u| !u.trim().is_empty()) else {
+            // In CI a missing server is a failure, never a silent pass.
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but {PG_ENV} is not set: the PostgreSQL tests cannot run"
+            );
             PG_NOTICE.call_once(|| {
                 // Straight to stderr, past the test harness's capture.
                 use std::io::Write as _;
