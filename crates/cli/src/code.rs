@@ -10,7 +10,7 @@ use suyuan_store::trace::lineage::Direction;
 use uuid::Uuid;
 
 use crate::config::{DbArgs, ServeArgs, Settings};
-use crate::serve::open_store;
+use crate::serve::open_existing_store;
 
 #[derive(Debug, Args)]
 pub struct CodeArgs {
@@ -113,7 +113,7 @@ pub async fn run_code(db: &DbArgs, args: CodeArgs) -> Result<()> {
             json,
         } => {
             let settings = Settings::resolve(db, &ServeArgs::default())?;
-            let store = open_store(&settings).await?;
+            let store = open_existing_store(&settings).await?;
             let caller = store
                 .caller_for_username(&acting_as)
                 .await?
@@ -145,7 +145,7 @@ pub async fn run_trace(db: &DbArgs, args: TraceArgs) -> Result<()> {
     }
     let target = trace_target(&opts.code).map_err(explain)?;
     let settings = Settings::resolve(db, &ServeArgs::default())?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let caller = store
         .caller_for_username(&opts.acting_as)
         .await?

@@ -175,13 +175,10 @@ impl Settings {
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let backend = match db.database_url.clone().or(file.database_url) {
             Some(url) => Backend::from_url(&url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))?,
-            None => {
-                // The default location is ours to create; an explicit path
-                // in a missing folder is refused by the store.
-                std::fs::create_dir_all(&data_dir)
-                    .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
-                Backend::Sqlite(data_dir.join("suyuan.db"))
-            }
+            // The default location; only `serve`, `demo` and `admin init`
+            // create it (`crate::serve::open_store`), every other command
+            // finds it or says where it looked.
+            None => Backend::Sqlite(data_dir.join("suyuan.db")),
         };
         let listen = serve
             .listen
@@ -242,6 +239,19 @@ impl Settings {
             operator_name: file.operator_name.unwrap_or_else(|| "平台运营方".into()),
             operator_region: file.operator_region.unwrap_or_else(|| "110000".into()),
         })
+    }
+
+    /// The key for personal data of an installation that exists: configured,
+    /// or the one in the data folder, never a new one (a new key would leave
+    /// the stored personal data unreadable).
+    pub fn existing_cipher(&self) -> Result<PersonalDataCipher> {
+        if self.secret_key.is_none() && !self.data_dir.join("secret.key").exists() {
+            bail!(
+                "no secret key: neither --secret-key (SUYUAN_SECRET_KEY) nor {} exists",
+                self.data_dir.join("secret.key").display()
+            );
+        }
+        self.cipher()
     }
 
     /// The key for personal data: configured, or kept in the data folder

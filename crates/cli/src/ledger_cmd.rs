@@ -22,7 +22,7 @@ use suyuan_ledger::note::VerifierKey;
 use suyuan_ledger::HashAlg;
 
 use crate::config::{DbArgs, ServeArgs, Settings};
-use crate::serve::open_store;
+use crate::serve::open_existing_store;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -52,7 +52,7 @@ pub struct VerifyProofArgs {
 
 pub async fn run_verify(db: &DbArgs, args: VerifyArgs) -> Result<()> {
     let settings = Settings::resolve(db, &ServeArgs::default())?;
-    let store = open_store(&settings).await?;
+    let store = open_existing_store(&settings).await?;
     let report = store.verify_log().await;
     store.close().await;
     let report = report.context("cannot read the log")?;

@@ -1,6 +1,6 @@
 //! `suyuan serve`: open the store, bootstrap an empty platform, listen.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use suyuan_store::users::{check_password_rule, hash_password};
 use suyuan_store::{OpenOptions, Store};
 
@@ -23,7 +23,36 @@ pub fn init_logging(json: bool) {
 
 /// Opens the store described by the settings.
 pub async fn open_store(settings: &Settings) -> Result<Store> {
+    if let suyuan_store::Backend::Sqlite(path) = &settings.backend {
+        if path.parent() == Some(settings.data_dir.as_path()) {
+            // The default location is ours to create; an explicit path in a
+            // missing folder is refused by the store.
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("cannot create the data folder {}", settings.data_dir.display()))?;
+        }
+    }
     let cipher = settings.cipher()?;
+    Store::open(&settings.backend, &OpenOptions::default(), cipher)
+        .await
+        .with_context(|| format!("cannot open the {} database", settings.backend.name()))
+}
+
+/// Opens the database of an installation that exists: every command but
+/// `serve`, `demo` and `admin init`, which create one. A missing SQLite file
+/// is an error naming where it was looked for, never a new empty database.
+pub async fn open_existing_store(settings: &Settings) -> Result<Store> {
+    if let suyuan_store::Backend::Sqlite(path) = &settings.backend {
+        if !path.exists() {
+            bail!(
+                "no database at {} (from --database-url / SUYUAN_DATABASE_URL, else --data-dir / \
+                 SUYUAN_DATA_DIR, else ./{}): run this where the server keeps its data, pass \
+                 --data-dir or --database-url, or create one with `suyuan admin init`",
+                path.display(),
+                crate::config::DEFAULT_DATA_DIR
+            );
+        }
+    }
+    let cipher = settings.existing_cipher()?;
     Store::open(&settings.backend, &OpenOptions::default(), cipher)
         .await
         .with_context(|| format!("cannot open the {} database", settings.backend.name()))

@@ -32,6 +32,37 @@ fn json_of(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+// Outside the server's folder a command finds no database and says where it
+// looked; it creates nothing (no empty database, no folder, no key).
+#[test]
+fn commands_never_create_a_database_they_did_not_find() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["verify"][..],
+        &["trace", "back", "(01)09520000000011(10)L1", "--as", "admin"][..],
+        &[
+            "code",
+            "issue",
+            "--lot",
+            "0190a0b0-0000-7000-8000-000000000000",
+            "--count",
+            "1",
+            "--as",
+            "admin",
+        ][..],
+    ] {
+        let out = suyuan(dir.path(), args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no database at"), "{args:?}: {err}");
+        assert!(err.contains("suyuan-data"), "{args:?}: {err}");
+        assert!(
+            !dir.path().join("suyuan-data").exists(),
+            "{args:?} created the data folder"
+        );
+    }
+}
+
 #[test]
 fn sqlite_in_a_missing_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
