@@ -46,7 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(records::get_input))
         .routes(routes!(records::create_purchase, records::list_purchases))
         .routes(routes!(records::get_purchase))
-        .routes(routes!(trace::create_lot))
+        .routes(routes!(trace::create_lot, trace::list_lots))
         .routes(routes!(trace::issue_items))
         .routes(routes!(trace::get_unit))
         .routes(routes!(trace::parse))

@@ -10,7 +10,8 @@ use suyuan_core::codes::trace::TraceUnit;
 use suyuan_core::epcis::canonical_web_uri;
 use suyuan_store::trace::lineage::Direction;
 use suyuan_store::trace::report::TraceReport;
-use suyuan_store::trace::units::{IssuedItems, NewLot, Unit};
+use suyuan_store::trace::units::{IssuedItems, LotFilter, NewLot, Unit};
+use suyuan_store::Page;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, Problem};
@@ -30,6 +31,44 @@ pub async fn create_lot(
         StatusCode::CREATED,
         Json(state.store.create_lot(&caller, &req).await?),
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LotListQuery {
+    /// `active`, `non_conformant`, …
+    pub status: Option<String>,
+    /// Lots of one of the caller's products.
+    pub product_id: Option<uuid::Uuid>,
+    /// Registered on or after this date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Registered on or before this date (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    pub limit: Option<u32>,
+    pub after: Option<uuid::Uuid>,
+}
+
+/// The lots the caller's organisation holds or owns, with filters.
+#[utoipa::path(get, path = "/lots", tag = "trace", params(LotListQuery),
+    responses((status = 401, body = Problem), (status = 200, body = Page<Unit>), (status = 422, body = Problem)))]
+pub async fn list_lots(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ValidQuery(q): ValidQuery<LotListQuery>,
+) -> ApiResult<Json<Page<Unit>>> {
+    let page = crate::extract::ListQuery {
+        limit: q.limit,
+        after: q.after,
+        org_id: None,
+    }
+    .page()?;
+    let filter = LotFilter {
+        status: q.status,
+        product_id: q.product_id,
+        from: q.from,
+        to: q.to,
+    };
+    Ok(Json(state.store.list_lots(&caller, &filter, page).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1699,3 +1699,59 @@ both_backends!(items_are_traced_through_their_lot, |app| async move {
     assert_eq!(traced(&back, &seed).unwrap()["relation"], "input_applied");
     assert!(back["gaps"].as_array().unwrap().is_empty(), "{:#}", back["gaps"]);
 });
+
+// ---------------------------------------------------------------------------
+// The lot list over HTTP: the caller's lots only, with filters.
+
+both_backends!(lots_are_listed_with_filters, |app| async move {
+    let w = World::new(app, "lotlist").await;
+    let epcs = |items: &[Value]| -> Vec<String> {
+        let mut v: Vec<String> = items
+            .iter()
+            .map(|u| u["epc"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut both = vec![w.l1.clone(), w.shipped.clone()];
+    both.sort();
+    assert_eq!(epcs(&app.list("/api/v1/lots", &w.producer.token).await), both);
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().unwrap();
+    let q = |s: &str| format!("/api/v1/lots?{s}");
+    assert_eq!(app.list(&q("status=active"), &w.producer.token).await.len(), 2);
+    assert_eq!(
+        app.list(&q("status=non_conformant"), &w.producer.token)
+            .await
+            .len(),
+        0
+    );
+    assert_eq!(
+        app.list(&q(&format!("from={today}")), &w.producer.token)
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        app.list(&q(&format!("to={yesterday}")), &w.producer.token)
+            .await
+            .len(),
+        0
+    );
+    let (status, body) = app.get(&q("from=2026-13-01"), &w.producer.token).await;
+    assert_problem(&(status, body), 422, "date_format", Some("from"));
+    // Another organisation sees none of them until it receives one.
+    assert!(app.list("/api/v1/lots", &w.retailer.token).await.is_empty());
+    record(
+        app,
+        &w.retailer,
+        vec![receiving(&w.shipped, &w.retailer.place, &t(7, 8), &w.despatch)],
+    )
+    .await;
+    assert_eq!(
+        epcs(&app.list("/api/v1/lots", &w.retailer.token).await),
+        vec![w.shipped.clone()]
+    );
+    let (status, _) = app.get("/api/v1/lots", "not-a-token").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+});

@@ -103,7 +103,61 @@ impl Unit {
     }
 }
 
+/// Filters of the lot list.
+#[derive(Debug, Clone, Default)]
+pub struct LotFilter {
+    /// `active`, `non_conformant`, …
+    pub status: Option<String>,
+    /// Lots of this product (one of the caller's).
+    pub product_id: Option<Uuid>,
+    /// Registered on or after this date (`YYYY-MM-DD`, UTC).
+    pub from: Option<String>,
+    /// Registered before the end of this date (`YYYY-MM-DD`, UTC).
+    pub to: Option<String>,
+}
+
+/// Milliseconds at the start of an ISO date (UTC), naming `name` on error.
+fn day_start(name: &str, d: &str) -> Result<i64> {
+    let day = field(name, iso_date(d))?;
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis())
+        .unwrap_or_default())
+}
+
 impl Store {
+    /// The lots the caller's organisation holds or owns, newest last,
+    /// filtered by status, product and registration date.
+    pub async fn list_lots(
+        &self,
+        caller: &Caller,
+        filter: &LotFilter,
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<Unit>> {
+        let mut ps: Vec<Val> = vec![caller.org_id.into()];
+        let mut sql = format!(
+            "SELECT {UNIT_COLUMNS} FROM units t WHERE t.kind = 'lot' AND (t.holder_org_id = $1 OR t.owner_org_id = $1)"
+        );
+        if let Some(s) = &filter.status {
+            ps.push(s.as_str().into());
+            sql.push_str(&format!(" AND t.status = ${}", ps.len()));
+        }
+        if let Some(p) = filter.product_id {
+            let product = self.require_own(caller, "products", "product_id", p).await?;
+            ps.push(product.text("gtin")?.into());
+            sql.push_str(&format!(" AND t.gtin = ${}", ps.len()));
+        }
+        if let Some(d) = &filter.from {
+            ps.push(day_start("from", d)?.into());
+            sql.push_str(&format!(" AND t.created_at >= ${}", ps.len()));
+        }
+        if let Some(d) = &filter.to {
+            ps.push((day_start("to", d)? + 86_400_000).into());
+            sql.push_str(&format!(" AND t.created_at < ${}", ps.len()));
+        }
+        self.page(&sql, ps, page, decode_unit).await
+    }
+
     /// Allocates the next batch ID for (product, date, site) and registers
     /// the lot, held by the caller's organisation.
     pub async fn create_lot(&self, caller: &Caller, new: &NewLot) -> Result<Unit> {
