@@ -10,6 +10,7 @@ mod api_orgs;
 mod api_records;
 mod api_refusals;
 mod epcis;
+mod hygiene;
 mod openapi;
 mod public_page;
 mod tlog;
