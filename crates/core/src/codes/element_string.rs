@@ -40,7 +40,7 @@
 //! `element_string_chars`, `element_string_digits`, `element_string_length`,
 //! `element_string_date`, `element_string_duplicate_ai`,
 //! `element_string_missing_ai`, `element_string_conflicting_ai`, and the key
-//! codes `gtin_check_digit`, `sscc_check_digit`, `gln_check_digit`.
+//! codes `gtin_check_digit`, `sscc_check_digit`, `gln_check_digit`, `gs1_zero`.
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -6,6 +6,14 @@
 //! in a mod-10 check digit; a key is only ever built by `parse`, which enforces
 //! that digit, so a mistyped or misscanned number is refused at the edge of the
 //! system instead of silently naming a different product.
+//!
+//! A key whose significant digits are all zero (`00000000000000`,
+//! `0000000000000`, ...) has a valid check digit (0) yet names nothing: no
+//! company prefix starts with zeros only. It is refused with `gs1_zero`. The
+//! significant digits are the key's digits without its check digit and,
+//! where a key starts with one, without its leading indicator or extension
+//! digit (GTIN-14, SSCC; a GRAI's leading filler `0`): an indicator digit
+//! only says which packaging level of the item the rest names.
 
 use std::fmt;
 use std::str::FromStr;
@@ -46,6 +54,9 @@ struct KeyRules {
     code_not_digits: &'static str,
     code_length: &'static str,
     code_check_digit: &'static str,
+    /// Keys of this length start with an indicator or extension digit that
+    /// is not significant on its own (GTIN-14, SSCC).
+    indicator_at: Option<usize>,
 }
 
 const GTIN_RULES: KeyRules = KeyRules {
@@ -58,6 +69,7 @@ const GTIN_RULES: KeyRules = KeyRules {
     code_not_digits: "gtin_not_digits",
     code_length: "gtin_length",
     code_check_digit: "gtin_check_digit",
+    indicator_at: Some(14),
 };
 
 const GLN_RULES: KeyRules = KeyRules {
@@ -70,6 +82,7 @@ const GLN_RULES: KeyRules = KeyRules {
     code_not_digits: "gln_not_digits",
     code_length: "gln_length",
     code_check_digit: "gln_check_digit",
+    indicator_at: None,
 };
 
 const SSCC_RULES: KeyRules = KeyRules {
@@ -82,10 +95,31 @@ const SSCC_RULES: KeyRules = KeyRules {
     code_not_digits: "sscc_not_digits",
     code_length: "sscc_length",
     code_check_digit: "sscc_check_digit",
+    indicator_at: Some(18),
 };
 
+/// Whether the significant digits of the numeric `key` (check digit last) are
+/// all zero: every digit from `skip_leading` up to the check digit. A key too
+/// short to have any significant digit counts as zero.
+pub fn significant_digits_zero(key: &str, skip_leading: usize) -> bool {
+    let end = key.len().saturating_sub(1);
+    key.as_bytes()
+        .get(skip_leading..end)
+        .is_none_or(|digits| digits.iter().all(|&b| b == b'0'))
+}
+
+/// The refusal of a key whose significant digits are all zero (`gs1_zero`);
+/// `name_en`/`name_zh` name the kind of key (`GTIN`, `GLN`, ...).
+pub fn zero_key_error(name_en: &str, name_zh: &str) -> Invalid {
+    Invalid::new(
+        "gs1_zero",
+        format!("A {name_en} whose digits are all zero names nothing; use the key allocated to the thing."),
+        format!("{name_zh}的有效数字全为零，不标识任何对象；请使用为其分配的代码。"),
+    )
+}
+
 /// Checks a key against `rules` and returns its digits (surrounding whitespace
-/// removed). Order of checks: empty, non-digit, length, check digit.
+/// removed). Order of checks: empty, non-digit, length, check digit, zero.
 fn parse_key<'a>(input: &'a str, rules: &KeyRules) -> Result<&'a str, Invalid> {
     let s = input.trim();
     if s.is_empty() {
@@ -140,6 +174,10 @@ fn parse_key<'a>(input: &'a str, rules: &KeyRules) -> Result<&'a str, Invalid> {
             ),
             format!("{}的校验位应为 {}，实际为 {}。", rules.name_zh, expected, actual),
         ));
+    }
+    let skip = usize::from(rules.indicator_at == Some(len));
+    if significant_digits_zero(s, skip) {
+        return Err(zero_key_error(rules.name_en, rules.name_zh));
     }
     Ok(s)
 }
@@ -200,7 +238,8 @@ pub struct Gtin(String);
 impl Gtin {
     /// Parses a GTIN-8/12/13/14 (surrounding whitespace ignored).
     ///
-    /// Errors: `gtin_empty`, `gtin_not_digits`, `gtin_length`, `gtin_check_digit`.
+    /// Errors: `gtin_empty`, `gtin_not_digits`, `gtin_length`, `gtin_check_digit`,
+    /// `gs1_zero`.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let digits = parse_key(s, &GTIN_RULES)?;
         Ok(Self(format!("{digits:0>14}")))
@@ -217,7 +256,8 @@ pub struct Gln(String);
 impl Gln {
     /// Parses a GLN (surrounding whitespace ignored).
     ///
-    /// Errors: `gln_empty`, `gln_not_digits`, `gln_length`, `gln_check_digit`.
+    /// Errors: `gln_empty`, `gln_not_digits`, `gln_length`, `gln_check_digit`,
+    /// `gs1_zero`.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         parse_key(s, &GLN_RULES).map(|d| Self(d.to_owned()))
     }
@@ -233,7 +273,8 @@ pub struct Sscc(String);
 impl Sscc {
     /// Parses an SSCC (surrounding whitespace ignored).
     ///
-    /// Errors: `sscc_empty`, `sscc_not_digits`, `sscc_length`, `sscc_check_digit`.
+    /// Errors: `sscc_empty`, `sscc_not_digits`, `sscc_length`, `sscc_check_digit`,
+    /// `gs1_zero`.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         parse_key(s, &SSCC_RULES).map(|d| Self(d.to_owned()))
     }
@@ -412,6 +453,54 @@ mod tests {
     }
 
     #[test]
+    fn zero_keys_are_refused() {
+        for zero in [
+            "00000000",
+            "000000000000",
+            "0000000000000",
+            "00000000000000",
+            " 00000000000000 ",
+        ] {
+            let e = Gtin::parse(zero).unwrap_err();
+            assert_eq!(e.code, "gs1_zero", "{zero}");
+            assert!(e.en.contains("GTIN"), "{}", e.en);
+            assert!(e.zh.contains("全为零"), "{}", e.zh);
+        }
+        // An indicator digit over a zero item names nothing either.
+        for indicator in 1..=9u8 {
+            let key = with_check(&format!("{indicator}{}", "0".repeat(12)));
+            assert_eq!(code(Gtin::parse(&key)), "gs1_zero", "{key}");
+        }
+        assert_eq!(code(Gln::parse("0000000000000")), "gs1_zero");
+        assert_eq!(code(Sscc::parse("000000000000000000")), "gs1_zero");
+        assert_eq!(
+            code(Sscc::parse(&with_check(&format!("1{}", "0".repeat(16))))),
+            "gs1_zero"
+        );
+        // A zero key with a wrong check digit is a check-digit error first.
+        assert_eq!(code(Gtin::parse("00000000000001")), "gtin_check_digit");
+        // One significant digit is enough; the reference vectors still parse.
+        assert!(Gtin::parse(&with_check(&format!("{}1", "0".repeat(12)))).is_ok());
+        assert!(Gln::parse(&with_check(&format!("{}1", "0".repeat(11)))).is_ok());
+        assert!(Sscc::parse(&with_check(&format!("0{}1", "0".repeat(15)))).is_ok());
+        assert!(Gtin::parse("02345673").is_ok());
+        // Serde refuses them too.
+        assert!(serde_json::from_str::<Gtin>("\"00000000000000\"").is_err());
+        assert!(serde_json::from_str::<Gln>("\"0000000000000\"").is_err());
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert!(significant_digits_zero("00000000000000", 1));
+        assert!(significant_digits_zero("10000000000007", 1));
+        assert!(!significant_digits_zero("10000000000007", 0));
+        assert!(!significant_digits_zero("00000000000017", 1));
+        assert!(significant_digits_zero("", 0));
+        assert!(significant_digits_zero("5", 0));
+        assert!(significant_digits_zero("05", 3));
+    }
+
+    #[test]
     fn serde_uses_the_string_and_validates() {
         let g = Gtin::parse("6901234567892").unwrap();
         assert_eq!(serde_json::to_string(&g).unwrap(), "\"06901234567892\"");
@@ -463,6 +552,7 @@ mod tests {
             seed in "[0-9]{14}",
         ) {
             let key = with_check(&seed[..len - 1]);
+            prop_assume!(!significant_digits_zero(&key, usize::from(len == 14)));
             prop_assert!(Gtin::parse(&key).is_ok());
             for changed in single_digit_changes(&key) {
                 prop_assert_eq!(code(Gtin::parse(&changed)), "gtin_check_digit");
@@ -474,6 +564,7 @@ mod tests {
             data in "[0-9]{12}",
         ) {
             let key = with_check(&data);
+            prop_assume!(!significant_digits_zero(&key, 0));
             let parsed = Gln::parse(&key).unwrap();
             prop_assert_eq!(parsed.as_str(), key.as_str());
             for changed in single_digit_changes(&key) {
@@ -486,6 +577,7 @@ mod tests {
             data in "[0-9]{17}",
         ) {
             let key = with_check(&data);
+            prop_assume!(!significant_digits_zero(&key, 1));
             let parsed = Sscc::parse(&key).unwrap();
             prop_assert_eq!(parsed.as_str(), key.as_str());
             for changed in single_digit_changes(&key) {
@@ -499,6 +591,7 @@ mod tests {
             seed in "[0-9]{13}",
         ) {
             let key = with_check(&seed[..len - 1]);
+            prop_assume!(!significant_digits_zero(&key, 0));
             let g = Gtin::parse(&key).unwrap();
             prop_assert_eq!(g.as_str().len(), 14);
             prop_assert_eq!(
@@ -507,6 +600,48 @@ mod tests {
             );
             // The GTIN-14 form parses to the same key.
             prop_assert_eq!(Gtin::parse(g.as_str()).unwrap(), g);
+        }
+
+        #[test]
+        fn zero_keys_are_refused_whatever_their_length(
+            len in prop::sample::select(vec![8usize, 12, 13, 14]),
+            indicator in 0u8..=9,
+        ) {
+            // All zeros but the indicator digit of a GTIN-14, check digit valid.
+            let data = if len == 14 {
+                format!("{indicator}{}", "0".repeat(12))
+            } else {
+                "0".repeat(len - 1)
+            };
+            let key = with_check(&data);
+            prop_assert_eq!(code(Gtin::parse(&key)), "gs1_zero");
+            prop_assert_eq!(code(Gln::parse(&with_check(&"0".repeat(12)))), "gs1_zero");
+            let sscc = with_check(&format!("{indicator}{}", "0".repeat(16)));
+            prop_assert_eq!(code(Sscc::parse(&sscc)), "gs1_zero");
+        }
+
+        #[test]
+        fn keys_with_a_significant_non_zero_digit_parse(
+            len in prop::sample::select(vec![8usize, 12, 13, 14]),
+            indicator in 0u8..=9,
+            at in 0usize..16,
+            digit in 1u8..=9,
+        ) {
+            // Zeros everywhere but one significant digit, check digit valid.
+            let put = |n: usize, lead: usize| {
+                let mut d = vec![b'0'; n];
+                d[lead + at % (n - lead)] = b'0' + digit;
+                String::from_utf8(d).unwrap()
+            };
+            let gtin_data = if len == 14 {
+                format!("{indicator}{}", put(12, 0))
+            } else {
+                put(len - 1, 0)
+            };
+            prop_assert!(Gtin::parse(&with_check(&gtin_data)).is_ok());
+            prop_assert!(Gln::parse(&with_check(&put(12, 0))).is_ok());
+            let sscc = with_check(&format!("{indicator}{}", put(16, 0)));
+            prop_assert!(Sscc::parse(&sscc).is_ok());
         }
 
         #[test]

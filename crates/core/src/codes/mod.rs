@@ -13,7 +13,7 @@ pub mod uscc;
 
 pub use digital_link::{parse_digital_link, to_digital_link};
 pub use element_string::{Ai, ElementString};
-pub use gs1::{gs1_check_digit, CompanyPrefix, Gln, Gtin, Sscc};
+pub use gs1::{gs1_check_digit, significant_digits_zero, CompanyPrefix, Gln, Gtin, Sscc};
 pub use id_number::IdNumber;
 pub use region::RegionCode;
 pub use text::{bounded_multiline_text, bounded_text, optional_bounded_text};

@@ -91,7 +91,7 @@
 //!
 //! Error codes: `batch_id_length`, `batch_id_chars`, `batch_id_date`,
 //! `batch_id_sequence`, `serial_length`, `serial_chars`, `trace_code_length`,
-//! `trace_code_chars`, `gtin_check_digit`, `trace_code_check_char`,
+//! `trace_code_chars`, `gtin_check_digit`, `gs1_zero`, `trace_code_check_char`,
 //! `trace_unit_incomplete`, `trace_unit_batch_missing`, `trace_code_empty`,
 //! `trace_code_unrecognised`, and those of [`ElementString`] and the Digital
 //! Link parser.
@@ -786,7 +786,7 @@ impl TraceUnit {
     /// case tolerated).
     ///
     /// Errors, in the order checked: `trace_code_chars`, `trace_code_length`,
-    /// `gtin_check_digit`, `batch_id_date`, `trace_code_check_char`.
+    /// `gtin_check_digit`, `gs1_zero`, `batch_id_date`, `trace_code_check_char`.
     pub fn parse_flat(input: &str) -> Result<Self, Invalid> {
         let code = normalise_typed(input);
         if let Some((i, c)) = code
@@ -824,12 +824,13 @@ impl TraceUnit {
                 format!("追溯码前 14 位为 GTIN，只能是数字，但第 {pos} 个字符为“{c}”{hint_zh}。"),
             ));
         }
-        let gtin = Gtin::parse(&code[..14]).map_err(|_| {
-            Invalid::new(
+        let gtin = Gtin::parse(&code[..14]).map_err(|e| match e.code {
+            "gtin_check_digit" => Invalid::new(
                 "gtin_check_digit",
                 "The GTIN in characters 1 to 14 of the trace code fails its check digit: a digit was mistyped.",
                 "追溯码第 1 至 14 位的 GTIN 校验位不符：有数字输错。",
-            )
+            ),
+            _ => e,
         })?;
         let batch = BatchId::parse(&code[14..26])?;
         let serial = if len == ITEM_CODE_LEN {
@@ -1168,6 +1169,18 @@ mod tests {
         bad[3] = b'9';
         let e = TraceUnit::parse_flat(std::str::from_utf8(&bad).unwrap()).unwrap_err();
         assert_eq!(e.code, "gtin_check_digit");
+        // A zero GTIN with a valid check character is refused as zero.
+        let zero = Gtin::parse("00000000000000");
+        assert_eq!(code_of(zero), "gs1_zero");
+        let mut bad = item.clone().into_bytes();
+        bad[..14].copy_from_slice(b"00000000000000");
+        let zero_code = std::str::from_utf8(&bad).unwrap().to_owned();
+        let fixed = format!(
+            "{}{}",
+            &zero_code[..36],
+            trace_check_char(&zero_code[..36]).unwrap()
+        );
+        assert_eq!(code_of(TraceUnit::parse_flat(&fixed)), "gs1_zero");
         // A batch with an impossible date.
         let mut bad = item.clone().into_bytes();
         bad[18] = b'1';
@@ -1281,6 +1294,12 @@ mod tests {
         assert_eq!(p(" \n"), "trace_code_empty");
         assert_eq!(p("0690-1234-5678"), "trace_code_length");
         assert_eq!(p("(01)06901234567891(10)A"), "gtin_check_digit");
+        // A zero GTIN names nothing, in every form a code is read.
+        assert_eq!(p("(01)00000000000000(10)A"), "gs1_zero");
+        assert_eq!(p("]d20100000000000000"), "gs1_zero");
+        assert_eq!(p("https://x.cn/01/00000000000000/10/A"), "gs1_zero");
+        assert_eq!(p("https://x.cn/00/000000000000000000"), "gs1_zero");
+        assert_eq!(p("(414)0000000000000"), "gs1_zero");
         assert_eq!(
             p("https://x.cn/01/06901234567892/21/S/10/L"),
             "digital_link_qualifier_order"

@@ -6,11 +6,14 @@
 //! * [`vocab`]: CBV 2.0 / GS1 Web Vocabulary words and their spellings ([`Vocabulary`]).
 //! * [`model`]: typed events and documents that keep their original JSON ([`Event`], [`Document`]).
 //! * [`validate`]: parsing with every EPCIS 2.0 rule checked ([`parse_document`], [`Problem`]).
+//! * [`limits`]: the bounds every event obeys (string lengths, entries, nesting, size, control
+//!   characters), checked first by [`validate`].
 //! * [`hash`]: the CBV 2.0 event hash `ni:///sha-256;…?ver=CBV2.0` ([`event_hash_id`]).
 //!
 //! Everything here is pure: no I/O, no clock, no randomness.
 
 pub mod hash;
+pub mod limits;
 pub mod model;
 pub mod uri;
 pub mod validate;

@@ -13,6 +13,7 @@
 //! as written too (bare word or URI); [`Vocabulary`] expands them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Map, Value};
@@ -35,9 +36,17 @@ pub const STANDARD_PREFIXES: [(&str, &str); 8] = [
 
 /// Namespace prefixes in force for a document or event: the standard ones
 /// plus those declared in `@context` (later declarations win).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Namespaces {
+///
+/// Scopes are shared, not copied: an event's namespaces point to its
+/// document's, and add only what the event's own `@context` declares, so a
+/// document with a large `@context` and many events costs its context once.
+#[derive(Debug, Clone)]
+pub struct Namespaces(Arc<Scope>);
+
+#[derive(Debug, Clone)]
+struct Scope {
     prefixes: BTreeMap<String, String>,
+    parent: Option<Namespaces>,
 }
 
 impl Default for Namespaces {
@@ -46,15 +55,24 @@ impl Default for Namespaces {
     }
 }
 
+impl PartialEq for Namespaces {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.merged() == other.merged()
+    }
+}
+
+impl Eq for Namespaces {}
+
 impl Namespaces {
     /// The prefixes of the standard EPCIS context only.
     pub fn standard() -> Self {
-        Self {
+        Self(Arc::new(Scope {
             prefixes: STANDARD_PREFIXES
                 .iter()
                 .map(|(p, iri)| ((*p).to_owned(), (*iri).to_owned()))
                 .collect(),
-        }
+            parent: None,
+        }))
     }
 
     /// These prefixes plus those declared by a JSON-LD `@context` value (a
@@ -63,7 +81,7 @@ impl Namespaces {
     /// `@id` is one; other entries (type coercions, remote contexts) are
     /// ignored.
     pub fn with_context(&self, context: &Value) -> Self {
-        let mut out = self.clone();
+        let mut declared = BTreeMap::new();
         let mut add = |obj: &Map<String, Value>| {
             for (k, v) in obj {
                 if k.starts_with('@') || k.contains(':') {
@@ -75,7 +93,7 @@ impl Namespaces {
                     _ => None,
                 };
                 if let Some(iri) = iri.filter(|i| i.contains(':')) {
-                    out.prefixes.insert(k.clone(), iri.to_owned());
+                    declared.insert(k.clone(), iri.to_owned());
                 }
             }
         };
@@ -84,22 +102,52 @@ impl Namespaces {
             Value::Array(items) => items.iter().filter_map(Value::as_object).for_each(&mut add),
             _ => {}
         }
-        out
+        if declared.is_empty() {
+            return self.clone();
+        }
+        Self(Arc::new(Scope {
+            prefixes: declared,
+            parent: Some(self.clone()),
+        }))
     }
 
     /// Declares one prefix.
     pub fn insert(&mut self, prefix: impl Into<String>, iri: impl Into<String>) {
-        self.prefixes.insert(prefix.into(), iri.into());
+        Arc::make_mut(&mut self.0)
+            .prefixes
+            .insert(prefix.into(), iri.into());
     }
 
     /// The IRI a prefix stands for.
     pub fn resolve(&self, prefix: &str) -> Option<&str> {
-        self.prefixes.get(prefix).map(String::as_str)
+        let mut scope = Some(self);
+        while let Some(ns) = scope {
+            if let Some(iri) = ns.0.prefixes.get(prefix) {
+                return Some(iri);
+            }
+            scope = ns.0.parent.as_ref();
+        }
+        None
+    }
+
+    /// Every prefix in force and its IRI, the innermost declaration of each.
+    fn merged(&self) -> BTreeMap<&str, &str> {
+        let mut scopes = Vec::new();
+        let mut scope = Some(self);
+        while let Some(ns) = scope {
+            scopes.push(&ns.0.prefixes);
+            scope = ns.0.parent.as_ref();
+        }
+        let mut out = BTreeMap::new();
+        for prefixes in scopes.into_iter().rev() {
+            out.extend(prefixes.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        out
     }
 
     /// Every declared prefix and its IRI.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.prefixes.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.merged().into_iter()
     }
 
     /// Splits an extension key into namespace IRI and local name: a compact
@@ -612,5 +660,39 @@ mod tests {
         );
         assert_eq!(split("undeclared:field"), None);
         assert_eq!(split("plain"), None);
+    }
+
+    #[test]
+    fn event_scopes_share_their_document_scope() {
+        let doc = Namespaces::standard()
+            .with_context(&json!({"a": "https://a.example/", "b": "https://b.example/"}));
+        // A context that declares nothing gives the very same scope.
+        let same = doc.with_context(&json!([
+            "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+        ]));
+        assert!(Arc::ptr_eq(&same.0, &doc.0));
+        // One that declares something adds only that, over the document's.
+        let event = doc.with_context(&json!({"b": "https://b2.example/", "c": "https://c.example/"}));
+        assert_eq!(event.0.prefixes.len(), 2);
+        assert!(event.0.parent.as_ref().is_some_and(|p| Arc::ptr_eq(&p.0, &doc.0)));
+        assert_eq!(event.resolve("a"), Some("https://a.example/"));
+        assert_eq!(event.resolve("b"), Some("https://b2.example/"));
+        assert_eq!(event.resolve("c"), Some("https://c.example/"));
+        assert_eq!(event.resolve("cbv"), Some("https://ref.gs1.org/cbv/"));
+        assert_eq!(doc.resolve("b"), Some("https://b.example/"));
+        assert_eq!(doc.resolve("c"), None);
+        let all: Vec<(&str, &str)> = event.iter().collect();
+        assert_eq!(all.len(), STANDARD_PREFIXES.len() + 3);
+        assert!(all.contains(&("b", "https://b2.example/")));
+        // Equality is by content.
+        let flat = Namespaces::standard().with_context(&json!({
+            "a": "https://a.example/", "b": "https://b2.example/", "c": "https://c.example/"
+        }));
+        assert_eq!(flat, event);
+        assert_ne!(doc, event);
+        let mut changed = event.clone();
+        changed.insert("d", "https://d.example/");
+        assert_eq!(changed.resolve("d"), Some("https://d.example/"));
+        assert_eq!(event.resolve("d"), None);
     }
 }

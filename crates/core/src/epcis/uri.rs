@@ -29,11 +29,13 @@
 //!
 //! Error codes: `epc_urn_syntax`, `epc_urn_scheme`, `epc_company_prefix`,
 //! `epc_company_prefix_unknown`, `epc_component`, `dl_syntax`,
-//! `dl_check_digit`.
+//! `dl_check_digit`, `gs1_zero` (a key whose significant digits are all zero
+//! names nothing; see [`crate::codes::gs1`]). Lenient canonicalisation
+//! ([`canonical_web_uri`]) keeps such keys, like wrong check digits, as written.
 
 use std::fmt;
 
-use crate::codes::gs1::gs1_check_digit;
+use crate::codes::gs1::{gs1_check_digit, significant_digits_zero, zero_key_error};
 use crate::error::Invalid;
 
 /// Origin of canonical GS1 Digital Link URIs.
@@ -154,8 +156,14 @@ impl Gs1Key {
     /// (`urn:epc:idpat:sgtin|grai|gdti|sgcn:…`).
     ///
     /// Errors: `epc_urn_syntax`, `epc_urn_scheme`, `epc_company_prefix`,
-    /// `epc_component`.
+    /// `epc_component`, `gs1_zero`.
     pub fn from_epc_urn(urn: &str) -> Result<Self, Invalid> {
+        Self::from_epc_urn_unchecked(urn)?.refuse_zero()
+    }
+
+    /// [`Gs1Key::from_epc_urn`] without the zero-key rule, for comparing
+    /// identifiers as they were written.
+    fn from_epc_urn_unchecked(urn: &str) -> Result<Self, Invalid> {
         if let Some(rest) = urn.strip_prefix("urn:epc:id:") {
             parse_pure_identity(urn, rest)
         } else if let Some(rest) = urn.strip_prefix("urn:epc:class:") {
@@ -171,7 +179,7 @@ impl Gs1Key {
     /// path before the primary key, numeric or short-name AIs), checking the
     /// key's check digit. The query string and fragment are ignored.
     ///
-    /// Errors: `dl_syntax`, `dl_check_digit`, `epc_component`.
+    /// Errors: `dl_syntax`, `dl_check_digit`, `epc_component`, `gs1_zero`.
     pub fn from_digital_link(uri: &str) -> Result<Self, Invalid> {
         parse_digital_link(uri, true)
     }
@@ -326,6 +334,41 @@ impl Gs1Key {
         Ok(urn)
     }
 
+    /// The key itself, or `gs1_zero` when its significant digits are all
+    /// zero: the digits without the check digit and without a GTIN's
+    /// indicator digit, an SSCC's extension digit or a GRAI's leading `0`;
+    /// for the alphanumeric GIAI and GINC, every character.
+    fn refuse_zero(self) -> Result<Self, Invalid> {
+        let (digits, skip, en, zh) = match &self {
+            Self::Sgtin { gtin, .. } | Self::Lgtin { gtin, .. } | Self::Gtin { gtin } => {
+                (gtin, 1, "GTIN", "全球贸易项目代码（GTIN）")
+            }
+            Self::Sscc { sscc } => (sscc, 1, "SSCC", "系列货运包装箱代码（SSCC）"),
+            Self::Sgln { gln, .. } | Self::Pgln { gln } => (gln, 0, "GLN", "全球位置码（GLN）"),
+            Self::Grai { grai, .. } => (grai, 1, "GRAI", "全球可回收资产标识（GRAI）"),
+            Self::Gsrn { gsrn: d } | Self::Gsrnp { gsrnp: d } => (d, 0, "GSRN", "全球服务关系代码（GSRN）"),
+            Self::Gdti { gdti, .. } => (gdti, 0, "GDTI", "全球文件类型标识（GDTI）"),
+            Self::Sgcn { gcn, .. } => (gcn, 0, "GCN", "全球优惠券代码（GCN）"),
+            Self::Gsin { gsin } => (gsin, 0, "GSIN", "全球货物装运标识（GSIN）"),
+            Self::Giai { giai: k } | Self::Ginc { ginc: k } => {
+                if k.bytes().all(|b| b == b'0') {
+                    let (en, zh) = if matches!(self, Self::Giai { .. }) {
+                        ("GIAI", "全球单个资产标识（GIAI）")
+                    } else {
+                        ("GINC", "全球托运标识（GINC）")
+                    };
+                    return Err(zero_key_error(en, zh));
+                }
+                return Ok(self);
+            }
+        };
+        if significant_digits_zero(digits, skip) {
+            Err(zero_key_error(en, zh))
+        } else {
+            Ok(self)
+        }
+    }
+
     /// Whether this key names a single object (serialised instance, logistic
     /// unit, location, party, asset, ...) rather than a class or lot.
     pub fn is_instance(&self) -> bool {
@@ -437,7 +480,9 @@ fn check_other_urn_body(uri: &str, body: &str) -> Result<(), Invalid> {
 /// Digital Link URI is kept as it is. `None` when `uri` is neither.
 pub fn canonical_web_uri(uri: &str) -> Option<String> {
     if uri.starts_with("urn:epc:") {
-        Gs1Key::from_epc_urn(uri).ok().map(|k| k.to_digital_link())
+        Gs1Key::from_epc_urn_unchecked(uri)
+            .ok()
+            .map(|k| k.to_digital_link())
     } else if has_http_scheme(uri) {
         parse_digital_link(uri, false).ok().map(|k| k.to_digital_link())
     } else {
@@ -1077,7 +1122,8 @@ fn parse_digital_link(uri: &str, strict: bool) -> Result<Gs1Key, Invalid> {
                 .ok_or_else(|| dl_syntax(uri, "a percent-escape is broken", "百分号转义有误"))?;
             decoded.push((q, v));
         }
-        return build_key(uri, primary, &value, &decoded, strict);
+        let key = build_key(uri, primary, &value, &decoded, strict)?;
+        return if strict { key.refuse_zero() } else { Ok(key) };
     }
     Err(no_key())
 }
@@ -1597,7 +1643,83 @@ mod tests {
             .is_instance());
     }
 
+    #[test]
+    fn zero_keys_are_refused_in_both_spellings() {
+        let zero = [
+            "urn:epc:id:sgtin:0000000.000000.1",
+            "urn:epc:id:sgtin:0000000.100000.1",
+            "urn:epc:class:lgtin:0000000.000000.L1",
+            "urn:epc:idpat:sgtin:0000000.000000.*",
+            "urn:epc:id:sscc:0000000.0000000000",
+            "urn:epc:id:sgln:0000000.00000.0",
+            "urn:epc:id:pgln:0000000.00000",
+            "urn:epc:id:grai:0000000.00000.1",
+            "urn:epc:idpat:grai:0000000.00000.*",
+            "urn:epc:id:giai:000000.0",
+            "urn:epc:id:gsrn:0000000.0000000000",
+            "urn:epc:id:gsrnp:0000000.0000000000",
+            "urn:epc:id:gdti:0000000.00000.1",
+            "urn:epc:id:sgcn:0000000.00000.1",
+            "urn:epc:id:ginc:000000.00",
+            "urn:epc:id:gsin:0000000.000000000",
+            "https://id.gs1.org/01/00000000000000",
+            "https://id.gs1.org/01/00000000000000/21/1",
+            "https://id.gs1.org/01/10000000000007/10/L",
+            "https://id.gs1.org/01/00000000",
+            "https://id.gs1.org/00/000000000000000000",
+            "https://id.gs1.org/414/0000000000000",
+            "https://id.gs1.org/417/0000000000000",
+            "https://id.gs1.org/8003/00000000000000",
+            "https://id.gs1.org/8004/000000",
+            "https://id.gs1.org/8018/000000000000000000",
+            "https://id.gs1.org/253/0000000000000",
+            "https://id.gs1.org/402/00000000000000000",
+        ];
+        for uri in zero {
+            let e = parse_epc(uri).unwrap_err();
+            assert_eq!(e.code, "gs1_zero", "{uri}");
+            assert!(e.zh.contains("全为零"), "{}", e.zh);
+            assert!(check_epc(uri).is_err(), "{uri}");
+        }
+        // As written, for comparing: kept.
+        assert_eq!(
+            canonical_web_uri("urn:epc:id:sgtin:0000000.000000.1").as_deref(),
+            Some("https://id.gs1.org/01/00000000000000/21/1")
+        );
+        // One significant digit names something.
+        for uri in [
+            "urn:epc:id:sgtin:0000000.000001.1",
+            "urn:epc:id:sscc:0000000.0000000001",
+            "urn:epc:id:giai:000000.A",
+            "https://id.gs1.org/414/0000000000017",
+        ] {
+            assert!(parse_epc(uri).is_ok(), "{uri}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn zero_dl_keys_with_valid_check_digits_are_refused_and_others_parse(
+            ai in prop::sample::select(vec![("01", 14usize, 1usize), ("00", 18, 1), ("414", 13, 0),
+                                            ("417", 13, 0), ("8018", 18, 0), ("8017", 18, 0), ("402", 17, 0)]),
+            lead in 0u8..=9,
+            at in 0usize..20,
+            digit in 1u8..=9,
+        ) {
+            let (ai, len, skip) = ai;
+            let mut data = vec![b'0'; len - 1];
+            if skip == 1 {
+                data[0] = b'0' + lead;
+            }
+            let zero = with_check(std::str::from_utf8(&data).unwrap());
+            let e = parse_epc(&format!("https://id.gs1.org/{ai}/{zero}")).unwrap_err();
+            prop_assert_eq!(e.code, "gs1_zero");
+            data[skip + at % (len - 1 - skip)] = b'0' + digit;
+            let some = with_check(std::str::from_utf8(&data).unwrap());
+            let uri = format!("https://id.gs1.org/{ai}/{some}");
+            prop_assert!(parse_epc(&uri).is_ok(), "{}", uri);
+        }
+
         #[test]
         fn sgtin_urn_dl_urn_round_trip(
             prefix_len in 6usize..=12,
@@ -1607,6 +1729,7 @@ mod tests {
             // Any CSET 82 serial, escaped for the URN.
             let cp = &digits[..prefix_len];
             let item = &digits[prefix_len..];
+            prop_assume!(format!("{cp}{}", &item[1..]).bytes().any(|b| b != b'0'));
             let urn = format!("urn:epc:id:sgtin:{cp}.{item}.{}", urn_escape(&serial));
             let dl = urn_to_digital_link(&urn).unwrap();
             prop_assert!(dl.starts_with("https://id.gs1.org/01/"));

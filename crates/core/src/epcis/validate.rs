@@ -45,6 +45,14 @@
 //!   transaction and source/destination elements (the XML binding allows them
 //!   there).
 //!
+//! * Bounds (checked first, see [`super::limits`]): string values at most
+//!   4,096 characters, identifiers and vocabulary URIs at most 2,048, arrays
+//!   and objects at most 10,000 entries, nesting at most 16 levels, an event
+//!   at most 256 KiB as compact JSON, no control or bidirectional-control
+//!   characters in any string or field name; a document's header (without
+//!   its events) the same. An event that breaks a bound is reported for the
+//!   bounds only.
+//!
 //! Error codes: `epcis_not_object`, `epcis_wrong_type`, `epcis_missing_field`,
 //! `epcis_unknown_field`, `epcis_field_not_allowed`, `epcis_undeclared_prefix`,
 //! `epcis_bad_document_type`, `epcis_bad_event_type`, `epcis_bad_context`,
@@ -52,7 +60,9 @@
 //! `epcis_bad_action`, `epcis_bad_epc`, `epcis_bad_epc_class`,
 //! `epcis_duplicate_epc`, `epcis_bad_uri`, `epcis_bad_quantity`,
 //! `epcis_bad_uom`, `epcis_bad_vocabulary`, `epcis_bad_value`,
-//! `epcis_too_many_problems`.
+//! `epcis_too_many_problems`, and the bounds' `value_too_long`,
+//! `too_many_entries`, `too_deep`, `event_too_large`, `header_too_large`,
+//! `text_control_chars`.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -60,6 +70,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
+use super::limits::{check_event, check_header, uri_too_long};
 use super::model::{
     parse_time_zone_offset, parse_timestamp, Action, BizTransaction, Document, DocumentKind,
     ErrorDeclaration, Event, EventType, Extension, Location, Namespaces, PersistentDisposition,
@@ -349,6 +360,13 @@ fn read_document(json: &Value, sink: &mut Sink) -> Option<Document> {
             events: vec![event],
             extensions: Vec::new(),
         });
+    }
+    let bounds = check_header(obj);
+    if !bounds.is_empty() {
+        for (path, error) in bounds {
+            doc.sink.push(None, &path, &path, error);
+        }
+        return None;
     }
     let kind = match type_name {
         "EPCISDocument" => DocumentKind::EpcisDocument,
@@ -663,6 +681,14 @@ fn read_event(
         );
         return None;
     };
+    // Bounds first: an event that breaks one is refused without more work.
+    let bounds = check_event(value);
+    if !bounds.is_empty() {
+        for (path, error) in bounds {
+            sink.push(Some(index), &join(location, &path), &path, error);
+        }
+        return None;
+    }
     let mut r = EventReader {
         sink,
         index,
@@ -1040,6 +1066,10 @@ impl EventReader<'_> {
 
     /// Checks one identifier value.
     fn check_id(&mut self, s: &str, path: &str, kind: IdKind) -> bool {
+        if let Some(e) = uri_too_long(s) {
+            self.problem(path, e);
+            return false;
+        }
         let result = match kind {
             IdKind::Epc => check_epc(s).map_err(|e| bad_epc(s, &e)),
             IdKind::Uri if s.starts_with("urn:epc:") => check_epc(s).map_err(|e| bad_epc(s, &e)),
@@ -1141,6 +1171,10 @@ impl EventReader<'_> {
     fn check_vocab(&mut self, s: &str, path: &str, vocab: Vocabulary) -> bool {
         if vocab.is_word(s) {
             return true;
+        }
+        if let Some(e) = uri_too_long(s) {
+            self.problem(path, e);
+            return false;
         }
         let lower = s.to_ascii_lowercase();
         let forbidden = match vocab {
@@ -1363,6 +1397,10 @@ impl EventReader<'_> {
     }
 
     fn check_epc_class(&mut self, s: &str, path: &str) -> bool {
+        if let Some(e) = uri_too_long(s) {
+            self.problem(path, e);
+            return false;
+        }
         let error = match parse_epc(s) {
             Ok(key) if key.is_instance() => Invalid::new(
                 "epcis_bad_epc_class",

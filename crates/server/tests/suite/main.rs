@@ -11,6 +11,7 @@ mod api_records;
 mod api_refusals;
 mod authority;
 mod epcis;
+mod hygiene;
 mod openapi;
 mod public_page;
 mod tlog;
