@@ -181,6 +181,11 @@ impl Store {
             (format!("a:{account}"), Kind::Account),
             (format!("c:{client}"), Kind::Client),
         ];
+        // A lock in force refuses at once, with a read: a flood against a
+        // lock costs no write.
+        if let Some(lock) = self.lock_in_force(&keys, now).await? {
+            return Ok(Admission::Locked(lock));
+        }
         let mut tx = self.db.begin().await?;
         for (bucket, kind) in &keys {
             let acct = (*kind != Kind::Client).then(|| account.clone());
@@ -316,6 +321,34 @@ impl Store {
         )
         .await?;
         Ok(())
+    }
+
+    /// The longest lock in force on any of the buckets, if any.
+    async fn lock_in_force(&self, keys: &[(String, Kind); 3], now: i64) -> Result<Option<Lock>> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT bucket, locked_until FROM login_throttle \
+                 WHERE bucket IN ($1, $2, $3) AND locked_until > $4",
+                &params![keys[0].0.clone(), keys[1].0.clone(), keys[2].0.clone(), now],
+            )
+            .await?;
+        let mut lock: Option<Lock> = None;
+        for r in &rows {
+            let bucket = r.text("bucket")?;
+            let until = r.int("locked_until")?;
+            let Some((_, kind)) = keys.iter().find(|(b, _)| *b == bucket) else {
+                continue;
+            };
+            if lock.is_none_or(|l| until > l.until_ms) {
+                lock = Some(Lock {
+                    until_ms: until,
+                    scope: kind.scope(),
+                });
+            }
+        }
+        Ok(lock)
     }
 
     /// Forgets counters whose window and lock have both passed.
