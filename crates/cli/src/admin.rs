@@ -2,6 +2,10 @@
 //! so a deployment can be scripted end to end. Each command acts as an
 //! operator user (`--as`, default `admin`) and goes through the same store
 //! rules as the API. `--json` prints machine-readable output.
+//!
+//! `admin user` commands may act as any organisation's admin (`--as`), since
+//! the operator administers only its own organisation's users (and creates
+//! the first admin of an organisation that has none).
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -114,6 +118,28 @@ enum UserCommand {
         #[arg(long)]
         org: Uuid,
     },
+    /// Disable a user: it cannot sign in, its API keys are revoked and its
+    /// sessions end.
+    Disable {
+        /// Username or user id.
+        user: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// Username or user id.
+        user: String,
+    },
+    /// Lift a user's sign-in locks, from every client.
+    Unlock {
+        /// Username or user id.
+        user: String,
+    },
+    /// Issue a one-time password-reset token (printed once, valid 24 hours;
+    /// used at POST /api/v1/auth/password-reset).
+    Reset {
+        /// Username or user id.
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +214,31 @@ async fn operator(store: &Store, username: &str) -> Result<Caller> {
     Ok(caller)
 }
 
+/// The user `admin user` commands act as: an operator or an organisation's
+/// admin.
+async fn org_admin(store: &Store, username: &str) -> Result<Caller> {
+    let caller = store
+        .caller_for_username(username)
+        .await?
+        .with_context(|| format!("--as: no user named {username}"))?;
+    if !(caller.is_operator() || caller.role == Role::OrgAdmin) {
+        bail!("--as: {username} is neither a platform operator nor an organisation's admin");
+    }
+    Ok(caller)
+}
+
+/// A user named by id or username.
+async fn user_id(store: &Store, user: &str) -> Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(user) {
+        return Ok(id);
+    }
+    Ok(store
+        .caller_for_username(user)
+        .await?
+        .with_context(|| format!("no user named {user}"))?
+        .user_id)
+}
+
 pub async fn run(db: &DbArgs, args: AdminArgs) -> Result<()> {
     let settings = Settings::resolve(db, &ServeArgs::default())?;
     let store = open_store(&settings).await?;
@@ -204,11 +255,14 @@ async fn dispatch(store: &Store, settings: &Settings, args: AdminArgs) -> Result
             "数据库已就绪 / database ready".into()
         });
     }
+    if let AdminCommand::User(cmd) = args.command {
+        let admin = org_admin(store, &args.acting_as).await?;
+        return user(store, &admin, json, cmd).await;
+    }
     let op = operator(store, &args.acting_as).await?;
     match args.command {
-        AdminCommand::Init => Ok(()),
+        AdminCommand::Init | AdminCommand::User(_) => Ok(()),
         AdminCommand::Org(cmd) => org(store, &op, json, cmd).await,
-        AdminCommand::User(cmd) => user(store, &op, json, cmd).await,
         AdminCommand::ApiKey(ApiKeyCommand::Create { user, name }) => {
             let caller = store
                 .caller_for_username(&user)
@@ -347,6 +401,36 @@ async fn user(store: &Store, op: &Caller, json: bool, cmd: UserCommand) -> Resul
                 }
             }
             Ok(())
+        }
+        UserCommand::Disable { user } => {
+            let id = user_id(store, &user).await?;
+            let u = store.disable_user(op, id).await.map_err(explain)?;
+            emit(json, &u, |u| {
+                format!(
+                    "{}  {}  disabled; API keys revoked, sessions ended",
+                    u.id, u.username
+                )
+            })
+        }
+        UserCommand::Enable { user } => {
+            let id = user_id(store, &user).await?;
+            let u = store.enable_user(op, id).await.map_err(explain)?;
+            emit(json, &u, |u| format!("{}  {}  enabled", u.id, u.username))
+        }
+        UserCommand::Unlock { user } => {
+            let id = user_id(store, &user).await?;
+            let u = store.unlock_user(op, id).await.map_err(explain)?;
+            emit(json, &u, |u| format!("{}  {}  unlocked", u.id, u.username))
+        }
+        UserCommand::Reset { user } => {
+            let id = user_id(store, &user).await?;
+            let t = store.issue_password_reset(op, id).await.map_err(explain)?;
+            emit(json, &t, |t| {
+                format!(
+                    "password-reset token for {} (shown once, valid until {}):\n{}",
+                    t.user_id, t.expires_at, t.token
+                )
+            })
         }
         UserCommand::List { org } => {
             let page = store

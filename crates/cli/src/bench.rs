@@ -34,6 +34,9 @@ enum BenchCommand {
     Trace(crate::bench_trace::TraceBench),
     /// The transparency log: appends with signature verification, proofs.
     Ledger(crate::bench_ledger::LedgerBench),
+    /// Sign-in under a flood of wrong passwords: real sign-in latency, how
+    /// the flood is answered, peak memory.
+    Login(crate::bench_login::LoginBench),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +61,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Api(a) => api(a).await,
         BenchCommand::Trace(t) => crate::bench_trace::run(t).await,
         BenchCommand::Ledger(l) => tokio::task::spawn_blocking(move || crate::bench_ledger::run(l)).await?,
+        BenchCommand::Login(l) => crate::bench_login::run(l).await,
     }
 }
 

@@ -256,10 +256,11 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
     )
     .await?;
     let _ = &cold;
-    // The regulator's officer oversees the county.
+    // The regulator's officer oversees the county (created by the
+    // regulator's own admin: the operator only onboards first admins).
     store
         .create_user(
-            &op,
+            &reg,
             reg.org_id,
             &NewUser {
                 username: "reg-officer".into(),

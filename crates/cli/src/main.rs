@@ -8,6 +8,7 @@
 mod admin;
 mod bench;
 mod bench_ledger;
+mod bench_login;
 mod bench_trace;
 mod code;
 mod config;

@@ -38,6 +38,8 @@ pub struct ApiError {
     pub field: Option<String>,
     pub en: String,
     pub zh: String,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -48,7 +50,25 @@ impl ApiError {
             field: None,
             en: en.into(),
             zh: zh.into(),
+            retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After` header of `secs` seconds.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// The server is at its limit for slow work; try again later.
+    pub fn busy(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the server is busy; try again shortly",
+            "服务器繁忙，请稍后再试",
+        )
+        .with_retry_after(retry_after_secs)
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -97,6 +117,7 @@ fn zh_noun(what: &str) -> &str {
         "input" => "投入品",
         "purchase" => "采购记录",
         "API key" => "API 密钥",
+        "session" => "会话",
         _ => "资源",
     }
 }
@@ -112,13 +133,16 @@ impl From<StoreError> for ApiError {
                 field,
                 en,
                 zh,
+                retry_after: None,
             },
+            StoreError::Busy { retry_after_secs } => ApiError::busy(retry_after_secs),
             StoreError::Invalid { field, invalid } => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: invalid.code.to_owned(),
                 en: format!("{field}: {}", invalid.en),
                 zh: format!("{field}：{}", invalid.zh),
                 field: Some(field),
+                retry_after: None,
             },
             other => {
                 // The details stay in the log; the client learns only that it
@@ -138,12 +162,17 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
-        (
+        let mut resp = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        resp
     }
 }
 

@@ -55,6 +55,10 @@ pub enum StoreError {
     /// A field broke a rule.
     #[error("{field}: {invalid}")]
     Invalid { field: String, invalid: Invalid },
+    /// The server is at its limit for slow work (password hashing); try
+    /// again after the given seconds.
+    #[error("busy; retry after {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     /// Bad configuration (URL, missing folder, unreachable server).
     #[error("{0}")]
     Config(String),

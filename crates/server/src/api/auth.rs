@@ -1,6 +1,7 @@
 //! Login, logout and "who am I". A login answers with a bearer token for the
 //! API and sets the same token as an HttpOnly session cookie for the web.
-//! Repeated failures lock the account for a while.
+//! Repeated failures lock the account for a while, per client and
+//! per account (see [`super::signin`]).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -9,11 +10,11 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use suyuan_core::model::{OrgKind, OrgStatus, Role};
-use suyuan_store::now_ms;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::verify_password_blocking;
+use super::signin::{bad_credentials, check_password, Checked};
+use crate::client::ClientAddr;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{request_secret, Auth, ValidJson, SESSION_COOKIE};
 use crate::AppState;
@@ -59,61 +60,26 @@ impl From<suyuan_store::Caller> for Me {
     }
 }
 
-fn bad_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "wrong username or password",
-        "用户名或密码错误",
-    )
-}
-
-fn locked() -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "account_locked",
-        "too many failed logins; the account is locked for 15 minutes",
-        "登录失败次数过多，账户已锁定 15 分钟",
-    )
-}
-
-/// An argon2id hash to verify against when the user does not exist, so that
-/// timing does not reveal which usernames exist. Made once per process.
-fn dummy_hash() -> String {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY
-        .get_or_init(|| suyuan_store::users::hash_password("suyuan-no-such-user").unwrap_or_default())
-        .clone()
-}
-
-/// Sign in.
+/// Sign in. Throttled per client and per account: repeated failures lock
+/// the (account, client) pair, many from all clients lock the account, many
+/// from one client lock the client (429 with `Retry-After`); an unknown
+/// username is answered exactly like a known one.
 #[utoipa::path(post, path = "/auth/login", tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ValidJson(req): ValidJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     if req.username.len() > 64 || req.password.len() > 256 {
         return Err(bad_credentials());
     }
-    let Some(rec) = state.store.login_record(&req.username).await? else {
-        let dummy = tokio::task::spawn_blocking(dummy_hash).await.unwrap_or_default();
-        verify_password_blocking(req.password, dummy).await?;
-        return Err(bad_credentials());
+    let user_id = match check_password(&state, client, &req.username, req.password).await? {
+        Checked::Right(user_id) => user_id,
+        Checked::Wrong => return Err(bad_credentials()),
     };
-    if rec.locked_until.is_some_and(|t| t > now_ms()) {
-        return Err(locked());
-    }
-    let ok = verify_password_blocking(req.password, rec.password_hash).await?;
-    if !ok || rec.disabled {
-        tracing::info!(user_id = %rec.user_id, "failed login");
-        return Err(match state.store.record_login_failure(rec.user_id).await? {
-            Some(_) => locked(),
-            None => bad_credentials(),
-        });
-    }
-    let session = state.store.open_session(rec.user_id).await?;
+    let session = state.store.open_session(user_id).await?;
     let caller = state
         .store
         .caller_for_secret(&session.token)

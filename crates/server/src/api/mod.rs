@@ -5,11 +5,11 @@ pub mod auth;
 pub mod orgs;
 pub mod prefixes;
 pub mod records;
+pub mod signin;
 pub mod trace;
 pub mod users;
 
-use axum::http::StatusCode;
-use suyuan_store::users::{hash_password, verify_password};
+use suyuan_store::users::{hash_password_bounded, Priority};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,7 +33,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(prefixes::verify))
         .routes(routes!(prefixes::reject))
         .routes(routes!(users::create_user, users::list_users))
-        .routes(routes!(users::get_user))
+        .routes(routes!(users::get_user, users::change_user))
+        .routes(routes!(users::disable_user))
+        .routes(routes!(users::enable_user))
+        .routes(routes!(users::unlock_user))
+        .routes(routes!(users::list_sessions, users::end_sessions))
+        .routes(routes!(users::issue_password_reset))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::change_password))
         .routes(routes!(users::create_api_key, users::list_api_keys))
         .routes(routes!(users::revoke_api_key))
         .routes(routes!(records::create_place, records::list_places))
@@ -54,26 +61,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trace::trace_forward))
 }
 
-fn join_error(e: tokio::task::JoinError) -> ApiError {
-    tracing::error!(error = %e, "blocking task failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error",
-        "服务器内部错误",
-    )
-}
-
-/// Hashes a password on a blocking thread (argon2 is slow on purpose).
-pub async fn hash_password_blocking(password: String) -> Result<String, ApiError> {
-    Ok(tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(join_error)??)
-}
-
-/// Verifies a password on a blocking thread.
-pub async fn verify_password_blocking(password: String, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(join_error)
+/// Hashes a password within the process-wide bound on argon2 work (503
+/// `busy` when no permit comes in time). `Priority::Suspect` for anonymous
+/// requests (registrations), `Clean` for signed-in callers.
+pub async fn hash_password_blocking(password: String, priority: Priority) -> Result<String, ApiError> {
+    Ok(hash_password_bounded(password, priority).await?)
 }

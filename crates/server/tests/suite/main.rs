@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod accounts;
 mod api_health;
 mod api_orgs;
 mod api_records;

@@ -1,0 +1,359 @@
+//! An organisation admin's work on its users: disable and enable, unlock,
+//! change role or name, and one-time password resets; and a user's change
+//! of its own password.
+//!
+//! Every call is scoped by [`Store::administered_user`]: another
+//! organisation's user is not found (the operator, who sees it, is refused).
+//! An organisation always keeps at least one enabled `org_admin`; the check
+//! and the change run under the organisation's row lock.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use suyuan_core::fields::text;
+use suyuan_core::model::Role;
+use suyuan_core::Invalid;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    hash_secret, jurisdiction_rule, jurisdiction_within, lock_org_row, new_secret, role_rule, User,
+    RESET_PREFIX,
+};
+use crate::access::Credential;
+use crate::db::Tx;
+use crate::orgs::ts;
+use crate::{field, now_ms, params, Caller, Result, Store, StoreError};
+
+/// How long a password-reset token is valid.
+pub const RESET_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A change to a user: any of its role, display name and jurisdiction.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// One of the roles the organisation's kind allows.
+    pub role: Option<Role>,
+    pub display_name: Option<String>,
+    /// Officers only: the region-code prefix they oversee (required when
+    /// the role becomes `officer`, unless the user already has one).
+    pub jurisdiction: Option<String>,
+}
+
+/// A one-time password-reset token, shown once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PasswordResetToken {
+    pub user_id: Uuid,
+    /// Give it to the user; it sets a new password once, within 24 hours.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Setting a new password with a reset token.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// A user's change of its own password.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+fn last_admin() -> StoreError {
+    StoreError::conflict(
+        "last_admin",
+        None,
+        "an organisation keeps at least one enabled org_admin",
+        "机构须至少保留一名启用状态的机构管理员",
+    )
+}
+
+fn reset_token_invalid() -> StoreError {
+    StoreError::invalid(
+        "token",
+        Invalid::new(
+            "reset_token_invalid",
+            "this password-reset token is unknown, used or expired; ask your organisation's admin for a new one",
+            "该密码重置令牌无效、已使用或已过期，请向本机构管理员重新申请",
+        ),
+    )
+}
+
+/// Refuses callers that came with an API key: credentials are managed by
+/// signed-in people.
+pub fn require_not_key(caller: &Caller) -> Result<()> {
+    if let Credential::ApiKey(_) = caller.credential {
+        return Err(StoreError::forbidden(
+            "key_cannot_manage_credentials",
+            "an API key cannot manage passwords; sign in as a user to do this",
+            "API 密钥不能管理密码，请以用户身份登录后操作",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a change that would leave the organisation without an enabled
+/// admin: `user_id` stops being one. Call under the organisation's row lock.
+async fn keep_an_admin(tx: &mut Tx, org_id: Uuid, user_id: Uuid) -> Result<()> {
+    let row = tx
+        .fetch_optional(
+            "SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = $2 AND disabled = FALSE AND id <> $3",
+            &params![org_id, Role::OrgAdmin.as_str(), user_id],
+        )
+        .await?;
+    let others = row.map(|r| r.int("n")).transpose()?.unwrap_or(0);
+    let target = tx
+        .fetch_optional(
+            "SELECT role, disabled FROM users WHERE id = $1",
+            &params![user_id],
+        )
+        .await?;
+    let is_enabled_admin = match target {
+        Some(r) => r.text("role")? == Role::OrgAdmin.as_str() && !r.bool("disabled")?,
+        None => false,
+    };
+    if is_enabled_admin && others == 0 {
+        return Err(last_admin());
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Disables a user: it can no longer sign in, its API keys are revoked
+    /// and its sessions and pending password resets end. Not oneself, not
+    /// the last enabled admin.
+    pub async fn disable_user(&self, caller: &Caller, id: Uuid) -> Result<User> {
+        let user = self.administered_user(caller, id, false).await?;
+        if user.id == caller.user_id {
+            return Err(StoreError::forbidden(
+                "cannot_disable_self",
+                "an admin cannot disable itself",
+                "管理员不能停用自己",
+            ));
+        }
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        lock_org_row(&mut tx, user.org_id).await?;
+        keep_an_admin(&mut tx, user.org_id, user.id).await?;
+        tx.execute(
+            "UPDATE users SET disabled = TRUE WHERE id = $1",
+            &params![user.id],
+        )
+        .await?;
+        let keys = tx
+            .execute(
+                "UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+                &params![now, user.id],
+            )
+            .await?;
+        let sessions = tx
+            .execute("DELETE FROM sessions WHERE user_id = $1", &params![user.id])
+            .await?;
+        tx.execute(
+            "DELETE FROM password_resets WHERE user_id = $1",
+            &params![user.id],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, by = %caller.user_id, keys, sessions, "user disabled");
+        Ok(User {
+            disabled: true,
+            ..user
+        })
+    }
+
+    /// Enables a disabled user again (its revoked keys and ended sessions
+    /// stay so).
+    pub async fn enable_user(&self, caller: &Caller, id: Uuid) -> Result<User> {
+        let user = self.administered_user(caller, id, false).await?;
+        self.db
+            .conn()
+            .execute(
+                "UPDATE users SET disabled = FALSE WHERE id = $1",
+                &params![user.id],
+            )
+            .await?;
+        tracing::info!(user_id = %user.id, by = %caller.user_id, "user enabled");
+        Ok(User {
+            disabled: false,
+            ..user
+        })
+    }
+
+    /// Lifts the sign-in locks of a user's account, from every client.
+    pub async fn unlock_user(&self, caller: &Caller, id: Uuid) -> Result<User> {
+        let user = self.administered_user(caller, id, false).await?;
+        let mut tx = self.db.begin().await?;
+        self.clear_sign_in_locks(&mut tx, &user.username).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, by = %caller.user_id, "user unlocked");
+        Ok(User {
+            locked_until: None,
+            ..user
+        })
+    }
+
+    /// Changes a user's role, display name or jurisdiction. The role must
+    /// suit the organisation's kind; the last enabled admin keeps its role.
+    pub async fn change_user(&self, caller: &Caller, id: Uuid, change: &UserChange) -> Result<User> {
+        let user = self.administered_user(caller, id, false).await?;
+        let org = self.get_organisation(caller, user.org_id).await?;
+        let role = change.role.unwrap_or(user.role);
+        role_rule(org.kind, role)?;
+        let jurisdiction = match (role, &change.jurisdiction) {
+            (Role::Officer, None) => user.jurisdiction.clone(),
+            (_, j) => j.clone(),
+        };
+        jurisdiction_rule(role, jurisdiction.as_deref())?;
+        if let (Role::Officer, Some(j)) = (role, &jurisdiction) {
+            jurisdiction_within(&org.region, j)?;
+        }
+        let display_name = match &change.display_name {
+            Some(d) => field("display_name", text(d, 50))?,
+            None => user.display_name.clone(),
+        };
+        let mut tx = self.db.begin().await?;
+        lock_org_row(&mut tx, user.org_id).await?;
+        if role != Role::OrgAdmin {
+            keep_an_admin(&mut tx, user.org_id, user.id).await?;
+        }
+        tx.execute(
+            "UPDATE users SET role = $1, jurisdiction = $2, display_name = $3 WHERE id = $4",
+            &params![role.as_str(), jurisdiction.clone(), display_name.clone(), user.id],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, by = %caller.user_id, role = %role, "user changed");
+        Ok(User {
+            role,
+            jurisdiction,
+            display_name,
+            ..user
+        })
+    }
+
+    /// Issues a one-time password-reset token for a user (its admin),
+    /// valid for 24 hours; earlier unused tokens of the user stop working.
+    /// Only the token's hash is stored.
+    pub async fn issue_password_reset(&self, caller: &Caller, id: Uuid) -> Result<PasswordResetToken> {
+        require_not_key(caller)?;
+        let user = self.administered_user(caller, id, false).await?;
+        if user.disabled {
+            return Err(StoreError::conflict(
+                "user_disabled",
+                None,
+                "the user is disabled; enable it first",
+                "该用户已停用，请先启用",
+            ));
+        }
+        let (token, hash) = new_secret(RESET_PREFIX);
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL",
+            &params![user.id],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at, used_at) \
+             VALUES ($1,$2,$3,$4,$5,NULL)",
+            &params![hash, user.id, caller.user_id, now, now + RESET_MS],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user.id, by = %caller.user_id, "password reset issued");
+        Ok(PasswordResetToken {
+            user_id: user.id,
+            token,
+            expires_at: ts(now + RESET_MS),
+        })
+    }
+
+    /// Checks a reset token before the new password is hashed: unknown,
+    /// used and expired tokens are refused.
+    pub async fn check_password_reset(&self, token: &str) -> Result<()> {
+        let found = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                &params![hash_secret(token), now_ms()],
+            )
+            .await?;
+        found.map(|_| ()).ok_or_else(reset_token_invalid)
+    }
+
+    /// Uses a reset token: sets the password (already hashed), spends the
+    /// token, ends the user's sessions and lifts its sign-in locks.
+    pub async fn complete_password_reset(&self, token: &str, password_hash: &str) -> Result<()> {
+        let hash = hash_secret(token);
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let spent = tx
+            .execute(
+                "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+                &params![now, hash.clone()],
+            )
+            .await?;
+        if spent == 0 {
+            return Err(reset_token_invalid());
+        }
+        let row = tx
+            .fetch_optional(
+                "SELECT u.id, u.username FROM password_resets r JOIN users u ON u.id = r.user_id \
+                 WHERE r.token_hash = $1 AND u.disabled = FALSE",
+                &params![hash],
+            )
+            .await?
+            .ok_or_else(reset_token_invalid)?;
+        let user_id = row.uuid("id")?;
+        tx.execute(
+            "UPDATE users SET password_hash = $1 WHERE id = $2",
+            &params![password_hash, user_id],
+        )
+        .await?;
+        tx.execute("DELETE FROM sessions WHERE user_id = $1", &params![user_id])
+            .await?;
+        self.clear_sign_in_locks(&mut tx, &row.text("username")?).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %user_id, "password reset used");
+        Ok(())
+    }
+
+    /// Sets the caller's own password (already hashed; the server checked
+    /// the old one). Ends the caller's other sessions (all of them when
+    /// `keep_session` is `None`) and its pending resets.
+    pub async fn set_own_password(
+        &self,
+        caller: &Caller,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
+        require_not_key(caller)?;
+        let keep = keep_session.map(hash_secret).unwrap_or_default();
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "UPDATE users SET password_hash = $1 WHERE id = $2",
+            &params![password_hash, caller.user_id],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+            &params![caller.user_id, keep],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL",
+            &params![caller.user_id],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %caller.user_id, "password changed");
+        Ok(())
+    }
+}
