@@ -5,10 +5,18 @@
 //! corrections. Never prices, buyers or other private business data: only
 //! the extension fields listed in [`PUBLIC_FIELDS`] leave the platform.
 //!
-//! Every look-up counts a scan, so the page can warn when a code has been
-//! scanned suspiciously often (a copied label).
+//! A look-up counts a scan ([`Scan`]), so the page can warn when a code has
+//! been scanned suspiciously often (a copied label). A client counts once
+//! per unit and day: `scan_clients` remembers which clients (a pseudonym of
+//! the address, [`crate::PersonalDataCipher::pseudonym`] over the day and
+//! the address, never the address) scanned a unit today, so `scans.count` is
+//! the number of distinct client-days and one client repeating requests
+//! cannot raise the warning. Rows of past days are deleted by the first
+//! counted scan of each day (in each process).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -164,43 +172,121 @@ fn public_fields(doc: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Whether a look-up counts as a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// A consumer's scan by the client at this address: counted once per
+    /// unit, client and day.
+    By(IpAddr),
+    /// Not a scan (a HEAD request, a check): the count is read, not raised.
+    NotCounted,
+}
+
+/// The period within which a client's scans of a unit count once.
+const SCAN_PERIOD_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The last period whose older `scan_clients` rows this process deleted.
+static SCAN_CLIENTS_PURGED: AtomicI64 = AtomicI64::new(i64::MIN);
+
+/// The part of an address that names a client: an IPv4 address (also
+/// written IPv4-mapped in IPv6), or an IPv6 address's /64 prefix (one
+/// subscriber's network, whose host part the client may change at will).
+fn client_bytes(addr: IpAddr) -> Vec<u8> {
+    match addr {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.octets().to_vec(),
+            None => v6.octets()[..8].to_vec(),
+        },
+    }
+}
+
 impl Store {
-    /// Counts a scan of a unit and returns its scan record.
-    async fn count_scan(&self, epc: &str, threshold: i64) -> Result<PublicScans> {
-        let now = now_ms();
+    /// The pseudonym of a client on a day: HMAC-SHA-256 under a key derived
+    /// from the secret key, over the day and the client's address (so the
+    /// same client is not linkable from one day to the next); 128 bits, hex.
+    fn scan_client_key(&self, addr: IpAddr, day: i64) -> String {
+        let mut data = day.to_be_bytes().to_vec();
+        data.extend(client_bytes(addr));
+        hex::encode(&self.cipher.pseudonym("scan-client", &data)[..16])
+    }
+
+    /// Deletes the `scan_clients` rows of days before `day`; answers how
+    /// many. Runs by itself with the first counted scan of each day.
+    pub async fn purge_scan_clients(&self, day: i64) -> Result<u64> {
         self.db
             .conn()
-            .execute(
-                "INSERT INTO scans (unit_key, first_scan, last_scan, count) VALUES ($1, $2, $2, 1) \
-                 ON CONFLICT (unit_key) DO UPDATE SET count = scans.count + 1, last_scan = $2",
-                &params![epc, now],
-            )
-            .await?;
-        let row = self
-            .db
+            .execute("DELETE FROM scan_clients WHERE day < $1", &params![day])
+            .await
+    }
+
+    /// Counts a scan of a unit (once per client and day) and returns its
+    /// scan record: one indexed insert, and the scans row updated only for a
+    /// client new today.
+    async fn count_scan(&self, epc: &str, scan: Scan, threshold: i64) -> Result<PublicScans> {
+        let now = now_ms();
+        let row = match scan {
+            Scan::By(addr) => {
+                let day = now.div_euclid(SCAN_PERIOD_MS);
+                if SCAN_CLIENTS_PURGED.fetch_max(day, Ordering::Relaxed) < day {
+                    self.purge_scan_clients(day).await?;
+                }
+                let first_today = self
+                    .db
+                    .conn()
+                    .execute(
+                        "INSERT INTO scan_clients (unit_key, client_key, day) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                        &params![epc, self.scan_client_key(addr, day), day],
+                    )
+                    .await?
+                    == 1;
+                if first_today {
+                    self.db
+                        .conn()
+                        .fetch_optional(
+                            "INSERT INTO scans (unit_key, first_scan, last_scan, count) VALUES ($1, $2, $2, 1) \
+                             ON CONFLICT (unit_key) DO UPDATE SET count = scans.count + 1, last_scan = $2 \
+                             RETURNING first_scan, count",
+                            &params![epc, now],
+                        )
+                        .await?
+                } else {
+                    self.scan_row(epc).await?
+                }
+            }
+            Scan::NotCounted => self.scan_row(epc).await?,
+        };
+        let (count, first_scan) = match row {
+            Some(row) => (row.int("count")?, row.int("first_scan")?),
+            None => (0, now),
+        };
+        Ok(PublicScans {
+            count,
+            first_scan: ts(first_scan),
+            suspicious: count > threshold,
+        })
+    }
+
+    async fn scan_row(&self, epc: &str) -> Result<Option<crate::db::Row>> {
+        self.db
             .conn()
             .fetch_optional(
                 "SELECT first_scan, count FROM scans WHERE unit_key = $1",
                 &params![epc],
             )
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("scan row vanished".into()))?;
-        let count = row.int("count")?;
-        Ok(PublicScans {
-            count,
-            first_scan: ts(row.int("first_scan")?),
-            suspicious: count > threshold,
-        })
+            .await
     }
 
     /// The public view of a unit (canonical identifier); not found when the
-    /// platform does not know it. Counts the scan.
-    pub async fn public_trace(&self, epc: &str, scan_threshold: i64) -> Result<PublicTrace> {
+    /// platform does not know it. Counts the scan, if `scan` is one; more
+    /// than `scan_threshold` marks the scans suspicious.
+    pub async fn public_trace(&self, epc: &str, scan: Scan, scan_threshold: i64) -> Result<PublicTrace> {
         let unit: Unit = self
             .find_unit(epc)
             .await?
             .ok_or(StoreError::NotFound { what: "unit" })?;
-        let scans = self.count_scan(epc, scan_threshold).await?;
+        let scans = self.count_scan(epc, scan, scan_threshold).await?;
         let product = match &unit.gtin {
             Some(g) => self
                 .db
