@@ -121,11 +121,17 @@ impl<'a> Cookie<'a> {
         Cookie { content_type, ..self }
     }
 
+    /// The request, with a `Content-Length` as a browser sends it (also 0
+    /// for an empty form).
     fn request(&self, method: &str, path: &str, body: &str) -> Request<Body> {
-        let mut b = Request::builder().method(method).uri(path).header(
-            header::COOKIE,
-            format!("lang=zh; suyuan_session={}", self.session),
-        );
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(
+                header::COOKIE,
+                format!("lang=zh; suyuan_session={}", self.session),
+            )
+            .header(header::CONTENT_LENGTH, body.len());
         for (name, value) in [
             (header::ORIGIN.as_str(), self.origin),
             (header::REFERER.as_str(), self.referer),
