@@ -221,8 +221,8 @@ impl Store {
     }
 
     /// Counts a scan of a unit (once per client and day) and returns its
-    /// scan record: one indexed insert, and the scans row updated only for a
-    /// client new today.
+    /// scan record. A client already counted today costs one read and no
+    /// write; a new one, one indexed insert more than the count's update.
     async fn count_scan(&self, epc: &str, scan: Scan, threshold: i64) -> Result<PublicScans> {
         let now = now_ms();
         let row = match scan {
@@ -231,36 +231,27 @@ impl Store {
                 if SCAN_CLIENTS_PURGED.fetch_max(day, Ordering::Relaxed) < day {
                     self.purge_scan_clients(day).await?;
                 }
-                let first_today = self
+                let client = self.scan_client_key(addr, day);
+                let seen = self
                     .db
                     .conn()
-                    .execute(
-                        "INSERT INTO scan_clients (unit_key, client_key, day) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                        &params![epc, self.scan_client_key(addr, day), day],
+                    .fetch_optional(
+                        "SELECT s.first_scan, s.count, CAST(CASE WHEN EXISTS (SELECT 1 FROM scan_clients c \
+                         WHERE c.unit_key = $1 AND c.client_key = $2 AND c.day = $3) THEN 1 ELSE 0 END AS BIGINT) \
+                         AS seen FROM (SELECT 1 AS one) x LEFT JOIN scans s ON s.unit_key = $1",
+                        &params![epc, client.as_str(), day],
                     )
                     .await?
-                    == 1;
-                if first_today {
-                    self.db
-                        .conn()
-                        .fetch_optional(
-                            "INSERT INTO scans (unit_key, first_scan, last_scan, count) VALUES ($1, $2, $2, 1) \
-                             ON CONFLICT (unit_key) DO UPDATE SET count = scans.count + 1, last_scan = $2 \
-                             RETURNING first_scan, count",
-                            &params![epc, now],
-                        )
-                        .await?
+                    .ok_or_else(|| StoreError::Corrupt("a one-row query answered no row".into()))?;
+                if seen.int("seen")? == 1 {
+                    seen.opt_int("count")?.zip(seen.opt_int("first_scan")?)
                 } else {
-                    self.scan_row(epc).await?
+                    self.count_new_client(epc, &client, day, now).await?
                 }
             }
-            Scan::NotCounted => self.scan_row(epc).await?,
+            Scan::NotCounted => self.scan_counts(epc).await?,
         };
-        let (count, first_scan) = match row {
-            Some(row) => (row.int("count")?, row.int("first_scan")?),
-            None => (0, now),
-        };
+        let (count, first_scan) = row.unwrap_or((0, now));
         Ok(PublicScans {
             count,
             first_scan: ts(first_scan),
@@ -268,14 +259,51 @@ impl Store {
         })
     }
 
-    async fn scan_row(&self, epc: &str) -> Result<Option<crate::db::Row>> {
+    /// Records a client's first scan of a unit today and counts it (unless
+    /// a request of the same client got there first); answers the count and
+    /// the first scan's time.
+    async fn count_new_client(
+        &self,
+        epc: &str,
+        client: &str,
+        day: i64,
+        now: i64,
+    ) -> Result<Option<(i64, i64)>> {
+        let inserted = self
+            .db
+            .conn()
+            .execute(
+                "INSERT INTO scan_clients (unit_key, client_key, day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &params![epc, client, day],
+            )
+            .await?;
+        if inserted == 0 {
+            return self.scan_counts(epc).await;
+        }
+        self.db
+            .conn()
+            .fetch_optional(
+                "INSERT INTO scans (unit_key, first_scan, last_scan, count) VALUES ($1, $2, $2, 1) \
+                 ON CONFLICT (unit_key) DO UPDATE SET count = scans.count + 1, last_scan = $2 \
+                 RETURNING first_scan, count",
+                &params![epc, now],
+            )
+            .await?
+            .map(|r| Ok((r.int("count")?, r.int("first_scan")?)))
+            .transpose()
+    }
+
+    /// A unit's scan count and first scan's time, if it was ever scanned.
+    async fn scan_counts(&self, epc: &str) -> Result<Option<(i64, i64)>> {
         self.db
             .conn()
             .fetch_optional(
                 "SELECT first_scan, count FROM scans WHERE unit_key = $1",
                 &params![epc],
             )
-            .await
+            .await?
+            .map(|r| Ok((r.int("count")?, r.int("first_scan")?)))
+            .transpose()
     }
 
     /// The public view of a unit (canonical identifier); not found when the
