@@ -261,7 +261,9 @@ impl Store {
 
     /// Records a client's first scan of a unit today and counts it (unless
     /// a request of the same client got there first); answers the count and
-    /// the first scan's time.
+    /// the first scan's time. Two statements, no transaction: measured on
+    /// SQLite, one around them made every new client's scan slower, and a
+    /// failure between them loses one count, nothing else.
     async fn count_new_client(
         &self,
         epc: &str,
