@@ -58,7 +58,12 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::extract::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::extract::SESSION_COOKIE,
+                "The browser's session (set by /api/v1/auth/login; never an API key). A request other than \
+                 GET, HEAD or OPTIONS sent with it also needs the login's csrf_token in X-CSRF-Token and an \
+                 Origin (or Referer) of this site, else 403.",
+            ))),
         );
     }
 }

@@ -4,9 +4,12 @@
 //! parameters, `GET /epcis/events/{eventID}`), answering EPCISQueryDocuments.
 //!
 //! Its contract is GS1's own OpenAPI document, not ours, so these routes are
-//! not part of `/api/openapi.json`.
+//! not part of `/api/openapi.json`. A capture document is JSON-LD: it is read
+//! only when sent as `application/json` or `application/ld+json` (any
+//! `application/*+json`), else 415 naming `Content-Type`; a query parameter
+//! given twice is refused (400 `repeated_parameter`; lists are
+//! `|`-separated).
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +23,7 @@ use suyuan_store::Store;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Auth;
+use crate::extract::{refuse_repeated_parameters, Auth, JsonBytes};
 use crate::AppState;
 
 /// Largest EPCIS document accepted by one capture.
@@ -43,7 +46,7 @@ async fn capture(
     State(state): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<Response> {
     let behaviour = match headers
         .get("GS1-Capture-Error-Behaviour")
@@ -107,6 +110,7 @@ fn time_param(name: &str, v: &str) -> Result<i64, ApiError> {
 
 /// Parses the standard query parameters; unknown ones are refused.
 pub fn parse_query(raw: Option<&str>) -> Result<EventQuery, ApiError> {
+    refuse_repeated_parameters(raw.unwrap_or(""))?;
     let mut q = EventQuery {
         per_page: 100,
         ..Default::default()

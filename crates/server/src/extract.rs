@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use suyuan_store::access::Credential;
 use suyuan_store::master_log::ClientSignature;
 use suyuan_store::{Caller, PageRequest};
 use uuid::Uuid;
@@ -31,32 +32,72 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
 
 /// The bytes of a JSON body: the right content type, readable.
 async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-                "请求体须为 application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+    require_json(req.headers())?;
+    read_body(req, state).await
+}
+
+/// Whether a `Content-Type` names JSON: `application/json` or any
+/// `application/*+json` (such as `application/ld+json`), parameters aside.
+pub fn is_json_content_type(value: &str) -> bool {
+    let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Refuses (415, naming `Content-Type`) a body not declared as JSON.
+pub fn require_json(headers: &header::HeaderMap) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_json_content_type);
+    if is_json {
+        Ok(())
+    } else {
+        Err(not_json())
+    }
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as application/json (or another application/*+json type)",
+        "请求体须为 application/json（或其他 application/*+json 类型）",
+    )
+    .with_field("Content-Type")
+}
+
+/// The whole body, within the route's size limit: 413 when it is larger,
+/// 400 when it cannot be read; problem+json either way.
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_unreadable",
-                format!("the request body could not be read: {e}"),
-                "无法读取请求体（可能过大）",
+                "the request body is larger than this endpoint accepts",
+                "请求体过大",
             )
-        })?;
-        Ok(bytes)
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "body_unreadable",
+                format!("the request body could not be read: {e}"),
+                "无法读取请求体",
+            )
+        }
+    })
+}
+
+/// The bytes of a body declared as JSON (`application/json` or
+/// `application/*+json`), not yet parsed; for handlers that parse it
+/// themselves (EPCIS documents).
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        json_body(req, state).await.map(JsonBytes)
     }
 }
 
@@ -205,20 +246,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let headers = req.headers();
-        let declared_empty = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim() == "0");
-        let no_body = !headers.contains_key(header::CONTENT_TYPE)
-            && !headers.contains_key(header::CONTENT_LENGTH)
-            && !headers.contains_key(header::TRANSFER_ENCODING);
-        if declared_empty || no_body {
+        // A declared content type must be JSON even when the body is empty:
+        // an empty HTML form is no request for the defaults.
+        let typed = req.headers().contains_key(header::CONTENT_TYPE);
+        if typed {
+            require_json(req.headers())?;
+        }
+        let bytes = read_body(req, state).await?;
+        if bytes.is_empty() {
             return Ok(OptionalJson(T::default()));
         }
-        ValidJson::<T>::from_request(req, state)
-            .await
-            .map(|ValidJson(v)| OptionalJson(v))
+        if !typed {
+            // A body needs its content type.
+            return Err(not_json());
+        }
+        parse_json(&bytes).map(OptionalJson)
     }
 }
 
@@ -230,6 +272,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> 
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        refuse_repeated_parameters(query)?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
         serde_path_to_error::deserialize(de).map(ValidQuery).map_err(|e| {
             let field = e.path().to_string();
@@ -253,6 +296,53 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> 
 
 fn form_urlencoded_parse(q: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(q.as_bytes())
+}
+
+/// Refuses a query string that gives a parameter more than once (400,
+/// `repeated_parameter`, naming it): which of the values would count is
+/// anybody's guess.
+pub fn refuse_repeated_parameters(query: &str) -> Result<(), ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    for (name, _) in form_urlencoded_parse(query) {
+        if !seen.insert(name.clone()) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "repeated_parameter",
+                format!("query parameter {name}: given more than once; give it once"),
+                format!("查询参数 {name} 重复出现，只能提供一次"),
+            )
+            .with_field(name.into_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// A query string parsed into `T`, tolerating parameters `T` does not name
+/// (the public pages: a Digital Link may carry attributes of its own), but
+/// not a repeated one; refusals are problem+json naming the parameter.
+pub struct LenientQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for LenientQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        refuse_repeated_parameters(query)?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(LenientQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let msg = e.inner().to_string();
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("query parameter {field}: {msg}"),
+                    format!("查询参数 {field} 无效：{msg}"),
+                )
+                .with_field(field)
+            })
+    }
 }
 
 /// Paging and owner filters shared by every list.
@@ -304,16 +394,37 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// The secret a request carries: `Authorization: Bearer …` or the session
-/// cookie.
-pub fn request_secret(parts: &Parts) -> Option<String> {
+/// The prefix of API keys (`suyuan_store::users`): bearer credentials for
+/// programs, never cookies.
+const API_KEY_PREFIX: &str = "syk_";
+
+/// The credential a request carries, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    /// `Authorization: Bearer …`: a session token or an API key.
+    Bearer(String),
+    /// The session cookie of a browser.
+    Cookie(String),
+}
+
+impl Presented {
+    pub fn secret(&self) -> &str {
+        match self {
+            Presented::Bearer(s) | Presented::Cookie(s) => s,
+        }
+    }
+}
+
+/// The credential a request carries: `Authorization: Bearer …` or, without
+/// one, the session cookie. A cookie holding an API key is no credential.
+pub fn presented_credential(parts: &Parts) -> Option<Presented> {
     if let Some(v) = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
         if let Some(token) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")) {
-            return Some(token.trim().to_owned());
+            return Some(Presented::Bearer(token.trim().to_owned()));
         }
     }
     parts
@@ -324,22 +435,41 @@ pub fn request_secret(parts: &Parts) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_owned())
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.starts_with(API_KEY_PREFIX))
+        .map(|v| Presented::Cookie(v.to_owned()))
+}
+
+/// The secret a request carries: `Authorization: Bearer …` or the session
+/// cookie (see [`presented_credential`]).
+pub fn request_secret(parts: &Parts) -> Option<String> {
+    presented_credential(parts).map(|p| p.secret().to_owned())
 }
 
 /// The authenticated caller; 401 when the request carries no valid secret.
+///
+/// A state-changing request authenticated by the session cookie must also
+/// come from a page of this site with its CSRF token ([`crate::csrf`]),
+/// else 403; this is checked before the session is looked up.
 pub struct Auth(pub Caller);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let secret = request_secret(parts).ok_or_else(ApiError::unauthenticated)?;
+        let presented = presented_credential(parts).ok_or_else(ApiError::unauthenticated)?;
+        if let Presented::Cookie(session) = &presented {
+            crate::csrf::check_cookie_request(parts, &state.config, session)?;
+        }
         let caller = state
             .store
-            .caller_for_secret(&secret)
+            .caller_for_secret(presented.secret())
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
+        // Cookies are for browsers' sessions only.
+        if matches!(presented, Presented::Cookie(_)) && caller.credential != Credential::Session {
+            return Err(ApiError::unauthenticated());
+        }
         Ok(Auth(caller))
     }
 }

@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -16,7 +17,12 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+/// The readiness document, also at 503 (meant as it is, not a problem).
+async fn readyz(State(state): State<AppState>) -> Response {
+    crate::error::deliberate(readiness(&state).await.into_response())
+}
+
+async fn readiness(state: &AppState) -> (StatusCode, Json<serde_json::Value>) {
     match state.store.readiness().await {
         Ok((current, latest)) if current == latest => (
             StatusCode::OK,

@@ -6,9 +6,16 @@
 //! request at the edge, call the [`Store`] with the caller's identity, and
 //! map errors once through [`error::ApiError`]. The process keeps no state of
 //! its own, so several servers can share one PostgreSQL.
+//!
+//! At the edge, for every route: a browser's session cookie authenticates a
+//! state-changing request only with its CSRF token and from a page of this
+//! site ([`csrf`]); bodies are read only with their declared content type
+//! ([`extract`]); and every error answer is `application/problem+json`, the
+//! last layer ([`error::ensure_problem`]) turning anything else into one.
 
 pub mod api;
 pub mod client;
+pub mod csrf;
 pub mod docs;
 pub mod epcis;
 pub mod error;
@@ -105,6 +112,7 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(error::ensure_problem))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 // Method and path only: query strings and headers may carry secrets.

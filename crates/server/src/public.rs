@@ -13,11 +13,17 @@
 //! never silently shows the other language. Every fixed text of the pages is
 //! in one table, `Text`; the vocabularies (stages, record kinds,
 //! certifications) and the public field names carry their own English labels.
+//!
+//! A GET of a unit's page (HTML or JSON) counts a scan for the client's
+//! address ([`ClientAddr`]), once per client and day; a HEAD request counts
+//! nothing (`suyuan_store::trace::public`). The pages load nothing else, so
+//! no request of their own counts. The HTML error pages (unknown code,
+//! mistyped code) are pages for a phone, not problems.
 
 use std::fmt::Write as _;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,11 +31,13 @@ use serde::Deserialize;
 use suyuan_core::codes::trace::TraceUnit;
 use suyuan_core::codes::{Gtin, Sscc};
 use suyuan_core::stages::{RecordKind, Stage};
-use suyuan_store::trace::public::{PublicTrace, PUBLIC_FIELDS};
+use suyuan_store::trace::public::{PublicTrace, Scan, PUBLIC_FIELDS};
 use suyuan_store::StoreError;
 
 use crate::api::trace::parse_code;
-use crate::error::ApiError;
+use crate::client::ClientAddr;
+use crate::error::{deliberate, ApiError};
+use crate::extract::LenientQuery;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -299,12 +307,13 @@ async fn lot(
     State(s): State<AppState>,
     h: HeaderMap,
     uri: Uri,
-    Query(q): Query<LangParam>,
+    LenientQuery(q): LenientQuery<LangParam>,
+    scan: Scanned,
     Path((gtin, lot)): Path<(String, String)>,
 ) -> Response {
     let unit = Gtin::parse(&gtin).and_then(|g| TraceUnit::lot(g, &lot));
     match ctx(&q, &h, &uri) {
-        Ok(c) => show(&s, &h, &c, unit).await,
+        Ok(c) => show(&s, &h, &c, unit, scan.0).await,
         Err(e) => e.into_response(),
     }
 }
@@ -313,12 +322,13 @@ async fn item(
     State(s): State<AppState>,
     h: HeaderMap,
     uri: Uri,
-    Query(q): Query<LangParam>,
+    LenientQuery(q): LenientQuery<LangParam>,
+    scan: Scanned,
     Path((gtin, lot, serial)): Path<(String, String, String)>,
 ) -> Response {
     let unit = Gtin::parse(&gtin).and_then(|g| TraceUnit::item(g, &lot, &serial));
     match ctx(&q, &h, &uri) {
-        Ok(c) => show(&s, &h, &c, unit).await,
+        Ok(c) => show(&s, &h, &c, unit, scan.0).await,
         Err(e) => e.into_response(),
     }
 }
@@ -328,13 +338,14 @@ async fn serial_only(
     State(s): State<AppState>,
     h: HeaderMap,
     uri: Uri,
-    Query(q): Query<LangParam>,
+    LenientQuery(q): LenientQuery<LangParam>,
+    scan: Scanned,
     Path((gtin, serial)): Path<(String, String)>,
 ) -> Response {
     // Our items are keyed by GTIN + serial; the batch only qualifies them.
     let unit = Gtin::parse(&gtin).and_then(|g| TraceUnit::item(g, "-", &serial));
     match ctx(&q, &h, &uri) {
-        Ok(c) => show(&s, &h, &c, unit).await,
+        Ok(c) => show(&s, &h, &c, unit, scan.0).await,
         Err(e) => e.into_response(),
     }
 }
@@ -343,12 +354,13 @@ async fn logistic(
     State(s): State<AppState>,
     h: HeaderMap,
     uri: Uri,
-    Query(q): Query<LangParam>,
+    LenientQuery(q): LenientQuery<LangParam>,
+    scan: Scanned,
     Path(sscc): Path<String>,
 ) -> Response {
     let unit = Sscc::parse(&sscc).map(TraceUnit::logistic);
     match ctx(&q, &h, &uri) {
-        Ok(c) => show(&s, &h, &c, unit).await,
+        Ok(c) => show(&s, &h, &c, unit, scan.0).await,
         Err(e) => e.into_response(),
     }
 }
@@ -362,7 +374,13 @@ struct CodeBox {
     lang: Option<String>,
 }
 
-async fn query_box(State(s): State<AppState>, h: HeaderMap, uri: Uri, Query(q): Query<CodeBox>) -> Response {
+async fn query_box(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    uri: Uri,
+    LenientQuery(q): LenientQuery<CodeBox>,
+    scan: Scanned,
+) -> Response {
     let lang = match language(q.lang.as_deref(), &h) {
         Ok(l) => l,
         Err(e) => return e.into_response(),
@@ -376,7 +394,7 @@ async fn query_box(State(s): State<AppState>, h: HeaderMap, uri: Uri, Query(q): 
         return Html(page(&c, c.t(Text::QueryTitle), &search_box(&c, ""))).into_response();
     };
     match parse_code(&code) {
-        Ok(unit) if wants_json(&h) => show(&s, &h, &c, Ok(unit)).await,
+        Ok(unit) if wants_json(&h) => show(&s, &h, &c, Ok(unit), scan.0).await,
         // Redirect to the unit's own path, so the address can be shared; a
         // chosen language goes along.
         Ok(unit) => match unit.digital_link(PATH_ORIGIN) {
@@ -400,12 +418,33 @@ async fn query_box(State(s): State<AppState>, h: HeaderMap, uri: Uri, Query(q): 
                 esc(lang.pick(&e.zh, &e.en))
             );
             c.code = Some(code);
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(page(&c, c.t(Text::BadCodeTitle), &body)),
+            deliberate(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Html(page(&c, c.t(Text::BadCodeTitle), &body)),
+                )
+                    .into_response(),
             )
-                .into_response()
         }
+    }
+}
+
+/// Whether a request is a consumer's scan: a GET, by its client's address;
+/// anything else (HEAD) is not counted.
+struct Scanned(Scan);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Scanned {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.method != Method::GET {
+            return Ok(Scanned(Scan::NotCounted));
+        }
+        let ClientAddr(addr) = ClientAddr::from_request_parts(parts, state).await?;
+        Ok(Scanned(Scan::By(addr)))
     }
 }
 
@@ -414,6 +453,7 @@ async fn show(
     headers: &HeaderMap,
     c: &Ctx,
     unit: Result<TraceUnit, suyuan_core::Invalid>,
+    scan: Scan,
 ) -> Response {
     let unit = match unit {
         Ok(u) => u,
@@ -425,24 +465,26 @@ async fn show(
     };
     match state
         .store
-        .public_trace(&epc, state.config.scan_warning_threshold)
+        .public_trace(&epc, scan, state.config.scan_warning_threshold)
         .await
     {
         Ok(view) if wants_json(headers) => Json(view).into_response(),
         Ok(view) => Html(render(&view, &unit, c)).into_response(),
-        Err(StoreError::NotFound { .. }) if !wants_json(headers) => (
-            StatusCode::NOT_FOUND,
-            Html(page(
-                c,
-                c.t(Text::NotFoundTitle),
-                &format!(
-                    "<p class=\"warn\">{}</p>{}",
-                    c.t(Text::NotFound),
-                    search_box(c, "")
-                ),
-            )),
-        )
-            .into_response(),
+        Err(StoreError::NotFound { .. }) if !wants_json(headers) => deliberate(
+            (
+                StatusCode::NOT_FOUND,
+                Html(page(
+                    c,
+                    c.t(Text::NotFoundTitle),
+                    &format!(
+                        "<p class=\"warn\">{}</p>{}",
+                        c.t(Text::NotFound),
+                        search_box(c, "")
+                    ),
+                )),
+            )
+                .into_response(),
+        ),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

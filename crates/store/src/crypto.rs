@@ -4,21 +4,33 @@
 //! encrypted (AES-256-GCM, a random nonce per value) under a key from the
 //! configuration, and shown only masked. Whoever reads the database without
 //! the key learns nothing but the mask.
+//!
+//! Personal data that is only ever compared, never shown (a client's IP
+//! address, to count a code's scans once per client), is kept as a
+//! pseudonym instead: HMAC-SHA-256 under a key derived from the same secret
+//! ([`PersonalDataCipher::pseudonym`]), so several servers sharing the secret
+//! agree on it, and the database alone does not reveal the address.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
+use sha2::Sha256;
 
 use crate::StoreError;
 
 const VERSION: &str = "v1:";
 
+type HmacSha256 = Hmac<Sha256>;
+
 /// Encrypts and decrypts personal data with one 256-bit key.
 #[derive(Clone)]
 pub struct PersonalDataCipher {
     cipher: Aes256Gcm,
+    /// HMAC key of [`PersonalDataCipher::pseudonym`], derived from the secret.
+    pseudonym_key: [u8; 32],
 }
 
 impl std::fmt::Debug for PersonalDataCipher {
@@ -29,9 +41,25 @@ impl std::fmt::Debug for PersonalDataCipher {
 
 impl PersonalDataCipher {
     pub fn new(key: &[u8; 32]) -> Self {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+        mac.update(b"suyuan-pseudonym-key/v1");
         Self {
             cipher: Aes256Gcm::new(key.into()),
+            pseudonym_key: mac.finalize().into_bytes().into(),
         }
+    }
+
+    /// A pseudonym of personal data for `purpose`: HMAC-SHA-256 of the
+    /// purpose and the data under a key derived from the secret key.
+    /// Equal inputs give equal pseudonyms; without the key they cannot be
+    /// linked back to the data.
+    pub fn pseudonym(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.pseudonym_key).expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\n");
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 
     /// Parses a key written as 64 hex digits or base64 of 32 bytes.
@@ -97,5 +125,15 @@ mod tests {
         assert!(b.decrypt(&sealed).is_err());
         assert_ne!(a.encrypt("x").unwrap(), a.encrypt("x").unwrap());
         assert!(PersonalDataCipher::from_key_text("short").is_err());
+    }
+
+    #[test]
+    fn pseudonyms_depend_on_key_purpose_and_data() {
+        let a = PersonalDataCipher::new(&[1; 32]);
+        let b = PersonalDataCipher::new(&[2; 32]);
+        assert_eq!(a.pseudonym("p", b"x"), a.pseudonym("p", b"x"));
+        assert_ne!(a.pseudonym("p", b"x"), a.pseudonym("p", b"y"));
+        assert_ne!(a.pseudonym("p", b"x"), a.pseudonym("q", b"x"));
+        assert_ne!(a.pseudonym("p", b"x"), b.pseudonym("p", b"x"));
     }
 }

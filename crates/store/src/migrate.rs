@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "event_keys",
         include_str!("../migrations/0013_event_keys.sql"),
     ),
+    (
+        14,
+        "scan_clients",
+        include_str!("../migrations/0014_scan_clients.sql"),
+    ),
     (15, "accounts", include_str!("../migrations/0015_accounts.sql")),
     (16, "authority", include_str!("../migrations/0016_authority.sql")),
 ];

@@ -1,7 +1,10 @@
 //! Login, logout and "who am I". A login answers with a bearer token for the
-//! API and sets the same token as an HttpOnly session cookie for the web.
-//! Repeated failures lock the account for a while (R-7.2.4), per client and
-//! per account (see [`super::signin`]).
+//! API and sets the same token as an HttpOnly session cookie for the web
+//! (`SameSite=Strict`, `Secure` when the public URL is https), with the CSRF
+//! token a browser sends with its state-changing requests ([`crate::csrf`]).
+//! Logout ends the session it is sent with; an API key is revoked, not
+//! logged out. Repeated failures lock the account for a while (R-7.2.4), per
+//! client and per account (see [`super::signin`]).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -10,6 +13,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use suyuan_core::model::{OrgKind, OrgStatus, Role};
+use suyuan_store::Credential;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -30,6 +34,9 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// For a browser using the session cookie instead: send it in the
+    /// `X-CSRF-Token` header of every request but GET, HEAD and OPTIONS.
+    pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
     pub me: Me,
 }
@@ -85,14 +92,11 @@ pub async fn login(
         .caller_for_secret(&session.token)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        session.token,
-        suyuan_store::users::SESSION_MS / 1000
-    );
+    let cookie = session_cookie(&state, &session.token, suyuan_store::users::SESSION_MS / 1000);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(LoginResponse {
+            csrf_token: crate::csrf::token_for(&session.token),
             token: session.token,
             expires_at: session.expires_at,
             me: caller.into(),
@@ -100,13 +104,55 @@ pub async fn login(
     ))
 }
 
+/// The `Set-Cookie` value of the session cookie (`max_age` 0 clears it):
+/// for this site's pages only (`SameSite=Strict`), out of scripts' reach
+/// (`HttpOnly`), and only over https when the site is served so (`Secure`).
+fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
+    let secure = if state
+        .config
+        .public_url
+        .to_ascii_lowercase()
+        .starts_with("https://")
+    {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
 /// Sign out: ends the session of the token or cookie sent.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 401, body = Problem), (status = 204)))]
+///
+/// Only that session ends; the user's other sessions go on. An API key is
+/// not a session: logging out with one is refused (400
+/// `logout_needs_session`) and the key keeps working; revoke it with
+/// `DELETE /api/v1/api-keys/{id}`.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
 pub async fn logout(
     State(state): State<AppState>,
-    Auth(_): Auth,
+    Auth(caller): Auth,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
+    match caller.credential {
+        Credential::Session => {}
+        Credential::ApiKey(id) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "logout_needs_session",
+                format!(
+                    "an API key is not a session and cannot be logged out; to stop it working, revoke it \
+                     with DELETE /api/v1/api-keys/{id}"
+                ),
+                format!(
+                    "API 密钥不是会话，不能登出；如需停用，请调用 DELETE /api/v1/api-keys/{id} 吊销该密钥"
+                ),
+            )
+            .with_field("Authorization"))
+        }
+        Credential::Cli => return Err(ApiError::unauthenticated()),
+    }
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     if let Some(secret) = request_secret(&parts) {
@@ -114,10 +160,7 @@ pub async fn logout(
     }
     Ok((
         StatusCode::NO_CONTENT,
-        [(
-            header::SET_COOKIE,
-            format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-        )],
+        [(header::SET_COOKIE, session_cookie(&state, "", 0))],
     ))
 }
 

@@ -1,5 +1,6 @@
 //! The server's test suite, one binary: the HTTP API, the EPCIS binding,
-//! the public pages, the transparency log and the trace chain, each on
+//! the public pages, the transparency log, the trace chain and the HTTP edge
+//! (CSRF, content types, problem+json, scans), each on
 //! SQLite and PostgreSQL (see `common`).
 
 #[macro_use]
@@ -11,6 +12,7 @@ mod api_orgs;
 mod api_records;
 mod api_refusals;
 mod authority;
+mod edge;
 mod epcis;
 mod hygiene;
 mod openapi;

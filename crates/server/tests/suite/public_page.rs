@@ -15,7 +15,7 @@ const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
 
 /// A cooperative's product, harvested on its plot as lot `L1` after sowing
 /// and tested; answers the lot's page path and its element string.
-async fn harvested_lot(app: &TestApp, username: &str) -> (String, String) {
+pub(crate) async fn harvested_lot(app: &TestApp, username: &str) -> (String, String) {
     let (id, token) = app
         .register_org("producer", Some("cooperative"), &uscc("93", "510115"), username)
         .await;
@@ -275,19 +275,36 @@ both_backends!(the_lot_page_speaks_chinese_or_english, |app| async move {
     assert!(labels.contains(&"采收方式".to_owned()), "{plain:#}");
 });
 
+/// `GET path` as a browser at `client` would; answers the HTML.
+async fn html_from(app: &TestApp, path: &str, client: std::net::IpAddr) -> String {
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(path)
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(suyuan_server::client::ClientAddr(client));
+    let (status, _, body) = app.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body.as_str().unwrap().to_owned()
+}
+
 both_backends!(the_suspicious_scan_warning_in_both_languages, |app| async move {
     let (path, _) = harvested_lot(app, "scans.coop").await;
-    // The default threshold is 50 scans: the 51st warns.
-    for _ in 0..50 {
-        let body = html(app, &path, None, StatusCode::OK).await;
+    // The default threshold is 50 scans (each client once a day): the 51st
+    // client's warns.
+    let client = |i: u8| std::net::IpAddr::from([198, 51, 100, i]);
+    for i in 1..=50 {
+        let body = html_from(app, &path, client(i)).await;
         assert!(!body.contains("可能被复制"), "{body}");
     }
-    let zh = html(app, &path, None, StatusCode::OK).await;
+    let zh = html_from(app, &path, client(51)).await;
     assert!(
         zh.contains("该追溯码已被查询 51 次") && zh.contains("可能被复制，请谨慎购买"),
         "{zh}"
     );
-    let en = html(app, &format!("{path}?lang=en"), None, StatusCode::OK).await;
+    let en = html_from(app, &format!("{path}?lang=en"), client(52)).await;
     assert!(
         en.contains("This code has been scanned 52 times") && en.contains("the label may have been copied"),
         "{en}"
