@@ -179,6 +179,8 @@ enum Text {
     Producer,
     Verified,
     NotVerified,
+    GtinNotVerified,
+    RecorderSuspended,
     Environment,
     Plot,
     Soil,
@@ -230,6 +232,11 @@ impl Text {
             Text::Producer => ("生产者", "Producer"),
             Text::Verified => ("✔ 平台已认证", "✔ verified by the platform"),
             Text::NotVerified => ("未认证", "not verified"),
+            Text::GtinNotVerified => (
+                "商品条码未经核验：生产者尚未向平台证明其厂商识别代码",
+                "Barcode not verified: the producer has not proved its GS1 company prefix to the platform",
+            ),
+            Text::RecorderSuspended => ("（记录机构已被暂停）", "(the recording organisation is suspended)"),
             Text::Environment => ("产地环境", "Where it was grown"),
             Text::Plot => ("地块", "Plot"),
             Text::Soil => ("土壤", "Soil"),
@@ -638,7 +645,15 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
                 esc(&validity)
             );
         }
-        b.push_str("</dl></div>");
+        b.push_str("</dl>");
+        if !p.gtin_verified {
+            let _ = write!(
+                b,
+                "<p><small class=\"bad\">{}</small></p>",
+                c.t(Text::GtinNotVerified)
+            );
+        }
+        b.push_str("</div>");
     }
     if let Some(p) = &v.producer {
         let _ = write!(
@@ -715,7 +730,12 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
             .map(|s| esc(&s))
             .collect();
         if !who.is_empty() {
-            let _ = write!(b, "<div><small>{}</small></div>", who.join(" · "));
+            let suspended = if e.organisation_suspended {
+                format!(" <span class=\"bad\">{}</span>", c.t(Text::RecorderSuspended))
+            } else {
+                String::new()
+            };
+            let _ = write!(b, "<div><small>{}{suspended}</small></div>", who.join(" · "));
         }
         for (label, val) in &e.fields {
             let _ = write!(

@@ -289,7 +289,38 @@ both_backends!(test_results_need_a_verified_entrusted_agency, |app| async move {
         .collect();
     assert_eq!(tests.len(), 1, "{page:#}");
     assert_eq!(tests[0]["organisation"], "测试机构faketest.lab");
+    assert_eq!(tests[0]["organisation_suspended"], false);
+    // Suspending the lab afterwards: its records stand, and the page says so.
+    let op = app.operator_token().await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/organisations/{}/suspend", lab.id),
+            &op,
+            json!({"reason": "出具虚假检测报告"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, page) = app.send(public_json(&path)).await;
+    let test = page["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "testing")
+        .cloned()
+        .unwrap();
+    assert_eq!(test["organisation_suspended"], true, "{page:#}");
+    let (status, _, html) = app.send(public_html(&path)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.as_str().unwrap().contains("记录机构已被暂停"), "{html}");
 });
+
+/// A GET of a public page as a phone's browser asks for it.
+fn public_html(path: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .uri(path)
+        .body(axum::body::Body::empty())
+        .unwrap()
+}
 
 /// A GET of a public page asking for JSON.
 fn public_json(path: &str) -> axum::http::Request<axum::body::Body> {
@@ -429,6 +460,34 @@ both_backends!(nobody_commissions_under_anothers_gtin, |app| async move {
     let (status, _, page) = app.send(public_json(&path)).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["product"]["gtin_verified"], true, "{page:#}");
+    let (_, _, html) = app.send(public_html(&path)).await;
+    assert!(!html.as_str().unwrap().contains("商品条码未经核验"), "{html}");
+    // A product under no verified prefix: the page says so.
+    let (status, unverified) = app
+        .post(
+            "/api/v1/products",
+            &cloner.token,
+            crate::common::product(&gtin13(), "未核验产品"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{unverified}");
+    let item = format!(
+        "https://id.gs1.org/01/{}/21/U1",
+        unverified["gtin"].as_str().unwrap()
+    );
+    let add = plain(
+        "ObjectEvent",
+        Some("ADD"),
+        "commissioning",
+        &t(7, 8),
+        json!({"epcList": [item]}),
+    );
+    record(app, &cloner, vec![add]).await;
+    let path = item.replace("https://id.gs1.org", "");
+    let (_, _, page) = app.send(public_json(&path)).await;
+    assert_eq!(page["product"]["gtin_verified"], false, "{page:#}");
+    let (_, _, html) = app.send(public_html(&path)).await;
+    assert!(html.as_str().unwrap().contains("商品条码未经核验"), "{html}");
 });
 
 // 5. Faked provenance: another's lot as a transformation input; an ADD and
