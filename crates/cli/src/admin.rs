@@ -17,7 +17,7 @@ use suyuan_store::{Caller, PageRequest, Store, StoreError};
 use uuid::Uuid;
 
 use crate::config::{DbArgs, ServeArgs, Settings};
-use crate::serve::{bootstrap, open_store, random_password};
+use crate::serve::{bootstrap, open_existing_store, open_store, random_password};
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -44,6 +44,27 @@ enum AdminCommand {
     /// API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// GS1 Company Prefix claims: the operator's review of registration certificates.
+    #[command(subcommand)]
+    Prefix(PrefixCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PrefixCommand {
+    /// Claims, by default those awaiting a decision.
+    List {
+        /// `claimed`, `verified` or `rejected` [default: claimed]
+        #[arg(long, default_value = "claimed")]
+        status: String,
+    },
+    /// Verify a claim (the certificate was checked).
+    Verify { id: Uuid },
+    /// Reject a claim, with the reason.
+    Reject {
+        id: Uuid,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,7 +262,12 @@ async fn user_id(store: &Store, user: &str) -> Result<Uuid> {
 
 pub async fn run(db: &DbArgs, args: AdminArgs) -> Result<()> {
     let settings = Settings::resolve(db, &ServeArgs::default())?;
-    let store = open_store(&settings).await?;
+    // Only `init` creates a database; every other command finds one.
+    let store = if matches!(args.command, AdminCommand::Init) {
+        open_store(&settings).await?
+    } else {
+        open_existing_store(&settings).await?
+    };
     let result = dispatch(&store, &settings, args).await;
     store.close().await;
     result
@@ -263,6 +289,7 @@ async fn dispatch(store: &Store, settings: &Settings, args: AdminArgs) -> Result
     match args.command {
         AdminCommand::Init | AdminCommand::User(_) => Ok(()),
         AdminCommand::Org(cmd) => org(store, &op, json, cmd).await,
+        AdminCommand::Prefix(cmd) => prefix(store, &op, json, cmd).await,
         AdminCommand::ApiKey(ApiKeyCommand::Create { user, name }) => {
             let caller = store
                 .caller_for_username(&user)
@@ -275,6 +302,49 @@ async fn dispatch(store: &Store, settings: &Settings, args: AdminArgs) -> Result
                     k.key.id, k.key.name, k.secret
                 )
             })
+        }
+    }
+}
+
+async fn prefix(store: &Store, op: &Caller, json: bool, cmd: PrefixCommand) -> Result<()> {
+    let line = |c: &suyuan_store::prefixes::PrefixClaim| {
+        format!(
+            "{}  {:<8} {:<10} {}  {}",
+            c.id, c.status, c.prefix, c.org_id, c.certificate_number
+        )
+    };
+    match cmd {
+        PrefixCommand::List { status } => {
+            let mut all = Vec::new();
+            let mut page = suyuan_store::PageRequest::first(suyuan_store::PageRequest::MAX_LIMIT);
+            loop {
+                let p = store
+                    .list_company_prefixes(op, Some(&status), page)
+                    .await
+                    .map_err(explain)?;
+                all.extend(p.items);
+                match p.next_cursor {
+                    Some(c) => page.after = Some(c),
+                    None => break,
+                }
+            }
+            emit(json, &all, |all| {
+                all.iter().map(line).collect::<Vec<_>>().join("\n")
+            })
+        }
+        PrefixCommand::Verify { id } => {
+            let c = store
+                .decide_company_prefix(op, id, true, None)
+                .await
+                .map_err(explain)?;
+            emit(json, &c, line)
+        }
+        PrefixCommand::Reject { id, reason } => {
+            let c = store
+                .decide_company_prefix(op, id, false, Some(&reason))
+                .await
+                .map_err(explain)?;
+            emit(json, &c, line)
         }
     }
 }

@@ -246,6 +246,21 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
 
     let list = json_of(&suyuan(d, &["admin", "org", "list", "--json"]));
     assert_eq!(list.as_array().unwrap().len(), 2, "operator + farm");
+    // The review queue of company-prefix claims: empty, and a decision on
+    // no claim is refused.
+    let claims = json_of(&suyuan(d, &["admin", "prefix", "list", "--json"]));
+    assert_eq!(claims, serde_json::json!([]));
+    let none = suyuan(
+        d,
+        &[
+            "admin",
+            "prefix",
+            "verify",
+            "0190a0b0-0000-7000-8000-000000000000",
+        ],
+    );
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("not found"));
     // The ID number is stored encrypted: the database file never holds it in clear.
     let db = std::fs::read(d.join("suyuan-data/suyuan.db")).unwrap();
     let wal = std::fs::read(d.join("suyuan-data/suyuan.db-wal")).unwrap_or_default();
