@@ -601,7 +601,11 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
             b,
             "<p class=\"warn\"><span class=\"bad\">{}</span><br>{}</p>",
             esc(&c.t(Text::StatusWarning).replace("{status}", status)),
-            esc(v.status_reason.as_deref().unwrap_or(""))
+            esc(match lang {
+                Lang::Zh => v.status_reason_zh.as_deref().or(v.status_reason.as_deref()),
+                Lang::En => v.status_reason.as_deref(),
+            }
+            .unwrap_or(""))
         );
     }
     let scans = |text: Text| {

@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (15, "accounts", include_str!("../migrations/0015_accounts.sql")),
     (16, "authority", include_str!("../migrations/0016_authority.sql")),
+    (
+        17,
+        "status_reach",
+        include_str!("../migrations/0017_status_reach.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -12,6 +12,7 @@ mod api_orgs;
 mod api_records;
 mod api_refusals;
 mod authority;
+mod conformance;
 mod edge;
 mod epcis;
 mod hygiene;

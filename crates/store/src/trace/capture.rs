@@ -80,6 +80,9 @@ pub struct CaptureJob {
     pub success: bool,
     pub capture_error_behaviour: String,
     pub errors: Vec<CaptureError>,
+    /// What the stored events caused that a recorder should know (a lot made
+    /// non-conformant, a non-conformant unit shipped on an override).
+    pub warnings: Vec<CaptureError>,
     /// Events stored by this job.
     pub captured: i64,
     /// Events already stored before (idempotent repeats).
@@ -246,6 +249,7 @@ impl Store {
             success: true,
             capture_error_behaviour: behaviour.as_str().into(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             captured: 0,
             duplicates: 0,
             event_ids: Vec::new(),
@@ -328,8 +332,12 @@ impl Store {
                 .map(|l| canon(&l.id))
                 .collect();
             let facts = Facts::read(&mut tx, caller, &named, &places, &holders).await?;
+            let nonconformant = super::status::non_conformant(&mut tx, named.iter().copied()).await?;
             let mut run = CaptureRun {
                 facts,
+                nonconformant,
+                warnings: Vec::new(),
+                index: 0,
                 tx,
                 held: Held::default(),
                 stored,
@@ -340,6 +348,7 @@ impl Store {
                 signatures,
             };
             for (i, (ev, prepared)) in parsed.iter().zip(prepared.iter_mut()).enumerate() {
+                run.index = i;
                 let (ev, prepared) = match (ev, prepared.take()) {
                     (Ok(ev), Some(prepared)) => (ev, prepared),
                     (Ok(_), None) => return Err(StoreError::Corrupt("an event was not prepared".into())),
@@ -367,6 +376,7 @@ impl Store {
             }
             if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
                 run.flush(self).await?;
+                job.warnings = std::mem::take(&mut run.warnings);
                 // The job is kept with what it captured, in the same commit.
                 let (sql, params) = finish(&mut job, caller, created)?;
                 run.tx.execute(sql, &params).await?;
@@ -395,8 +405,8 @@ impl Store {
             .db
             .conn()
             .fetch_optional(
-                "SELECT id, status, behaviour, event_count, duplicates, event_ids, errors, created_at, finished_at \
-                 FROM capture_jobs \
+                "SELECT id, status, behaviour, event_count, duplicates, event_ids, errors, warnings, created_at, \
+                 finished_at FROM capture_jobs \
                  WHERE id = $1 AND org_id = $2",
                 &params![id, caller.org_id],
             )
@@ -404,6 +414,9 @@ impl Store {
             .ok_or(StoreError::NotFound { what: "capture job" })?;
         let errors: Vec<CaptureErrorRow> =
             serde_json::from_str(&row.opt_text("errors")?.unwrap_or_else(|| "[]".into()))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let warnings: Vec<CaptureErrorRow> =
+            serde_json::from_str(&row.opt_text("warnings")?.unwrap_or_else(|| "[]".into()))
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(CaptureJob {
             capture_id: id,
@@ -413,6 +426,7 @@ impl Store {
             success: row.text("status")? == "success",
             capture_error_behaviour: row.text("behaviour")?,
             errors: errors.into_iter().map(Into::into).collect(),
+            warnings: warnings.into_iter().map(Into::into).collect(),
             captured: row.int("event_count")?,
             duplicates: row.int("duplicates")?,
             event_ids: serde_json::from_str(&row.text("event_ids")?)
@@ -651,6 +665,34 @@ impl Store {
                 });
             }
             RecordKind::Shipping | RecordKind::StorageOut | RecordKind::Sale => {
+                // A non-conformant unit leaves only on an explicit override,
+                // whose reason the record itself carries (and so the log).
+                if matches!(kind, RecordKind::Shipping | RecordKind::Sale) {
+                    if let Some((role, epc, _, _)) = units.iter().find(|u| run.nonconformant.contains(&u.1)) {
+                        match agri_str(ev, "nonConformanceOverride").filter(|r| !r.trim().is_empty()) {
+                            None => {
+                                return Err(StoreError::invalid(
+                                    role_field(role),
+                                    Invalid::new(
+                                        "unit_non_conformant",
+                                        format!(
+                                            "{epc} is non-conformant; it leaves only with agri:nonConformanceOverride \
+                                             giving the reason (e.g. shipped back for destruction)"
+                                        ),
+                                        format!("{epc} 为不合格品，须在 agri:nonConformanceOverride 中说明理由方可发出（如退回销毁）"),
+                                    ),
+                                ))
+                            }
+                            Some(reason) => run.warnings.push(CaptureError {
+                                event_index: Some(run.index),
+                                field: "agri:nonConformanceOverride".into(),
+                                code: "non_conformant_released".into(),
+                                detail: format!("{epc} is non-conformant and was released on an override: {reason}"),
+                                detail_zh: format!("{epc} 为不合格品，依例外说明放行：{reason}"),
+                            }),
+                        }
+                    }
+                }
                 if kind == RecordKind::Shipping && despatch_ref(ev).is_none() {
                     return Err(StoreError::invalid(
                         "bizTransactionList",
@@ -846,7 +888,16 @@ impl Store {
             EventType::Aggregation if matches!(ev.action, Some(Action::Add)) => {
                 if let Some(parent) = ev.parent_id.as_deref().map(canon) {
                     run.register_unit(&parent, pk, None);
-                    for child in of_roles(&["child", "child_quantity"]) {
+                    let children = of_roles(&["child", "child_quantity"]);
+                    // Packed with something non-conformant: so is the parent.
+                    if let Some(bad) = children.iter().find(|c| run.nonconformant.contains(*c)) {
+                        let (en, zh) = (
+                            format!("packed with non-conformant {bad}"),
+                            format!("装有不合格的 {bad}"),
+                        );
+                        run.mark_non_conformant(self, &parent, &en, &zh).await?;
+                    }
+                    for child in children {
                         edges.push(Edge {
                             upstream: child,
                             downstream: parent.clone(),
@@ -861,6 +912,16 @@ impl Store {
                     run.register_unit(out, pk, None);
                 }
                 let inputs = of_roles(&["input", "input_quantity"]);
+                // Made of something non-conformant: so are the outputs.
+                if let Some(bad) = inputs.iter().find(|i| run.nonconformant.contains(*i)).cloned() {
+                    let (en, zh) = (
+                        format!("made from non-conformant {bad}"),
+                        format!("由不合格的 {bad} 制成"),
+                    );
+                    for out in &outputs {
+                        run.mark_non_conformant(self, out, &en, &zh).await?;
+                    }
+                }
                 let rel = if inputs.len() == 1 && outputs.len() > 1 {
                     relation::SPLIT
                 } else {
@@ -900,11 +961,12 @@ impl Store {
                         if let Some(days) = phi {
                             let waited = (event_time - r.event_time) as f64 / 86_400_000.0;
                             if waited < days {
-                                violations.push(format!(
-                                    "harvested {:.1} days after applying {} (pre-harvest interval {} days)",
-                                    waited,
-                                    doc_agri(&doc, "registrationNumber").unwrap_or_default(),
-                                    days
+                                let reg = doc_agri(&doc, "registrationNumber").unwrap_or_default();
+                                violations.push((
+                                    format!(
+                                        "harvested {waited:.1} days after applying {reg} (pre-harvest interval {days} days)"
+                                    ),
+                                    format!("施用 {reg} 后 {waited:.1} 天即采收（安全间隔期 {days} 天）"),
                                 ));
                             }
                         }
@@ -919,7 +981,10 @@ impl Store {
                         });
                     }
                     if !violations.is_empty() {
-                        run.mark_non_conformant(self, lot, &violations.join("; ")).await?;
+                        let en: Vec<&str> = violations.iter().map(|v| v.0.as_str()).collect();
+                        let zh: Vec<&str> = violations.iter().map(|v| v.1.as_str()).collect();
+                        run.mark_non_conformant(self, lot, &en.join("; "), &zh.join("；"))
+                            .await?;
                     }
                 }
             }
@@ -939,12 +1004,11 @@ impl Store {
                         .map(|r| r.text("name"))
                         .transpose()?
                         .unwrap_or_default();
-                    let reason = format!(
-                        "failed test {} by {agency}",
-                        agri_str(ev, "sampleId").unwrap_or_default(),
-                    );
+                    let sample = agri_str(ev, "sampleId").unwrap_or_default();
+                    let en = format!("failed test {sample} by {agency}");
+                    let zh = format!("检测不合格（样品 {sample}，{agency}）");
                     for epc in of_roles(&["epc", "quantity"]) {
-                        run.mark_non_conformant(self, &epc, &reason).await?;
+                        run.mark_non_conformant(self, &epc, &en, &zh).await?;
                     }
                 }
             }
@@ -1056,6 +1120,12 @@ struct Checked {
 /// the organisations of the document's eventIDs already stored.
 struct CaptureRun<'a> {
     tx: Tx,
+    /// The named units that are non-conformant, kept current by the capture.
+    nonconformant: BTreeSet<String>,
+    /// Warnings for the job (kept only when the capture commits).
+    warnings: Vec<CaptureError>,
+    /// The index of the event being captured.
+    index: usize,
     /// What the authority model decides on (read before the first event).
     facts: Facts,
     held: Held,
@@ -1096,19 +1166,26 @@ impl CaptureRun<'_> {
         self.registered.insert(epc.to_owned());
     }
 
-    /// Marks a unit non-conformant (its row written first if held).
-    async fn mark_non_conformant(&mut self, store: &Store, epc: &str, reason: &str) -> Result<()> {
-        if self.held.has_units() {
+    /// Marks a unit and everything made of it non-conformant, with the
+    /// reason in English and Chinese (held rows written first), and warns
+    /// the recorder.
+    async fn mark_non_conformant(&mut self, store: &Store, epc: &str, en: &str, zh: &str) -> Result<()> {
+        if self.held.touches_custody() {
             self.flush(store).await?;
         }
-        self.tx
-            .execute(
-                "UPDATE units SET status = 'non_conformant', \
-                 status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END \
-                 WHERE epc = $2",
-                &params![reason, epc],
-            )
-            .await?;
+        let affected = super::status::with_downstream(&mut self.tx, &[epc.to_owned()]).await?;
+        super::status::mark(&mut self.tx, &affected, en, zh).await?;
+        let n = affected.len();
+        self.nonconformant.extend(affected);
+        self.warnings.push(CaptureError {
+            event_index: Some(self.index),
+            field: String::new(),
+            code: "made_non_conformant".into(),
+            detail: format!(
+                "this record made {epc} non-conformant ({n} unit(s) with what was made of it): {en}"
+            ),
+            detail_zh: format!("本记录使 {epc} 成为不合格（连同其制成品共 {n} 个追溯单元）：{zh}"),
+        });
         Ok(())
     }
 
@@ -1127,9 +1204,10 @@ fn finish(job: &mut CaptureJob, caller: &Caller, created: i64) -> Result<(&'stat
     job.finished_at = Some(ts(finished));
     let errors = serde_json::to_string(&job.errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let event_ids = serde_json::to_string(&job.event_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let warnings = serde_json::to_string(&job.warnings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok((
         "INSERT INTO capture_jobs (id, org_id, status, behaviour, event_count, duplicates, event_ids, \
-         errors, created_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+         errors, created_at, finished_at, warnings) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
         params![
             job.capture_id,
             caller.org_id,
@@ -1140,7 +1218,8 @@ fn finish(job: &mut CaptureJob, caller: &Caller, created: i64) -> Result<(&'stat
             event_ids,
             errors,
             created,
-            finished
+            finished,
+            warnings
         ]
         .to_vec(),
     ))

@@ -152,10 +152,6 @@ impl Held {
     }
 
     /// Whether units are held (flushed before their rows are changed).
-    pub fn has_units(&self) -> bool {
-        !self.units.is_empty()
-    }
-
     pub fn push_shipment(&mut self, shipment: HeldShipment) {
         self.shipments.push(shipment);
     }

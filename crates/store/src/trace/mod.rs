@@ -10,6 +10,7 @@ pub mod lineage;
 pub mod public;
 pub mod query;
 pub mod report;
+mod status;
 pub mod units;
 
 /// The key events are found by: the first 8 bytes of SHA-256 of the eventID,

@@ -158,6 +158,8 @@ pub struct PublicTrace {
     /// active, non_conformant, recalled …
     pub status: String,
     pub status_reason: Option<String>,
+    /// The same in Chinese.
+    pub status_reason_zh: Option<String>,
     pub product: Option<PublicProduct>,
     pub producer: Option<PublicProducer>,
     /// The plot it grew on, with its natural environment.
@@ -483,6 +485,7 @@ impl Store {
             serial: unit.serial.clone(),
             status: unit.status.clone(),
             status_reason: unit.status_reason.clone(),
+            status_reason_zh: unit.status_reason_zh.clone(),
             product: public_product,
             producer,
             origin,

@@ -53,7 +53,10 @@ pub struct Unit {
     pub holder_org_id: Uuid,
     /// active, non_conformant, recalled, …
     pub status: String,
+    /// Why it is not active, in English.
     pub status_reason: Option<String>,
+    /// The same in Chinese.
+    pub status_reason_zh: Option<String>,
     pub origin_place: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -68,7 +71,7 @@ pub struct IssuedItems {
 }
 
 const UNIT_COLUMNS: &str = "t.id, t.kind, t.epc, t.gtin, t.batch, t.serial, t.sscc, t.owner_org_id, \
-    t.holder_org_id, t.status, t.status_reason, t.origin_place, t.created_at";
+    t.holder_org_id, t.status, t.status_reason, t.status_reason_zh, t.origin_place, t.created_at";
 
 pub(crate) fn decode_unit(r: &Row) -> Result<Unit> {
     Ok(Unit {
@@ -83,6 +86,7 @@ pub(crate) fn decode_unit(r: &Row) -> Result<Unit> {
         holder_org_id: r.uuid("holder_org_id")?,
         status: r.text("status")?,
         status_reason: r.opt_text("status_reason")?,
+        status_reason_zh: r.opt_text("status_reason_zh")?,
         origin_place: r.opt_text("origin_place")?,
         created_at: ts(r.int("created_at")?),
     })
@@ -293,6 +297,21 @@ impl Store {
         let lot = self.get_unit(caller, lot_id).await?;
         if lot.kind != "lot" || lot.holder_org_id != caller.org_id {
             return Err(StoreError::NotFound { what: "unit" });
+        }
+        if lot.status == "non_conformant" {
+            // Codes put on boxes would sell what must not be sold.
+            return Err(StoreError::conflict(
+                "lot_non_conformant",
+                Some("lot"),
+                format!(
+                    "this lot is non-conformant ({}); no item codes are issued for it",
+                    lot.status_reason.as_deref().unwrap_or("")
+                ),
+                format!(
+                    "该批次为不合格品（{}），不能发放单品码",
+                    lot.status_reason_zh.as_deref().unwrap_or("")
+                ),
+            ));
         }
         let gtin = Gtin::parse(lot.gtin.as_deref().unwrap_or("")).map_err(|e| StoreError::Corrupt(e.en))?;
         let batch = BatchId::parse(lot.batch.as_deref().unwrap_or("")).map_err(|_| {
