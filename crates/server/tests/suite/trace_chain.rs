@@ -1755,3 +1755,64 @@ both_backends!(lots_are_listed_with_filters, |app| async move {
     let (status, _) = app.get("/api/v1/lots", "not-a-token").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 });
+
+// ---------------------------------------------------------------------------
+// Each lot's own story: the plot's records of its season, never another
+// lot's harvest, nothing of the season before.
+
+both_backends!(each_lot_tells_its_own_season, |app| async move {
+    let (producer, _, _) = cooperative(app, "season.coop").await;
+    let plot = producer.place.clone();
+    let gtin = gtin14();
+    let (first, second, third) = (lot(&gtin, "S-A"), lot(&gtin, "S-B"), lot(&gtin, "S-C"));
+    let sow = sowing(&plot, &t(1, 8), &lot(&gtin14(), "SEED"));
+    let pick_a = harvest(&plot, &t(5, 8), &first);
+    let work = field_work(&plot, &t(6, 8));
+    let pick_b = harvest(&plot, &t(10, 8), &second);
+    record(
+        app,
+        &producer,
+        vec![sow.clone(), pick_a.clone(), work.clone(), pick_b.clone()],
+    )
+    .await;
+    let ids = |report: &Value| -> Vec<String> {
+        report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The second picking of the season: the sowing, the field work, its
+    // own harvest; not the first lot's harvest.
+    let b = ids(&trace(app, &producer, &second, Direction::Back).await);
+    for e in [&sow, &work, &pick_b] {
+        assert!(b.contains(&id_of(e)), "{b:?}");
+    }
+    assert!(!b.contains(&id_of(&pick_a)), "another lot's harvest: {b:?}");
+    // The first: nothing after its harvest.
+    let a = ids(&trace(app, &producer, &first, Direction::Back).await);
+    assert!(a.contains(&id_of(&sow)) && a.contains(&id_of(&pick_a)), "{a:?}");
+    assert!(
+        !a.contains(&id_of(&work)) && !a.contains(&id_of(&pick_b)),
+        "{a:?}"
+    );
+    // A plot with no sowing recorded: the season starts after the previous harvest.
+    let (grove, _, _) = cooperative(app, "season.grove").await;
+    let prune = field_work(&grove.place, &t(2, 8));
+    let pick_1 = harvest(&grove.place, &t(3, 8), &lot(&gtin, "G-1"));
+    let spray = field_work(&grove.place, &t(8, 8));
+    let pick_2 = harvest(&grove.place, &t(12, 8), &third);
+    record(
+        app,
+        &grove,
+        vec![prune.clone(), pick_1.clone(), spray.clone(), pick_2.clone()],
+    )
+    .await;
+    let c = ids(&trace(app, &grove, &third, Direction::Back).await);
+    assert!(c.contains(&id_of(&spray)) && c.contains(&id_of(&pick_2)), "{c:?}");
+    assert!(
+        !c.contains(&id_of(&prune)) && !c.contains(&id_of(&pick_1)),
+        "{c:?}"
+    );
+});

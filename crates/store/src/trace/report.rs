@@ -232,7 +232,9 @@ impl Store {
             .collect();
         for plot in &plots {
             // The season that produced the lot: field records on the plot up
-            // to the harvest that wrote the edge, from the last sowing.
+            // to the harvest that wrote the edge, from the last sowing; never
+            // another lot's harvest (the lot's own is among the events
+            // naming it).
             let harvest = match &plot.event_id {
                 Some(id) => {
                     self.db
@@ -247,24 +249,39 @@ impl Store {
             };
             let Some(h) = harvest else { continue };
             let (until, org) = (h.int("event_time")?, h.uuid("org_id")?);
-            let since = self
-                .db
-                .conn()
-                .fetch_optional(
-                    "SELECT MAX(event_time) AS t FROM events WHERE biz_location = $1 AND record_kind = 'sowing' \
-                     AND event_time <= $2 AND org_id = $3",
-                    &params![plot.epc.as_str(), until, org],
-                )
-                .await?
-                .and_then(|r| r.opt_int("t").ok().flatten())
-                .unwrap_or(0);
+            // From the last sowing before the harvest; without one, from
+            // after the plot's previous harvest (its previous season).
+            let latest = |kind: &'static str| {
+                let plot = plot.epc.clone();
+                async move {
+                    let sql = if kind == "sowing" {
+                        "SELECT MAX(event_time) AS t FROM events WHERE biz_location = $1 AND record_kind = 'sowing' \
+                         AND event_time <= $2 AND org_id = $3 AND corrected_by IS NULL"
+                    } else {
+                        "SELECT MAX(event_time) AS t FROM events WHERE biz_location = $1 AND record_kind = 'harvest' \
+                         AND event_time < $2 AND org_id = $3 AND corrected_by IS NULL"
+                    };
+                    Ok::<_, crate::StoreError>(
+                        self.db
+                            .conn()
+                            .fetch_optional(sql, &params![plot.as_str(), until, org])
+                            .await?
+                            .and_then(|r| r.opt_int("t").ok().flatten()),
+                    )
+                }
+            };
+            let since = match latest("sowing").await? {
+                Some(sown) => sown,
+                None => latest("harvest").await?.map_or(0, |t| t + 1),
+            };
             let rows = self
                 .db
                 .conn()
                 .fetch_all(
                     &format!(
                         "SELECT {EVENT_COLUMNS} FROM events e WHERE e.biz_location = $1 AND e.stage = 'planting' \
-                         AND e.event_time >= $2 AND e.event_time <= $3 AND e.org_id = $4 AND e.is_error_declaration = FALSE"
+                         AND e.event_time >= $2 AND e.event_time <= $3 AND e.org_id = $4 AND e.is_error_declaration = FALSE \
+                         AND (e.record_kind IS NULL OR e.record_kind <> 'harvest')"
                     ),
                     &params![plot.epc.as_str(), since, until, org],
                 )
