@@ -641,6 +641,14 @@ fn unreachable_pg(e: sqlx::Error) -> StoreError {
     StoreError::Config(format!("cannot reach PostgreSQL: {e}"))
 }
 
+/// `$start, $start+1, …`: `n` numbered placeholders for an `IN (…)` list.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

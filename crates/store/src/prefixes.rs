@@ -21,7 +21,7 @@ use suyuan_core::Invalid;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::{Row, Tx, Val};
+use crate::db::{placeholders, Row, Tx, Val};
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -269,14 +269,13 @@ impl Store {
         if cands.is_empty() {
             return Ok(None);
         }
-        let marks: Vec<String> = (1..=cands.len()).map(|i| format!("${i}")).collect();
         let row = self
             .db
             .conn()
             .fetch_optional(
                 &format!(
                     "SELECT org_id FROM company_prefixes WHERE status = 'verified' AND prefix IN ({})",
-                    marks.join(",")
+                    placeholders(1, cands.len())
                 ),
                 &cands,
             )
@@ -296,10 +295,9 @@ async fn prefix_owners<'e>(
     let mut owner_of_prefix: HashMap<String, Uuid> = HashMap::new();
     for chunk in cands.chunks(500) {
         let ps: Vec<Val> = chunk.iter().map(|&s| s.into()).collect();
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT prefix, org_id FROM company_prefixes WHERE status = 'verified' AND prefix IN ({})",
-            marks.join(",")
+            placeholders(1, ps.len())
         );
         for r in tx.fetch_all(&sql, &ps).await? {
             owner_of_prefix.insert(r.text("prefix")?, r.uuid("org_id")?);
@@ -332,10 +330,9 @@ pub(crate) async fn key_owners<'e>(
     let mut by_product: HashMap<String, Uuid> = HashMap::new();
     for chunk in gtins.chunks(500) {
         let ps: Vec<Val> = chunk.iter().map(|&s| s.into()).collect();
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT gtin, org_id FROM products WHERE gtin IN ({})",
-            marks.join(",")
+            placeholders(1, ps.len())
         );
         for r in tx.fetch_all(&sql, &ps).await? {
             by_product.insert(r.text("gtin")?, r.uuid("org_id")?);

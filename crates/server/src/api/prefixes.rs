@@ -71,12 +71,7 @@ pub async fn verify(
     Id(id): Id,
     OptionalJson(d): OptionalJson<Decision>,
 ) -> ApiResult<Json<PrefixClaim>> {
-    Ok(Json(
-        state
-            .store
-            .decide_company_prefix(&caller, id, true, d.reason.as_deref())
-            .await?,
-    ))
+    decide(&state, &caller, id, true, &d).await
 }
 
 /// Reject a claim, with the reason (operator).
@@ -89,10 +84,21 @@ pub async fn reject(
     Id(id): Id,
     OptionalJson(d): OptionalJson<Decision>,
 ) -> ApiResult<Json<PrefixClaim>> {
+    decide(&state, &caller, id, false, &d).await
+}
+
+/// The operator's decision on a claim.
+async fn decide(
+    state: &AppState,
+    caller: &suyuan_store::Caller,
+    id: uuid::Uuid,
+    verify: bool,
+    d: &Decision,
+) -> ApiResult<Json<PrefixClaim>> {
     Ok(Json(
         state
             .store
-            .decide_company_prefix(&caller, id, false, d.reason.as_deref())
+            .decide_company_prefix(caller, id, verify, d.reason.as_deref())
             .await?,
     ))
 }

@@ -22,7 +22,7 @@ use suyuan_core::stages::RecordKind;
 use suyuan_core::Invalid;
 use uuid::Uuid;
 
-use crate::db::{Tx, Val};
+use crate::db::{placeholders, Tx, Val};
 use crate::{Caller, Result, StoreError};
 
 /// The caller as the authority model sees it.
@@ -47,14 +47,6 @@ pub(crate) struct Facts {
     regions: HashMap<Uuid, String>,
     /// The organisation that registered each named place.
     place_owners: HashMap<String, Uuid>,
-}
-
-/// `$start, …` placeholders.
-fn marks(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 impl Facts {
@@ -83,7 +75,7 @@ impl Facts {
                 let sql = format!(
                     "SELECT DISTINCT x.epc FROM entrustments x JOIN events e ON e.id = x.event_pk \
                      WHERE x.agency_org_id = $1 AND e.corrected_by IS NULL AND x.epc IN ({})",
-                    marks(2, chunk.len())
+                    placeholders(2, chunk.len())
                 );
                 for r in tx.fetch_all(&sql, &ps).await? {
                     entrusted.insert(r.text("epc")?);
@@ -98,7 +90,7 @@ impl Facts {
                 let ps: Vec<Val> = chunk.iter().map(|&o| Val::from(o)).collect();
                 let sql = format!(
                     "SELECT id, region FROM organisations WHERE id IN ({})",
-                    marks(1, chunk.len())
+                    placeholders(1, chunk.len())
                 );
                 for r in tx.fetch_all(&sql, &ps).await? {
                     regions.insert(r.uuid("id")?, r.text("region")?);
@@ -159,7 +151,7 @@ async fn place_owners(tx: &mut Tx, places: &BTreeSet<String>) -> Result<HashMap<
             let ps: Vec<Val> = chunk.iter().map(|&k| Val::from(k)).collect();
             let sql = format!(
                 "SELECT {column} AS k, org_id FROM places WHERE {column} IN ({})",
-                marks(1, chunk.len())
+                placeholders(1, chunk.len())
             );
             for r in tx.fetch_all(&sql, &ps).await? {
                 let key = r.text("k")?;

@@ -12,16 +12,8 @@
 use std::collections::BTreeSet;
 
 use super::lineage::relation;
-use crate::db::{Tx, Val};
+use crate::db::{placeholders, Tx, Val};
 use crate::Result;
-
-/// `$start, …` placeholders.
-fn marks(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 /// `seeds` and every unit made of them, all levels down.
 pub(super) async fn with_downstream(tx: &mut Tx, seeds: &[String]) -> Result<BTreeSet<String>> {
@@ -33,11 +25,11 @@ pub(super) async fn with_downstream(tx: &mut Tx, seeds: &[String]) -> Result<BTr
             let ps: Vec<Val> = chunk.iter().map(|s| Val::from(s.as_str())).collect();
             let items = format!(
                 "SELECT epc AS d FROM units WHERE lot_epc IN ({})",
-                marks(1, chunk.len())
+                placeholders(1, chunk.len())
             );
             let made = format!(
                 "SELECT downstream AS d FROM lineage WHERE upstream IN ({}) AND relation IN ('{}', '{}', '{}')",
-                marks(1, chunk.len()),
+                placeholders(1, chunk.len()),
                 relation::PACKED,
                 relation::TRANSFORMED,
                 relation::SPLIT
@@ -68,29 +60,9 @@ pub(super) async fn mark(tx: &mut Tx, epcs: &BTreeSet<String>, en: &str, zh: &st
              status_reason = CASE WHEN status_reason IS NULL THEN $1 ELSE status_reason || '; ' || $1 END, \
              status_reason_zh = CASE WHEN status_reason_zh IS NULL THEN $2 ELSE status_reason_zh || '；' || $2 END \
              WHERE epc IN ({})",
-            marks(3, chunk.len())
+            placeholders(3, chunk.len())
         );
         tx.execute(&sql, &ps).await?;
     }
     Ok(())
-}
-
-/// Which of `epcs` are non-conformant now.
-pub(super) async fn non_conformant<'e>(
-    tx: &mut Tx,
-    epcs: impl Iterator<Item = &'e str>,
-) -> Result<BTreeSet<String>> {
-    let epcs: Vec<&str> = epcs.collect();
-    let mut out = BTreeSet::new();
-    for chunk in epcs.chunks(400) {
-        let ps: Vec<Val> = chunk.iter().map(|&s| s.into()).collect();
-        let sql = format!(
-            "SELECT epc FROM units WHERE status = 'non_conformant' AND epc IN ({})",
-            marks(1, chunk.len())
-        );
-        for r in tx.fetch_all(&sql, &ps).await? {
-            out.insert(r.text("epc")?);
-        }
-    }
-    Ok(out)
 }

@@ -36,7 +36,7 @@ use uuid::Uuid;
 use super::authority::{actor, check_event, compact_biz_step, refused, shape, Facts};
 use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, HeldShipment, HeldUnit, FIELD_KINDS};
 use super::lineage::{relation, Edge};
-use crate::db::{Tx, Val};
+use crate::db::{placeholders, Tx, Val};
 use crate::detached::CaptureSignatures;
 use crate::orgs::ts;
 use crate::tlog::LOG_HASH;
@@ -330,7 +330,7 @@ impl Store {
                 .flatten()
                 .flat_map(|p| p.units.iter().map(|u| u.1.as_str()))
                 .collect();
-            let holders = unit_holders(&mut tx, named.iter().copied()).await?;
+            let (holders, nonconformant) = unit_holders(&mut tx, named.iter().copied()).await?;
             // What the authority model decides on, read once, before the
             // first event: nothing in the document grants authority.
             let places: BTreeSet<String> = parsed
@@ -341,7 +341,6 @@ impl Store {
                 .map(|l| canon(&l.id))
                 .collect();
             let facts = Facts::read(&mut tx, caller, &named, &places, &holders).await?;
-            let nonconformant = super::status::non_conformant(&mut tx, named.iter().copied()).await?;
             let mut run = CaptureRun {
                 facts,
                 nonconformant,
@@ -737,27 +736,30 @@ fn finish(job: &mut CaptureJob, caller: &Caller, created: i64) -> Result<(&'stat
     ))
 }
 
-/// `$start, $start+1, …` (`n` placeholders).
-fn placeholders(start: usize, n: usize) -> String {
-    let ps: Vec<String> = (start..start + n).map(|i| format!("${i}")).collect();
-    ps.join(",")
-}
-
-/// Who holds each of `epcs` (those the platform knows).
-async fn unit_holders<'e>(tx: &mut Tx, epcs: impl Iterator<Item = &'e str>) -> Result<HashMap<String, Uuid>> {
+/// Who holds each of `epcs` (those the platform knows), and which of them
+/// are non-conformant, in one read.
+async fn unit_holders<'e>(
+    tx: &mut Tx,
+    epcs: impl Iterator<Item = &'e str>,
+) -> Result<(HashMap<String, Uuid>, BTreeSet<String>)> {
     let epcs: Vec<&str> = epcs.collect();
-    let mut out = HashMap::new();
+    let mut holders = HashMap::new();
+    let mut nonconformant = BTreeSet::new();
     for chunk in epcs.chunks(500) {
         let ps: Vec<Val> = chunk.iter().map(|&s| s.into()).collect();
         let sql = format!(
-            "SELECT epc, holder_org_id FROM units WHERE epc IN ({})",
+            "SELECT epc, holder_org_id, status FROM units WHERE epc IN ({})",
             placeholders(1, chunk.len())
         );
         for r in tx.fetch_all(&sql, &ps).await? {
-            out.insert(r.text("epc")?, r.uuid("holder_org_id")?);
+            let epc = r.text("epc")?;
+            if r.text("status")? == "non_conformant" {
+                nonconformant.insert(epc.clone());
+            }
+            holders.insert(epc, r.uuid("holder_org_id")?);
         }
     }
-    Ok(out)
+    Ok((holders, nonconformant))
 }
 
 /// The organisations that recorded any of `event_ids` already (by eventID
