@@ -3,7 +3,10 @@
 //! The generator makes `farms` farms (one plot each). Every farm's season is
 //! eight records: sowing, fertilising, pest control, harvest (lot), processing
 //! (lot → box lot), packing (boxes → pallet), shipping to a packer, and the
-//! packer's receipt. Groups of `farms_per_input` farms share their seed,
+//! packer's receipt. Every farm's plot is a registered place, every input
+//! lot a recorded purchase of a registered input, and the operator the
+//! farm's named recorder, so the records pass the checks against master data
+//! a real farm's do. Groups of `farms_per_input` farms share their seed,
 //! fertiliser and pesticide lots, so a forward trace from one pesticide lot
 //! reaches 3 × farms_per_input units. Reported: capture throughput (events/s
 //! through validation, profiles, domain rules and lineage), trace back
@@ -29,7 +32,7 @@ use suyuan_store::users::{hash_password, NewUser};
 use suyuan_store::{Caller, Store};
 
 use crate::bench::{load, peak_memory, percentile, with_bench_store};
-use crate::demo::{gtin13, record, uscc_with_check, DEMO_PASSWORD};
+use crate::demo::{gtin13, place, record, uscc_with_check, DEMO_PASSWORD};
 
 #[derive(Debug, Args)]
 pub struct TraceBench {
@@ -211,6 +214,122 @@ fn sscc(f: usize) -> String {
 struct Ids {
     gtin: String,
     box_gtin: String,
+    /// Each farm's plot (`urn:suyuan:place:{id}`).
+    plots: Vec<String>,
+    /// The packer's packing house.
+    packing_house: String,
+    /// Per group of farms: its seed, fertiliser and pesticide lots.
+    inputs: Vec<[String; 3]>,
+}
+
+/// The master data the generated records name: a plot per farm, the
+/// packer's packing house, the input lots of each group of farms (a
+/// pesticide registered as PD20080005 with a 7-day interval), and the
+/// farm's recorder, 甲.
+async fn master_data(
+    store: &Store,
+    farm: &Caller,
+    packer: &Caller,
+    a: &TraceBench,
+) -> Result<(Vec<String>, String, Vec<[String; 3]>)> {
+    use suyuan_core::model::{InputKind, PlaceKind};
+    use suyuan_store::inputs::{NewInput, NewPurchase, NewSupplier};
+    use suyuan_store::orgs::DutyAssignment;
+    let uri = |id: uuid::Uuid| format!("urn:suyuan:place:{id}");
+    store
+        .set_duty(
+            farm,
+            suyuan_core::model::Duty::Recording,
+            &DutyAssignment {
+                person_name: "甲".into(),
+                phone: None,
+            },
+        )
+        .await?;
+    let base = store
+        .create_place(farm, &place(PlaceKind::ProductionBase, "基准基地", None, |_| {}))
+        .await?;
+    let mut plots = Vec::with_capacity(a.farms);
+    for f in 0..a.farms {
+        let plot = store
+            .create_place(
+                farm,
+                &place(PlaceKind::Plot, &format!("地块 {f}"), Some(base.id), |_| {}),
+            )
+            .await?;
+        plots.push(uri(plot.id));
+    }
+    let house = store
+        .create_place(
+            packer,
+            &place(PlaceKind::PackingHouse, "基准包装厂", None, |_| {}),
+        )
+        .await?;
+    let supplier = store
+        .create_supplier(
+            farm,
+            &NewSupplier {
+                name: "基准农资".into(),
+                uscc: None,
+                contact_name: None,
+                contact_phone: None,
+                address: None,
+                licence_number: None,
+            },
+        )
+        .await?;
+    let kinds = [
+        (InputKind::Seed, None, None),
+        (InputKind::Fertiliser, None, None),
+        (InputKind::Pesticide, Some("PD20080005"), Some(7)),
+    ];
+    let mut inputs = Vec::new();
+    for (kind, reg, phi) in kinds {
+        inputs.push(
+            store
+                .create_input(
+                    farm,
+                    &NewInput {
+                        kind,
+                        name: format!("基准{}", kind.zh()),
+                        manufacturer: None,
+                        registration_number: reg.map(Into::into),
+                        active_ingredient: None,
+                        pre_harvest_interval_days: phi,
+                        specification: None,
+                        unit: "袋".into(),
+                    },
+                )
+                .await?,
+        );
+    }
+    let mut lots = Vec::new();
+    for g in 0..a.farms.div_ceil(a.farms_per_input) {
+        let mut group = Vec::new();
+        for input in &inputs {
+            let p = store
+                .create_purchase(
+                    farm,
+                    &NewPurchase {
+                        input_id: input.id,
+                        supplier_id: supplier.id,
+                        lot_number: format!("G{g}"),
+                        quantity: 100.0,
+                        unit: "袋".into(),
+                        purchased_on: "2025-02-01".into(),
+                        storage_place_id: None,
+                        storage_conditions: None,
+                    },
+                )
+                .await?;
+            group.push(suyuan_core::refs::input_lot_canonical(p.id));
+        }
+        let [seed, fert, pest]: [String; 3] = group
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("three input lots"))?;
+        lots.push([seed, fert, pest]);
+    }
+    Ok((plots, uri(house.id), lots))
 }
 
 fn lot_uri(ids: &Ids, f: usize) -> String {
@@ -222,7 +341,8 @@ fn box_uri(ids: &Ids, f: usize) -> String {
 
 /// The farm's season, as the farm records it (the receipt is the packer's).
 fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Value) {
-    let plot = format!("urn:suyuan:place:bench-plot-{f}");
+    let plot = &ids.plots[f];
+    let [seed, fert, pest] = &ids.inputs[group];
     let step = |s: &str| format!("https://suyuan.dev/ns/agri/bizstep/{s}");
     let day = |d: u32, h: u32| format!("2025-{:02}-{:02}T{:02}:00:00+08:00", 3 + d / 28, 1 + d % 28, h);
     let lot = lot_uri(ids, f);
@@ -237,7 +357,7 @@ fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Va
             &step("sowing"),
             json!({"action": "OBSERVE", "epcList": [],
             "bizLocation": {"id": plot}, "agri:variety": "二荆条",
-            "agri:inputLot": format!("urn:suyuan:input-lot:seed-{group}"), "agri:operator": "甲"}),
+            "agri:inputLot": seed, "agri:operator": "甲"}),
         ),
         record(
             "fertilising",
@@ -245,7 +365,7 @@ fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Va
             "ObjectEvent",
             &step("fertilising"),
             json!({"action": "OBSERVE", "epcList": [],
-            "bizLocation": {"id": plot}, "agri:inputLot": format!("urn:suyuan:input-lot:fert-{group}"),
+            "bizLocation": {"id": plot}, "agri:inputLot": fert,
             "agri:dose": "200 kg/亩", "agri:method": "沟施", "agri:operator": "甲"}),
         ),
         record(
@@ -254,7 +374,7 @@ fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Va
             "ObjectEvent",
             &step("pest_control"),
             json!({"action": "OBSERVE",
-            "epcList": [], "bizLocation": {"id": plot}, "agri:inputLot": format!("urn:suyuan:input-lot:pest-{group}"),
+            "epcList": [], "bizLocation": {"id": plot}, "agri:inputLot": pest,
             "agri:registrationNumber": "PD20080005", "agri:dose": "20 g/亩", "agri:method": "喷雾",
             "agri:target": "蚜虫", "agri:preHarvestIntervalDays": 7, "agri:operator": "甲"}),
         ),
@@ -303,7 +423,7 @@ fn season(ids: &Ids, f: usize, group: usize, packer: &Caller) -> (Vec<Value>, Va
         "ObjectEvent",
         "receiving",
         json!({"action": "OBSERVE",
-        "epcList": [pallet], "bizTransactionList": desadv, "bizLocation": {"id": "urn:suyuan:place:bench-packer"}}),
+        "epcList": [pallet], "bizTransactionList": desadv, "bizLocation": {"id": ids.packing_house}}),
     );
     (farm_events, receipt)
 }
@@ -335,9 +455,17 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     let p2 = store
         .create_product(&farm, &product(gtin13("952000000002"), "辣椒盒装"))
         .await?;
+    println!(
+        "backend={backend}: registering {} plots and the input lots …",
+        a.farms
+    );
+    let (plots, packing_house, inputs) = master_data(store, &farm, &packer, a).await?;
     let ids = Ids {
         gtin: p1.gtin.clone(),
         box_gtin: p2.gtin.clone(),
+        plots,
+        packing_house,
+        inputs,
     };
 
     // Capture.
@@ -419,7 +547,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
     );
 
     // Forward trace from a pesticide lot.
-    let pest = "urn:suyuan:input-lot:pest-0";
+    let pest = ids.inputs[0][2].as_str();
     let mut fwd = Vec::new();
     let mut reached = 0;
     for _ in 0..5 {

@@ -814,7 +814,7 @@ pub(crate) async fn capture_all(
     Ok(())
 }
 
-fn place(
+pub(crate) fn place(
     kind: PlaceKind,
     name: &str,
     parent: Option<uuid::Uuid>,

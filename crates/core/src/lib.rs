@@ -12,6 +12,7 @@ pub mod epcis;
 pub mod error;
 pub mod fields;
 pub mod model;
+pub mod refs;
 pub mod stages;
 
 pub use error::Invalid;

@@ -167,7 +167,11 @@ pub fn trace_target(input: &str) -> Result<String, ApiError> {
         Ok(unit) => suyuan_store::trace::canonical_epc(&unit).map_err(|e| {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh).with_field("code")
         }),
-        Err(e) if input.starts_with("urn:") || input.starts_with("http") => {
+        Err(e)
+            if input.starts_with("urn:")
+                || input.starts_with("http")
+                || uuid::Uuid::parse_str(input.trim()).is_ok() =>
+        {
             let _ = e;
             Ok(canonical_web_uri(input).unwrap_or_else(|| input.trim().to_owned()))
         }

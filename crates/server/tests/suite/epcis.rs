@@ -355,7 +355,8 @@ struct Fixture {
 }
 
 fn fixture(tag: &str) -> Fixture {
-    let place = format!("urn:suyuan:place:{}", Uuid::now_v7());
+    // Another system's location (not one of the platform's places).
+    let place = format!("urn:example:dock:{}", Uuid::now_v7());
     let doc = document(vec![
         json!({
             "type": "ObjectEvent",

@@ -6,86 +6,36 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common::*;
+use crate::trace_chain::{buy, cooperative, harvest, lot, record, sowing, t, testing};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use serde_json::{json, Value};
-use uuid::Uuid;
-
-const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
 
 /// A cooperative's product, harvested on its plot as lot `L1` after sowing
 /// and tested; answers the lot's page path and its element string.
 pub(crate) async fn harvested_lot(app: &TestApp, username: &str) -> (String, String) {
-    let (id, token) = app
-        .register_org("producer", Some("cooperative"), &uscc("93", "510115"), username)
-        .await;
-    app.verify(id).await;
-    let base_place = app.create_place(&token, base("郫都红光蔬菜基地")).await;
-    let plot = app
-        .create_place(
-            &token,
-            merge(place("plot", "一号地块"), json!({"parent_id": base_place["id"]})),
-        )
-        .await;
-    let plot = format!("urn:suyuan:place:{}", plot["id"].as_str().unwrap());
+    let (org, _, _) = cooperative(app, username).await;
     let gtin = format!("0{}", gtin13());
     let mut body = product(&gtin, "郫县二荆条辣椒");
     body["certifications"] = json!([{
         "kind": "green_food", "number": "LB-15-24010512345A", "issuer": "中国绿色食品发展中心",
         "valid_from": "2024-01-01", "valid_until": "2027-01-01"
     }]);
-    let (status, p) = app.post("/api/v1/products", &token, body).await;
+    let (status, p) = app.post("/api/v1/products", &org.token, body).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
 
-    let lot = format!("https://id.gs1.org/01/{gtin}/10/L1");
-    let rec = |kind: &str, step: &str, day: u32, extra: Value| {
-        let mut e = json!({
-            "type": "ObjectEvent",
-            "eventID": format!("urn:uuid:{}", Uuid::now_v7()),
-            "eventTime": format!("2026-03-{day:02}T08:00:00+08:00"),
-            "eventTimeZoneOffset": "+08:00",
-            "action": "OBSERVE",
-            "bizStep": step,
-            "agri:recordKind": kind,
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            e[k] = v.clone();
-        }
-        e
-    };
-    let events = vec![
-        rec(
-            "sowing",
-            &format!("{AGRI_NS}bizstep/sowing"),
-            1,
-            json!({"epcList": [], "bizLocation": {"id": plot}, "agri:variety": "二荆条",
-                   "agri:inputLot": format!("https://id.gs1.org/01/0{}/10/SEED", gtin13()), "agri:operator": "王五"}),
-        ),
-        rec(
-            "harvest",
-            "commissioning",
-            5,
-            json!({"action": "ADD", "quantityList": [{"epcClass": lot, "quantity": 500.0, "uom": "KGM"}],
-                   "bizLocation": {"id": plot}, "agri:harvestMethod": "人工采摘", "agri:operator": "王五"}),
-        ),
-        rec(
-            "testing",
-            "inspecting",
-            6,
-            json!({"quantityList": [{"epcClass": lot, "quantity": 1.0, "uom": "KGM"}], "agri:sampleId": "S-2026-0001",
-                   "agri:testItems": ["毒死蜱"], "agri:conclusion": "pass", "agri:agency": "四川省农产品质量安全检测中心"}),
-        ),
-    ];
-    let doc = json!({
-        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": AGRI_NS}],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-04-01T10:00:00+08:00",
-        "epcisBody": {"eventList": events}
-    });
-    let (status, job) = app.post("/epcis/capture", &token, doc).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
-    assert_eq!(job["success"], true, "{job:#}");
+    let l1 = lot(&gtin, "L1");
+    let seed = buy(app, &org, "seed", "").await;
+    record(
+        app,
+        &org,
+        vec![
+            sowing(&org.place, &t(1, 8), &seed),
+            harvest(&org.place, &t(5, 8), &l1),
+            testing(&l1, &t(6, 8), "pass", "S-2026-0001"),
+        ],
+    )
+    .await;
     (format!("/01/{gtin}/10/L1"), format!("(01){gtin}(10)L1"))
 }
 

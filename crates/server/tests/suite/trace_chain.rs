@@ -188,7 +188,11 @@ pub(crate) fn testing(lot: &str, time: &str, conclusion: &str, sample: &str) -> 
         "inspecting",
         time,
         json!({
-            "quantityList": [qty(lot, 1.0)], "agri:sampleId": sample, "agri:testItems": ["毒死蜱", "吡虫啉"],
+            "quantityList": [qty(lot, 1.0)], "agri:sampleId": sample,
+            "agri:testItems": [
+                {"item": "毒死蜱", "result": "0.01 mg/kg", "limit": "0.02 mg/kg", "pass": true},
+                {"item": "吡虫啉", "result": if conclusion == "fail" { "0.9 mg/kg" } else { "0.05 mg/kg" },
+                 "limit": "0.2 mg/kg", "pass": conclusion != "fail"}],
             "agri:conclusion": conclusion, "agri:agency": "四川省农产品质量安全检测中心"
         }),
     )
@@ -367,6 +371,11 @@ pub(crate) async fn cooperative(app: &TestApp, username: &str) -> (Org, String, 
         .register_org("producer", Some("cooperative"), &code, username)
         .await;
     app.verify(id).await;
+    // The person who records the field work.
+    let (status, duty) = app
+        .put("/api/v1/duties/recording", &token, json!({"person_name": "王五"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{duty}");
     let base_place = app.create_place(&token, base("郫都红光蔬菜基地")).await;
     let plot = app
         .create_place(
@@ -385,6 +394,37 @@ pub(crate) async fn cooperative(app: &TestApp, username: &str) -> (Org, String, 
         base_place["id"].as_str().unwrap().to_owned(),
         place_uri(&base_place),
     )
+}
+
+/// An input lot `org` bought: a purchase of an input of `kind` (`seed`,
+/// `fertiliser`, `pesticide`; a pesticide registered as `registration` with
+/// a pre-harvest interval of 7 days), named canonically.
+pub(crate) async fn buy(app: &TestApp, org: &Org, kind: &str, registration: &str) -> String {
+    let (status, supplier) = app
+        .post(
+            "/api/v1/suppliers",
+            &org.token,
+            json!({"name": "成都农资有限公司"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{supplier}");
+    let mut input = json!({"kind": kind, "name": format!("{kind} {registration}"), "unit": "袋"});
+    if kind == "pesticide" {
+        input["registration_number"] = json!(registration);
+        input["pre_harvest_interval_days"] = json!(7);
+    }
+    let (status, input) = app.post("/api/v1/inputs", &org.token, input).await;
+    assert_eq!(status, StatusCode::CREATED, "{input}");
+    let (status, purchase) = app
+        .post(
+            "/api/v1/input-purchases",
+            &org.token,
+            json!({"input_id": input["id"], "supplier_id": supplier["id"], "lot_number": format!("B{}", unique()),
+                   "quantity": 10.0, "unit": "袋", "purchased_on": "2026-02-20"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{purchase}");
+    format!("urn:suyuan:input-lot:{}", purchase["id"].as_str().unwrap())
 }
 
 /// Another plot on a production base.
@@ -516,7 +556,11 @@ pub(crate) struct World {
     pub(crate) l1: String,
     pub(crate) shipped: String,
     pub(crate) despatch: String,
+    /// The producer's input lots (purchases): seed, fertiliser, and a
+    /// pesticide registered as PD20080005 with a 7-day interval.
     pub(crate) seed: String,
+    pub(crate) fertiliser: String,
+    pub(crate) pesticide: String,
 }
 
 impl World {
@@ -524,7 +568,9 @@ impl World {
         let (producer, base_id, base) = cooperative(app, &format!("{tag}.coop")).await;
         let retailer = company(app, "retailer", &format!("{tag}.shop"), "store").await;
         let gtin = gtin14();
-        let seed = lot(&gtin14(), "SEED-2026");
+        let seed = buy(app, &producer, "seed", "").await;
+        let fertiliser = buy(app, &producer, "fertiliser", "").await;
+        let pesticide = buy(app, &producer, "pesticide", "PD20080005").await;
         let l1 = lot(&gtin, "L1");
         let shipped = lot(&gtin, "LS");
         let despatch = format!("D{}", unique());
@@ -549,6 +595,8 @@ impl World {
             shipped,
             despatch,
             seed,
+            fertiliser,
+            pesticide,
         }
     }
 
@@ -556,12 +604,11 @@ impl World {
     fn complete(&self, kind: &str) -> (&Org, Value) {
         let p = &self.producer;
         let plot = p.place.as_str();
-        let input = lot(&gtin14(), "INPUT-1");
         let event = match kind {
             "sowing" => sowing(plot, &t(10, 8), &self.seed),
-            "fertilising" => fertilising(plot, &t(10, 8), &input),
+            "fertilising" => fertilising(plot, &t(10, 8), &self.fertiliser),
             "irrigation" => irrigation(plot, &t(10, 8)),
-            "pest_control" => pest_control(plot, &t(10, 8), &input, "PD20080005", 7),
+            "pest_control" => pest_control(plot, &t(10, 8), &self.pesticide, "PD20080005", 7),
             "field_work" => field_work(plot, &t(10, 8)),
             "harvest" => harvest(plot, &t(10, 8), &lot(&self.gtin, "L-NEW")),
             "testing" => testing(&self.l1, &t(10, 8), "pass", "S-2026-0001"),
@@ -949,7 +996,8 @@ both_backends!(
         let w = World::new(app, "phi").await;
         let near = new_plot(app, &w.producer, &w.base_id, "二号地块").await;
         let far = new_plot(app, &w.producer, &w.base_id, "三号地块").await;
-        let (pesticide_a, pesticide_b) = (lot(&gtin14(), "PEST-A"), lot(&gtin14(), "PEST-B"));
+        let pesticide_a = w.pesticide.clone();
+        let pesticide_b = buy(app, &w.producer, "pesticide", "PD20180123").await;
         let (l_near, l_far) = (lot(&w.gtin, "NEAR"), lot(&w.gtin, "FAR"));
         record(
             app,
@@ -1241,13 +1289,11 @@ pub(crate) async fn chain(app: &TestApp) -> Chain {
     let retailer = company(app, "retailer", "chain.shop", "store").await;
     let plot = producer.place.clone();
     let gtin = gtin14();
-    // The seed lot as a Digital Link on the supplier's own domain: stored in
-    // canonical form.
-    let seed_gtin = gtin14();
-    let seed_as_written = format!("https://seeds.example.cn/01/{seed_gtin}/10/SEED-7");
-    let seed = lot(&seed_gtin, "SEED-7");
-    let fertiliser = lot(&gtin14(), "FERT-2026-02");
-    let pesticide = format!("urn:suyuan:input-lot:{}", Uuid::now_v7());
+    // The seed lot written as urn:uuid:{purchase}: stored in canonical form.
+    let seed = buy(app, &producer, "seed", "").await;
+    let seed_as_written = seed.replace("urn:suyuan:input-lot:", "urn:uuid:");
+    let fertiliser = buy(app, &producer, "fertiliser", "").await;
+    let pesticide = buy(app, &producer, "pesticide", "PD20080005").await;
     let (l1, l2, l3) = (lot(&gtin, "L1"), lot(&gtin, "L2"), lot(&gtin, "L3"));
     let pallet = sscc();
 
@@ -1513,7 +1559,7 @@ both_backends!(a_gap_beside_a_harvested_input_is_still_a_gap, |app| async move {
         app,
         &p,
         vec![
-            sowing(&p.place, &t(1, 8), &lot(&gtin14(), "SEED")),
+            sowing(&p.place, &t(1, 8), &buy(app, &p, "seed", "").await),
             harvest(&p.place, &t(10, 8), &harvested),
             processing(&base, &t(15, 8), &[&harvested, &allocated], &[&out]),
         ],
@@ -1538,12 +1584,12 @@ both_backends!(a_gap_beside_a_harvested_input_is_still_a_gap, |app| async move {
 both_backends!(a_harvest_cannot_claim_another_orgs_lot, |app| async move {
     let w = World::new(app, "claim").await;
     let (q, _, _) = cooperative(app, "claim.other").await;
-    let pesticide = lot(&gtin14(), "Q-PEST");
+    let pesticide = buy(app, &q, "pesticide", "PD20080005").await;
     record(
         app,
         &q,
         vec![
-            sowing(&q.place, &t(1, 8), &lot(&gtin14(), "Q-SEED")),
+            sowing(&q.place, &t(1, 8), &buy(app, &q, "seed", "").await),
             pest_control(&q.place, &t(9, 8), &pesticide, "PD20080005", 7),
         ],
     )
@@ -1615,7 +1661,7 @@ both_backends!(processing_cannot_output_into_another_orgs_lot, |app| async move 
         app,
         &q,
         vec![
-            sowing(&q.place, &t(1, 8), &lot(&gtin14(), "Q-SEED")),
+            sowing(&q.place, &t(1, 8), &buy(app, &q, "seed", "").await),
             harvest(&q.place, &t(5, 8), &theirs),
         ],
     )
@@ -1653,7 +1699,7 @@ both_backends!(items_are_traced_through_their_lot, |app| async move {
         )
         .await
         .unwrap();
-    let seed = lot(&gtin14(), "SEED-I");
+    let seed = buy(app, &p, "seed", "").await;
     record(
         app,
         &p,
@@ -1765,7 +1811,7 @@ both_backends!(each_lot_tells_its_own_season, |app| async move {
     let plot = producer.place.clone();
     let gtin = gtin14();
     let (first, second, third) = (lot(&gtin, "S-A"), lot(&gtin, "S-B"), lot(&gtin, "S-C"));
-    let sow = sowing(&plot, &t(1, 8), &lot(&gtin14(), "SEED"));
+    let sow = sowing(&plot, &t(1, 8), &buy(app, &producer, "seed", "").await);
     let pick_a = harvest(&plot, &t(5, 8), &first);
     let work = field_work(&plot, &t(6, 8));
     let pick_b = harvest(&plot, &t(10, 8), &second);

@@ -184,6 +184,25 @@ impl Held {
             })
     }
 
+    /// Harvests held for a plot at or after `time`: (time, lots harvested).
+    pub fn harvests_since(&self, plot: &str, time: i64) -> Vec<(i64, Vec<String>)> {
+        let mut out: Vec<(i64, Vec<String>)> = Vec::new();
+        for x in &self.epcs {
+            let e = &self.events[x.event];
+            if e.record_kind == Some("harvest")
+                && e.biz_location.as_deref() == Some(plot)
+                && e.event_time >= time
+                && !e.is_error_declaration
+            {
+                match out.iter_mut().find(|h| h.0 == e.event_time) {
+                    Some(h) => h.1.push(x.epc.clone()),
+                    None => out.push((e.event_time, vec![x.epc.clone()])),
+                }
+            }
+        }
+        out
+    }
+
     /// Whether a held packing record names `epc` later than `time`.
     pub fn packed_after(&self, epc: &str, time: i64) -> bool {
         self.epcs.iter().any(|x| {

@@ -9,6 +9,7 @@ mod held;
 pub mod lineage;
 pub mod public;
 pub mod query;
+pub mod refs;
 pub mod report;
 mod status;
 pub mod units;

@@ -188,6 +188,8 @@ impl Store {
         dir: Direction,
         max_depth: u32,
     ) -> Result<TraceReport> {
+        // An input lot or a place in any accepted form.
+        let epc = &self.canonical_reference(epc).await?;
         if !self.may_trace(caller, epc).await? {
             return Err(StoreError::NotFound { what: "unit" });
         }

@@ -251,7 +251,11 @@ impl Store {
 
     /// Planting records on a plot, stored or held by this capture, of the
     /// caller's organisation and not corrected.
-    async fn plot_field_records(&self, run: &mut CaptureRun<'_>, plot: &str) -> Result<Vec<FieldRecord>> {
+    pub(super) async fn plot_field_records(
+        &self,
+        run: &mut CaptureRun<'_>,
+        plot: &str,
+    ) -> Result<Vec<FieldRecord>> {
         let mut ps: Vec<Val> = vec![plot.into()];
         ps.extend(FIELD_KINDS.iter().map(|&k| Val::from(k)));
         // The organisation is checked here, not in SQL: under a generic

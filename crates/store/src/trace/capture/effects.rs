@@ -114,22 +114,9 @@ impl Store {
                             });
                         }
                     }
-                    if r.record_kind == "pest_control" {
-                        let phi =
-                            doc_agri(&doc, "preHarvestIntervalDays").and_then(|d| d.parse::<f64>().ok());
-                        if let Some(days) = phi {
-                            let waited = (event_time - r.event_time) as f64 / 86_400_000.0;
-                            if waited < days {
-                                let reg = doc_agri(&doc, "registrationNumber").unwrap_or_default();
-                                violations.push((
-                                    format!(
-                                        "harvested {waited:.1} days after applying {reg} (pre-harvest interval {days} days)"
-                                    ),
-                                    format!("施用 {reg} 后 {waited:.1} 天即采收（安全间隔期 {days} 天）"),
-                                ));
-                            }
-                        }
-                    }
+                    let phi = doc_agri(&doc, "preHarvestIntervalDays").and_then(|d| d.parse::<f64>().ok());
+                    let reg = doc_agri(&doc, "registrationNumber");
+                    violations.extend(breach(&r.record_kind, r.event_time, phi, reg, event_time));
                 }
                 for lot in &lots {
                     if !plot.is_empty() {
@@ -147,9 +134,15 @@ impl Store {
                     }
                 }
             }
+            Some(k) if k != RecordKind::Sowing && FIELD_KINDS.contains(&k.as_str()) => {
+                // Recorded after a harvest it precedes: it belongs to that
+                // harvest's season all the same.
+                edges.extend(self.recheck_harvests(run, ev, event_time).await?);
+            }
             Some(RecordKind::Testing) => {
-                let failed = agri_str(ev, "conclusion")
-                    .is_some_and(|c| matches!(c.as_str(), "fail" | "failed" | "不合格"));
+                // The conclusion was checked to be `pass` or `fail`.
+                let failed = agri(ev, "conclusion")
+                    .is_some_and(|c| suyuan_core::stages::values::conclusion(c).unwrap_or(false));
                 if failed {
                     // Named by the organisation that recorded the test, as
                     // registered: never by a name typed into the record.
@@ -231,6 +224,105 @@ impl Store {
                 }
             }
             _ => {}
+        }
+        Ok(edges)
+    }
+}
+
+/// The pre-harvest interval breach of a planting record of `kind` at
+/// `applied_at` (with its interval and registration number) by a harvest at
+/// `harvested_at`, if it is a spray.
+fn breach(
+    kind: &str,
+    applied_at: i64,
+    phi_days: Option<f64>,
+    registration: Option<String>,
+    harvested_at: i64,
+) -> Option<(String, String)> {
+    if kind != "pest_control" {
+        return None;
+    }
+    let reg = registration.unwrap_or_default();
+    suyuan_core::stages::rules::pre_harvest_breach(applied_at, harvested_at, phi_days?, &reg)
+}
+
+impl Store {
+    /// A planting record dated before harvests already recorded on its
+    /// plot: for each harvest whose season it falls in, the input it
+    /// applied reaches the harvested lots (the edges returned), and a spray
+    /// inside its pre-harvest interval makes them non-conformant.
+    async fn recheck_harvests(
+        &self,
+        run: &mut CaptureRun<'_>,
+        ev: &Event,
+        event_time: i64,
+    ) -> Result<Vec<Edge>> {
+        let Some(plot) = ev.biz_location.as_ref().map(|l| l.id.clone()) else {
+            return Ok(Vec::new());
+        };
+        let mut harvests = run.held.harvests_since(&plot, event_time);
+        let rows = run
+            .tx
+            .fetch_all(
+                "SELECT e.org_id, e.event_time, x.epc FROM events e JOIN event_epcs x ON x.event_pk = e.id \
+                 WHERE e.biz_location = $1 AND e.record_kind = 'harvest' AND e.event_time >= $2 \
+                 AND e.corrected_by IS NULL",
+                &params![plot.as_str(), event_time],
+            )
+            .await?;
+        for r in rows {
+            if r.uuid("org_id")? != run.caller.org_id {
+                continue;
+            }
+            let t = r.int("event_time")?;
+            match harvests.iter_mut().find(|h| h.0 == t) {
+                Some(h) => h.1.push(r.text("epc")?),
+                None => harvests.push((t, vec![r.text("epc")?])),
+            }
+        }
+        if harvests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sowings: Vec<i64> = self
+            .plot_field_records(run, &plot)
+            .await?
+            .into_iter()
+            .filter(|r| r.record_kind == "sowing")
+            .map(|r| r.event_time)
+            .collect();
+        let kind = record_kind_of(ev).map(|k| k.as_str()).unwrap_or_default();
+        let phi = agri(ev, "preHarvestIntervalDays").and_then(Value::as_f64);
+        let input = agri_str(ev, "inputLot");
+        let mut edges = Vec::new();
+        for (harvested_at, lots) in harvests {
+            let start = sowings
+                .iter()
+                .copied()
+                .filter(|&t| t <= harvested_at)
+                .max()
+                .unwrap_or(0);
+            if !suyuan_core::stages::rules::in_season(event_time, start, harvested_at) {
+                continue;
+            }
+            let violation = breach(
+                kind,
+                event_time,
+                phi,
+                agri_str(ev, "registrationNumber"),
+                harvested_at,
+            );
+            for lot in lots {
+                if let Some(input) = &input {
+                    edges.push(Edge {
+                        upstream: input.clone(),
+                        downstream: lot.clone(),
+                        relation: relation::INPUT_APPLIED,
+                    });
+                }
+                if let Some((en, zh)) = &violation {
+                    run.mark_non_conformant(self, &lot, en, zh).await?;
+                }
+            }
         }
         Ok(edges)
     }

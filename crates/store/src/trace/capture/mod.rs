@@ -27,7 +27,7 @@ use serde_json::Value;
 use suyuan_core::epcis::{
     canonical_web_uri, parse_document, parse_event, Action, Event, EventType, Namespaces, Problem,
 };
-use suyuan_core::stages::{check_profile, profile, Field, RecordKind, AGRI_NS};
+use suyuan_core::stages::{check_profile, check_record_values, profile, Field, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
 use suyuan_ledger::hash::Hash;
 use utoipa::ToSchema;
@@ -36,6 +36,7 @@ use uuid::Uuid;
 use super::authority::{actor, check_event, compact_biz_step, refused, shape, Facts};
 use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, HeldShipment, HeldUnit, FIELD_KINDS};
 use super::lineage::{relation, Edge};
+use super::refs::{References, Refusal};
 use crate::db::{placeholders, Tx, Val};
 use crate::detached::CaptureSignatures;
 use crate::orgs::ts;
@@ -109,6 +110,13 @@ fn err(index: Option<usize>, field: &str, e: Invalid) -> CaptureError {
         detail: format!("{field}: {}", e.en),
         detail_zh: format!("{field}：{}", e.zh),
     }
+}
+
+/// The record kind an event declares, if it is a known one.
+fn record_kind_of(ev: &Event) -> Option<RecordKind> {
+    agri(ev, "recordKind")
+        .and_then(Value::as_str)
+        .and_then(RecordKind::parse)
 }
 
 /// The value of one of our extension fields, if present.
@@ -266,7 +274,7 @@ impl Store {
         // The events, each parsed or refused. A document-level refusal
         // refuses everything; under `proceed`, events are parsed one by one
         // so that a bad event does not sink the good ones.
-        let parsed: Vec<Result<Event, Vec<Problem>>> = match parse_document(doc) {
+        let mut parsed: Vec<Result<Event, Vec<Problem>>> = match parse_document(doc) {
             Ok(document) => document.events.into_iter().map(Ok).collect(),
             Err(problems) => {
                 let list = doc.pointer("/epcisBody/eventList").and_then(Value::as_array);
@@ -289,6 +297,22 @@ impl Store {
                 }
             }
         };
+        // Every reference in its canonical form before anything is hashed
+        // or stored; a reference to nothing refuses its event.
+        let refs = self.read_references(caller, parsed.iter().flatten()).await?;
+        let mut ref_refusals: Vec<Option<Refusal>> = Vec::with_capacity(parsed.len());
+        let mut normalised: Vec<bool> = Vec::with_capacity(parsed.len());
+        for p in parsed.iter_mut() {
+            let outcome = match p {
+                Ok(ev) => {
+                    let record = record_kind_of(ev).filter(|_| ev.error_declaration.is_none());
+                    refs.normalise(ev, record, caller)
+                }
+                Err(_) => Ok(false),
+            };
+            normalised.push(matches!(outcome, Ok(true)));
+            ref_refusals.push(outcome.err());
+        }
         let record_time = now_ms();
         let mut prepared = prepare(&parsed, record_time);
         job.event_ids = prepared
@@ -306,7 +330,28 @@ impl Store {
                 .map(|(p, id)| (p.as_ref().ok(), id.as_str()))
                 .collect();
             match self.capture_signatures(caller.org_id, doc, &events).await? {
-                Ok(checked) => signatures = checked,
+                Ok(checked) => {
+                    // A signed event is stored as it was signed: its
+                    // references must already be canonical.
+                    for (i, ((p, id), changed)) in
+                        parsed.iter().zip(&job.event_ids).zip(&normalised).enumerate()
+                    {
+                        let declared = p.as_ref().is_ok_and(|e| e.error_declaration.is_some());
+                        if *changed && checked.of(id, declared).is_some() {
+                            job.errors.push(err(
+                                Some(i),
+                                "event",
+                                Invalid::new(
+                                    "signed_reference_not_canonical",
+                                    "a signed event names places and input lots by their canonical identifiers \
+                                     (GLN Digital Link, urn:suyuan:place:{id}, urn:suyuan:input-lot:{id})",
+                                    "签名的事件须以规范标识引用场所和投入品批次（GLN 数字链接、urn:suyuan:place:{id}、urn:suyuan:input-lot:{id}）",
+                                ),
+                            ));
+                        }
+                    }
+                    signatures = checked;
+                }
                 Err(problems) => job.errors = problems.into_iter().map(|(i, f, e)| err(i, &f, e)).collect(),
             }
         }
@@ -343,6 +388,8 @@ impl Store {
             let facts = Facts::read(&mut tx, caller, &named, &places, &holders).await?;
             let mut run = CaptureRun {
                 facts,
+                refs,
+                more_errors: Vec::new(),
                 nonconformant,
                 warnings: Vec::new(),
                 index: 0,
@@ -369,14 +416,19 @@ impl Store {
                         continue;
                     }
                 };
+                if let Some((field, invalid)) = ref_refusals[i].take() {
+                    job.errors.push(err(Some(i), &field, invalid));
+                    continue;
+                }
                 // Checks first, then writes: a refused event writes nothing.
                 match self.capture_event(&mut run, ev, prepared, record_time).await {
                     Ok(true) => job.captured += 1,
                     Ok(false) => job.duplicates += 1,
+                    // Under rollback too, every bad event is reported.
                     Err(StoreError::Invalid { field, invalid }) => {
                         job.errors.push(err(Some(i), &field, invalid));
-                        if behaviour == ErrorBehaviour::Rollback {
-                            break;
+                        for (field, invalid) in run.more_errors.drain(..) {
+                            job.errors.push(err(Some(i), &field, invalid));
                         }
                     }
                     Err(e) => return Err(e),
@@ -516,6 +568,22 @@ impl Store {
                     Field::AnyStd(_) => false,
                 })
                 .map_err(|e| StoreError::invalid("event", e))?;
+                // Every value of the declared type, and what comes from
+                // master data as registered; all problems at once.
+                let values = ev
+                    .extensions
+                    .iter()
+                    .filter(|x| x.namespace == AGRI_NS && x.local_name != "recordKind")
+                    .map(|x| (x.local_name.as_str(), &x.value));
+                let mut problems = check_record_values(kind, values);
+                if problems.is_empty() {
+                    problems = run.refs.check_master_data(ev, kind);
+                }
+                if !problems.is_empty() {
+                    let (field, invalid) = problems.remove(0);
+                    run.more_errors = problems;
+                    return Err(StoreError::invalid(field, invalid));
+                }
                 if kind == RecordKind::Receiving {
                     checked = self.check_domain(run, ev, kind, &units, event_time).await?;
                     check_event(&actor, &run.facts, &run.holders, &shape, &units, &places, true)?;
@@ -631,6 +699,10 @@ impl Store {
 /// the organisations of the document's eventIDs already stored.
 struct CaptureRun<'a> {
     tx: Tx,
+    /// What the document's references resolved to.
+    refs: References,
+    /// Further refusals of the event being captured, after the first.
+    more_errors: Vec<Refusal>,
     /// The named units that are non-conformant, kept current by the capture.
     nonconformant: BTreeSet<String>,
     /// Warnings for the job (kept only when the capture commits).

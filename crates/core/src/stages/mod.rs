@@ -8,7 +8,13 @@
 //! record kinds says so in `agri:recordKind`; its profile then lists what it
 //! must contain, and an event lacking any of it is refused with the full list.
 
+use crate::model::InputKind;
 use crate::Invalid;
+
+pub mod rules;
+pub mod values;
+
+use values::{agri_field, check_conclusion, check_value, conclusion, test_items, ValueType};
 
 /// Our EPCIS extension namespace (JSON-LD prefix `agri`).
 pub const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
@@ -316,6 +322,86 @@ pub const PROFILES: &[Profile] = &[
         required: &[UNITS, Std("bizLocation"), Agri("channel")],
     },
 ];
+
+/// The `agri:*` fields a record of `kind` may carry besides its required
+/// ones. Every record may carry `agri:note`.
+pub fn optional_fields(kind: RecordKind) -> &'static [&'static str] {
+    use RecordKind as K;
+    match kind {
+        K::Sowing | K::Fertilising | K::PestControl => &["inputName", "note"],
+        K::Shipping => &["vehicle", "nonConformanceOverride", "note"],
+        K::Sale | K::StorageOut => &["nonConformanceOverride", "note"],
+        _ => &["note"],
+    }
+}
+
+/// The kind of input a record's `agri:inputLot` must be a purchase of.
+pub fn input_kind(kind: RecordKind) -> Option<InputKind> {
+    match kind {
+        RecordKind::Sowing => Some(InputKind::Seed),
+        RecordKind::Fertilising => Some(InputKind::Fertiliser),
+        RecordKind::PestControl => Some(InputKind::Pesticide),
+        _ => None,
+    }
+}
+
+/// The `agri:*` fields of a record of `kind`, required first, each with
+/// whether it is required.
+pub fn agri_fields_of(kind: RecordKind) -> impl Iterator<Item = (&'static str, bool)> {
+    let required = profile(kind).required.iter().filter_map(|f| match f {
+        Agri(name) => Some((*name, true)),
+        _ => None,
+    });
+    required.chain(optional_fields(kind).iter().map(|n| (*n, false)))
+}
+
+/// Checks the values of a record's `agri:*` fields (`fields`: local name and
+/// value, `recordKind` excluded) against their declared types: a field the
+/// kind does not have, or a value of the wrong type, is a problem named by
+/// its field; for a test, the conclusion must agree with its items. Every
+/// problem is returned, not only the first.
+pub fn check_record_values<'a>(
+    kind: RecordKind,
+    fields: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+) -> Vec<(String, Invalid)> {
+    let allowed: Vec<&str> = agri_fields_of(kind).map(|(n, _)| n).collect();
+    let mut problems = Vec::new();
+    let (mut concluded, mut items) = (None, None);
+    for (name, value) in fields {
+        let field = format!("{AGRI_PREFIX}:{name}");
+        let Some(decl) = agri_field(name).filter(|_| allowed.contains(&name)) else {
+            let list: Vec<String> = allowed.iter().map(|n| format!("{AGRI_PREFIX}:{n}")).collect();
+            problems.push((
+                field,
+                Invalid::new(
+                    "record_field_unknown",
+                    format!(
+                        "a {} record has no such field; its fields: {}",
+                        kind.as_str(),
+                        list.join(", ")
+                    ),
+                    format!("“{}”记录没有这个字段；其字段为：{}", kind.zh(), list.join("、")),
+                ),
+            ));
+            continue;
+        };
+        if let Err(e) = check_value(decl.ty, value) {
+            problems.push((field, e));
+            continue;
+        }
+        match decl.ty {
+            ValueType::Conclusion => concluded = conclusion(value).ok(),
+            ValueType::TestItems => items = test_items(value).ok(),
+            _ => {}
+        }
+    }
+    if let (Some(failed), Some(any_item_failed)) = (concluded, items) {
+        if let Err(e) = check_conclusion(failed, any_item_failed) {
+            problems.push((format!("{AGRI_PREFIX}:conclusion"), e));
+        }
+    }
+    problems
+}
 
 /// The profile of a record kind.
 pub fn profile(kind: RecordKind) -> &'static Profile {

@@ -1,0 +1,357 @@
+//! What a captured document refers to, resolved against master data before
+//! anything is stored: the places it happens at, the input lots (purchases)
+//! its records apply, and the organisation's people who did the work.
+//!
+//! Every accepted form of a reference (see `suyuan_core::refs`) is rewritten
+//! to the one canonical identifier of the thing it names, in the stored
+//! document as in the query columns and lineage edges, so that a trace from
+//! an input lot or a plot finds every record however it was typed. A
+//! reference in one of the platform's own forms that names nothing, an input
+//! lot that is not a purchase of the caller's organisation, or one of the
+//! wrong kind of input, is refused naming the field.
+//!
+//! The values a record copies from master data are checked against it: a
+//! pesticide's registration number and pre-harvest interval are those of the
+//! registered input (the input decides, not what a clerk typed), and the
+//! operator is one of the organisation's people (a user's name or login, or
+//! the person named for one of its duties).
+//!
+//! Everything is read in a few statements per capture, however many events
+//! the document holds; places and purchases are never changed once
+//! recorded, so what is read before the capture's transaction stays true.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::Value;
+use suyuan_core::epcis::Event;
+use suyuan_core::refs::{
+    input_lot_canonical, input_lot_id, is_platform_place_form, place_canonical, place_key, PlaceKey,
+};
+use suyuan_core::stages::{input_kind, values::agri_field, values::ValueType, RecordKind, AGRI_NS};
+use suyuan_core::Invalid;
+use uuid::Uuid;
+
+use crate::db::{placeholders, Val};
+use crate::{params, Caller, Result, Store};
+
+/// A registered place.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaceInfo {
+    pub(crate) canonical: String,
+}
+
+/// A purchase of an input, with what its input's registration says.
+#[derive(Debug, Clone)]
+pub(crate) struct PurchaseInfo {
+    org_id: Uuid,
+    kind: String,
+    registration_number: Option<String>,
+    phi_days: Option<i64>,
+}
+
+/// What a document's references resolve to.
+#[derive(Debug, Default)]
+pub(crate) struct References {
+    places: HashMap<PlaceKey, PlaceInfo>,
+    purchases: HashMap<Uuid, PurchaseInfo>,
+    /// The names of the caller organisation's people.
+    operators: HashSet<String>,
+}
+
+/// A refusal naming its field.
+pub(crate) type Refusal = (String, Invalid);
+
+fn refusal(field: &str, code: &'static str, en: String, zh: String) -> Refusal {
+    (field.to_owned(), Invalid::new(code, en, zh))
+}
+
+/// The `agri:*` extension of an event with this local name (its JSON key
+/// and value).
+fn agri_ext<'e>(ev: &'e Event, name: &str) -> Option<&'e suyuan_core::epcis::Extension> {
+    ev.extensions
+        .iter()
+        .find(|x| x.namespace == AGRI_NS && x.local_name == name)
+}
+
+impl Store {
+    /// Resolves every place and input lot the events name, and the caller's
+    /// people if any record names an operator.
+    pub(crate) async fn read_references<'e>(
+        &self,
+        caller: &Caller,
+        events: impl Iterator<Item = &'e Event>,
+    ) -> Result<References> {
+        let mut place_keys = BTreeSet::new();
+        let mut purchases = BTreeSet::new();
+        let mut operators = false;
+        for ev in events {
+            for loc in [&ev.biz_location, &ev.read_point].into_iter().flatten() {
+                place_keys.extend(place_key(&loc.id));
+            }
+            if let Some(x) = agri_ext(ev, "inputLot") {
+                purchases.extend(x.value.as_str().and_then(input_lot_id));
+            }
+            operators |= agri_ext(ev, "operator").is_some();
+        }
+        let mut out = References::default();
+        let (ids, glns): (Vec<&PlaceKey>, Vec<&PlaceKey>) =
+            place_keys.iter().partition(|k| matches!(k, PlaceKey::Id(_)));
+        for (column, keys) in [("id", ids), ("gln", glns)] {
+            for chunk in keys.chunks(400) {
+                let ps: Vec<Val> = chunk
+                    .iter()
+                    .map(|k| match k {
+                        PlaceKey::Id(id) => Val::from(id.to_string()),
+                        PlaceKey::Gln(g) => Val::from(g.as_str()),
+                    })
+                    .collect();
+                let sql = format!(
+                    "SELECT id, gln FROM places WHERE {column} IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                for r in self.db.conn().fetch_all(&sql, &ps).await? {
+                    let (id, gln) = (r.uuid("id")?, r.opt_text("gln")?);
+                    let info = PlaceInfo {
+                        canonical: place_canonical(id, gln.as_deref()),
+                    };
+                    if let Some(g) = gln {
+                        out.places.insert(PlaceKey::Gln(g), info.clone());
+                    }
+                    out.places.insert(PlaceKey::Id(id), info);
+                }
+            }
+        }
+        let purchases: Vec<Uuid> = purchases.into_iter().collect();
+        for chunk in purchases.chunks(400) {
+            let ps: Vec<Val> = chunk.iter().map(|id| Val::from(id.to_string())).collect();
+            let sql = format!(
+                "SELECT p.id, p.org_id, i.kind, i.registration_number, i.pre_harvest_interval_days \
+                 FROM input_purchases p JOIN inputs i ON i.id = p.input_id WHERE p.id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            for r in self.db.conn().fetch_all(&sql, &ps).await? {
+                out.purchases.insert(
+                    r.uuid("id")?,
+                    PurchaseInfo {
+                        org_id: r.uuid("org_id")?,
+                        kind: r.text("kind")?,
+                        registration_number: r.opt_text("registration_number")?,
+                        phi_days: r.opt_int("pre_harvest_interval_days")?,
+                    },
+                );
+            }
+        }
+        if operators {
+            let people = self
+                .db
+                .conn()
+                .fetch_all(
+                    "SELECT display_name AS n FROM users WHERE org_id = $1 AND NOT disabled \
+                     UNION SELECT username AS n FROM users WHERE org_id = $1 AND NOT disabled \
+                     UNION SELECT person_name AS n FROM org_duties WHERE org_id = $1",
+                    &params![caller.org_id],
+                )
+                .await?;
+            for r in people {
+                out.operators.insert(r.text("n")?.trim().to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The canonical identifier of whatever `uri` names, in any accepted
+    /// form: an input lot or a place of the platform (a bare id or
+    /// `urn:uuid:` is looked up as both), anything else as it is.
+    pub async fn canonical_reference(&self, uri: &str) -> Result<String> {
+        if let Some(id) = input_lot_id(uri) {
+            let found = self
+                .db
+                .conn()
+                .fetch_optional("SELECT id FROM input_purchases WHERE id = $1", &params![id])
+                .await?;
+            if found.is_some() {
+                return Ok(input_lot_canonical(id));
+            }
+        }
+        if let Some(key) = place_key(uri) {
+            let (column, value) = match &key {
+                PlaceKey::Id(id) => ("id", id.to_string()),
+                PlaceKey::Gln(g) => ("gln", g.clone()),
+            };
+            let sql = format!("SELECT id, gln FROM places WHERE {column} = $1");
+            if let Some(r) = self.db.conn().fetch_optional(&sql, &params![value]).await? {
+                return Ok(place_canonical(r.uuid("id")?, r.opt_text("gln")?.as_deref()));
+            }
+        }
+        Ok(suyuan_core::epcis::canonical_web_uri(uri).unwrap_or_else(|| uri.trim().to_owned()))
+    }
+}
+
+impl References {
+    /// Rewrites the event's place and input-lot references to their
+    /// canonical identifiers (in the parsed event and its JSON). Returns
+    /// whether anything changed. `record`: the event is one of our records,
+    /// whose places must be registered and whose input lot must be a
+    /// purchase of the caller's organisation.
+    pub(crate) fn normalise(
+        &self,
+        ev: &mut Event,
+        record: Option<RecordKind>,
+        caller: &Caller,
+    ) -> std::result::Result<bool, Refusal> {
+        let mut changed = false;
+        for field in ["bizLocation", "readPoint"] {
+            let loc = match field {
+                "bizLocation" => ev.biz_location.as_mut(),
+                _ => ev.read_point.as_mut(),
+            };
+            let Some(loc) = loc else { continue };
+            let found = place_key(&loc.id).and_then(|k| self.places.get(&k));
+            let canonical = match found {
+                Some(p) => p.canonical.clone(),
+                None if is_platform_place_form(&loc.id) || record.is_some() && field == "bizLocation" => {
+                    return Err(refusal(
+                        field,
+                        "place_unknown",
+                        format!(
+                            "'{}' is not a place registered on the platform: register the place first and \
+                             name it by its GLN or urn:suyuan:place:{{id}}",
+                            loc.id
+                        ),
+                        format!("“{}”不是平台上登记的场所：请先登记场所，并以其 GLN 或 urn:suyuan:place:{{id}} 引用", loc.id),
+                    ));
+                }
+                // Another system's location, kept as it is.
+                None => continue,
+            };
+            if canonical != loc.id {
+                loc.id = canonical.clone();
+                if let Some(slot) = ev.json.get_mut(field).and_then(|v| v.get_mut("id")) {
+                    *slot = Value::String(canonical);
+                }
+                changed = true;
+            }
+        }
+        let Some(kind) = record else { return Ok(changed) };
+        let Some(x) = agri_ext(ev, "inputLot") else {
+            return Ok(changed);
+        };
+        let key = x.key.clone();
+        let given = x.value.as_str().unwrap_or_default().to_owned();
+        let purchase = input_lot_id(&given).and_then(|id| {
+            self.purchases
+                .get(&id)
+                .filter(|p| p.org_id == caller.org_id)
+                .map(|p| (id, p))
+        });
+        let Some((id, p)) = purchase else {
+            return Err(refusal(
+                "agri:inputLot",
+                "input_lot_unknown",
+                format!(
+                    "'{given}' is not a purchase recorded by your organisation: record the purchase of the input \
+                     first and name it urn:suyuan:input-lot:{{purchase id}}"
+                ),
+                format!("“{given}”不是本机构登记的投入品采购批次：请先登记采购，并以 urn:suyuan:input-lot:{{采购记录 id}} 引用"),
+            ));
+        };
+        if let Some(want) = input_kind(kind).filter(|k| k.as_str() != p.kind) {
+            return Err(refusal(
+                "agri:inputLot",
+                "input_lot_kind",
+                format!(
+                    "a {} record applies a {} lot; this purchase is of a {}",
+                    kind.as_str(),
+                    want.as_str(),
+                    p.kind
+                ),
+                format!(
+                    "“{}”记录应使用{}批次；该采购的投入品类别为 {}",
+                    kind.zh(),
+                    want.zh(),
+                    p.kind
+                ),
+            ));
+        }
+        let canonical = input_lot_canonical(id);
+        if canonical != given {
+            let canonical = Value::String(canonical);
+            if let Some(x) = ev
+                .extensions
+                .iter_mut()
+                .find(|x| x.namespace == AGRI_NS && x.local_name == "inputLot")
+            {
+                x.value = canonical.clone();
+            }
+            if let Some(slot) = ev.json.get_mut(&key) {
+                *slot = canonical;
+            }
+            changed = true;
+        }
+        Ok(changed)
+    }
+
+    /// The values a record copies from master data, checked against it: the
+    /// registration number and pre-harvest interval of the input lot's
+    /// input, and the operator. Run after [`References::normalise`].
+    pub(crate) fn check_master_data(&self, ev: &Event, kind: RecordKind) -> Vec<Refusal> {
+        let mut out = Vec::new();
+        let purchase = agri_ext(ev, "inputLot")
+            .and_then(|x| x.value.as_str())
+            .and_then(input_lot_id)
+            .and_then(|id| self.purchases.get(&id));
+        for x in ev.extensions.iter().filter(|x| x.namespace == AGRI_NS) {
+            let field = format!("agri:{}", x.local_name);
+            let Some(decl) = agri_field(&x.local_name) else {
+                continue;
+            };
+            match (decl.ty, purchase) {
+                (ValueType::RegistrationNumber, Some(p)) if kind == RecordKind::PestControl => {
+                    let typed = x.value.as_str().map(|s| s.trim().to_ascii_uppercase());
+                    let registered = p.registration_number.as_deref().map(str::to_ascii_uppercase);
+                    if typed != registered {
+                        out.push(refusal(
+                            &field,
+                            "registration_number_mismatch",
+                            format!(
+                                "the input lot's pesticide is registered as {}; the record must say so",
+                                registered.as_deref().unwrap_or("(none)")
+                            ),
+                            format!(
+                                "该批次农药的登记证号为 {}，记录应与之一致",
+                                registered.as_deref().unwrap_or("（无）")
+                            ),
+                        ));
+                    }
+                }
+                (ValueType::Days, Some(p))
+                    if x.local_name == "preHarvestIntervalDays" && x.value.as_i64() != p.phi_days =>
+                {
+                    let days = p.phi_days.map_or("(none)".to_owned(), |d| d.to_string());
+                    out.push(refusal(
+                            &field,
+                            "pre_harvest_interval_mismatch",
+                            format!("the input lot's pesticide is registered with a pre-harvest interval of {days} days; the record must say so"),
+                            format!("该批次农药登记的安全间隔期为 {days} 天，记录应与之一致"),
+                        ));
+                }
+                (ValueType::Operator, _) => {
+                    let name = x.value.as_str().map(str::trim).unwrap_or_default();
+                    if !self.operators.contains(name) {
+                        out.push(refusal(
+                            &field,
+                            "operator_unknown",
+                            format!(
+                                "'{name}' is not one of your organisation's people: a user's name or login, \
+                                 or the person named for one of its duties"
+                            ),
+                            format!("“{name}”不是本机构人员：应为本机构用户的姓名或登录名，或其职责负责人"),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
