@@ -159,38 +159,6 @@ pub async fn run_trace(db: &DbArgs, args: TraceArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!(
-        "{} from {}: {} units, {} events, {} organisations, depth {} (reaches {})",
-        if dir == Direction::Back {
-            "trace back"
-        } else {
-            "trace forward"
-        },
-        report.start,
-        report.units.len(),
-        report.events.len(),
-        report.organisations.len(),
-        report.depth,
-        report.depth_reached.as_deref().unwrap_or("-")
-    );
-    for u in &report.units {
-        println!(
-            "  {}{} {}{}",
-            "  ".repeat(u.reached.depth as usize),
-            u.reached.relation.as_deref().unwrap_or("start"),
-            u.reached.epc,
-            u.status
-                .as_deref()
-                .filter(|s| *s != "active")
-                .map(|s| format!("  [{s}]"))
-                .unwrap_or_default()
-        );
-    }
-    for o in &report.organisations {
-        println!("  org {} ({})", o.name, o.kind);
-    }
-    for g in &report.gaps {
-        println!("  gap {}: {}", g.epc, g.reason);
-    }
+    print!("{}", crate::trace_print::render(&report));
     Ok(())
 }

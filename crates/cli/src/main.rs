@@ -15,6 +15,7 @@ mod config;
 mod demo;
 mod ledger_cmd;
 mod serve;
+mod trace_print;
 mod witness;
 
 use clap::{Parser, Subcommand};

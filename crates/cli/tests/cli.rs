@@ -107,99 +107,78 @@ fn bad_flags_are_refused_naming_the_flag() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"));
 }
 
+/// `admin org create --json` of a farm with this name, credit code and
+/// legal representative's ID number.
+fn create_farm(dir: &Path, name: &str, uscc: &str, id_number: &str) -> Output {
+    let args = [
+        "admin",
+        "org",
+        "create",
+        "--json",
+        "--kind",
+        "producer",
+        "--producer-form",
+        "farm",
+        "--name",
+        name,
+        "--uscc",
+        uscc,
+        "--region",
+        "510117",
+        "--legal-rep-name",
+        "张三",
+        "--legal-rep-id",
+        id_number,
+        "--contact-name",
+        "李四",
+        "--contact-phone",
+        "13800138000",
+    ];
+    suyuan(dir, &args)
+}
+
+/// `admin user create --json` of an `org_admin` with a chosen password.
+fn create_admin(dir: &Path, org_id: &str, username: &str, password: &str) -> Output {
+    Command::new(BIN)
+        .args([
+            "admin",
+            "user",
+            "create",
+            "--json",
+            "--org",
+            org_id,
+            "--username",
+            username,
+        ])
+        .args(["--display-name", "管理员", "--role", "org_admin"])
+        .current_dir(dir)
+        .env("SUYUAN_NEW_USER_PASSWORD", password)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn operator_sets_up_an_organisation_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     assert!(suyuan(d, &["admin", "init", "--json"]).status.success());
-    let org = json_of(&suyuan(
+    let org = json_of(&create_farm(
         d,
-        &[
-            "admin",
-            "org",
-            "create",
-            "--json",
-            "--kind",
-            "producer",
-            "--producer-form",
-            "farm",
-            "--name",
-            "命令行农场",
-            "--uscc",
-            "914403001922038216",
-            "--region",
-            "510117",
-            "--legal-rep-name",
-            "张三",
-            "--legal-rep-id",
-            "110105199003071239",
-            "--contact-name",
-            "李四",
-            "--contact-phone",
-            "13800138000",
-        ],
+        "命令行农场",
+        "914403001922038216",
+        "110105199003071239",
     ));
     assert_eq!(org["status"], "pending");
     assert_eq!(org["legal_rep_id_masked"], "110105********1239");
     let id = org["id"].as_str().unwrap().to_owned();
 
     // A duplicate credit code is refused, naming the field.
-    let dup = suyuan(
-        d,
-        &[
-            "admin",
-            "org",
-            "create",
-            "--kind",
-            "producer",
-            "--producer-form",
-            "farm",
-            "--name",
-            "重复",
-            "--uscc",
-            "914403001922038216",
-            "--region",
-            "510117",
-            "--legal-rep-name",
-            "张三",
-            "--legal-rep-id",
-            "110105199003071239",
-            "--contact-name",
-            "李四",
-            "--contact-phone",
-            "13800138000",
-        ],
-    );
+    let dup = create_farm(d, "重复", "914403001922038216", "110105199003071239");
     assert_eq!(dup.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&dup.stderr).contains("uscc"));
 
     // A bad ID number is refused with the rule.
-    let bad = suyuan(
-        d,
-        &[
-            "admin",
-            "org",
-            "create",
-            "--kind",
-            "producer",
-            "--producer-form",
-            "farm",
-            "--name",
-            "坏身份证",
-            "--uscc",
-            "91110108551385082Q",
-            "--region",
-            "510117",
-            "--legal-rep-name",
-            "张三",
-            "--legal-rep-id",
-            "110105199003071238",
-            "--contact-name",
-            "李四",
-            "--contact-phone",
-            "13800138000",
-        ],
-    );
+    let bad = create_farm(d, "坏身份证", "91110108551385082Q", "110105199003071238");
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
@@ -210,26 +189,7 @@ fn operator_sets_up_an_organisation_from_the_command_line() {
     let verified = json_of(&suyuan(d, &["admin", "org", "verify", &id, "--json"]));
     assert_eq!(verified["status"], "verified");
 
-    let user = Command::new(BIN)
-        .args([
-            "admin",
-            "user",
-            "create",
-            "--json",
-            "--org",
-            &id,
-            "--username",
-            "farmer",
-            "--display-name",
-            "农场主",
-            "--role",
-            "org_admin",
-        ])
-        .current_dir(d)
-        .env("SUYUAN_NEW_USER_PASSWORD", "Farmer-Pass-1")
-        .output()
-        .unwrap();
-    let user = json_of(&user);
+    let user = json_of(&create_admin(d, &id, "farmer", "Farmer-Pass-1"));
     assert_eq!(user["role"], "org_admin");
     assert!(
         user.get("password").is_none(),
@@ -633,4 +593,95 @@ fn verify_proof_checks_a_detached_signature_bundle() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("leaf hash"), "{err}");
+}
+
+/// `suyuan trace` prints a name beside each identifier: the product of the
+/// lot and of each item, the holder, the organisation, and the product of
+/// a gap.
+#[test]
+fn trace_prints_names_beside_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(suyuan(d, &["admin", "init", "--json"]).status.success());
+    let org = json_of(&create_farm(
+        d,
+        "溯源示范农场",
+        "914403001922038216",
+        "110105199003071239",
+    ));
+    let org_id = org["id"].as_str().unwrap();
+    json_of(&suyuan(d, &["admin", "org", "verify", org_id, "--json"]));
+    json_of(&create_admin(d, org_id, "farmer", "Farmer-Pass-1"));
+
+    // A product and a lot of it, through the API.
+    let port = free_port();
+    let server = start_process(
+        d,
+        &["serve", "--listen", &format!("127.0.0.1:{port}")],
+        port,
+        "/readyz",
+    );
+    let login = r#"{"username":"farmer","password":"Farmer-Pass-1"}"#;
+    let (status, login) = http(port, "POST", "/api/v1/auth/login", None, Some(login));
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().unwrap();
+    let product = serde_json::json!({"gtin": "09520000000011", "name": "溯源辣椒", "category": "vegetable", "unit": "袋"});
+    let (status, product) = http(
+        port,
+        "POST",
+        "/api/v1/products",
+        Some(token),
+        Some(&product.to_string()),
+    );
+    assert_eq!(status, 201, "{product}");
+    let lot = serde_json::json!({"product_id": product["id"], "date": "2026-03-01", "site": "A1"});
+    let (status, lot) = http(port, "POST", "/api/v1/lots", Some(token), Some(&lot.to_string()));
+    assert_eq!(status, 201, "{lot}");
+    drop(server);
+    let lot_id = lot["id"].as_str().unwrap();
+    let issued = json_of(&suyuan(
+        d,
+        &[
+            "code", "issue", "--lot", lot_id, "--count", "2", "--as", "farmer", "--json",
+        ],
+    ));
+    let lot_epc = lot["epc"].as_str().unwrap();
+
+    let out = suyuan(d, &["trace", "forward", lot_epc, "--as", "farmer"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    assert!(
+        lines.contains(&format!("start {lot_epc}  溯源辣椒  held by 溯源示范农场").as_str()),
+        "{text}"
+    );
+    let items = lines
+        .iter()
+        .filter(|l| l.starts_with("member_of https://id.gs1.org/01/09520000000011/21/"))
+        .filter(|l| l.ends_with("  溯源辣椒  held by 溯源示范农场"))
+        .count();
+    assert_eq!(items, 2, "{text}");
+    assert!(
+        lines.contains(&format!("org 溯源示范农场 (producer) {org_id}").as_str()),
+        "{text}"
+    );
+
+    // Back from an item's flat code: the lot, never harvested, is a gap.
+    let flat = issued["codes"][0].as_str().unwrap();
+    let out = suyuan(d, &["trace", "back", flat, "--as", "farmer"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim().starts_with(&format!("gap {lot_epc} 溯源辣椒: "))),
+        "{text}"
+    );
 }

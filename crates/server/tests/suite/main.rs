@@ -11,6 +11,7 @@ mod api_health;
 mod api_orgs;
 mod api_records;
 mod api_refusals;
+mod api_routes;
 mod authority;
 mod conformance;
 mod edge;

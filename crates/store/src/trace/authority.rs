@@ -114,12 +114,12 @@ impl Facts {
 
 /// The place a canonical identifier names: (`urn:suyuan:place:{id}` → id)
 /// or (a GLN Digital Link → GLN).
-enum PlaceRef<'a> {
+pub(super) enum PlaceRef<'a> {
     Id(&'a str),
     Gln(&'a str),
 }
 
-fn place_ref(uri: &str) -> Option<PlaceRef<'_>> {
+pub(super) fn place_ref(uri: &str) -> Option<PlaceRef<'_>> {
     if let Some(id) = uri.strip_prefix(super::capture::PLACE_URN_PREFIX) {
         return Some(PlaceRef::Id(id));
     }

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{params, Result, Store};
@@ -38,7 +38,7 @@ pub struct Edge {
 }
 
 /// Which way to walk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Upstream: where it came from.
@@ -48,7 +48,7 @@ pub enum Direction {
 }
 
 /// A unit reached by a walk.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Reached {
     pub epc: String,
     /// Steps from the starting unit.

@@ -7,6 +7,7 @@ pub(crate) use authority::actor;
 pub mod capture;
 mod held;
 pub mod lineage;
+pub mod names;
 pub mod public;
 pub mod query;
 pub mod refs;
