@@ -644,7 +644,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         )
         .await?;
     let t = Instant::now();
-    let issued = store.issue_items(&farm, lot.id, a.items).await?;
+    let issued = store.issue_items(&farm, lot.id, a.items, None).await?;
     let s = t.elapsed().as_secs_f64();
     println!(
         "item codes issued       {:>10.0} codes/s   ({} in {s:.2} s)   target ≥ 100000",

@@ -41,6 +41,10 @@ enum CodeCommand {
         /// The user to act as (a recorder of the organisation holding the lot).
         #[arg(long = "as")]
         acting_as: String,
+        /// For a non-conformant lot: why codes are issued all the same
+        /// (logged with the issue; the items are non-conformant too).
+        #[arg(long = "non-conformance-override")]
+        non_conformance_override: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -110,6 +114,7 @@ pub async fn run_code(db: &DbArgs, args: CodeArgs) -> Result<()> {
             lot,
             count,
             acting_as,
+            non_conformance_override,
             json,
         } => {
             let settings = Settings::resolve(db, &ServeArgs::default())?;
@@ -119,7 +124,7 @@ pub async fn run_code(db: &DbArgs, args: CodeArgs) -> Result<()> {
                 .await?
                 .with_context(|| format!("--as: no user named {acting_as}"))?;
             let issued = store
-                .issue_items(&caller, lot, count)
+                .issue_items(&caller, lot, count, non_conformance_override.as_deref())
                 .await
                 .map_err(|e| explain(e.into()))?;
             store.close().await;

@@ -499,7 +499,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
                 },
             )
             .await?;
-        input_lots.push((format!("{INPUT_LOT_URN}{}", purchase.id), name));
+        input_lots.push((suyuan_core::refs::input_lot_canonical(purchase.id), name));
     }
 
     // A season on plot 1, then the chain to the supermarket shelf.
@@ -636,7 +636,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
             },
         )
         .await?;
-    let items = store.issue_items(&pack, box_lot.id, 12).await?;
+    let items = store.issue_items(&pack, box_lot.id, 12, None).await?;
     let item_epcs: Vec<String> = items
         .codes
         .iter()
@@ -737,9 +737,6 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         pesticide_lot: pest_lot.0.clone(),
     })
 }
-
-/// The URN of an input lot bought by an organisation (its purchase record).
-pub const INPUT_LOT_URN: &str = "urn:suyuan:input-lot:";
 
 /// One of our records: an EPCIS event with `agri:recordKind` and its fields.
 pub(crate) fn record(

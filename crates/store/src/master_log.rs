@@ -5,7 +5,7 @@
 //!
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
-//!   `place`, `product`, `supplier`, `input`, `input_purchase`) and every stored column
+//!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -71,15 +71,18 @@ pub enum RecordKind {
     Supplier,
     Input,
     InputPurchase,
+    /// An issue of item codes for a lot (`item_issues`).
+    ItemIssue,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
         RecordKind::Input,
         RecordKind::InputPurchase,
+        RecordKind::ItemIssue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl RecordKind {
             RecordKind::Supplier => "supplier",
             RecordKind::Input => "input",
             RecordKind::InputPurchase => "input_purchase",
+            RecordKind::ItemIssue => "item_issue",
         }
     }
 
@@ -104,6 +108,7 @@ impl RecordKind {
             RecordKind::Supplier => "suppliers",
             RecordKind::Input => "inputs",
             RecordKind::InputPurchase => "input_purchases",
+            RecordKind::ItemIssue => "item_issues",
         }
     }
 
@@ -186,6 +191,16 @@ impl RecordKind {
                 ("purchased_on", Text),
                 ("storage_place_id", Text),
                 ("storage_conditions", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ItemIssue => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("lot_epc", Text),
+                ("item_count", Int),
+                ("serials_sha256", Text),
+                ("issued_by", Text),
+                ("override_reason", Text),
                 ("created_at", Int),
             ],
         }

@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "status_reach",
         include_str!("../migrations/0017_status_reach.sql"),
     ),
+    (
+        18,
+        "item_issues",
+        include_str!("../migrations/0018_item_issues.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -76,6 +76,9 @@ pub async fn list_lots(
 pub struct IssueItems {
     /// 1 to 100,000.
     pub count: usize,
+    /// For a non-conformant lot: why codes are issued all the same (kept in
+    /// the logged issue record; the items are non-conformant too).
+    pub non_conformance_override: Option<String>,
 }
 
 /// Issue item trace codes for a lot the caller holds (up to 100,000 at once).
@@ -90,7 +93,12 @@ pub async fn issue_items(
 ) -> ApiResult<(StatusCode, Json<IssuedItems>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.store.issue_items(&caller, id, req.count).await?),
+        Json(
+            state
+                .store
+                .issue_items(&caller, id, req.count, req.non_conformance_override.as_deref())
+                .await?,
+        ),
     ))
 }
 

@@ -138,6 +138,44 @@ both_backends!(
             )
             .await;
         assert_problem(&(status, body), 409, "lot_non_conformant", Some("lot"));
+        // With an override giving the reason: issued, non-conformant, and
+        // the override is in the logged issue record.
+        let (status, issued) = app
+            .post(
+                &format!("/api/v1/lots/{lot_id}/items"),
+                &w.producer.token,
+                json!({"count": 1, "non_conformance_override": "贴码后退回供应商销毁"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{issued}");
+        let code = issued["codes"][0].as_str().unwrap();
+        let (status, parsed) = app
+            .get(
+                &format!("/api/v1/codes/parse?code={}", enc(code)),
+                &w.producer.token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{parsed}");
+        let item = unit(app, parsed["canonical"].as_str().unwrap()).await;
+        assert_eq!(item.status, "non_conformant", "{item:?}");
+        assert!(item.status_reason_zh.is_some(), "{item:?}");
+        let leaf = format!("item_issue:{}", issued["issue_id"].as_str().unwrap());
+        let (status, proof) = app
+            .get(&format!("/tlog/proof?record={}", enc(&leaf)), &w.producer.token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{proof}");
+        let row = app
+            .store
+            .db()
+            .conn()
+            .fetch_optional(
+                "SELECT override_reason FROM item_issues WHERE id = $1",
+                &[issued["issue_id"].as_str().unwrap().into()],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.text("override_reason").unwrap(), "贴码后退回供应商销毁");
 
         // Made of it later: non-conformant from the start.
         let later = lot(&w.gtin, "L-LATER");

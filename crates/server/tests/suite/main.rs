@@ -19,5 +19,6 @@ mod epcis;
 mod hygiene;
 mod openapi;
 mod public_page;
+mod references;
 mod tlog;
 mod trace_chain;

@@ -1709,7 +1709,11 @@ both_backends!(items_are_traced_through_their_lot, |app| async move {
         ],
     )
     .await;
-    let issued = app.store.issue_items(&caller, allocated.id, 3).await.unwrap();
+    let issued = app
+        .store
+        .issue_items(&caller, allocated.id, 3, None)
+        .await
+        .unwrap();
     assert_eq!(issued.codes.len(), 3);
 
     let forward = trace(app, &p, &allocated.epc, Direction::Forward).await;

@@ -18,10 +18,6 @@ use super::report::TracedOrg;
 use crate::db::{placeholders, Val};
 use crate::{Result, Store};
 
-/// The identifier of an input lot in field records: the purchase that
-/// bought it, `urn:suyuan:input-lot:{purchase id}`.
-pub const INPUT_LOT_URN_PREFIX: &str = "urn:suyuan:input-lot:";
-
 /// Most places bound in one statement.
 const CHUNK: usize = 400;
 
@@ -74,7 +70,7 @@ pub(super) fn is_place(uri: &str) -> bool {
 
 /// Whether an identifier names an input lot (`urn:suyuan:input-lot:…`).
 pub(super) fn is_input_lot(uri: &str) -> bool {
-    uri.starts_with(INPUT_LOT_URN_PREFIX)
+    uri.starts_with(suyuan_core::refs::INPUT_LOT_URN)
 }
 
 impl Store {
@@ -106,7 +102,12 @@ impl Store {
         let purchases: BTreeMap<String, &String> = wanted
             .input_lots
             .iter()
-            .filter_map(|uri| Some((uri.strip_prefix(INPUT_LOT_URN_PREFIX)?.to_owned(), uri)))
+            .filter_map(|uri| {
+                Some((
+                    uri.strip_prefix(suyuan_core::refs::INPUT_LOT_URN)?.to_owned(),
+                    uri,
+                ))
+            })
             .collect();
         let keys: Vec<String> = purchases.keys().cloned().collect();
         let select = "SELECT p.id, p.org_id, p.lot_number, i.name, i.kind FROM input_purchases p \

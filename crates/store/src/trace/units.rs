@@ -64,6 +64,8 @@ pub struct Unit {
 /// Items issued for a lot.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IssuedItems {
+    /// The logged issue record (`GET /tlog/proof?record=item_issue:{id}`).
+    pub issue_id: Uuid,
     pub lot: Unit,
     pub count: usize,
     /// Flat item trace codes (37 characters), in issue order.
@@ -282,7 +284,19 @@ impl Store {
 
     /// Issues `count` items of a lot the caller holds: random serials,
     /// unique on the platform, all or nothing.
-    pub async fn issue_items(&self, caller: &Caller, lot_id: Uuid, count: usize) -> Result<IssuedItems> {
+    ///
+    /// No codes are issued for a non-conformant lot unless `override_reason`
+    /// says why (e.g. relabelling for return to the supplier); the items are
+    /// then non-conformant too. Every issue is a logged record
+    /// (`item_issue`: the lot, the count, the hash of the serials, the user,
+    /// the override's reason), in the transaction that stores the items.
+    pub async fn issue_items(
+        &self,
+        caller: &Caller,
+        lot_id: Uuid,
+        count: usize,
+        override_reason: Option<&str>,
+    ) -> Result<IssuedItems> {
         caller.require_verified_recorder()?;
         if !(1..=MAX_ITEMS_PER_REQUEST).contains(&count) {
             return Err(StoreError::invalid(
@@ -298,21 +312,36 @@ impl Store {
         if lot.kind != "lot" || lot.holder_org_id != caller.org_id {
             return Err(StoreError::NotFound { what: "unit" });
         }
-        if lot.status == "non_conformant" {
+        let override_reason = override_reason
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| crate::field("non_conformance_override", suyuan_core::fields::text(r, 500)))
+            .transpose()?;
+        let non_conformant = lot.status == "non_conformant";
+        if non_conformant && override_reason.is_none() {
             // Codes put on boxes would sell what must not be sold.
             return Err(StoreError::conflict(
                 "lot_non_conformant",
                 Some("lot"),
                 format!(
-                    "this lot is non-conformant ({}); no item codes are issued for it",
+                    "this lot is non-conformant ({}); item codes are issued for it only with \
+                     non_conformance_override giving the reason",
                     lot.status_reason.as_deref().unwrap_or("")
                 ),
                 format!(
-                    "该批次为不合格品（{}），不能发放单品码",
+                    "该批次为不合格品（{}），须在 non_conformance_override 中说明理由方可发放单品码",
                     lot.status_reason_zh.as_deref().unwrap_or("")
                 ),
             ));
         }
+        let (status, reason, reason_zh) = if non_conformant {
+            (
+                "non_conformant",
+                lot.status_reason.clone(),
+                lot.status_reason_zh.clone(),
+            )
+        } else {
+            ("active", None, None)
+        };
         let gtin = Gtin::parse(lot.gtin.as_deref().unwrap_or("")).map_err(|e| StoreError::Corrupt(e.en))?;
         let batch = BatchId::parse(lot.batch.as_deref().unwrap_or("")).map_err(|_| {
             StoreError::invalid(
@@ -335,13 +364,16 @@ impl Store {
             let now = now_ms();
             let mut tx = self.db.begin().await?;
             // What every item of the lot shares is bound once.
-            let shared: [Val; 6] = [
+            let shared: [Val; 9] = [
                 gtin.as_str().into(),
                 batch.as_str().into(),
                 caller.org_id.into(),
                 caller.org_id.into(),
                 now.into(),
                 lot.epc.as_str().into(),
+                status.into(),
+                reason.clone().into(),
+                reason_zh.clone().into(),
             ];
             let mut values: Vec<Val> = Vec::with_capacity(serials.len() * 3);
             for serial in &serials {
@@ -357,8 +389,8 @@ impl Store {
             match tx
                 .insert_rows_sharing(
                     "INSERT INTO units (id, epc, kind, gtin, batch, serial, owner_org_id, holder_org_id, status, \
-                     created_at, lot_epc) SELECT v.column1, v.column2, 'item', $1, $2, v.column3, $3, $4, 'active', \
-                     $5, $6 FROM",
+                     created_at, lot_epc, status_reason, status_reason_zh) SELECT v.column1, v.column2, 'item', $1, $2, \
+                     v.column3, $3, $4, $7, $5, $6, $8, $9 FROM",
                     &shared,
                     3,
                     &values,
@@ -370,13 +402,45 @@ impl Store {
                 Err(e) if e.is_unique_violation() => continue,
                 Err(e) => return Err(e),
             }
+            // The issue itself, logged: what was issued, by whom, and why
+            // for a non-conformant lot.
+            let issue = new_id();
+            let listed: String = serials.iter().map(|s| format!("{}\n", s.as_str())).collect();
+            tx.execute(
+                "INSERT INTO item_issues (id, org_id, lot_epc, item_count, serials_sha256, issued_by, \
+                 override_reason, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                &params![
+                    issue,
+                    caller.org_id,
+                    lot.epc.as_str(),
+                    count as i64,
+                    crate::tlog::LOG_HASH.digest(listed.as_bytes()).to_hex(),
+                    caller.user_id,
+                    override_reason.clone(),
+                    now
+                ],
+            )
+            .await?;
+            self.log_record(
+                &mut tx,
+                caller.org_id,
+                crate::master_log::RecordKind::ItemIssue,
+                issue,
+                None,
+            )
+            .await?;
             tx.commit().await?;
-            tracing::info!(lot = %lot_id, count, "item codes issued");
+            tracing::info!(lot = %lot_id, count, overridden = override_reason.is_some(), "item codes issued");
             let codes = serials
                 .iter()
                 .map(|s| item_trace_code(&gtin, &batch, s))
                 .collect();
-            return Ok(IssuedItems { lot, count, codes });
+            return Ok(IssuedItems {
+                issue_id: issue,
+                lot,
+                count,
+                codes,
+            });
         }
         Err(StoreError::conflict(
             "serial_clash",

@@ -181,11 +181,11 @@ fn roles(ev: &Event) -> Vec<Named> {
 }
 
 /// The organisation id named by a source/destination (`urn:suyuan:org:{uuid}`).
-pub const ORG_URN_PREFIX: &str = "urn:suyuan:org:";
+pub const ORG_URN_PREFIX: &str = suyuan_core::refs::ORG_URN;
 
 /// The identifier of a place in events: its GLN as a Digital Link when it has
 /// one, otherwise `urn:suyuan:place:{uuid}`.
-pub const PLACE_URN_PREFIX: &str = "urn:suyuan:place:";
+pub const PLACE_URN_PREFIX: &str = suyuan_core::refs::PLACE_URN;
 
 /// What capture works out for an event before it waits for the writer (none
 /// of it depends on what is stored): its eventID, as given or its CBV 2.0
