@@ -1,0 +1,183 @@
+//! Every table of the database, every column of it, and what the table is
+//! with respect to the transparency log: the one place a reader (and a test)
+//! finds whether what a table holds answers to the log.
+//!
+//! - **logged** (a): a record whose canonical form is hashed into a log
+//!   leaf and signed in the transaction that stores it;
+//! - **derived** (b): state that the logged records determine, taken in log
+//!   order (units, custody, status, lineage …);
+//! - **operational** (c): kept outside the log, for the reason given.
+//!
+//! [`Store::unclassified`] compares this list with the database's own
+//! catalogue (SQLite's `pragma_table_info`, PostgreSQL's
+//! `information_schema`): a table or column that a migration adds without
+//! classifying it here is named, and the suite fails on it. `verified` says
+//! honestly whether `suyuan verify` checks the table against the log today.
+
+use crate::{Result, Store};
+
+/// What a table is with respect to the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// (a) A logged record.
+    Logged,
+    /// (b) Derived from logged records.
+    Derived,
+    /// (c) Operational, outside the log.
+    Operational,
+}
+
+/// One table.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    pub name: &'static str,
+    pub class: Class,
+    /// Whether `suyuan verify` checks the table against the log today.
+    pub verified: bool,
+    /// What it holds, what it derives from, or why it stays outside the log.
+    pub reason: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+macro_rules! tables {
+    ($($name:literal: $class:ident, $verified:literal, $reason:literal, [$($col:literal),+ $(,)?];)+) => {
+        /// Every table of the schema.
+        pub const TABLES: &[Table] = &[
+            $(Table { name: $name, class: Class::$class, verified: $verified, reason: $reason, columns: &[$($col),+] }),+
+        ];
+    };
+}
+
+tables! {
+    "events": Logged, true,
+        "EPCIS events as captured: `document` is the text the leaf's record hash covers. The other columns are query columns derived from the document.",
+        ["id", "event_id", "org_id", "capture_id", "event_type", "event_time", "time_zone_offset", "record_time", "action",
+         "biz_step", "disposition", "read_point", "biz_location", "record_kind", "stage", "is_error_declaration",
+         "corrected_by", "document", "event_key"];
+    "places": Logged, true, "Master record `place`.",
+        ["id", "org_id", "kind", "name", "parent_id", "gln", "region", "address", "latitude", "longitude", "polygon",
+         "area_m2", "crops", "soil_type", "water_source", "irrigation", "environment_tests", "temperature_controlled",
+         "temperature_min", "temperature_max", "plate_number", "created_at"];
+    "products": Logged, true, "Master record `product`.",
+        ["id", "org_id", "gtin", "name", "category", "variety", "specification", "unit", "shelf_life_days",
+         "origin_region", "origin", "description", "created_at", "company_prefix"];
+    "suppliers": Logged, true, "Master record `supplier`.",
+        ["id", "org_id", "name", "uscc", "contact_name", "contact_phone", "address", "licence_number", "created_at"];
+    "inputs": Logged, true, "Master record `input`.",
+        ["id", "org_id", "kind", "name", "manufacturer", "registration_number", "active_ingredient",
+         "pre_harvest_interval_days", "specification", "unit", "created_at"];
+    "input_purchases": Logged, true, "Master record `input_purchase`.",
+        ["id", "org_id", "input_id", "supplier_id", "lot_number", "quantity", "unit", "purchased_on",
+         "storage_place_id", "storage_conditions", "created_at"];
+    "item_issues": Logged, true, "Master record `item_issue`: an issue of item codes (lot, count, serials' hash, user, override reason).",
+        ["id", "org_id", "lot_epc", "item_count", "serials_sha256", "issued_by", "override_reason", "created_at"];
+    "organisations": Logged, false, "Organisations and their status. To be logged with each status change, its reason and the acting user (#13).",
+        ["id", "kind", "producer_form", "name", "uscc", "uscc_checksum_ok", "review_reason", "region", "address",
+         "legal_rep_name", "legal_rep_id_cipher", "legal_rep_id_masked", "contact_name", "contact_phone",
+         "contact_email", "status", "status_reason", "created_at", "updated_at"];
+    "org_duties": Logged, false, "The person named for each duty (R-4.3.4.1). To be logged (#13).",
+        ["org_id", "duty", "person_name", "phone", "updated_at"];
+    "certifications": Logged, false, "A product's certifications. To be logged with the product (#13).",
+        ["id", "org_id", "product_id", "kind", "number", "issuer", "valid_from", "valid_until"];
+    "company_prefixes": Logged, false, "A GS1 Company Prefix claim and the operator's decision. To be logged (#13).",
+        ["id", "prefix", "org_id", "certificate_number", "status", "status_reason", "decided_by", "created_at", "decided_at"];
+    "org_keys": Logged, false, "Organisations' signing keys: public key, creation and revocation. The private key is sealed with the platform secret. To be logged (#13).",
+        ["key_id", "org_id", "algorithm", "public_key", "private_key_cipher", "created_at", "revoked_at"];
+    "users": Logged, false, "Users and their role grants: the role, jurisdiction and disabling are to be logged (#13); the password hash and the lock counters are operational.",
+        ["id", "org_id", "username", "display_name", "password_hash", "role", "jurisdiction", "failed_logins",
+         "locked_until", "disabled", "created_at"];
+    "tlog_leaves": Logged, true, "The log's leaves: each binds a record's hash and its signature.",
+        ["idx", "event_pk", "event_id", "org_id", "record_hash", "signer_fingerprint", "signature", "leaf_hash",
+         "created_at", "signed_hash", "record_kind", "batch_root", "batch_index", "batch_size"];
+    "tlog_nodes": Derived, true, "The Merkle tree's interior nodes, a function of the leaves.",
+        ["level", "idx", "hash"];
+    "tlog_checkpoints": Logged, true, "Signed checkpoints (size, root) of the log.",
+        ["size", "root", "note", "created_at"];
+    "tlog_cosignatures": Logged, true, "Witnesses' cosignatures of checkpoints, each verifiable with the witness's key.",
+        ["size", "vkey", "line", "created_at"];
+    "tlog_config": Operational, true, "The log's identity: origin, hash, verifier key and the sealed signing key; every checkpoint is checked with it.",
+        ["id", "origin", "hash_alg", "vkey", "private_key_cipher", "created_at"];
+    "tlog_witnesses": Operational, false, "Where each witness is reached and how far it has cosigned: delivery state, not records.",
+        ["vkey", "url", "size", "last_error", "updated_at"];
+    "units": Derived, false, "Lots, items, cases and pallets with holder, owner, status and origin: a function of the events (and item issues) in log order.",
+        ["id", "epc", "kind", "gtin", "batch", "serial", "sscc", "owner_org_id", "holder_org_id", "status",
+         "status_reason", "origin_place", "created_event", "created_at", "lot_epc", "status_reason_zh"];
+    "lineage": Derived, false, "Edges between units, plots and input lots, from packing, transformation, harvest and planting records.",
+        ["upstream", "downstream", "relation", "event_pk", "event_id"];
+    "event_epcs": Derived, false, "The identifiers each event names, by role, from its document.",
+        ["event_pk", "role", "epc", "quantity", "uom"];
+    "shipments": Derived, false, "Despatches and their receipts, from shipping and receiving records.",
+        ["despatch_ref", "from_org_id", "to_org_id", "shipped_event", "received_event", "shipped_at", "received_at"];
+    "entrustments": Derived, false, "Testing entrusted to an agency, from sampling records.",
+        ["epc", "agency_org_id", "event_pk"];
+    "capture_jobs": Operational, false, "The answer to one capture request (errors, warnings), kept for `GET /epcis/capture/{id}`; the records themselves are logged.",
+        ["id", "org_id", "status", "behaviour", "event_count", "duplicates", "event_ids", "errors", "created_at",
+         "finished_at", "warnings"];
+    "scans": Operational, false, "Scan counts of public pages: statistics, not records.",
+        ["unit_key", "first_scan", "last_scan", "count"];
+    "scan_clients": Operational, false, "De-duplicates scans per client and day (keyed hashes of addresses); old days are deleted.",
+        ["unit_key", "client_key", "day"];
+    "sessions": Operational, false, "Sign-in sessions (token hashes); they expire.",
+        ["token_hash", "user_id", "created_at", "expires_at"];
+    "api_keys": Operational, false, "API keys (hashes); revocable credentials. The role they carry is the user's.",
+        ["id", "user_id", "org_id", "name", "prefix", "key_hash", "created_at", "revoked_at", "created_by"];
+    "password_resets": Operational, false, "One-time reset tokens (hashes); they expire.",
+        ["token_hash", "user_id", "created_by", "created_at", "expires_at", "used_at"];
+    "login_throttle": Operational, false, "Sign-in failure counters (keyed hashes); they expire with their windows.",
+        ["bucket", "account_key", "failures", "window_start", "locked_until"];
+    "integrity_checks": Operational, false, "Results of the scheduled integrity check: reports about the log, not records.",
+        ["id", "started_at", "seconds", "ok", "leaves", "checkpoints", "problems", "first_problem"];
+    "schema_migrations": Operational, false, "Which migrations ran.",
+        ["version", "name", "applied_at"];
+}
+
+/// The classification of a table, if it has one.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+impl Store {
+    /// Every table and column of the database that [`TABLES`] does not
+    /// classify, and every classified one the database does not have, as
+    /// `table` or `table.column`. Empty when the catalogue is complete.
+    pub async fn unclassified(&self) -> Result<Vec<String>> {
+        let sql = match self.db() {
+            crate::Db::Sqlite(_) => {
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+            }
+            crate::Db::Postgres(_) => {
+                "SELECT table_name AS t, column_name AS c FROM information_schema.columns \
+                 WHERE table_schema = current_schema()"
+            }
+        };
+        let mut found: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for r in self.db().conn().fetch_all(sql, &[]).await? {
+            found.entry(r.text("t")?).or_default().push(r.text("c")?);
+        }
+        let mut out = Vec::new();
+        for (t, cols) in &found {
+            match table(t) {
+                None => out.push(t.clone()),
+                Some(known) => out.extend(
+                    cols.iter()
+                        .filter(|c| !known.columns.contains(&c.as_str()))
+                        .map(|c| format!("{t}.{c}")),
+                ),
+            }
+        }
+        for known in TABLES {
+            match found.get(known.name) {
+                None => out.push(format!("{} (classified, not in the database)", known.name)),
+                Some(cols) => out.extend(
+                    known
+                        .columns
+                        .iter()
+                        .filter(|c| !cols.iter().any(|x| x == *c))
+                        .map(|c| format!("{}.{c} (classified, not in the database)", known.name)),
+                ),
+            }
+        }
+        Ok(out)
+    }
+}
