@@ -196,6 +196,9 @@ enum Text {
     Pass,
     Fail,
     Footer,
+    LogEntry,
+    NotYetCheckpointed,
+    Checkpoint,
     /// The name of the *other* language, for the switch link.
     Switch,
 }
@@ -254,6 +257,12 @@ impl Text {
             Text::Footer => (
                 "溯源 suyuan · 数据由各环节主体签名记录",
                 "Suyuan · records are signed by each organisation in the chain",
+            ),
+            Text::LogEntry => ("透明日志第 {n} 条 · 证明", "Log entry {n} · proof"),
+            Text::NotYetCheckpointed => ("（尚未纳入检查点）", "(not yet in a checkpoint)"),
+            Text::Checkpoint => (
+                "以上记录已写入透明日志并对照检查点核验：日志共 {size} 条记录（{time} 签署），{witnesses} 个见证方联署。",
+                "These records are in the transparency log, checked against its checkpoint of {size} records (signed {time}), cosigned by {witnesses} witness(es).",
             ),
             Text::Switch => ("English", "中文"),
         };
@@ -750,12 +759,41 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
                 esc(&value_text(val, lang))
             );
         }
+        if let Some(n) = e.log_index {
+            let proof: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("event_id", &e.event_id)
+                .finish();
+            let _ = write!(
+                b,
+                "<div><small><a href=\"/tlog/proof?{}\">{}</a>{}</small></div>",
+                esc(&proof),
+                c.t(Text::LogEntry).replace("{n}", &n.to_string()),
+                if e.in_checkpoint {
+                    ""
+                } else {
+                    c.t(Text::NotYetCheckpointed)
+                }
+            );
+        }
         b.push_str("</div>");
     }
     if v.timeline.is_empty() {
         let _ = write!(b, "<p>{}</p>", c.t(Text::NoRecords));
     }
-    b.push_str("</div></div>");
+    b.push_str("</div>");
+    if let Some(cp) = &v.checkpoint {
+        let time = local_time(&cp.created_at, "+08:00");
+        let _ = write!(
+            b,
+            "<p><small>{}</small></p>",
+            esc(&c
+                .t(Text::Checkpoint)
+                .replace("{size}", &cp.tree_size.to_string())
+                .replace("{time}", &time)
+                .replace("{witnesses}", &cp.witnesses.to_string()))
+        );
+    }
+    b.push_str("</div>");
     b.push_str(&search_box(c, ""));
     let _ = write!(b, "<p><small>{}</small></p>", c.t(Text::Footer));
     page(c, name, &b)

@@ -345,3 +345,40 @@ both_backends!(not_found_and_query_box_in_both_languages, |app| async move {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "lang", "{body}");
 });
+
+// Each record on the consumer page gives its position in the log and a
+// link to its proof bundle; the page states the checkpoint it was checked
+// against (#13, Deliver 4). Before a checkpoint covers them, the records
+// say so.
+both_backends!(the_page_shows_each_records_place_in_the_log, |app| async move {
+    let (path, _) = harvested_lot(app, "logpos.coop").await;
+    let before = html(app, &path, None, StatusCode::OK).await;
+    assert!(before.contains("透明日志第 "), "{before}");
+    assert!(before.contains("尚未纳入检查点"), "{before}");
+    app.store.checkpoint().await.unwrap();
+    let zh = html(app, &path, None, StatusCode::OK).await;
+    assert!(!zh.contains("尚未纳入检查点"), "{zh}");
+    assert!(zh.contains("对照检查点核验"), "{zh}");
+    let en = html(app, &format!("{path}?lang=en"), None, StatusCode::OK).await;
+    assert!(en.contains("checked against its checkpoint of"), "{en}");
+    // The JSON form: positions, and every proof link answers with the
+    // bundle of that very event.
+    let json = Request::builder()
+        .uri(&path)
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, v) = app.send(json).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let size = v["checkpoint"]["tree_size"].as_i64().unwrap();
+    let timeline = v["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), 3, "{v:#}");
+    for e in timeline {
+        let index = e["log_index"].as_i64().unwrap();
+        assert!(index < size && e["in_checkpoint"] == true, "{e}");
+        let id = e["event_id"].as_str().unwrap();
+        let (status, bundle) = app.get(&format!("/tlog/proof?event_id={}", enc(id)), "").await;
+        assert_eq!(status, StatusCode::OK, "{bundle}");
+        assert_eq!(bundle["leaf_index"].as_i64(), Some(index), "{bundle}");
+    }
+});

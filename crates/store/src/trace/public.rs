@@ -84,6 +84,21 @@ pub struct PublicEvent {
     pub fields: Vec<(String, Value)>,
     /// True when the recording organisation declared this record wrong.
     pub corrected: bool,
+    /// Its eventID, for its proof bundle (`GET /tlog/proof?event_id=…`).
+    pub event_id: String,
+    /// Its position in the transparency log.
+    pub log_index: Option<i64>,
+    /// Whether the checkpoint the page states covers it.
+    pub in_checkpoint: bool,
+}
+
+/// The checkpoint of the log a page's records were checked against: the
+/// latest signed tree head, and how many witnesses cosigned it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicCheckpoint {
+    pub tree_size: i64,
+    pub created_at: DateTime<Utc>,
+    pub witnesses: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -165,6 +180,8 @@ pub struct PublicTrace {
     /// The plot it grew on, with its natural environment.
     pub origin: Option<PublicPlace>,
     pub timeline: Vec<PublicEvent>,
+    /// The log checkpoint the timeline's records are in, if one was signed.
+    pub checkpoint: Option<PublicCheckpoint>,
     pub scans: PublicScans,
 }
 
@@ -448,7 +465,10 @@ impl Store {
                 docs.get(&e.event_id)
                     .cloned()
                     .unwrap_or((Value::Null, String::new(), false));
+            // Named by the report already; events of containers added here
+            // are looked up once per place.
             let place = match &e.biz_location {
+                Some(_) if e.place_name.is_some() => e.place_name.clone(),
                 Some(uri) => {
                     if !place_names.contains_key(uri) {
                         let name = self.place_by_uri(uri).await?.map(|p| p.name);
@@ -476,7 +496,16 @@ impl Store {
                 place,
                 fields: public_fields(&doc),
                 corrected: e.corrected,
+                event_id: e.event_id.clone(),
+                log_index: e.log_index,
+                in_checkpoint: false,
             });
+        }
+        let checkpoint = self.public_checkpoint().await?;
+        if let Some(cp) = &checkpoint {
+            for e in &mut timeline {
+                e.in_checkpoint = e.log_index.is_some_and(|i| i < cp.tree_size);
+            }
         }
         Ok(PublicTrace {
             kind: unit.kind.clone(),
@@ -490,8 +519,41 @@ impl Store {
             producer,
             origin,
             timeline,
+            checkpoint,
             scans,
         })
+    }
+
+    /// The latest checkpoint and the number of witnesses that cosigned it.
+    async fn public_checkpoint(&self) -> Result<Option<PublicCheckpoint>> {
+        let Some(cp) = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT size, created_at FROM tlog_checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let size = cp.int("size")?;
+        let witnesses = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT COUNT(*) AS n FROM tlog_cosignatures WHERE size = $1",
+                &params![size],
+            )
+            .await?
+            .map(|r| r.int("n"))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(Some(PublicCheckpoint {
+            tree_size: size,
+            created_at: ts(cp.int("created_at")?),
+            witnesses,
+        }))
     }
 
     /// A place named in events: `urn:suyuan:place:{uuid}` or a GLN Digital Link.

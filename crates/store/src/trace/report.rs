@@ -63,6 +63,9 @@ pub struct TracedEvent {
     pub org_name: String,
     /// True when an error declaration corrected this event.
     pub corrected: bool,
+    /// Its position in the transparency log (the leaf index); its proof
+    /// bundle is `GET /tlog/proof?event_id={event_id}`.
+    pub log_index: Option<i64>,
 }
 
 /// An organisation in a trace report.
@@ -119,7 +122,8 @@ const STAGE_ORDER: &[&str] = &[
 
 /// The events of a report, joined to the organisation that recorded each.
 const EVENT_COLUMNS: &str = "e.event_id, e.event_type, e.event_time, e.record_kind, e.stage, e.biz_step, \
-                             e.biz_location, e.org_id, o.name AS org_name, e.corrected_by";
+                             e.biz_location, e.org_id, o.name AS org_name, e.corrected_by, \
+                             (SELECT l.idx FROM tlog_leaves l WHERE l.event_pk = e.id) AS log_index";
 
 fn traced_event(r: &crate::db::Row) -> Result<TracedEvent> {
     Ok(TracedEvent {
@@ -134,6 +138,7 @@ fn traced_event(r: &crate::db::Row) -> Result<TracedEvent> {
         org_id: r.uuid("org_id")?,
         org_name: r.text("org_name")?,
         corrected: r.opt_text("corrected_by")?.is_some(),
+        log_index: r.opt_int("log_index")?,
     })
 }
 

@@ -101,6 +101,8 @@ impl Store {
         match kind {
             Some(RecordKind::Harvest) => {
                 let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
+                let latest = run.latest_harvest.entry(plot.clone()).or_insert(event_time);
+                *latest = (*latest).max(event_time);
                 let lots = of_roles(&["epc", "quantity"]);
                 let mut violations = Vec::new();
                 for r in &checked.season {
@@ -261,6 +263,10 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut harvests = run.held.harvests_since(&plot, event_time);
+        // Nothing harvested there since: nothing to re-check.
+        if harvests.is_empty() && run.latest_harvest.get(&plot).is_none_or(|&t| t < event_time) {
+            return Ok(Vec::new());
+        }
         let rows = run
             .tx
             .fetch_all(

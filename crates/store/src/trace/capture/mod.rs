@@ -386,8 +386,10 @@ impl Store {
                 .map(|l| canon(&l.id))
                 .collect();
             let facts = Facts::read(&mut tx, caller, &named, &places, &holders).await?;
+            let latest_harvest = latest_harvests(&mut tx, parsed.iter().flatten()).await?;
             let mut run = CaptureRun {
                 facts,
+                latest_harvest,
                 refs,
                 more_errors: Vec::new(),
                 nonconformant,
@@ -699,6 +701,10 @@ impl Store {
 /// the organisations of the document's eventIDs already stored.
 struct CaptureRun<'a> {
     tx: Tx,
+    /// The latest harvest recorded on each plot a planting record of the
+    /// document names (kept current as the capture harvests): a record
+    /// dated before it is re-checked against it.
+    latest_harvest: HashMap<String, i64>,
     /// What the document's references resolved to.
     refs: References,
     /// Further refusals of the event being captured, after the first.
@@ -832,6 +838,34 @@ async fn unit_holders<'e>(
         }
     }
     Ok((holders, nonconformant))
+}
+
+/// The latest stored harvest on each plot that a planting record (other
+/// than a sowing) of the document names, in one statement.
+async fn latest_harvests<'e>(
+    tx: &mut Tx,
+    events: impl Iterator<Item = &'e Event>,
+) -> Result<HashMap<String, i64>> {
+    let plots: BTreeSet<String> = events
+        .filter(|e| {
+            record_kind_of(e).is_some_and(|k| k != RecordKind::Sowing && FIELD_KINDS.contains(&k.as_str()))
+        })
+        .filter_map(|e| e.biz_location.as_ref().map(|l| l.id.clone()))
+        .collect();
+    let plots: Vec<String> = plots.into_iter().collect();
+    let mut out = HashMap::new();
+    for chunk in plots.chunks(500) {
+        let ps: Vec<Val> = chunk.iter().map(|s| Val::from(s.as_str())).collect();
+        let sql = format!(
+            "SELECT biz_location, MAX(event_time) AS t FROM events WHERE biz_location IN ({}) \
+             AND record_kind = 'harvest' AND corrected_by IS NULL GROUP BY biz_location",
+            placeholders(1, chunk.len())
+        );
+        for r in tx.fetch_all(&sql, &ps).await? {
+            out.insert(r.text("biz_location")?, r.int("t")?);
+        }
+    }
+    Ok(out)
 }
 
 /// The organisations that recorded any of `event_ids` already (by eventID
