@@ -6,6 +6,12 @@
 //! decided before, by the authority model (`super::super::authority`).
 
 use super::*;
+use suyuan_core::stages::rules;
+
+/// A refusal of a pure rule, as the store reports it.
+fn refusal((field, invalid): rules::Refusal) -> StoreError {
+    StoreError::invalid(field, invalid)
+}
 
 /// What the domain rules established for an event, for its effects.
 #[derive(Debug, Default)]
@@ -32,7 +38,8 @@ impl Store {
         let caller = run.caller;
         match kind {
             RecordKind::Harvest => {
-                // No harvest before sowing on that plot.
+                // No harvest before sowing on that plot; the season is the
+                // plot's records since the last sowing before it.
                 let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
                 let records = self.plot_field_records(run, &plot).await?;
                 let sowings: Vec<i64> = records
@@ -40,27 +47,11 @@ impl Store {
                     .filter(|r| r.record_kind == "sowing")
                     .map(|r| r.event_time)
                     .collect();
-                if !sowings.is_empty() && sowings.iter().all(|&t| t > event_time) {
-                    return Err(StoreError::invalid(
-                        "eventTime",
-                        Invalid::new(
-                            "harvest_before_sowing",
-                            "a plot cannot be harvested before it was sown",
-                            "地块不能在播种之前采收",
-                        ),
-                    ));
-                }
-                // The season: field records on the plot since the last sowing.
-                let since = sowings
-                    .iter()
-                    .copied()
-                    .filter(|&t| t <= event_time)
-                    .max()
-                    .unwrap_or(0);
+                let since = rules::harvest_season(&sowings, event_time).map_err(refusal)?;
                 return Ok(Checked {
                     season: records
                         .into_iter()
-                        .filter(|r| r.event_time >= since && r.event_time <= event_time)
+                        .filter(|r| rules::in_season(r.event_time, since, event_time))
                         .collect(),
                     ..Checked::default()
                 });
@@ -94,36 +85,23 @@ impl Store {
                         }
                     }
                 }
-                if kind == RecordKind::Shipping && despatch_ref(ev).is_none() {
-                    return Err(StoreError::invalid(
-                        "bizTransactionList",
-                        Invalid::new(
-                            "despatch_ref_required",
-                            "a shipment names its despatch advice (desadv)",
-                            "发运须注明发货单（desadv）",
-                        ),
-                    ));
-                }
-                if let Some(d) = despatch_ref(ev).filter(|_| kind == RecordKind::Shipping) {
-                    let taken = run.held.has_shipment(&d)
-                        || run
-                            .tx
-                            .fetch_optional(
-                                "SELECT despatch_ref FROM shipments WHERE despatch_ref = $1",
-                                &params![d.as_str()],
-                            )
-                            .await?
-                            .is_some();
-                    if taken {
-                        return Err(StoreError::invalid(
-                            "bizTransactionList",
-                            Invalid::new(
-                                "despatch_ref_taken",
-                                "this despatch reference was already shipped",
-                                "该发货单号已被使用",
-                            ),
-                        ));
-                    }
+                if kind == RecordKind::Shipping {
+                    let despatch = despatch_ref(ev);
+                    let taken = match &despatch {
+                        Some(d) => {
+                            run.held.has_shipment(d)
+                                || run
+                                    .tx
+                                    .fetch_optional(
+                                        "SELECT despatch_ref FROM shipments WHERE despatch_ref = $1",
+                                        &params![d.as_str()],
+                                    )
+                                    .await?
+                                    .is_some()
+                        }
+                        None => false,
+                    };
+                    rules::despatch_free(despatch.as_deref(), taken).map_err(refusal)?;
                 }
                 // No shipping (or selling) before packing.
                 for (_, epc, _, _) in units {
@@ -139,16 +117,7 @@ impl Store {
                             )
                             .await?
                             .is_some();
-                    if packed_later {
-                        return Err(StoreError::invalid(
-                            "eventTime",
-                            Invalid::new(
-                                "before_packing",
-                                format!("{epc} is recorded as packed after this time"),
-                                format!("{epc} 的包装记录晚于此时间"),
-                            ),
-                        ));
-                    }
+                    rules::not_before_packing(epc, packed_later).map_err(refusal)?;
                 }
             }
             RecordKind::Receiving => {
@@ -174,63 +143,25 @@ impl Store {
                         &params![despatch.as_str()],
                     )
                     .await?;
-                let Some(s) = rows.first() else {
-                    return Err(StoreError::invalid(
-                        "bizTransactionList",
-                        Invalid::new(
-                            "despatch_unknown",
-                            "no shipment has this despatch reference",
-                            "没有该发货单号的发运记录",
-                        ),
-                    ));
-                };
-                if s.opt_text("received_event")?.is_some() {
-                    return Err(StoreError::invalid(
-                        "bizTransactionList",
-                        Invalid::new(
-                            "already_received",
-                            "this shipment was already received",
-                            "该批发运已收货",
-                        ),
-                    ));
-                }
-                if s.opt_uuid("to_org_id")? != Some(caller.org_id) {
-                    return Err(StoreError::invalid(
-                        "bizTransactionList",
-                        Invalid::new(
-                            "not_the_receiver",
-                            "this shipment is addressed to another organisation",
-                            "该批货物的收货方是其他机构",
-                        ),
-                    ));
-                }
-                // Only what was shipped (or is packed in it) can be received.
-                let shipped: BTreeSet<String> = rows
+                let contents: Vec<String> = rows
                     .iter()
                     .filter_map(|r| r.opt_text("epc").transpose())
                     .collect::<Result<_>>()?;
-                for (role, epc, _, _) in units {
-                    if !shipped.contains(epc) {
-                        return Err(StoreError::invalid(
-                            role_field(role),
-                            Invalid::new(
-                                "not_in_shipment",
-                                format!("{epc} is not part of the shipment being received"),
-                                format!("{epc} 不在所收的这批货物之中"),
-                            ),
-                        ));
-                    }
-                }
-                if event_time < s.int("shipped_at")? {
-                    return Err(StoreError::invalid(
-                        "eventTime",
-                        Invalid::new(
-                            "received_before_shipped",
-                            "goods cannot arrive before they left",
-                            "收货时间不能早于发货时间",
-                        ),
-                    ));
-                }
+                let shipment = match rows.first() {
+                    Some(r) => Some(rules::ShipmentFacts {
+                        to_org: r.opt_uuid("to_org_id")?,
+                        received: r.opt_text("received_event")?.is_some(),
+                        shipped_at: r.int("shipped_at")?,
+                        contents: &contents,
+                    }),
+                    None => None,
+                };
+                let received: Vec<(&'static str, &str)> = units
+                    .iter()
+                    .map(|(role, epc, _, _)| (role_field(role), epc.as_str()))
+                    .collect();
+                rules::receipt_against(shipment.as_ref(), caller.org_id, &received, event_time)
+                    .map_err(refusal)?;
             }
             RecordKind::Sampling => {
                 return Ok(Checked {
