@@ -19,5 +19,6 @@ mod epcis;
 mod hygiene;
 mod openapi;
 mod public_page;
+mod record_docs;
 mod tlog;
 mod trace_chain;
