@@ -11,6 +11,7 @@ pub mod codes;
 pub mod epcis;
 pub mod error;
 pub mod fields;
+pub mod jsonschema;
 pub mod model;
 pub mod refs;
 pub mod stages;

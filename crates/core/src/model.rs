@@ -188,19 +188,24 @@ impl Role {
 /// A pesticide registration number (农药登记证号): `PD`, `LS`, `WP` or `WL`
 /// followed by a year and a serial, e.g. `PD20080005`.
 pub fn parse_pesticide_registration(s: &str) -> Result<String, Invalid> {
-    let s = s.trim().to_ascii_uppercase();
-    let prefix_ok = ["PD", "LS", "WP", "WL"].iter().any(|p| s.starts_with(p));
-    let rest = s.get(2..).unwrap_or("");
-    let digits_ok = (6..=12).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit());
-    if prefix_ok && digits_ok {
-        Ok(s)
+    if crate::jsonschema::pattern::matches(REGISTRATION_PATTERN, s) {
+        Ok(s.trim().to_ascii_uppercase())
     } else {
-        Err(Invalid::new(
-            "pesticide_registration_format",
-            "a pesticide registration number is PD, LS, WP or WL followed by 6 to 12 digits (e.g. PD20080005)",
-            "农药登记证号应为 PD、LS、WP 或 WL 加 6 至 12 位数字（如 PD20080005）",
-        ))
+        Err(registration_format_invalid())
     }
+}
+
+/// The form of a pesticide registration number (JSON Schema `pattern`):
+/// PD, LS, WP or WL, in either case, then 6 to 12 digits.
+pub const REGISTRATION_PATTERN: &str = r"^\s*([Pp][Dd]|[Ll][Ss]|[Ww][PpLl])[0-9]{6,12}\s*$";
+
+/// The refusal of a malformed pesticide registration number.
+pub fn registration_format_invalid() -> Invalid {
+    Invalid::new(
+        "pesticide_registration_format",
+        "a pesticide registration number is PD, LS, WP or WL followed by 6 to 12 digits (e.g. PD20080005)",
+        "农药登记证号应为 PD、LS、WP 或 WL 加 6 至 12 位数字（如 PD20080005）",
+    )
 }
 
 #[cfg(test)]

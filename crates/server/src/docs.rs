@@ -1,18 +1,17 @@
 //! The API's self-description: the OpenAPI 3.1 document at
 //! `/api/openapi.json` and a readable docs page at `/api/docs`.
 //!
-//! The docs page is rendered on the server from the same document, with no
-//! script and nothing loaded from outside the binary: many users sit on farm
-//! networks or behind firewalls.
-
-use std::fmt::Write as _;
+//! The docs page is rendered on the server from the same document
+//! ([`crate::docs_page`]), with no script and nothing loaded from outside the
+//! binary: many users sit on farm networks or behind firewalls. The record
+//! kinds have a page of their own ([`crate::records_doc`]).
 
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as Doc, RefOr};
+use utoipa::openapi::OpenApi as Doc;
 use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
@@ -23,9 +22,13 @@ use crate::AppState;
         title = "suyuan 溯源 API",
         description = "Agricultural product quality traceability platform (农产品质量追溯管理系统). \
 Errors are application/problem+json with a stable `code`, the offending `field`, and English (`detail`) and \
-Chinese (`detail_zh`) messages. Lists are paged with `limit` and the `next_cursor` of the previous page as `after`.",
+Chinese (`detail_zh`) messages. Lists are paged with `limit` and the `next_cursor` of the previous page as `after`. \
+Records (sowing, spraying, harvest, testing, packing, shipping …) are EPCIS 2.0 events captured at `/epcis/capture` \
+with `agri:recordKind`; each kind's fields are a JSON Schema at `/schemas/records/{kind}.json` (list: `/schemas/records`, \
+examples: `/examples/records/{kind}.json`), explained at `/docs/records`.",
         license(name = "Apache-2.0")
     ),
+    paths(crate::epcis::capture, crate::epcis::capture_job, crate::epcis::events, crate::epcis::event),
     modifiers(&Security),
     security(("bearer" = []), ("cookie" = [])),
     tags(
@@ -36,6 +39,7 @@ Chinese (`detail_zh`) messages. Lists are paged with `limit` and the `next_curso
         (name = "products", description = "Products and certifications"),
         (name = "inputs", description = "Suppliers, inputs, purchases"),
         (name = "trace", description = "Lots, trace codes, trace back and forward"),
+        (name = "epcis", description = "EPCIS 2.0 capture and query: the records (see /docs/records)"),
     )
 )]
 pub struct ApiDoc;
@@ -79,14 +83,14 @@ async fn openapi_json(State(state): State<AppState>) -> Json<Doc> {
     Json((*state.openapi).clone())
 }
 
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-const STYLE: &str = "body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;max-width:960px;margin:auto;padding:1em;line-height:1.5;color:#1d2a1d}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;max-width:960px;margin:auto;padding:1em;line-height:1.5;color:#1d2a1d}\
 h1{color:#2f6b2f}code{background:#eef3ee;padding:0 .25em;border-radius:3px}\
 .op{border:1px solid #cfdccf;border-radius:6px;margin:.5em 0;padding:.5em .75em}\
 .m{display:inline-block;min-width:4em;font-weight:bold;text-transform:uppercase}\
@@ -94,61 +98,8 @@ h1{color:#2f6b2f}code{background:#eef3ee;padding:0 .25em;border-radius:3px}\
 details summary{cursor:pointer}pre{white-space:pre-wrap;background:#f6f8f6;padding:.5em;overflow-x:auto}";
 
 async fn docs_page(State(state): State<AppState>) -> Html<String> {
-    let doc = &state.openapi;
-    let mut out = format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{} 接口文档</title><style>{STYLE}</style></head><body><h1>{}</h1><p>{}</p>\
-         <p>机器可读文档 / machine-readable: <a href=\"/api/openapi.json\">/api/openapi.json</a></p>",
-        esc(&doc.info.title),
-        esc(&doc.info.title),
-        esc(doc.info.description.as_deref().unwrap_or(""))
-    );
-    for (path, item) in &doc.paths.paths {
-        let ops = [
-            ("get", &item.get),
-            ("post", &item.post),
-            ("put", &item.put),
-            ("delete", &item.delete),
-            ("patch", &item.patch),
-        ];
-        for (method, op) in ops {
-            let Some(op) = op else { continue };
-            let _ = write!(
-                out,
-                "<div class=\"op\"><details><summary><span class=\"m {method}\">{method}</span> <code>{}</code> {}</summary>",
-                esc(path),
-                esc(op.summary.as_deref().or(op.description.as_deref()).unwrap_or(""))
-            );
-            if let Some(body) = &op.request_body {
-                if let Some(content) = body.content.get("application/json") {
-                    let _ = write!(
-                        out,
-                        "<p>请求体 / request body:</p><pre>{}</pre>",
-                        esc(&schema_text(&content.schema))
-                    );
-                }
-            }
-            out.push_str("<p>响应 / responses: ");
-            for status in op.responses.responses.keys() {
-                let _ = write!(out, "<code>{}</code> ", esc(status));
-            }
-            out.push_str("</p></details></div>");
-        }
-    }
-    out.push_str("</body></html>");
-    Html(out)
-}
-
-fn schema_text(schema: &Option<RefOr<utoipa::openapi::schema::Schema>>) -> String {
-    match schema {
-        Some(RefOr::Ref(r)) => r
-            .ref_location
-            .trim_start_matches("#/components/schemas/")
-            .to_owned(),
-        Some(RefOr::T(s)) => serde_json::to_string_pretty(s).unwrap_or_default(),
-        None => String::new(),
-    }
+    let doc = serde_json::to_value(&*state.openapi).unwrap_or_default();
+    Html(crate::docs_page::render(&doc))
 }
 
 async fn home() -> Html<String> {
@@ -158,6 +109,7 @@ async fn home() -> Html<String> {
          <style>{STYLE}</style></head><body><h1>溯源 · 农产品质量追溯平台</h1>\
          <p>suyuan — agricultural product quality traceability platform.</p>\
          <ul><li><a href=\"/api/docs\">接口文档 / API documentation</a></li>\
+         <li><a href=\"/docs/records\">记录类型与字段 / record kinds and their fields</a></li>\
          <li><a href=\"/readyz\">服务状态 / readiness</a></li></ul></body></html>"
     ))
 }

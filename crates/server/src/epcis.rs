@@ -3,8 +3,10 @@
 //! per-event errors) and query (`GET /epcis/events` with the standard
 //! parameters, `GET /epcis/events/{eventID}`), answering EPCISQueryDocuments.
 //!
-//! Its contract is GS1's own OpenAPI document, not ours, so these routes are
-//! not part of `/api/openapi.json`. A capture document is JSON-LD: it is read
+//! Its contract is GS1's EPCIS 2.0 REST binding; what this server accepts
+//! (the record kinds, their schemas at `/schemas/records/{kind}.json`) and
+//! answers is described in `/api/openapi.json` too (tag `epcis`, shapes in
+//! [`crate::epcis_doc`]). A capture document is JSON-LD: it is read
 //! only when sent as `application/json` or `application/ld+json` (any
 //! `application/*+json`), else 415 naming `Content-Type`; a query parameter
 //! given twice is refused (400 `repeated_parameter`; lists are
@@ -17,12 +19,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use suyuan_core::epcis::{canonical_web_uri, digital_link_as_urn, parse_timestamp, KnownPrefixes};
-use suyuan_store::trace::capture::ErrorBehaviour;
+use suyuan_store::trace::capture::{CaptureJob, ErrorBehaviour};
 use suyuan_store::trace::query::EventQuery;
 use suyuan_store::Store;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::epcis_doc::{EpcisDocument, EpcisQueryDocument};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{refuse_repeated_parameters, Auth, JsonBytes};
 use crate::AppState;
 
@@ -42,7 +45,36 @@ fn bad(code: &str, field: &str, en: String, zh: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, en, zh).with_field(field)
 }
 
-async fn capture(
+/// Capture an EPCIS 2.0 document (JSON-LD).
+///
+/// Each event is checked, then stored, in one transaction: with `GS1-Capture-Error-Behaviour: rollback`
+/// (the default) a bad event refuses the whole document and every bad event
+/// is reported; with `proceed` the good events are stored. An event with
+/// `agri:recordKind` is one of the record kinds, and must follow that kind's
+/// JSON Schema (`/schemas/records/{kind}.json`; the list at
+/// `/schemas/records`, examples at `/examples/records/{kind}.json`, the
+/// explanation at `/docs/records`); its references (places, input lots,
+/// operators) must be the organisation's. The answer is the finished job:
+/// `success`, `errors` (each naming the event by index, the field, a stable
+/// `code`, English and Chinese), `warnings` (e.g. a lot made
+/// non-conformant), the `eventIDs`. Capturing an event again is idempotent.
+#[utoipa::path(post, path = "/epcis/capture", tag = "epcis",
+    request_body(content = EpcisDocument, content_type = "application/ld+json",
+        description = "An EPCISDocument; also accepted as application/json (any application/*+json)."),
+    params(
+        ("GS1-Capture-Error-Behaviour" = Option<String>, Header,
+            description = "rollback (default): a bad event refuses the document; proceed: the good events are stored.")
+    ),
+    responses(
+        (status = 202, body = CaptureJob, description = "The capture job, finished (see success and errors).",
+            headers(("Location" = String, description = "/epcis/capture/{captureID}"))),
+        (status = 400, body = Problem, description = "Not JSON, or a bad header value."),
+        (status = 401, body = Problem),
+        (status = 403, body = Problem, description = "The organisation may not record (not verified, suspended, or the platform operator)."),
+        (status = 413, body = Problem, description = "Over 32 MiB."),
+        (status = 415, body = Problem, description = "Not sent as JSON."),
+    ))]
+pub async fn capture(
     State(state): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
@@ -80,7 +112,13 @@ async fn capture(
     Ok(resp)
 }
 
-async fn capture_job(
+/// A capture job of the caller's organisation.
+///
+/// Its outcome, errors and warnings, as the capture answered them.
+#[utoipa::path(get, path = "/epcis/capture/{id}", tag = "epcis",
+    params(("id" = uuid::Uuid, Path, description = "The captureID.")),
+    responses((status = 200, body = CaptureJob), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn capture_job(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -293,7 +331,40 @@ fn query_document(mut events: Vec<Value>, format: &EpcFormat) -> Value {
     })
 }
 
-async fn events(
+/// Query events (EPCIS SimpleEventQuery as REST parameters).
+///
+/// The caller's organisation's events and those about the units it holds or held. Lists
+/// are `|`-separated; a parameter given twice or unknown is refused (400).
+/// Pages: `perPage`, then `nextPageToken` from the `Link` or
+/// `GS1-Next-Page-Token` header.
+#[utoipa::path(get, path = "/epcis/events", tag = "epcis",
+    params(
+        ("eventType" = Option<String>, Query, description = "ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent (|-separated)."),
+        ("GE_eventTime" = Option<String>, Query, description = "eventTime at or after (ISO 8601 with a time zone)."),
+        ("LT_eventTime" = Option<String>, Query, description = "eventTime before."),
+        ("GE_recordTime" = Option<String>, Query, description = "recordTime at or after."),
+        ("LT_recordTime" = Option<String>, Query, description = "recordTime before."),
+        ("EQ_bizStep" = Option<String>, Query, description = "bizStep, any spelling (|-separated)."),
+        ("EQ_disposition" = Option<String>, Query, description = "disposition (|-separated)."),
+        ("EQ_bizLocation" = Option<String>, Query, description = "bizLocation id (|-separated)."),
+        ("EQ_readPoint" = Option<String>, Query, description = "readPoint id (|-separated)."),
+        ("MATCH_epc" = Option<String>, Query, description = "An EPC of epcList or childEPCs (|-separated)."),
+        ("MATCH_anyEPC" = Option<String>, Query, description = "An EPC in any role, parentID included."),
+        ("MATCH_epcClass" = Option<String>, Query, description = "A lot (epcClass) of the quantity lists."),
+        ("MATCH_parentID" = Option<String>, Query, description = "parentID."),
+        ("MATCH_inputEPC" = Option<String>, Query, description = "An input of a TransformationEvent."),
+        ("MATCH_outputEPC" = Option<String>, Query, description = "An output of a TransformationEvent."),
+        ("EQ_agri_recordKind" = Option<String>, Query, description = "Record kinds (agri:recordKind), e.g. pest_control|harvest."),
+        ("perPage" = Option<u32>, Query, description = "1 to 1000 (default 100)."),
+        ("nextPageToken" = Option<String>, Query, description = "From the previous page."),
+        ("GS1-EPC-Format" = Option<String>, Header, description = "No_Preference or Always_GS1_Digital_Link (default), Always_EPC_URN, Never_Translates."),
+    ),
+    responses(
+        (status = 200, body = EpcisQueryDocument, headers(
+            ("Link" = String, description = "The next page: </epcis/events?…>; rel=\"next\""),
+            ("GS1-Next-Page-Token" = String, description = "The next page's token."))),
+        (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn events(
     State(state): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,
@@ -324,7 +395,17 @@ async fn events(
     Ok(resp)
 }
 
-async fn event(
+/// One event by its eventID.
+///
+/// Followed by its error declaration if it was corrected; 404 for an event the caller may not read.
+#[utoipa::path(get, path = "/epcis/events/{eventID}", tag = "epcis",
+    params(
+        ("eventID" = String, Path, description = "The eventID, percent-encoded."),
+        ("GS1-EPC-Format" = Option<String>, Header, description = "As for /epcis/events."),
+    ),
+    responses((status = 200, body = EpcisQueryDocument), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn event(
     State(state): State<AppState>,
     Auth(caller): Auth,
     headers: HeaderMap,

@@ -347,6 +347,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for LenientQuery<T
 
 /// Paging and owner filters shared by every list.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Rows per page, 1 to 200 (default 50).

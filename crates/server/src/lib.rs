@@ -17,11 +17,14 @@ pub mod api;
 pub mod client;
 pub mod csrf;
 pub mod docs;
+mod docs_page;
 pub mod epcis;
+pub mod epcis_doc;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod public;
+pub mod records_doc;
 pub mod tlog;
 pub mod witness_service;
 pub mod witnesses;
@@ -100,6 +103,7 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
         .merge(docs::router())
         .merge(epcis::router())
         .merge(public::router())
+        .merge(records_doc::router())
         .merge(tlog::router())
         .merge(health::router())
         .fallback(|| async { ApiError::not_found("page") })

@@ -65,14 +65,14 @@ fn bad_code(e: suyuan_core::Invalid) -> ApiError {
 
 /// The language of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
+pub(crate) enum Lang {
     Zh,
     En,
 }
 
 impl Lang {
     /// The value of the `lang` query parameter.
-    fn param(self) -> &'static str {
+    pub(crate) fn param(self) -> &'static str {
         match self {
             Lang::Zh => "zh",
             Lang::En => "en",
@@ -80,14 +80,14 @@ impl Lang {
     }
 
     /// The value of `<html lang>`.
-    fn html(self) -> &'static str {
+    pub(crate) fn html(self) -> &'static str {
         match self {
             Lang::Zh => "zh-CN",
             Lang::En => "en",
         }
     }
 
-    fn other(self) -> Lang {
+    pub(crate) fn other(self) -> Lang {
         match self {
             Lang::Zh => Lang::En,
             Lang::En => Lang::Zh,
@@ -95,7 +95,7 @@ impl Lang {
     }
 
     /// `zh` or `en` of a pair.
-    fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+    pub(crate) fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {
             Lang::Zh => zh,
             Lang::En => en,
@@ -133,7 +133,7 @@ fn accepted_language(value: &str) -> Option<Lang> {
 
 /// The page's language: `lang` (`zh` or `en`, anything else refused naming
 /// `lang`), else `Accept-Language`, else Chinese.
-fn language(lang: Option<&str>, headers: &HeaderMap) -> Result<Lang, ApiError> {
+pub(crate) fn language(lang: Option<&str>, headers: &HeaderMap) -> Result<Lang, ApiError> {
     match lang {
         Some("zh") => Ok(Lang::Zh),
         Some("en") => Ok(Lang::En),

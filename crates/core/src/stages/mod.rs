@@ -7,14 +7,18 @@
 //! written with the prefix `agri:` in JSON-LD. Every event that is one of our
 //! record kinds says so in `agri:recordKind`; its profile then lists what it
 //! must contain, and an event lacking any of it is refused with the full list.
+//! The values of its `agri:*` fields are declared in [`values`]; from both,
+//! [`schema`] generates each kind's JSON Schema, which capture validates
+//! records against and the server publishes, with an example per kind
+//! ([`examples`]).
 
 use crate::model::InputKind;
 use crate::Invalid;
 
+pub mod examples;
 pub mod rules;
+pub mod schema;
 pub mod values;
-
-use values::{agri_field, check_conclusion, check_value, conclusion, test_items, ValueType};
 
 /// Our EPCIS extension namespace (JSON-LD prefix `agri`).
 pub const AGRI_NS: &str = "https://suyuan.dev/ns/agri/";
@@ -356,7 +360,8 @@ pub fn agri_fields_of(kind: RecordKind) -> impl Iterator<Item = (&'static str, b
 }
 
 /// Checks the values of a record's `agri:*` fields (`fields`: local name and
-/// value, `recordKind` excluded) against their declared types: a field the
+/// value, `recordKind` excluded) against the kind's JSON Schema
+/// ([`schema::record_schema`], the one served to integrators): a field the
 /// kind does not have, or a value of the wrong type, is a problem named by
 /// its field; for a test, the conclusion must agree with its items. Every
 /// problem is returned, not only the first.
@@ -364,43 +369,7 @@ pub fn check_record_values<'a>(
     kind: RecordKind,
     fields: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
 ) -> Vec<(String, Invalid)> {
-    let allowed: Vec<&str> = agri_fields_of(kind).map(|(n, _)| n).collect();
-    let mut problems = Vec::new();
-    let (mut concluded, mut items) = (None, None);
-    for (name, value) in fields {
-        let field = format!("{AGRI_PREFIX}:{name}");
-        let Some(decl) = agri_field(name).filter(|_| allowed.contains(&name)) else {
-            let list: Vec<String> = allowed.iter().map(|n| format!("{AGRI_PREFIX}:{n}")).collect();
-            problems.push((
-                field,
-                Invalid::new(
-                    "record_field_unknown",
-                    format!(
-                        "a {} record has no such field; its fields: {}",
-                        kind.as_str(),
-                        list.join(", ")
-                    ),
-                    format!("“{}”记录没有这个字段；其字段为：{}", kind.zh(), list.join("、")),
-                ),
-            ));
-            continue;
-        };
-        if let Err(e) = check_value(decl.ty, value) {
-            problems.push((field, e));
-            continue;
-        }
-        match decl.ty {
-            ValueType::Conclusion => concluded = conclusion(value).ok(),
-            ValueType::TestItems => items = test_items(value).ok(),
-            _ => {}
-        }
-    }
-    if let (Some(failed), Some(any_item_failed)) = (concluded, items) {
-        if let Err(e) = check_conclusion(failed, any_item_failed) {
-            problems.push((format!("{AGRI_PREFIX}:conclusion"), e));
-        }
-    }
-    problems
+    schema::check_values(kind, fields)
 }
 
 /// The profile of a record kind.
@@ -420,24 +389,10 @@ pub fn check_profile(
 ) -> Result<(), Invalid> {
     let p = profile(kind);
     if EventType::parse(event_type) != Some(p.event_type) {
-        return Err(Invalid::new(
-            "profile_event_type",
-            format!("a {} record is a {}", kind.as_str(), p.event_type.as_str()),
-            format!("“{}”记录应为 {}", kind.zh(), p.event_type.as_str()),
-        ));
+        return Err(wrong_event_type(kind));
     }
-    if let Some(step) = biz_step {
-        if !p.biz_steps.contains(&step) {
-            return Err(Invalid::new(
-                "profile_biz_step",
-                format!(
-                    "a {} record has bizStep {}",
-                    kind.as_str(),
-                    p.biz_steps.join(" or ")
-                ),
-                format!("“{}”记录的 bizStep 应为 {}", kind.zh(), p.biz_steps.join(" 或 ")),
-            ));
-        }
+    if biz_step.is_some_and(|step| !p.biz_steps.contains(&step)) {
+        return Err(wrong_biz_step(kind));
     }
     let missing: Vec<String> = p
         .required
@@ -451,12 +406,37 @@ pub fn check_profile(
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(Invalid::new(
-            "profile_missing_fields",
-            format!("a {} record lacks: {}", kind.as_str(), missing.join(", ")),
-            format!("“{}”记录缺少：{}", kind.zh(), missing.join("、")),
-        ))
+        Err(lacking(kind, &missing))
     }
+}
+
+/// The refusal of a record of `kind` that is not of its event type.
+pub(crate) fn wrong_event_type(kind: RecordKind) -> Invalid {
+    let ty = profile(kind).event_type.as_str();
+    Invalid::new(
+        "profile_event_type",
+        format!("a {} record is a {ty}", kind.as_str()),
+        format!("“{}”记录应为 {ty}", kind.zh()),
+    )
+}
+
+/// The refusal of a record of `kind` with another bizStep.
+pub(crate) fn wrong_biz_step(kind: RecordKind) -> Invalid {
+    let steps = profile(kind).biz_steps;
+    Invalid::new(
+        "profile_biz_step",
+        format!("a {} record has bizStep {}", kind.as_str(), steps.join(" or ")),
+        format!("“{}”记录的 bizStep 应为 {}", kind.zh(), steps.join(" 或 ")),
+    )
+}
+
+/// The refusal of a record of `kind` lacking these fields.
+pub(crate) fn lacking(kind: RecordKind, missing: &[String]) -> Invalid {
+    Invalid::new(
+        "profile_missing_fields",
+        format!("a {} record lacks: {}", kind.as_str(), missing.join(", ")),
+        format!("“{}”记录缺少：{}", kind.zh(), missing.join("、")),
+    )
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub async fn create_organisation(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrgListQuery {
     pub status: Option<OrgStatus>,

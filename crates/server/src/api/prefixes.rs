@@ -31,6 +31,7 @@ pub async fn claim(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PrefixListQuery {
     /// `claimed` (the operator's review queue), `verified` or `rejected`.

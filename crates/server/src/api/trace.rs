@@ -34,6 +34,7 @@ pub async fn create_lot(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LotListQuery {
     /// `active`, `non_conformant`, …
@@ -188,6 +189,7 @@ pub fn trace_target(input: &str) -> Result<String, ApiError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CodeQuery {
     /// The code in any form.
@@ -206,6 +208,7 @@ pub async fn parse(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TraceQuery {
     /// The code in any form, or the URI of an input lot or place.

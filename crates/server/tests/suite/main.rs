@@ -19,6 +19,7 @@ mod epcis;
 mod hygiene;
 mod openapi;
 mod public_page;
+mod record_docs;
 mod references;
 mod tlog;
 mod trace_chain;

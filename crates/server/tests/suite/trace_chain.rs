@@ -601,7 +601,7 @@ impl World {
     }
 
     /// A complete record of `kind` and the organisation that records it.
-    fn complete(&self, kind: &str) -> (&Org, Value) {
+    pub(crate) fn complete(&self, kind: &str) -> (&Org, Value) {
         let p = &self.producer;
         let plot = p.place.as_str();
         let event = match kind {
