@@ -1,0 +1,109 @@
+//! The transparency log's storage (issue: tamper evidence).
+//!
+//! Every captured EPCIS event becomes a leaf of the Merkle tree of
+//! `suyuan-ledger`, appended inside the capture's transaction (master-data
+//! records too, inside their insert's: [`crate::master_log`]):
+//!
+//! - **record hash**: SHA-256 of the stored `events.document` text (UTF-8
+//!   bytes, exactly as stored, with its `eventID` and `recordTime`). The
+//!   document hash is used for every event, also when the eventID is a CBV 2.0
+//!   hash: it covers every stored field and can be re-derived from the row,
+//!   so `verify` catches an edited event document;
+//! - **signature**: a detached signature the client made itself and capture
+//!   checked ([`crate::detached`]; a version-2 leaf that also binds the
+//!   signed CBV 2.0 event hash, kept in `signed_hash`), otherwise the
+//!   organisation's active platform-held key
+//!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use;
+//!   [`Store::rotate_org_key`] makes an Ed25519 or SM2-with-SM3 one) signs the
+//!   capture's records once, over the Merkle root of their record hashes
+//!   (`SignedRecord::sign_batch`: version-3 leaves that keep their place in
+//!   the batch in `batch_root`, `batch_index`, `batch_size`; a record signed
+//!   alone, as master data is, is a version-1 leaf);
+//! - **leaf and nodes**: the leaf's hash and the perfect-subtree rows
+//!   of `merkle::append_nodes`, written to `tlog_leaves` and `tlog_nodes`.
+//!   On PostgreSQL a transaction-scoped advisory lock serialises appends
+//!   across processes; SQLite serialises writers itself. So the log has one
+//!   order and no gaps.
+//!
+//! A leaf's `created_at` is the event's `recordTime`; `verify` judges a
+//! signature against key revocation by the `recordTime` inside the signed
+//! document, which the record hash covers.
+//!
+//! Checkpoints are C2SP signed notes by the log key kept in `tlog_config`
+//! (private half encrypted with the store's cipher, so that several servers
+//! share it). [`Store::verify_log`] re-derives the whole log from the rows.
+//!
+//! The code, by what it does:
+//!
+//! - [`keys`]: organisation keys (ensure, register, rotate, revoke) and the
+//!   key capture signs with;
+//! - [`append`]: signing captured records and appending leaves and their
+//!   Merkle nodes;
+//! - [`checkpoints`]: the log key, signed checkpoints and consistency proofs;
+//! - [`proofs`]: offline proof bundles of events and master-data records;
+//! - [`verify`]: [`Store::verify_log`], one function per check, and its report.
+
+use std::fmt;
+
+use suyuan_ledger::record::BatchPosition;
+use suyuan_ledger::{Hash, HashAlg};
+
+use crate::db::Row;
+use crate::{Result, StoreError};
+
+pub mod append;
+pub mod checkpoints;
+pub mod keys;
+pub mod proofs;
+pub mod verify;
+
+pub(crate) use append::NewLeaf;
+pub use checkpoints::{ConsistencyProof, StoredCheckpoint};
+pub use keys::OrgKey;
+pub use verify::{Mismatch, VerifyReport};
+
+/// The log's origin (the name of its checkpoint key).
+pub const LOG_ORIGIN: &str = "suyuan.local/log";
+/// The log's hash algorithm.
+pub const LOG_HASH: HashAlg = HashAlg::Sha256;
+/// PostgreSQL advisory lock serialising appends.
+pub(crate) const APPEND_LOCK: i64 = 7_263_540_002;
+
+fn corrupt(e: impl fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn ms_to_rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+fn i64_of(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(corrupt)
+}
+
+/// A leaf row's place in its signed batch (`None` for a leaf signed alone).
+fn batch_of(row: &Row) -> std::result::Result<Option<BatchPosition>, String> {
+    match (
+        row.opt_text("batch_root").map_err(|e| e.to_string())?,
+        row.opt_int("batch_index").map_err(|e| e.to_string())?,
+        row.opt_int("batch_size").map_err(|e| e.to_string())?,
+    ) {
+        (None, None, None) => Ok(None),
+        (Some(root), Some(index), Some(size)) => {
+            let position = BatchPosition {
+                root: Hash::from_hex(&root).map_err(|_| format!("batch root {root}"))?,
+                index: u32::try_from(index).map_err(|_| format!("batch index {index}"))?,
+                size: u32::try_from(size).map_err(|_| format!("batch size {size}"))?,
+            };
+            if position.size < 2 || position.index >= position.size {
+                return Err(format!("batch position {index} of {size}"));
+            }
+            Ok(Some(position))
+        }
+        (root, index, size) => Err(format!(
+            "batch root {root:?}, index {index:?}, size {size:?}: all or none"
+        )),
+    }
+}
