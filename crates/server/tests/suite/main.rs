@@ -1,5 +1,6 @@
 //! The server's test suite, one binary: the HTTP API, the EPCIS binding,
-//! the public pages, the transparency log, the trace chain and the HTTP edge
+//! the public pages, the transparency log and tampering with it, the trace
+//! chain and the HTTP edge
 //! (CSRF, content types, problem+json, scans), each on
 //! SQLite and PostgreSQL (see `common`).
 
@@ -20,5 +21,6 @@ mod hygiene;
 mod openapi;
 mod public_page;
 mod references;
+mod tamper;
 mod tlog;
 mod trace_chain;

@@ -1,6 +1,6 @@
-//! Appending to the log: [`Store::sign_events`] signs a capture's records
-//! (one signature per batch), [`Store::log_events`] and
-//! [`Store::append_leaves`] write the leaves to `tlog_leaves` and the new
+//! Appending to the log: `Store::sign_events` signs a capture's records
+//! (one signature per batch), `Store::log_events` and
+//! `Store::append_leaves` write the leaves to `tlog_leaves` and the new
 //! perfect-subtree hashes (the Merkle nodes) to `tlog_nodes`, inside the
 //! capture's transaction. Also the node and size reads the other parts share.
 
@@ -29,21 +29,31 @@ pub(crate) struct NewLeaf<'a> {
     pub created_at: i64,
 }
 
-/// `(level, idx)` rows of `tlog_nodes` for `ids`, as a node source.
-pub(super) async fn fetch_nodes(tx: &mut Tx, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
-    let mut out = HashMap::new();
+/// The queries reading the `(level, idx)` rows of `tlog_nodes` for `ids`
+/// (`level`, `idx`, `hash`), with their parameters.
+pub(super) fn nodes_queries(ids: &[NodeId]) -> Result<Vec<(String, Vec<Val>)>> {
+    let mut out = Vec::with_capacity(ids.len().div_ceil(200));
     for chunk in ids.chunks(200) {
         let mut conds = Vec::with_capacity(chunk.len());
         let mut ps: Vec<Val> = Vec::with_capacity(chunk.len() * 2);
         for id in chunk {
             ps.push(i64::from(id.level).into());
-            ps.push(i64::try_from(id.index).map_err(corrupt)?.into());
+            ps.push(i64_of(id.index)?.into());
             conds.push(format!("(level = ${} AND idx = ${})", ps.len() - 1, ps.len()));
         }
         let sql = format!(
             "SELECT level, idx, hash FROM tlog_nodes WHERE {}",
             conds.join(" OR ")
         );
+        out.push((sql, ps));
+    }
+    Ok(out)
+}
+
+/// `(level, idx)` rows of `tlog_nodes` for `ids`, as a node source.
+pub(super) async fn fetch_nodes(tx: &mut Tx, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+    let mut out = HashMap::new();
+    for (sql, ps) in nodes_queries(ids)? {
         for r in tx.fetch_all(&sql, &ps).await? {
             let id = NodeId::new(
                 u8::try_from(r.int("level")?).map_err(corrupt)?,
@@ -55,10 +65,11 @@ pub(super) async fn fetch_nodes(tx: &mut Tx, ids: &[NodeId]) -> Result<HashMap<N
     Ok(out)
 }
 
+/// The log's size, as `n`.
+pub(super) const LOG_SIZE_SQL: &str = "SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM tlog_leaves";
+
 pub(super) async fn log_size(tx: &mut Tx) -> Result<u64> {
-    let row = tx
-        .fetch_optional("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM tlog_leaves", &[])
-        .await?;
+    let row = tx.fetch_optional(LOG_SIZE_SQL, &[]).await?;
     let n = match row {
         Some(r) => r.int("n")?,
         None => 0,

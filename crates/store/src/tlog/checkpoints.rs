@@ -12,7 +12,7 @@ use suyuan_ledger::Hash;
 
 use super::append::{fetch_nodes, log_size};
 use super::{corrupt, i64_of, LOG_HASH, LOG_ORIGIN};
-use crate::db::Row;
+use crate::db::{Row, Tx};
 use crate::{now_ms, params, Result, Store, StoreError};
 
 /// A stored signed checkpoint.
@@ -33,6 +33,28 @@ impl StoredCheckpoint {
             note: r.text("note")?,
         })
     }
+}
+
+/// The keyword of the extension line by which a checkpoint names the
+/// checkpoint stored before it: `previous <size>`.
+pub const PREVIOUS: &str = "previous";
+
+/// PostgreSQL advisory lock serialising the making of checkpoints.
+const CHECKPOINT_LOCK: i64 = 7_263_540_003;
+
+/// The size of the checkpoint stored before `cp`, as its `previous` line
+/// says: `None` for the first checkpoint and for those made before
+/// checkpoints named their predecessor; `Err` with the line when it does not
+/// read.
+pub fn previous_size(cp: &Checkpoint) -> Option<std::result::Result<u64, String>> {
+    let line = cp
+        .extensions
+        .iter()
+        .find(|l| l.split(' ').next() == Some(PREVIOUS))?;
+    Some(match line.split(' ').collect::<Vec<_>>()[..] {
+        [_, n] if n == "0" || !n.starts_with('0') => n.parse().map_err(|_| line.clone()),
+        _ => Err(line.clone()),
+    })
 }
 
 /// A consistency proof between two tree sizes.
@@ -106,39 +128,50 @@ impl Store {
 
     /// Signs the current size and root with the log key (a C2SP signed note)
     /// and stores it; answers the latest checkpoint when the log did not grow.
+    /// The note names the checkpoint stored before it (extension line
+    /// `previous <size>`, see [`previous_size`]), so that `verify` names a
+    /// deleted checkpoint row. Checkpoints are made one at a time (on
+    /// PostgreSQL under an advisory lock), so that the links form one chain.
     pub async fn checkpoint(&self) -> Result<StoredCheckpoint> {
         let signer = self.log_signer().await?;
-        let (size, root) = {
-            // Reads only: dropped (rolled back) before the write below.
-            let mut tx = self.db.begin().await?;
-            let size = log_size(&mut tx).await?;
-            if let Some(latest) = self.latest_checkpoint().await? {
-                if latest.size >= size {
-                    return Ok(latest);
-                }
+        let mut tx = self.db.begin().await?;
+        if let Tx::Postgres(_) = tx {
+            tx.execute(&format!("SELECT pg_advisory_xact_lock({CHECKPOINT_LOCK})"), &[])
+                .await?;
+        }
+        let size = log_size(&mut tx).await?;
+        let latest = tx
+            .fetch_optional("SELECT * FROM tlog_checkpoints ORDER BY size DESC LIMIT 1", &[])
+            .await?
+            .as_ref()
+            .map(StoredCheckpoint::from_row)
+            .transpose()?;
+        let body = match latest {
+            // Dropped: nothing written.
+            Some(latest) if latest.size >= size => return Ok(latest),
+            Some(latest) => {
+                let mut body = self.checkpoint_body(&mut tx, size).await?;
+                body.extensions.push(format!("{PREVIOUS} {}", latest.size));
+                body
             }
-            let nodes = fetch_nodes(&mut tx, &merkle::root_nodes(size)).await?;
-            (size, merkle::root(LOG_HASH, size, &nodes).map_err(corrupt)?)
+            None => self.checkpoint_body(&mut tx, size).await?,
         };
-        let note = Checkpoint::new(LOG_ORIGIN, size, root)
-            .map_err(corrupt)?
-            .sign(&signer)
-            .map_err(corrupt)?;
-        let mut conn = self.db.conn();
-        conn.execute(
-            "INSERT INTO tlog_checkpoints (size, root, note, created_at) VALUES ($1,$2,$3,$4) \
-             ON CONFLICT (size) DO NOTHING",
-            &params![i64_of(size)?, root.to_hex(), note.to_string(), now_ms()],
+        let note = body.sign(&signer).map_err(corrupt)?.to_string();
+        let root = body.root.to_hex();
+        tx.execute(
+            "INSERT INTO tlog_checkpoints (size, root, note, created_at) VALUES ($1,$2,$3,$4)",
+            &params![i64_of(size)?, root.as_str(), note.as_str(), now_ms()],
         )
         .await?;
-        let row = conn
-            .fetch_optional(
-                "SELECT * FROM tlog_checkpoints WHERE size = $1",
-                &params![i64_of(size)?],
-            )
-            .await?
-            .ok_or(StoreError::NotFound { what: "checkpoint" })?;
-        StoredCheckpoint::from_row(&row)
+        tx.commit().await?;
+        Ok(StoredCheckpoint { size, root, note })
+    }
+
+    /// The body of a checkpoint of the first `size` leaves, from the stored nodes.
+    async fn checkpoint_body(&self, tx: &mut Tx, size: u64) -> Result<Checkpoint> {
+        let nodes = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
+        let root = merkle::root(LOG_HASH, size, &nodes).map_err(corrupt)?;
+        Checkpoint::new(LOG_ORIGIN, size, root).map_err(corrupt)
     }
 
     /// The consistency proof between the trees of `old` and `new` leaves.

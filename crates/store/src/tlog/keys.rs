@@ -2,7 +2,7 @@
 //! with, in `org_keys`. A platform-held key's private half is kept encrypted
 //! with the store's cipher; an external key (a UKey) is registered by its
 //! public half only. Ensure (create on first use), register, rotate and
-//! revoke, and [`Store::signing_key`], the key capture signs with.
+//! revoke, and `Store::signing_key`, the key capture signs with.
 
 use serde::Serialize;
 use suyuan_core::Invalid;

@@ -13,8 +13,8 @@
 //!   checked ([`crate::detached`]; a version-2 leaf that also binds the
 //!   signed CBV 2.0 event hash, kept in `signed_hash`), otherwise the
 //!   organisation's active platform-held key
-//!   ([`Store::ensure_org_key`] creates an Ed25519 key on first use;
-//!   [`Store::rotate_org_key`] makes an Ed25519 or SM2-with-SM3 one) signs the
+//!   ([`Store::ensure_org_key`](crate::Store::ensure_org_key) creates an Ed25519 key on first use;
+//!   [`Store::rotate_org_key`](crate::Store::rotate_org_key) makes an Ed25519 or SM2-with-SM3 one) signs the
 //!   capture's records once, over the Merkle root of their record hashes
 //!   (`SignedRecord::sign_batch`: version-3 leaves that keep their place in
 //!   the batch in `batch_root`, `batch_index`, `batch_size`; a record signed
@@ -25,13 +25,36 @@
 //!   across processes; SQLite serialises writers itself. So the log has one
 //!   order and no gaps.
 //!
-//! A leaf's `created_at` is the event's `recordTime`; `verify` judges a
-//! signature against key revocation by the `recordTime` inside the signed
-//! document, which the record hash covers.
+//! **What binds a leaf's own columns.** The leaf hash covers the record
+//! hash, signer, signature and batch position, not the row's `event_id`
+//! (the record's name) nor `created_at` (when it was made). Both are bound
+//! through the record hash instead, with no new leaf version: an event's
+//! document carries its `eventID` and `recordTime`, a master-data record's
+//! canonical form its `id` (the name is `<kind>:<id>`) and `created_at`.
+//! [`Store::verify_log`](crate::Store::verify_log) checks both columns of every leaf against those
+//! values and names a leaf whose columns differ; and whatever it judges by a
+//! leaf's time reads the bound value, never the column: key revocation (a
+//! record made after its key was revoked) and since when events and each
+//! kind of master data are logged (rows without a leaf). Old leaves verify
+//! as they are.
 //!
 //! Checkpoints are C2SP signed notes by the log key kept in `tlog_config`
 //! (private half encrypted with the store's cipher, so that several servers
-//! share it). [`Store::verify_log`] re-derives the whole log from the rows.
+//! share it). Each names the checkpoint stored before it in an extension
+//! line, `previous <size>` (checkpoints are made one at a time, so the links
+//! form one chain; those made before the line existed carry none). So
+//! `verify`, which checks every stored checkpoint's signature, root and
+//! consistency with the one before it (a consistency proof recomputed from
+//! the stored nodes), names a deleted checkpoint row by the next one's link
+//! or by the witnesses' cosignatures left of it (`tlog_cosignatures`, each
+//! verified over its checkpoint with the witness's key, by a witness of
+//! `tlog_witnesses`). What it cannot see in the database alone: the newest
+//! checkpoint deleted together with its cosignatures (nothing later names
+//! it); the witnesses, who remember the largest size they cosigned, and
+//! whoever holds a proof bundle against it, still do.
+//!
+//! [`Store::verify_log`](crate::Store::verify_log) re-derives the whole log from the rows, streamed:
+//! memory does not grow with the number of records.
 //!
 //! The code, by what it does:
 //!
@@ -39,9 +62,11 @@
 //!   key capture signs with;
 //! - [`append`]: signing captured records and appending leaves and their
 //!   Merkle nodes;
-//! - [`checkpoints`]: the log key, signed checkpoints and consistency proofs;
+//! - [`checkpoints`]: the log key, signed and chained checkpoints, and
+//!   consistency proofs (the witnesses' side: [`crate::witnessing`]);
 //! - [`proofs`]: offline proof bundles of events and master-data records;
-//! - [`verify`]: [`Store::verify_log`], one function per check, and its report.
+//! - [`verify`]: [`Store::verify_log`](crate::Store::verify_log), one function per check, and its
+//!   report (run on a schedule by [`crate::integrity`]).
 
 use std::fmt;
 

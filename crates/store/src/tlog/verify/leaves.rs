@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 
 use suyuan_ledger::keys::{Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
-use suyuan_ledger::merkle::MemoryTree;
 use suyuan_ledger::record::{batch_message, batch_tree, signed_message, BatchPosition, LeafData};
 use suyuan_ledger::Hash;
 
+use super::checkpoints::CheckpointWalk;
 use super::keys::KeyInfo;
-use super::tree::{self, StoredNodes};
+use super::tree::{self, Frontier, StoredNodes};
 use super::{Problems, VERIFY_PAGE};
 use crate::db::{Conn, Row};
 use crate::master_log::RecordKind;
@@ -73,29 +73,52 @@ impl Leaf {
     }
 }
 
-/// The walk over the leaves: the key history, the stored nodes not yet
-/// checked off, the tree rebuilt so far and the batch being read.
+/// The walk over the leaves: the key history, the tree rebuilt so far,
+/// the stored nodes of the page being read, the batch being read and the
+/// checkpoints met on the way.
 pub(super) struct LeafWalk {
     keys: HashMap<String, KeyInfo>,
-    stored: StoredNodes,
-    tree: MemoryTree,
+    tree: Frontier,
+    page_nodes: StoredNodes,
+    nodes_read: u64,
     expected_idx: u64,
     batching: Option<BatchCheck>,
+    checkpoints: CheckpointWalk,
+    earliest: Earliest,
+}
+
+/// The earliest time, as the records bind it, of the logged events (`None`)
+/// and of the logged records of each master-data kind.
+pub(super) type Earliest = HashMap<Option<&'static str>, i64>;
+
+/// What the walk found: the tree's size and root, the stored nodes and
+/// checkpoints it read.
+pub(super) struct Walked {
+    pub leaves: u64,
+    pub root: Hash,
+    pub nodes: u64,
+    pub checkpoints: u64,
+    pub earliest: Earliest,
 }
 
 impl LeafWalk {
-    pub(super) fn new(keys: HashMap<String, KeyInfo>, stored: StoredNodes) -> Self {
+    pub(super) fn new(keys: HashMap<String, KeyInfo>, checkpoints: CheckpointWalk) -> Self {
         LeafWalk {
             keys,
-            stored,
-            tree: MemoryTree::new(LOG_HASH),
+            tree: Frontier::new(),
+            page_nodes: StoredNodes::new(),
+            nodes_read: 0,
             expected_idx: 0,
             batching: None,
+            checkpoints,
+            earliest: Earliest::new(),
         }
     }
 
-    /// Reads the leaves page by page, with their event documents, and checks each.
+    /// Reads the leaves page by page, with their event documents and the
+    /// stored nodes they complete, and checks each.
     pub(super) async fn check_all(&mut self, conn: &mut Conn<'_>, problems: &mut Problems) -> Result<()> {
+        self.checkpoints.check_due(conn, &self.tree, problems).await?;
         loop {
             let rows = conn
                 .fetch_all(
@@ -107,6 +130,8 @@ impl LeafWalk {
             if rows.is_empty() {
                 return Ok(());
             }
+            self.page_nodes = tree::nodes_of_page(conn, self.tree.size(), rows.len() as u64).await?;
+            self.nodes_read += self.page_nodes.len() as u64;
             for r in &rows {
                 self.check_leaf(conn, r, problems).await?;
             }
@@ -117,15 +142,29 @@ impl LeafWalk {
         let leaf = Leaf::read(r)?;
         self.check_place(&leaf, problems);
         check_record_hash_text(&leaf, problems);
-        let signed_time = check_record(conn, &leaf, r, problems).await?;
+        let bound = check_record(conn, &leaf, r, problems).await?;
         check_signed_hash_text(&leaf, problems);
         let info = self.keys.get(&leaf.fp_text);
-        check_signer(&leaf, info, r, signed_time, problems)?;
+        check_signer(&leaf, info, r, bound.time, problems)?;
+        check_bound_columns(&leaf, r, &bound, problems)?;
+        if let (Some(_), Some(time)) = (&bound.name, bound.time) {
+            let first = self.earliest.entry(bound.kind).or_insert(time);
+            *first = time.min(*first);
+        }
         let batch = check_batch_text(&leaf, problems);
         check_batch(&mut self.batching, &leaf, batch.as_ref(), info, problems)?;
         check_signature(&leaf, batch.as_ref(), info, problems);
         let leaf_hash = check_leaf_hash(&leaf, batch, info, r, problems)?;
-        tree::push_leaf(&mut self.tree, &mut self.stored, leaf_hash, problems, leaf.ev());
+        tree::push_leaf(
+            &mut self.tree,
+            &mut self.page_nodes,
+            leaf_hash,
+            problems,
+            leaf.ev(),
+        );
+        if self.checkpoints.due(self.tree.size()) {
+            self.checkpoints.check_due(conn, &self.tree, problems).await?;
+        }
         Ok(())
     }
 
@@ -145,9 +184,9 @@ impl LeafWalk {
         self.expected_idx = idx + 1;
     }
 
-    /// Ends the walk: a batch the log ends inside and stored nodes beyond the
-    /// tree are reported. Answers the rebuilt tree.
-    pub(super) fn finish(mut self, problems: &mut Problems) -> MemoryTree {
+    /// Ends the walk: a batch the log ends inside, stored nodes beyond the
+    /// tree and checkpoints beyond it are reported.
+    pub(super) async fn finish(mut self, conn: &mut Conn<'_>, problems: &mut Problems) -> Result<Walked> {
         if let Some(b) = self.batching.take() {
             problems.add(
                 "tlog_leaves",
@@ -158,8 +197,16 @@ impl LeafWalk {
                 None,
             );
         }
-        tree::extra_nodes(self.stored, self.tree.size(), problems);
-        self.tree
+        let size = self.tree.size();
+        let extra = tree::extra_nodes(conn, size, problems).await?;
+        let checkpoints = self.checkpoints.finish(conn, size, problems).await?;
+        Ok(Walked {
+            leaves: size,
+            root: self.tree.root(),
+            nodes: self.nodes_read + extra,
+            checkpoints,
+            earliest: self.earliest,
+        })
     }
 }
 
@@ -176,16 +223,25 @@ fn check_record_hash_text(leaf: &Leaf, problems: &mut Problems) {
     }
 }
 
+/// What the record hash binds of the leaf's own columns: the record's name
+/// (`event_id`: the eventID inside the event document, or `<kind>:<id>` of
+/// the master-data row, whose canonical form holds its id) and when it was
+/// made (`created_at`: the document's `recordTime`, or the row's
+/// `created_at`). `None` when the record is not there (reported).
+#[derive(Default)]
+struct Bound {
+    name: Option<String>,
+    time: Option<i64>,
+    /// Where they were read, for the report.
+    source: &'static str,
+    /// The master-data kind; `None` for an event.
+    kind: Option<&'static str>,
+}
+
 /// The record hash against what the leaf logs: a master-data record's
-/// canonical form, from its row, or the stored event document. Answers when
-/// the record was made, as what the record hash covers says (the row's
-/// `created_at`, the document's `recordTime`), unlike the leaf's `created_at`.
-async fn check_record(
-    conn: &mut Conn<'_>,
-    leaf: &Leaf,
-    r: &Row,
-    problems: &mut Problems,
-) -> Result<Option<i64>> {
+/// canonical form, from its row, or the stored event document. Answers what
+/// the record hash binds of the leaf's columns.
+async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut Problems) -> Result<Bound> {
     let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
     match (r.opt_text("record_kind")?, r.opt_text("event_document")?) {
         (Some(kind_text), _) => match RecordKind::parse(&kind_text) {
@@ -198,7 +254,7 @@ async fn check_record(
                     kind_text,
                     ev,
                 );
-                Ok(None)
+                Ok(Bound::default())
             }
             Some(kind) => check_master_record(conn, kind, leaf, r, problems).await,
         },
@@ -211,7 +267,7 @@ async fn check_record(
                 "no such event (deleted?)".into(),
                 ev,
             );
-            Ok(None)
+            Ok(Bound::default())
         }
         (None, Some(doc)) => {
             let h = LOG_HASH.digest(doc.as_bytes()).to_hex();
@@ -225,20 +281,32 @@ async fn check_record(
                     ev,
                 );
             }
-            Ok(record_time_of(&doc))
+            let bound = bound_by_document(&doc);
+            if bound.name.is_none() || bound.time.is_none() {
+                problems.add(
+                    "events",
+                    r.text("event_pk")?,
+                    "document",
+                    "an event with its eventID and recordTime (which the leaf's event_id and created_at repeat)"
+                        .into(),
+                    format!("eventID {:?}, recordTime {:?}", bound.name, bound.time.map(ms_to_rfc3339)),
+                    ev,
+                );
+            }
+            Ok(bound)
         }
     }
 }
 
 /// A master-data record's canonical form, from its row, against the leaf's
-/// record hash. Answers the row's `created_at`.
+/// record hash. Answers its name and `created_at`.
 async fn check_master_record(
     conn: &mut Conn<'_>,
     kind: RecordKind,
     leaf: &Leaf,
     r: &Row,
     problems: &mut Problems,
-) -> Result<Option<i64>> {
+) -> Result<Bound> {
     let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
     let pk = r.text("event_pk")?;
     let row = conn
@@ -256,33 +324,76 @@ async fn check_master_record(
             "no such row (deleted?)".into(),
             ev,
         );
-        return Ok(None);
+        return Ok(Bound::default());
     };
     let h = LOG_HASH.digest(&kind.canonical_bytes(&row)?).to_hex();
     if &h != expected {
         problems.add(
             kind.table(),
-            pk,
+            pk.clone(),
             "row",
             format!("a row whose canonical form hashes to {expected} (leaf {idx})"),
             format!("a row hashing to {h}"),
             ev,
         );
     }
-    row.opt_int("created_at")
+    Ok(Bound {
+        name: Some(kind.leaf_name(&pk)),
+        time: row.opt_int("created_at")?,
+        source: "created_at of its row",
+        kind: Some(kind.as_str()),
+    })
 }
 
-/// The `recordTime` of a stored event document, in ms.
-fn record_time_of(document: &str) -> Option<i64> {
+/// The eventID and `recordTime` (in ms) of a stored event document.
+fn bound_by_document(document: &str) -> Bound {
     #[derive(serde::Deserialize)]
-    struct Times {
+    struct Fields {
+        #[serde(rename = "eventID")]
+        event_id: Option<String>,
         #[serde(rename = "recordTime")]
         record_time: Option<String>,
     }
-    let times: Times = serde_json::from_str(document).ok()?;
-    chrono::DateTime::parse_from_rfc3339(&times.record_time?)
-        .ok()
-        .map(|t| t.timestamp_millis())
+    let Ok(fields) = serde_json::from_str::<Fields>(document) else {
+        return Bound::default();
+    };
+    Bound {
+        name: fields.event_id,
+        time: fields
+            .record_time
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.timestamp_millis()),
+        source: "recordTime of its event document",
+        kind: None,
+    }
+}
+
+/// The leaf's `event_id` and `created_at`, which its hash does not cover
+/// directly, are what its record hash binds ([`Bound`]): so whoever reads
+/// them reads signed values.
+fn check_bound_columns(leaf: &Leaf, r: &Row, bound: &Bound, problems: &mut Problems) -> Result<()> {
+    if let Some(name) = bound.name.as_deref().filter(|n| *n != leaf.event_id) {
+        problems.add(
+            "tlog_leaves",
+            leaf.at.clone(),
+            "event_id",
+            format!("{name} (the name its record hash binds)"),
+            leaf.event_id.clone(),
+            Some(name),
+        );
+    }
+    let created = r.int("created_at")?;
+    if let Some(time) = bound.time.filter(|t| *t != created) {
+        problems.add(
+            "tlog_leaves",
+            leaf.at.clone(),
+            "created_at",
+            format!("{time} ({}, the {})", ms_to_rfc3339(time), bound.source),
+            format!("{created} ({})", ms_to_rfc3339(created)),
+            bound.name.as_deref().or(leaf.ev()),
+        );
+    }
+    Ok(())
 }
 
 /// A detached signature (leaf version 2) covers its signed hash: 64 hex digits.
@@ -300,13 +411,14 @@ fn check_signed_hash_text(leaf: &Leaf, problems: &mut Problems) {
 }
 
 /// The signer is a registered key of the leaf's organisation, not revoked
-/// when the record was made (`signed_time`, from what the record hash
-/// covers; the leaf's `created_at` only when that is unknown).
+/// when the record was made (`made`, as its record hash binds it: the
+/// leaf's own `created_at` is not read; unknown when the record is missing,
+/// which is reported).
 fn check_signer(
     leaf: &Leaf,
     info: Option<&KeyInfo>,
     r: &Row,
-    signed_time: Option<i64>,
+    made: Option<i64>,
     problems: &mut Problems,
 ) -> Result<()> {
     let Some(info) = info else {
@@ -331,16 +443,12 @@ fn check_signer(
             leaf.ev(),
         );
     }
-    if let Some(revoked) = info.revoked_at {
-        let (made, field) = match signed_time {
-            Some(t) => (t, "recordTime"),
-            None => (r.int("created_at")?, "created_at"),
-        };
+    if let (Some(revoked), Some(made)) = (info.revoked_at, made) {
         if made > revoked {
             problems.add(
                 "tlog_leaves",
                 leaf.at.clone(),
-                field,
+                "recordTime",
                 format!(
                     "at most {} (key {} revoked)",
                     ms_to_rfc3339(revoked),

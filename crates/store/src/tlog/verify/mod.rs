@@ -1,14 +1,20 @@
 //! [`Store::verify_log`]: re-deriving the whole log from the database, and
 //! its report. Writes nothing. One function per check:
 //!
-//! - [`keys`]: the organisations' key history (`org_keys`);
-//! - [`leaves`]: every leaf, in log order: its place, its record hash
-//!   against the event document or master-data row it logs, its signer,
-//!   signature and batch, and its leaf hash;
-//! - [`tree`]: the Merkle tree rebuilt from the leaf hashes against every
+//! - `keys`: the organisations' key history (`org_keys`);
+//! - `leaves`: every leaf, in log order: its place, its record hash
+//!   against the event document or master-data row it logs, its `event_id`
+//!   and `created_at` against what that record binds, its signer, signature
+//!   and batch, and its leaf hash;
+//! - `tree`: the Merkle tree rebuilt from the leaf hashes against every
 //!   stored node (`tlog_nodes`);
-//! - [`coverage`]: rows that should have a leaf and have none;
-//! - [`checkpoints`]: every stored checkpoint's signature and root.
+//! - `checkpoints`: every stored checkpoint, met as the tree reaches its
+//!   size: signature, root, consistency with and link to the one before it,
+//!   and its witnesses' cosignatures;
+//! - `coverage`: rows that should have a leaf and have none.
+//!
+//! Streamed: leaves, nodes and checkpoints are read a page at a time and the
+//! tree is kept as its right edge, so memory stays flat in the log's size.
 //!
 //! Each mismatch names the table, the row, the field, what was expected and
 //! what was found ([`Mismatch`]).
@@ -108,29 +114,31 @@ impl Problems {
 }
 
 impl Store {
-    /// Re-derives the whole log from the database: every leaf hash from its
-    /// row (and its record hash from the event document), every signature
-    /// against the organisation's key history (refusing records signed after
-    /// the key's revocation), every node and the root, and every stored
-    /// checkpoint's signature and root. Writes nothing.
+    /// Re-derives the whole log from the database, streamed (memory does not
+    /// grow with the log): every leaf hash from its row, its record hash
+    /// from the event document or master-data row it logs, and its
+    /// `event_id` and `created_at` against what that record binds; every
+    /// signature against the organisation's key history (refusing records
+    /// made after the key's revocation); every node and the root; every
+    /// stored checkpoint's signature, root, consistency with the one before
+    /// it and link to it, and its witnesses' cosignatures; and rows that
+    /// should have a leaf and have none. Writes nothing.
     pub async fn verify_log(&self) -> Result<VerifyReport> {
         let started = Instant::now();
         let mut problems = Problems::default();
         let mut conn = self.db.conn();
         let keys = keys::key_history(&mut conn, &mut problems).await?;
-        let stored = tree::stored_nodes(&mut conn).await?;
-        let node_count = stored.len() as u64;
-        let mut walk = leaves::LeafWalk::new(keys, stored);
+        let checkpoints = checkpoints::CheckpointWalk::start(self, &mut conn, &mut problems).await?;
+        let mut walk = leaves::LeafWalk::new(keys, checkpoints);
         walk.check_all(&mut conn, &mut problems).await?;
-        let tree = walk.finish(&mut problems);
-        coverage::unlogged_events(&mut conn, &mut problems).await?;
-        coverage::unlogged_records(&mut conn, &mut problems).await?;
-        let checkpoints = self.check_checkpoints(&mut conn, &tree, &mut problems).await?;
+        let walked = walk.finish(&mut conn, &mut problems).await?;
+        coverage::unlogged_events(&mut conn, &walked.earliest, &mut problems).await?;
+        coverage::unlogged_records(&mut conn, &walked.earliest, &mut problems).await?;
         Ok(VerifyReport {
-            leaves: tree.size(),
-            nodes: node_count,
-            checkpoints,
-            root: tree.root().to_hex(),
+            leaves: walked.leaves,
+            nodes: walked.nodes,
+            checkpoints: walked.checkpoints,
+            root: walked.root.to_hex(),
             problems: problems.0,
             seconds: started.elapsed().as_secs_f64(),
         })
