@@ -35,8 +35,11 @@
 //! values and names a leaf whose columns differ; and whatever it judges by a
 //! leaf's time reads the bound value, never the column: key revocation (a
 //! record made after its key was revoked) and since when events and each
-//! kind of master data are logged (rows without a leaf). Old leaves verify
-//! as they are.
+//! kind of master data are logged (rows without a leaf). Leaves keep their
+//! versions and hashes; one exception: the log's very first version (schema
+//! version 3, which migration 4 replaced the same day) wrote the append
+//! time, not the `recordTime`, into `created_at`, so `verify` names the
+//! leaves it wrote; their times would be set from the documents.
 //!
 //! Checkpoints are C2SP signed notes by the log key kept in `tlog_config`
 //! (private half encrypted with the store's cipher, so that several servers
