@@ -614,7 +614,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         percentile(&check, 0.5)
     );
     println!(
-        "peak memory so far      {}   (before verify, which holds the node table in memory)",
+        "peak memory so far      {}   (before verify, which streams the log)",
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
     let report = store.verify_log().await?;

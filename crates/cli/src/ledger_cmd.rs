@@ -1,11 +1,15 @@
 //! `suyuan verify` and `suyuan verify-proof`: checking the transparency log.
 //!
-//! - `verify` re-derives the whole log from the database (leaf hashes from
-//!   their rows, record hashes from the event documents, signatures against
-//!   the organisations' key history, every node, the root and every stored
-//!   checkpoint). On the first mismatch it names the table, row, field,
-//!   expected and found values and exits with status 2; on success it prints
-//!   the rate in records per second.
+//! - `verify` re-derives the whole log from the database, streamed
+//!   (`Store::verify_log`): leaf hashes from their rows, record hashes from
+//!   the event documents and master-data rows, each leaf's `event_id` and
+//!   `created_at` against what its record binds, signatures against the
+//!   organisations' key history, every node, the root, and every stored
+//!   checkpoint (its signature, its consistency with and link to the one
+//!   before it, its witnesses' cosignatures). On a mismatch it names the
+//!   table, row, column, expected and found values (all of them, up to 100,
+//!   with `--json`: the whole report on standard output) and exits with
+//!   status 2; on success it prints the rate in records per second.
 //! - `verify-proof FILE --log-key VKEY [--witness VKEY … --quorum K]` checks
 //!   an offline proof bundle with no database: only the bundle, the log's
 //!   public key and, if given, the witnesses you trust (k of them must have

@@ -595,25 +595,14 @@ fn verify_proof_checks_a_detached_signature_bundle() {
     assert!(err.contains("leaf hash"), "{err}");
 }
 
-/// `suyuan trace` prints a name beside each identifier: the product of the
-/// lot and of each item, the holder, the organisation, and the product of
-/// a gap.
-#[test]
-fn trace_prints_names_beside_identifiers() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// A verified farm named `farm` with its admin `farmer`, served on a free
+/// port: answers the server, the farm's id and the farmer's token.
+fn serve_a_farm(d: &Path, farm: &str) -> (Server, String, String) {
     assert!(suyuan(d, &["admin", "init", "--json"]).status.success());
-    let org = json_of(&create_farm(
-        d,
-        "溯源示范农场",
-        "914403001922038216",
-        "110105199003071239",
-    ));
-    let org_id = org["id"].as_str().unwrap();
-    json_of(&suyuan(d, &["admin", "org", "verify", org_id, "--json"]));
-    json_of(&create_admin(d, org_id, "farmer", "Farmer-Pass-1"));
-
-    // A product and a lot of it, through the API.
+    let org = json_of(&create_farm(d, farm, "914403001922038216", "110105199003071239"));
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    json_of(&suyuan(d, &["admin", "org", "verify", &org_id, "--json"]));
+    json_of(&create_admin(d, &org_id, "farmer", "Farmer-Pass-1"));
     let port = free_port();
     let server = start_process(
         d,
@@ -624,8 +613,13 @@ fn trace_prints_names_beside_identifiers() {
     let login = r#"{"username":"farmer","password":"Farmer-Pass-1"}"#;
     let (status, login) = http(port, "POST", "/api/v1/auth/login", None, Some(login));
     assert_eq!(status, 200, "{login}");
-    let token = login["token"].as_str().unwrap();
-    let product = serde_json::json!({"gtin": "09520000000011", "name": "溯源辣椒", "category": "vegetable", "unit": "袋"});
+    (server, org_id, login["token"].as_str().unwrap().to_owned())
+}
+
+/// Creates the product `name` (GTIN 09520000000011) through the API.
+fn create_product(port: u16, token: &str, name: &str) -> serde_json::Value {
+    let product =
+        serde_json::json!({"gtin": "09520000000011", "name": name, "category": "vegetable", "unit": "袋"});
     let (status, product) = http(
         port,
         "POST",
@@ -634,6 +628,20 @@ fn trace_prints_names_beside_identifiers() {
         Some(&product.to_string()),
     );
     assert_eq!(status, 201, "{product}");
+    product
+}
+
+/// `suyuan trace` prints a name beside each identifier: the product of the
+/// lot and of each item, the holder, the organisation, and the product of
+/// a gap.
+#[test]
+fn trace_prints_names_beside_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A product and a lot of it, through the API.
+    let (server, org_id, token) = serve_a_farm(d, "溯源示范农场");
+    let (port, org_id, token) = (server.1, org_id.as_str(), token.as_str());
+    let product = create_product(port, token, "溯源辣椒");
     let lot = serde_json::json!({"product_id": product["id"], "date": "2026-03-01", "site": "A1"});
     let (status, lot) = http(port, "POST", "/api/v1/lots", Some(token), Some(&lot.to_string()));
     assert_eq!(status, 201, "{lot}");
@@ -684,4 +692,71 @@ fn trace_prints_names_beside_identifiers() {
             .any(|l| l.trim().starts_with(&format!("gap {lot_epc} 溯源辣椒: "))),
         "{text}"
     );
+}
+
+/// `suyuan verify --json` carries the whole report: after a leaf's time is
+/// edited in the database file, it names the table, row, column, expected
+/// and found value, and exits with status 2.
+#[test]
+fn verify_names_an_edited_leaf_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A product: a logged master-data record, the log's first leaf.
+    let (server, _, token) = serve_a_farm(d, "验证示范农场");
+    let product = create_product(server.1, &token, "验证辣椒");
+    drop(server);
+
+    let report = json_of(&suyuan(d, &["verify", "--json"]));
+    assert_eq!(report["leaves"], 1, "{report}");
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+
+    // The leaf's time moved, directly in the database file.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let created = runtime.block_on(async {
+        let path = d.join("suyuan-data/suyuan.db");
+        let db = suyuan_store::Db::open(
+            &suyuan_store::Backend::Sqlite(path),
+            &suyuan_store::OpenOptions::default(),
+        )
+        .await
+        .unwrap();
+        let row = db
+            .conn()
+            .fetch_optional("SELECT created_at FROM tlog_leaves WHERE idx = 0", &[])
+            .await
+            .unwrap()
+            .unwrap();
+        db.conn()
+            .execute(
+                "UPDATE tlog_leaves SET created_at = created_at + 1 WHERE idx = 0",
+                &[],
+            )
+            .await
+            .unwrap();
+        db.close().await;
+        row.int("created_at").unwrap()
+    });
+    let out = suyuan(d, &["verify", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{report}");
+    let p = &problems[0];
+    assert_eq!(p["table"], "tlog_leaves", "{p}");
+    assert_eq!(p["index"], "idx 0", "{p}");
+    assert_eq!(p["field"], "created_at", "{p}");
+    let product_leaf = format!("product:{}", product["id"].as_str().unwrap());
+    assert_eq!(p["record"], product_leaf.as_str(), "{p}");
+    let expected = p["expected"].as_str().unwrap();
+    assert!(expected.starts_with(&format!("{created} (")), "{p}");
+    assert!(expected.contains("created_at of its row"), "{p}");
+    assert!(
+        p["found"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{} (", created + 1)),
+        "{p}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tlog_leaves idx 0 field created_at"), "{err}");
 }

@@ -5,6 +5,9 @@
 //! lines they returned, kept per checkpoint and appended to the note
 //! wherever the checkpoint is served (`GET /tlog/checkpoint`, proof
 //! bundles). Talking to witnesses over the network is the server's job.
+//! `verify` checks every kept cosignature again, over its checkpoint with
+//! its witness's key, and names one left of a deleted checkpoint
+//! ([`crate::tlog::verify`]).
 
 use std::collections::BTreeMap;
 

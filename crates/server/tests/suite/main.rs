@@ -1,5 +1,6 @@
 //! The server's test suite, one binary: the HTTP API, the EPCIS binding,
-//! the public pages, the transparency log, the trace chain and the HTTP edge
+//! the public pages, the transparency log and tampering with it, the trace
+//! chain and the HTTP edge
 //! (CSRF, content types, problem+json, scans), each on
 //! SQLite and PostgreSQL (see `common`).
 
@@ -21,5 +22,6 @@ mod openapi;
 mod public_page;
 mod record_docs;
 mod references;
+mod tamper;
 mod tlog;
 mod trace_chain;

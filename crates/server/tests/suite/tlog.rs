@@ -24,7 +24,7 @@ use uuid::Uuid;
 const STANDARD_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld";
 
 /// A document of `n` observation events with fresh eventIDs; answers it and the ids.
-fn document(n: usize) -> (Value, Vec<String>) {
+pub(crate) fn document(n: usize) -> (Value, Vec<String>) {
     let ids: Vec<String> = (0..n).map(|_| format!("urn:uuid:{}", Uuid::now_v7())).collect();
     let events: Vec<Value> = ids
         .iter()
@@ -55,14 +55,14 @@ async fn capture_raw(app: &TestApp, token: &str, doc: &Value) -> (StatusCode, Va
     app.post("/epcis/capture", token, doc.clone()).await
 }
 
-async fn capture(app: &TestApp, token: &str, doc: &Value) -> Value {
+pub(crate) async fn capture(app: &TestApp, token: &str, doc: &Value) -> Value {
     let (status, job) = capture_raw(app, token, doc).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     assert_eq!(job["success"], true, "{job:#}");
     job
 }
 
-async fn producer(app: &TestApp, username: &str) -> (Uuid, String) {
+pub(crate) async fn producer(app: &TestApp, username: &str) -> (Uuid, String) {
     app.producer(username, "510115").await
 }
 
@@ -94,11 +94,11 @@ async fn bundle(app: &TestApp, event_id: &str) -> ProofBundle {
     proof_of(app, "event_id", event_id).await
 }
 
-async fn sql(app: &TestApp, statement: &str, ps: &[suyuan_store::db::Val]) -> u64 {
+pub(crate) async fn sql(app: &TestApp, statement: &str, ps: &[suyuan_store::db::Val]) -> u64 {
     app.store.db().conn().execute(statement, ps).await.unwrap()
 }
 
-async fn text_of(app: &TestApp, query: &str, ps: &[suyuan_store::db::Val], col: &str) -> String {
+pub(crate) async fn text_of(app: &TestApp, query: &str, ps: &[suyuan_store::db::Val], col: &str) -> String {
     app.store
         .db()
         .conn()
@@ -167,7 +167,23 @@ async fn edit_document(app: &TestApp, event_id: &str) -> String {
     original
 }
 
-async fn verify_ok(app: &TestApp) -> VerifyReport {
+/// Inserts an event row directly (outside the capture, and so the log):
+/// a copy of event `like` named `event_id`.
+pub(crate) async fn smuggle_event(app: &TestApp, event_id: &str, like: &str) {
+    sql(
+        app,
+        "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, \
+         record_time, action, biz_step, disposition, read_point, biz_location, record_kind, stage, \
+         is_error_declaration, corrected_by, document) \
+         SELECT $1, $2, org_id, capture_id, event_type, event_time, time_zone_offset, record_time, action, \
+         biz_step, disposition, read_point, biz_location, record_kind, stage, is_error_declaration, \
+         corrected_by, document FROM events WHERE event_id = $3",
+        &params![Uuid::now_v7(), event_id, like],
+    )
+    .await;
+}
+
+pub(crate) async fn verify_ok(app: &TestApp) -> VerifyReport {
     let report = app.store.verify_log().await.unwrap();
     assert!(report.is_ok(), "{:#?}", report.problems);
     report
@@ -502,17 +518,7 @@ both_backends!(tampering_is_caught, |app| async move {
     verify_ok(app).await;
 
     // An event inserted directly, outside the capture (and so the log).
-    sql(
-        app,
-        "INSERT INTO events (id, event_id, org_id, capture_id, event_type, event_time, time_zone_offset, \
-         record_time, action, biz_step, disposition, read_point, biz_location, record_kind, stage, \
-         is_error_declaration, corrected_by, document) \
-         SELECT $1, $2, org_id, capture_id, event_type, event_time, time_zone_offset, record_time, action, \
-         biz_step, disposition, read_point, biz_location, record_kind, stage, is_error_declaration, \
-         corrected_by, document FROM events WHERE event_id = $3",
-        &params![Uuid::now_v7(), "urn:uuid:smuggled", ids[4].as_str()],
-    )
-    .await;
+    smuggle_event(app, "urn:uuid:smuggled", &ids[4]).await;
     assert_caught(
         &app.store.verify_log().await.unwrap(),
         "tlog_leaves",

@@ -1,0 +1,146 @@
+//! [`Store::verify_log`]: re-deriving the whole log from the database, and
+//! its report. Writes nothing. One function per check:
+//!
+//! - `keys`: the organisations' key history (`org_keys`);
+//! - `leaves`: every leaf, in log order: its place, its record hash
+//!   against the event document or master-data row it logs, its `event_id`
+//!   and `created_at` against what that record binds, its signer, signature
+//!   and batch, and its leaf hash;
+//! - `tree`: the Merkle tree rebuilt from the leaf hashes against every
+//!   stored node (`tlog_nodes`);
+//! - `checkpoints`: every stored checkpoint, met as the tree reaches its
+//!   size: signature, root, consistency with and link to the one before it,
+//!   and its witnesses' cosignatures;
+//! - `coverage`: rows that should have a leaf and have none.
+//!
+//! Streamed: leaves, nodes and checkpoints are read a page at a time and the
+//! tree is kept as its right edge, so memory stays flat in the log's size.
+//!
+//! Each mismatch names the table, the row, the field, what was expected and
+//! what was found ([`Mismatch`]).
+
+use std::fmt;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::{Result, Store};
+
+mod checkpoints;
+mod coverage;
+mod keys;
+mod leaves;
+mod tree;
+
+/// Leaves read per query by [`Store::verify_log`].
+const VERIFY_PAGE: i64 = 5000;
+/// Problems [`Store::verify_log`] collects before it stops listing them.
+const MAX_PROBLEMS: usize = 100;
+
+/// One thing [`Store::verify_log`] found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// The table holding the wrong value.
+    pub table: String,
+    /// The row: a leaf index, `level/index` of a node, a checkpoint size, a key id or an event id.
+    pub index: String,
+    pub field: String,
+    pub expected: String,
+    pub found: String,
+    /// The eventID of the record concerned, when known.
+    pub record: Option<String>,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} field {}: expected {}, found {}",
+            self.table, self.index, self.field, self.expected, self.found
+        )?;
+        if let Some(r) = &self.record {
+            write!(f, " (record {r})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of re-deriving the whole log.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub leaves: u64,
+    pub nodes: u64,
+    pub checkpoints: u64,
+    /// The recomputed root, hex.
+    pub root: String,
+    /// What was found wrong, in the order found (at most 100).
+    pub problems: Vec<Mismatch>,
+    pub seconds: f64,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// The mismatches found so far (the first [`MAX_PROBLEMS`]).
+#[derive(Default)]
+struct Problems(Vec<Mismatch>);
+
+impl Problems {
+    /// Notes that `field` of row `index` of `table` holds `found` where
+    /// `expected` was due, for the record named `record`.
+    fn add(
+        &mut self,
+        table: &str,
+        index: String,
+        field: &str,
+        expected: String,
+        found: String,
+        record: Option<&str>,
+    ) {
+        if self.0.len() < MAX_PROBLEMS {
+            self.0.push(Mismatch {
+                table: table.to_owned(),
+                index,
+                field: field.to_owned(),
+                expected,
+                found,
+                record: record.map(str::to_owned),
+            });
+        }
+    }
+}
+
+impl Store {
+    /// Re-derives the whole log from the database, streamed (memory does not
+    /// grow with the log): every leaf hash from its row, its record hash
+    /// from the event document or master-data row it logs, and its
+    /// `event_id` and `created_at` against what that record binds; every
+    /// signature against the organisation's key history (refusing records
+    /// made after the key's revocation); every node and the root; every
+    /// stored checkpoint's signature, root, consistency with the one before
+    /// it and link to it, and its witnesses' cosignatures; and rows that
+    /// should have a leaf and have none. Writes nothing.
+    pub async fn verify_log(&self) -> Result<VerifyReport> {
+        let started = Instant::now();
+        let mut problems = Problems::default();
+        let mut conn = self.db.conn();
+        let keys = keys::key_history(&mut conn, &mut problems).await?;
+        let checkpoints = checkpoints::CheckpointWalk::start(self, &mut conn, &mut problems).await?;
+        let mut walk = leaves::LeafWalk::new(keys, checkpoints);
+        walk.check_all(&mut conn, &mut problems).await?;
+        let walked = walk.finish(&mut conn, &mut problems).await?;
+        coverage::unlogged_events(&mut conn, &walked.earliest, &mut problems).await?;
+        coverage::unlogged_records(&mut conn, &walked.earliest, &mut problems).await?;
+        Ok(VerifyReport {
+            leaves: walked.leaves,
+            nodes: walked.nodes,
+            checkpoints: walked.checkpoints,
+            root: walked.root.to_hex(),
+            problems: problems.0,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
