@@ -121,13 +121,147 @@ impl Violation {
 /// Every violation of `schema` by `instance`.
 pub fn validate(schema: &Value, instance: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
+    // Most instances are valid: answered without building a message.
+    if is_valid(schema, instance) {
+        return out;
+    }
     check(schema, instance, &mut Vec::new(), "", &mut out);
     out
 }
 
-/// Whether `instance` satisfies `schema`.
-pub fn is_valid(schema: &Value, instance: &Value) -> bool {
-    validate(schema, instance).is_empty()
+/// Every violation, walking the whole schema even when there is none (the
+/// reference [`is_valid`] is tested against).
+#[cfg(test)]
+pub(crate) fn validate_walking(schema: &Value, instance: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    check(schema, instance, &mut Vec::new(), "", &mut out);
+    out
+}
+
+/// Whether `instance` satisfies `schema`: the same keywords as
+/// [`validate`], decided without paths or messages (a property test keeps
+/// the two in agreement).
+pub fn is_valid(schema: &Value, v: &Value) -> bool {
+    let s = match schema {
+        Value::Bool(b) => return *b,
+        Value::Object(s) => s,
+        _ => return true,
+    };
+    valid_generic(s, v)
+        && valid_scalar(s, v)
+        && valid_combinators(s, v)
+        && match v {
+            Value::Object(obj) => valid_object(s, obj),
+            Value::Array(items) => valid_array(s, items),
+            _ => true,
+        }
+}
+
+fn valid_generic(s: &Map<String, Value>, v: &Value) -> bool {
+    let typed = match s.get("type") {
+        Some(Value::String(t)) => has_type(t, v),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(|t| has_type(t, v)),
+        Some(_) => false,
+        None => true,
+    };
+    typed
+        && s.get("const").is_none_or(|c| json_eq(c, v))
+        && match s.get("enum") {
+            Some(Value::Array(options)) => options.iter().any(|x| json_eq(x, v)),
+            _ => true,
+        }
+}
+
+fn valid_scalar(s: &Map<String, Value>, v: &Value) -> bool {
+    match v {
+        Value::String(text) => {
+            let needs_len = s.contains_key("minLength") || s.contains_key("maxLength");
+            let len = if needs_len { text.chars().count() as u64 } else { 0 };
+            s.get("minLength")
+                .and_then(Value::as_u64)
+                .is_none_or(|m| len >= m)
+                && s.get("maxLength")
+                    .and_then(Value::as_u64)
+                    .is_none_or(|m| len <= m)
+                && s.get("pattern")
+                    .and_then(Value::as_str)
+                    .is_none_or(|p| pattern::matches(p, text))
+        }
+        Value::Number(_) => {
+            let Some(n) = v.as_f64() else { return true };
+            let bound = |kw: &str, ok: fn(f64, f64) -> bool| {
+                s.get(kw).and_then(Value::as_f64).is_none_or(|b| ok(n, b))
+            };
+            bound("minimum", |n, b| n >= b)
+                && bound("maximum", |n, b| n <= b)
+                && bound("exclusiveMinimum", |n, b| n > b)
+                && bound("exclusiveMaximum", |n, b| n < b)
+        }
+        _ => true,
+    }
+}
+
+fn valid_combinators(s: &Map<String, Value>, v: &Value) -> bool {
+    let subs = |key: &str| s.get(key).and_then(Value::as_array);
+    subs("allOf").is_none_or(|all| all.iter().all(|sub| is_valid(sub, v)))
+        && subs("anyOf").is_none_or(|any| any.iter().any(|sub| is_valid(sub, v)))
+        && subs("oneOf").is_none_or(|one| one.iter().filter(|sub| is_valid(sub, v)).count() == 1)
+        && s.get("not").is_none_or(|not| !is_valid(not, v))
+        && s.get("if").is_none_or(|cond| {
+            let branch = if is_valid(cond, v) { "then" } else { "else" };
+            s.get(branch).is_none_or(|sub| is_valid(sub, v))
+        })
+}
+
+fn valid_object(s: &Map<String, Value>, obj: &Map<String, Value>) -> bool {
+    if let Some(Value::Array(required)) = s.get("required") {
+        if !required
+            .iter()
+            .filter_map(Value::as_str)
+            .all(|name| obj.contains_key(name))
+        {
+            return false;
+        }
+    }
+    let props = s.get("properties").and_then(Value::as_object);
+    let patterns = s.get("patternProperties").and_then(Value::as_object);
+    let names = s.get("propertyNames");
+    let extra = s.get("additionalProperties");
+    obj.iter().all(|(key, value)| {
+        if names.is_some_and(|n| !is_valid(n, &Value::String(key.clone()))) {
+            return false;
+        }
+        let mut matched = false;
+        if let Some(sub) = props.and_then(|p| p.get(key)) {
+            matched = true;
+            if !is_valid(sub, value) {
+                return false;
+            }
+        }
+        for (re, sub) in patterns.into_iter().flatten() {
+            if pattern::matches(re, key) {
+                matched = true;
+                if !is_valid(sub, value) {
+                    return false;
+                }
+            }
+        }
+        matched || extra.is_none_or(|x| is_valid(x, value))
+    })
+}
+
+fn valid_array(s: &Map<String, Value>, items: &[Value]) -> bool {
+    let count = items.len() as u64;
+    s.get("minItems")
+        .and_then(Value::as_u64)
+        .is_none_or(|m| count >= m)
+        && s.get("maxItems")
+            .and_then(Value::as_u64)
+            .is_none_or(|m| count <= m)
+        && s.get("contains")
+            .is_none_or(|c| items.iter().any(|i| is_valid(c, i)))
+        && s.get("items")
+            .is_none_or(|each| items.iter().all(|i| is_valid(each, i)))
 }
 
 /// Escapes a key for a JSON Pointer.

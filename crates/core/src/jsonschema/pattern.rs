@@ -445,9 +445,33 @@ impl Pattern {
 /// Whether `pattern` matches anywhere in `text`; a pattern outside the
 /// supported subset matches nothing (the schemas' own patterns are tested
 /// to compile).
+///
+/// Compiled patterns are kept per thread (the schemas' patterns are few and
+/// fixed; past [`CACHED_PATTERNS`] distinct ones, a pattern is compiled for
+/// the one match).
 pub fn matches(pattern: &str, text: &str) -> bool {
-    Pattern::new(pattern).is_ok_and(|p| p.is_match(text))
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Option<Pattern>>> = RefCell::new(HashMap::new());
+    }
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if !cache.contains_key(pattern) {
+            if cache.len() >= CACHED_PATTERNS {
+                return Pattern::new(pattern).is_ok_and(|p| p.is_match(text));
+            }
+            cache.insert(pattern.to_owned(), Pattern::new(pattern).ok());
+        }
+        cache
+            .get(pattern)
+            .and_then(Option::as_ref)
+            .is_some_and(|p| p.is_match(text))
+    })
 }
+
+/// The most compiled patterns kept per thread.
+const CACHED_PATTERNS: usize = 256;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -178,4 +178,10 @@ proptest! {
         let _ = validate(&schema, &instance);
         let _ = unsupported(&schema);
     }
+
+    /// The quick yes-or-no answer agrees with the full walk.
+    #[test]
+    fn the_quick_answer_agrees_with_the_walk(schema in arb_json(WORDS), instance in arb_json(WORDS)) {
+        prop_assert_eq!(is_valid(&schema, &instance), validate_walking(&schema, &instance).is_empty());
+    }
 }

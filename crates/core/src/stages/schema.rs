@@ -362,6 +362,40 @@ pub fn record_schema(kind: RecordKind) -> &'static Value {
     &all[i]
 }
 
+/// The part of a kind's schema that concerns its `agri:*` values alone
+/// (what [`check_values`] is asked): the record schema without the required
+/// and standard fields and with the rules about standard fields made
+/// trivially true, so that rule positions (`/allOf/{i}`) stay those of the
+/// record schema. Derived from [`record_schema`], never written twice.
+fn values_schema(kind: RecordKind) -> &'static Value {
+    static SCHEMAS: OnceLock<Vec<Value>> = OnceLock::new();
+    let all = SCHEMAS.get_or_init(|| {
+        RecordKind::ALL
+            .iter()
+            .map(|k| {
+                let mut s = record_schema(*k).clone();
+                if let Some(obj) = s.as_object_mut() {
+                    obj.remove("required");
+                    obj.remove("examples");
+                    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+                        props.retain(|name, _| name.starts_with(&format!("{AGRI_PREFIX}:")));
+                    }
+                    if let Some(Value::Array(rules_of)) = obj.get_mut("allOf") {
+                        for (schema, rule) in rules_of.iter_mut().zip(rules(*k)) {
+                            if matches!(rule, Rule::AnyOf(_) | Rule::ObjectWhat) {
+                                *schema = Value::Bool(true);
+                            }
+                        }
+                    }
+                }
+                s
+            })
+            .collect()
+    });
+    let i = RecordKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    &all[i]
+}
+
 fn unknown_field(kind: RecordKind) -> Invalid {
     let list: Vec<String> = agri_fields_of(kind)
         .map(|(n, _)| format!("{AGRI_PREFIX}:{n}"))
@@ -419,7 +453,11 @@ fn std_problem(kind: RecordKind, v: &Violation) -> Invalid {
 }
 
 fn problems(kind: RecordKind, instance: &Value, scope: Scope) -> Vec<(String, Invalid)> {
-    let violations = jsonschema::validate(record_schema(kind), instance);
+    let schema = match scope {
+        Scope::Values => values_schema(kind),
+        Scope::Event => record_schema(kind),
+    };
+    let violations = jsonschema::validate(schema, instance);
     let own_prefix = format!("/properties/{AGRI_PREFIX}:");
     // Fields whose own value is wrong: rules across fields are not
     // reported about them.

@@ -266,6 +266,12 @@ proptest! {
         for (f, _) in check_event(kind, &e) {
             prop_assert!(f == key || f == "agri:conclusion", "{f} for {key}");
         }
+        // The quick answer the validator starts with agrees with the walk.
+        let schema = record_schema(kind);
+        prop_assert_eq!(
+            crate::jsonschema::is_valid(schema, &e),
+            crate::jsonschema::validate_walking(schema, &e).is_empty()
+        );
         let _ = check_record_values(kind, agri_values(&e));
     }
 }
