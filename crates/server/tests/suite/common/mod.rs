@@ -528,10 +528,8 @@ pub fn base(name: &str) -> Value {
     place("production_base", name)
 }
 
-/// A place body with every numeric and boolean field given. (On
-/// PostgreSQL a place leaving one of them out is refused with a 500: see the
-/// ignored test `api_records::optional_fields_may_be_left_out`. Tests about
-/// other rules use complete bodies so that they still run on PostgreSQL.)
+/// A place body with every numeric and boolean field given (a place with
+/// only its kind and name is `api_records::optional_fields_may_be_left_out`).
 pub fn place(kind: &str, name: &str) -> Value {
     json!({
         "kind": kind,
