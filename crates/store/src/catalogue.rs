@@ -71,7 +71,9 @@ tables! {
          "storage_place_id", "storage_conditions", "created_at"];
     "item_issues": Logged, true, "Master record `item_issue`: an issue of item codes (lot, count, serials' hash, user, override reason).",
         ["id", "org_id", "lot_epc", "item_count", "serials_sha256", "issued_by", "override_reason", "created_at"];
-    "organisations": Logged, false, "Organisations and their status. To be logged with each status change, its reason and the acting user (#13).",
+    "org_records": Logged, true, "Master record `org_record`: each state of an organisation (registered, verified, suspended, restored) with its facts, status, reason and the acting user.",
+        ["id", "org_id", "action", "status", "status_reason", "acting_user", "snapshot", "created_at"];
+    "organisations": Derived, true, "The latest logged state (`org_records`) of each organisation: `verify` compares every column but the sealed ID number with it (`Store::organisations_against_log`).",
         ["id", "kind", "producer_form", "name", "uscc", "uscc_checksum_ok", "review_reason", "region", "address",
          "legal_rep_name", "legal_rep_id_cipher", "legal_rep_id_masked", "contact_name", "contact_phone",
          "contact_email", "status", "status_reason", "created_at", "updated_at"];

@@ -14,6 +14,7 @@ pub mod inputs;
 pub mod integrity;
 pub mod master_log;
 pub mod migrate;
+pub mod org_records;
 pub mod orgs;
 pub mod places;
 pub mod prefixes;
@@ -204,11 +205,14 @@ impl Store {
     pub async fn open(backend: &Backend, opts: &OpenOptions, cipher: PersonalDataCipher) -> Result<Store> {
         let db = Db::open(backend, opts).await?;
         migrate::run(&db).await?;
-        Ok(Store {
+        let store = Store {
             db,
             cipher,
             witness_policy: Default::default(),
-        })
+        };
+        // Organisations registered before their states were logged.
+        store.log_unlogged_organisations().await?;
+        Ok(store)
     }
 
     pub fn db(&self) -> &Db {

@@ -5,7 +5,7 @@
 //!
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
-//!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`) and every stored column
+//!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -73,16 +73,19 @@ pub enum RecordKind {
     InputPurchase,
     /// An issue of item codes for a lot (`item_issues`).
     ItemIssue,
+    /// A state of an organisation (`org_records`).
+    OrgRecord,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
         RecordKind::Input,
         RecordKind::InputPurchase,
         RecordKind::ItemIssue,
+        RecordKind::OrgRecord,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,7 @@ impl RecordKind {
             RecordKind::Input => "input",
             RecordKind::InputPurchase => "input_purchase",
             RecordKind::ItemIssue => "item_issue",
+            RecordKind::OrgRecord => "org_record",
         }
     }
 
@@ -109,6 +113,7 @@ impl RecordKind {
             RecordKind::Input => "inputs",
             RecordKind::InputPurchase => "input_purchases",
             RecordKind::ItemIssue => "item_issues",
+            RecordKind::OrgRecord => "org_records",
         }
     }
 
@@ -201,6 +206,16 @@ impl RecordKind {
                 ("serials_sha256", Text),
                 ("issued_by", Text),
                 ("override_reason", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::OrgRecord => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("action", Text),
+                ("status", Text),
+                ("status_reason", Text),
+                ("acting_user", Text),
+                ("snapshot", Text),
                 ("created_at", Int),
             ],
         }

@@ -79,6 +79,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "item_issues",
         include_str!("../migrations/0018_item_issues.sql"),
     ),
+    (
+        19,
+        "org_records",
+        include_str!("../migrations/0019_org_records.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -264,10 +264,12 @@ fn decode_org(r: &Row) -> Result<Organisation> {
 impl Store {
     /// Registers an organisation (status `pending`) inside `tx`, so that the
     /// caller can add its first admin in the same transaction.
+    /// `acting_user`: the operator registering it on someone's behalf.
     pub(crate) async fn insert_organisation(
         &self,
         tx: &mut Tx,
         new: &NewOrganisation,
+        acting_user: Option<Uuid>,
     ) -> Result<Organisation> {
         let v = new.validate()?;
         let id = new_id();
@@ -308,6 +310,7 @@ impl Store {
                 "该统一社会信用代码已注册",
             )
         })?;
+        self.log_org_state(tx, id, "registered", acting_user).await?;
         let row = tx
             .fetch_optional(
                 &format!("SELECT {ORG_COLUMNS} FROM organisations t WHERE t.id = $1"),
@@ -322,7 +325,9 @@ impl Store {
     pub async fn create_organisation(&self, caller: &Caller, new: &NewOrganisation) -> Result<Organisation> {
         caller.require_operator()?;
         let mut tx = self.db.begin().await?;
-        let org = self.insert_organisation(&mut tx, new).await?;
+        let org = self
+            .insert_organisation(&mut tx, new, Some(caller.user_id))
+            .await?;
         tx.commit().await?;
         tracing::info!(org_id = %org.id, kind = %org.kind, "organisation registered");
         Ok(org)
@@ -411,9 +416,8 @@ impl Store {
         // The status is checked again in the UPDATE so that two operators
         // acting at once cannot both succeed.
         let status_list: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
-        let changed = self
-            .db
-            .conn()
+        let mut tx = self.db.begin().await?;
+        let changed = tx
             .execute(
                 &format!(
                     "UPDATE organisations SET status = $1, status_reason = $2, updated_at = $3 \
@@ -431,6 +435,14 @@ impl Store {
                 "机构状态已被他人更改，请刷新后重试",
             ));
         }
+        let action = match change {
+            StatusChange::Verify => "verified",
+            StatusChange::Suspend => "suspended",
+            StatusChange::Restore => "restored",
+        };
+        self.log_org_state(&mut tx, id, action, Some(caller.user_id))
+            .await?;
+        tx.commit().await?;
         tracing::info!(org_id = %id, status = %to, by = %caller.username, "organisation status changed");
         self.get_organisation(caller, id).await
     }

@@ -699,3 +699,97 @@ both_backends!(duties, |app| async move {
         .await;
     assert_problem(&resp, 404, "not_found", None);
 });
+
+// Every state of an organisation is a logged record: registration, the
+// operator's decisions with their reasons and the acting user; a row
+// changed behind the store's back is named column by column, and an edited
+// record is caught by the log (#13).
+both_backends!(organisation_states_are_logged, |app| async move {
+    let (org_id, _) = app.pending_producer("hist.admin", "510115").await;
+    let op = app.operator_token().await;
+    app.verify(org_id).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/organisations/{org_id}/suspend"),
+            &op,
+            json!({"reason": "抽检发现伪造记录"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let db = app.store.db();
+    let records = db
+        .conn()
+        .fetch_all(
+            "SELECT r.action, r.status, r.status_reason, r.acting_user FROM org_records r \
+             JOIN tlog_leaves l ON l.event_pk = r.id WHERE r.org_id = $1 ORDER BY l.idx",
+            &[org_id.to_string().into()],
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(String, String)> = records
+        .iter()
+        .map(|r| (r.text("action").unwrap(), r.text("status").unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("registered".into(), "pending".into()),
+            ("verified".into(), "verified".into()),
+            ("suspended".into(), "suspended".into())
+        ]
+    );
+    assert_eq!(
+        records[2].opt_text("status_reason").unwrap().as_deref(),
+        Some("抽检发现伪造记录")
+    );
+    assert!(
+        records[0].opt_text("acting_user").unwrap().is_none(),
+        "registered by itself"
+    );
+    assert!(
+        records[2].opt_text("acting_user").unwrap().is_some(),
+        "the operator acted"
+    );
+    assert!(app.store.organisations_against_log().await.unwrap().is_empty());
+    assert!(app.store.verify_log().await.unwrap().is_ok());
+
+    // Behind the store's back: a name and a status.
+    db.conn()
+        .execute(
+            "UPDATE organisations SET name = $1, status = $2 WHERE id = $3",
+            &["冒名机构".into(), "verified".into(), org_id.to_string().into()],
+        )
+        .await
+        .unwrap();
+    let wrong = app.store.organisations_against_log().await.unwrap();
+    let columns: Vec<&str> = wrong.iter().map(|m| m.column.as_str()).collect();
+    assert_eq!(columns, vec!["name", "status"], "{wrong:?}");
+    // `suyuan verify` names them.
+    let report = app.store.verify_log().await.unwrap();
+    let named: Vec<(&str, &str)> = report
+        .problems
+        .iter()
+        .map(|p| (p.table.as_str(), p.field.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        vec![("organisations", "name"), ("organisations", "status")],
+        "{report:?}"
+    );
+    assert_eq!(wrong[1].expected, "\"suspended\"");
+    assert_eq!(wrong[1].found, "\"verified\"");
+    // Editing the history itself is caught by the log.
+    db.conn()
+        .execute(
+            "UPDATE org_records SET status_reason = NULL WHERE org_id = $1 AND action = 'suspended'",
+            &[org_id.to_string().into()],
+        )
+        .await
+        .unwrap();
+    let report = app.store.verify_log().await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.table == "org_records"),
+        "{:?}",
+        report.problems
+    );
+});

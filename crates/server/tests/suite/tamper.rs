@@ -64,6 +64,8 @@ async fn created_at(app: &TestApp, idx: i64) -> String {
 
 both_backends!(leaf_names_and_times_answer_to_their_records, |app| async move {
     let (_, token) = producer(app, "tamper_leaf").await;
+    // The organisations' records come first: leaf `b + i` is event `i`.
+    let b = i64::try_from(app.store.tlog_size().await.unwrap()).unwrap();
     let (doc, ids) = document(3);
     capture(app, &token, &doc).await;
     let (status, place) = app
@@ -81,13 +83,13 @@ both_backends!(leaf_names_and_times_answer_to_their_records, |app| async move {
     let rename = "UPDATE tlog_leaves SET event_id = $1 WHERE idx = $2";
     let report = tampered(
         app,
-        (rename, &params!["urn:uuid:renamed", 1i64]),
-        (rename, &params![ids[1].as_str(), 1i64]),
+        (rename, &params!["urn:uuid:renamed", b + 1]),
+        (rename, &params![ids[1].as_str(), b + 1]),
     )
     .await;
     let p = named(
         &report,
-        ("tlog_leaves", "idx 1", "event_id"),
+        ("tlog_leaves", &format!("idx {}", b + 1), "event_id"),
         &ids[1],
         "urn:uuid:renamed",
     );
@@ -96,13 +98,13 @@ both_backends!(leaf_names_and_times_answer_to_their_records, |app| async move {
     // A master-data leaf renamed: `<kind>:<id>` of its row is expected.
     let report = tampered(
         app,
-        (rename, &params!["place:renamed", 3i64]),
-        (rename, &params![place_leaf.as_str(), 3i64]),
+        (rename, &params!["place:renamed", b + 3]),
+        (rename, &params![place_leaf.as_str(), b + 3]),
     )
     .await;
     named(
         &report,
-        ("tlog_leaves", "idx 3", "event_id"),
+        ("tlog_leaves", &format!("idx {}", b + 3), "event_id"),
         &place_leaf,
         "place:renamed",
     );
@@ -110,7 +112,7 @@ both_backends!(leaf_names_and_times_answer_to_their_records, |app| async move {
     // A leaf's time moved by a second: the document's recordTime, or the
     // row's created_at, is expected.
     let shift = "UPDATE tlog_leaves SET created_at = created_at + $1 WHERE idx = $2";
-    for (idx, source) in [(2i64, "recordTime"), (3, "created_at of its row")] {
+    for (idx, source) in [(b + 2, "recordTime"), (b + 3, "created_at of its row")] {
         let before = created_at(app, idx).await;
         let report = tampered(
             app,
@@ -184,6 +186,10 @@ async fn cosign(app: &TestApp, witness: &CosignerKey, cp: &StoredCheckpoint) -> 
 /// Three captures of two events, each followed by a checkpoint that the
 /// witness `w.tamper.test` cosigns: checkpoints of sizes 2, 4 and 6.
 struct Chain {
+    /// The log's size before the chain (a multiple of 8, so that the tree
+    /// above it has the shape of an empty log's): the checkpoints are of
+    /// sizes `b + 2`, `b + 4` and `b + 6`.
+    b: i64,
     /// The witness's vkey.
     vkey: String,
     /// Each checkpoint with its cosignature line.
@@ -199,6 +205,13 @@ const DELETE_CHECKPOINT: &str = "DELETE FROM tlog_checkpoints WHERE size = $1";
 impl Chain {
     async fn new(app: &TestApp, username: &str) -> Chain {
         let (_, token) = producer(app, username).await;
+        // The organisations' records come first; padded to a multiple of 8.
+        let size = app.store.tlog_size().await.unwrap();
+        let pad = (8 - size % 8) % 8;
+        if pad > 0 {
+            capture(app, &token, &document(usize::try_from(pad).unwrap()).0).await;
+        }
+        let b = i64::try_from(app.store.tlog_size().await.unwrap()).unwrap();
         let witness = CosignerKey::generate("w.tamper.test", &mut rand::rngs::OsRng).unwrap();
         app.store
             .configure_witnesses(&[(witness.verifier(), "http://127.0.0.1:9".into())], 1)
@@ -213,6 +226,7 @@ impl Chain {
         }
         assert_eq!(verify_ok(app).await.checkpoints, 3);
         Chain {
+            b,
             vkey: witness.verifier().to_string(),
             cps,
         }
@@ -238,18 +252,28 @@ impl Chain {
 
 both_backends!(deleted_checkpoints_are_named, |app| async move {
     let chain = Chain::new(app, "tamper_cp_del").await;
+    let b = chain.b;
+    let (size4, size6) = (format!("size {}", b + 4), format!("size {}", b + 6));
     // Each checkpoint names the one stored before it.
     let notes: Vec<&str> = chain.cps.iter().map(|(cp, _)| cp.note.as_str()).collect();
     assert!(!notes[0].contains("\nprevious "), "{}", notes[0]);
-    assert!(notes[1].contains("\nprevious 2\n"), "{}", notes[1]);
-    assert!(notes[2].contains("\nprevious 4\n"), "{}", notes[2]);
+    assert!(
+        notes[1].contains(&format!("\nprevious {}\n", b + 2)),
+        "{}",
+        notes[1]
+    );
+    assert!(
+        notes[2].contains(&format!("\nprevious {}\n", b + 4)),
+        "{}",
+        notes[2]
+    );
 
     // A checkpoint row deleted: its witness's cosignature names it.
     let restore = (INSERT_CHECKPOINT, &chain.checkpoint_row(1)[..]);
-    let report = tampered(app, (DELETE_CHECKPOINT, &params![4i64]), restore).await;
+    let report = tampered(app, (DELETE_CHECKPOINT, &params![b + 4]), restore).await;
     named(
         &report,
-        ("tlog_checkpoints", "size 4", "size"),
+        ("tlog_checkpoints", &size4, "size"),
         "that its witnesses cosigned",
         "no such row",
     );
@@ -257,23 +281,23 @@ both_backends!(deleted_checkpoints_are_named, |app| async move {
     sql(
         app,
         "DELETE FROM tlog_cosignatures WHERE size = $1",
-        &params![4i64],
+        &params![b + 4],
     )
     .await;
-    let report = tampered(app, (DELETE_CHECKPOINT, &params![4i64]), restore).await;
+    let report = tampered(app, (DELETE_CHECKPOINT, &params![b + 4]), restore).await;
     named(
         &report,
-        ("tlog_checkpoints", "size 4", "size"),
-        "that the checkpoint of size 6 names as the one before it",
+        ("tlog_checkpoints", &size4, "size"),
+        &format!("that the checkpoint of {size6} names as the one before it"),
         "no such row",
     );
     sql(app, INSERT_COSIGNATURE, &chain.cosignature_row(1)).await;
     // The newest deleted: nothing later names it, its cosignature does.
     let restore = (INSERT_CHECKPOINT, &chain.checkpoint_row(2)[..]);
-    let report = tampered(app, (DELETE_CHECKPOINT, &params![6i64]), restore).await;
+    let report = tampered(app, (DELETE_CHECKPOINT, &params![b + 6]), restore).await;
     named(
         &report,
-        ("tlog_checkpoints", "size 6", "size"),
+        ("tlog_checkpoints", &size6, "size"),
         "that its witnesses cosigned",
         "no such row",
     );
@@ -281,18 +305,22 @@ both_backends!(deleted_checkpoints_are_named, |app| async move {
 
 both_backends!(edited_checkpoints_are_named, |app| async move {
     let chain = Chain::new(app, "tamper_cp_edit").await;
+    let b = chain.b;
+    let size4 = format!("size {}", b + 4);
+    // The node over the two leaves after the first checkpoint.
+    let node_at = (1i64, b / 2 + 1);
     // A checkpoint's root column edited.
     let set_root = "UPDATE tlog_checkpoints SET root = $1 WHERE size = $2";
     let root = chain.cps[1].0.root.as_str();
     let report = tampered(
         app,
-        (set_root, &params!["00".repeat(32), 4i64]),
-        (set_root, &params![root, 4i64]),
+        (set_root, &params!["00".repeat(32), b + 4]),
+        (set_root, &params![root, b + 4]),
     )
     .await;
     named(
         &report,
-        ("tlog_checkpoints", "size 4", "root"),
+        ("tlog_checkpoints", &size4, "root"),
         root,
         &"00".repeat(32),
     );
@@ -302,15 +330,15 @@ both_backends!(edited_checkpoints_are_named, |app| async move {
     let node = text_of(
         app,
         "SELECT hash FROM tlog_nodes WHERE level = $1 AND idx = $2",
-        &params![1i64, 1i64],
+        &params![node_at.0, node_at.1],
         "hash",
     )
     .await;
     let set_node = "UPDATE tlog_nodes SET hash = $1 WHERE level = $2 AND idx = $3";
     let report = tampered(
         app,
-        (set_node, &params!["11".repeat(32), 1i64, 1i64]),
-        (set_node, &params![node.as_str(), 1i64, 1i64]),
+        (set_node, &params!["11".repeat(32), node_at.0, node_at.1]),
+        (set_node, &params![node.as_str(), node_at.0, node_at.1]),
     )
     .await;
     let rows: Vec<(&str, &str, &str)> = report
@@ -321,8 +349,12 @@ both_backends!(edited_checkpoints_are_named, |app| async move {
     assert_eq!(
         rows,
         [
-            ("tlog_nodes", "level 1 idx 1", "hash"),
-            ("tlog_checkpoints", "size 4", "root")
+            (
+                "tlog_nodes",
+                format!("level 1 idx {}", node_at.1).as_str(),
+                "hash"
+            ),
+            ("tlog_checkpoints", size4.as_str(), "root")
         ],
         "{:#?}",
         report.problems
@@ -330,7 +362,7 @@ both_backends!(edited_checkpoints_are_named, |app| async move {
     assert!(
         report.problems[1]
             .expected
-            .contains("consistent with the checkpoint of size 2"),
+            .contains(&format!("consistent with the checkpoint of size {}", b + 2)),
         "{:#?}",
         report.problems
     );
@@ -338,6 +370,7 @@ both_backends!(edited_checkpoints_are_named, |app| async move {
 
 both_backends!(edited_or_foreign_cosignatures_are_named, |app| async move {
     let chain = Chain::new(app, "tamper_cosig").await;
+    let b = chain.b;
     // A cosignature edited: it no longer verifies over its checkpoint.
     let line = &chain.cps[1].1;
     let at = line.len() - 10;
@@ -346,18 +379,21 @@ both_backends!(edited_or_foreign_cosignatures_are_named, |app| async move {
     let set_line = "UPDATE tlog_cosignatures SET line = $1 WHERE size = $2";
     let report = tampered(
         app,
-        (set_line, &params![edited.as_str(), 4i64]),
-        (set_line, &params![line.as_str(), 4i64]),
+        (set_line, &params![edited.as_str(), b + 4]),
+        (set_line, &params![line.as_str(), b + 4]),
     )
     .await;
     named(
         &report,
         (
             "tlog_cosignatures",
-            &format!("size 4 vkey {}", chain.vkey),
+            &format!("size {} vkey {}", b + 4, chain.vkey),
             "line",
         ),
-        "a cosignature by w.tamper.test of the checkpoint of size 4",
+        &format!(
+            "a cosignature by w.tamper.test of the checkpoint of size {}",
+            b + 4
+        ),
         &edited,
     );
 
@@ -374,7 +410,7 @@ both_backends!(edited_or_foreign_cosignatures_are_named, |app| async move {
         app,
         (
             INSERT_COSIGNATURE,
-            &params![6i64, rogue_vkey.as_str(), rogue_line.as_str(), 0i64],
+            &params![b + 6, rogue_vkey.as_str(), rogue_line.as_str(), 0i64],
         ),
         (
             "DELETE FROM tlog_cosignatures WHERE vkey = $1",
@@ -384,7 +420,11 @@ both_backends!(edited_or_foreign_cosignatures_are_named, |app| async move {
     .await;
     named(
         &report,
-        ("tlog_cosignatures", &format!("size 6 vkey {rogue_vkey}"), "vkey"),
+        (
+            "tlog_cosignatures",
+            &format!("size {} vkey {rogue_vkey}", b + 6),
+            "vkey",
+        ),
         "a witness the log asks",
         &rogue_vkey,
     );

@@ -205,24 +205,26 @@ fn assert_caught(report: &VerifyReport, table: &str, field: &str, event_id: &str
 
 both_backends!(proofs_verify_offline, |app| async move {
     let (_, token) = producer(app, "tlog_a").await;
+    // The organisations' records come first.
+    let base = app.store.tlog_size().await.unwrap();
     let (doc, ids) = document(3);
     capture(app, &token, &doc).await;
     // Captured again: duplicates are not logged again.
     let job = capture(app, &token, &doc).await;
     assert_eq!(job["duplicates"], 3, "{job}");
-    assert_eq!(app.store.tlog_size().await.unwrap(), 3);
+    assert_eq!(app.store.tlog_size().await.unwrap(), base + 3);
 
     let trusted = trusted(app).await;
     let (status, note) = get_text(app, "/tlog/checkpoint").await;
     assert_eq!(status, StatusCode::OK, "{note}");
     let cp = SignedCheckpoint::open(&note, &trusted).unwrap();
-    assert_eq!(cp.checkpoint.size, 3);
+    assert_eq!(cp.checkpoint.size, base + 3);
     assert_eq!(cp.checkpoint.origin, "suyuan.local/log");
 
     for (i, id) in ids.iter().enumerate() {
         let b = bundle(app, id).await;
         let verified = verify_bundle(&b, &trusted).unwrap();
-        assert_eq!(verified.leaf_index, i as u64);
+        assert_eq!(verified.leaf_index, base + i as u64);
         // The record hash is SHA-256 of the stored event document.
         let doc = text_of(
             app,
@@ -243,10 +245,9 @@ both_backends!(proofs_verify_offline, |app| async move {
     capture(app, &token, &doc2).await;
     let (_, note5) = get_text(app, "/tlog/checkpoint").await;
     let cp5 = SignedCheckpoint::open(&note5, &trusted).unwrap();
-    assert_eq!(cp5.checkpoint.size, 5);
-    let (status, body) = app
-        .request("GET", "/tlog/consistency?old=3&new=5", None, None)
-        .await;
+    assert_eq!(cp5.checkpoint.size, base + 5);
+    let path = format!("/tlog/consistency?old={}&new={}", base + 3, base + 5);
+    let (status, body) = app.request("GET", &path, None, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let proof: Vec<Hash> = body["proof"]
         .as_array()
@@ -256,20 +257,19 @@ both_backends!(proofs_verify_offline, |app| async move {
         .collect();
     merkle::verify_consistency(
         HashAlg::Sha256,
-        3,
-        5,
+        base + 3,
+        base + 5,
         &cp.checkpoint.root,
         &cp5.checkpoint.root,
         &proof,
     )
     .unwrap();
-    let (status, body) = app
-        .request("GET", "/tlog/consistency?old=3&new=9", None, None)
-        .await;
+    let path = format!("/tlog/consistency?old={}&new={}", base + 3, base + 9);
+    let (status, body) = app.request("GET", &path, None, None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     let report = verify_ok(app).await;
-    assert_eq!(report.leaves, 5);
+    assert_eq!(report.leaves, base + 5);
     assert_eq!(report.checkpoints, 2);
     assert_eq!(report.root, cp5.checkpoint.root.to_hex());
 });
@@ -305,6 +305,8 @@ both_backends!(
 
 both_backends!(tampering_is_caught, |app| async move {
     let (_, token) = producer(app, "tlog_b").await;
+    // The organisations' records come first: leaf `b + i` is event `i`.
+    let b = i64::try_from(app.store.tlog_size().await.unwrap()).unwrap();
     let (doc, ids) = document(5);
     capture(app, &token, &doc).await;
     app.store.checkpoint().await.unwrap();
@@ -323,7 +325,7 @@ both_backends!(tampering_is_caught, |app| async move {
     let sig2 = text_of(
         app,
         "SELECT signature FROM tlog_leaves WHERE idx = $1",
-        &params![2i64],
+        &params![b + 2],
         "signature",
     )
     .await;
@@ -332,8 +334,8 @@ both_backends!(tampering_is_caught, |app| async move {
     edit_caught(
         app,
         "UPDATE tlog_leaves SET signature = $1 WHERE idx = $2",
-        &params![altered.as_str(), 2i64],
-        &params![sig2.as_str(), 2i64],
+        &params![altered.as_str(), b + 2],
+        &params![sig2.as_str(), b + 2],
         ("tlog_leaves", "signature", &ids[2]),
     )
     .await;
@@ -360,8 +362,8 @@ both_backends!(tampering_is_caught, |app| async move {
     edit_caught(
         app,
         "UPDATE tlog_leaves SET batch_index = $1 WHERE idx = $2",
-        &params![3i64, 2i64],
-        &params![2i64, 2i64],
+        &params![3i64, b + 2],
+        &params![2i64, b + 2],
         ("tlog_leaves", "batch_size", &ids[2]),
     )
     .await;
@@ -374,40 +376,40 @@ both_backends!(tampering_is_caught, |app| async move {
     let node = text_of(
         app,
         "SELECT hash FROM tlog_nodes WHERE level = $1 AND idx = $2",
-        &params![0i64, 3i64],
+        &params![0i64, b + 3],
         "hash",
     )
     .await;
     let report = edit_caught(
         app,
         "UPDATE tlog_nodes SET hash = $1 WHERE level = $2 AND idx = $3",
-        &params!["00".repeat(32), 0i64, 3i64],
-        &params![node.as_str(), 0i64, 3i64],
+        &params!["00".repeat(32), 0i64, b + 3],
+        &params![node.as_str(), 0i64, b + 3],
         ("tlog_nodes", "hash", &ids[3]),
     )
     .await;
-    assert_eq!(report.problems[0].index, "level 0 idx 3");
+    assert_eq!(report.problems[0].index, format!("level 0 idx {}", b + 3));
     verify_ok(app).await;
 
     // A leaf's record hash edited together with its leaf hash.
     let rh = text_of(
         app,
         "SELECT record_hash FROM tlog_leaves WHERE idx = $1",
-        &params![0i64],
+        &params![b],
         "record_hash",
     )
     .await;
     edit_caught(
         app,
         "UPDATE tlog_leaves SET record_hash = $1 WHERE idx = $2",
-        &params!["11".repeat(32), 0i64],
-        &params![rh.as_str(), 0i64],
+        &params!["11".repeat(32), b],
+        &params![rh.as_str(), b],
         ("events", "document", &ids[0]),
     )
     .await;
 
     // Two leaves swapped.
-    let swap = [(0i64, -1i64), (1, 0), (-1, 1)];
+    let swap = [(b, -1i64), (b + 1, b), (-1, b + 1)];
     for (from, to) in swap {
         sql(
             app,
@@ -420,12 +422,12 @@ both_backends!(tampering_is_caught, |app| async move {
     // place in the batch, and by the tree.
     let report = app.store.verify_log().await.unwrap();
     assert_caught(&report, "tlog_leaves", "batch_index", &ids[1]);
-    assert_eq!(report.problems[0].index, "idx 0");
+    assert_eq!(report.problems[0].index, format!("idx {b}"));
     assert!(
         report
             .problems
             .iter()
-            .any(|p| p.table == "tlog_nodes" && p.index == "level 0 idx 0"),
+            .any(|p| p.table == "tlog_nodes" && p.index == format!("level 0 idx {b}")),
         "{:#?}",
         report.problems
     );
@@ -444,14 +446,14 @@ both_backends!(tampering_is_caught, |app| async move {
         .store
         .db()
         .conn()
-        .fetch_optional("SELECT * FROM tlog_leaves WHERE idx = $1", &params![2i64])
+        .fetch_optional("SELECT * FROM tlog_leaves WHERE idx = $1", &params![b + 2])
         .await
         .unwrap()
         .unwrap();
-    sql(app, "DELETE FROM tlog_leaves WHERE idx = $1", &params![2i64]).await;
+    sql(app, "DELETE FROM tlog_leaves WHERE idx = $1", &params![b + 2]).await;
     let report = app.store.verify_log().await.unwrap();
     assert_caught(&report, "tlog_leaves", "idx", &ids[3]);
-    assert_eq!(report.problems[0].index, "idx 2");
+    assert_eq!(report.problems[0].index, format!("idx {}", b + 2));
     let insert =
         "INSERT INTO tlog_leaves (idx, event_pk, event_id, org_id, record_hash, signer_fingerprint, \
                   signature, leaf_hash, created_at, batch_root, batch_index, batch_size) \
@@ -460,7 +462,7 @@ both_backends!(tampering_is_caught, |app| async move {
         app,
         insert,
         &params![
-            2i64,
+            b + 2,
             row.text("event_pk").unwrap(),
             row.text("event_id").unwrap(),
             row.text("org_id").unwrap(),
@@ -484,7 +486,7 @@ both_backends!(tampering_is_caught, |app| async move {
         app,
         insert,
         &params![
-            5i64,
+            b + 5,
             Uuid::now_v7(),
             "urn:uuid:fake",
             row.text("org_id").unwrap(),
@@ -514,7 +516,7 @@ both_backends!(tampering_is_caught, |app| async move {
         "{:#?}",
         report.problems
     );
-    sql(app, "DELETE FROM tlog_leaves WHERE idx = $1", &params![5i64]).await;
+    sql(app, "DELETE FROM tlog_leaves WHERE idx = $1", &params![b + 5]).await;
     verify_ok(app).await;
 
     // An event inserted directly, outside the capture (and so the log).
@@ -537,14 +539,17 @@ both_backends!(tampering_is_caught, |app| async move {
     let note = text_of(
         app,
         "SELECT note FROM tlog_checkpoints WHERE size = $1",
-        &params![5i64],
+        &params![b + 5],
         "note",
     )
     .await;
     sql(
         app,
         "UPDATE tlog_checkpoints SET note = $1 WHERE size = $2",
-        &params![note.replacen("\n5\n", "\n4\n", 1), 5i64],
+        &params![
+            note.replacen(&format!("\n{}\n", b + 5), &format!("\n{}\n", b + 4), 1),
+            b + 5
+        ],
     )
     .await;
     let report = app.store.verify_log().await.unwrap();
@@ -553,11 +558,13 @@ both_backends!(tampering_is_caught, |app| async move {
         "{:#?}",
         report.problems
     );
-    assert_eq!(report.problems[0].index, "size 5");
+    assert_eq!(report.problems[0].index, format!("size {}", b + 5));
 });
 
 both_backends!(keys_rotate_and_revoke, |app| async move {
     let (org, token) = producer(app, "tlog_c").await;
+    // The organisations' records come first.
+    let base = app.store.tlog_size().await.unwrap();
     let (doc, ids) = document(1);
     capture(app, &token, &doc).await;
     let keys = app.get("/tlog/keys", &token).await.1;
@@ -658,7 +665,7 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
     assert_eq!(job["success"], false, "{job}");
     assert_eq!(job["errors"][0]["code"], "signature_missing", "{job}");
     assert_eq!(job["errors"][0]["event_index"], 0, "{job}");
-    assert_eq!(app.store.tlog_size().await.unwrap(), 2);
+    assert_eq!(app.store.tlog_size().await.unwrap(), base + 2);
 
     // Only an organisation admin manages keys; anyone signed in lists them.
     let user = format!("tlog_c_user{}", unique());
@@ -673,6 +680,8 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
 
 both_backends!(sm2_platform_keys, |app| async move {
     let (_, token) = producer(app, "tlog_sm2").await;
+    // The organisations' records come first.
+    let base = app.store.tlog_size().await.unwrap();
     // Only ed25519 and sm2 are offered; the refusal names the field.
     let (status, body) = app
         .post("/tlog/keys/rotate", &token, json!({"algorithm": "rsa"}))
@@ -701,7 +710,7 @@ both_backends!(sm2_platform_keys, |app| async move {
 
     let (doc, ids) = document(3);
     capture(app, &token, &doc).await;
-    assert_eq!(app.store.tlog_size().await.unwrap(), 3);
+    assert_eq!(app.store.tlog_size().await.unwrap(), base + 3);
     verify_ok(app).await;
     let trusted = trusted(app).await;
     for id in &ids {
@@ -1377,6 +1386,8 @@ both_backends!(master_data_records_are_logged, |app| async move {
 both_backends!(concurrent_captures_are_gap_free, |app| async move {
     let (_, token_a) = producer(app, "tlog_d").await;
     let (_, token_b) = producer(app, "tlog_e").await;
+    // The organisations' records come first.
+    let base = app.store.tlog_size().await.unwrap();
     let docs: Vec<(Value, Vec<String>)> = (0..4).map(|_| document(5)).collect();
     let (ra, rb, rc, rd) = tokio::join!(
         capture_raw(app, &token_a, &docs[0].0),
@@ -1388,7 +1399,7 @@ both_backends!(concurrent_captures_are_gap_free, |app| async move {
         assert_eq!(status, StatusCode::ACCEPTED, "{job}");
         assert_eq!(job["success"], true, "{job}");
     }
-    assert_eq!(app.store.tlog_size().await.unwrap(), 20);
+    assert_eq!(app.store.tlog_size().await.unwrap(), base + 20);
     let rows = app
         .store
         .db()
@@ -1397,9 +1408,10 @@ both_backends!(concurrent_captures_are_gap_free, |app| async move {
         .await
         .unwrap();
     let idx: Vec<i64> = rows.iter().map(|r| r.int("idx").unwrap()).collect();
-    assert_eq!(idx, (0..20).collect::<Vec<i64>>());
+    let base = i64::try_from(base).unwrap();
+    assert_eq!(idx, (0..base + 20).collect::<Vec<i64>>());
     let report = verify_ok(app).await;
-    assert_eq!(report.leaves, 20);
+    assert_eq!(report.leaves, u64::try_from(base).unwrap() + 20);
     let trusted = trusted(app).await;
     for (_, ids) in &docs {
         verify_bundle(&bundle(app, &ids[4]).await, &trusted).unwrap();
@@ -1414,15 +1426,17 @@ both_backends!(scheduled_integrity_check_alerts_on_tampering, |app| async move {
     assert_eq!(body["checked"], false, "{body}");
 
     let (_, token) = producer(app, "tlog_int").await;
+    // The organisations' records come first.
+    let base = app.store.tlog_size().await.unwrap();
     let (doc, ids) = document(3);
     capture(app, &token, &doc).await;
     let check = app.store.check_integrity().await.unwrap();
     assert!(check.ok, "{check:?}");
-    assert_eq!(check.leaves, 3);
+    assert_eq!(check.leaves, i64::try_from(base).unwrap() + 3);
     let (status, body) = app.request("GET", "/tlog/integrity", None, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ok"], true, "{body}");
-    assert_eq!(body["leaves"], 3, "{body}");
+    assert_eq!(body["leaves"], base + 3, "{body}");
 
     // Somebody edits a stored event underneath the platform.
     edit_document(app, &ids[1]).await;
@@ -1498,6 +1512,8 @@ both_backends!(witnesses_cosign_checkpoints_over_http, |app| async move {
     use suyuan_server::witnesses::cosign_round;
 
     let (_, token) = producer(app, "tlog_wit").await;
+    // The organisations' records come first.
+    let base = app.store.tlog_size().await.unwrap();
     let (doc, ids) = document(3);
     capture(app, &token, &doc).await;
     let log = trusted(app).await;
@@ -1519,7 +1535,7 @@ both_backends!(witnesses_cosign_checkpoints_over_http, |app| async move {
     assert_eq!(cosign_round(&app.store, &endpoints).await.unwrap(), 2);
     let b = bundle(app, &ids[0]).await;
     assert_eq!(b.quorum, 2);
-    assert_eq!(b.tree_size, 3);
+    assert_eq!(b.tree_size, base + 3);
     verify_bundle(&b, &log).unwrap();
     let (_, note3) = get_text(app, "/tlog/checkpoint").await;
     assert_eq!(Note::parse(&note3).unwrap().signatures().len(), 3, "{note3}");
@@ -1529,10 +1545,10 @@ both_backends!(witnesses_cosign_checkpoints_over_http, |app| async move {
     capture(app, &token, &doc2).await;
     assert_eq!(cosign_round(&app.store, &endpoints).await.unwrap(), 2);
     let b = bundle(app, &ids2[1]).await;
-    assert_eq!(b.tree_size, 5);
+    assert_eq!(b.tree_size, base + 5);
     verify_bundle(&b, &log).unwrap();
     let saved = std::fs::read_to_string(&state1).unwrap();
-    assert!(saved.contains("\"size\": 5"), "{saved}");
+    assert!(saved.contains(&format!("\"size\": {}", base + 5)), "{saved}");
 
     // A verifier's own policy: both witnesses pass; a third it requires is missing.
     let strict = Quorum {
@@ -1548,21 +1564,22 @@ both_backends!(witnesses_cosign_checkpoints_over_http, |app| async move {
     assert!(verify_bundle_with_quorum(&b, &log, &stricter).is_err());
 
     // Refusals, straight to witness 1 (which has cosigned size 5).
-    let (status, body) = add_checkpoint(&w1.url, 3, &[], &note3).await;
+    let (status, body) = add_checkpoint(&w1.url, base + 3, &[], &note3).await;
+    let size5 = (base + 5).to_string();
     assert_eq!(
         (status, body.trim()),
-        (409, "5"),
+        (409, size5.as_str()),
         "a stale old size answers the witness's size"
     );
-    let (status, body) = add_checkpoint(&w1.url, 5, &[], &note3).await;
+    let (status, body) = add_checkpoint(&w1.url, base + 5, &[], &note3).await;
     assert_eq!(status, 400, "rollback to size 3 refused: {body}");
-    let forged = note3.replacen("\n3\n", "\n7\n", 1);
-    let (status, body) = add_checkpoint(&w1.url, 5, &[], &forged).await;
+    let forged = note3.replacen(&format!("\n{}\n", base + 3), &format!("\n{}\n", base + 7), 1);
+    let (status, body) = add_checkpoint(&w1.url, base + 5, &[], &forged).await;
     assert_eq!(status, 403, "a note the log did not sign is refused: {body}");
-    let (status, body) = add_checkpoint(&w1.url, 5, &[], "not a note").await;
+    let (status, body) = add_checkpoint(&w1.url, base + 5, &[], "not a note").await;
     assert_eq!(status, 400, "{body}");
 
     // Restarted from its state file, the witness still knows size 5.
     let restarted = suyuan_server::witness_service::load_state(&state1).unwrap();
-    assert_eq!(restarted.values().next().unwrap().size, 5);
+    assert_eq!(restarted.values().next().unwrap().size, base + 5);
 });

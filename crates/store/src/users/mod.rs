@@ -367,7 +367,7 @@ impl Store {
         admin.validate(org.kind).map_err(|e| e.prefixed("admin"))?;
         let mut tx = self.db.begin().await?;
         let o = self
-            .insert_organisation(&mut tx, org)
+            .insert_organisation(&mut tx, org, None)
             .await
             .map_err(|e| e.prefixed("organisation"))?;
         let u = self
@@ -492,6 +492,7 @@ impl Store {
             .await
         {
             Ok(user) => {
+                self.log_org_state(&mut tx, org_id, "registered", None).await?;
                 tx.commit().await?;
                 tracing::info!(org_id = %org_id, "platform operator bootstrapped");
                 Ok(Some(user))

@@ -134,6 +134,10 @@ impl Store {
         let walked = walk.finish(&mut conn, &mut problems).await?;
         coverage::unlogged_events(&mut conn, &walked.earliest, &mut problems).await?;
         coverage::unlogged_records(&mut conn, &walked.earliest, &mut problems).await?;
+        // Each organisation is its latest logged state (`org_records`).
+        for m in self.organisations_against_log().await? {
+            problems.add("organisations", m.org_id, &m.column, m.expected, m.found, None);
+        }
         Ok(VerifyReport {
             leaves: walked.leaves,
             nodes: walked.nodes,
