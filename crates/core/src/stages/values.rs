@@ -224,15 +224,6 @@ pub fn conclusion(v: &Value) -> Result<bool, Invalid> {
     Ok(v.as_str() == Some("fail"))
 }
 
-/// A conclusion for people: (English, Chinese).
-pub fn conclusion_names(failed: bool) -> (&'static str, &'static str) {
-    if failed {
-        ("fail", "不合格")
-    } else {
-        ("pass", "合格")
-    }
-}
-
 /// A test whose conclusion does not agree with its items: `conclusion_failed`
 /// is what the conclusion says.
 pub fn contradiction(conclusion_failed: bool) -> Invalid {

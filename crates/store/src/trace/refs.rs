@@ -27,7 +27,7 @@ use suyuan_core::epcis::Event;
 use suyuan_core::refs::{
     input_lot_canonical, input_lot_id, is_platform_place_form, place_canonical, place_key, PlaceKey,
 };
-use suyuan_core::stages::{input_kind, values::agri_field, values::ValueType, RecordKind, AGRI_NS};
+use suyuan_core::stages::{input_kind, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
 use uuid::Uuid;
 
@@ -296,60 +296,52 @@ impl References {
     /// input, and the operator. Run after [`References::normalise`].
     pub(crate) fn check_master_data(&self, ev: &Event, kind: RecordKind) -> Vec<Refusal> {
         let mut out = Vec::new();
-        let purchase = agri_ext(ev, "inputLot")
-            .and_then(|x| x.value.as_str())
+        let value = |name: &str| agri_ext(ev, name).map(|x| &x.value);
+        let purchase = value("inputLot")
+            .and_then(Value::as_str)
             .and_then(input_lot_id)
             .and_then(|id| self.purchases.get(&id));
-        for x in ev.extensions.iter().filter(|x| x.namespace == AGRI_NS) {
-            let field = format!("agri:{}", x.local_name);
-            let Some(decl) = agri_field(&x.local_name) else {
-                continue;
-            };
-            match (decl.ty, purchase) {
-                (ValueType::RegistrationNumber, Some(p)) if kind == RecordKind::PestControl => {
-                    let typed = x.value.as_str().map(|s| s.trim().to_ascii_uppercase());
-                    let registered = p.registration_number.as_deref().map(str::to_ascii_uppercase);
-                    if typed != registered {
-                        out.push(refusal(
-                            &field,
-                            "registration_number_mismatch",
-                            format!(
-                                "the input lot's pesticide is registered as {}; the record must say so",
-                                registered.as_deref().unwrap_or("(none)")
-                            ),
-                            format!(
-                                "该批次农药的登记证号为 {}，记录应与之一致",
-                                registered.as_deref().unwrap_or("（无）")
-                            ),
-                        ));
-                    }
-                }
-                (ValueType::Days, Some(p))
-                    if x.local_name == "preHarvestIntervalDays" && x.value.as_i64() != p.phi_days =>
-                {
-                    let days = p.phi_days.map_or("(none)".to_owned(), |d| d.to_string());
-                    out.push(refusal(
-                            &field,
-                            "pre_harvest_interval_mismatch",
-                            format!("the input lot's pesticide is registered with a pre-harvest interval of {days} days; the record must say so"),
-                            format!("该批次农药登记的安全间隔期为 {days} 天，记录应与之一致"),
-                        ));
-                }
-                (ValueType::Operator, _) => {
-                    let name = x.value.as_str().map(str::trim).unwrap_or_default();
-                    if !self.operators.contains(name) {
-                        out.push(refusal(
-                            &field,
-                            "operator_unknown",
-                            format!(
-                                "'{name}' is not one of your organisation's people: a user's name or login, \
-                                 or the person named for one of its duties"
-                            ),
-                            format!("“{name}”不是本机构人员：应为本机构用户的姓名或登录名，或其职责负责人"),
-                        ));
-                    }
-                }
-                _ => {}
+        if let (Some(p), RecordKind::PestControl) = (purchase, kind) {
+            let typed = value("registrationNumber")
+                .and_then(Value::as_str)
+                .map(|s| s.trim().to_ascii_uppercase());
+            let registered = p.registration_number.as_deref().map(str::to_ascii_uppercase);
+            if typed != registered {
+                let reg = registered.as_deref().unwrap_or("(none)");
+                out.push(refusal(
+                    "agri:registrationNumber",
+                    "registration_number_mismatch",
+                    format!("the input lot's pesticide is registered as {reg}; the record must say so"),
+                    format!(
+                        "该批次农药的登记证号为 {}，记录应与之一致",
+                        registered.as_deref().unwrap_or("（无）")
+                    ),
+                ));
+            }
+        }
+        if let (Some(p), Some(days)) = (purchase, value("preHarvestIntervalDays")) {
+            if days.as_i64() != p.phi_days {
+                let days = p.phi_days.map_or("(none)".to_owned(), |d| d.to_string());
+                out.push(refusal(
+                    "agri:preHarvestIntervalDays",
+                    "pre_harvest_interval_mismatch",
+                    format!("the input lot's pesticide is registered with a pre-harvest interval of {days} days; the record must say so"),
+                    format!("该批次农药登记的安全间隔期为 {days} 天，记录应与之一致"),
+                ));
+            }
+        }
+        if let Some(operator) = value("operator") {
+            let name = operator.as_str().map(str::trim).unwrap_or_default();
+            if !self.operators.contains(name) {
+                out.push(refusal(
+                    "agri:operator",
+                    "operator_unknown",
+                    format!(
+                        "'{name}' is not one of your organisation's people: a user's name or login, \
+                         or the person named for one of its duties"
+                    ),
+                    format!("“{name}”不是本机构人员：应为本机构用户的姓名或登录名，或其职责负责人"),
+                ));
             }
         }
         out

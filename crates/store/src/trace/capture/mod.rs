@@ -45,8 +45,10 @@ use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
 
 mod domain;
 mod effects;
+mod reads;
 
 use domain::Checked;
+use reads::{latest_harvests, stored_event_orgs, unit_holders};
 
 /// What to do when one event of a document is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -812,92 +814,6 @@ fn finish(job: &mut CaptureJob, caller: &Caller, created: i64) -> Result<(&'stat
         ]
         .to_vec(),
     ))
-}
-
-/// Who holds each of `epcs` (those the platform knows), and which of them
-/// are non-conformant, in one read.
-async fn unit_holders<'e>(
-    tx: &mut Tx,
-    epcs: impl Iterator<Item = &'e str>,
-) -> Result<(HashMap<String, Uuid>, BTreeSet<String>)> {
-    let epcs: Vec<&str> = epcs.collect();
-    let mut holders = HashMap::new();
-    let mut nonconformant = BTreeSet::new();
-    for chunk in epcs.chunks(500) {
-        let ps: Vec<Val> = chunk.iter().map(|&s| s.into()).collect();
-        let sql = format!(
-            "SELECT epc, holder_org_id, status FROM units WHERE epc IN ({})",
-            placeholders(1, chunk.len())
-        );
-        for r in tx.fetch_all(&sql, &ps).await? {
-            let epc = r.text("epc")?;
-            if r.text("status")? == "non_conformant" {
-                nonconformant.insert(epc.clone());
-            }
-            holders.insert(epc, r.uuid("holder_org_id")?);
-        }
-    }
-    Ok((holders, nonconformant))
-}
-
-/// The latest stored harvest on each plot that a planting record (other
-/// than a sowing) of the document names, in one statement.
-async fn latest_harvests<'e>(
-    tx: &mut Tx,
-    events: impl Iterator<Item = &'e Event>,
-) -> Result<HashMap<String, i64>> {
-    let plots: BTreeSet<String> = events
-        .filter(|e| {
-            record_kind_of(e).is_some_and(|k| k != RecordKind::Sowing && FIELD_KINDS.contains(&k.as_str()))
-        })
-        .filter_map(|e| e.biz_location.as_ref().map(|l| l.id.clone()))
-        .collect();
-    let plots: Vec<String> = plots.into_iter().collect();
-    let mut out = HashMap::new();
-    for chunk in plots.chunks(500) {
-        let ps: Vec<Val> = chunk.iter().map(|s| Val::from(s.as_str())).collect();
-        let sql = format!(
-            "SELECT biz_location, MAX(event_time) AS t FROM events WHERE biz_location IN ({}) \
-             AND record_kind = 'harvest' AND corrected_by IS NULL GROUP BY biz_location",
-            placeholders(1, chunk.len())
-        );
-        for r in tx.fetch_all(&sql, &ps).await? {
-            out.insert(r.text("biz_location")?, r.int("t")?);
-        }
-    }
-    Ok(out)
-}
-
-/// The organisations that recorded any of `event_ids` already (by eventID
-/// and whether the row is an error declaration).
-async fn stored_event_orgs<'p>(
-    tx: &mut Tx,
-    events: impl Iterator<Item = &'p Prepared>,
-) -> Result<HashMap<(String, bool), Uuid>> {
-    let mut out = HashMap::new();
-    let mut ids: HashSet<&str> = HashSet::new();
-    let mut keys: BTreeSet<i64> = BTreeSet::new();
-    for p in events {
-        ids.insert(&p.event_id);
-        keys.insert(p.event_key);
-    }
-    let keys: Vec<i64> = keys.into_iter().collect();
-    for chunk in keys.chunks(500) {
-        let ps: Vec<Val> = chunk.iter().map(|&k| k.into()).collect();
-        let sql = format!(
-            "SELECT event_id, is_error_declaration, org_id FROM events WHERE event_key IN ({})",
-            placeholders(1, chunk.len())
-        );
-        for r in tx.fetch_all(&sql, &ps).await? {
-            let event_id = r.text("event_id")?;
-            // Another eventID with the same key is not one of these.
-            if !ids.contains(event_id.as_str()) {
-                continue;
-            }
-            out.insert((event_id, r.bool("is_error_declaration")?), r.uuid("org_id")?);
-        }
-    }
-    Ok(out)
 }
 
 fn role_field(role: &str) -> &'static str {
