@@ -614,7 +614,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         percentile(&check, 0.5)
     );
     println!(
-        "peak memory so far      {}   (before verify, which streams the log)",
+        "peak memory so far      {}   (before verify)",
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
     let report = store.verify_log().await?;
@@ -625,10 +625,16 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         );
     }
     println!(
-        "suyuan verify           {:>10.0} records/s   ({} records in {:.1} s)",
+        "suyuan verify           {:>10.0} records/s   ({} records in {:.1} s; replayed {} events into {} units)",
         report.leaves as f64 / report.seconds.max(1e-9),
         report.leaves,
-        report.seconds
+        report.seconds,
+        report.events_replayed,
+        report.units_derived
+    );
+    println!(
+        "peak memory after verify {}",
+        peak_memory().unwrap_or_else(|| "unknown".into())
     );
 
     // Item codes.

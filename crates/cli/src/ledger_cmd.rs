@@ -83,8 +83,16 @@ pub async fn run_verify(db: &DbArgs, args: VerifyArgs) -> Result<()> {
             0.0
         };
         println!(
-            "ok: {} records, {} nodes, {} checkpoints verified; root {}; {:.3} s, {:.0} records/s",
-            report.leaves, report.nodes, report.checkpoints, report.root, report.seconds, rate
+            "ok: {} records, {} nodes, {} checkpoints verified; {} events replayed into {} units, every derived \
+             table as stored; root {}; {:.3} s, {:.0} records/s",
+            report.leaves,
+            report.nodes,
+            report.checkpoints,
+            report.events_replayed,
+            report.units_derived,
+            report.root,
+            report.seconds,
+            rate
         );
     }
     Ok(())

@@ -8,6 +8,7 @@
 
 pub mod authority;
 pub mod codes;
+pub mod effects;
 pub mod epcis;
 pub mod error;
 pub mod fields;

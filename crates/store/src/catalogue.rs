@@ -50,7 +50,7 @@ macro_rules! tables {
 
 tables! {
     "events": Logged, true,
-        "EPCIS events as captured: `document` is the text the leaf's record hash covers. The other columns are query columns derived from the document.",
+        "EPCIS events as captured: `document` is the text the leaf's record hash covers. The query columns are derived from the document and the leaf, and the replay compares each; `corrected_by` names the event's error declaration; `capture_id` links the capture job (operational) and is not checked.",
         ["id", "event_id", "org_id", "capture_id", "event_type", "event_time", "time_zone_offset", "record_time", "action",
          "biz_step", "disposition", "read_point", "biz_location", "record_kind", "stage", "is_error_declaration",
          "corrected_by", "document", "event_key"];
@@ -71,21 +71,25 @@ tables! {
          "storage_place_id", "storage_conditions", "created_at"];
     "item_issues": Logged, true, "Master record `item_issue`: an issue of item codes (lot, count, serials' hash, user, override reason).",
         ["id", "org_id", "lot_epc", "item_count", "serials_sha256", "issued_by", "override_reason", "created_at"];
+    "unit_allocations": Logged, true, "Master record `unit_allocation`: a unit allocated before any event names it (a lot's platform batch ID), with its kind, organisation, origin and user.",
+        ["id", "org_id", "epc", "kind", "origin_place", "allocated_by", "created_at"];
+    "row_states": Logged, true, "Master record `row_state`: each state of a row of a mutable register (duties, certifications, company prefixes, organisation keys, users) with the action and the acting user; `verify` compares every row with its latest state.",
+        ["id", "table_name", "row_key", "action", "snapshot", "acting_user", "created_at"];
     "org_records": Logged, true, "Master record `org_record`: each state of an organisation (registered, verified, suspended, restored) with its facts, status, reason and the acting user.",
         ["id", "org_id", "action", "status", "status_reason", "acting_user", "snapshot", "created_at"];
     "organisations": Derived, true, "The latest logged state (`org_records`) of each organisation: `verify` compares every column but the sealed ID number with it (`Store::organisations_against_log`).",
         ["id", "kind", "producer_form", "name", "uscc", "uscc_checksum_ok", "review_reason", "region", "address",
          "legal_rep_name", "legal_rep_id_cipher", "legal_rep_id_masked", "contact_name", "contact_phone",
          "contact_email", "status", "status_reason", "created_at", "updated_at"];
-    "org_duties": Logged, false, "The person named for each duty (R-4.3.4.1). To be logged (#13).",
+    "org_duties": Logged, true, "The person named for each duty (R-4.3.4.1); each state logged as a `row_state`.",
         ["org_id", "duty", "person_name", "phone", "updated_at"];
-    "certifications": Logged, false, "A product's certifications. To be logged with the product (#13).",
+    "certifications": Logged, true, "A product's certifications; each logged as a `row_state`.",
         ["id", "org_id", "product_id", "kind", "number", "issuer", "valid_from", "valid_until"];
-    "company_prefixes": Logged, false, "A GS1 Company Prefix claim and the operator's decision. To be logged (#13).",
+    "company_prefixes": Logged, true, "A GS1 Company Prefix claim and the operator's decision; each state logged as a `row_state`.",
         ["id", "prefix", "org_id", "certificate_number", "status", "status_reason", "decided_by", "created_at", "decided_at"];
-    "org_keys": Logged, false, "Organisations' signing keys: public key, creation and revocation. The private key is sealed with the platform secret. To be logged (#13).",
+    "org_keys": Logged, true, "Organisations' signing keys: public key, creation and revocation, each state logged as a `row_state` (a platform-held key's creation signed by itself). The private key is sealed with the platform secret and stays outside the log.",
         ["key_id", "org_id", "algorithm", "public_key", "private_key_cipher", "created_at", "revoked_at"];
-    "users": Logged, false, "Users and their role grants: the role, jurisdiction and disabling are to be logged (#13); the password hash and the lock counters are operational.",
+    "users": Logged, true, "Users and their role grants: the account, role, jurisdiction and disabling, each state logged as a `row_state`; the password hash and the lock counters are operational (`Tracked::unlogged_columns`).",
         ["id", "org_id", "username", "display_name", "password_hash", "role", "jurisdiction", "failed_logins",
          "locked_until", "disabled", "created_at"];
     "tlog_leaves": Logged, true, "The log's leaves: each binds a record's hash and its signature.",
@@ -93,24 +97,24 @@ tables! {
          "created_at", "signed_hash", "record_kind", "batch_root", "batch_index", "batch_size"];
     "tlog_nodes": Derived, true, "The Merkle tree's interior nodes, a function of the leaves.",
         ["level", "idx", "hash"];
-    "tlog_checkpoints": Logged, true, "Signed checkpoints (size, root) of the log.",
+    "tlog_checkpoints": Logged, true, "Signed checkpoints (size, root) of the log; the note states when it was made (`created_at`) and how many witnesses cosigned the one before.",
         ["size", "root", "note", "created_at"];
-    "tlog_cosignatures": Logged, true, "Witnesses' cosignatures of checkpoints, each verifiable with the witness's key.",
+    "tlog_cosignatures": Logged, true, "Witnesses' cosignatures of checkpoints, each verifiable with the witness's key; `created_at` is the time the signed line states; the next checkpoint states their number.",
         ["size", "vkey", "line", "created_at"];
     "tlog_config": Operational, true, "The log's identity: origin, hash, verifier key and the sealed signing key; every checkpoint is checked with it.",
         ["id", "origin", "hash_alg", "vkey", "private_key_cipher", "created_at"];
     "tlog_witnesses": Operational, false, "Where each witness is reached and how far it has cosigned: delivery state, not records.",
         ["vkey", "url", "size", "last_error", "updated_at"];
-    "units": Derived, false, "Lots, items, cases and pallets with holder, owner, status and origin: a function of the events (and item issues) in log order.",
+    "units": Derived, true, "Lots, items, cases and pallets with holder, owner, status and origin: a function of the events, unit allocations and item issues in log order (the replay of `verify` compares every column).",
         ["id", "epc", "kind", "gtin", "batch", "serial", "sscc", "owner_org_id", "holder_org_id", "status",
          "status_reason", "origin_place", "created_event", "created_at", "lot_epc", "status_reason_zh"];
-    "lineage": Derived, false, "Edges between units, plots and input lots, from packing, transformation, harvest and planting records.",
+    "lineage": Derived, true, "Edges between units, plots and input lots, from packing, transformation, harvest and planting records (replayed per event).",
         ["upstream", "downstream", "relation", "event_pk", "event_id"];
-    "event_epcs": Derived, false, "The identifiers each event names, by role, from its document.",
+    "event_epcs": Derived, true, "The identifiers each event names, by role, from its document (replayed per event).",
         ["event_pk", "role", "epc", "quantity", "uom"];
-    "shipments": Derived, false, "Despatches and their receipts, from shipping and receiving records.",
+    "shipments": Derived, true, "Despatches and their receipts, from shipping and receiving records (replayed).",
         ["despatch_ref", "from_org_id", "to_org_id", "shipped_event", "received_event", "shipped_at", "received_at"];
-    "entrustments": Derived, false, "Testing entrusted to an agency, from sampling records.",
+    "entrustments": Derived, true, "Testing entrusted to an agency, from sampling records (replayed).",
         ["epc", "agency_org_id", "event_pk"];
     "capture_jobs": Operational, false, "The answer to one capture request (errors, warnings), kept for `GET /epcis/capture/{id}`; the records themselves are logged.",
         ["id", "org_id", "status", "behaviour", "event_count", "duplicates", "event_ids", "errors", "created_at",

@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod places;
 pub mod prefixes;
 pub mod products;
+pub mod row_states;
 pub mod tlog;
 pub mod trace;
 pub mod users;
@@ -212,6 +213,10 @@ impl Store {
         };
         // Organisations registered before their states were logged.
         store.log_unlogged_organisations().await?;
+        // Units allocated before allocations were logged.
+        store.log_unlogged_allocations().await?;
+        // Rows of the registers stored before their states were logged.
+        store.log_unlogged_rows().await?;
         Ok(store)
     }
 

@@ -5,7 +5,8 @@
 //!
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
-//!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`) and every stored column
+//!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`,
+//!   `unit_allocation`, `row_state`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -75,10 +76,14 @@ pub enum RecordKind {
     ItemIssue,
     /// A state of an organisation (`org_records`).
     OrgRecord,
+    /// A unit allocated before any event named it (`unit_allocations`).
+    UnitAllocation,
+    /// A state of a row of a mutable register (`row_states`).
+    RowState,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -86,6 +91,8 @@ impl RecordKind {
         RecordKind::InputPurchase,
         RecordKind::ItemIssue,
         RecordKind::OrgRecord,
+        RecordKind::UnitAllocation,
+        RecordKind::RowState,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +104,8 @@ impl RecordKind {
             RecordKind::InputPurchase => "input_purchase",
             RecordKind::ItemIssue => "item_issue",
             RecordKind::OrgRecord => "org_record",
+            RecordKind::UnitAllocation => "unit_allocation",
+            RecordKind::RowState => "row_state",
         }
     }
 
@@ -114,6 +123,8 @@ impl RecordKind {
             RecordKind::InputPurchase => "input_purchases",
             RecordKind::ItemIssue => "item_issues",
             RecordKind::OrgRecord => "org_records",
+            RecordKind::UnitAllocation => "unit_allocations",
+            RecordKind::RowState => "row_states",
         }
     }
 
@@ -218,6 +229,24 @@ impl RecordKind {
                 ("snapshot", Text),
                 ("created_at", Int),
             ],
+            RecordKind::UnitAllocation => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("epc", Text),
+                ("kind", Text),
+                ("origin_place", Text),
+                ("allocated_by", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::RowState => &[
+                ("id", Text),
+                ("table_name", Text),
+                ("row_key", Text),
+                ("action", Text),
+                ("snapshot", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
         }
     }
 
@@ -246,6 +275,24 @@ impl RecordKind {
     pub fn leaf_name(self, id: &str) -> String {
         format!("{}:{id}", self.as_str())
     }
+}
+
+/// Takes the log's append lock (PostgreSQL) and reads a just-inserted
+/// record's row and record hash.
+async fn record_row(tx: &mut Tx, kind: RecordKind, id: Uuid) -> Result<(Row, suyuan_ledger::hash::Hash)> {
+    if let Tx::Postgres(_) = tx {
+        tx.execute(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"), &[])
+            .await?;
+    }
+    let row = tx
+        .fetch_optional(
+            &format!("SELECT * FROM {} WHERE id = $1", kind.table()),
+            &params![id],
+        )
+        .await?
+        .ok_or(StoreError::NotFound { what: "record" })?;
+    let record_hash = LOG_HASH.digest(&kind.canonical_bytes(&row)?);
+    Ok((row, record_hash))
 }
 
 fn refused(field: &str, invalid: Invalid) -> StoreError {
@@ -311,18 +358,7 @@ impl Store {
         id: Uuid,
         detached: Option<DetachedSignature>,
     ) -> Result<()> {
-        if let Tx::Postgres(_) = tx {
-            tx.execute(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"), &[])
-                .await?;
-        }
-        let row = tx
-            .fetch_optional(
-                &format!("SELECT * FROM {} WHERE id = $1", kind.table()),
-                &params![id],
-            )
-            .await?
-            .ok_or(StoreError::NotFound { what: "record" })?;
-        let record_hash = LOG_HASH.digest(&kind.canonical_bytes(&row)?);
+        let (row, record_hash) = record_row(tx, kind, id).await?;
         let (key_id, record) = match detached {
             Some(d) => (d.key_id.clone(), d.record(record_hash)),
             None => {
@@ -332,6 +368,40 @@ impl Store {
                 (key_row.text("key_id")?, record)
             }
         };
+        self.append_record(tx, org_id, kind, id, &row, &key_id, &record)
+            .await
+    }
+
+    /// Appends the leaf of a just-inserted record signed with `key` (whose
+    /// fingerprint is `key_id`), inside its transaction.
+    pub(crate) async fn log_record_with(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        kind: RecordKind,
+        id: Uuid,
+        key: &suyuan_ledger::keys::SigningKey,
+        key_id: &str,
+    ) -> Result<()> {
+        let (row, record_hash) = record_row(tx, kind, id).await?;
+        let record = SignedRecord::sign_hash(LOG_HASH, key, record_hash)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.append_record(tx, org_id, kind, id, &row, key_id, &record)
+            .await
+    }
+
+    /// Appends the leaf of a record.
+    #[allow(clippy::too_many_arguments)]
+    async fn append_record(
+        &self,
+        tx: &mut Tx,
+        org_id: Uuid,
+        kind: RecordKind,
+        id: Uuid,
+        row: &Row,
+        key_id: &str,
+        record: &SignedRecord,
+    ) -> Result<()> {
         let pk = id.to_string();
         let name = kind.leaf_name(&pk);
         self.append_leaves(
@@ -341,8 +411,8 @@ impl Store {
                 pk: &pk,
                 name: &name,
                 record_kind: Some(kind.as_str()),
-                key_id: &key_id,
-                record: &record,
+                key_id,
+                record,
                 created_at: row.int("created_at")?,
             }],
         )

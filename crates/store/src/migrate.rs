@@ -84,6 +84,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org_records",
         include_str!("../migrations/0019_org_records.sql"),
     ),
+    (
+        20,
+        "unit_allocations",
+        include_str!("../migrations/0020_unit_allocations.sql"),
+    ),
+    (
+        21,
+        "row_states",
+        include_str!("../migrations/0021_row_states.sql"),
+    ),
 ];
 
 /// The newest version this build knows.
@@ -117,6 +127,10 @@ pub async fn run(db: &Db) -> Result<usize, StoreError> {
         if *version == 13 {
             key_stored_events(&mut tx).await?;
         }
+        if *version == 20 {
+            derive_units(&mut tx).await?;
+            bind_cosignature_times(&mut tx).await?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &params![*version, *name, crate::now_ms()],
@@ -139,6 +153,77 @@ pub async fn key_stored_events(tx: &mut Tx) -> Result<(), StoreError> {
         tx.execute(
             "UPDATE events SET event_key = $1 WHERE id = $2",
             &params![crate::trace::event_key(&event_id), r.text("id")?],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Migration 20's data: every unit's id from its identifier, its
+/// `created_at` from the record that created it, and an allocation record
+/// (logged when the store opens) for each unit created before any event
+/// named it.
+pub async fn derive_units(tx: &mut Tx) -> Result<(), StoreError> {
+    let rows = tx
+        .fetch_all(
+            "SELECT u.id, u.epc, u.kind, u.owner_org_id, u.origin_place, u.created_at, u.created_event, \
+             u.lot_epc, e.record_time FROM units u LEFT JOIN events e ON e.id = u.created_event",
+            &[],
+        )
+        .await?;
+    for r in rows {
+        let epc = r.text("epc")?;
+        let created_at = r.int("created_at")?;
+        let issued_item =
+            r.text("kind")? == "item" && r.opt_text("lot_epc")?.is_some() && !epc.contains("/10/");
+        let created = match r.opt_int("record_time")? {
+            // Stored when its event was: the event's recordTime.
+            Some(t) if t <= created_at => t,
+            // Allocated before an event named it, or never named.
+            _ if !issued_item => {
+                tx.execute(
+                    "INSERT INTO unit_allocations (id, org_id, epc, kind, origin_place, allocated_by, created_at) \
+                     VALUES ($1,$2,$3,$4,$5,NULL,$6)",
+                    &params![
+                        crate::new_id(),
+                        r.text("owner_org_id")?,
+                        epc.as_str(),
+                        r.text("kind")?,
+                        r.opt_text("origin_place")?,
+                        created_at
+                    ],
+                )
+                .await?;
+                created_at
+            }
+            _ => created_at,
+        };
+        tx.execute(
+            "UPDATE units SET id = $1, created_at = $2 WHERE id = $3",
+            &params![crate::trace::unit_id(&epc), created, r.text("id")?],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Migration 20's data: a cosignature's `created_at` is the time its signed
+/// line states.
+pub async fn bind_cosignature_times(tx: &mut Tx) -> Result<(), StoreError> {
+    for r in tx
+        .fetch_all("SELECT size, vkey, line FROM tlog_cosignatures", &[])
+        .await?
+    {
+        let Ok(c) = suyuan_ledger::cosignature::Cosignature::parse(&r.text("line")?) else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE tlog_cosignatures SET created_at = $1 WHERE size = $2 AND vkey = $3",
+            &params![
+                crate::witnessing::cosignature_time(&c)?,
+                r.int("size")?,
+                r.text("vkey")?
+            ],
         )
         .await?;
     }

@@ -55,6 +55,18 @@ fn snapshot(row: &Row) -> Result<String> {
     Ok(canonical_json(&Value::Object(obj)))
 }
 
+/// The platform operator's organisation, who keeps the registers and signs
+/// their states.
+pub(crate) async fn operator_org(tx: &mut Tx) -> Result<Option<Uuid>> {
+    tx.fetch_optional(
+        "SELECT id FROM organisations WHERE kind = $1",
+        &params![OrgKind::PlatformOperator.as_str()],
+    )
+    .await?
+    .map(|r| r.uuid("id"))
+    .transpose()
+}
+
 /// An organisation whose row is not its latest logged state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgMismatch {
@@ -102,15 +114,7 @@ impl Store {
         )
         .await?;
         // Signed by the platform operator, who keeps the register.
-        let signer = tx
-            .fetch_optional(
-                "SELECT id FROM organisations WHERE kind = $1",
-                &params![OrgKind::PlatformOperator.as_str()],
-            )
-            .await?
-            .map(|r| r.uuid("id"))
-            .transpose()?
-            .unwrap_or(org_id);
+        let signer = operator_org(tx).await?.unwrap_or(org_id);
         self.log_record(tx, signer, RecordKind::OrgRecord, id, None).await
     }
 
@@ -177,6 +181,58 @@ impl Store {
                 }
             }
         }
+        // An organisation whose states are logged has a row.
+        let gone = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT DISTINCT r.org_id FROM org_records r WHERE NOT EXISTS \
+                 (SELECT 1 FROM organisations o WHERE o.id = r.org_id)",
+                &[],
+            )
+            .await?;
+        for r in gone {
+            out.push(OrgMismatch {
+                org_id: r.text("org_id")?,
+                column: "id".into(),
+                expected: "the organisation whose states org_records logs".into(),
+                found: "no such row (deleted?)".into(),
+            });
+        }
         Ok(out)
+    }
+
+    /// Logs the allocations of units stored before allocations were logged
+    /// (written by migration 20): each signed by its organisation's key.
+    pub(crate) async fn log_unlogged_allocations(&self) -> Result<()> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT a.id, a.org_id FROM unit_allocations a WHERE NOT EXISTS \
+                 (SELECT 1 FROM tlog_leaves l WHERE l.event_pk = a.id)",
+                &[],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        for r in &rows {
+            self.log_record(
+                &mut tx,
+                r.uuid("org_id")?,
+                crate::master_log::RecordKind::UnitAllocation,
+                r.uuid("id")?,
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            count = rows.len(),
+            "logged the allocations of units stored before allocations were logged"
+        );
+        Ok(())
     }
 }

@@ -470,6 +470,15 @@ impl Store {
             ],
         )
         .await?;
+        let key = format!("{} {}", caller.org_id, duty.as_str());
+        self.log_row_state(
+            &mut tx,
+            crate::row_states::Tracked::Duties,
+            &key,
+            "named",
+            Some(caller.user_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(OrgDuty {
             duty,

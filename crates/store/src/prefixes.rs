@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::db::{placeholders, Row, Tx, Val};
 use crate::orgs::ts;
+use crate::row_states::Tracked;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
 /// The lengths a company prefix may have (as `CompanyPrefix::parse` allows).
@@ -120,21 +121,29 @@ impl Store {
         }
         let certificate = field("certificate_number", text(&new.certificate_number, 50))?;
         let id = new_id();
-        self.db
-            .conn()
-            .execute(
-                "INSERT INTO company_prefixes (id, prefix, org_id, certificate_number, status, created_at) \
-                 VALUES ($1,$2,$3,$4,'claimed',$5)",
-                &params![id, prefix.as_str(), caller.org_id, certificate, now_ms()],
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "INSERT INTO company_prefixes (id, prefix, org_id, certificate_number, status, created_at) \
+             VALUES ($1,$2,$3,$4,'claimed',$5)",
+            &params![id, prefix.as_str(), caller.org_id, certificate, now_ms()],
+        )
+        .await
+        .map_err(|e| {
+            e.on_duplicate(
+                "prefix",
+                "your organisation has already claimed this prefix",
+                "贵机构已申报该厂商识别代码",
             )
-            .await
-            .map_err(|e| {
-                e.on_duplicate(
-                    "prefix",
-                    "your organisation has already claimed this prefix",
-                    "贵机构已申报该厂商识别代码",
-                )
-            })?;
+        })?;
+        self.log_row_state(
+            &mut tx,
+            Tracked::CompanyPrefixes,
+            &id.to_string(),
+            "claimed",
+            Some(caller.user_id),
+        )
+        .await?;
+        tx.commit().await?;
         self.company_prefix(caller, id).await
     }
 
@@ -242,21 +251,29 @@ impl Store {
             }
         }
         let status = if verify { "verified" } else { "rejected" };
-        self.db
-            .conn()
-            .execute(
-                "UPDATE company_prefixes SET status = $1, status_reason = $2, decided_by = $3, decided_at = $4 \
-                 WHERE id = $5 AND status = 'claimed'",
-                &params![status, reason, caller.user_id, now_ms(), id],
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "UPDATE company_prefixes SET status = $1, status_reason = $2, decided_by = $3, decided_at = $4 \
+             WHERE id = $5 AND status = 'claimed'",
+            &params![status, reason, caller.user_id, now_ms(), id],
+        )
+        .await
+        .map_err(|e| {
+            e.on_duplicate(
+                "prefix",
+                "this prefix is already verified for another organisation",
+                "该厂商识别代码已核验给其他机构",
             )
-            .await
-            .map_err(|e| {
-                e.on_duplicate(
-                    "prefix",
-                    "this prefix is already verified for another organisation",
-                    "该厂商识别代码已核验给其他机构",
-                )
-            })?;
+        })?;
+        self.log_row_state(
+            &mut tx,
+            Tracked::CompanyPrefixes,
+            &id.to_string(),
+            status,
+            Some(caller.user_id),
+        )
+        .await?;
+        tx.commit().await?;
         tracing::info!(claim = %id, status, by = %caller.user_id, "company prefix decided");
         self.company_prefix(caller, id).await
     }

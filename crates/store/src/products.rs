@@ -235,11 +235,12 @@ impl Store {
             )
         })?;
         for (c, _, _) in &certs {
+            let cert = new_id();
             tx.execute(
                 "INSERT INTO certifications (id, org_id, product_id, kind, number, issuer, valid_from, valid_until) \
                  VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
                 &params![
-                    new_id(),
+                    cert,
                     caller.org_id,
                     id,
                     c.kind.as_str(),
@@ -248,6 +249,15 @@ impl Store {
                     c.valid_from.clone(),
                     c.valid_until.clone()
                 ],
+            )
+            .await?;
+            let certified = crate::row_states::Tracked::Certifications;
+            self.log_row_state(
+                &mut tx,
+                certified,
+                &cert.to_string(),
+                "created",
+                Some(caller.user_id),
             )
             .await?;
         }

@@ -102,7 +102,13 @@ impl Store {
             .execute(
                 "INSERT INTO tlog_cosignatures (size, vkey, line, created_at) VALUES ($1,$2,$3,$4) \
                  ON CONFLICT (size, vkey) DO NOTHING",
-                &params![i64_of(cp.size)?, vkey.to_string(), line.trim(), now_ms()],
+                // When the witness says it cosigned (in the signed line).
+                &params![
+                    i64_of(cp.size)?,
+                    vkey.to_string(),
+                    line.trim(),
+                    cosignature_time(&cosignature)?
+                ],
             )
             .await?;
         self.record_witness_state(vkey, cp.size, None).await
@@ -167,4 +173,13 @@ impl Store {
             .find(|(_, signed)| signed.len() >= policy.k)
             .map(|(cp, _)| cp))
     }
+}
+
+/// When a cosignature says it was made, in milliseconds (what
+/// `tlog_cosignatures.created_at` holds).
+pub(crate) fn cosignature_time(c: &Cosignature) -> Result<i64> {
+    i64::try_from(c.timestamp)
+        .ok()
+        .and_then(|t| t.checked_mul(1000))
+        .ok_or_else(|| StoreError::Corrupt("cosignature timestamp out of range".into()))
 }

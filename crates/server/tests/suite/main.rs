@@ -22,6 +22,7 @@ mod openapi;
 mod public_page;
 mod record_docs;
 mod references;
+mod replay;
 mod tamper;
 mod tlog;
 mod trace_chain;

@@ -151,7 +151,7 @@ both_backends!(leaf_times_cannot_hide_an_unlogged_event, |app| async move {
         .map(|p| (p.field.as_str(), p.record.as_deref().unwrap_or("")))
         .collect();
     let mut expected: Vec<(&str, &str)> = ids.iter().map(|id| ("created_at", id.as_str())).collect();
-    expected.push(("event_pk", "urn:uuid:smuggled-late"));
+    expected.push(("id", "urn:uuid:smuggled-late"));
     assert_eq!(fields, expected, "{:#?}", report.problems);
     sql(
         app,
@@ -169,7 +169,7 @@ both_backends!(leaf_times_cannot_hide_an_unlogged_event, |app| async move {
 });
 
 /// Cosigns `cp` with `witness` and keeps the cosignature; answers its line.
-async fn cosign(app: &TestApp, witness: &CosignerKey, cp: &StoredCheckpoint) -> String {
+pub(crate) async fn cosign(app: &TestApp, witness: &CosignerKey, cp: &StoredCheckpoint) -> String {
     let note = Note::parse(&cp.note).unwrap();
     let line = witness
         .cosign_body(note.text(), 1_770_000_000)
@@ -235,19 +235,54 @@ impl Chain {
     /// The values of checkpoint `i`'s row, for [`INSERT_CHECKPOINT`].
     fn checkpoint_row(&self, i: usize) -> [Val; 4] {
         let cp = &self.cps[i].0;
+        // Made at the time its note states.
+        let time: i64 = cp
+            .note
+            .lines()
+            .find_map(|l| l.strip_prefix("time "))
+            .unwrap()
+            .parse()
+            .unwrap();
         params![
             i64::try_from(cp.size).unwrap(),
             cp.root.as_str(),
             cp.note.as_str(),
-            0i64
+            time
         ]
     }
 
     /// The values of checkpoint `i`'s cosignature row, for [`INSERT_COSIGNATURE`].
     fn cosignature_row(&self, i: usize) -> [Val; 4] {
         let size = i64::try_from(self.cps[i].0.size).unwrap();
-        params![size, self.vkey.as_str(), self.cps[i].1.as_str(), 0i64]
+        // Made when its line says (see `cosign`).
+        params![
+            size,
+            self.vkey.as_str(),
+            self.cps[i].1.as_str(),
+            1_770_000_000_000i64
+        ]
     }
+}
+
+/// Asserts that `report` names the checkpoint row at `size` deleted, as its
+/// witness's cosignature shows, and that cosignature as naming no row.
+#[track_caller]
+fn deleted_but_cosigned(report: &VerifyReport, size: &str) {
+    let (cp, cosigned): (Vec<&Mismatch>, Vec<&Mismatch>) = report
+        .problems
+        .iter()
+        .partition(|p| p.table == "tlog_checkpoints");
+    assert_eq!(cp.len(), 1, "{:#?}", report.problems);
+    assert_eq!((cp[0].index.as_str(), cp[0].field.as_str()), (size, "size"));
+    assert!(cp[0].expected.contains("that its witnesses cosigned"), "{cp:#?}");
+    assert!(cp[0].found.contains("no such row"), "{cp:#?}");
+    assert!(!cosigned.is_empty(), "{:#?}", report.problems);
+    assert!(
+        cosigned
+            .iter()
+            .all(|p| p.table == "tlog_cosignatures" && p.field == "size"),
+        "{cosigned:#?}"
+    );
 }
 
 both_backends!(deleted_checkpoints_are_named, |app| async move {
@@ -271,12 +306,7 @@ both_backends!(deleted_checkpoints_are_named, |app| async move {
     // A checkpoint row deleted: its witness's cosignature names it.
     let restore = (INSERT_CHECKPOINT, &chain.checkpoint_row(1)[..]);
     let report = tampered(app, (DELETE_CHECKPOINT, &params![b + 4]), restore).await;
-    named(
-        &report,
-        ("tlog_checkpoints", &size4, "size"),
-        "that its witnesses cosigned",
-        "no such row",
-    );
+    deleted_but_cosigned(&report, &size4);
     // Deleted with its cosignature: the next checkpoint names it.
     sql(
         app,
@@ -284,23 +314,29 @@ both_backends!(deleted_checkpoints_are_named, |app| async move {
         &params![b + 4],
     )
     .await;
-    let report = tampered(app, (DELETE_CHECKPOINT, &params![b + 4]), restore).await;
+    sql(app, DELETE_CHECKPOINT, &params![b + 4]).await;
+    let report = app.store.verify_log().await.unwrap();
     named(
         &report,
         ("tlog_checkpoints", &size4, "size"),
         &format!("that the checkpoint of {size6} names as the one before it"),
         "no such row",
     );
+    sql(app, restore.0, restore.1).await;
+    // The cosignature alone deleted: the next checkpoint says how many there were.
+    let report = app.store.verify_log().await.unwrap();
+    named(
+        &report,
+        ("tlog_cosignatures", &size4, "size"),
+        &format!("1 cosignatures of the checkpoint of {size4} (the checkpoint of {size6} says so)"),
+        "0 (deleted?)",
+    );
     sql(app, INSERT_COSIGNATURE, &chain.cosignature_row(1)).await;
+    verify_ok(app).await;
     // The newest deleted: nothing later names it, its cosignature does.
     let restore = (INSERT_CHECKPOINT, &chain.checkpoint_row(2)[..]);
     let report = tampered(app, (DELETE_CHECKPOINT, &params![b + 6]), restore).await;
-    named(
-        &report,
-        ("tlog_checkpoints", &size6, "size"),
-        "that its witnesses cosigned",
-        "no such row",
-    );
+    deleted_but_cosigned(&report, &size6);
 });
 
 both_backends!(edited_checkpoints_are_named, |app| async move {
@@ -410,7 +446,12 @@ both_backends!(edited_or_foreign_cosignatures_are_named, |app| async move {
         app,
         (
             INSERT_COSIGNATURE,
-            &params![b + 6, rogue_vkey.as_str(), rogue_line.as_str(), 0i64],
+            &params![
+                b + 6,
+                rogue_vkey.as_str(),
+                rogue_line.as_str(),
+                1_770_000_000_000i64
+            ],
         ),
         (
             "DELETE FROM tlog_cosignatures WHERE vkey = $1",

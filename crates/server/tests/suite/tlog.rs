@@ -62,8 +62,12 @@ pub(crate) async fn capture(app: &TestApp, token: &str, doc: &Value) -> Value {
     job
 }
 
+/// A verified producer with its platform-held key (and the key's logged
+/// state) made, so that the leaves its records add are counted from here.
 pub(crate) async fn producer(app: &TestApp, username: &str) -> (Uuid, String) {
-    app.producer(username, "510115").await
+    let (id, token) = app.producer(username, "510115").await;
+    app.store.ensure_signing_key(id).await.unwrap();
+    (id, token)
 }
 
 /// A text (not JSON) response body.
@@ -187,6 +191,20 @@ pub(crate) async fn verify_ok(app: &TestApp) -> VerifyReport {
     let report = app.store.verify_log().await.unwrap();
     assert!(report.is_ok(), "{:#?}", report.problems);
     report
+}
+
+/// Asserts the log fails to verify with a problem in `table`, naming
+/// `field` and the record `event_id` (among others).
+#[track_caller]
+pub(crate) fn assert_among(report: &VerifyReport, table: &str, field: &str, event_id: &str) {
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.table == table && p.field == field && p.record.as_deref() == Some(event_id)),
+        "{table}.{field} of {event_id} in {:#?}",
+        report.problems
+    );
 }
 
 /// Asserts the log fails to verify, the first problem in `table`, naming
@@ -502,7 +520,8 @@ both_backends!(tampering_is_caught, |app| async move {
     )
     .await;
     let report = app.store.verify_log().await.unwrap();
-    assert_caught(&report, "events", "id", "urn:uuid:fake");
+    assert_caught(&report, "tlog_leaves", "event_pk", "urn:uuid:fake");
+    assert_among(&report, "events", "id", "urn:uuid:fake");
     assert!(
         report.problems.iter().any(|p| p.field == "signer_fingerprint"),
         "{:#?}",
@@ -523,8 +542,8 @@ both_backends!(tampering_is_caught, |app| async move {
     smuggle_event(app, "urn:uuid:smuggled", &ids[4]).await;
     assert_caught(
         &app.store.verify_log().await.unwrap(),
-        "tlog_leaves",
-        "event_pk",
+        "events",
+        "id",
         "urn:uuid:smuggled",
     );
     sql(
@@ -598,17 +617,28 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A record signed after its key's revocation is refused.
+    let revoked = text_of(
+        app,
+        "SELECT CAST(revoked_at AS TEXT) AS t FROM org_keys WHERE key_id = $1",
+        &params![first.as_str()],
+        "t",
+    )
+    .await;
     sql(
         app,
         "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2",
         &params![1i64, first.as_str()],
     )
     .await;
-    assert_caught(
-        &app.store.verify_log().await.unwrap(),
-        "tlog_leaves",
-        "recordTime",
-        &ids[0],
+    // Named with the key's own row, whose logged state says otherwise.
+    let report = app.store.verify_log().await.unwrap();
+    assert_among(&report, "tlog_leaves", "recordTime", &ids[0]);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.table == "org_keys" && p.field == "revoked_at"),
+        "{report:#?}"
     );
     // Back-dating the leaf row does not help: the time that counts is the
     // recordTime inside the signed document.
@@ -619,18 +649,24 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
         "t",
     )
     .await;
-    edit_caught(
+    let back_date = "UPDATE tlog_leaves SET created_at = $1 WHERE event_id = $2";
+    sql(app, back_date, &params![0i64, ids[0].as_str()]).await;
+    assert_among(
+        &app.store.verify_log().await.unwrap(),
+        "tlog_leaves",
+        "recordTime",
+        &ids[0],
+    );
+    sql(
         app,
-        "UPDATE tlog_leaves SET created_at = $1 WHERE event_id = $2",
-        &params![0i64, ids[0].as_str()],
+        back_date,
         &params![created.parse::<i64>().unwrap(), ids[0].as_str()],
-        ("tlog_leaves", "recordTime", &ids[0]),
     )
     .await;
     sql(
         app,
         "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2",
-        &params![i64::MAX, first.as_str()],
+        &params![revoked.parse::<i64>().unwrap(), first.as_str()],
     )
     .await;
     verify_ok(app).await;
@@ -665,7 +701,9 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
     assert_eq!(job["success"], false, "{job}");
     assert_eq!(job["errors"][0]["code"], "signature_missing", "{job}");
     assert_eq!(job["errors"][0]["event_index"], 0, "{job}");
-    assert_eq!(app.store.tlog_size().await.unwrap(), base + 2);
+    // Two events and four states of keys (the first revoked, the second
+    // made, the external one registered, the second revoked).
+    assert_eq!(app.store.tlog_size().await.unwrap(), base + 6);
 
     // Only an organisation admin manages keys; anyone signed in lists them.
     let user = format!("tlog_c_user{}", unique());
@@ -679,7 +717,8 @@ both_backends!(keys_rotate_and_revoke, |app| async move {
 });
 
 both_backends!(sm2_platform_keys, |app| async move {
-    let (_, token) = producer(app, "tlog_sm2").await;
+    // No key yet: the first one is to be SM2.
+    let (_, token) = app.producer("tlog_sm2", "510115").await;
     // The organisations' records come first.
     let base = app.store.tlog_size().await.unwrap();
     // Only ed25519 and sm2 are offered; the refusal names the field.
@@ -710,7 +749,8 @@ both_backends!(sm2_platform_keys, |app| async move {
 
     let (doc, ids) = document(3);
     capture(app, &token, &doc).await;
-    assert_eq!(app.store.tlog_size().await.unwrap(), base + 3);
+    // The key's logged state, then the three events.
+    assert_eq!(app.store.tlog_size().await.unwrap(), base + 4);
     verify_ok(app).await;
     let trusted = trusted(app).await;
     for id in &ids {
@@ -806,7 +846,8 @@ async fn refused(
 }
 
 both_backends!(client_signed_captures, |app| async move {
-    let (_, token) = producer(app, "tlog_ukey").await;
+    // No platform-held key: the organisation will register its own.
+    let (_, token) = app.producer("tlog_ukey", "510115").await;
     // The organisation keeps its key on a UKey: it registers the public half only.
     let ukey = SigningKey::sm2_from_bytes(&[u8::try_from(unique() % 200).unwrap() + 3; 32]).unwrap();
     let public = ukey.verifying_key().to_string();
@@ -1274,15 +1315,16 @@ both_backends!(master_data_records_are_logged, |app| async move {
     .await;
     assert_caught(
         &app.store.verify_log().await.unwrap(),
-        "tlog_leaves",
-        "event_pk",
+        "places",
+        "id",
         &format!("place:{stray}"),
     );
     sql(app, "DELETE FROM places WHERE id = $1", &params![stray.as_str()]).await;
     verify_ok(app).await;
 
-    // An organisation keeping its own key signs the request body.
-    let (_, token) = producer(app, "tlog_md_ukey").await;
+    // An organisation keeping its own key signs the request body (the
+    // platform holds none for it).
+    let (_, token) = app.producer("tlog_md_ukey", "510115").await;
     let ukey = SigningKey::ed25519_from_seed(&[u8::try_from(unique() % 200).unwrap() + 13; 32]);
     let public = ukey.verifying_key().to_string();
     let (status, key) = app

@@ -39,6 +39,16 @@ impl StoredCheckpoint {
 /// checkpoint stored before it: `previous <size>`.
 pub const PREVIOUS: &str = "previous";
 
+/// The keyword of the extension line giving when a checkpoint was made, in
+/// milliseconds since the epoch (`time <ms>`): `tlog_checkpoints.created_at`
+/// repeats it, so that what a page shows of it is signed.
+pub const TIME: &str = "time";
+
+/// The keyword of the extension line by which a checkpoint states how many
+/// witnesses had cosigned the checkpoint before it when it was made
+/// (`cosigned <n>`): a deleted cosignature of that checkpoint is named.
+pub const COSIGNED: &str = "cosigned";
+
 /// PostgreSQL advisory lock serialising the making of checkpoints.
 const CHECKPOINT_LOCK: i64 = 7_263_540_003;
 
@@ -47,10 +57,16 @@ const CHECKPOINT_LOCK: i64 = 7_263_540_003;
 /// checkpoints named their predecessor; `Err` with the line when it does not
 /// read.
 pub fn previous_size(cp: &Checkpoint) -> Option<std::result::Result<u64, String>> {
+    extension(cp, PREVIOUS)
+}
+
+/// The number of extension line `<keyword> <n>` of `cp`: `None` when it
+/// has none; `Err` with the line when it does not read.
+pub fn extension(cp: &Checkpoint, keyword: &str) -> Option<std::result::Result<u64, String>> {
     let line = cp
         .extensions
         .iter()
-        .find(|l| l.split(' ').next() == Some(PREVIOUS))?;
+        .find(|l| l.split(' ').next() == Some(keyword))?;
     Some(match line.split(' ').collect::<Vec<_>>()[..] {
         [_, n] if n == "0" || !n.starts_with('0') => n.parse().map_err(|_| line.clone()),
         _ => Err(line.clone()),
@@ -146,21 +162,33 @@ impl Store {
             .as_ref()
             .map(StoredCheckpoint::from_row)
             .transpose()?;
-        let body = match latest {
+        let mut body = match latest {
             // Dropped: nothing written.
             Some(latest) if latest.size >= size => return Ok(latest),
             Some(latest) => {
                 let mut body = self.checkpoint_body(&mut tx, size).await?;
                 body.extensions.push(format!("{PREVIOUS} {}", latest.size));
+                let cosigned = tx
+                    .fetch_optional(
+                        "SELECT COUNT(*) AS n FROM tlog_cosignatures WHERE size = $1",
+                        &params![i64_of(latest.size)?],
+                    )
+                    .await?
+                    .map(|r| r.int("n"))
+                    .transpose()?
+                    .unwrap_or(0);
+                body.extensions.push(format!("{COSIGNED} {cosigned}"));
                 body
             }
             None => self.checkpoint_body(&mut tx, size).await?,
         };
+        let now = now_ms();
+        body.extensions.push(format!("{TIME} {now}"));
         let note = body.sign(&signer).map_err(corrupt)?.to_string();
         let root = body.root.to_hex();
         tx.execute(
             "INSERT INTO tlog_checkpoints (size, root, note, created_at) VALUES ($1,$2,$3,$4)",
-            &params![i64_of(size)?, root.as_str(), note.as_str(), now_ms()],
+            &params![i64_of(size)?, root.as_str(), note.as_str(), now],
         )
         .await?;
         tx.commit().await?;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{corrupt, ms_to_rfc3339};
 use crate::db::{Row, Tx};
+use crate::row_states::Tracked;
 use crate::{now_ms, params, Caller, Result, Store, StoreError};
 
 /// One of an organisation's public keys.
@@ -66,6 +67,20 @@ async fn insert_platform_key(
         ],
     )
     .await?;
+    // Logged like every key, and signed by itself: the key that would
+    // otherwise sign may be this one.
+    let (state, _) =
+        crate::row_states::insert_row_state(tx, Tracked::OrgKeys, &key_id, "created", None).await?;
+    store
+        .log_record_with(
+            tx,
+            org_id,
+            crate::master_log::RecordKind::RowState,
+            state,
+            &key,
+            &key_id,
+        )
+        .await?;
     let row = tx
         .fetch_optional(
             "SELECT * FROM org_keys WHERE key_id = $1",
@@ -77,6 +92,15 @@ async fn insert_platform_key(
 }
 
 impl Store {
+    /// Makes sure the organisation has a signing key (a platform-held one
+    /// is made, and its state logged, when it has none), as its first
+    /// record would.
+    pub async fn ensure_signing_key(&self, org_id: Uuid) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        self.signing_key(&mut tx, org_id).await?;
+        tx.commit().await
+    }
+
     /// The organisation's active platform-held signing key, created on first
     /// use. Refused when the organisation keeps its own (external) key and
     /// the platform holds none.
@@ -143,15 +167,23 @@ impl Store {
             )
         })?;
         let key_id = key.fingerprint().to_hex();
-        self.db
-            .conn()
-            .execute(
-                "INSERT INTO org_keys (key_id, org_id, algorithm, public_key, private_key_cipher, created_at, revoked_at) \
-                 VALUES ($1,$2,$3,$4,NULL,$5,NULL)",
-                &params![key_id.as_str(), caller.org_id, key.algorithm().name(), key.to_string(), now_ms()],
-            )
-            .await
-            .map_err(|e| e.on_duplicate("public_key", "this key is already registered", "该公钥已登记"))?;
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "INSERT INTO org_keys (key_id, org_id, algorithm, public_key, private_key_cipher, created_at, revoked_at) \
+             VALUES ($1,$2,$3,$4,NULL,$5,NULL)",
+            &params![key_id.as_str(), caller.org_id, key.algorithm().name(), key.to_string(), now_ms()],
+        )
+        .await
+        .map_err(|e| e.on_duplicate("public_key", "this key is already registered", "该公钥已登记"))?;
+        self.log_row_state(
+            &mut tx,
+            Tracked::OrgKeys,
+            &key_id,
+            "registered",
+            Some(caller.user_id),
+        )
+        .await?;
+        tx.commit().await?;
         self.org_key(caller, &key_id).await
     }
 
@@ -190,11 +222,27 @@ impl Store {
             }
         };
         let mut tx = self.db.begin().await?;
+        let active = tx
+            .fetch_all(
+                "SELECT key_id FROM org_keys WHERE org_id = $1 AND revoked_at IS NULL",
+                &params![caller.org_id],
+            )
+            .await?;
         tx.execute(
             "UPDATE org_keys SET revoked_at = $1 WHERE org_id = $2 AND revoked_at IS NULL",
             &params![now_ms(), caller.org_id],
         )
         .await?;
+        for r in active {
+            self.log_row_state(
+                &mut tx,
+                Tracked::OrgKeys,
+                &r.text("key_id")?,
+                "revoked",
+                Some(caller.user_id),
+            )
+            .await?;
+        }
         let (_, row) = insert_platform_key(self, &mut tx, caller.org_id, algorithm).await?;
         tx.commit().await?;
         OrgKey::from_row(&row)
@@ -213,13 +261,15 @@ impl Store {
                 "该密钥已被吊销",
             ));
         }
-        self.db
-            .conn()
-            .execute(
-                "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2 AND org_id = $3 AND revoked_at IS NULL",
-                &params![now_ms(), key_id, caller.org_id],
-            )
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "UPDATE org_keys SET revoked_at = $1 WHERE key_id = $2 AND org_id = $3 AND revoked_at IS NULL",
+            &params![now_ms(), key_id, caller.org_id],
+        )
+        .await?;
+        self.log_row_state(&mut tx, Tracked::OrgKeys, key_id, "revoked", Some(caller.user_id))
             .await?;
+        tx.commit().await?;
         self.org_key(caller, key_id).await
     }
 }

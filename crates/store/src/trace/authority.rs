@@ -233,7 +233,7 @@ pub(crate) fn refused(e: Invalid) -> StoreError {
 
 /// The organisations an event's destinationList names directly
 /// (`urn:suyuan:org:{id}`), in order.
-fn destination_orgs(ev: &Event) -> impl Iterator<Item = Uuid> + '_ {
+pub(crate) fn destination_orgs(ev: &Event) -> impl Iterator<Item = Uuid> + '_ {
     ev.destination_list.iter().filter_map(|d| {
         d.id.strip_prefix(super::capture::ORG_URN_PREFIX)
             .and_then(|u| Uuid::parse_str(u).ok())

@@ -74,6 +74,8 @@ pub(crate) struct HeldUnit {
     pub origin: Option<String>,
     /// The row of the event that created it.
     pub created_event: String,
+    /// The recordTime of that event.
+    pub created_at: i64,
 }
 
 /// A shipment recorded by a held shipping event.
@@ -93,14 +95,7 @@ pub(crate) struct FieldRecord {
     pub document: String,
 }
 
-/// Record kinds of the planting stage a harvest looks back on.
-pub(crate) const FIELD_KINDS: &[&str] = &[
-    "sowing",
-    "fertilising",
-    "pest_control",
-    "irrigation",
-    "field_work",
-];
+pub(crate) use suyuan_core::effects::FIELD_KINDS;
 
 /// The writes of one capture not yet sent to the database.
 #[derive(Debug, Default)]
@@ -325,11 +320,10 @@ impl Store {
         if !held.units.is_empty() {
             let mut units: Vec<&HeldUnit> = held.units.iter().collect();
             units.sort_unstable_by(|a, b| a.epc.cmp(&b.epc));
-            let created_at = crate::now_ms();
             let mut values: Vec<Val> = Vec::with_capacity(units.len() * 15);
             for u in units {
                 values.extend([
-                    crate::new_id().into(),
+                    super::unit_id(&u.epc).into(),
                     u.epc.as_str().into(),
                     u.kind.into(),
                     u.gtin.clone().into(),
@@ -341,7 +335,7 @@ impl Store {
                     "active".into(),
                     u.origin.clone().into(),
                     u.created_event.as_str().into(),
-                    created_at.into(),
+                    u.created_at.into(),
                     u.lot_epc.clone().into(),
                 ]);
             }

@@ -13,29 +13,7 @@ use utoipa::ToSchema;
 
 use crate::{params, Result, Store};
 
-/// How one unit relates to the next.
-pub mod relation {
-    /// An input of a transformation became (part of) an output.
-    pub const TRANSFORMED: &str = "transformed";
-    /// A child was packed into a parent (case, pallet).
-    pub const PACKED: &str = "packed";
-    /// A lot was split into lots (or items).
-    pub const SPLIT: &str = "split";
-    /// A lot was harvested from a plot.
-    pub const GROWN_ON: &str = "grown_on";
-    /// An input lot was applied on the plot a lot was harvested from.
-    pub const INPUT_APPLIED: &str = "input_applied";
-    /// An item belongs to its lot (`units.lot_epc`, not an edge).
-    pub const MEMBER_OF: &str = "member_of";
-}
-
-/// One edge to write.
-#[derive(Debug, Clone)]
-pub struct Edge {
-    pub upstream: String,
-    pub downstream: String,
-    pub relation: &'static str,
-}
+pub use suyuan_core::effects::{relation, Edge};
 
 /// Which way to walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

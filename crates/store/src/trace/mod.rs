@@ -2,7 +2,7 @@
 //! events, lineage edges, custody, and the walks that trace a unit back to
 //! its origin and forward to everything it reached.
 
-mod authority;
+pub(crate) mod authority;
 pub(crate) use authority::actor;
 pub mod capture;
 mod held;
@@ -24,6 +24,18 @@ pub fn event_key(event_id: &str) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
+}
+
+/// The row id of the unit with canonical identifier `epc`: a function of
+/// the identifier (the first 16 bytes of SHA-256 over a domain-separation
+/// prefix and the identifier, as a version-8 UUID), so that a replay of the
+/// log re-derives it.
+pub fn unit_id(epc: &str) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest([b"suyuan-unit-id/v1\n".as_slice(), epc.as_bytes()].concat());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 /// The domain under which identifiers are stored in canonical form: GS1's

@@ -219,6 +219,8 @@ impl Store {
         ))
     }
 
+    /// Allocates a unit before any event names it: its row, and its
+    /// allocation as a logged record (`unit_allocation`), in one transaction.
     async fn insert_unit(
         &self,
         caller: &Caller,
@@ -226,29 +228,53 @@ impl Store {
         unit: &TraceUnit,
         origin: Option<&str>,
     ) -> Result<Unit> {
-        let id = new_id();
         let epc = canonical_epc(unit).map_err(|e| StoreError::invalid("unit", e))?;
-        self.db
-            .conn()
-            .execute(
-                "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
-                 status_reason, origin_place, created_event, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'active',NULL,$10,NULL,$11)",
-                &params![
-                    id,
-                    epc,
-                    kind,
-                    unit.gtin().map(|g| g.as_str().to_owned()),
-                    unit.batch(),
-                    unit.serial(),
-                    unit.sscc().map(|s| s.as_str().to_owned()),
-                    caller.org_id,
-                    caller.org_id,
-                    origin,
-                    now_ms()
-                ],
-            )
-            .await?;
+        let id = super::unit_id(&epc);
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "INSERT INTO units (id, epc, kind, gtin, batch, serial, sscc, owner_org_id, holder_org_id, status, \
+             status_reason, origin_place, created_event, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'active',NULL,$10,NULL,$11)",
+            &params![
+                id,
+                epc.as_str(),
+                kind,
+                unit.gtin().map(|g| g.as_str().to_owned()),
+                unit.batch(),
+                unit.serial(),
+                unit.sscc().map(|s| s.as_str().to_owned()),
+                caller.org_id,
+                caller.org_id,
+                origin,
+                now
+            ],
+        )
+        .await?;
+        let allocation = new_id();
+        tx.execute(
+            "INSERT INTO unit_allocations (id, org_id, epc, kind, origin_place, allocated_by, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7)",
+            &params![
+                allocation,
+                caller.org_id,
+                epc.as_str(),
+                kind,
+                origin,
+                caller.user_id,
+                now
+            ],
+        )
+        .await?;
+        self.log_record(
+            &mut tx,
+            caller.org_id,
+            crate::master_log::RecordKind::UnitAllocation,
+            allocation,
+            None,
+        )
+        .await?;
+        tx.commit().await?;
         self.get_unit(caller, id).await
     }
 
@@ -384,7 +410,7 @@ impl Store {
                     gtin.as_str(),
                     serial.as_str()
                 );
-                values.extend([new_id().into(), epc.into(), serial.as_str().into()]);
+                values.extend([super::unit_id(&epc).into(), epc.into(), serial.as_str().into()]);
             }
             match tx
                 .insert_rows_sharing(

@@ -22,6 +22,7 @@ use super::{
 use crate::access::Credential;
 use crate::db::Tx;
 use crate::orgs::ts;
+use crate::row_states::Tracked;
 use crate::{field, now_ms, params, Caller, Result, Store, StoreError};
 
 /// How long a password-reset token is valid.
@@ -159,6 +160,14 @@ impl Store {
             &params![user.id],
         )
         .await?;
+        self.log_row_state(
+            &mut tx,
+            Tracked::Users,
+            &user.id.to_string(),
+            "disabled",
+            Some(caller.user_id),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, keys, sessions, "user disabled");
         Ok(User {
@@ -171,13 +180,21 @@ impl Store {
     /// stay so).
     pub async fn enable_user(&self, caller: &Caller, id: Uuid) -> Result<User> {
         let user = self.administered_user(caller, id, false).await?;
-        self.db
-            .conn()
-            .execute(
-                "UPDATE users SET disabled = FALSE WHERE id = $1",
-                &params![user.id],
-            )
-            .await?;
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            "UPDATE users SET disabled = FALSE WHERE id = $1",
+            &params![user.id],
+        )
+        .await?;
+        self.log_row_state(
+            &mut tx,
+            Tracked::Users,
+            &user.id.to_string(),
+            "enabled",
+            Some(caller.user_id),
+        )
+        .await?;
+        tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, "user enabled");
         Ok(User {
             disabled: false,
@@ -225,6 +242,14 @@ impl Store {
         tx.execute(
             "UPDATE users SET role = $1, jurisdiction = $2, display_name = $3 WHERE id = $4",
             &params![role.as_str(), jurisdiction.clone(), display_name.clone(), user.id],
+        )
+        .await?;
+        self.log_row_state(
+            &mut tx,
+            Tracked::Users,
+            &user.id.to_string(),
+            "changed",
+            Some(caller.user_id),
         )
         .await?;
         tx.commit().await?;

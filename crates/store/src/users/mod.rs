@@ -273,6 +273,14 @@ impl Store {
         )
         .await
         .map_err(|e| e.on_duplicate("username", "this username is taken", "该用户名已被使用"))?;
+        self.log_row_state(
+            tx,
+            crate::row_states::Tracked::Users,
+            &id.to_string(),
+            "created",
+            None,
+        )
+        .await?;
         Ok(User {
             id,
             org_id,

@@ -104,6 +104,11 @@ pub fn unique() -> u64 {
 }
 
 impl TestApp {
+    /// The SQLite file of a SQLite test app.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("t.db"))
+    }
+
     /// A store on a SQLite file in a new temporary folder.
     pub async fn sqlite() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -22,7 +22,7 @@ use super::tree::{self, Frontier};
 use super::Problems;
 use crate::db::Conn;
 use crate::tlog::append::LOG_SIZE_SQL;
-use crate::tlog::checkpoints::previous_size;
+use crate::tlog::checkpoints::{extension, previous_size, COSIGNED, TIME};
 use crate::tlog::LOG_HASH;
 use crate::{params, Result, Store};
 
@@ -34,7 +34,10 @@ const CHECKPOINT_PAGE: i64 = 500;
 struct CheckpointRow {
     size: i64,
     row: Option<(String, String)>,
-    cosignatures: Vec<(String, String)>,
+    /// `created_at` of the row.
+    created_at: i64,
+    /// (vkey, line, created_at).
+    cosignatures: Vec<(String, String, i64)>,
 }
 
 /// The walk over the stored checkpoints, in order of size.
@@ -50,6 +53,8 @@ pub(super) struct CheckpointWalk {
     previous_row: Option<i64>,
     /// The size and root of the last checkpoint whose note opened.
     previous: Option<(u64, Hash)>,
+    /// How many cosignatures the row met last has.
+    previous_cosigned: usize,
     /// The last size reported as a deleted row (reported once).
     missing: Option<i64>,
     count: u64,
@@ -71,6 +76,7 @@ impl CheckpointWalk {
             read_to: i64::MIN,
             done: false,
             previous_row: None,
+            previous_cosigned: 0,
             previous: None,
             missing: None,
             count: 0,
@@ -86,7 +92,7 @@ impl CheckpointWalk {
     async fn read_page(&mut self, conn: &mut Conn<'_>) -> Result<()> {
         let rows = conn
             .fetch_all(
-                "SELECT size, root, note FROM tlog_checkpoints WHERE size > $1 ORDER BY size LIMIT $2",
+                "SELECT size, root, note, created_at FROM tlog_checkpoints WHERE size > $1 ORDER BY size LIMIT $2",
                 &params![self.read_to, CHECKPOINT_PAGE],
             )
             .await?;
@@ -104,13 +110,15 @@ impl CheckpointWalk {
                 CheckpointRow {
                     size,
                     row,
+                    created_at: r.int("created_at")?,
                     cosignatures: Vec::new(),
                 },
             );
         }
         let cosignatures = conn
             .fetch_all(
-                "SELECT size, vkey, line FROM tlog_cosignatures WHERE size > $1 AND size <= $2 ORDER BY size, vkey",
+                "SELECT size, vkey, line, created_at FROM tlog_cosignatures WHERE size > $1 AND size <= $2 \
+                 ORDER BY size, vkey",
                 &params![self.read_to, upto],
             )
             .await?;
@@ -121,10 +129,11 @@ impl CheckpointWalk {
                 .or_insert_with(|| CheckpointRow {
                     size,
                     row: None,
+                    created_at: 0,
                     cosignatures: Vec::new(),
                 })
                 .cosignatures
-                .push((r.text("vkey")?, r.text("line")?));
+                .push((r.text("vkey")?, r.text("line")?, r.int("created_at")?));
         }
         self.page.extend(sizes.into_values());
         self.read_to = upto;
@@ -212,6 +221,16 @@ impl CheckpointWalk {
     ) -> Result<()> {
         let at = format!("size {}", cp.size);
         let Some((stored_root, note)) = &cp.row else {
+            for (vkey, _, _) in &cp.cosignatures {
+                problems.add(
+                    "tlog_cosignatures",
+                    format!("size {} vkey {vkey}", cp.size),
+                    "size",
+                    "the size of a stored checkpoint".into(),
+                    format!("{}, which no checkpoint has", cp.size),
+                    None,
+                );
+            }
             self.report_missing(
                 cp.size,
                 "that its witnesses cosigned (tlog_cosignatures)",
@@ -241,13 +260,62 @@ impl CheckpointWalk {
         let body = &opened.checkpoint;
         check_columns(&at, cp.size, stored_root, body, root, problems);
         self.check_link(&at, body, problems);
+        self.check_stated(&at, body, cp.created_at, problems);
         self.check_consistency(conn, &at, body, problems).await?;
-        for (vkey, line) in &cp.cosignatures {
+        for (vkey, line, created_at) in &cp.cosignatures {
             self.check_cosignature(cp.size, vkey, line, opened.note.text(), problems);
+            check_cosignature_time(cp.size, vkey, line, *created_at, problems);
         }
         self.previous_row = Some(cp.size);
+        self.previous_cosigned = cp.cosignatures.len();
         self.previous = Some((body.size, body.root));
         Ok(())
+    }
+
+    /// What the note states besides its link: when it was made (which
+    /// `created_at` repeats), and how many witnesses had cosigned the
+    /// checkpoint before it (at least that many cosignatures remain).
+    fn check_stated(&self, at: &str, body: &Checkpoint, created_at: i64, problems: &mut Problems) {
+        match extension(body, TIME) {
+            Some(Ok(t)) if i64::try_from(t).ok() != Some(created_at) => problems.add(
+                "tlog_checkpoints",
+                at.to_owned(),
+                "created_at",
+                format!("{t} (the note's time line)"),
+                created_at.to_string(),
+                None,
+            ),
+            Some(Err(line)) => problems.add(
+                "tlog_checkpoints",
+                at.to_owned(),
+                "note",
+                "an extension line time <ms>".into(),
+                line,
+                None,
+            ),
+            _ => {}
+        }
+        // Only about the checkpoint it links to (a deleted one is named by the link).
+        let linked = previous_size(body)
+            .and_then(|p| p.ok())
+            .and_then(|p| i64::try_from(p).ok());
+        if let (Some(Ok(n)), Some(prev)) = (
+            extension(body, COSIGNED),
+            self.previous_row.filter(|p| Some(*p) == linked),
+        ) {
+            if (self.previous_cosigned as u64) < n {
+                problems.add(
+                    "tlog_cosignatures",
+                    format!("size {prev}"),
+                    "size",
+                    format!(
+                        "{n} cosignatures of the checkpoint of size {prev} (the checkpoint of {at} says so)"
+                    ),
+                    format!("{} (deleted?)", self.previous_cosigned),
+                    None,
+                );
+            }
+        }
     }
 
     /// Names the row of `size` as deleted (once).
@@ -358,6 +426,25 @@ impl CheckpointWalk {
             });
         if let Err((field, expected, found)) = checked {
             problems.add("tlog_cosignatures", at, field, expected, found, None);
+        }
+    }
+}
+
+/// A cosignature's `created_at` is the time its signed line states.
+fn check_cosignature_time(size: i64, vkey: &str, line: &str, created_at: i64, problems: &mut Problems) {
+    let Ok(c) = Cosignature::parse(line) else {
+        return; // reported by the signature check
+    };
+    if let Ok(t) = crate::witnessing::cosignature_time(&c) {
+        if t != created_at {
+            problems.add(
+                "tlog_cosignatures",
+                format!("size {size} vkey {vkey}"),
+                "created_at",
+                format!("{t} (the time its line states)"),
+                created_at.to_string(),
+                None,
+            );
         }
     }
 }

@@ -30,9 +30,9 @@ pub(super) async fn unlogged_events(
     for r in &unlogged {
         let event_id = r.text("event_id")?;
         problems.add(
-            "tlog_leaves",
-            format!("event_pk {}", r.text("id")?),
-            "event_pk",
+            "events",
+            r.text("id")?,
+            "id",
             "a leaf for every event recorded since the log began".into(),
             "no leaf (event inserted outside the capture?)".into(),
             Some(&event_id),
@@ -65,9 +65,9 @@ pub(super) async fn unlogged_records(
         for r in &rows {
             let id = r.text("id")?;
             problems.add(
-                "tlog_leaves",
-                format!("event_pk {id}"),
-                "event_pk",
+                kind.table(),
+                id.clone(),
+                "id",
                 format!(
                     "a leaf for every {} created since the log covers them",
                     kind.as_str()

@@ -259,9 +259,11 @@ async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut 
             Some(kind) => check_master_record(conn, kind, leaf, r, problems).await,
         },
         (None, None) => {
+            let pk = r.text("event_pk")?;
+            dangling(leaf, "events", &pk, problems);
             problems.add(
                 "events",
-                r.text("event_pk")?,
+                pk,
                 "id",
                 format!("the event of leaf {idx}"),
                 "no such event (deleted?)".into(),
@@ -298,6 +300,18 @@ async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut 
     }
 }
 
+/// A leaf whose row is not there: deleted, or the leaf's `event_pk` changed.
+fn dangling(leaf: &Leaf, table: &str, pk: &str, problems: &mut Problems) {
+    problems.add(
+        "tlog_leaves",
+        leaf.at.clone(),
+        "event_pk",
+        format!("the id of a row of {table}"),
+        format!("{pk}, which is no row of {table}"),
+        leaf.ev(),
+    );
+}
+
 /// A master-data record's canonical form, from its row, against the leaf's
 /// record hash. Answers its name and `created_at`.
 async fn check_master_record(
@@ -316,6 +330,7 @@ async fn check_master_record(
         )
         .await?;
     let Some(row) = row else {
+        dangling(leaf, kind.table(), &pk, problems);
         problems.add(
             kind.table(),
             pk,

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use suyuan_core::epcis::{
-    canonical_web_uri, parse_document, parse_event, Action, Event, EventType, Namespaces, Problem,
+    canonical_web_uri, parse_document, parse_event, Action, Event, Namespaces, Problem,
 };
 use suyuan_core::stages::{check_profile, check_record_values, profile, Field, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use super::authority::{actor, check_event, compact_biz_step, refused, shape, Facts};
 use super::held::{FieldRecord, Held, HeldEpc, HeldEvent, HeldShipment, HeldUnit, FIELD_KINDS};
-use super::lineage::{relation, Edge};
+use super::lineage::Edge;
 use super::refs::{References, Refusal};
 use crate::db::{placeholders, Tx, Val};
 use crate::detached::CaptureSignatures;
@@ -44,7 +44,7 @@ use crate::tlog::LOG_HASH;
 use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
 
 mod domain;
-mod effects;
+pub(crate) mod effects;
 mod reads;
 
 use domain::Checked;
@@ -115,7 +115,7 @@ fn err(index: Option<usize>, field: &str, e: Invalid) -> CaptureError {
 }
 
 /// The record kind an event declares, if it is a known one.
-fn record_kind_of(ev: &Event) -> Option<RecordKind> {
+pub(crate) fn record_kind_of(ev: &Event) -> Option<RecordKind> {
     agri(ev, "recordKind")
         .and_then(Value::as_str)
         .and_then(RecordKind::parse)
@@ -147,15 +147,15 @@ fn has_std(ev: &Event, key: &str) -> bool {
 }
 
 /// An identifier in canonical form (GS1 keys as Digital Link on id.gs1.org).
-fn canon(uri: &str) -> String {
+pub(crate) fn canon(uri: &str) -> String {
     canonical_web_uri(uri).unwrap_or_else(|| uri.to_owned())
 }
 
 /// A unit an event names: (role, canonical identifier, quantity, unit of measure).
-type Named = (&'static str, String, Option<f64>, Option<String>);
+use suyuan_core::effects::Named;
 
 /// The units an event names, by role, canonical.
-fn roles(ev: &Event) -> Vec<Named> {
+pub(crate) fn roles(ev: &Event) -> Vec<Named> {
     let mut out = Vec::new();
     let mut push_list = |role: &'static str, list: &[String]| {
         for e in list {
@@ -404,6 +404,7 @@ impl Store {
                 registered: HashSet::new(),
                 caller,
                 capture_id: job.capture_id,
+                record_time,
                 signatures,
             };
             for (i, (ev, prepared)) in parsed.iter().zip(prepared.iter_mut()).enumerate() {
@@ -728,6 +729,8 @@ struct CaptureRun<'a> {
     registered: HashSet<String>,
     caller: &'a Caller,
     capture_id: Uuid,
+    /// The recordTime of every event of the capture.
+    record_time: i64,
     /// Checked client signatures, handed to the log by event row.
     signatures: CaptureSignatures,
 }
@@ -752,6 +755,7 @@ impl CaptureRun<'_> {
             lot_epc,
             origin: origin.map(str::to_owned),
             created_event: pk.to_owned(),
+            created_at: self.record_time,
         });
         self.holders.insert(epc.to_owned(), self.caller.org_id);
         self.registered.insert(epc.to_owned());
@@ -830,7 +834,7 @@ fn role_field(role: &str) -> &'static str {
     }
 }
 
-fn action_str(a: Action) -> &'static str {
+pub(crate) fn action_str(a: Action) -> &'static str {
     match a {
         Action::Add => "ADD",
         Action::Observe => "OBSERVE",
@@ -859,7 +863,7 @@ fn doc_agri(doc: &Value, name: &str) -> Option<String> {
 }
 
 /// What a canonical GS1 Digital Link names: (kind, gtin, batch, serial, sscc).
-type UnitParts = (
+pub(crate) type UnitParts = (
     &'static str,
     Option<String>,
     Option<String>,
@@ -867,7 +871,7 @@ type UnitParts = (
     Option<String>,
 );
 
-fn split_gs1(epc: &str) -> UnitParts {
+pub(crate) fn split_gs1(epc: &str) -> UnitParts {
     let path = epc.strip_prefix(super::CANONICAL_DOMAIN).unwrap_or("");
     let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match seg.as_slice() {
