@@ -91,14 +91,18 @@ impl Font {
         self.glyphs(text).iter().map(|g| self.advance(g.id)).sum()
     }
 
-    /// Ascender, in ems (positive, above the baseline).
+    /// Ascender, in ems (positive, above the baseline). The typographic
+    /// one: CJK glyphs fill the em box, and hhea's line metrics add a
+    /// leading labels have no room for.
     pub fn ascent(&self) -> f32 {
-        f32::from(self.face.ascender()) / self.upem
+        let a = self.face.typographic_ascender().unwrap_or(self.face.ascender());
+        f32::from(a) / self.upem
     }
 
     /// Descender, in ems (positive, below the baseline).
     pub fn descent(&self) -> f32 {
-        -f32::from(self.face.descender()) / self.upem
+        let d = self.face.typographic_descender().unwrap_or(self.face.descender());
+        -f32::from(d) / self.upem
     }
 
     /// `text` broken into lines at most `width_mm` wide at `size_pt`: at

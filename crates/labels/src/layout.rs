@@ -43,6 +43,8 @@ pub(crate) const BARS_QUIET: usize = 10;
 /// GS1-128 X dimension wanted, and the least accepted for long data, mm.
 pub(crate) const BARS_X_MM: f32 = 0.20;
 pub(crate) const BARS_MIN_X_MM: f32 = 0.17;
+/// Most data characters in a GS1-128 (GS1 General Specifications).
+pub(crate) const GS1_128_MAX_DATA: usize = 48;
 /// GS1-128 bar height, mm.
 pub(crate) const BARS_HEIGHT_MM: f32 = 9.0;
 
@@ -165,38 +167,31 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
 
     // The middle band: from below the QR to above the code.
     let mut mid_y = g.pad + g.qr_box + gap * 0.5;
-    let bars = if size.has_gs1_128() {
-        let bars = symbols::gs1_128(&label.element_data)?;
-        let room = w - 2.0 * g.pad;
-        let n = (bars.len() + 2 * BARS_QUIET) as f32;
-        let x_dim = BARS_X_MM.min(room / n);
-        if x_dim < BARS_MIN_X_MM {
-            return Err(Invalid::new(
-                "label_data_too_long",
-                "the element string is too long for the GS1-128 of this label size",
-                "元素串过长，无法在该尺寸标签上打印 GS1-128 条码",
-            ));
+    let bars = match size
+        .has_gs1_128()
+        .then(|| gs1_128_fitting(label, w - 2.0 * g.pad))
+    {
+        Some(Some((bars, x_dim))) => {
+            let placed = PlacedBars {
+                x: g.pad + BARS_QUIET as f32 * x_dim,
+                y: mid_y,
+                x_dim,
+                height: BARS_HEIGHT_MM,
+                bars,
+            };
+            mid_y += BARS_HEIGHT_MM;
+            let hri_pt = g.code_pt * 0.9;
+            mid_y += hri_pt * MM_PER_PT * 1.2;
+            lines.push(Line {
+                x: placed.x,
+                baseline: mid_y,
+                size_pt: hri_pt,
+                text: label.element_human.clone(),
+            });
+            mid_y += gap * 0.5;
+            Some(placed)
         }
-        let placed = PlacedBars {
-            x: g.pad + BARS_QUIET as f32 * x_dim,
-            y: mid_y,
-            x_dim,
-            height: BARS_HEIGHT_MM,
-            bars,
-        };
-        mid_y += BARS_HEIGHT_MM;
-        let hri_pt = g.code_pt * 0.9;
-        mid_y += hri_pt * MM_PER_PT * 1.2;
-        lines.push(Line {
-            x: placed.x,
-            baseline: mid_y,
-            size_pt: hri_pt,
-            text: label.element_human.clone(),
-        });
-        mid_y += gap * 0.5;
-        Some(placed)
-    } else {
-        None
+        _ => None,
     };
 
     // Text: the right column (narrower beside the DataMatrix), then the
@@ -225,7 +220,7 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
                 let beside_dm = y + lh > dm_box_y;
                 let width = if beside_dm { dm_box_x - gap - col_x } else { col_w };
                 if y + lh <= g.pad + g.qr_box && need <= width {
-                    lines.push(line(col_x, y, lh, g.text_pt, text));
+                    lines.push(line(font, col_x, y, lh, g.text_pt, text));
                     y += lh;
                     break;
                 }
@@ -237,7 +232,7 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
             }
             if y + lh <= code_top + 1e-3 {
                 let text = font.wrap(&text, g.text_pt, w - 2.0 * g.pad, 1).concat();
-                lines.push(line(g.pad, y, lh, g.text_pt, text));
+                lines.push(line(font, g.pad, y, lh, g.text_pt, text));
                 y += lh;
             } else if must {
                 return Err(Invalid::new(
@@ -251,6 +246,7 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
     }
     for (i, text) in code.into_iter().enumerate() {
         lines.push(line(
+            font,
             g.pad,
             code_top + i as f32 * code_lh,
             code_lh,
@@ -261,13 +257,27 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
     Ok(Placement { qr, dm, bars, lines })
 }
 
+/// The GS1-128 bars and X dimension, if the element string fits `room` mm
+/// (quiet zones included) at X ≥ 0.17 mm and within GS1's 48 data
+/// characters; otherwise the label goes without (its DataMatrix carries the
+/// same data). The platform's own codes (43 characters at most) always fit
+/// an A4 label.
+fn gs1_128_fitting(label: &Label, room: f32) -> Option<(Vec<bool>, f32)> {
+    if label.element_data.len() > GS1_128_MAX_DATA {
+        return None;
+    }
+    let bars = symbols::gs1_128(&label.element_data).ok()?;
+    let x_dim = BARS_X_MM.min(room / (bars.len() + 2 * BARS_QUIET) as f32);
+    (x_dim >= BARS_MIN_X_MM).then_some((bars, x_dim))
+}
+
 /// A line whose box starts at `top` and is `lh` tall: the baseline sits so
 /// the font's ascent and descent share the box.
-fn line(x: f32, top: f32, lh: f32, size_pt: f32, text: String) -> Line {
+fn line(font: &Font, x: f32, top: f32, lh: f32, size_pt: f32, text: String) -> Line {
     let em = size_pt * MM_PER_PT;
     Line {
         x,
-        baseline: top + (lh - em) / 2.0 + em * 0.88,
+        baseline: top + (lh - em) / 2.0 + em * font.ascent(),
         size_pt,
         text,
     }

@@ -25,7 +25,10 @@
 //! modules plus 20 of quiet zone, i.e. 82 mm at X = 0.20 mm and 102 mm at
 //! X = 0.25 mm (2 dots of a 203-dpi head, the smallest that head can print).
 //! None of the roll sizes is that wide, so rolls carry the DataMatrix, which
-//! holds the same data in 9 mm.
+//! holds the same data in 9 mm. An A4 label leaves the GS1-128 out (and keeps
+//! the DataMatrix) when the element string exceeds GS1-128's 48 data
+//! characters or does not fit at X = 0.17 mm; the platform's own codes
+//! always fit.
 //!
 //! # Quiet zones and module sizes
 //!
@@ -180,7 +183,8 @@ impl Size {
         self != Size::A4
     }
 
-    /// Whether labels of this size carry a GS1-128 (see the module doc).
+    /// Whether labels of this size carry a GS1-128 (when the data fits: see
+    /// the module doc).
     pub fn has_gs1_128(self) -> bool {
         self == Size::A4
     }

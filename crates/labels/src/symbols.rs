@@ -198,6 +198,43 @@ mod tests {
         );
     }
 
+    /// What a GS1-128 input says, read back: set switches dropped, the first
+    /// FNC1 dropped (it marks GS1), later FNC1s as GS.
+    fn read_back(input: &str) -> String {
+        let mut chars = input.chars();
+        assert!(matches!(chars.next(), Some(SET_B | SET_C)));
+        assert_eq!(chars.next(), Some(FNC1), "FNC1 right after the start character");
+        chars
+            .filter(|c| *c != SET_B && *c != SET_C)
+            .map(|c| if c == FNC1 { GS } else { c })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn gs1_128_input_says_what_the_element_data_says(
+            fields in proptest::collection::vec("[0-9]{0,9}[!%&'()*+,./0-9:;<=>?A-Z_a-z-]{0,6}[0-9]{0,9}", 1..4)
+        ) {
+            let data = fields.join("\u{1d}");
+            proptest::prop_assume!(!data.is_empty());
+            let input = gs1_128_input(&data);
+            proptest::prop_assert_eq!(read_back(&input), data.clone());
+            // Set C only ever holds digit pairs.
+            let mut in_c = false;
+            let mut digits = 0;
+            for c in input.chars() {
+                match c {
+                    SET_C => { in_c = true; digits = 0; }
+                    SET_B => { proptest::prop_assert!(digits % 2 == 0); in_c = false; }
+                    FNC1 => proptest::prop_assert!(!in_c || digits % 2 == 0),
+                    c if in_c => { proptest::prop_assert!(c.is_ascii_digit()); digits += 1; }
+                    _ => {}
+                }
+            }
+            proptest::prop_assert!(gs1_128(&data).is_ok());
+        }
+    }
+
     #[test]
     fn non_ascii_is_refused_for_gs1_128() {
         assert_eq!(gs1_128("10批").map(|_| ()).unwrap_err().code, "label_data");
