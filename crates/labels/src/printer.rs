@@ -134,9 +134,9 @@ fn zpl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot: 
     let mut s = String::new();
     let _ = write!(s, "^XA\n^CI28\n^PW{}\n^LL{}\n^LH0,0\n", d(w, dot), d(h, dot));
     let q = &p.qr;
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "^FO{},{}^BQN,2,{}^FH\\^FDMA,{}^FS\n",
+        "^FO{},{}^BQN,2,{}^FH\\^FDMA,{}^FS",
         d(q.x, dot),
         d(q.y, dot),
         cell(q, dot),
@@ -146,9 +146,9 @@ fn zpl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot: 
     // In ^BX data `\` is the escape character (set by the last parameter):
     // `\1` is FNC1. Element data (GS1 character set 82) has no `\`, `^` or `~`.
     let data = label.element_data.replace(GS, "\\1");
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "^FO{},{}^BXN,{},200,{},{},,\\^FD\\1{data}^FS\n",
+        "^FO{},{}^BXN,{},200,{},{},,\\^FD\\1{data}^FS",
         d(m.x, dot),
         d(m.y, dot),
         cell(m, dot),

@@ -237,6 +237,9 @@ mod tests {
 
     #[test]
     fn non_ascii_is_refused_for_gs1_128() {
-        assert_eq!(gs1_128("10批").map(|_| ()).unwrap_err().code, "label_data");
+        assert_eq!(
+            gs1_128("10批").map(|_| ()).expect_err("refused").code,
+            "label_data"
+        );
     }
 }

@@ -262,7 +262,7 @@ fn tspl_and_zpl_of_every_roll_size_follow_the_grammar_and_carry_the_codes() {
 #[test]
 fn printer_files_refuse_a4_and_odd_resolutions() {
     let labels = common::labels(1);
-    let a4 = render(&labels, Options::new(Size::A4, Format::Tspl)).unwrap_err();
+    let a4 = render(&labels, Options::new(Size::A4, Format::Tspl)).expect_err("a4 tspl");
     assert_eq!(a4.code, "label_size");
     let dpi = render(
         &labels,
@@ -272,7 +272,7 @@ fn printer_files_refuse_a4_and_odd_resolutions() {
             dpi: 600,
         },
     )
-    .unwrap_err();
+    .expect_err("600 dpi");
     assert_eq!(dpi.code, "label_dpi");
 }
 
