@@ -56,7 +56,8 @@
 //! prints on any printer whatever its resident fonts (see `printer`).
 //!
 //! Error codes: `label_size`, `label_format`, `label_dpi`, `label_empty`,
-//! `label_too_many`, `label_data_too_long`, `label_data`.
+//! `label_too_many`, `label_data_too_long`, `label_data`, `label_font` (the
+//! embedded font unreadable: a build fault).
 
 mod font;
 mod layout;

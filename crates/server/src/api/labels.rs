@@ -2,6 +2,14 @@
 //! of labels for every item of a lot, or for listed lot and item codes, of
 //! the caller's own units (another organisation's answers 404). The command
 //! line's `suyuan label` goes through [`label_file`] too.
+//!
+//! Error codes (the field names the parameter): `label_target` (neither or
+//! both of `lot` and `codes`), `label_empty`, `label_not_a_lot`,
+//! `label_size`, `label_format`, `label_dpi`, `label_too_many`,
+//! `label_data`, `label_data_too_long`, the code parsers' own codes; from the
+//! store `not_found` (another's or nobody's unit), `lot_has_no_items`,
+//! `unit_non_conformant`, and the caller checks (`organisation_suspended`,
+//! `role_cannot_record`, …).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
