@@ -62,9 +62,26 @@ fn d(mm: f32, dot: f32) -> u32 {
     (mm / dot).round().max(0.0) as u32
 }
 
-/// The module size of a placed symbol in dots.
-fn cell(s: &Placed2d, dot: f32) -> u32 {
-    d(s.module, dot).max(1)
+/// A placed 2D symbol on the dot grid: top-left corner, module size,
+/// columns and rows.
+struct SymbolDots {
+    x: u32,
+    y: u32,
+    cell: u32,
+    cols: usize,
+    rows: usize,
+}
+
+impl SymbolDots {
+    fn of(s: &Placed2d, dot: f32) -> Self {
+        SymbolDots {
+            x: d(s.x, dot),
+            y: d(s.y, dot),
+            cell: d(s.module, dot).max(1),
+            cols: s.matrix.width,
+            rows: s.matrix.height,
+        }
+    }
 }
 
 /// A text line as a bitmap: its top-left corner in dots and the bitmap.
@@ -81,27 +98,14 @@ pub fn tspl_quote(s: &str) -> String {
 }
 
 fn tspl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot: f32) {
-    let mut s = String::from("CLS\r\n");
-    let q = &p.qr;
-    let _ = write!(
-        s,
-        "QRCODE {},{},M,{},A,0,\"{}\"\r\n",
-        d(q.x, dot),
-        d(q.y, dot),
-        cell(q, dot),
-        tspl_quote(&label.digital_link)
-    );
-    let m = &p.dm;
-    let side = cell(m, dot) * m.matrix.width as u32;
+    let (q, m) = (SymbolDots::of(&p.qr, dot), SymbolDots::of(&p.dm, dot));
+    let link = tspl_quote(&label.digital_link);
     let data = tspl_quote(&label.element_data).replace(GS, "~1");
-    let _ = write!(
-        s,
-        "DMATRIX {},{},{side},{side},c126,x{},r{},a{},\"~1{data}\"\r\n",
-        d(m.x, dot),
-        d(m.y, dot),
-        cell(m, dot),
-        m.matrix.height,
-        m.matrix.width,
+    let side = m.cell * m.cols as u32;
+    let s = format!(
+        "CLS\r\nQRCODE {},{},M,{},A,0,\"{link}\"\r\n\
+         DMATRIX {},{},{side},{side},c126,x{},r{},a{},\"~1{data}\"\r\n",
+        q.x, q.y, q.cell, m.x, m.y, m.cell, m.rows, m.cols
     );
     out.extend_from_slice(s.as_bytes());
     for line in &p.lines {
@@ -133,27 +137,22 @@ pub fn zpl_escape(s: &str) -> String {
 fn zpl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot: f32, (w, h): (f32, f32)) {
     let mut s = String::new();
     let _ = write!(s, "^XA\n^CI28\n^PW{}\n^LL{}\n^LH0,0\n", d(w, dot), d(h, dot));
-    let q = &p.qr;
-    let _ = writeln!(
-        s,
-        "^FO{},{}^BQN,2,{}^FH\\^FDMA,{}^FS",
-        d(q.x, dot),
-        d(q.y, dot),
-        cell(q, dot),
-        zpl_escape(&label.digital_link)
-    );
-    let m = &p.dm;
+    let (q, m) = (SymbolDots::of(&p.qr, dot), SymbolDots::of(&p.dm, dot));
     // In ^BX data `\` is the escape character (set by the last parameter):
     // `\1` is FNC1. Element data (GS1 character set 82) has no `\`, `^` or `~`.
     let data = label.element_data.replace(GS, "\\1");
-    let _ = writeln!(
+    let _ = write!(
         s,
-        "^FO{},{}^BXN,{},200,{},{},,\\^FD\\1{data}^FS",
-        d(m.x, dot),
-        d(m.y, dot),
-        cell(m, dot),
-        m.matrix.width,
-        m.matrix.height,
+        "^FO{},{}^BQN,2,{}^FH\\^FDMA,{}^FS\n^FO{},{}^BXN,{},200,{},{},,\\^FD\\1{data}^FS\n",
+        q.x,
+        q.y,
+        q.cell,
+        zpl_escape(&label.digital_link),
+        m.x,
+        m.y,
+        m.cell,
+        m.cols,
+        m.rows
     );
     for line in &p.lines {
         let (x, y, b) = text_bitmap(font, line, dot);
