@@ -57,7 +57,8 @@
 //!
 //! Error codes: `label_size`, `label_format`, `label_dpi`, `label_empty`,
 //! `label_too_many`, `label_data_too_long`, `label_data`, `label_font` (the
-//! embedded font unreadable: a build fault).
+//! embedded font unreadable: a build fault), `label_render` (a rendering
+//! thread failed: a bug).
 
 mod font;
 mod layout;
@@ -296,6 +297,35 @@ impl Options {
             dpi: 203,
         }
     }
+}
+
+/// `f` over `items` on every core (labels are independent; a QR code's
+/// mask selection alone takes about a millisecond), results in order; the
+/// first error wins.
+pub(crate) fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, Invalid> + Sync,
+) -> Result<Vec<R>, Invalid> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 16 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Result<Vec<R>, Invalid>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for w in workers {
+            let part = w
+                .join()
+                .map_err(|_| Invalid::new("label_render", "rendering the labels failed", "标签渲染失败"))??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
 }
 
 /// Renders the labels as one file.

@@ -59,10 +59,7 @@ fn deflate(data: &[u8]) -> Vec<u8> {
 /// Renders the labels as a PDF.
 pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
     let font = font()?;
-    let placements = labels
-        .iter()
-        .map(|l| layout::place(font, l, size, None))
-        .collect::<Result<Vec<_>, _>>()?;
+    let placements = crate::par_map(labels, |l| layout::place(font, l, size, None))?;
 
     // The glyphs the document uses, renumbered for the subset.
     let mut remapper = GlyphRemapper::new();
@@ -88,16 +85,20 @@ pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
         (alloc(), alloc(), alloc(), alloc(), alloc(), alloc(), alloc());
 
     let (page_w, page_h, slots) = page_slots(size);
-    let mut kids = Vec::new();
-    for chunk in placements.chunks(slots.len()) {
-        let (page, content) = (alloc(), alloc());
-        kids.push(page);
+    // Each page's content, drawn and deflated on every core.
+    let pages: Vec<&[Placement]> = placements.chunks(slots.len()).collect();
+    let contents = crate::par_map(&pages, |chunk| {
         let mut c = Content::new();
         c.set_fill_gray(0.0);
         for (p, &(ox, oy)) in chunk.iter().zip(&slots) {
             draw_label(&mut c, font, &remapper, p, ox, pt(page_h - oy));
         }
-        let data = deflate(&c.finish());
+        Ok(deflate(&c.finish()))
+    })?;
+    let mut kids = Vec::new();
+    for data in contents {
+        let (page, content) = (alloc(), alloc());
+        kids.push(page);
         pdf.stream(content, &data).filter(Filter::FlateDecode);
         let mut pg = pdf.page(page);
         pg.parent(tree)

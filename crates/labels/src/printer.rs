@@ -47,12 +47,17 @@ pub(crate) fn render(labels: &[Label], opts: Options) -> Result<Vec<u8>, Invalid
         );
         out.extend_from_slice(head.as_bytes());
     }
-    for label in labels {
+    let files = crate::par_map(labels, |label| {
         let p = layout::place(font, label, opts.size, Some(dot))?;
+        let mut one = Vec::with_capacity(3000);
         match opts.format {
-            Format::Tspl => tspl_label(&mut out, font, label, &p, dot),
-            _ => zpl_label(&mut out, font, label, &p, dot, (w, h)),
+            Format::Tspl => tspl_label(&mut one, font, label, &p, dot),
+            _ => zpl_label(&mut one, font, label, &p, dot, (w, h)),
         }
+        Ok(one)
+    })?;
+    for one in files {
+        out.extend(one);
     }
     Ok(out)
 }

@@ -129,6 +129,7 @@ fn every_symbol_of_every_size_decodes_to_the_issued_codes() {
     for size in [Size::Roll40x30, Size::Roll50x30, Size::Roll60x40] {
         check_size(size, &common::labels(2));
     }
-    // Two A4 pages: eleven items and the lot.
-    check_size(Size::A4, &common::labels(11));
+    // Three A4 pages: twenty items and the lot (enough labels to be drawn
+    // on several threads).
+    check_size(Size::A4, &common::labels(20));
 }

@@ -260,6 +260,25 @@ fn tspl_and_zpl_of_every_roll_size_follow_the_grammar_and_carry_the_codes() {
 }
 
 #[test]
+fn many_labels_render_in_order_whatever_the_threads() {
+    // Enough labels for the work to be shared between threads.
+    let labels = common::labels(40);
+    for format in [Format::Tspl, Format::Zpl] {
+        let opts = Options::new(Size::Roll50x30, format);
+        let all = render(&labels, opts).expect("all");
+        let printed = match format {
+            Format::Tspl => parse_tspl(&all, Size::Roll50x30, 203),
+            _ => parse_zpl(&all, Size::Roll50x30, 203),
+        };
+        assert_eq!(carried(&printed), expected(&labels), "{format}");
+    }
+    let pdf = render(&labels, Options::new(Size::A4, Format::Pdf)).expect("pdf");
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert_eq!(pages, 5, "41 labels, 10 per sheet");
+}
+
+#[test]
 fn printer_files_refuse_a4_and_odd_resolutions() {
     let labels = common::labels(1);
     let a4 = render(&labels, Options::new(Size::A4, Format::Tspl)).expect_err("a4 tspl");
