@@ -32,8 +32,10 @@ use crate::font::{Font, MM_PER_PT};
 use crate::symbols::{self, Matrix};
 use crate::{Label, Size};
 
-/// The smallest module of the 2D symbols, mm.
-pub(crate) const MIN_MODULE_MM: f32 = 0.25;
+/// The smallest QR module, mm: what phone cameras read reliably.
+pub(crate) const QR_MIN_MODULE_MM: f32 = 0.30;
+/// The smallest DataMatrix module, mm: for scanners at the packing line.
+pub(crate) const DM_MIN_MODULE_MM: f32 = 0.25;
 /// QR quiet zone, modules.
 pub(crate) const QR_QUIET: usize = 4;
 /// DataMatrix quiet zone, modules.
@@ -111,11 +113,11 @@ pub(crate) struct Placement {
 
 /// The module size fitting `n` modules (quiet zone included) in `room` mm:
 /// a whole number of device dots when `dot` is given.
-fn module_size(room: f32, n: usize, dot: Option<f32>, what: &str) -> Result<f32, Invalid> {
+fn module_size(room: f32, n: usize, dot: Option<f32>, least: f32, what: &str) -> Result<f32, Invalid> {
     let m = room / n as f32;
     let (m, min) = match dot {
-        Some(d) => ((m / d + 1e-4).floor() * d, (MIN_MODULE_MM / d - 1e-4).ceil() * d),
-        None => (m, MIN_MODULE_MM),
+        Some(d) => ((m / d + 1e-4).floor() * d, (least / d - 1e-4).ceil() * d),
+        None => (m, least),
     };
     if m + 1e-6 < min {
         return Err(Invalid::new(
@@ -137,7 +139,7 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
     let gap = g.pad.min(1.5);
 
     let qr = symbols::qr(&label.digital_link)?;
-    let qm = module_size(g.qr_box, qr.width + 2 * QR_QUIET, dot, "QR")?;
+    let qm = module_size(g.qr_box, qr.width + 2 * QR_QUIET, dot, QR_MIN_MODULE_MM, "QR")?;
     let qr = Placed2d {
         x: g.pad + QR_QUIET as f32 * qm,
         y: g.pad + QR_QUIET as f32 * qm,
@@ -146,7 +148,13 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
     };
 
     let dm = symbols::datamatrix(&label.element_data)?;
-    let dmm = module_size(g.dm_box, dm.width + 2 * DM_QUIET, dot, "DataMatrix")?;
+    let dmm = module_size(
+        g.dm_box,
+        dm.width + 2 * DM_QUIET,
+        dot,
+        DM_MIN_MODULE_MM,
+        "DataMatrix",
+    )?;
     let (dm_box_x, dm_box_y) = (w - g.pad - g.dm_box, g.pad + g.qr_box - g.dm_box);
     let dm = Placed2d {
         x: w - g.pad - (dm.width + DM_QUIET) as f32 * dmm,

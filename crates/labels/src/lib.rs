@@ -18,7 +18,7 @@
 //! | 40x30 mm roll   | ✓  | ✓              | –       |
 //! | 50x30 mm roll   | ✓  | ✓              | –       |
 //! | 60x40 mm roll   | ✓  | ✓              | –       |
-//! | A4 sheet (2x5 labels of 105x57 mm) | ✓ | ✓ | ✓   |
+//! | A4 sheet (2x5 labels of 105x57 mm, a common 10-up sticker sheet) | ✓ | ✓ | ✓ |
 //!
 //! GS1-128 is a linear code: an item's element string
 //! (`(01)…(10)…(21)…`, 43 characters of barcode data) needs about 390
@@ -32,15 +32,16 @@
 //!
 //! # Quiet zones and module sizes
 //!
-//! * QR: error correction M, quiet zone **4 modules**, module ≥ **0.25 mm**.
+//! * QR: error correction M, quiet zone **4 modules**, module ≥ **0.30 mm**
+//!   (phone cameras).
 //! * GS1 DataMatrix: square symbols, quiet zone **1 module**, module ≥
 //!   **0.25 mm**.
 //! * GS1-128: X = **0.20 mm** (0.17 mm at the least, for long data), bar
 //!   height 9 mm, quiet zone **10 X** each side.
 //!
 //! The module size is the largest that fits the space each size gives the
-//! symbol (see `layout`), and for printer files a whole number of dots (at
-//! least 2 at 203 dpi, 3 at 300 dpi). Data too long to fit at the minimum
+//! symbol (see `layout`), and for printer files a whole number of dots (QR
+//! at least 3 dots at 203 dpi and 4 at 300, DataMatrix 2 and 3). Data too long to fit at the minimum
 //! module size is refused with `label_data_too_long`, never printed
 //! unreadably. The label tests render every PDF page at 300 dpi and decode
 //! every symbol with an independent decoder.
