@@ -279,6 +279,25 @@ fn many_labels_render_in_order_whatever_the_threads() {
 }
 
 #[test]
+fn a_link_too_long_for_a_readable_qr_is_refused_not_shrunk() {
+    let mut label = common::labels(1).remove(0);
+    label.digital_link = format!("https://{}.example.cn/01/06901234567892", "x".repeat(120));
+    for format in [Format::Pdf, Format::Tspl] {
+        let small = render(
+            std::slice::from_ref(&label),
+            Options::new(Size::Roll40x30, format),
+        );
+        assert_eq!(
+            small.expect_err("too long").code,
+            "label_data_too_long",
+            "{format}"
+        );
+    }
+    // A4 has room for it.
+    render(&[label], Options::new(Size::A4, Format::Pdf)).expect("a4");
+}
+
+#[test]
 fn printer_files_refuse_a4_and_odd_resolutions() {
     let labels = common::labels(1);
     let a4 = render(&labels, Options::new(Size::A4, Format::Tspl)).expect_err("a4 tspl");
