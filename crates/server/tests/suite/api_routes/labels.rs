@@ -251,3 +251,27 @@ both_backends!(labels_for_a_lot_and_for_listed_codes, |app| async move {
     assert_problem(&answer, 403, "organisation_suspended", None);
     calls.finish();
 });
+
+// A lot an agency's test failed gets no labels, for the lot or any of its
+// items: codes on boxes would sell what must not be sold.
+both_backends!(no_labels_for_a_non_conformant_lot, |app| async move {
+    let w = World::new(app, "labels.nc").await;
+    let (lot, items) = lot_with_items(app, &w.producer, "抽检辣椒", 2).await;
+    let epc = lot["epc"].as_str().unwrap().to_owned();
+    let agency = company(app, "testing_agency", "labels.nc.lab", "warehouse").await;
+    record(
+        app,
+        &w.producer,
+        vec![sampling(&epc, &t(6, 8), "S-NC-1", agency.id)],
+    )
+    .await;
+    let answer = app
+        .get(&path(&format!("codes={}", items[0])), &w.producer.token)
+        .await;
+    assert_eq!(answer.0.as_u16(), 200, "still conformant: {}", answer.1);
+    record(app, &agency, vec![testing(&epc, &t(6, 9), "fail", "S-NC-1")]).await;
+    for query in [format!("lot={}", enc(&epc)), format!("codes={}", items[1])] {
+        let answer = app.get(&path(&query), &w.producer.token).await;
+        assert_problem(&answer, 409, "unit_non_conformant", Some("code"));
+    }
+});
