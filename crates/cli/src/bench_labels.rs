@@ -33,8 +33,8 @@ pub struct LabelBench {
 const PUBLIC_URL: &str = "https://trace.example.cn";
 
 pub async fn run(a: LabelBench) -> Result<()> {
-    if !(1..=100_000).contains(&a.items) {
-        bail!("--items: 1 to 100000");
+    if !(1..=suyuan_store::labels::MAX_LABEL_UNITS).contains(&a.items) {
+        bail!("--items: 1 to {}", suyuan_store::labels::MAX_LABEL_UNITS);
     }
     let a = &a;
     with_bench_store(
@@ -83,7 +83,7 @@ async fn bench(store: &Store, a: &LabelBench) -> Result<()> {
     println!("backend={}: {} items of one lot", store.backend_name(), a.items);
 
     let t = Instant::now();
-    let data = store.lot_label_data(&farm, &lot.epc).await?;
+    let data = store.lot_label_data(&farm, &lot.epc, 1).await?;
     let labels = data
         .iter()
         .map(|d| label_of(d, PUBLIC_URL))
@@ -106,9 +106,15 @@ async fn bench(store: &Store, a: &LabelBench) -> Result<()> {
 
     let t = Instant::now();
     let opts = Options::new(Size::Roll50x30, Format::Pdf);
-    let bytes = label_file(store, &farm, PUBLIC_URL, &LabelTarget::Lot(lot.epc.clone()), opts)
-        .await
-        .map_err(|e| anyhow::anyhow!("{} [{}]", e.en, e.code))?;
+    let bytes = label_file(
+        store,
+        &farm,
+        PUBLIC_URL,
+        &LabelTarget::Lot(lot.epc.clone(), 1),
+        opts,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{} [{}]", e.en, e.code))?;
     report(
         "request pdf 50x30",
         a.items,

@@ -20,6 +20,10 @@ pub struct LabelArgs {
     lot: Option<String>,
     /// Lot or item codes in any form: a label each.
     codes: Vec<String>,
+    /// With --lot: the first item to print (1-based, in serial order); a
+    /// file holds at most 20,000 labels.
+    #[arg(long, requires = "lot")]
+    from: Option<u32>,
     /// 40x30, 50x30, 60x40 (roll labels, mm) or a4 (sheets of 2 x 5 labels).
     #[arg(long, default_value = "50x30")]
     size: String,
@@ -55,6 +59,7 @@ pub async fn run(db: &DbArgs, args: LabelArgs) -> Result<()> {
         size: Some(args.size.clone()),
         format: Some(args.format.clone()),
         dpi: Some(args.dpi),
+        from: args.from,
     };
     let (target, opts) = query.parse().map_err(explain)?;
     let serve = ServeArgs {

@@ -24,8 +24,9 @@ use crate::{params, Caller, Result, Store, StoreError};
 /// Most codes named in one request (a whole lot goes by its lot code).
 pub const MAX_LISTED_CODES: usize = 1_000;
 
-/// Most labels read in one request (the most items one issue makes).
-pub const MAX_LABEL_UNITS: usize = crate::trace::units::MAX_ITEMS_PER_REQUEST;
+/// Most labels of a lot in one file (about 56 MB of PDF): a bigger lot is
+/// printed in several files, `from` the first item of each.
+pub const MAX_LABEL_UNITS: usize = 20_000;
 
 /// One label's data.
 #[derive(Debug, Clone)]
@@ -107,10 +108,17 @@ fn decode(r: &Row) -> Result<LabelData> {
 }
 
 impl Store {
-    /// The labels of every item of a lot the caller owns or holds, in
-    /// serial order: `lot_epc` is the lot's canonical identifier. A lot
-    /// without items answers `lot_has_no_items`.
-    pub async fn lot_label_data(&self, caller: &Caller, lot_epc: &str) -> Result<Vec<LabelData>> {
+    /// The labels of the items of a lot the caller owns or holds, in serial
+    /// order, at most [`MAX_LABEL_UNITS`] from the `from`-th (1-based):
+    /// `lot_epc` is the lot's canonical identifier. A lot without items
+    /// answers `lot_has_no_items`; `from` past its last item
+    /// `label_from_range`.
+    pub async fn lot_label_data(
+        &self,
+        caller: &Caller,
+        lot_epc: &str,
+        from: usize,
+    ) -> Result<Vec<LabelData>> {
         caller.require_verified_recorder()?;
         let lot = self
             .db
@@ -128,12 +136,22 @@ impl Store {
             .conn()
             .fetch_all(
                 &format!(
-                    "SELECT {COLUMNS} {FROM} AND t.lot_epc = $2 AND t.kind = 'item' ORDER BY t.serial LIMIT {}",
-                    MAX_LABEL_UNITS + 1
+                    "SELECT {COLUMNS} {FROM} AND t.lot_epc = $2 AND t.kind = 'item' ORDER BY t.serial \
+                     LIMIT {MAX_LABEL_UNITS} OFFSET $3"
                 ),
-                &params![caller.org_id, lot_epc],
+                &params![caller.org_id, lot_epc, from.saturating_sub(1) as i64],
             )
             .await?;
+        if rows.is_empty() && from > 1 {
+            return Err(StoreError::invalid(
+                "from",
+                Invalid::new(
+                    "label_from_range",
+                    "from is past the lot's last item",
+                    "from 超出该批次的单品数",
+                ),
+            ));
+        }
         if rows.is_empty() {
             return Err(StoreError::conflict(
                 "lot_has_no_items",
@@ -141,9 +159,6 @@ impl Store {
                 "this lot has no item codes yet: issue them first, or name the lot's own code to print a lot label",
                 "该批次尚未发放单品码：请先发放，或直接指定批次码打印批次标签",
             ));
-        }
-        if rows.len() > MAX_LABEL_UNITS {
-            return Err(too_many("lot"));
         }
         rows.iter().map(decode).collect()
     }
@@ -184,8 +199,8 @@ fn too_many(field: &str) -> StoreError {
         field,
         Invalid::new(
             "label_too_many",
-            format!("at most {MAX_LISTED_CODES} codes, or one lot of at most {MAX_LABEL_UNITS} items, per request"),
-            format!("每次最多 {MAX_LISTED_CODES} 个码，或一个不超过 {MAX_LABEL_UNITS} 个单品的批次"),
+            format!("at most {MAX_LISTED_CODES} codes per request"),
+            format!("每次最多 {MAX_LISTED_CODES} 个码"),
         ),
     )
 }

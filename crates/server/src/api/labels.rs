@@ -5,6 +5,7 @@
 //!
 //! Error codes (the field names the parameter): `label_target` (neither or
 //! both of `lot` and `codes`), `label_empty`, `label_not_a_lot`,
+//! `label_from_range`,
 //! `label_size`, `label_format`, `label_dpi`, `label_too_many`,
 //! `label_data`, `label_data_too_long`, the code parsers' own codes; from the
 //! store `not_found` (another's or nobody's unit), `lot_has_no_items`,
@@ -45,13 +46,18 @@ pub struct LabelQuery {
     pub format: Option<String>,
     /// Printer files: the printer's resolution, 203 (default) or 300 dpi.
     pub dpi: Option<u32>,
+    /// With `lot`: the first item to print (1-based, in serial order;
+    /// default 1). A file holds at most 20,000 labels: a bigger lot is
+    /// printed with `from=20001`, `from=40001`, ….
+    pub from: Option<u32>,
 }
 
 /// Which units to print.
 #[derive(Debug, Clone)]
 pub enum LabelTarget {
-    /// Every item of this lot (a code in any form).
-    Lot(String),
+    /// The items of this lot (a code in any form), from the given one
+    /// (1-based, in serial order).
+    Lot(String, usize),
     /// These lots and items (codes in any form).
     Codes(Vec<String>),
 }
@@ -70,7 +76,7 @@ impl LabelQuery {
     /// The target and options, refusals naming the parameter at fault.
     pub fn parse(&self) -> ApiResult<(LabelTarget, Options)> {
         let target = match (&self.lot, &self.codes) {
-            (Some(lot), None) => LabelTarget::Lot(lot.clone()),
+            (Some(lot), None) => LabelTarget::Lot(lot.clone(), self.from.unwrap_or(1).max(1) as usize),
             (None, Some(codes)) => LabelTarget::Codes(
                 codes
                     .split(',')
@@ -90,6 +96,12 @@ impl LabelQuery {
                 ))
             }
         };
+        if self.from.is_some() && self.lot.is_none() {
+            return Err(invalid(
+                "from",
+                Invalid::new("label_from_range", "from goes with lot", "from 仅与 lot 一起使用"),
+            ));
+        }
         if matches!(&target, LabelTarget::Codes(c) if c.is_empty()) {
             return Err(invalid(
                 "codes",
@@ -162,7 +174,7 @@ pub async fn label_file(
     opts: Options,
 ) -> ApiResult<Vec<u8>> {
     let data = match target {
-        LabelTarget::Lot(code) => {
+        LabelTarget::Lot(code, from) => {
             let (unit, epc) = canonical("lot", code)?;
             if !matches!(unit, TraceUnit::Lot { .. }) {
                 return Err(invalid(
@@ -174,7 +186,7 @@ pub async fn label_file(
                     ),
                 ));
             }
-            store.lot_label_data(caller, &epc).await?
+            store.lot_label_data(caller, &epc, *from).await?
         }
         LabelTarget::Codes(codes) => {
             let epcs = codes

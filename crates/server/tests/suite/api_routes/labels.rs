@@ -89,6 +89,17 @@ async fn files(calls: &Calls<'_>, app: &TestApp, coop: &Org, lot: &Value, items:
         );
     }
 
+    // A big lot is printed in several files: from the eleventh item on.
+    let rest = app
+        .get(
+            &path(&format!("lot={lot_flat}&size=60x40&format=zpl&from=11")),
+            &coop.token,
+        )
+        .await;
+    let rest = rest.1.as_str().unwrap().to_owned();
+    assert_eq!(rest.matches("^XA").count(), items.len() - 10);
+    assert!(zpl.ends_with(&rest), "the last labels of the whole file");
+
     // Listed codes, in the order given: an item by its flat code, the lot by
     // its Digital Link. The headers say what the file is.
     let lot_link = forms(app, &coop.token, &lot_flat).await["digital_link"]
@@ -177,6 +188,18 @@ async fn refusals(app: &TestApp, coop: &Org, lot: &Value, items: &[String]) {
         ),
         (format!("lot={}", items[0]), 422, "label_not_a_lot", "lot"),
         ("codes=,".to_owned(), 422, "label_empty", "codes"),
+        (
+            format!("codes={}&from=2", items[0]),
+            422,
+            "label_from_range",
+            "from",
+        ),
+        (
+            format!("lot={lot_epc}&from={}", items.len() + 1),
+            422,
+            "label_from_range",
+            "from",
+        ),
         ("codes=NOT-A-CODE".to_owned(), 422, "trace_code_length", "codes"),
         (
             format!("lot={lot_epc}&colour=red"),
