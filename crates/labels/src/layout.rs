@@ -58,6 +58,13 @@ struct Geometry {
     code_pt: f32,
 }
 
+impl Geometry {
+    /// Space between the QR and what is beside or below it, mm.
+    fn gap(&self) -> f32 {
+        self.pad.min(1.5)
+    }
+}
+
 fn geometry(size: Size) -> Geometry {
     let (pad, qr_box, dm_box, text_pt, code_pt) = match size {
         Size::Roll40x30 => (1.2, 17.0, 8.5, 5.5, 5.5),
@@ -136,7 +143,6 @@ fn module_size(room: f32, n: usize, dot: Option<f32>, least: f32, what: &str) ->
 pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) -> Result<Placement, Invalid> {
     let g = geometry(size);
     let (w, h) = size.label_mm();
-    let gap = g.pad.min(1.5);
 
     let qr = symbols::qr(&label.digital_link)?;
     let qm = module_size(g.qr_box, qr.width + 2 * QR_QUIET, dot, QR_MIN_MODULE_MM, "QR")?;
@@ -146,7 +152,6 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
         module: qm,
         matrix: qr,
     };
-
     let dm = symbols::datamatrix(&label.element_data)?;
     let dmm = module_size(
         g.dm_box,
@@ -155,7 +160,6 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
         DM_MIN_MODULE_MM,
         "DataMatrix",
     )?;
-    let (dm_box_x, dm_box_y) = (w - g.pad - g.dm_box, g.pad + g.qr_box - g.dm_box);
     let dm = Placed2d {
         x: w - g.pad - (dm.width + DM_QUIET) as f32 * dmm,
         y: g.pad + g.qr_box - (dm.height + DM_QUIET) as f32 * dmm,
@@ -174,39 +178,70 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
     let code_top = h - g.pad - code.len() as f32 * code_lh;
 
     // The middle band: from below the QR to above the code.
-    let mut mid_y = g.pad + g.qr_box + gap * 0.5;
-    let bars = match size
+    let mid_y = g.pad + g.qr_box + g.gap() * 0.5;
+    let (bars, mid_y) = match size
         .has_gs1_128()
         .then(|| gs1_128_fitting(label, w - 2.0 * g.pad))
     {
         Some(Some((bars, x_dim))) => {
-            let placed = PlacedBars {
-                x: g.pad + BARS_QUIET as f32 * x_dim,
-                y: mid_y,
-                x_dim,
-                height: BARS_HEIGHT_MM,
-                bars,
-            };
-            mid_y += BARS_HEIGHT_MM;
-            let hri_pt = g.code_pt * 0.9;
-            mid_y += hri_pt * MM_PER_PT * 1.2;
-            lines.push(Line {
-                x: placed.x,
-                baseline: mid_y,
-                size_pt: hri_pt,
-                text: label.element_human.clone(),
-            });
-            mid_y += gap * 0.5;
-            Some(placed)
+            let (placed, hri, below) = place_bars(&g, label, bars, x_dim, mid_y);
+            lines.push(hri);
+            (Some(placed), below)
         }
-        _ => None,
+        _ => (None, mid_y),
     };
+    flow_fields(font, label, &g, w, (mid_y, code_top), &mut lines)?;
+    for (i, text) in code.into_iter().enumerate() {
+        lines.push(line(
+            font,
+            g.pad,
+            code_top + i as f32 * code_lh,
+            code_lh,
+            g.code_pt,
+            text,
+        ));
+    }
+    Ok(Placement { qr, dm, bars, lines })
+}
 
-    // Text: the right column (narrower beside the DataMatrix), then the
-    // middle band at full width.
+/// The GS1-128 at the top of the middle band (`y`), its human-readable
+/// element string below it, and where the band continues.
+fn place_bars(g: &Geometry, label: &Label, bars: Vec<bool>, x_dim: f32, y: f32) -> (PlacedBars, Line, f32) {
+    let placed = PlacedBars {
+        x: g.pad + BARS_QUIET as f32 * x_dim,
+        y,
+        x_dim,
+        height: BARS_HEIGHT_MM,
+        bars,
+    };
+    let hri_pt = g.code_pt * 0.9;
+    let baseline = y + BARS_HEIGHT_MM + hri_pt * MM_PER_PT * 1.2;
+    let hri = Line {
+        x: placed.x,
+        baseline,
+        size_pt: hri_pt,
+        text: label.element_human.clone(),
+    };
+    (placed, hri, baseline + g.gap() * 0.5)
+}
+
+/// The text fields (name, lot, dates) flowing down the right column,
+/// narrower beside the DataMatrix, then across the middle band
+/// (`band`: its top and bottom). Dates that do not fit are left off; the
+/// name and lot must fit.
+fn flow_fields(
+    font: &Font,
+    label: &Label,
+    g: &Geometry,
+    w: f32,
+    (mid_y, code_top): (f32, f32),
+    lines: &mut Vec<Line>,
+) -> Result<(), Invalid> {
+    let gap = g.gap();
     let lh = g.text_pt * MM_PER_PT * 1.25;
     let col_x = g.pad + g.qr_box + gap;
     let col_w = w - g.pad - col_x;
+    let (dm_box_x, dm_box_y) = (w - g.pad - g.dm_box, g.pad + g.qr_box - g.dm_box);
     let mut fields: Vec<(String, bool)> = font
         .wrap(&label.product_name, g.text_pt, col_w, 2)
         .into_iter()
@@ -223,46 +258,32 @@ pub(crate) fn place(font: &Font, label: &Label, size: Size, dot: Option<f32>) ->
     let mut in_column = true;
     for (text, must) in fields {
         let need = font.width_em(&text) * g.text_pt * MM_PER_PT;
-        loop {
-            if in_column {
-                let beside_dm = y + lh > dm_box_y;
-                let width = if beside_dm { dm_box_x - gap - col_x } else { col_w };
-                if y + lh <= g.pad + g.qr_box && need <= width {
-                    lines.push(line(font, col_x, y, lh, g.text_pt, text));
-                    y += lh;
-                    break;
-                }
-                // On to the middle band; later fields follow it there, so
-                // the order of the fields is kept.
-                in_column = false;
-                y = mid_y;
+        if in_column {
+            let beside_dm = y + lh > dm_box_y;
+            let width = if beside_dm { dm_box_x - gap - col_x } else { col_w };
+            if y + lh <= g.pad + g.qr_box && need <= width {
+                lines.push(line(font, col_x, y, lh, g.text_pt, text));
+                y += lh;
                 continue;
             }
-            if y + lh <= code_top + 1e-3 {
-                let text = font.wrap(&text, g.text_pt, w - 2.0 * g.pad, 1).concat();
-                lines.push(line(font, g.pad, y, lh, g.text_pt, text));
-                y += lh;
-            } else if must {
-                return Err(Invalid::new(
-                    "label_data_too_long",
-                    "the product name and lot do not fit this label size",
-                    "品名和批号在该尺寸标签上放不下",
-                ));
-            }
-            break;
+            // On to the middle band; later fields follow it there, so the
+            // order of the fields is kept.
+            in_column = false;
+            y = mid_y;
+        }
+        if y + lh <= code_top + 1e-3 {
+            let text = font.wrap(&text, g.text_pt, w - 2.0 * g.pad, 1).concat();
+            lines.push(line(font, g.pad, y, lh, g.text_pt, text));
+            y += lh;
+        } else if must {
+            return Err(Invalid::new(
+                "label_data_too_long",
+                "the product name and lot do not fit this label size",
+                "品名和批号在该尺寸标签上放不下",
+            ));
         }
     }
-    for (i, text) in code.into_iter().enumerate() {
-        lines.push(line(
-            font,
-            g.pad,
-            code_top + i as f32 * code_lh,
-            code_lh,
-            g.code_pt,
-            text,
-        ));
-    }
-    Ok(Placement { qr, dm, bars, lines })
+    Ok(())
 }
 
 /// The GS1-128 bars and X dimension, if the element string fits `room` mm
