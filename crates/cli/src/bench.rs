@@ -37,6 +37,8 @@ enum BenchCommand {
     /// Sign-in under a flood of wrong passwords: real sign-in latency, how
     /// the flood is answered, peak memory.
     Login(crate::bench_login::LoginBench),
+    /// Labels for one lot's items: label data read, PDF/TSPL/ZPL rendering.
+    Labels(crate::bench_labels::LabelBench),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +64,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Trace(t) => crate::bench_trace::run(t).await,
         BenchCommand::Ledger(l) => tokio::task::spawn_blocking(move || crate::bench_ledger::run(l)).await?,
         BenchCommand::Login(l) => crate::bench_login::run(l).await,
+        BenchCommand::Labels(l) => crate::bench_labels::run(l).await,
     }
 }
 

@@ -90,7 +90,14 @@ pub async fn run(a: TraceBench) -> Result<()> {
     .await
 }
 
-async fn org(store: &Store, op: &Caller, hash: &str, kind: OrgKind, n: u32, user: &str) -> Result<Caller> {
+pub(crate) async fn org(
+    store: &Store,
+    op: &Caller,
+    hash: &str,
+    kind: OrgKind,
+    n: u32,
+    user: &str,
+) -> Result<Caller> {
     let o = store
         .create_organisation(
             op,

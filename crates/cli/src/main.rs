@@ -3,16 +3,19 @@
 //! - `serve`: run the server (SQLite by default, PostgreSQL with a URL);
 //! - `demo`: build a demonstration supply chain in a fresh embedded database and serve it;
 //! - `admin`: what the operator does at set-up (organisations, users, API keys), scriptable with `--json`;
+//! - `label`: print-ready labels (PDF, TSPL, ZPL) for a lot's items or listed codes;
 //! - `bench`: measure the system on this machine.
 
 mod admin;
 mod bench;
+mod bench_labels;
 mod bench_ledger;
 mod bench_login;
 mod bench_trace;
 mod code;
 mod config;
 mod demo;
+mod label;
 mod ledger_cmd;
 mod serve;
 mod trace_print;
@@ -60,6 +63,8 @@ enum Command {
     Code(code::CodeArgs),
     /// Trace a unit back to its origin or forward to everything it reached.
     Trace(code::TraceArgs),
+    /// Print-ready labels for a lot's items or listed codes: PDF, TSPL or ZPL.
+    Label(label::LabelArgs),
     /// Benchmarks.
     Bench(bench::BenchArgs),
     /// Re-derive the whole transparency log from the database; exit 2 on a mismatch.
@@ -88,6 +93,7 @@ fn main() -> std::process::ExitCode {
             Command::Admin(args) => admin::run(&cli.db, *args).await,
             Command::Code(args) => code::run_code(&cli.db, args).await,
             Command::Trace(args) => code::run_trace(&cli.db, args).await,
+            Command::Label(args) => label::run(&cli.db, args).await,
             Command::Witness(args) => witness::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => ledger_cmd::run_verify(&cli.db, args).await,

@@ -768,3 +768,106 @@ fn verify_names_an_edited_leaf_in_json() {
         "{err}"
     );
 }
+
+// `suyuan label` on the demo chain: the packing house prints its box lot's
+// twelve items as a TSPL file carrying their Digital Links; the supermarket,
+// which owns no part of that lot, is answered "not found"; bad flags are
+// refused naming the flag, before any database is opened.
+#[test]
+fn labels_are_printed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = suyuan(
+        d,
+        &[
+            "label", "--as", "x", "--lot", "X", "--size", "70x50", "--out", "f",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--size"));
+    let bad = suyuan(d, &["label", "--as", "x", "C1", "--format", "png", "--out", "f"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
+
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let demo = start_process(
+        d,
+        &[
+            "demo",
+            "--listen",
+            &listen,
+            "--public-url",
+            "https://trace.example.cn",
+        ],
+        port,
+        "/readyz",
+    );
+    let login = r#"{"username":"pack-admin","password":"Demo-Pass-2026"}"#;
+    let (status, session) = http(port, "POST", "/api/v1/auth/login", None, Some(login));
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap();
+    let (_, lots) = http(port, "GET", "/api/v1/lots", Some(token), None);
+    let lot = lots["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["batch"].as_str().unwrap().starts_with("20260522P1"))
+        .unwrap_or_else(|| panic!("the box lot in {lots}"));
+    let epc = lot["epc"].as_str().unwrap();
+    drop(demo);
+
+    let out = suyuan(
+        d,
+        &[
+            "label",
+            "--data-dir",
+            "suyuan-demo",
+            "--as",
+            "pack-admin",
+            "--lot",
+            epc,
+            "--size",
+            "40x30",
+            "--format",
+            "tspl",
+            "--out",
+            "l.prn",
+            "--public-url",
+            "https://trace.example.cn",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = std::fs::read(d.join("l.prn")).unwrap();
+    let text = String::from_utf8_lossy(&file);
+    assert_eq!(text.matches("PRINT 1,1\r\n").count(), 12);
+    let links: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("QRCODE"))
+        .map(|l| l.rsplit(",\"").next().unwrap())
+        .collect();
+    assert_eq!(links.len(), 12);
+    assert!(
+        links
+            .iter()
+            .all(|l| l.starts_with("https://trace.example.cn/01/")),
+        "{links:?}"
+    );
+
+    let theirs = suyuan(
+        d,
+        &[
+            "label",
+            "--data-dir",
+            "suyuan-demo",
+            "--as",
+            "mart-admin",
+            "--lot",
+            epc,
+            "--out",
+            "m.pdf",
+        ],
+    );
+    assert_eq!(theirs.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&theirs.stderr).contains("not_found"));
+    assert!(!d.join("m.pdf").exists());
+}

@@ -12,6 +12,7 @@ pub mod db;
 pub mod detached;
 pub mod inputs;
 pub mod integrity;
+pub mod labels;
 pub mod master_log;
 pub mod migrate;
 pub mod org_records;

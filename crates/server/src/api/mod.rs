@@ -2,6 +2,7 @@
 //! OpenAPI description, so the published document cannot drift from the code.
 
 pub mod auth;
+pub mod labels;
 pub mod orgs;
 pub mod prefixes;
 pub mod records;
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trace::parse))
         .routes(routes!(trace::trace_back))
         .routes(routes!(trace::trace_forward))
+        .routes(routes!(labels::labels))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod labels;
 mod organisations;
 mod records;
 mod trace;
@@ -31,7 +32,13 @@ use serde_json::Value;
 pub(crate) type Op = (&'static str, &'static str);
 
 /// Every area's operations.
-const AREAS: &[&[Op]] = &[accounts::OPS, organisations::OPS, records::OPS, trace::OPS];
+const AREAS: &[&[Op]] = &[
+    accounts::OPS,
+    organisations::OPS,
+    records::OPS,
+    trace::OPS,
+    labels::OPS,
+];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
 const OPERATOR_ONLY: &[Op] = &[
@@ -43,7 +50,11 @@ const OPERATOR_ONLY: &[Op] = &[
 ];
 
 /// Operations that name a unit by a code in the query.
-const BY_CODE: &[Op] = &[("GET", "/api/v1/trace/back"), ("GET", "/api/v1/trace/forward")];
+const BY_CODE: &[Op] = &[
+    ("GET", "/api/v1/trace/back"),
+    ("GET", "/api/v1/trace/forward"),
+    ("GET", "/api/v1/labels"),
+];
 
 /// Operations whose path parameter is not a record of anyone's: a duty
 /// (of the caller's own organisation).

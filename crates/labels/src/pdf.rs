@@ -1,0 +1,239 @@
+//! PDF output: one page per roll label, or A4 pages of 2 x 5 labels.
+//!
+//! Symbols are filled rectangles (one per run of dark modules in a row, one
+//! per bar), so they stay sharp at any resolution. Text uses the label font
+//! subset to the glyphs this document uses (`subsetter`), embedded as a CID
+//! font (CFF, `Identity-H`) with a ToUnicode map so copied text is the text.
+//! Streams are deflated.
+
+use std::collections::BTreeMap;
+
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use subsetter::GlyphRemapper;
+use suyuan_core::Invalid;
+use ttf_parser::{RawFace, Tag};
+
+use crate::font::{font, Font, FONT_DATA, MM_PER_PT};
+use crate::layout::{self, Placed2d, Placement};
+use crate::{Label, Size};
+
+/// A4 in mm, and its grid of labels.
+const A4_MM: (f32, f32) = (210.0, 297.0);
+const A4_COLUMNS: usize = 2;
+const A4_ROWS: usize = 5;
+
+/// The font's resource name on every page.
+const FONT_NAME: Name = Name(b"F0");
+
+fn pt(mm: f32) -> f32 {
+    mm / MM_PER_PT
+}
+
+fn font_error(what: &str) -> Invalid {
+    Invalid::new(
+        "label_font",
+        format!("the label font cannot be embedded: {what}"),
+        "标签字体无法嵌入",
+    )
+}
+
+/// Where each label of a page goes: its top-left corner on the page, mm.
+fn page_slots(size: Size) -> (f32, f32, Vec<(f32, f32)>) {
+    let (w, h) = size.label_mm();
+    if size != Size::A4 {
+        return (w, h, vec![(0.0, 0.0)]);
+    }
+    let left = (A4_MM.0 - w * A4_COLUMNS as f32) / 2.0;
+    let top = (A4_MM.1 - h * A4_ROWS as f32) / 2.0;
+    let slots = (0..A4_ROWS)
+        .flat_map(|r| (0..A4_COLUMNS).map(move |c| (left + c as f32 * w, top + r as f32 * h)))
+        .collect();
+    (A4_MM.0, A4_MM.1, slots)
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
+/// Renders the labels as a PDF.
+pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
+    let font = font()?;
+    let placements = crate::par_map(labels, |l| layout::place(font, l, size, None))?;
+
+    // The glyphs the document uses, renumbered for the subset.
+    let mut remapper = GlyphRemapper::new();
+    let mut to_unicode: BTreeMap<u16, char> = BTreeMap::new();
+    for p in &placements {
+        for line in &p.lines {
+            for g in font.glyphs(&line.text) {
+                to_unicode.insert(remapper.remap(g.id), g.ch);
+            }
+        }
+    }
+    let subset = subsetter::subset(FONT_DATA, 0, &remapper).map_err(|e| font_error(&format!("{e:?}")))?;
+    let cff = RawFace::parse(&subset, 0)
+        .ok()
+        .and_then(|f| f.table(Tag::from_bytes(b"CFF ")))
+        .ok_or_else(|| font_error("no CFF table"))?
+        .to_vec();
+
+    let mut pdf = Pdf::new();
+    let mut next = Ref::new(1);
+    let mut alloc = || next.bump();
+    let (catalog, tree, type0, cid, descriptor, file, cmap) =
+        (alloc(), alloc(), alloc(), alloc(), alloc(), alloc(), alloc());
+
+    let (page_w, page_h, slots) = page_slots(size);
+    // Each page's content, drawn and deflated on every core.
+    let pages: Vec<&[Placement]> = placements.chunks(slots.len()).collect();
+    let contents = crate::par_map(&pages, |chunk| {
+        let mut c = Content::new();
+        c.set_fill_gray(0.0);
+        for (p, &(ox, oy)) in chunk.iter().zip(&slots) {
+            draw_label(&mut c, font, &remapper, p, ox, pt(page_h - oy));
+        }
+        Ok(deflate(&c.finish()))
+    })?;
+    let mut kids = Vec::new();
+    for data in contents {
+        let (page, content) = (alloc(), alloc());
+        kids.push(page);
+        pdf.stream(content, &data).filter(Filter::FlateDecode);
+        let mut pg = pdf.page(page);
+        pg.parent(tree)
+            .media_box(Rect::new(0.0, 0.0, pt(page_w), pt(page_h)))
+            .contents(content);
+        pg.resources().fonts().pair(FONT_NAME, type0);
+        pg.finish();
+    }
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree)
+        .kids(kids.iter().copied())
+        .count(kids.len() as i32);
+
+    write_font(
+        &mut pdf,
+        font,
+        &remapper,
+        &to_unicode,
+        &cff,
+        [type0, cid, descriptor, file, cmap],
+    );
+    Ok(pdf.finish())
+}
+
+/// Draws one label whose top-left corner is at (`ox` mm, `top` pt from the
+/// page's bottom).
+fn draw_label(c: &mut Content, font: &Font, remapper: &GlyphRemapper, p: &Placement, ox: f32, top: f32) {
+    let x = |mm: f32| pt(ox + mm);
+    let y = |mm: f32| top - pt(mm);
+    for sym in [&p.qr, &p.dm] {
+        draw_matrix(c, sym, &x, &y);
+    }
+    if let Some(b) = &p.bars {
+        let mut i = 0;
+        while i < b.bars.len() {
+            if b.bars[i] {
+                let start = i;
+                while i < b.bars.len() && b.bars[i] {
+                    i += 1;
+                }
+                let x0 = b.x + start as f32 * b.x_dim;
+                c.rect(
+                    x(x0),
+                    y(b.y + b.height),
+                    pt((i - start) as f32 * b.x_dim),
+                    pt(b.height),
+                );
+            } else {
+                i += 1;
+            }
+        }
+        c.fill_nonzero();
+    }
+    for line in &p.lines {
+        let mut bytes = Vec::with_capacity(line.text.len() * 2);
+        for g in font.glyphs(&line.text) {
+            let id = remapper.get(g.id).unwrap_or(0);
+            bytes.extend(id.to_be_bytes());
+        }
+        c.begin_text();
+        c.set_font(FONT_NAME, line.size_pt);
+        c.set_text_matrix([1.0, 0.0, 0.0, 1.0, x(line.x), y(line.baseline)]);
+        c.show(Str(&bytes));
+        c.end_text();
+    }
+}
+
+fn draw_matrix(c: &mut Content, s: &Placed2d, x: &dyn Fn(f32) -> f32, y: &dyn Fn(f32) -> f32) {
+    let m = s.module;
+    for row in 0..s.matrix.height {
+        let top = s.y + row as f32 * m;
+        for (col, len) in s.matrix.runs(row) {
+            c.rect(x(s.x + col as f32 * m), y(top + m), pt(len as f32 * m), pt(m));
+        }
+    }
+    c.fill_nonzero();
+}
+
+/// The Type 0 font, its CID font, descriptor, embedded CFF and ToUnicode
+/// map, at the five given references.
+fn write_font(
+    pdf: &mut Pdf,
+    font: &Font,
+    remapper: &GlyphRemapper,
+    to_unicode: &BTreeMap<u16, char>,
+    cff: &[u8],
+    [type0, cid, descriptor, file, cmap]: [Ref; 5],
+) {
+    let base = Name(b"SUYUAN+NotoSansCJKsc-Regular");
+    let info = SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    };
+    pdf.type0_font(type0)
+        .base_font(base)
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid)
+        .to_unicode(cmap);
+    let widths: Vec<f32> = remapper
+        .remapped_gids()
+        .map(|old| font.advance(old) * 1000.0)
+        .collect();
+    let mut cf = pdf.cid_font(cid);
+    cf.subtype(CidFontType::Type0)
+        .base_font(base)
+        .system_info(info)
+        .font_descriptor(descriptor);
+    cf.widths().consecutive(0, widths);
+    cf.finish();
+    let bbox = font.face.global_bounding_box();
+    let em = |v: f32| v * 1000.0 / font.upem;
+    pdf.font_descriptor(descriptor)
+        .name(base)
+        .flags(FontFlags::SYMBOLIC)
+        .bbox(Rect::new(
+            em(f32::from(bbox.x_min)),
+            em(f32::from(bbox.y_min)),
+            em(f32::from(bbox.x_max)),
+            em(f32::from(bbox.y_max)),
+        ))
+        .italic_angle(0.0)
+        .ascent(font.ascent() * 1000.0)
+        .descent(-font.descent() * 1000.0)
+        .cap_height(em(f32::from(font.face.capital_height().unwrap_or(733))))
+        .stem_v(80.0)
+        .font_file3(file);
+    let data = deflate(cff);
+    pdf.stream(file, &data)
+        .filter(Filter::FlateDecode)
+        .pair(Name(b"Subtype"), Name(b"CIDFontType0C"));
+    let mut map = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), info);
+    for (&gid, &ch) in to_unicode {
+        map.pair(gid, ch);
+    }
+    let map = map.finish();
+    pdf.cmap(cmap, &map);
+}
