@@ -135,6 +135,15 @@ impl Store {
     pub async fn verify_log(&self) -> Result<VerifyReport> {
         let started = Instant::now();
         let mut problems = Problems::default();
+        // The replay reads the log on a connection of its own, on another
+        // core, while the leaves, nodes and checkpoints are checked here.
+        let store = self.clone();
+        let replaying = tokio::spawn(async move {
+            let mut problems = Problems::default();
+            let mut conn = store.db.conn();
+            let replayed = replay::replay(&mut conn, &mut problems).await;
+            (replayed, problems)
+        });
         let mut conn = self.db.conn();
         let keys = keys::key_history(&mut conn, &mut problems).await?;
         let checkpoints = checkpoints::CheckpointWalk::start(self, &mut conn, &mut problems).await?;
@@ -152,7 +161,15 @@ impl Store {
             problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
         }
         // Every derived table, re-derived from the log and compared.
-        let replayed = replay::replay(&mut conn, &mut problems).await?;
+        let (replayed, replay_problems) = replaying
+            .await
+            .map_err(|e| crate::StoreError::Corrupt(format!("the replay stopped: {e}")))?;
+        let replayed = replayed?;
+        for p in replay_problems.0 {
+            if problems.0.len() < MAX_PROBLEMS {
+                problems.0.push(p);
+            }
+        }
         Ok(VerifyReport {
             leaves: walked.leaves,
             nodes: walked.nodes,

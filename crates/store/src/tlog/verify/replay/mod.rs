@@ -38,6 +38,15 @@ mod state;
 
 use state::{PlotRecord, State, UnitState};
 
+/// Where the replay's time went (reported at debug level).
+#[derive(Debug, Default)]
+struct Took {
+    read: std::time::Duration,
+    apply: std::time::Duration,
+    compare: std::time::Duration,
+    end: std::time::Duration,
+}
+
 /// What the replay went through.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct Replayed {
@@ -69,63 +78,112 @@ pub(super) async fn replay(conn: &mut Conn<'_>, problems: &mut Problems) -> Resu
     let mut replayed = Replayed::default();
     let mut all_entrusted = BTreeSet::new();
     let mut next: i64 = 0;
+    let mut took = Took::default();
+    let mut counted = compare::Counted::default();
     loop {
+        let t = std::time::Instant::now();
         let rows = conn.fetch_all(PAGE_SQL, &params![next, VERIFY_PAGE]).await?;
+        took.read += t.elapsed();
         let Some(last) = rows.last() else { break };
         next = last.int("idx")? + 1;
+        let t = std::time::Instant::now();
         let mut expected = Expected::default();
+        let masters = master_rows(conn, &rows).await?;
         for r in &rows {
-            match r.opt_text("leaf_kind")?.as_deref() {
-                None => {
-                    if r.opt_text("e_id")?.is_some() {
-                        replayed.events += 1;
-                        replay_event(r, &ns, &places, &mut state, &mut expected, problems)?;
-                    }
+            let kind = r.opt_text("leaf_kind")?;
+            let master = match &kind {
+                Some(_) => masters.get(&r.text("event_pk")?),
+                None => None,
+            };
+            let (Some(m), Some(_)) = (master, &kind) else {
+                if kind.is_none() && r.opt_text("e_id")?.is_some() {
+                    replayed.events += 1;
+                    replay_event(r, &ns, &places, &mut state, &mut expected, problems)?;
                 }
+                continue;
+            };
+            let key = r.text("event_pk")?;
+            match kind.as_deref() {
                 Some("org_record") => {
-                    let key = r.text("event_pk")?;
-                    let org = uuid_in(r, "r_org", "org_records", &key, problems);
-                    if let (Some(org), Some(snap)) = (org, r.opt_text("r_snapshot")?) {
+                    let org = uuid_in(m, "r_org", "org_records", &key, problems);
+                    if let (Some(org), Some(snap)) = (org, m.opt_text("r_snapshot")?) {
                         let v: Value = serde_json::from_str(&snap).unwrap_or(Value::Null);
                         if let Some(name) = v.get("name").and_then(Value::as_str) {
                             state.names.insert(org, name.to_owned());
                         }
                     }
                 }
-                Some("unit_allocation") => allocate(r, &mut state, problems)?,
-                Some("item_issue") => compare::issue(r, &mut issued, &mut state, problems)?,
-                Some(_) => {}
+                Some("unit_allocation") => allocate(m, &key, &mut state, problems)?,
+                Some("item_issue") => compare::issue(m, &key, &mut issued, &mut state, problems)?,
+                _ => {}
             }
         }
+        took.apply += t.elapsed();
+        let t = std::time::Instant::now();
         compare::page(conn, &expected, problems).await?;
+        took.compare += t.elapsed();
+        counted.epcs += expected.epcs.values().map(|v| v.len() as i64).sum::<i64>();
+        counted.edges += expected.edges.values().map(|v| v.0.len() as i64).sum::<i64>();
         all_entrusted.extend(expected.entrusted);
     }
+    let t = std::time::Instant::now();
     drop(issued);
     replayed.units = state.units.len() as u64;
     compare::units(conn, &state, problems).await?;
     compare::shipments(conn, &state, problems).await?;
     compare::entrustments(conn, &all_entrusted, problems).await?;
     compare::corrections(conn, problems).await?;
-    compare::orphans(conn, problems).await?;
+    compare::orphans(conn, &counted, problems).await?;
+    took.end = t.elapsed();
+    tracing::debug!(?took, "replay");
     Ok(replayed)
 }
 
-/// A page of the log with what each leaf logs: the event row, or the
-/// master records the replay needs.
+/// A page of the log with the event each event leaf logs.
 const PAGE_SQL: &str = "SELECT l.idx, l.org_id AS leaf_org, l.record_kind AS leaf_kind, l.event_pk, \
      e.id AS e_id, e.event_id AS e_event_id, e.org_id AS e_org_id, e.event_type, e.event_time, \
      e.time_zone_offset, e.record_time, e.action, e.biz_step, e.disposition, e.read_point, e.biz_location, \
-     e.record_kind AS e_record_kind, e.stage, e.is_error_declaration, e.event_key, e.document, \
-     i.org_id AS i_org, i.lot_epc AS i_lot, i.item_count AS i_count, i.serials_sha256 AS i_sha, \
-     i.created_at AS i_at, \
-     a.org_id AS a_org, a.epc AS a_epc, a.origin_place AS a_origin, a.created_at AS a_at, \
-     r.org_id AS r_org, r.snapshot AS r_snapshot \
-     FROM tlog_leaves l \
-     LEFT JOIN events e ON l.record_kind IS NULL AND e.id = l.event_pk \
-     LEFT JOIN item_issues i ON l.record_kind = 'item_issue' AND i.id = l.event_pk \
-     LEFT JOIN unit_allocations a ON l.record_kind = 'unit_allocation' AND a.id = l.event_pk \
-     LEFT JOIN org_records r ON l.record_kind = 'org_record' AND r.id = l.event_pk \
+     e.record_kind AS e_record_kind, e.stage, e.is_error_declaration, e.event_key, e.document \
+     FROM tlog_leaves l LEFT JOIN events e ON e.id = l.event_pk \
      WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2";
+
+/// The master records of a page the replay needs (few: a page is mostly
+/// events), by leaf row: item issues, unit allocations, organisation
+/// records, each read with one query per kind.
+async fn master_rows(conn: &mut Conn<'_>, rows: &[Row]) -> Result<HashMap<String, Row>> {
+    let mut out = HashMap::new();
+    for (kind, sql) in [
+        (
+            "item_issue",
+            "SELECT id, org_id AS i_org, lot_epc AS i_lot, item_count AS i_count, serials_sha256 AS i_sha, \
+             created_at AS i_at FROM item_issues WHERE id IN",
+        ),
+        (
+            "unit_allocation",
+            "SELECT id, org_id AS a_org, epc AS a_epc, origin_place AS a_origin, created_at AS a_at \
+             FROM unit_allocations WHERE id IN",
+        ),
+        (
+            "org_record",
+            "SELECT id, org_id AS r_org, snapshot AS r_snapshot FROM org_records WHERE id IN",
+        ),
+    ] {
+        let mut ids = Vec::new();
+        for r in rows {
+            if r.opt_text("leaf_kind")?.as_deref() == Some(kind) {
+                ids.push(r.text("event_pk")?);
+            }
+        }
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for chunk in ids.chunks(500) {
+            let (list, ps) = in_list(chunk);
+            for m in conn.fetch_all(&format!("{sql} ({list})"), &ps).await? {
+                out.insert(m.text("id")?, m);
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// A UUID column, or a problem naming it.
 pub(super) fn uuid_in(r: &Row, col: &str, table: &str, key: &str, problems: &mut Problems) -> Option<Uuid> {
@@ -160,8 +218,8 @@ async fn place_owners(conn: &mut Conn<'_>, problems: &mut Problems) -> Result<Ha
 }
 
 /// A unit allocated before any event named it.
-fn allocate(r: &Row, state: &mut State, problems: &mut Problems) -> Result<()> {
-    let org = uuid_in(r, "a_org", "unit_allocations", &r.text("event_pk")?, problems);
+fn allocate(r: &Row, key: &str, state: &mut State, problems: &mut Problems) -> Result<()> {
+    let org = uuid_in(r, "a_org", "unit_allocations", key, problems);
     let (Some(epc), Some(org), Some(at)) = (r.opt_text("a_epc")?, org, r.opt_int("a_at")?) else {
         return Ok(());
     };
