@@ -508,7 +508,7 @@ async fn show(
 // ---------------------------------------------------------------------------
 // HTML
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
