@@ -23,7 +23,9 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console) -> PageResul
     let counts = s.code_counts(&c.caller).await;
     let (recent, incoming, warnings, counts) = match (recent, incoming, warnings, counts) {
         (Ok(a), Ok(b), Ok(w), Ok(n)) => (a, b, w, n),
-        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return Err(store_error(c.lang, e)),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+            return Err(store_error(c.lang, e))
+        }
     };
     let mut b = format!("<h1>{}</h1>", c.t(T::Dashboard));
     let _ = write!(
@@ -54,7 +56,10 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console) -> PageResul
             .iter()
             .map(|u| {
                 let reason = c.lang.pick(
-                    u.status_reason_zh.as_deref().or(u.status_reason.as_deref()).unwrap_or(""),
+                    u.status_reason_zh
+                        .as_deref()
+                        .or(u.status_reason.as_deref())
+                        .unwrap_or(""),
                     u.status_reason.as_deref().unwrap_or(""),
                 );
                 vec![
@@ -63,7 +68,10 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console) -> PageResul
                         u.id,
                         esc(u.batch.as_deref().unwrap_or(&u.epc))
                     ),
-                    format!("<span class=\"bad\">{}</span>", esc(&status_name(c.lang, &u.status))),
+                    format!(
+                        "<span class=\"bad\">{}</span>",
+                        esc(&status_name(c.lang, &u.status))
+                    ),
                     esc(reason),
                 ]
             })
@@ -86,7 +94,11 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console) -> PageResul
             })
             .collect();
         b.push_str(&table(&[c.t(T::From), c.t(T::Time), c.t(T::Despatch)], &rows));
-        let _ = write!(b, "<p><a href=\"/console/shipments\">{}</a></p>", c.t(T::Receiving));
+        let _ = write!(
+            b,
+            "<p><a href=\"/console/shipments\">{}</a></p>",
+            c.t(T::Receiving)
+        );
     }
     b.push_str("</div>");
     let _ = write!(b, "<div class=\"card\"><h2>{}</h2>", c.t(T::RecentRecords));

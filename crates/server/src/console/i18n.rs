@@ -8,8 +8,8 @@
 //! console does not follow the browser's language, since the people who
 //! share one office computer read Chinese.
 
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 
 pub(crate) use crate::public::Lang;
 
@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn every_text_has_both_languages() {
         for t in T::ALL {
-            assert!(!t.get(Lang::Zh).is_empty() && !t.get(Lang::En).is_empty(), "{t:?}");
+            assert!(
+                !t.get(Lang::Zh).is_empty() && !t.get(Lang::En).is_empty(),
+                "{t:?}"
+            );
         }
     }
 

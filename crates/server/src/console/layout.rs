@@ -69,7 +69,11 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         c.t(T::SearchPlaceholder),
         c.t(T::Search)
     );
-    shell(c.lang, title, &format!("{nav}<main>{search}{}{body}</main>", status_note(c)))
+    shell(
+        c.lang,
+        title,
+        &format!("{nav}<main>{search}{}{body}</main>", status_note(c)),
+    )
 }
 
 /// What the organisation's status allows, when it is not simply verified.
@@ -120,12 +124,19 @@ pub(crate) fn with_param(path: &str, name: &str, value: &str) -> String {
 
 /// The hidden CSRF field of a form of this session.
 pub(crate) fn csrf_field(c: &Console) -> String {
-    format!("<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{}\">", c.csrf())
+    format!(
+        "<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{}\">",
+        c.csrf()
+    )
 }
 
 /// A hidden field.
 pub(crate) fn hidden(name: &str, value: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(name), esc(value))
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        esc(name),
+        esc(value)
+    )
 }
 
 /// A `<select>` of `options` (value, label) with `selected` chosen and a

@@ -34,7 +34,10 @@ fn safe_next(next: Option<&str>) -> &str {
 
 fn login_page(lang: i18n::Lang, next: &str, username: &str, error: Option<&ApiError>) -> String {
     let err = error.map_or(String::new(), |e| {
-        format!("<p class=\"err\" id=\"login-error\">{}</p>", esc(lang.pick(&e.zh, &e.en)))
+        format!(
+            "<p class=\"err\" id=\"login-error\">{}</p>",
+            esc(lang.pick(&e.zh, &e.en))
+        )
     });
     let other = lang.other();
     let body = format!(

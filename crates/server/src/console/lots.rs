@@ -33,16 +33,31 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
 async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> PageResult {
     let err = |e| store_error(c.lang, e);
     let own = Some(c.caller.org_id);
-    let lots = state.store.list_lots(&c.caller, &LotFilter::default(), PICK).await.map_err(err)?;
-    let products = state.store.list_products(&c.caller, own, PICK).await.map_err(err)?;
+    let lots = state
+        .store
+        .list_lots(&c.caller, &LotFilter::default(), PICK)
+        .await
+        .map_err(err)?;
+    let products = state
+        .store
+        .list_products(&c.caller, own, PICK)
+        .await
+        .map_err(err)?;
     let places = state.store.list_places(&c.caller, own, PICK).await.map_err(err)?;
-    let product_options: Vec<(String, String)> =
-        products.items.iter().map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.gtin))).collect();
-    let place_options: Vec<(String, String)> = places.items.iter().map(|p| (p.id.to_string(), p.name.clone())).collect();
+    let product_options: Vec<(String, String)> = products
+        .items
+        .iter()
+        .map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.gtin)))
+        .collect();
+    let place_options: Vec<(String, String)> = places
+        .items
+        .iter()
+        .map(|p| (p.id.to_string(), p.name.clone()))
+        .collect();
     let mut b = format!("<h1>{}</h1>", c.t(T::Lots));
-    let (field, message) = problem.as_ref().map_or((None, String::new()), |e| {
-        (e.field.clone(), e.zh.clone())
-    });
+    let (field, message) = problem
+        .as_ref()
+        .map_or((None, String::new()), |e| (e.field.clone(), e.zh.clone()));
     let msg_for = |f: &str| {
         if field.as_deref() == Some(f) {
             let m = problem.as_ref().map_or("", |e| c.lang.pick(&e.zh, &e.en));
@@ -51,8 +66,12 @@ async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> 
             String::new()
         }
     };
-    if problem.is_some() && !["product_id", "date", "site", "origin_place_id"].contains(&field.as_deref().unwrap_or("")) {
-        let m = problem.as_ref().map_or(message.as_str(), |e| c.lang.pick(&e.zh, &e.en));
+    if problem.is_some()
+        && !["product_id", "date", "site", "origin_place_id"].contains(&field.as_deref().unwrap_or(""))
+    {
+        let m = problem
+            .as_ref()
+            .map_or(message.as_str(), |e| c.lang.pick(&e.zh, &e.en));
         let _ = write!(b, "<p class=\"err\">{}</p>", esc(m));
     }
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
@@ -83,9 +102,17 @@ async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> 
         .iter()
         .rev()
         .map(|u| {
-            let product = products.items.iter().find(|p| Some(&p.gtin) == u.gtin.as_ref()).map_or("", |p| p.name.as_str());
+            let product = products
+                .items
+                .iter()
+                .find(|p| Some(&p.gtin) == u.gtin.as_ref())
+                .map_or("", |p| p.name.as_str());
             vec![
-                format!("<a href=\"/console/lots/{}\">{}</a>", u.id, esc(u.batch.as_deref().unwrap_or(&u.epc))),
+                format!(
+                    "<a href=\"/console/lots/{}\">{}</a>",
+                    u.id,
+                    esc(u.batch.as_deref().unwrap_or(&u.epc))
+                ),
                 esc(product),
                 status_cell(c, u),
                 esc(&local_time(&u.created_at, "+08:00")),
@@ -96,11 +123,16 @@ async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> 
         let _ = write!(b, "<div class=\"card\"><p>{}</p></div>", c.t(T::NoneYet));
     } else {
         b.push_str("<div class=\"card\">");
-        b.push_str(&table(&[c.t(T::Lot), c.t(T::Product), c.t(T::Status), c.t(T::Time)], &rows));
+        b.push_str(&table(
+            &[c.t(T::Lot), c.t(T::Product), c.t(T::Status), c.t(T::Time)],
+            &rows,
+        ));
         b.push_str("</div>");
     }
-    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(deliberate((status, Html(page(c, c.t(T::Lots), &b))).into_response()))
+    let status = problem.as_ref().map_or(StatusCode::OK, |e| e.status);
+    Ok(deliberate(
+        (status, Html(page(c, c.t(T::Lots), &b))).into_response(),
+    ))
 }
 
 fn status_cell(c: &Console, u: &Unit) -> String {
@@ -117,8 +149,13 @@ pub(crate) async fn create(State(state): State<AppState>, Posted(c, f): Posted) 
     let product_id = match f.get("product_id").map(Uuid::parse_str) {
         Some(Ok(id)) => id,
         _ => {
-            let e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "missing_field", "choose a product", "请选择产品")
-                .with_field("product_id");
+            let e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_field",
+                "choose a product",
+                "请选择产品",
+            )
+            .with_field("product_id");
             return lots_page(&state, &c, Some(e)).await;
         }
     };
@@ -136,22 +173,43 @@ pub(crate) async fn create(State(state): State<AppState>, Posted(c, f): Posted) 
 
 /// A unit's page.
 pub(crate) async fn show(State(state): State<AppState>, c: Console, Id(id): Id) -> PageResult {
-    let unit = state.store.get_unit(&c.caller, id).await.map_err(|e| store_error(c.lang, e))?;
+    let unit = state
+        .store
+        .get_unit(&c.caller, id)
+        .await
+        .map_err(|e| store_error(c.lang, e))?;
     unit_page(&state, &c, &unit, None).await
 }
 
 async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[String]>) -> PageResult {
     let err = |e| store_error(c.lang, e);
-    let back = state.store.trace(&c.caller, &unit.epc, Direction::Back, 50).await.map_err(err)?;
-    let forward = state.store.trace(&c.caller, &unit.epc, Direction::Forward, 50).await.map_err(err)?;
-    let title = unit.batch.clone().or_else(|| unit.sscc.clone()).unwrap_or_else(|| unit.epc.clone());
+    let back = state
+        .store
+        .trace(&c.caller, &unit.epc, Direction::Back, 50)
+        .await
+        .map_err(err)?;
+    let forward = state
+        .store
+        .trace(&c.caller, &unit.epc, Direction::Forward, 50)
+        .await
+        .map_err(err)?;
+    let title = unit
+        .batch
+        .clone()
+        .or_else(|| unit.sscc.clone())
+        .unwrap_or_else(|| unit.epc.clone());
     let title = match &unit.serial {
         Some(s) => format!("{title} / {s}"),
         None => title,
     };
     let mut b = format!("<h1>{} {}</h1>", c.t(T::Lot), esc(&title));
     if let Some(codes) = issued {
-        let _ = write!(b, "<div class=\"ok\" id=\"issued\"><b>{}: {}</b><ol>", c.t(T::Issued), codes.len());
+        let _ = write!(
+            b,
+            "<div class=\"ok\" id=\"issued\"><b>{}: {}</b><ol>",
+            c.t(T::Issued),
+            codes.len()
+        );
         for code in codes.iter().take(100) {
             let _ = write!(b, "<li><code>{}</code></li>", esc(code));
         }
@@ -159,17 +217,38 @@ async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[
     }
     b.push_str("<div class=\"card\"><dl class=\"cols\">");
     let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", c.t(T::Status), status_cell(c, unit));
-    if let Some(r) = c.lang.pick(
-        unit.status_reason_zh.as_deref().or(unit.status_reason.as_deref()).unwrap_or(""),
-        unit.status_reason.as_deref().unwrap_or(""),
-    ).get(..).filter(|r| !r.is_empty()) {
+    if let Some(r) = c
+        .lang
+        .pick(
+            unit.status_reason_zh
+                .as_deref()
+                .or(unit.status_reason.as_deref())
+                .unwrap_or(""),
+            unit.status_reason.as_deref().unwrap_or(""),
+        )
+        .get(..)
+        .filter(|r| !r.is_empty())
+    {
         let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", c.t(T::Reason), esc(r));
     }
-    if let Some(forms) = unit.trace_unit().and_then(|u| code_forms(&u, &state.config.public_url).ok()) {
+    if let Some(forms) = unit
+        .trace_unit()
+        .and_then(|u| code_forms(&u, &state.config.public_url).ok())
+    {
         if let Some(flat) = &forms.flat_code {
-            let _ = write!(b, "<dt>{}</dt><dd><code>{}</code></dd>", c.t(T::FlatCode), esc(flat));
+            let _ = write!(
+                b,
+                "<dt>{}</dt><dd><code>{}</code></dd>",
+                c.t(T::FlatCode),
+                esc(flat)
+            );
         }
-        let _ = write!(b, "<dt>{}</dt><dd><code>{}</code></dd>", c.t(T::ElementString), esc(&forms.element_string));
+        let _ = write!(
+            b,
+            "<dt>{}</dt><dd><code>{}</code></dd>",
+            c.t(T::ElementString),
+            esc(&forms.element_string)
+        );
         let _ = write!(
             b,
             "<dt>{}</dt><dd><a id=\"digital-link\" href=\"{1}\"><code>{1}</code></a></dd>",
@@ -179,8 +258,15 @@ async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[
     }
     b.push_str("</dl>");
     if unit.kind == "lot" {
-        let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("lot", &unit.epc).finish();
-        let _ = write!(b, "<p><a class=\"btn alt\" id=\"labels\" href=\"/api/v1/labels?{}\">{}</a></p>", esc(&q), c.t(T::Labels));
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("lot", &unit.epc)
+            .finish();
+        let _ = write!(
+            b,
+            "<p><a class=\"btn alt\" id=\"labels\" href=\"/api/v1/labels?{}\">{}</a></p>",
+            esc(&q),
+            c.t(T::Labels)
+        );
     }
     b.push_str("</div>");
     if unit.kind == "lot" {
@@ -247,7 +333,11 @@ fn unit_label(u: &TracedUnit, report: &TraceReport) -> String {
         .or_else(|| u.input_name.clone())
         .or_else(|| report.place_names.get(&u.reached.epc).cloned())
         .unwrap_or_default();
-    let lot = u.input_lot_number.as_deref().map(|n| format!(" · {n}")).unwrap_or_default();
+    let lot = u
+        .input_lot_number
+        .as_deref()
+        .map(|n| format!(" · {n}"))
+        .unwrap_or_default();
     format!("{name}{lot} <code>{}</code>", esc(&u.reached.epc))
 }
 
@@ -259,7 +349,10 @@ fn tree(c: &Console, heading: T, report: &TraceReport) -> String {
         children.entry(u.reached.via.as_deref()).or_default().push(u);
     }
     let mut s = format!("<div class=\"card\"><h2>{}</h2>", c.t(heading));
-    let depth = report.depth_reached.as_deref().and_then(suyuan_core::stages::Stage::parse);
+    let depth = report
+        .depth_reached
+        .as_deref()
+        .and_then(suyuan_core::stages::Stage::parse);
     let _ = write!(
         s,
         "<p>{}: {} · {}</p><ul class=\"tree\">",
@@ -267,7 +360,9 @@ fn tree(c: &Console, heading: T, report: &TraceReport) -> String {
         esc(depth.map_or("—", |d| c.lang.pick(d.zh(), d.en()))),
         report.units.len()
     );
-    let mut stack: Vec<(&TracedUnit, u32)> = children.get(&None).map_or(Vec::new(), |v| v.iter().rev().map(|u| (*u, 0)).collect());
+    let mut stack: Vec<(&TracedUnit, u32)> = children
+        .get(&None)
+        .map_or(Vec::new(), |v| v.iter().rev().map(|u| (*u, 0)).collect());
     let mut shown = 0usize;
     while let Some((u, level)) = stack.pop() {
         shown += 1;
@@ -275,9 +370,22 @@ fn tree(c: &Console, heading: T, report: &TraceReport) -> String {
             s.push_str("<li>…</li>");
             break;
         }
-        let relation = u.reached.relation.as_deref().map(|r| format!("<span class=\"tag\">{}</span>", esc(r))).unwrap_or_default();
-        let holder = u.holder_org_name.as_deref().map(|h| format!(" <small>{}</small>", esc(h))).unwrap_or_default();
-        let _ = write!(s, "<li style=\"--d:{level}\">{relation}{}{holder}</li>", unit_label(u, report));
+        let relation = u
+            .reached
+            .relation
+            .as_deref()
+            .map(|r| format!("<span class=\"tag\">{}</span>", esc(r)))
+            .unwrap_or_default();
+        let holder = u
+            .holder_org_name
+            .as_deref()
+            .map(|h| format!(" <small>{}</small>", esc(h)))
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "<li style=\"--d:{level}\">{relation}{}{holder}</li>",
+            unit_label(u, report)
+        );
         if let Some(kids) = children.get(&Some(u.reached.epc.as_str())) {
             stack.extend(kids.iter().rev().map(|k| (*k, level + 1)));
         }
@@ -307,8 +415,13 @@ pub(crate) async fn issue(State(state): State<AppState>, Id(id): Id, Posted(c, f
         _ => {
             return Err(error_page(
                 c.lang,
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "count is a whole number", "数量应为整数")
-                    .with_field("count"),
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_value",
+                    "count is a whole number",
+                    "数量应为整数",
+                )
+                .with_field("count"),
             ))
         }
     };
@@ -326,10 +439,18 @@ pub(crate) struct CodeQuery {
 }
 
 /// Finds the caller's unit by a code in any form.
-pub(crate) async fn search(State(state): State<AppState>, c: Console, LenientQuery(q): LenientQuery<CodeQuery>) -> PageResult {
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    c: Console,
+    LenientQuery(q): LenientQuery<CodeQuery>,
+) -> PageResult {
     let code = q.code.unwrap_or_default();
     let not_found = |c: &Console| -> Response {
-        let body = format!("<div class=\"card\"><p class=\"err\">{}</p><p><code>{}</code></p></div>", c.t(T::NoSuchCode), esc(&code));
+        let body = format!(
+            "<div class=\"card\"><p class=\"err\">{}</p><p><code>{}</code></p></div>",
+            c.t(T::NoSuchCode),
+            esc(&code)
+        );
         deliberate((StatusCode::NOT_FOUND, Html(page(c, c.t(T::NotFound), &body))).into_response())
     };
     let unit = match parse_code(&code) {
@@ -339,7 +460,12 @@ pub(crate) async fn search(State(state): State<AppState>, c: Console, LenientQue
     let Ok(epc) = suyuan_store::trace::canonical_epc(&unit) else {
         return Err(not_found(&c));
     };
-    match state.store.find_unit(&epc).await.map_err(|e| store_error(c.lang, e))? {
+    match state
+        .store
+        .find_unit(&epc)
+        .await
+        .map_err(|e| store_error(c.lang, e))?
+    {
         // Only a unit the caller owns or holds is found; any other is not.
         Some(u) if state.store.get_unit(&c.caller, u.id).await.is_ok() => {
             Ok(Redirect::to(&format!("/console/lots/{}", u.id)).into_response())

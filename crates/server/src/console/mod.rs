@@ -28,8 +28,8 @@ mod i18n;
 mod layout;
 mod login;
 mod lots;
-mod records;
 mod recordform;
+mod records;
 mod shipments;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -57,7 +57,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/login", get(login::form).post(login::submit))
         .route("/console/logout", post(login::logout))
         .route("/console/records", get(records::index))
-        .route("/console/records/new/{kind}", get(recordform::blank).post(recordform::submit))
+        .route(
+            "/console/records/new/{kind}",
+            get(recordform::blank).post(recordform::submit),
+        )
         .route("/console/record", get(records::show))
         .route("/console/record/correct", post(records::correct))
         .route("/console/lots", get(lots::index).post(lots::create))
@@ -128,7 +131,11 @@ impl FromRequestParts<AppState> for Console {
             Ok(_) => return Err(to_login(parts)),
             Err(e) => return Err(error_page(lang, ApiError::from(e))),
         };
-        let here = parts.uri.path_and_query().map_or("/console/", |p| p.as_str()).to_owned();
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or("/console/", |p| p.as_str())
+            .to_owned();
         Ok(Console {
             caller,
             session,

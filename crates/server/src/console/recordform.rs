@@ -162,7 +162,12 @@ pub(crate) fn build_event(c: &Console, kind: RecordKind, f: &Fields, ch: &Choice
             e.insert(k.into(), v.clone());
         }
     }
-    e.insert("eventID".into(), json!(f.get("eventID").unwrap_or("")));
+    // The form carries its eventID from the start, so that storing the
+    // same form twice stores one record.
+    let event_id = f
+        .get("eventID")
+        .map_or_else(|| format!("urn:uuid:{}", uuid::Uuid::now_v7()), str::to_owned);
+    e.insert("eventID".into(), json!(event_id));
     e.insert("eventTimeZoneOffset".into(), json!("+08:00"));
     e.insert(format!("{AGRI_PREFIX}:recordKind"), json!(kind.as_str()));
     let mut has_units = false;
@@ -177,13 +182,18 @@ pub(crate) fn build_event(c: &Console, kind: RecordKind, f: &Fields, ch: &Choice
             }
             Input::Place => {
                 if let Some(p) = f.get("bizLocation") {
-                    e.insert("bizLocation".into(), json!({"id": format!("urn:suyuan:place:{p}")}));
+                    e.insert(
+                        "bizLocation".into(),
+                        json!({"id": format!("urn:suyuan:place:{p}")}),
+                    );
                 }
             }
             Input::Units(role) => {
                 has_units |= role == Role::Own;
                 let (instances, quantities) = role.keys();
-                let qty = f.get(&format!("{}_qty", role.name())).map(|q| q.parse::<f64>().ok());
+                let qty = f
+                    .get(&format!("{}_qty", role.name()))
+                    .map(|q| q.parse::<f64>().ok());
                 if let Some(code) = f.get(&format!("{}_code", role.name())) {
                     match parse_code(code).and_then(|u| {
                         suyuan_store::trace::canonical_epc(&u)
@@ -207,7 +217,10 @@ pub(crate) fn build_event(c: &Console, kind: RecordKind, f: &Fields, ch: &Choice
                     }
                 }
                 if let Some(None) = qty {
-                    problems.push((Some(id), lang.pick("数量应为数字", "the quantity is a number").to_owned()));
+                    problems.push((
+                        Some(id),
+                        lang.pick("数量应为数字", "the quantity is a number").to_owned(),
+                    ));
                 }
             }
             Input::Partner => {
@@ -281,10 +294,12 @@ pub(crate) fn despatch_uri(reference: &str) -> String {
 fn agri_value(name: &str, text: &str) -> Result<Value, (&'static str, &'static str)> {
     let ty = agri_field(name).map_or(ValueType::Text, |f| f.ty);
     Ok(match ty {
-        ValueType::Days => text
-            .parse::<i64>()
-            .map(|n| json!(n))
-            .map_err(|_| ("取值应为 0 至 365 的整数天数", "a whole number of days from 0 to 365"))?,
+        ValueType::Days => text.parse::<i64>().map(|n| json!(n)).map_err(|_| {
+            (
+                "取值应为 0 至 365 的整数天数",
+                "a whole number of days from 0 to 365",
+            )
+        })?,
         ValueType::Temperature => text.parse::<f64>().map_or_else(|_| json!(text), |n| json!(n)),
         ValueType::TestItems => test_items(text)?,
         _ => json!(text),
@@ -329,7 +344,10 @@ pub(crate) async fn blank(State(state): State<AppState>, c: Console, Path(kind):
     let kind = kind_of(&c, &kind)?;
     let ch = choices(&state, &c, kind).await?;
     let mut f = Fields::default();
-    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::FixedOffset::east_opt(0).expect("zero offset")));
+    let now = chrono::Utc::now().with_timezone(
+        &chrono::FixedOffset::east_opt(8 * 3600)
+            .unwrap_or(chrono::FixedOffset::east_opt(0).expect("zero offset")),
+    );
     f.0.push(("eventTime".into(), now.format("%Y-%m-%dT%H:%M").to_string()));
     f.0.push(("eventID".into(), format!("urn:uuid:{}", uuid::Uuid::now_v7())));
     for input in inputs(kind) {
@@ -343,7 +361,11 @@ pub(crate) async fn blank(State(state): State<AppState>, c: Console, Path(kind):
 }
 
 /// Preview, edit or store.
-pub(crate) async fn submit(State(state): State<AppState>, Path(kind): Path<String>, Posted(c, f): Posted) -> PageResult {
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    Posted(c, f): Posted,
+) -> PageResult {
     let kind = kind_of(&c, &kind)?;
     let ch = choices(&state, &c, kind).await?;
     let (event, mut problems) = build_event(&c, kind, &f, &ch);
@@ -368,7 +390,12 @@ pub(crate) async fn submit(State(state): State<AppState>, Path(kind): Path<Strin
         .map_err(|e| store_error(c.lang, e))?;
     if !job.errors.is_empty() {
         for err in &job.errors {
-            place_problem(kind, &err.field, c.lang.pick(&err.detail_zh, &err.detail).to_owned(), &mut problems);
+            place_problem(
+                kind,
+                &err.field,
+                c.lang.pick(&err.detail_zh, &err.detail).to_owned(),
+                &mut problems,
+            );
         }
         return Ok(refused(&c, kind, &f, &ch, &problems));
     }
@@ -382,7 +409,11 @@ pub(crate) async fn submit(State(state): State<AppState>, Path(kind): Path<Strin
 
 fn refused(c: &Console, kind: RecordKind, f: &Fields, ch: &Choices, problems: &Problems) -> Response {
     crate::error::deliberate(
-        (StatusCode::UNPROCESSABLE_ENTITY, Html(form_page(c, kind, f, ch, problems))).into_response(),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(form_page(c, kind, f, ch, problems)),
+        )
+            .into_response(),
     )
 }
 
@@ -395,36 +426,68 @@ fn label(c: &Console, input: Input) -> String {
         Input::Partner => c.t(T::Partner).into(),
         Input::Despatch => c.t(T::Despatch).into(),
         Input::Parent => c.t(T::ParentCode).into(),
-        Input::Agri(name, _) => agri_field(name).map_or(name.to_owned(), |a| c.lang.pick(a.zh, a.en).to_owned()),
+        Input::Agri(name, _) => {
+            agri_field(name).map_or(name.to_owned(), |a| c.lang.pick(a.zh, a.en).to_owned())
+        }
     }
 }
 
 /// The form, with `problems` beside their inputs.
-fn form_page(c: &Console, kind: RecordKind, f: &Fields, ch: &Choices, problems: &[(Option<String>, String)]) -> String {
+fn form_page(
+    c: &Console,
+    kind: RecordKind,
+    f: &Fields,
+    ch: &Choices,
+    problems: &[(Option<String>, String)],
+) -> String {
     let lang = c.lang;
     let title = lang.pick(kind.zh(), kind.en());
     let mut b = format!("<h1>{}</h1>", esc(title));
-    let general: Vec<&String> = problems.iter().filter(|(k, _)| k.is_none()).map(|(_, m)| m).collect();
+    let general: Vec<&String> = problems
+        .iter()
+        .filter(|(k, _)| k.is_none())
+        .map(|(_, m)| m)
+        .collect();
     if !problems.is_empty() {
-        let _ = write!(b, "<p class=\"warn\" id=\"form-refused\">{}</p>", c.t(T::FixBelow));
+        let _ = write!(
+            b,
+            "<p class=\"warn\" id=\"form-refused\">{}</p>",
+            c.t(T::FixBelow)
+        );
     }
     for m in general {
         let _ = write!(b, "<p class=\"err\">{}</p>", esc(m));
     }
-    let _ = write!(b, "<form class=\"card\" method=\"post\" action=\"/console/records/new/{}\" novalidate>", kind.as_str());
+    let _ = write!(
+        b,
+        "<form class=\"card\" method=\"post\" action=\"/console/records/new/{}\" novalidate>",
+        kind.as_str()
+    );
     b.push_str(&csrf_field(c));
     b.push_str(&hidden("eventID", f.get("eventID").unwrap_or("")));
     for input in inputs(kind) {
         let id = input.id();
-        let errs: Vec<&String> = problems.iter().filter(|(k, _)| k.as_deref() == Some(id.as_str())).map(|(_, m)| m).collect();
+        let errs: Vec<&String> = problems
+            .iter()
+            .filter(|(k, _)| k.as_deref() == Some(id.as_str()))
+            .map(|(_, m)| m)
+            .collect();
         let required = !matches!(input, Input::Agri(_, false));
         let _ = write!(
             b,
             "<div class=\"{}\"><label for=\"{}\">{} <small>{}</small></label>",
-            if errs.is_empty() { "field" } else { "field field-err" },
+            if errs.is_empty() {
+                "field"
+            } else {
+                "field field-err"
+            },
             esc(&id),
             esc(&label(c, input)),
-            if required { c.t(T::Required) } else { c.t(T::Optional) }
+            if required {
+                c.t(T::Required)
+            } else {
+                c.t(T::Optional)
+            }
         );
         b.push_str(&control(c, kind, input, f, ch));
         for m in errs {
@@ -445,13 +508,19 @@ fn control(c: &Console, kind: RecordKind, input: Input, f: &Fields, ch: &Choices
     let id = input.id();
     let value = f.text(&id);
     let text = |name: &str, v: &str, ty: &str| {
-        format!("<input id=\"{0}\" name=\"{0}\" type=\"{ty}\" value=\"{1}\">", esc(name), esc(v))
+        format!(
+            "<input id=\"{0}\" name=\"{0}\" type=\"{ty}\" value=\"{1}\">",
+            esc(name),
+            esc(v)
+        )
     };
     match input {
         Input::Time => text("eventTime", &value, "datetime-local"),
         Input::Place => select(c, "bizLocation", &ch.places, &value),
         Input::Partner => select(c, "destinationList", &ch.partners, &value),
-        Input::Despatch if kind == RecordKind::Receiving => select(c, "bizTransactionList", &ch.shipments, &value),
+        Input::Despatch if kind == RecordKind::Receiving => {
+            select(c, "bizTransactionList", &ch.shipments, &value)
+        }
         Input::Despatch => {
             let v = if value.is_empty() {
                 format!("DESADV-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"))
@@ -486,7 +555,10 @@ fn control(c: &Console, kind: RecordKind, input: Input, f: &Fields, ch: &Choices
             Some(ValueType::Conclusion) => select(
                 c,
                 &id,
-                &[("pass".into(), c.t(T::Pass).into()), ("fail".into(), c.t(T::Fail).into())],
+                &[
+                    ("pass".into(), c.t(T::Pass).into()),
+                    ("fail".into(), c.t(T::Fail).into()),
+                ],
                 &value,
             ),
             Some(ValueType::TestItems) => format!(
@@ -505,7 +577,12 @@ fn control(c: &Console, kind: RecordKind, input: Input, f: &Fields, ch: &Choices
 /// or go back.
 fn preview_page(c: &Console, kind: RecordKind, f: &Fields, ch: &Choices, event: &Value) -> String {
     let title = c.lang.pick(kind.zh(), kind.en());
-    let mut b = format!("<h1>{} · {}</h1><div class=\"card\"><p>{}</p><dl class=\"cols\">", esc(title), c.t(T::Preview), c.t(T::PreviewTitle));
+    let mut b = format!(
+        "<h1>{} · {}</h1><div class=\"card\"><p>{}</p><dl class=\"cols\">",
+        esc(title),
+        c.t(T::Preview),
+        c.t(T::PreviewTitle)
+    );
     for input in inputs(kind) {
         let shown = shown_value(f, input, ch);
         if !shown.is_empty() {
@@ -518,12 +595,11 @@ fn preview_page(c: &Console, kind: RecordKind, f: &Fields, ch: &Choices, event: 
         "<details><summary>EPCIS</summary><pre><code>{}</code></pre></details>",
         esc(&serde_json::to_string_pretty(event).unwrap_or_default())
     );
-    let keep: String = f
-        .0
-        .iter()
-        .filter(|(k, _)| k != "step" && k != super::CSRF_FIELD)
-        .map(|(k, v)| hidden(k, v))
-        .collect();
+    let keep: String =
+        f.0.iter()
+            .filter(|(k, _)| k != "step" && k != super::CSRF_FIELD)
+            .map(|(k, v)| hidden(k, v))
+            .collect();
     let _ = write!(
         b,
         "<form method=\"post\" action=\"/console/records/new/{kind}\">{csrf}{keep}\
@@ -541,7 +617,9 @@ fn preview_page(c: &Console, kind: RecordKind, f: &Fields, ch: &Choices, event: 
 /// of what was chosen from a list.
 fn shown_value(f: &Fields, input: Input, ch: &Choices) -> String {
     let named = |list: &[(String, String)], v: &str| {
-        list.iter().find(|(k, _)| k == v).map_or_else(|| v.to_owned(), |(_, l)| l.clone())
+        list.iter()
+            .find(|(k, _)| k == v)
+            .map_or_else(|| v.to_owned(), |(_, l)| l.clone())
     };
     match input {
         Input::Units(r) => {
@@ -569,4 +647,7 @@ fn shown_value(f: &Fields, input: Input, ch: &Choices) -> String {
 }
 
 /// Pickers need a page of the organisation's records: the first 200.
-pub(crate) const PICK: PageRequest = PageRequest { limit: 200, after: None };
+pub(crate) const PICK: PageRequest = PageRequest {
+    limit: 200,
+    after: None,
+};

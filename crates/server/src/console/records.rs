@@ -37,7 +37,11 @@ pub(crate) async fn index(c: Console) -> PageResult {
         if kinds.is_empty() {
             continue;
         }
-        let _ = write!(b, "<div class=\"card\"><h2>{}</h2><nav class=\"sub\">", c.lang.pick(stage.zh(), stage.en()));
+        let _ = write!(
+            b,
+            "<div class=\"card\"><h2>{}</h2><nav class=\"sub\">",
+            c.lang.pick(stage.zh(), stage.en())
+        );
         for k in kinds {
             let _ = write!(
                 b,
@@ -65,13 +69,20 @@ pub(crate) struct Choices {
 }
 
 /// The lists a form of `kind` picks from.
-pub(crate) async fn choices(state: &AppState, c: &Console, kind: RecordKind) -> Result<Choices, axum::response::Response> {
+pub(crate) async fn choices(
+    state: &AppState,
+    c: &Console,
+    kind: RecordKind,
+) -> Result<Choices, axum::response::Response> {
     let s = &state.store;
     let err = |e| store_error(c.lang, e);
     let own = Some(c.caller.org_id);
     let places = s.list_places(&c.caller, own, PICK).await.map_err(err)?;
     let products = s.list_products(&c.caller, own, PICK).await.map_err(err)?;
-    let lots = s.list_lots(&c.caller, &LotFilter::default(), PICK).await.map_err(err)?;
+    let lots = s
+        .list_lots(&c.caller, &LotFilter::default(), PICK)
+        .await
+        .map_err(err)?;
     let inputs = s.list_inputs(&c.caller, own, PICK).await.map_err(err)?;
     let purchases = s.list_purchases(&c.caller, own, PICK).await.map_err(err)?;
     let partners = s.partners(&c.caller).await.map_err(err)?;
@@ -85,7 +96,12 @@ pub(crate) async fn choices(state: &AppState, c: &Console, kind: RecordKind) -> 
         places: places
             .items
             .iter()
-            .map(|p| (p.id.to_string(), format!("{} ({})", p.name, lang.pick(p.kind.zh(), p.kind.en()))))
+            .map(|p| {
+                (
+                    p.id.to_string(),
+                    format!("{} ({})", p.name, lang.pick(p.kind.zh(), p.kind.en())),
+                )
+            })
             .collect(),
         lots: lots
             .items
@@ -97,7 +113,10 @@ pub(crate) async fn choices(state: &AppState, c: &Console, kind: RecordKind) -> 
                     .iter()
                     .find(|p| Some(&p.gtin) == u.gtin.as_ref())
                     .map_or("", |p| p.name.as_str());
-                (u.epc.clone(), format!("{} {}", u.batch.as_deref().unwrap_or(&u.epc), product))
+                (
+                    u.epc.clone(),
+                    format!("{} {}", u.batch.as_deref().unwrap_or(&u.epc), product),
+                )
             })
             .collect(),
         purchases: purchases
@@ -121,7 +140,12 @@ pub(crate) async fn choices(state: &AppState, c: &Console, kind: RecordKind) -> 
             .map(|sh| {
                 (
                     sh.despatch_ref.clone(),
-                    format!("{} · {} · {}", sh.from_org_name, local_time(&sh.shipped_at, "+08:00"), sh.despatch_ref),
+                    format!(
+                        "{} · {} · {}",
+                        sh.from_org_name,
+                        local_time(&sh.shipped_at, "+08:00"),
+                        sh.despatch_ref
+                    ),
                 )
             })
             .collect(),
@@ -152,7 +176,9 @@ pub(crate) async fn show(
     };
     let name = event_name(
         c.lang,
-        first.get(format!("{AGRI_PREFIX}:recordKind")).and_then(Value::as_str),
+        first
+            .get(format!("{AGRI_PREFIX}:recordKind"))
+            .and_then(Value::as_str),
         first.get("bizStep").and_then(Value::as_str),
     );
     let mut b = format!("<h1>{}</h1>", esc(&name));
@@ -205,19 +231,50 @@ fn version_card(c: &Console, v: &Value) -> String {
         .get("eventTime")
         .and_then(Value::as_str)
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| local_time(&t.with_timezone(&chrono::Utc), v.get("eventTimeZoneOffset").and_then(Value::as_str).unwrap_or("+08:00")));
-    let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", c.t(T::Time), esc(&time.unwrap_or_default()));
+        .map(|t| {
+            local_time(
+                &t.with_timezone(&chrono::Utc),
+                v.get("eventTimeZoneOffset")
+                    .and_then(Value::as_str)
+                    .unwrap_or("+08:00"),
+            )
+        });
+    let _ = write!(
+        b,
+        "<dt>{}</dt><dd>{}</dd>",
+        c.t(T::Time),
+        esc(&time.unwrap_or_default())
+    );
     if let Some(step) = v.get("bizStep").and_then(Value::as_str) {
-        let _ = write!(b, "<dt>bizStep</dt><dd>{}</dd>", esc(&event_name(lang, None, Some(step))));
+        let _ = write!(
+            b,
+            "<dt>bizStep</dt><dd>{}</dd>",
+            esc(&event_name(lang, None, Some(step)))
+        );
     }
     for (key, value) in v.as_object().into_iter().flatten() {
         let label = match key.strip_prefix(&format!("{AGRI_PREFIX}:")) {
             Some("recordKind") => continue,
             Some(name) => agri_field(name).map_or(name.to_owned(), |a| lang.pick(a.zh, a.en).to_owned()),
-            None if ["bizLocation", "epcList", "quantityList", "inputQuantityList", "outputQuantityList",
-                "childQuantityList", "childEPCs", "parentID", "destinationList", "bizTransactionList",
-                "inputEPCList", "outputEPCList", "disposition"]
-                .contains(&key.as_str()) => key.clone(),
+            None if [
+                "bizLocation",
+                "epcList",
+                "quantityList",
+                "inputQuantityList",
+                "outputQuantityList",
+                "childQuantityList",
+                "childEPCs",
+                "parentID",
+                "destinationList",
+                "bizTransactionList",
+                "inputEPCList",
+                "outputEPCList",
+                "disposition",
+            ]
+            .contains(&key.as_str()) =>
+            {
+                key.clone()
+            }
             None => continue,
         };
         let text = match value {
@@ -266,11 +323,18 @@ pub(crate) async fn correct(State(state): State<AppState>, Posted(c, f): Posted)
     if let Some(e) = job.errors.first() {
         return Err(error_page(
             c.lang,
-            ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.detail.clone(), e.detail_zh.clone())
-                .with_field(e.field.clone()),
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &e.code,
+                e.detail.clone(),
+                e.detail_zh.clone(),
+            )
+            .with_field(e.field.clone()),
         ));
     }
-    let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("id", &id).finish();
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("id", &id)
+        .finish();
     Ok(Redirect::to(&format!("/console/record?{q}")).into_response())
 }
 

@@ -15,8 +15,8 @@ use suyuan_core::stages::{RecordKind, AGRI_PREFIX};
 use suyuan_store::trace::capture::ErrorBehaviour;
 
 use super::layout::{csrf_field, esc, hidden, local_time, page, select};
-use super::records::document;
 use super::recordform::PICK;
+use super::records::document;
 use super::{error_page, store_error, Console, PageResult, Posted, T};
 use crate::error::ApiError;
 use crate::AppState;
@@ -30,7 +30,11 @@ pub(crate) async fn incoming(State(state): State<AppState>, c: Console) -> PageR
         .list_places(&c.caller, Some(c.caller.org_id), PICK)
         .await
         .map_err(err)?;
-    let options: Vec<(String, String)> = places.items.iter().map(|p| (p.id.to_string(), p.name.clone())).collect();
+    let options: Vec<(String, String)> = places
+        .items
+        .iter()
+        .map(|p| (p.id.to_string(), p.name.clone()))
+        .collect();
     let mut b = format!(
         "<h1>{}</h1><p><a class=\"btn alt\" href=\"/console/records/new/shipping\">{}</a></p>",
         c.t(T::OpenShipments),
@@ -122,8 +126,13 @@ pub(crate) async fn receive(State(state): State<AppState>, Posted(c, f): Posted)
     if let Some(e) = job.errors.first() {
         return Err(error_page(
             c.lang,
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, &e.code, e.detail.clone(), e.detail_zh.clone())
-                .with_field(e.field.clone()),
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &e.code,
+                e.detail.clone(),
+                e.detail_zh.clone(),
+            )
+            .with_field(e.field.clone()),
         ));
     }
     let id = job.event_ids.first().cloned().unwrap_or_default();

@@ -15,6 +15,7 @@ mod api_refusals;
 mod api_routes;
 mod authority;
 mod conformance;
+mod console;
 mod edge;
 mod epcis;
 mod hygiene;
