@@ -14,6 +14,7 @@ mod api_records;
 mod api_refusals;
 mod api_routes;
 mod authority;
+mod browser;
 mod conformance;
 mod console;
 mod edge;
