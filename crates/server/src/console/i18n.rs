@@ -50,6 +50,7 @@ macro_rules! texts {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum T { $($k),+ }
         impl T {
+            #[cfg(test)]
             pub(crate) const ALL: &'static [T] = &[$(T::$k),+];
             pub(crate) fn get(self, lang: Lang) -> &'static str {
                 match self { $(T::$k => lang.pick($zh, $en)),+ }
@@ -81,7 +82,6 @@ texts! {
     CodesScanned => "被扫码的追溯码", "Codes scanned";
     Scans => "扫码次数", "Scans";
     Time => "时间", "Time";
-    Kind => "类型", "Kind";
     Place => "场所", "Place";
     Status => "状态", "Status";
     Reason => "原因", "Reason";
@@ -91,7 +91,6 @@ texts! {
     ReceiveAt => "收货场所", "Receive at";
     ReceiveOne => "一键收货", "Receive";
     NewRecord => "新增记录", "New record";
-    Stage => "环节", "Stage";
     Required => "必填", "required";
     Optional => "选填", "optional";
     ChooseOne => "— 请选择 —", "— choose —";
@@ -104,7 +103,6 @@ texts! {
     InputLotsOf => "产出批次", "Output lot";
     ChildLot => "装入的批次", "Lot packed";
     ParentCode => "托盘或箱码（SSCC）", "Pallet or case code (SSCC)";
-    Shipment => "发运", "Shipment";
     TestItemsHelp => "每行一项：项目 | 结果 | 限量 | 合格或不合格", "One item a line: item | result | limit | pass or fail";
     Pass => "合格", "pass";
     Fail => "不合格", "fail";
@@ -114,7 +112,6 @@ texts! {
     Edit => "返回修改", "Edit";
     Stored => "已签名保存", "Signed and stored";
     FixBelow => "记录未保存，请按提示修改：", "The record was not stored; see below:";
-    Warnings => "提示", "Warnings";
     Record => "记录", "Record";
     Correct => "声明此记录有误（更正）", "Declare this record wrong (correction)";
     CorrectReason => "更正原因", "Reason";
@@ -122,7 +119,6 @@ texts! {
     IncorrectData => "数据有误", "incorrect data";
     Corrected => "已更正", "corrected";
     Declared => "已声明有误", "declared wrong";
-    CorrectionStored => "更正已保存", "Correction stored";
     AllocateLot => "分配新批次", "Allocate a lot";
     Product => "产品", "Product";
     Date => "日期", "Date";
@@ -134,7 +130,6 @@ texts! {
     Issue => "发放", "Issue";
     Issued => "已发放追溯码", "Codes issued";
     Labels => "打印标签", "Print labels";
-    Codes => "追溯码", "Codes";
     DigitalLink => "数字链接", "Digital Link";
     ElementString => "GS1 元素串", "GS1 element string";
     FlatCode => "追溯码", "Trace code";
@@ -143,18 +138,11 @@ texts! {
     Depth => "追溯深度", "Depth reached";
     Gaps => "缺口（来源未记录）", "Gaps (origin unrecorded)";
     Timeline => "全程记录", "Timeline";
-    Holder => "持有方", "Holder";
-    ConsumerPage => "消费者页面", "Consumer page";
     NoSuchCode => "平台上没有您可查看的这个追溯码。", "No unit of yours has this code.";
     Organisation => "机构", "Organisation";
-    Verified => "已认证", "verified";
     Pending => "待审核：可以查看，暂不能记录", "pending: you may look, not record yet";
     Suspended => "已暂停：不能修改记录", "suspended: you may not change records";
     Switch => "English", "中文";
-    Level => "层级", "Level";
-    Via => "来自", "Via";
-    Relation => "关系", "Relation";
-    Yes => "是", "yes";
 }
 
 #[cfg(test)]

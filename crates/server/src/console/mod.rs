@@ -23,6 +23,10 @@
 //! (404), and a pending or suspended organisation's writes are refused with
 //! the API's own error.
 
+// Handlers answer `Result<Response, Response>`: a page or an error page,
+// both sent as they are; boxing the error would buy nothing.
+#![allow(clippy::result_large_err)]
+
 mod dashboard;
 mod i18n;
 mod layout;

@@ -320,17 +320,8 @@ pub(crate) async fn correct(State(state): State<AppState>, Posted(c, f): Posted)
         .capture(&c.caller, &doc, ErrorBehaviour::Rollback)
         .await
         .map_err(|e| store_error(c.lang, e))?;
-    if let Some(e) = job.errors.first() {
-        return Err(error_page(
-            c.lang,
-            ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &e.code,
-                e.detail.clone(),
-                e.detail_zh.clone(),
-            )
-            .with_field(e.field.clone()),
-        ));
+    if let Some(e) = refusal(&job) {
+        return Err(error_page(c.lang, e));
     }
     let q: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("id", &id)
@@ -346,5 +337,18 @@ pub(crate) fn document(event: Value) -> Value {
         "schemaVersion": "2.0",
         "creationDate": chrono::Utc::now().to_rfc3339(),
         "epcisBody": {"eventList": [event]}
+    })
+}
+
+/// The first refusal of a capture job, as the API words a refused request.
+pub(crate) fn refusal(job: &suyuan_store::trace::capture::CaptureJob) -> Option<ApiError> {
+    job.errors.first().map(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            &e.code,
+            e.detail.clone(),
+            e.detail_zh.clone(),
+        )
+        .with_field(e.field.clone())
     })
 }

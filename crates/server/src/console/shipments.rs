@@ -123,17 +123,8 @@ pub(crate) async fn receive(State(state): State<AppState>, Posted(c, f): Posted)
         .capture(&c.caller, &document(event), ErrorBehaviour::Rollback)
         .await
         .map_err(err)?;
-    if let Some(e) = job.errors.first() {
-        return Err(error_page(
-            c.lang,
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &e.code,
-                e.detail.clone(),
-                e.detail_zh.clone(),
-            )
-            .with_field(e.field.clone()),
-        ));
+    if let Some(e) = super::records::refusal(&job) {
+        return Err(error_page(c.lang, e));
     }
     let id = job.event_ids.first().cloned().unwrap_or_default();
     let q: String = form_urlencoded::Serializer::new(String::new())

@@ -82,9 +82,11 @@ async fn start_driver(driver: &PathBuf) -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
+    // Dropped (killed and waited for) whatever happens next.
+    let driver = Driver(child, port);
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Driver(child, port);
+            return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -387,7 +387,9 @@ both_backends!(plain_epcis_steps_are_named, |app| async move {
     // A plain EPCIS event (no agri:recordKind) reads by its CBV step's name.
     let (org, _, _) = cooperative(app, "pub_cbv").await;
     let gtin = format!("0{}", gtin13());
-    let (status, p) = app.post("/api/v1/products", &org.token, product(&gtin, "郫县二荆条辣椒")).await;
+    let (status, p) = app
+        .post("/api/v1/products", &org.token, product(&gtin, "郫县二荆条辣椒"))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     let l = lot(&gtin, "C1");
     let event = json!({
@@ -402,7 +404,12 @@ both_backends!(plain_epcis_steps_are_named, |app| async move {
     assert!(en.contains("<b>Commissioning</b>"), "{en}");
     assert!(!zh.contains("BizStep-commissioning") && !en.contains("BizStep-"));
     let (_, _, json) = app
-        .send(Request::get(&path).header(header::ACCEPT, "application/json").body(Body::empty()).unwrap())
+        .send(
+            Request::get(&path)
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(json["timeline"][0]["kind_zh"], "赋码", "{json}");
 });
