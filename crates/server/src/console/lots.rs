@@ -55,48 +55,12 @@ async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> 
         .map(|p| (p.id.to_string(), p.name.clone()))
         .collect();
     let mut b = format!("<h1>{}</h1>", c.t(T::Lots));
-    let (field, message) = problem
-        .as_ref()
-        .map_or((None, String::new()), |e| (e.field.clone(), e.zh.clone()));
-    let msg_for = |f: &str| {
-        if field.as_deref() == Some(f) {
-            let m = problem.as_ref().map_or("", |e| c.lang.pick(&e.zh, &e.en));
-            format!("<p class=\"err\" data-field=\"{f}\">{}</p>", esc(m))
-        } else {
-            String::new()
-        }
-    };
-    if problem.is_some()
-        && !["product_id", "date", "site", "origin_place_id"].contains(&field.as_deref().unwrap_or(""))
-    {
-        let m = problem
-            .as_ref()
-            .map_or(message.as_str(), |e| c.lang.pick(&e.zh, &e.en));
-        let _ = write!(b, "<p class=\"err\">{}</p>", esc(m));
-    }
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let _ = write!(
-        b,
-        "<form class=\"card\" method=\"post\" action=\"/console/lots\">{csrf}<h2>{title}</h2>\
-         <label for=\"product_id\">{pl}</label>{products}{pe}\
-         <label for=\"date\">{dl}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{today}\">{de}\
-         <label for=\"site\">{sl}</label><input id=\"site\" name=\"site\" value=\"01\" maxlength=\"2\">{se}\
-         <label for=\"origin_place_id\">{ol}</label>{origins}{oe}\
-         <button id=\"allocate\">{go}</button></form>",
-        csrf = csrf_field(c),
-        title = c.t(T::AllocateLot),
-        pl = c.t(T::Product),
-        products = select(c, "product_id", &product_options, product_options.first().map_or("", |o| o.0.as_str())),
-        pe = msg_for("product_id"),
-        dl = c.t(T::Date),
-        de = msg_for("date"),
-        sl = c.t(T::Site),
-        se = msg_for("site"),
-        ol = c.t(T::OriginPlace),
-        origins = select(c, "origin_place_id", &place_options, ""),
-        oe = msg_for("origin_place_id"),
-        go = c.t(T::Allocate),
-    );
+    b.push_str(&allocate_form(
+        c,
+        &product_options,
+        &place_options,
+        problem.as_ref(),
+    ));
     let rows: Vec<Vec<String>> = lots
         .items
         .iter()
@@ -133,6 +97,53 @@ async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> 
     Ok(deliberate(
         (status, Html(page(c, c.t(T::Lots), &b))).into_response(),
     ))
+}
+
+/// The form allocating a lot, with a refusal beside the field it names (or
+/// above the form when it names none of them).
+fn allocate_form(
+    c: &Console,
+    products: &[(String, String)],
+    places: &[(String, String)],
+    problem: Option<&ApiError>,
+) -> String {
+    const FIELDS: [&str; 4] = ["product_id", "date", "site", "origin_place_id"];
+    let said = |e: &ApiError| esc(c.lang.pick(&e.zh, &e.en));
+    let field = problem.and_then(|e| e.field.clone());
+    let msg_for = |f: &str| match problem {
+        Some(e) if field.as_deref() == Some(f) => {
+            format!("<p class=\"err\" data-field=\"{f}\">{}</p>", said(e))
+        }
+        _ => String::new(),
+    };
+    let mut b = String::new();
+    if let Some(e) = problem.filter(|_| !FIELDS.contains(&field.as_deref().unwrap_or(""))) {
+        let _ = write!(b, "<p class=\"err\">{}</p>", said(e));
+    }
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let _ = write!(
+        b,
+        "<form class=\"card\" method=\"post\" action=\"/console/lots\">{csrf}<h2>{title}</h2>\
+         <label for=\"product_id\">{pl}</label>{products}{pe}\
+         <label for=\"date\">{dl}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{today}\">{de}\
+         <label for=\"site\">{sl}</label><input id=\"site\" name=\"site\" value=\"01\" maxlength=\"2\">{se}\
+         <label for=\"origin_place_id\">{ol}</label>{origins}{oe}\
+         <button id=\"allocate\">{go}</button></form>",
+        csrf = csrf_field(c),
+        title = c.t(T::AllocateLot),
+        pl = c.t(T::Product),
+        products = select(c, "product_id", products, products.first().map_or("", |o| o.0.as_str())),
+        pe = msg_for("product_id"),
+        dl = c.t(T::Date),
+        de = msg_for("date"),
+        sl = c.t(T::Site),
+        se = msg_for("site"),
+        ol = c.t(T::OriginPlace),
+        origins = select(c, "origin_place_id", places, ""),
+        oe = msg_for("origin_place_id"),
+        go = c.t(T::Allocate),
+    );
+    b
 }
 
 fn status_cell(c: &Console, u: &Unit) -> String {
@@ -215,20 +226,41 @@ async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[
         }
         b.push_str("</ol></div>");
     }
+    b.push_str(&unit_card(state, c, unit));
+    if unit.kind == "lot" {
+        let _ = write!(
+            b,
+            "<form class=\"card\" method=\"post\" action=\"/console/lots/{id}/items\">{csrf}<h2>{h}</h2>\
+             <label for=\"count\">{cl}</label><input id=\"count\" name=\"count\" type=\"number\" min=\"1\" max=\"100000\" value=\"10\">\
+             <button id=\"issue\">{go}</button></form>",
+            id = unit.id,
+            csrf = csrf_field(c),
+            h = c.t(T::IssueItems),
+            cl = c.t(T::Count),
+            go = c.t(T::Issue),
+        );
+    }
+    b.push_str(&timeline(c, &back, &forward));
+    b.push_str(&tree(c, T::TraceBack, &back));
+    b.push_str(&tree(c, T::TraceForward, &forward));
+    Ok(Html(page(c, &title, &b)).into_response())
+}
+
+/// A unit's status and its code in every form; for a lot, the link to its
+/// labels (drawn by the labels endpoint).
+fn unit_card(state: &AppState, c: &Console, unit: &Unit) -> String {
+    let mut b = String::new();
     b.push_str("<div class=\"card\"><dl class=\"cols\">");
     let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", c.t(T::Status), status_cell(c, unit));
-    if let Some(r) = c
-        .lang
-        .pick(
-            unit.status_reason_zh
-                .as_deref()
-                .or(unit.status_reason.as_deref())
-                .unwrap_or(""),
-            unit.status_reason.as_deref().unwrap_or(""),
-        )
-        .get(..)
-        .filter(|r| !r.is_empty())
-    {
+    let reason = c.lang.pick(
+        unit.status_reason_zh
+            .as_deref()
+            .or(unit.status_reason.as_deref())
+            .unwrap_or(""),
+        unit.status_reason.as_deref().unwrap_or(""),
+    );
+    if !reason.is_empty() {
+        let r = reason;
         let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", c.t(T::Reason), esc(r));
     }
     if let Some(forms) = unit
@@ -269,23 +301,7 @@ async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[
         );
     }
     b.push_str("</div>");
-    if unit.kind == "lot" {
-        let _ = write!(
-            b,
-            "<form class=\"card\" method=\"post\" action=\"/console/lots/{id}/items\">{csrf}<h2>{h}</h2>\
-             <label for=\"count\">{cl}</label><input id=\"count\" name=\"count\" type=\"number\" min=\"1\" max=\"100000\" value=\"10\">\
-             <button id=\"issue\">{go}</button></form>",
-            id = unit.id,
-            csrf = csrf_field(c),
-            h = c.t(T::IssueItems),
-            cl = c.t(T::Count),
-            go = c.t(T::Issue),
-        );
-    }
-    b.push_str(&timeline(c, &back, &forward));
-    b.push_str(&tree(c, T::TraceBack, &back));
-    b.push_str(&tree(c, T::TraceForward, &forward));
-    Ok(Html(page(c, &title, &b)).into_response())
+    b
 }
 
 /// Every event of both traces, by time.

@@ -151,7 +151,6 @@ fn place_problem(kind: RecordKind, field: &str, message: String, out: &mut Probl
 
 /// The event the form describes, and every problem found building it.
 pub(crate) fn build_event(c: &Console, kind: RecordKind, f: &Fields, ch: &Choices) -> (Value, Problems) {
-    let lang = c.lang;
     let mut problems: Problems = Vec::new();
     // The type, action, bizStep (and disposition) a record of this kind has,
     // as the kind's example shows them.
@@ -170,105 +169,107 @@ pub(crate) fn build_event(c: &Console, kind: RecordKind, f: &Fields, ch: &Choice
     e.insert("eventID".into(), json!(event_id));
     e.insert("eventTimeZoneOffset".into(), json!("+08:00"));
     e.insert(format!("{AGRI_PREFIX}:recordKind"), json!(kind.as_str()));
-    let mut has_units = false;
     for input in inputs(kind) {
-        let id = input.id();
-        match input {
-            Input::Time => {
-                let t = f.text("eventTime");
-                // A datetime-local value: "2026-03-01T08:00", in China time.
-                let full = if t.len() == 16 { format!("{t}:00+08:00") } else { t };
-                e.insert("eventTime".into(), json!(full));
-            }
-            Input::Place => {
-                if let Some(p) = f.get("bizLocation") {
-                    e.insert(
-                        "bizLocation".into(),
-                        json!({"id": format!("urn:suyuan:place:{p}")}),
-                    );
-                }
-            }
-            Input::Units(role) => {
-                has_units |= role == Role::Own;
-                let (instances, quantities) = role.keys();
-                let qty = f
-                    .get(&format!("{}_qty", role.name()))
-                    .map(|q| q.parse::<f64>().ok());
-                if let Some(code) = f.get(&format!("{}_code", role.name())) {
-                    match parse_code(code).and_then(|u| {
-                        suyuan_store::trace::canonical_epc(&u)
-                            .map(|epc| (epc, u))
-                            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh))
-                    }) {
-                        Ok((epc, suyuan_core::codes::trace::TraceUnit::Lot { .. })) => {
-                            e.insert(quantities.into(), json!([quantity(&epc, qty.flatten())]));
-                        }
-                        Ok((epc, _)) => {
-                            e.insert(instances.into(), json!([epc]));
-                        }
-                        Err(err) => problems.push((Some(id.clone()), lang.pick(&err.zh, &err.en).to_owned())),
-                    }
-                } else if let Some(lot) = f.get(&id) {
-                    match ch.lots.iter().find(|(v, _)| v == lot) {
-                        Some(_) => {
-                            e.insert(quantities.into(), json!([quantity(lot, qty.flatten())]));
-                        }
-                        None => problems.push((Some(id.clone()), c.t(T::ChooseOne).to_owned())),
-                    }
-                }
-                if let Some(None) = qty {
-                    problems.push((
-                        Some(id),
-                        lang.pick("数量应为数字", "the quantity is a number").to_owned(),
-                    ));
-                }
-            }
-            Input::Partner => {
-                if let Some(org) = f.get("destinationList") {
-                    e.insert(
-                        "destinationList".into(),
-                        json!([{"type": "owning_party", "destination": format!("urn:suyuan:org:{org}")}]),
-                    );
-                }
-            }
-            Input::Despatch => {
-                if let Some(d) = f.get("bizTransactionList") {
-                    e.insert(
-                        "bizTransactionList".into(),
-                        json!([{"type": "desadv", "bizTransaction": despatch_uri(d)}]),
-                    );
-                }
-            }
-            Input::Parent => {
-                if let Some(code) = f.get("parentID") {
-                    match parse_code(code).and_then(|u| {
-                        suyuan_store::trace::canonical_epc(&u)
-                            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh))
-                    }) {
-                        Ok(epc) => {
-                            e.insert("parentID".into(), json!(epc));
-                        }
-                        Err(err) => problems.push((Some(id), lang.pick(&err.zh, &err.en).to_owned())),
-                    }
-                }
-            }
-            Input::Agri(name, _) => {
-                if let Some(v) = f.get(&id) {
-                    match agri_value(name, v) {
-                        Ok(v) => {
-                            e.insert(id, v);
-                        }
-                        Err(msg) => problems.push((Some(id), lang.pick(msg.0, msg.1).to_owned())),
-                    }
-                }
-            }
+        if let Err(message) = fill(c, input, f, ch, &mut e) {
+            problems.push((Some(input.id()), message));
         }
     }
     // A field record names no units of its own (it happens on the plot).
+    let has_units = inputs(kind).iter().any(|i| matches!(i, Input::Units(Role::Own)));
     if !has_units && profile(kind).event_type == suyuan_core::stages::EventType::Object {
         e.entry("epcList").or_insert(json!([]));
     }
     (Value::Object(e), problems)
+}
+
+/// Writes what the form gave for `input` into the event; the problem in
+/// the page's language when the form's value cannot be one.
+fn fill(
+    c: &Console,
+    input: Input,
+    f: &Fields,
+    ch: &Choices,
+    e: &mut Map<String, Value>,
+) -> Result<(), String> {
+    let lang = c.lang;
+    let said = |err: ApiError| lang.pick(&err.zh, &err.en).to_owned();
+    match input {
+        Input::Time => {
+            let t = f.text("eventTime");
+            // A datetime-local value: "2026-03-01T08:00", in China time.
+            let full = if t.len() == 16 { format!("{t}:00+08:00") } else { t };
+            e.insert("eventTime".into(), json!(full));
+        }
+        Input::Place => {
+            if let Some(p) = f.get("bizLocation") {
+                e.insert(
+                    "bizLocation".into(),
+                    json!({"id": format!("urn:suyuan:place:{p}")}),
+                );
+            }
+        }
+        Input::Units(role) => {
+            let (instances, quantities) = role.keys();
+            let qty = match f.get(&format!("{}_qty", role.name())).map(str::parse::<f64>) {
+                Some(Ok(q)) => Some(q),
+                Some(Err(_)) => return Err(lang.pick("数量应为数字", "the quantity is a number").to_owned()),
+                None => None,
+            };
+            if let Some(code) = f.get(&format!("{}_code", role.name())) {
+                let (epc, is_lot) = code_epc(code).map_err(said)?;
+                if is_lot {
+                    e.insert(quantities.into(), json!([quantity(&epc, qty)]));
+                } else {
+                    e.insert(instances.into(), json!([epc]));
+                }
+            } else if let Some(lot) = f.get(&input.id()) {
+                if !ch.lots.iter().any(|(v, _)| v == lot) {
+                    return Err(c.t(T::ChooseOne).to_owned());
+                }
+                e.insert(quantities.into(), json!([quantity(lot, qty)]));
+            }
+        }
+        Input::Partner => {
+            if let Some(org) = f.get("destinationList") {
+                e.insert(
+                    "destinationList".into(),
+                    json!([{"type": "owning_party", "destination": format!("urn:suyuan:org:{org}")}]),
+                );
+            }
+        }
+        Input::Despatch => {
+            if let Some(d) = f.get("bizTransactionList") {
+                e.insert(
+                    "bizTransactionList".into(),
+                    json!([{"type": "desadv", "bizTransaction": despatch_uri(d)}]),
+                );
+            }
+        }
+        Input::Parent => {
+            if let Some(code) = f.get("parentID") {
+                e.insert("parentID".into(), json!(code_epc(code).map_err(said)?.0));
+            }
+        }
+        Input::Agri(name, _) => {
+            if let Some(v) = f.get(&input.id()) {
+                let value = agri_value(name, v).map_err(|m| lang.pick(m.0, m.1).to_owned())?;
+                e.insert(input.id(), value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A code typed in any form: its canonical identifier, and whether it names
+/// a lot (a class, counted by quantity) rather than an instance.
+fn code_epc(code: &str) -> Result<(String, bool), ApiError> {
+    let unit = parse_code(code)?;
+    let epc = suyuan_store::trace::canonical_epc(&unit)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh))?;
+    Ok((
+        epc,
+        matches!(unit, suyuan_core::codes::trace::TraceUnit::Lot { .. }),
+    ))
 }
 
 fn quantity(epc_class: &str, qty: Option<f64>) -> Value {
