@@ -503,3 +503,47 @@ pub(crate) fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+both_backends!(a_shipment_is_despatched_and_received_in_one_step, |app| async move {
+    use crate::trace_chain::{company, harvest, lot as lot_of, record as capture_ok, sowing, t};
+    let f = farm(app, "con_ship").await;
+    let retailer = company(app, "retailer", "con_ship_r", "store").await;
+    let (_, p) = app.get(&format!("/api/v1/products/{}", f.product_id), &f.org.token).await;
+    let l = lot_of(p["gtin"].as_str().unwrap(), "S1");
+    capture_ok(app, &f.org, vec![sowing(&f.org.place, &t(1, 8), &f.seed), harvest(&f.org.place, &t(20, 8), &l)]).await;
+
+    // The cooperative despatches the lot to the retailer, picked by name.
+    let b = sign_in(app, "con_ship", ADMIN_PASSWORD).await;
+    let (_, _, form) = b.get(app, "/console/records/new/shipping").await;
+    assert!(form.contains(&format!("value=\"{}\"", retailer.id)), "the partner is offered");
+    record(app, &b, "shipping", &[
+        ("eventTime", "2026-03-21T08:00"), ("units_lot", &l), ("units_qty", "100"),
+        ("bizTransactionList", "DESADV-0001"), ("destinationList", &retailer.id.to_string()),
+        ("agri:carrier", "冷链物流公司"), ("agri:transportMode", "公路"), ("agri:temperatureClass", "2–8 ℃"),
+    ]).await;
+
+    // The retailer's receiving desk lists it and receives it in one step.
+    let r = sign_in(app, "con_ship_r", ADMIN_PASSWORD).await;
+    let (_, _, dash) = r.get(app, "/console/").await;
+    assert!(dash.contains("urn:suyuan:desadv:DESADV-0001"), "{dash}");
+    let (status, _, desk) = r.get(app, "/console/shipments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(desk.contains(&l), "{desk}");
+    let place = retailer.place.trim_start_matches("urn:suyuan:place:").to_owned();
+    // Not the cooperative's to receive.
+    let (status, _, _) = b
+        .post(app, "/console/shipments/receive", &[("despatch", "urn:suyuan:desadv:DESADV-0001"), ("place", &f.plot_id)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, h, page) = r
+        .post(app, "/console/shipments/receive", &[("despatch", "urn:suyuan:desadv:DESADV-0001"), ("place", &place)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (_, _, shown) = r.get(app, &location(&h)).await;
+    assert!(shown.contains("收货"), "{shown}");
+    let (_, _, desk) = r.get(app, "/console/shipments").await;
+    assert!(!desk.contains(&l), "received: no longer on its way");
+    let (status, events) = app.get("/epcis/events?EQ_bizStep=receiving", &retailer.token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"].as_array().unwrap().len(), 1);
+});
