@@ -143,6 +143,28 @@ texts! {
     Pending => "待审核：可以查看，暂不能记录", "pending: you may look, not record yet";
     Suspended => "已暂停：不能修改记录", "suspended: you may not change records";
     Switch => "English", "中文";
+    Kind => "类型", "Kind";
+    MasterData => "基础信息", "Master data";
+    Region => "行政区划", "Region";
+    Address => "地址", "Address";
+    Contact => "联系人", "Contact";
+    Duties => "职责", "Duties";
+    Person => "负责人", "Person";
+    Phone => "电话", "Phone";
+    Users => "用户", "Users";
+    DisplayName => "姓名", "Name";
+    Role => "角色", "Role";
+    ChangeRole => "修改角色", "Change role";
+    Disable => "停用", "Disable";
+    Disabled => "已停用", "disabled";
+    NewUser => "新增用户", "New user";
+    Create => "创建", "Create";
+    ApiKeys => "API 密钥", "API keys";
+    KeyOnce => "新密钥只显示这一次，请妥善保存：", "The new key is shown this once; keep it safe:";
+    Revoke => "吊销", "Revoke";
+    Revoked => "已吊销", "revoked";
+    Name => "名称", "Name";
+    Prefix => "前缀", "Prefix";
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ mod i18n;
 mod layout;
 mod login;
 mod lots;
+mod master;
+mod org;
 mod recordform;
 mod records;
 mod shipments;
@@ -73,6 +75,13 @@ pub fn router() -> Router<AppState> {
         .route("/console/search", get(lots::search))
         .route("/console/shipments", get(shipments::incoming))
         .route("/console/shipments/receive", post(shipments::receive))
+        .route("/console/org", get(org::show))
+        .route("/console/master/{slug}", get(master::show).post(master::create))
+        .route("/console/org/users", post(org::create_user))
+        .route("/console/org/users/{id}/role", post(org::change_role))
+        .route("/console/org/users/{id}/disable", post(org::disable_user))
+        .route("/console/org/keys", post(org::create_key))
+        .route("/console/org/keys/{id}/revoke", post(org::revoke_key))
         .layer(axum::middleware::from_fn(remember_language))
 }
 
