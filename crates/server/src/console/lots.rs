@@ -354,7 +354,7 @@ fn unit_label(u: &TracedUnit, report: &TraceReport) -> String {
         .as_deref()
         .map(|n| format!(" · {n}"))
         .unwrap_or_default();
-    format!("{name}{lot} <code>{}</code>", esc(&u.reached.epc))
+    format!("{}{} <code>{}</code>", esc(&name), esc(&lot), esc(&u.reached.epc))
 }
 
 /// A trace as a tree: each unit under the one it was reached from, with

@@ -718,6 +718,20 @@ both_backends!(
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
         let (_, _, page) = b.get(app, "/console/master/suppliers").await;
         assert!(page.contains("郫都农资站"));
+        // What a user typed is text on every page, never markup.
+        let (status, _, _) = b
+            .post(
+                app,
+                "/console/master/suppliers",
+                &[("name", "<img src=x onerror=alert(1)>")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, page) = b.get(app, "/console/master/suppliers").await;
+        assert!(
+            page.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.contains("<img"),
+            "{page}"
+        );
         // A GTIN with a wrong check digit: the API's refusal, beside the field.
         let (status, _, page) = b
             .post(
