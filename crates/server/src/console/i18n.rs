@@ -8,7 +8,6 @@
 //! console does not follow the browser's language, since the people who
 //! share one office computer read Chinese.
 
-use axum::http::header;
 use axum::http::request::Parts;
 
 pub(crate) use crate::public::Lang;
@@ -29,16 +28,7 @@ pub(crate) fn language(parts: &Parts) -> Lang {
     if let Some(l) = parts.uri.query().and_then(lang_param) {
         return l;
     }
-    let cookie = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == super::LANG_COOKIE)
-        .map(|(_, v)| v.trim());
-    match cookie {
+    match crate::extract::cookie(&parts.headers, super::LANG_COOKIE) {
         Some("en") => Lang::En,
         _ => Lang::Zh,
     }

@@ -66,11 +66,7 @@ async fn lots_page(state: &AppState, c: &Console, problem: Option<ApiError>) -> 
         .iter()
         .rev()
         .map(|u| {
-            let product = products
-                .items
-                .iter()
-                .find(|p| Some(&p.gtin) == u.gtin.as_ref())
-                .map_or("", |p| p.name.as_str());
+            let product = super::records::product_name(&products.items, u);
             vec![
                 format!(
                     "<a href=\"/console/lots/{}\">{}</a>",

@@ -144,11 +144,14 @@ impl FromRequestParts<AppState> for Console {
             Ok(_) => return Err(to_login(parts)),
             Err(e) => return Err(error_page(lang, ApiError::from(e))),
         };
-        let here = parts
-            .uri
-            .path_and_query()
-            .map_or("/console/", |p| p.as_str())
-            .to_owned();
+        // The language switch reloads this page: a page answering a post
+        // switches on the dashboard instead of posting again.
+        let here = if parts.method == axum::http::Method::GET {
+            parts.uri.path_and_query().map_or("/console/", |p| p.as_str())
+        } else {
+            "/console/"
+        }
+        .to_owned();
         Ok(Console {
             caller,
             session,

@@ -261,12 +261,7 @@ pub(crate) async fn change_role(
         display_name: None,
         jurisdiction: None,
     };
-    state
-        .store
-        .change_user(&c.caller, id, &change)
-        .await
-        .map_err(|e| store_error(c.lang, e))?;
-    Ok(Redirect::to("/console/org").into_response())
+    back(&c, state.store.change_user(&c.caller, id, &change).await)
 }
 
 pub(crate) async fn disable_user(
@@ -274,12 +269,7 @@ pub(crate) async fn disable_user(
     Id(id): Id,
     Posted(c, _): Posted,
 ) -> PageResult {
-    state
-        .store
-        .disable_user(&c.caller, id)
-        .await
-        .map_err(|e| store_error(c.lang, e))?;
-    Ok(Redirect::to("/console/org").into_response())
+    back(&c, state.store.disable_user(&c.caller, id).await)
 }
 
 /// Creates an API key acting as the signed-in user; its secret is shown once.
@@ -297,10 +287,11 @@ pub(crate) async fn revoke_key(
     Id(id): Id,
     Posted(c, _): Posted,
 ) -> PageResult {
-    state
-        .store
-        .revoke_api_key(&c.caller, id)
-        .await
-        .map_err(|e| store_error(c.lang, e))?;
+    back(&c, state.store.revoke_api_key(&c.caller, id).await)
+}
+
+/// Back to the organisation's page once the store has done it.
+fn back<T>(c: &Console, done: Result<T, suyuan_store::StoreError>) -> PageResult {
+    done.map_err(|e| store_error(c.lang, e))?;
     Ok(Redirect::to("/console/org").into_response())
 }

@@ -108,11 +108,7 @@ pub(crate) async fn choices(
             .iter()
             .rev()
             .map(|u| {
-                let product = products
-                    .items
-                    .iter()
-                    .find(|p| Some(&p.gtin) == u.gtin.as_ref())
-                    .map_or("", |p| p.name.as_str());
+                let product = product_name(&products.items, u);
                 (
                     u.epc.clone(),
                     format!("{} {}", u.batch.as_deref().unwrap_or(&u.epc), product),
@@ -351,4 +347,15 @@ pub(crate) fn refusal(job: &suyuan_store::trace::capture::CaptureJob) -> Option<
         )
         .with_field(e.field.clone())
     })
+}
+
+/// The name of the product a unit is of (by its GTIN), or nothing.
+pub(crate) fn product_name<'a>(
+    products: &'a [suyuan_store::products::Product],
+    unit: &suyuan_store::trace::units::Unit,
+) -> &'a str {
+    products
+        .iter()
+        .find(|p| Some(&p.gtin) == unit.gtin.as_ref())
+        .map_or("", |p| p.name.as_str())
 }

@@ -203,6 +203,51 @@ both_backends!(a_season_is_recorded_through_the_forms, |app| async move {
         "{shown}"
     );
 
+    // Declared wrong from its page; another organisation may not.
+    let id = page
+        .split("id=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let id = form_urlencoded::parse(format!("id={id}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    farm(app, "con_season_other").await;
+    let other = sign_in(app, "con_season_other", ADMIN_PASSWORD).await;
+    let (status, _, _) = other.get(app, &page).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = other
+        .post(
+            app,
+            "/console/record/correct",
+            &[("id", &id), ("reason", "did_not_occur")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, h, _) = b
+        .post(
+            app,
+            "/console/record/correct",
+            &[("id", &id), ("reason", "did_not_occur")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, shown) = b.get(app, &location(&h)).await;
+    assert!(
+        shown.contains("已声明有误") && !shown.contains("id=\"declare\""),
+        "{shown}"
+    );
+    let (_, _, dash) = b.get(app, "/console/").await;
+    assert!(
+        dash.contains("播种/定植 · 已声明有误") && dash.contains("播种/定植 · 已更正"),
+        "{dash}"
+    );
+
     // A refusal of the store is shown beside the field it names.
     let path = "/console/records/new/pest_control";
     let mut pest = vec![
