@@ -401,9 +401,19 @@ pub(crate) async fn submit(
         return Ok(refused(&c, kind, &f, &ch, &problems));
     }
     let id = job.event_ids.first().cloned().unwrap_or_default();
+    // Warnings (a lot made non-conformant …) are shown now, on the page of
+    // the record that caused them; otherwise on to the record's address.
+    if !job.warnings.is_empty() {
+        let warnings: Vec<String> = job
+            .warnings
+            .iter()
+            .map(|w| c.lang.pick(&w.detail_zh, &w.detail).to_owned())
+            .collect();
+        return super::records::record_page(&state, &c, &id, Some(&warnings)).await;
+    }
     let q: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("id", &id)
-        .append_pair("stored", &job.warnings.len().to_string())
+        .append_pair("stored", "0")
         .finish();
     Ok(Redirect::to(&format!("/console/record?{q}")).into_response())
 }
@@ -643,6 +653,7 @@ fn shown_value(f: &Fields, input: Input, ch: &Choices) -> String {
                 .find(|(k, _, _)| *k == v)
                 .map_or(v, |(_, _, l)| l.clone())
         }
+        Input::Time => f.text("eventTime").replacen('T', " ", 1),
         other => f.text(&other.id()),
     }
 }

@@ -162,6 +162,21 @@ pub(crate) async fn show(
     c: Console,
     LenientQuery(q): LenientQuery<RecordQuery>,
 ) -> PageResult {
+    record_page(&state, &c, &q.id, q.stored.map(|_| &[][..])).await
+}
+
+/// A record's page; `stored` (with the warnings capture gave) when it was
+/// just stored.
+pub(crate) async fn record_page(
+    state: &AppState,
+    c: &Console,
+    id: &str,
+    stored: Option<&[String]>,
+) -> PageResult {
+    let q = RecordQuery {
+        id: id.to_owned(),
+        stored: stored.map(|w| u32::try_from(w.len()).unwrap_or(u32::MAX)),
+    };
     let versions = state
         .store
         .get_event(&c.caller, &q.id)
@@ -181,8 +196,11 @@ pub(crate) async fn show(
     if q.stored.is_some() {
         let _ = write!(b, "<p class=\"ok\" id=\"stored\">{}</p>", c.t(T::Stored));
     }
+    for w in stored.unwrap_or_default() {
+        let _ = write!(b, "<p class=\"warn\">{}</p>", esc(w));
+    }
     for v in &versions {
-        b.push_str(&version_card(&c, v));
+        b.push_str(&version_card(c, v));
     }
     let declared = versions.iter().any(|v| v.get("errorDeclaration").is_some());
     if !declared {
@@ -190,12 +208,12 @@ pub(crate) async fn show(
             b,
             "<form class=\"card\" method=\"post\" action=\"/console/record/correct\">{}{}\
              <h2>{}</h2><label for=\"reason\">{}</label>{}<button class=\"alt\" id=\"declare\">{}</button></form>",
-            csrf_field(&c),
+            csrf_field(c),
             hidden("id", &q.id),
             c.t(T::Correct),
             c.t(T::CorrectReason),
             select(
-                &c,
+                c,
                 "reason",
                 &[
                     ("incorrect_data".into(), c.t(T::IncorrectData).into()),
@@ -206,7 +224,7 @@ pub(crate) async fn show(
             c.t(T::Correct)
         );
     }
-    Ok(Html(page(&c, &name, &b)).into_response())
+    Ok(Html(page(c, &name, &b)).into_response())
 }
 
 /// One version of a record: its time, place, units and fields.

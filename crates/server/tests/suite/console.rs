@@ -341,6 +341,39 @@ both_backends!(a_season_is_recorded_through_the_forms, |app| async move {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location(&h).starts_with("/console/lots/"));
 
+    // A failed test: stored, with capture's warning on the record's page;
+    // the dashboard lists the lot as needing attention.
+    let (status, _, page) = b
+        .post(
+            app,
+            "/console/records/new/testing",
+            &[
+                ("step", "store"),
+                ("eventTime", "2026-05-21T09:00"),
+                ("units_lot", &lot_epc),
+                ("units_qty", "1"),
+                ("agri:sampleId", "S-1"),
+                ("agri:testItems", "毒死蜱 | 0.9 mg/kg | 0.02 mg/kg | 不合格"),
+                ("agri:conclusion", "fail"),
+                ("agri:agency", "四川省农产品质量安全检测中心"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("id=\"stored\"") && page.contains("class=\"warn\""),
+        "{page}"
+    );
+    let (_, _, dash) = b.get(app, "/console/").await;
+    let attention = dash
+        .split("需要关注的批次")
+        .nth(1)
+        .unwrap()
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert!(attention.contains("不合格"), "{attention}");
+
     // What the API sees: the records, signed and stored once each.
     let (status, events) = app
         .get("/epcis/events?EQ_bizStep=commissioning", &f.org.token)
