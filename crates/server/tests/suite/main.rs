@@ -17,6 +17,7 @@ mod authority;
 mod browser;
 mod conformance;
 mod console;
+mod console_admin;
 mod edge;
 mod epcis;
 mod hygiene;
