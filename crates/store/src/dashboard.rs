@@ -63,7 +63,9 @@ pub struct Partner {
 }
 
 impl Store {
-    /// The caller's organisation's latest `limit` events (by record time).
+    /// The caller's organisation's latest `limit` events, by when they
+    /// happened (read backwards along the `(org_id, event_time)` index, so
+    /// the cost does not grow with the organisation's history).
     pub async fn recent_events(&self, caller: &Caller, limit: u32) -> Result<Vec<RecentEvent>> {
         let rows = self
             .db
@@ -71,7 +73,7 @@ impl Store {
             .fetch_all(
                 "SELECT event_id, event_type, event_time, time_zone_offset, biz_step, record_kind, biz_location, \
                  is_error_declaration, corrected_by FROM events WHERE org_id = $1 \
-                 ORDER BY record_time DESC, id DESC LIMIT $2",
+                 ORDER BY event_time DESC LIMIT $2",
                 &params![caller.org_id, i64::from(limit)],
             )
             .await?;
@@ -146,27 +148,37 @@ impl Store {
         rows.iter().map(decode_unit).collect()
     }
 
-    /// How many item codes the caller's organisation issued, how many of
-    /// them consumers scanned, and how many scans they had.
+    /// How many item codes the caller's organisation issued (from its
+    /// logged issues, one row per issue, not one per item), how many of
+    /// them consumers scanned, and how many scans they had (from the scanned
+    /// codes, each joined to its unit by the unique `epc`).
     pub async fn code_counts(&self, caller: &Caller) -> Result<CodeCounts> {
-        let row = self
+        let issued = self
             .db
             .conn()
             .fetch_optional(
-                "SELECT COUNT(*) AS items, COUNT(s.unit_key) AS scanned, CAST(COALESCE(SUM(s.count), 0) AS BIGINT) \
-                 AS scans FROM units u LEFT JOIN scans s ON s.unit_key = u.epc \
-                 WHERE u.owner_org_id = $1 AND u.kind = 'item'",
+                "SELECT CAST(COALESCE(SUM(item_count), 0) AS BIGINT) AS items FROM item_issues WHERE org_id = $1",
                 &params![caller.org_id],
             )
             .await?;
-        match row {
-            Some(r) => Ok(CodeCounts {
-                items: r.int("items")?,
-                scanned_items: r.int("scanned")?,
-                scans: r.int("scans")?,
-            }),
-            None => Ok(CodeCounts::default()),
-        }
+        let scanned = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT COUNT(*) AS scanned, CAST(COALESCE(SUM(s.count), 0) AS BIGINT) AS scans \
+                 FROM scans s JOIN units u ON u.epc = s.unit_key WHERE u.owner_org_id = $1 AND u.kind = 'item'",
+                &params![caller.org_id],
+            )
+            .await?;
+        Ok(CodeCounts {
+            items: issued.map(|r| r.int("items")).transpose()?.unwrap_or(0),
+            scanned_items: scanned
+                .as_ref()
+                .map(|r| r.int("scanned"))
+                .transpose()?
+                .unwrap_or(0),
+            scans: scanned.as_ref().map(|r| r.int("scans")).transpose()?.unwrap_or(0),
+        })
     }
 
     /// The verified organisations other than the caller's (and the platform

@@ -169,6 +169,23 @@ both_backends!(a_season_is_recorded_through_the_forms, |app| async move {
     assert_eq!(status, StatusCode::OK);
     assert!(dash.contains("lang=\"zh-CN\"") && dash.contains("首页"), "{dash}");
 
+    // Every record kind has its form, with an input for each field its
+    // profile asks for.
+    for kind in suyuan_core::stages::RecordKind::ALL {
+        let (status, _, form) = b
+            .get(app, &format!("/console/records/new/{}", kind.as_str()))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind:?}");
+        for (name, _) in suyuan_core::stages::agri_fields_of(*kind) {
+            assert!(
+                form.contains(&format!("name=\"agri:{name}\"")),
+                "{kind:?} lacks {name}"
+            );
+        }
+    }
+    let (status, _, _) = b.get(app, "/console/records/new/no_such_kind").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Sowing and pest control on the plot, picked from the lists.
     let (_, _, form) = b.get(app, "/console/records/new/sowing").await;
     assert!(
