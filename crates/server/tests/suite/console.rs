@@ -116,7 +116,7 @@ impl Browser {
     }
 }
 
-pub(crate) fn location(h: &axum::http::HeaderMap) -> String {
+fn location(h: &axum::http::HeaderMap) -> String {
     h[header::LOCATION].to_str().unwrap().to_owned()
 }
 

@@ -9,7 +9,7 @@
 use axum::http::StatusCode;
 
 use crate::common::*;
-use crate::console::{farm, location, sign_in};
+use crate::console::{farm, sign_in};
 
 both_backends!(
     the_organisation_administers_its_users_and_keys,
