@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org_records",
         include_str!("../migrations/0019_org_records.sql"),
     ),
+    (
+        20,
+        "attention_index",
+        include_str!("../migrations/0020_attention_index.sql"),
+    ),
 ];
 
 /// The newest version this build knows.
