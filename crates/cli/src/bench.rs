@@ -297,7 +297,14 @@ pub(crate) async fn load(
 
 /// One HTTP/1.1 GET on a kept-alive connection; reads the whole body.
 async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u16> {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\r\n");
+    // A session cookie (`suyuan_session=…`) for the console's pages, else a
+    // bearer token for the API.
+    let credential = if key.starts_with("suyuan_session=") {
+        format!("Cookie: {key}")
+    } else {
+        format!("Authorization: Bearer {key}")
+    };
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{credential}\r\n\r\n");
     conn.get_mut().write_all(req.as_bytes()).await?;
     let mut line = String::new();
     conn.read_line(&mut line).await?;

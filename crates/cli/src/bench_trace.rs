@@ -682,11 +682,45 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         "public trace pages      {:>10.0} req/s   p50 {:.2} ms   p99 {:.2} ms (8 connections, HTML)",
         r.per_second, r.p50_ms, r.p99_ms
     );
+    console_pages(store, &farm, &ids, a.farms, addr).await?;
     let _ = stop_tx.send(());
     server.await??;
     println!(
         "peak memory (VmHWM)     {}",
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
+    Ok(())
+}
+
+/// Server time of the console's dashboard and of a harvested lot's page (its
+/// codes, timeline and both trace trees), signed in as the farm's user.
+async fn console_pages(
+    store: &Store,
+    farm: &Caller,
+    ids: &Ids,
+    farms: usize,
+    addr: std::net::SocketAddr,
+) -> Result<()> {
+    let session = store.open_session(farm.user_id).await?;
+    let cookie = format!("suyuan_session={}", session.token);
+    let mut rng = rand::thread_rng();
+    let mut lots = Vec::new();
+    for _ in 0..200 {
+        let epc = lot_uri(ids, rng.gen_range(0..farms));
+        if let Some(u) = store.find_unit(&epc).await? {
+            lots.push(format!("/console/lots/{}", u.id));
+        }
+    }
+    for (name, paths) in [
+        ("console dashboard", vec!["/console/".to_owned()]),
+        ("console lot page", lots),
+    ] {
+        load(addr, &paths, &cookie, 4, 100).await?;
+        let r = load(addr, &paths, &cookie, 4, 1000).await?;
+        println!(
+            "{name:<23} {:>10.0} req/s   p50 {:.2} ms   p99 {:.2} ms (4 connections, HTML)",
+            r.per_second, r.p50_ms, r.p99_ms
+        );
+    }
     Ok(())
 }

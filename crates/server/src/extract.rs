@@ -428,17 +428,21 @@ pub fn presented_credential(parts: &Parts) -> Option<Presented> {
             return Some(Presented::Bearer(token.trim().to_owned()));
         }
     }
-    parts
-        .headers
+    cookie(&parts.headers, SESSION_COOKIE)
+        .filter(|v| !v.starts_with(API_KEY_PREFIX))
+        .map(|v| Presented::Cookie(v.to_owned()))
+}
+
+/// The value of the cookie `name`, if the request sent it.
+pub fn cookie<'a>(headers: &'a header::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
-        .filter(|v| !v.starts_with(API_KEY_PREFIX))
-        .map(|v| Presented::Cookie(v.to_owned()))
 }
 
 /// The secret a request carries: `Authorization: Bearer …` or the session

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod client;
+pub mod console;
 pub mod csrf;
 pub mod docs;
 mod docs_page;
@@ -103,6 +104,7 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
         .merge(docs::router())
         .merge(epcis::router())
         .merge(public::router())
+        .merge(console::router())
         .merge(records_doc::router())
         .merge(tlog::router())
         .merge(health::router())

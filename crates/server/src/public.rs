@@ -508,7 +508,7 @@ async fn show(
 // ---------------------------------------------------------------------------
 // HTML
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -720,11 +720,12 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
             .as_deref()
             .and_then(Stage::parse)
             .map_or(c.t(Text::Record), |s| lang.pick(s.zh(), s.en()));
-        // A record kind by its label; any other business step as it is.
-        let kind = e
-            .kind
-            .as_deref()
-            .map(|k| RecordKind::parse(k).map_or(k, |k| lang.pick(k.zh(), k.en())));
+        // A record kind by its label; a standard CBV business step by its
+        // name (赋码 for commissioning); any other step as it is.
+        let kind = e.kind.as_deref().map(|k| match RecordKind::parse(k) {
+            Some(k) => lang.pick(k.zh(), k.en()),
+            None => suyuan_core::epcis::biz_step_name(k).map_or(k, |(zh, en)| lang.pick(zh, en)),
+        });
         let _ = write!(
             b,
             "<div class=\"{cls}\"><div class=\"t\">{}</div><div><span class=\"tag\">{}</span><b>{}</b>{}</div>",

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod catalogue;
 pub mod crypto;
+pub mod dashboard;
 pub mod db;
 pub mod detached;
 pub mod inputs;

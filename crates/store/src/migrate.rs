@@ -94,6 +94,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "row_states",
         include_str!("../migrations/0021_row_states.sql"),
     ),
+    (
+        22,
+        "attention_index",
+        include_str!("../migrations/0022_attention_index.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

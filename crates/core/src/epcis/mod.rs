@@ -4,6 +4,7 @@
 //!   [`digital_link_to_urn`] with a caller-supplied [`CompanyPrefixLength`], e.g.
 //!   registered [`KnownPrefixes`]).
 //! * [`vocab`]: CBV 2.0 / GS1 Web Vocabulary words and their spellings ([`Vocabulary`]).
+//! * [`cbv_names`]: the Chinese and English name of every business step and disposition.
 //! * [`model`]: typed events and documents that keep their original JSON ([`Event`], [`Document`]).
 //! * [`validate`]: parsing with every EPCIS 2.0 rule checked ([`parse_document`], [`Problem`]).
 //! * [`limits`]: the bounds every event obeys (string lengths, entries, nesting, size, control
@@ -12,6 +13,7 @@
 //!
 //! Everything here is pure: no I/O, no clock, no randomness.
 
+pub mod cbv_names;
 pub mod hash;
 pub mod limits;
 pub mod model;
@@ -22,6 +24,7 @@ pub mod vocab;
 #[cfg(test)]
 mod examples_tests;
 
+pub use cbv_names::{biz_step_name, disposition_name};
 pub use hash::{event_hash_id, is_hash_id, pre_hash_string};
 pub use model::{
     parse_time_zone_offset, parse_timestamp, Action, BizTransaction, Document, DocumentKind,

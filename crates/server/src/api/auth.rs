@@ -107,7 +107,7 @@ pub async fn login(
 /// The `Set-Cookie` value of the session cookie (`max_age` 0 clears it):
 /// for this site's pages only (`SameSite=Strict`), out of scripts' reach
 /// (`HttpOnly`), and only over https when the site is served so (`Secure`).
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
     let secure = if state
         .config
         .public_url

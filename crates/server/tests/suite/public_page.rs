@@ -382,3 +382,34 @@ both_backends!(the_page_shows_each_records_place_in_the_log, |app| async move {
         assert_eq!(bundle["leaf_index"].as_i64(), Some(index), "{bundle}");
     }
 });
+
+both_backends!(plain_epcis_steps_are_named, |app| async move {
+    // A plain EPCIS event (no agri:recordKind) reads by its CBV step's name.
+    let (org, _, _) = cooperative(app, "pub_cbv").await;
+    let gtin = format!("0{}", gtin13());
+    let (status, p) = app
+        .post("/api/v1/products", &org.token, product(&gtin, "郫县二荆条辣椒"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let l = lot(&gtin, "C1");
+    let event = json!({
+        "type": "ObjectEvent", "eventTime": t(2, 8), "eventTimeZoneOffset": "+08:00", "action": "ADD",
+        "bizStep": "commissioning", "quantityList": [{"epcClass": l, "quantity": 10.0, "uom": "KGM"}]
+    });
+    record(app, &org, vec![event]).await;
+    let path = format!("/01/{gtin}/10/C1");
+    let zh = html(app, &format!("{path}?lang=zh"), None, StatusCode::OK).await;
+    assert!(zh.contains("<b>赋码</b>"), "{zh}");
+    let en = html(app, &format!("{path}?lang=en"), None, StatusCode::OK).await;
+    assert!(en.contains("<b>Commissioning</b>"), "{en}");
+    assert!(!zh.contains("BizStep-commissioning") && !en.contains("BizStep-"));
+    let (_, _, json) = app
+        .send(
+            Request::get(&path)
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(json["timeline"][0]["kind_zh"], "赋码", "{json}");
+});

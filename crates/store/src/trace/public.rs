@@ -490,7 +490,12 @@ impl Store {
                 stage: stage.map(|s| s.as_str().to_owned()),
                 stage_zh: stage.map(|s| s.zh().to_owned()),
                 kind: kind.map(|k| k.as_str().to_owned()).or_else(|| e.biz_step.clone()),
-                kind_zh: kind.map(|k| k.zh().to_owned()),
+                kind_zh: kind.map(|k| k.zh().to_owned()).or_else(|| {
+                    e.biz_step
+                        .as_deref()
+                        .and_then(suyuan_core::epcis::biz_step_name)
+                        .map(|(zh, _)| zh.to_owned())
+                }),
                 organisation: (!org_name.is_empty()).then_some(org_name),
                 organisation_suspended,
                 place,

@@ -72,7 +72,8 @@ pub struct IssuedItems {
     pub codes: Vec<String>,
 }
 
-const UNIT_COLUMNS: &str = "t.id, t.kind, t.epc, t.gtin, t.batch, t.serial, t.sscc, t.owner_org_id, \
+pub(crate) const UNIT_COLUMNS: &str =
+    "t.id, t.kind, t.epc, t.gtin, t.batch, t.serial, t.sscc, t.owner_org_id, \
     t.holder_org_id, t.status, t.status_reason, t.status_reason_zh, t.origin_place, t.created_at";
 
 pub(crate) fn decode_unit(r: &Row) -> Result<Unit> {
