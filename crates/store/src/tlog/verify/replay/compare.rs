@@ -224,7 +224,38 @@ pub(super) async fn page(conn: &mut Conn<'_>, expected: &Expected, problems: &mu
 /// column by column; units the log gives that are not stored.
 pub(super) async fn units(conn: &mut Conn<'_>, state: &State, problems: &mut Problems) -> Result<()> {
     let mut seen = 0usize;
-    for r in conn.fetch_all("SELECT * FROM units", &[]).await? {
+    // A page at a time, in key order: memory stays that of the state.
+    let mut after = String::new();
+    loop {
+        let page = conn
+            .fetch_all(
+                "SELECT * FROM units WHERE epc > $1 ORDER BY epc LIMIT 5000",
+                &params![after.as_str()],
+            )
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.text("epc")?;
+        seen += units_page(&page, state, problems)?;
+    }
+    if seen < state.units.len() {
+        let stored: BTreeSet<String> = conn
+            .fetch_all("SELECT epc FROM units", &[])
+            .await?
+            .iter()
+            .map(|r| r.text("epc"))
+            .collect::<Result<_>>()?;
+        for epc in state.units.keys().filter(|e| !stored.contains(*e)) {
+            problems.add("units", epc.clone(), "row", "a row".into(), MISSING.into(), None);
+        }
+    }
+    Ok(())
+}
+
+/// One page of `units` against the state; answers how many of its rows the
+/// state has.
+fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<usize> {
+    let mut seen = 0usize;
+    for r in page {
         let epc = r.text("epc")?;
         let Some(u) = state.units.get(&epc) else {
             problems.add("units", epc, "row", "no row".into(), EXTRA.into(), None);
@@ -275,18 +306,7 @@ pub(super) async fn units(conn: &mut Conn<'_>, state: &State, problems: &mut Pro
         ];
         columns(problems, "units", &epc, &cols, None);
     }
-    if seen < state.units.len() {
-        let stored: BTreeSet<String> = conn
-            .fetch_all("SELECT epc FROM units", &[])
-            .await?
-            .iter()
-            .map(|r| r.text("epc"))
-            .collect::<Result<_>>()?;
-        for epc in state.units.keys().filter(|e| !stored.contains(*e)) {
-            problems.add("units", epc.clone(), "row", "a row".into(), MISSING.into(), None);
-        }
-    }
-    Ok(())
+    Ok(seen)
 }
 
 /// Every shipment against the state.

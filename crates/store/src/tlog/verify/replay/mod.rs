@@ -287,12 +287,12 @@ fn replay_event(
     let event_id = ev.event_id.clone().unwrap_or_default();
     let event_time = ev.event_time_utc().timestamp_millis();
     if ev.error_declaration.is_some() {
-        // The declared record no longer counts in its plot's seasons.
-        if let Some(plot) = state.plot_of.get(&event_id) {
-            for p in state.plots.get_mut(plot).into_iter().flatten() {
-                if p.event_id == event_id {
-                    p.corrected = true;
-                }
+        // The declared record no longer counts in its plot's seasons (a
+        // declaration repeats the event it declares wrong, its place too).
+        let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
+        for p in state.plots.get_mut(&plot).into_iter().flatten() {
+            if p.event_id == event_id {
+                p.corrected = true;
             }
         }
         return Ok(());
@@ -378,7 +378,6 @@ fn replay_event(
             .flatten()
             .map(|u| u.1.clone())
             .collect();
-        state.plot_of.insert(event_id.clone(), plot.clone());
         state.plots.entry(plot).or_default().push(PlotRecord {
             org,
             event_id,

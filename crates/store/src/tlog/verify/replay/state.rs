@@ -92,8 +92,6 @@ pub(super) struct State {
     pub shipments: HashMap<String, ShipmentState>,
     /// Planting and harvest records by plot.
     pub plots: HashMap<String, Vec<PlotRecord>>,
-    /// The plot of each planting or harvest record, by eventID.
-    pub plot_of: HashMap<String, String>,
     /// Organisations' registered names, as of the record being replayed.
     pub names: HashMap<Uuid, String>,
 }
