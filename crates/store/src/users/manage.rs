@@ -160,14 +160,7 @@ impl Store {
             &params![user.id],
         )
         .await?;
-        self.log_row_state(
-            &mut tx,
-            Tracked::Users,
-            &user.id.to_string(),
-            "disabled",
-            Some(caller.user_id),
-        )
-        .await?;
+        self.log_user_state(&mut tx, user.id, "disabled", caller).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, keys, sessions, "user disabled");
         Ok(User {
@@ -186,14 +179,7 @@ impl Store {
             &params![user.id],
         )
         .await?;
-        self.log_row_state(
-            &mut tx,
-            Tracked::Users,
-            &user.id.to_string(),
-            "enabled",
-            Some(caller.user_id),
-        )
-        .await?;
+        self.log_user_state(&mut tx, user.id, "enabled", caller).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, "user enabled");
         Ok(User {
@@ -244,14 +230,7 @@ impl Store {
             &params![role.as_str(), jurisdiction.clone(), display_name.clone(), user.id],
         )
         .await?;
-        self.log_row_state(
-            &mut tx,
-            Tracked::Users,
-            &user.id.to_string(),
-            "changed",
-            Some(caller.user_id),
-        )
-        .await?;
+        self.log_user_state(&mut tx, user.id, "changed", caller).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, role = %role, "user changed");
         Ok(User {
@@ -380,5 +359,19 @@ impl Store {
         tx.commit().await?;
         tracing::info!(user_id = %caller.user_id, "password changed");
         Ok(())
+    }
+}
+
+impl Store {
+    /// Logs a user's state after `action` by `caller` (a `row_state`).
+    async fn log_user_state(&self, tx: &mut Tx, user: Uuid, action: &str, caller: &Caller) -> Result<()> {
+        self.log_row_state(
+            tx,
+            Tracked::Users,
+            &user.to_string(),
+            action,
+            Some(caller.user_id),
+        )
+        .await
     }
 }

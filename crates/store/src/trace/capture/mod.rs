@@ -740,11 +740,7 @@ impl CaptureRun<'_> {
     /// harvested lot's origin is its plot.
     fn register_unit(&mut self, epc: &str, pk: &str, origin: Option<&str>) {
         let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
-        // An item that names its batch belongs to that lot.
-        let lot_epc = match (kind, &gtin, &batch) {
-            ("item", Some(g), Some(b)) => Some(format!("{}/01/{g}/10/{b}", super::CANONICAL_DOMAIN)),
-            _ => None,
-        };
+        let lot_epc = lot_of(kind, gtin.as_deref(), batch.as_deref());
         self.held.push_unit(HeldUnit {
             epc: epc.to_owned(),
             kind,
@@ -870,6 +866,15 @@ pub(crate) type UnitParts = (
     Option<String>,
     Option<String>,
 );
+
+/// The lot an item belongs to: an item that names its batch belongs to
+/// that lot.
+pub(crate) fn lot_of(kind: &str, gtin: Option<&str>, batch: Option<&str>) -> Option<String> {
+    match (kind, gtin, batch) {
+        ("item", Some(g), Some(b)) => Some(format!("{}/01/{g}/10/{b}", super::CANONICAL_DOMAIN)),
+        _ => None,
+    }
+}
 
 pub(crate) fn split_gs1(epc: &str) -> UnitParts {
     let path = epc.strip_prefix(super::CANONICAL_DOMAIN).unwrap_or("");

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use suyuan_core::effects::{relation, Edge, Effect, SeasonRecord};
 use uuid::Uuid;
 
-use crate::trace::capture::split_gs1;
+use crate::trace::capture::{lot_of, split_gs1};
 
 /// A unit as `units` should hold it.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,11 +34,7 @@ impl UnitState {
     /// A unit created by an event, an allocation or an item issue.
     pub(super) fn new(epc: &str, org: Uuid, created_at: i64) -> Self {
         let (kind, gtin, batch, serial, sscc) = split_gs1(epc);
-        // An item that names its batch belongs to that lot.
-        let lot_epc = match (kind, &gtin, &batch) {
-            ("item", Some(g), Some(b)) => Some(format!("{}/01/{g}/10/{b}", crate::trace::CANONICAL_DOMAIN)),
-            _ => None,
-        };
+        let lot_epc = lot_of(kind, gtin.as_deref(), batch.as_deref());
         UnitState {
             kind: kind.to_owned(),
             gtin,
