@@ -7,6 +7,7 @@
 //! cannot exist past the edge of the system.
 
 pub mod authority;
+pub mod calendar;
 pub mod codes;
 pub mod effects;
 pub mod epcis;
