@@ -15,6 +15,7 @@ pub mod error;
 pub mod fields;
 pub mod jsonschema;
 pub mod model;
+pub mod quality;
 pub mod refs;
 pub mod stages;
 

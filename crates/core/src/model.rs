@@ -164,6 +164,37 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// What a 承诺达标合格证 rests on (its 承诺依据).
+    CertificateBasis, "certificate_basis" {
+        Control = "control", "质量安全控制符合要求", "Quality and safety controls met";
+        SelfTest = "self_test", "自行检测合格", "Passed the issuer's own test";
+        CommissionedTest = "commissioned_test", "委托检测合格", "Passed a commissioned test";
+    }
+);
+
+vocabulary!(
+    /// The unit a certificate's quantity is given in.
+    QuantityUnit, "quantity_unit" {
+        Kg = "kg", "千克", "kg";
+        Jin = "jin", "斤", "jin (500 g)";
+        T = "t", "吨", "t";
+        G = "g", "克", "g";
+        Piece = "piece", "件", "pieces";
+        Box = "box", "箱", "boxes";
+        Head = "head", "头（只）", "head";
+    }
+);
+
+vocabulary!(
+    /// A recall's level (食品召回管理办法 第十三条).
+    RecallLevel, "recall_level" {
+        One = "1", "一级召回", "Level 1 recall";
+        Two = "2", "二级召回", "Level 2 recall";
+        Three = "3", "三级召回", "Level 3 recall";
+    }
+);
+
 impl OrgKind {
     /// The roles a user of this kind of organisation may hold.
     pub fn allowed_roles(self) -> &'static [Role] {

@@ -61,11 +61,13 @@
 //! embedded font unreadable: a build fault), `label_render` (a rendering
 //! thread failed: a bug).
 
+pub mod certificate;
 mod font;
 mod layout;
 mod pdf;
 mod printer;
 mod raster;
+pub mod sheet;
 pub mod symbols;
 
 use std::fmt;

@@ -24,13 +24,13 @@ const A4_COLUMNS: usize = 2;
 const A4_ROWS: usize = 5;
 
 /// The font's resource name on every page.
-const FONT_NAME: Name = Name(b"F0");
+pub(crate) const FONT_NAME: Name = Name(b"F0");
 
-fn pt(mm: f32) -> f32 {
+pub(crate) fn pt(mm: f32) -> f32 {
     mm / MM_PER_PT
 }
 
-fn font_error(what: &str) -> Invalid {
+pub(crate) fn font_error(what: &str) -> Invalid {
     Invalid::new(
         "label_font",
         format!("the label font cannot be embedded: {what}"),
@@ -52,7 +52,7 @@ fn page_slots(size: Size) -> (f32, f32, Vec<(f32, f32)>) {
     (A4_MM.0, A4_MM.1, slots)
 }
 
-fn deflate(data: &[u8]) -> Vec<u8> {
+pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
     miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
 }
 
@@ -99,28 +99,58 @@ pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
     for data in contents {
         let (page, content) = (alloc(), alloc());
         kids.push(page);
-        pdf.stream(content, &data).filter(Filter::FlateDecode);
-        let mut pg = pdf.page(page);
-        pg.parent(tree)
-            .media_box(Rect::new(0.0, 0.0, pt(page_w), pt(page_h)))
-            .contents(content);
-        pg.resources().fonts().pair(FONT_NAME, type0);
-        pg.finish();
+        add_page(&mut pdf, [page, content, tree, type0], &data, (page_w, page_h));
     }
+    Ok(finish(
+        pdf,
+        &kids,
+        Fonts {
+            font,
+            remapper: &remapper,
+            to_unicode: &to_unicode,
+            cff: &cff,
+        },
+        [catalog, tree, type0, cid, descriptor, file, cmap],
+    ))
+}
+
+/// Writes one page whose deflated content is `data`, `size` mm, at the
+/// references `[page, content, tree, type0]`.
+pub(crate) fn add_page(pdf: &mut Pdf, [page, content, tree, type0]: [Ref; 4], data: &[u8], size: (f32, f32)) {
+    pdf.stream(content, data).filter(Filter::FlateDecode);
+    let mut pg = pdf.page(page);
+    pg.parent(tree)
+        .media_box(Rect::new(0.0, 0.0, pt(size.0), pt(size.1)))
+        .contents(content);
+    pg.resources().fonts().pair(FONT_NAME, type0);
+    pg.finish();
+}
+
+/// The font subset a document uses.
+pub(crate) struct Fonts<'a> {
+    pub font: &'a Font,
+    pub remapper: &'a GlyphRemapper,
+    pub to_unicode: &'a BTreeMap<u16, char>,
+    pub cff: &'a [u8],
+}
+
+/// Writes the catalog, the page tree of `kids` and the font at the
+/// references `[catalog, tree, type0, cid, descriptor, file, cmap]`.
+pub(crate) fn finish(mut pdf: Pdf, kids: &[Ref], fonts: Fonts<'_>, refs: [Ref; 7]) -> Vec<u8> {
+    let [catalog, tree, type0, cid, descriptor, file, cmap] = refs;
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree)
         .kids(kids.iter().copied())
         .count(kids.len() as i32);
-
     write_font(
         &mut pdf,
-        font,
-        &remapper,
-        &to_unicode,
-        &cff,
+        fonts.font,
+        fonts.remapper,
+        fonts.to_unicode,
+        fonts.cff,
         [type0, cid, descriptor, file, cmap],
     );
-    Ok(pdf.finish())
+    pdf.finish()
 }
 
 /// Draws one label whose top-left corner is at (`ox` mm, `top` pt from the
@@ -166,7 +196,7 @@ fn draw_label(c: &mut Content, font: &Font, remapper: &GlyphRemapper, p: &Placem
     }
 }
 
-fn draw_matrix(c: &mut Content, s: &Placed2d, x: &dyn Fn(f32) -> f32, y: &dyn Fn(f32) -> f32) {
+pub(crate) fn draw_matrix(c: &mut Content, s: &Placed2d, x: &dyn Fn(f32) -> f32, y: &dyn Fn(f32) -> f32) {
     let m = s.module;
     for row in 0..s.matrix.height {
         let top = s.y + row as f32 * m;
@@ -179,7 +209,7 @@ fn draw_matrix(c: &mut Content, s: &Placed2d, x: &dyn Fn(f32) -> f32, y: &dyn Fn
 
 /// The Type 0 font, its CID font, descriptor, embedded CFF and ToUnicode
 /// map, at the five given references.
-fn write_font(
+pub(crate) fn write_font(
     pdf: &mut Pdf,
     font: &Font,
     remapper: &GlyphRemapper,

@@ -133,3 +133,58 @@ fn every_symbol_of_every_size_decodes_to_the_issued_codes() {
     // on several threads).
     check_size(Size::A4, &common::labels(20));
 }
+
+/// A 承诺达标合格证 in every printed size: the QR code decodes to the
+/// certificate's public page, whatever the size (and when void too).
+#[test]
+fn every_certificate_size_decodes_to_its_page() {
+    use suyuan_labels::certificate::{certificates_pdf, CertificateForm, CertificateSize};
+    if tool_missing("pdftoppm") || tool_missing("ZXingReader") {
+        return;
+    }
+    let url = "https://trace.example.cn/c/HG20261207-4K9Q2M7XRT";
+    let form = |void: bool| CertificateForm {
+        title: "承诺达标合格证".into(),
+        number: "HG20261207-4K9Q2M7XRT".into(),
+        rows: vec![
+            ("产品名称".into(), "赣南脐橙（特级果，单果 80–85 mm）".into()),
+            ("数量（重量）".into(), "500 千克".into()),
+            ("产地".into(), "江西省赣州市信丰县安西镇大塘村三组".into()),
+            ("生产者".into(), "信丰县绿源果业专业合作社".into()),
+            ("统一社会信用代码".into(), "93360722MA35XXXXXX".into()),
+            ("联系方式".into(), "0797-1234567".into()),
+            ("开具日期".into(), "2026-12-07".into()),
+        ],
+        commitment_heading: "我承诺对生产销售的食用农产品：".into(),
+        commitment: vec![
+            "不使用禁用农药兽药、停用兽药和非法添加物".into(),
+            "常规农药兽药残留不超标".into(),
+            "对承诺的真实性负责".into(),
+        ],
+        bases: vec![
+            ("质量安全控制符合要求".into(), false),
+            ("自行检测合格".into(), true),
+            ("委托检测合格".into(), false),
+        ],
+        url: url.into(),
+        void_note: void.then(|| "已作废 VOID".into()),
+    };
+    for size in CertificateSize::ALL {
+        let dir = scratch(&format!("cert-{}", size.name()));
+        let pdf = dir.join("certificate.pdf");
+        let bytes = certificates_pdf(&[form(false), form(true)], size).expect("renders");
+        std::fs::write(&pdf, bytes).expect("written");
+        let (w, h) = size.mm();
+        for page in [1, 2] {
+            let png = dir.join(format!("page{page}.png"));
+            rasterise(&pdf, page, (0.0, 0.0, w, h), &png);
+            assert_eq!(
+                decode(&png, "QRCode"),
+                vec![url.to_owned()],
+                "{} page {page}",
+                size.name()
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

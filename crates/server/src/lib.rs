@@ -22,6 +22,7 @@ mod docs_page;
 pub mod epcis;
 pub mod epcis_doc;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod public;

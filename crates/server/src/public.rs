@@ -47,7 +47,11 @@ pub fn router() -> Router<AppState> {
         .route("/01/{gtin}/21/{serial}", get(serial_only))
         .route("/00/{sscc}", get(logistic))
         .route("/trace", get(query_box))
+        .route("/c/{number}", get(quality::certificate_page))
 }
+
+#[path = "public_quality.rs"]
+mod quality;
 
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
@@ -617,6 +621,7 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
             .unwrap_or(""))
         );
     }
+    b.push_str(&quality::recall_banner(v, c));
     let scans = |text: Text| {
         c.t(text)
             .replace("{count}", &v.scans.count.to_string())
@@ -627,6 +632,7 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
     } else {
         let _ = write!(b, "<p><small>{}</small></p>", esc(&scans(Text::Scans)));
     }
+    b.push_str(&quality::certificates_card(v, c));
     if let Some(p) = &v.product {
         let _ = write!(b, "<div class=\"card\"><h2>{}</h2><dl>", c.t(Text::ProductInfo));
         for (k, val) in [

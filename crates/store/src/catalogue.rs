@@ -75,6 +75,23 @@ tables! {
         ["id", "org_id", "epc", "kind", "origin_place", "allocated_by", "created_at"];
     "row_states": Logged, true, "Master record `row_state`: each state of a row of a mutable register (duties, certifications, company prefixes, organisation keys, users) with the action and the acting user; `verify` compares every row with its latest state.",
         ["id", "table_name", "row_key", "action", "snapshot", "acting_user", "created_at"];
+    "certificates": Logged, true, "Master record `certificate`: a 承诺达标合格证 as issued from the trace (subject, basis and the test it rests on, the printed facts, its parents).",
+        ["id", "number", "org_id", "subject_kind", "subject", "style", "basis", "test_event", "product_name", "quantity",
+         "unit", "origin", "committer_name", "committer_code", "committer_contact", "issue_date", "parents", "issued_by",
+         "created_at"];
+    "certificate_voids": Logged, true, "Master record `certificate_void`: a certificate voided, with the reason.",
+        ["id", "certificate_id", "org_id", "reason", "acting_user", "created_at"];
+    "certificate_receipts": Logged, true, "Master record `certificate_receipt`: a certificate a buyer received with a shipment.",
+        ["id", "org_id", "number", "despatch_ref", "certificate_id", "acting_user", "created_at"];
+    "recalls": Logged, true, "Master record `recall`: a recall or drill with its level, reason, plan, deadlines and the affected set it binds (count and SHA-256).",
+        ["id", "org_id", "start_code", "test_event", "level", "reason", "drill", "plan", "affected_count",
+         "affected_sha256", "report_by", "complete_by", "started_by", "created_at"];
+    "recall_units": Derived, true, "Each recall's affected units and their holders when it started: `verify` recomputes the SHA-256 of each recall's lines and compares it with the recall record's `affected_sha256`.",
+        ["recall_id", "epc", "holder_org_id", "sold"];
+    "recall_acts": Logged, true, "Master record `recall_act`: a holder's acknowledgement or accounting (removed, returned, destroyed), or the recall's closing.",
+        ["id", "recall_id", "org_id", "action", "removed", "returned", "destroyed", "note", "acting_user", "created_at"];
+    "calendar_days": Logged, true, "Master record `calendar_day`: a day of the operator's holiday calendar (holiday, adjusted working day, normal).",
+        ["id", "day", "status", "note", "acting_user", "created_at"];
     "org_records": Logged, true, "Master record `org_record`: each state of an organisation (registered, verified, suspended, restored) with its facts, status, reason and the acting user.",
         ["id", "org_id", "action", "status", "status_reason", "acting_user", "snapshot", "created_at"];
     "organisations": Derived, true, "The latest logged state (`org_records`) of each organisation: `verify` compares every column but the sealed ID number with it (`Store::organisations_against_log`).",

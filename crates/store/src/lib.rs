@@ -21,6 +21,7 @@ pub mod orgs;
 pub mod places;
 pub mod prefixes;
 pub mod products;
+pub mod quality;
 pub mod row_states;
 pub mod tlog;
 pub mod trace;

@@ -80,10 +80,22 @@ pub enum RecordKind {
     UnitAllocation,
     /// A state of a row of a mutable register (`row_states`).
     RowState,
+    /// A 承诺达标合格证 (`certificates`).
+    Certificate,
+    /// A certificate voided (`certificate_voids`).
+    CertificateVoid,
+    /// A certificate a buyer received (`certificate_receipts`).
+    CertificateReceipt,
+    /// A recall or a drill, with the affected set it binds (`recalls`).
+    Recall,
+    /// An acknowledgement, accounting or closing of a recall (`recall_acts`).
+    RecallAct,
+    /// A day of the holiday calendar (`calendar_days`).
+    CalendarDay,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 15] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -93,6 +105,12 @@ impl RecordKind {
         RecordKind::OrgRecord,
         RecordKind::UnitAllocation,
         RecordKind::RowState,
+        RecordKind::Certificate,
+        RecordKind::CertificateVoid,
+        RecordKind::CertificateReceipt,
+        RecordKind::Recall,
+        RecordKind::RecallAct,
+        RecordKind::CalendarDay,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +124,12 @@ impl RecordKind {
             RecordKind::OrgRecord => "org_record",
             RecordKind::UnitAllocation => "unit_allocation",
             RecordKind::RowState => "row_state",
+            RecordKind::Certificate => "certificate",
+            RecordKind::CertificateVoid => "certificate_void",
+            RecordKind::CertificateReceipt => "certificate_receipt",
+            RecordKind::Recall => "recall",
+            RecordKind::RecallAct => "recall_act",
+            RecordKind::CalendarDay => "calendar_day",
         }
     }
 
@@ -125,6 +149,12 @@ impl RecordKind {
             RecordKind::OrgRecord => "org_records",
             RecordKind::UnitAllocation => "unit_allocations",
             RecordKind::RowState => "row_states",
+            RecordKind::Certificate => "certificates",
+            RecordKind::CertificateVoid => "certificate_voids",
+            RecordKind::CertificateReceipt => "certificate_receipts",
+            RecordKind::Recall => "recalls",
+            RecordKind::RecallAct => "recall_acts",
+            RecordKind::CalendarDay => "calendar_days",
         }
     }
 
@@ -244,6 +274,80 @@ impl RecordKind {
                 ("row_key", Text),
                 ("action", Text),
                 ("snapshot", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Certificate => &[
+                ("id", Text),
+                ("number", Text),
+                ("org_id", Text),
+                ("subject_kind", Text),
+                ("subject", Text),
+                ("style", Text),
+                ("basis", Text),
+                ("test_event", Text),
+                ("product_name", Text),
+                ("quantity", Float),
+                ("unit", Text),
+                ("origin", Text),
+                ("committer_name", Text),
+                ("committer_code", Text),
+                ("committer_contact", Text),
+                ("issue_date", Text),
+                ("parents", Text),
+                ("issued_by", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::CertificateVoid => &[
+                ("id", Text),
+                ("certificate_id", Text),
+                ("org_id", Text),
+                ("reason", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::CertificateReceipt => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("number", Text),
+                ("despatch_ref", Text),
+                ("certificate_id", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Recall => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("start_code", Text),
+                ("test_event", Text),
+                ("level", Text),
+                ("reason", Text),
+                ("drill", Bool),
+                ("plan", Text),
+                ("affected_count", Int),
+                ("affected_sha256", Text),
+                ("report_by", Int),
+                ("complete_by", Text),
+                ("started_by", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::RecallAct => &[
+                ("id", Text),
+                ("recall_id", Text),
+                ("org_id", Text),
+                ("action", Text),
+                ("removed", Float),
+                ("returned", Float),
+                ("destroyed", Float),
+                ("note", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::CalendarDay => &[
+                ("id", Text),
+                ("day", Text),
+                ("status", Text),
+                ("note", Text),
                 ("acting_user", Text),
                 ("created_at", Int),
             ],

@@ -2,9 +2,12 @@
 //! OpenAPI description, so the published document cannot drift from the code.
 
 pub mod auth;
+pub mod calendar;
+pub mod certificates;
 pub mod labels;
 pub mod orgs;
 pub mod prefixes;
+pub mod recalls;
 pub mod records;
 pub mod signin;
 pub mod trace;
@@ -61,6 +64,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trace::trace_back))
         .routes(routes!(trace::trace_forward))
         .routes(routes!(labels::labels))
+        .routes(routes!(certificates::issue, certificates::list))
+        .routes(routes!(certificates::get))
+        .routes(routes!(certificates::void))
+        .routes(routes!(certificates::pdf))
+        .routes(routes!(certificates::receive))
+        .routes(routes!(recalls::start, recalls::list))
+        .routes(routes!(recalls::get))
+        .routes(routes!(recalls::act))
+        .routes(routes!(recalls::export))
+        .routes(routes!(calendar::set_day, calendar::days))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

@@ -17,6 +17,7 @@
 mod accounts;
 mod labels;
 mod organisations;
+mod quality;
 mod records;
 mod trace;
 
@@ -38,6 +39,7 @@ const AREAS: &[&[Op]] = &[
     records::OPS,
     trace::OPS,
     labels::OPS,
+    quality::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -58,7 +60,11 @@ const BY_CODE: &[Op] = &[
 
 /// Operations whose path parameter is not a record of anyone's: a duty
 /// (of the caller's own organisation).
-const NOT_A_RECORD: &[Op] = &[("PUT", "/api/v1/duties/{duty}")];
+/// A certificate is printed for anyone to read by its number.
+const NOT_A_RECORD: &[Op] = &[
+    ("PUT", "/api/v1/duties/{duty}"),
+    ("GET", "/api/v1/certificates/{number}"),
+];
 
 /// Whether `path` (its query left out) fits `template`.
 fn fits(template: &str, path: &str) -> bool {

@@ -23,6 +23,7 @@ mod epcis;
 mod hygiene;
 mod openapi;
 mod public_page;
+mod quality;
 mod record_docs;
 mod references;
 mod replay;

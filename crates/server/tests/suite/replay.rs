@@ -70,6 +70,7 @@ async fn chain(app: &TestApp) {
         vec![receiving(&w.shipped, &w.retailer.place, &t(7, 8), &w.despatch)],
     )
     .await;
+    crate::quality::quality_records(app, &w).await;
     // A correction of the irrigation record.
     let job = record(app, &w.producer, vec![irrigation(&w.producer.place, &t(3, 9))]).await;
     let id = job["eventIDs"][0].as_str().unwrap().to_owned();

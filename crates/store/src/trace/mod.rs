@@ -12,7 +12,7 @@ pub mod public;
 pub mod query;
 pub mod refs;
 pub mod report;
-mod status;
+pub(crate) mod status;
 pub mod units;
 
 /// The key events are found by: the first 8 bytes of SHA-256 of the eventID,

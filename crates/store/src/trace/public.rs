@@ -183,6 +183,22 @@ pub struct PublicTrace {
     /// The log checkpoint the timeline's records are in, if one was signed.
     pub checkpoint: Option<PublicCheckpoint>,
     pub scans: PublicScans,
+    /// The recall it is affected by (null when none; a drill never sets it).
+    pub recall: Option<crate::quality::recalls::PublicRecall>,
+    /// The 承诺达标合格证 that cover it (of its lot, its containers, or a
+    /// shipment that carried it), newest first.
+    pub commitment_certificates: Vec<PublicCertificate>,
+}
+
+/// A 承诺达标合格证 as the consumer page lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicCertificate {
+    pub number: String,
+    pub valid: bool,
+    pub issue_date: String,
+    pub committer_name: String,
+    /// control, self_test or commissioned_test.
+    pub basis: String,
 }
 
 fn public_fields(doc: &Value) -> Vec<(String, Value)> {
@@ -512,20 +528,47 @@ impl Store {
                 e.in_checkpoint = e.log_index.is_some_and(|i| i < cp.tree_size);
             }
         }
+        let recall = self.recall_of(epc).await?;
+        let commitment_certificates = self
+            .certificates_covering(epc)
+            .await?
+            .into_iter()
+            .map(|c| PublicCertificate {
+                valid: c.is_valid(),
+                number: c.number,
+                issue_date: c.issue_date,
+                committer_name: c.committer_name,
+                basis: c.basis,
+            })
+            .collect();
+        let (status, status_reason, status_reason_zh) = match &recall {
+            Some(r) => (
+                "recalled".to_owned(),
+                Some(format!("recalled by {}: {}", r.by, r.reason)),
+                Some(format!("{} 召回：{}", r.by, r.reason)),
+            ),
+            None => (
+                unit.status.clone(),
+                unit.status_reason.clone(),
+                unit.status_reason_zh.clone(),
+            ),
+        };
         Ok(PublicTrace {
             kind: unit.kind.clone(),
             gtin: unit.gtin.clone(),
             batch: unit.batch.clone(),
             serial: unit.serial.clone(),
-            status: unit.status.clone(),
-            status_reason: unit.status_reason.clone(),
-            status_reason_zh: unit.status_reason_zh.clone(),
+            status,
+            status_reason,
+            status_reason_zh,
             product: public_product,
             producer,
             origin,
             timeline,
             checkpoint,
             scans,
+            recall,
+            commitment_certificates,
         })
     }
 

@@ -194,7 +194,7 @@ fn gaps(reached: &[Reached], facts: &BTreeMap<String, UnitFacts>) -> Vec<Gap> {
 impl Store {
     /// Runs `select`, which ends in a column, once per [`CHUNK`] of `keys`
     /// with `IN (…)` those keys appended; hands each row to `each`.
-    pub(super) async fn for_rows_in(
+    pub(crate) async fn for_rows_in(
         &self,
         select: &str,
         keys: &[String],
@@ -253,7 +253,7 @@ impl Store {
     /// May the caller trace this unit? Its owner or holder, an organisation
     /// that recorded an event on it or a link from it (an input lot it
     /// applied), or an officer.
-    async fn may_trace(&self, caller: &Caller, epc: &str) -> Result<bool> {
+    pub(crate) async fn may_trace(&self, caller: &Caller, epc: &str) -> Result<bool> {
         if caller.officer_jurisdiction().is_some() {
             return Ok(true);
         }

@@ -16,7 +16,7 @@ use crate::db::{placeholders, Tx, Val};
 use crate::Result;
 
 /// `seeds` and every unit made of them, all levels down.
-pub(super) async fn with_downstream(tx: &mut Tx, seeds: &[String]) -> Result<BTreeSet<String>> {
+pub(crate) async fn with_downstream(tx: &mut Tx, seeds: &[String]) -> Result<BTreeSet<String>> {
     let mut all: BTreeSet<String> = seeds.iter().cloned().collect();
     let mut frontier: Vec<String> = seeds.to_vec();
     while !frontier.is_empty() {

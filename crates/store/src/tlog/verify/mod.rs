@@ -160,6 +160,10 @@ impl Store {
         for m in self.rows_against_log().await? {
             problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
         }
+        // Every recall's affected set is the one its record binds.
+        for (id, expected, found) in self.recalls_against_log().await? {
+            problems.add("recall_units", id, "affected_sha256", expected, found, None);
+        }
         // Every derived table, re-derived from the log and compared.
         let (replayed, replay_problems) = replaying
             .await
