@@ -99,6 +99,14 @@ pub async fn run(db: &DbArgs, serve: &ServeArgs) -> Result<()> {
         "  农药批次（正向追溯）/ pesticide lot:    {}",
         summary.pesticide_lot
     );
+    println!(
+        "  承诺达标合格证 / certificate:           {base}/c/{}",
+        summary.certificate
+    );
+    println!(
+        "  已召回的一盒 / a recalled box:           {base}{}",
+        summary.recalled_path
+    );
     println!("\n  Accounts (password {DEMO_PASSWORD}):");
     for (user, what) in DEMO_USERS {
         println!("    {user:<14} {what}");
@@ -165,6 +173,10 @@ pub struct DemoSummary {
     pub item_path: String,
     pub lot_path: String,
     pub pesticide_lot: String,
+    /// The 承诺达标合格证 of the truck to the supermarket.
+    pub certificate: String,
+    /// A recalled box's page.
+    pub recalled_path: String,
 }
 
 /// Builds the demonstration chain through the same store calls the API uses.
@@ -717,6 +729,18 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         ],
     )
     .await?;
+    let quality = crate::demo_quality::quality(
+        store,
+        crate::demo_quality::Chain {
+            coop: &coop,
+            pack: &pack,
+            mart: &mart,
+            harvested_lot: &l1,
+            box_item: &item_epcs[11],
+            despatch: "SC-2026-0523-07",
+        },
+    )
+    .await?;
     let serial = item_epcs
         .first()
         .and_then(|e| e.rsplit('/').next())
@@ -735,6 +759,8 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
             harvest_lot.batch.unwrap_or_default()
         ),
         pesticide_lot: pest_lot.0.clone(),
+        certificate: quality.certificate,
+        recalled_path: quality.recalled_path,
     })
 }
 
@@ -861,7 +887,17 @@ mod tests {
             .bootstrap("平台运营方", "110000", &hash_password(DEMO_PASSWORD).unwrap())
             .await
             .unwrap();
-        seed(&store).await.unwrap();
+        let summary = seed(&store).await.unwrap();
+        // A certificate, a recall (and a drill that changes no public page).
+        let cert = store.certificate(&summary.certificate).await.unwrap().unwrap();
+        assert!(cert.is_valid(), "{cert:?}");
+        let recalled = format!(
+            "{}{}",
+            suyuan_store::trace::CANONICAL_DOMAIN,
+            summary.recalled_path
+        );
+        assert!(store.recall_of(&recalled).await.unwrap().is_some());
+        assert!(store.verify_log().await.unwrap().is_ok());
         let coop = store.caller_for_username("coop-admin").await.unwrap().unwrap();
         let places = store
             .list_places(&coop, None, PageRequest::default())

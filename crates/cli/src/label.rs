@@ -42,7 +42,7 @@ pub struct LabelArgs {
 }
 
 /// An API refusal as a command-line error, naming the flag at fault.
-fn explain(e: ApiError) -> anyhow::Error {
+pub(crate) fn explain(e: ApiError) -> anyhow::Error {
     let flag = match e.field.as_deref() {
         Some("codes") => "CODE".to_owned(),
         Some(f) => format!("--{f}"),

@@ -15,8 +15,10 @@ mod bench_trace;
 mod code;
 mod config;
 mod demo;
+mod demo_quality;
 mod label;
 mod ledger_cmd;
+mod quality_cmd;
 mod serve;
 mod trace_print;
 mod witness;
@@ -65,6 +67,20 @@ enum Command {
     Trace(code::TraceArgs),
     /// Print-ready labels for a lot's items or listed codes: PDF, TSPL or ZPL.
     Label(label::LabelArgs),
+    /// 承诺达标合格证: issue, void, show.
+    Certificate {
+        #[command(flatten)]
+        args: quality_cmd::QualityArgs,
+        #[command(subcommand)]
+        command: quality_cmd::CertificateCommand,
+    },
+    /// Recalls: start (or a drill), status, close.
+    Recall {
+        #[command(flatten)]
+        args: quality_cmd::QualityArgs,
+        #[command(subcommand)]
+        command: quality_cmd::RecallCommand,
+    },
     /// Benchmarks.
     Bench(bench::BenchArgs),
     /// Re-derive the whole transparency log from the database; exit 2 on a mismatch.
@@ -94,6 +110,8 @@ fn main() -> std::process::ExitCode {
             Command::Code(args) => code::run_code(&cli.db, args).await,
             Command::Trace(args) => code::run_trace(&cli.db, args).await,
             Command::Label(args) => label::run(&cli.db, args).await,
+            Command::Certificate { args, command } => quality_cmd::certificate(&cli.db, args, command).await,
+            Command::Recall { args, command } => quality_cmd::recall(&cli.db, args, command).await,
             Command::Witness(args) => witness::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => ledger_cmd::run_verify(&cli.db, args).await,

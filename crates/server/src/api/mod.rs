@@ -63,6 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trace::parse))
         .routes(routes!(trace::trace_back))
         .routes(routes!(trace::trace_forward))
+        .routes(routes!(trace::export))
         .routes(routes!(labels::labels))
         .routes(routes!(certificates::issue, certificates::list))
         .routes(routes!(certificates::get))

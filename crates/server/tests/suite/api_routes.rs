@@ -55,6 +55,7 @@ const OPERATOR_ONLY: &[Op] = &[
 const BY_CODE: &[Op] = &[
     ("GET", "/api/v1/trace/back"),
     ("GET", "/api/v1/trace/forward"),
+    ("GET", "/api/v1/trace/export"),
     ("GET", "/api/v1/labels"),
 ];
 

@@ -5,6 +5,7 @@
 pub(crate) mod authority;
 pub(crate) use authority::actor;
 pub mod capture;
+pub mod export;
 mod held;
 pub mod lineage;
 pub mod names;

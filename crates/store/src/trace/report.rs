@@ -307,6 +307,14 @@ impl Store {
             Ok(())
         })
         .await?;
+        // A recall (not a drill) shows on every unit it reached.
+        for (epc, reason) in self.recalled_among(epcs).await? {
+            if let Some(f) = facts.get_mut(&epc) {
+                f.status = "recalled".into();
+                f.reason = Some(format!("recalled: {reason}"));
+                f.reason_zh = Some(format!("已召回：{reason}"));
+            }
+        }
         Ok(facts)
     }
 

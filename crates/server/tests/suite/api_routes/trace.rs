@@ -15,8 +15,9 @@ const UNIT: Op = ("GET", "/api/v1/units/{id}");
 const PARSE: Op = ("GET", "/api/v1/codes/parse");
 const BACK: Op = ("GET", "/api/v1/trace/back");
 const FORWARD: Op = ("GET", "/api/v1/trace/forward");
+const EXPORT: Op = ("GET", "/api/v1/trace/export");
 
-pub(super) const OPS: &[Op] = &[CREATE_LOT, LIST_LOTS, ISSUE, UNIT, PARSE, BACK, FORWARD];
+pub(super) const OPS: &[Op] = &[CREATE_LOT, LIST_LOTS, ISSUE, UNIT, PARSE, BACK, FORWARD, EXPORT];
 
 /// The canonical identifiers of a list or report's units.
 fn epcs(units: &Value) -> Vec<String> {
@@ -226,8 +227,19 @@ async fn traces(
     );
     assert_eq!(back["gaps"][0]["product_name"], pepper["name"]);
 
+    // The same trace as a spreadsheet.
+    let csv = calls
+        .expect(
+            EXPORT,
+            &format!("{}&direction=back&format=csv", trace_path(EXPORT, item.0)),
+            &coop.token,
+            None,
+            200,
+        )
+        .await;
+    assert!(csv.as_str().unwrap().contains("追溯码 trace code"), "{csv}");
     let nobodys_lot = lot(&gtin14(), "L-NOBODY");
-    for op in [BACK, FORWARD] {
+    for op in [BACK, FORWARD, EXPORT] {
         for code in [lot_epc, element.as_str(), item.0] {
             calls
                 .foreign(
