@@ -285,6 +285,21 @@ both_backends!(
         assert_eq!(page["status"], "recalled", "{page}");
         assert_eq!(page["recall"]["level"], "2");
         assert_eq!(page["recall"]["reason"], "吡虫啉残留超标");
+        // Traces show it too, and export it row by row.
+        let (status, tr) = app
+            .get(
+                &format!("/api/v1/trace/forward?code={}", enc(&w.l1)),
+                &w.producer.token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tr}");
+        let units = tr["units"].as_array().unwrap();
+        let traced = units.iter().find(|u| u["epc"] == cut.as_str()).unwrap();
+        assert_eq!(traced["status"], "recalled", "{traced}");
+        let export = format!("/api/v1/trace/export?code={}&direction=forward", enc(&w.l1));
+        let (status, _, sheet) = app.get_bytes(&export, &w.producer.token).await;
+        assert_eq!(status, StatusCode::OK);
+        check_xlsx_rows_at_least(&sheet, 4, &despatch);
         let path = cut.strip_prefix("https://id.gs1.org").unwrap();
         let (_, html) = public_html(app, path).await;
         assert!(
