@@ -39,6 +39,8 @@ enum BenchCommand {
     Login(crate::bench_login::LoginBench),
     /// Labels for one lot's items: label data read, PDF/TSPL/ZPL rendering.
     Labels(crate::bench_labels::LabelBench),
+    /// A recall of a lot whose items reached many shops: compute, notify, export.
+    Recall(crate::bench_recall::RecallBench),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +67,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Ledger(l) => tokio::task::spawn_blocking(move || crate::bench_ledger::run(l)).await?,
         BenchCommand::Login(l) => crate::bench_login::run(l).await,
         BenchCommand::Labels(l) => crate::bench_labels::run(l).await,
+        BenchCommand::Recall(r) => crate::bench_recall::run(r).await,
     }
 }
 

@@ -105,7 +105,7 @@ pub(crate) async fn org(
                 kind,
                 producer_form: (kind == OrgKind::Producer).then_some(ProducerForm::Farm),
                 name: format!("基准机构 {n}"),
-                uscc: uscc_with_check(&format!("9151011{n}MA6C0000{n}"))?,
+                uscc: uscc_with_check(&format!("91510117{n:09}"))?,
                 region: "510117".into(),
                 address: None,
                 legal_rep_name: "张三".into(),
@@ -683,6 +683,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         r.per_second, r.p50_ms, r.p99_ms
     );
     console_pages(store, &farm, &ids, a.farms, addr).await?;
+    crate::bench_recall::recall_step(store, (&op, &farm), &hash, 10_000, 100).await?;
     let _ = stop_tx.send(());
     server.await??;
     println!(

@@ -790,7 +790,7 @@ fn desadv(reference: &str) -> serde_json::Value {
     json!([{"type": "desadv", "bizTransaction": format!("urn:suyuan:desadv:{reference}")}])
 }
 
-fn shipping(
+pub(crate) fn shipping(
     time: &str,
     reference: &str,
     what: &serde_json::Value,
@@ -809,7 +809,12 @@ fn shipping(
     record("shipping", time, "ObjectEvent", "shipping", body)
 }
 
-fn receiving(time: &str, reference: &str, what: &serde_json::Value, at: &str) -> serde_json::Value {
+pub(crate) fn receiving(
+    time: &str,
+    reference: &str,
+    what: &serde_json::Value,
+    at: &str,
+) -> serde_json::Value {
     let mut body = json!({
         "action": "OBSERVE", "disposition": "in_progress", "bizLocation": {"id": at},
         "bizTransactionList": desadv(reference)});
