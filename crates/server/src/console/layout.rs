@@ -47,6 +47,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         "<header><a class=\"brand\" href=\"/console/\">{brand}</a>\
          <a href=\"/console/\">{dash}</a><a href=\"/console/records\">{rec}</a><a href=\"/console/lots\">{lots}</a>\
          <a href=\"/console/shipments\">{recv}</a><a href=\"/console/master/places\">{master}</a><a href=\"/console/org\">{org}</a>\
+         <a href=\"/console/certificates\">{certs}</a><a href=\"/console/recalls\">{recalls}</a>\
          <a href=\"{switch}\" hreflang=\"{ol}\" lang=\"{ol}\">{sw}</a>\
          <span>{user}</span>\
          <form method=\"post\" action=\"/console/logout\">{csrf}<button>{out}</button></form></header>",
@@ -57,6 +58,8 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         recv = c.t(T::Receiving),
         org = c.t(T::Organisation),
         master = c.t(T::MasterData),
+        certs = c.lang.pick("合格证", "Certificates"),
+        recalls = c.lang.pick("召回", "Recalls"),
         switch = esc(&switch),
         ol = other.html(),
         sw = c.t(T::Switch),

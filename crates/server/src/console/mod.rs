@@ -34,6 +34,7 @@ mod login;
 mod lots;
 mod master;
 mod org;
+mod quality;
 mod recordform;
 mod records;
 mod shipments;
@@ -82,6 +83,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/org/users/{id}/disable", post(org::disable_user))
         .route("/console/org/keys", post(org::create_key))
         .route("/console/org/keys/{id}/revoke", post(org::revoke_key))
+        .route(
+            "/console/certificates",
+            get(quality::certificates).post(quality::issue),
+        )
+        .route("/console/recalls", get(quality::recalls).post(quality::start))
+        .route("/console/recalls/{id}/act", post(quality::act))
         .layer(axum::middleware::from_fn(remember_language))
 }
 

@@ -496,3 +496,120 @@ pub(crate) async fn quality_records(app: &TestApp, w: &World) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{d}");
 }
+
+// The console's quality pages: a certificate issued through the form, a
+// recall notice acknowledged and accounted for by the holder; forged
+// forms, other organisations and pending ones refused, nothing stored.
+both_backends!(
+    the_console_issues_certificates_and_answers_recalls,
+    |app| async move {
+        use crate::console::sign_in;
+        let w = World::new(app, "cq").await;
+        register_product(app, &w).await;
+        let farm = sign_in(app, "cq.coop", ADMIN_PASSWORD).await;
+        let (status, _, page) = farm.get(app, "/console/certificates").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("承诺达标合格证") && page.contains("name=\"csrf\""),
+            "{page}"
+        );
+        let form = [
+            ("code", w.l1.as_str()),
+            ("quantity", "25"),
+            ("unit", "kg"),
+            ("basis", "control"),
+        ];
+        // A cross-site post without the token stores nothing.
+        let (status, _, _) = farm
+            .post_raw(app, "/console/certificates", &form, Some("https://evil.example"))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(array(app, "/api/v1/certificates", &w.producer.token)
+            .await
+            .is_empty());
+        let (status, headers, _) = farm.post(app, "/console/certificates", &form).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/console/certificates");
+        let certs = array(app, "/api/v1/certificates", &w.producer.token).await;
+        assert_eq!(certs.len(), 1);
+        let (_, _, page) = farm.get(app, "/console/certificates").await;
+        assert!(page.contains(certs[0]["number"].as_str().unwrap()), "{page}");
+        // A refusal is the API's own, on a console page.
+        let bad = [
+            ("code", w.l1.as_str()),
+            ("quantity", "25"),
+            ("unit", "kg"),
+            ("basis", "self_test"),
+        ];
+        let (status, _, page) = farm.post(app, "/console/certificates", &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("basis_without_test"), "{page}");
+        // A pending organisation may look, not issue.
+        let (_pending_id, _) = app.pending_producer("cq.pending", "510115").await;
+        let pending = sign_in(app, "cq.pending", ADMIN_PASSWORD).await;
+        let (status, _, _) = pending.post(app, "/console/certificates", &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The producer starts a recall of the shipped lot from the console …
+        record(
+            app,
+            &w.retailer,
+            vec![receiving(&w.shipped, &w.retailer.place, &t(7, 8), &w.despatch)],
+        )
+        .await;
+        let (status, _, _) = farm
+            .post(
+                app,
+                "/console/recalls",
+                &[
+                    ("code", w.shipped.as_str()),
+                    ("level", "3"),
+                    ("reason", "标签印错"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let recalls = array(app, "/api/v1/recalls", &w.producer.token).await;
+        let id = recalls[0]["id"].as_str().unwrap().to_owned();
+        // … the shop sees the notice in its console, acknowledges and accounts.
+        let shop = sign_in(app, "cq.shop", ADMIN_PASSWORD).await;
+        let (_, _, page) = shop.get(app, "/console/recalls").await;
+        assert!(
+            page.contains("标签印错") && page.contains("确认收到召回通知"),
+            "{page}"
+        );
+        let act = format!("/console/recalls/{id}/act");
+        let (status, _, _) = shop.post(app, &act, &[("action", "acknowledged")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, page) = shop
+            .post(app, &act, &[("action", "accounted"), ("removed", "5")])
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "more than it held: {page}"
+        );
+        let (status, _, _) = shop
+            .post(
+                app,
+                &act,
+                &[("action", "accounted"), ("removed", "1"), ("note", "已下架")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        // Another organisation cannot act on it.
+        let other = company(app, "retailer", "cq.other", "store").await;
+        let stranger = sign_in(app, &other.username, ADMIN_PASSWORD).await;
+        let (status, _, _) = stranger.post(app, &act, &[("action", "acknowledged")]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, r) = app.get(&format!("/api/v1/recalls/{id}"), &w.producer.token).await;
+        assert_eq!(r["holders"][0]["accounted"]["removed"], 1.0, "{r}");
+        assert!(r["holders"][0]["acknowledged_at"].is_number(), "{r}");
+        // The producer sees every holder's progress on its page.
+        let (_, _, page) = farm.get(app, "/console/recalls").await;
+        assert!(
+            page.contains("测试机构cq.shop") && page.contains("结束召回"),
+            "{page}"
+        );
+    }
+);
