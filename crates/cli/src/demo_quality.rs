@@ -74,18 +74,20 @@ pub async fn quality(store: &Store, c: Chain<'_>) -> Result<QualityDemo> {
             },
         )
         .await?;
-    for (action, accounted) in [
-        ("acknowledged", Accounted::default()),
+    let recalled_box = [c.box_item.to_owned()];
+    for (action, accounted, units) in [
+        ("acknowledged", Accounted::default(), &[][..]),
         (
             "accounted",
             Accounted {
                 returned: 1.0,
                 ..Accounted::default()
             },
+            &recalled_box[..],
         ),
     ] {
         store
-            .recall_act(c.mart, started.id, action, &accounted, Some("已下架"))
+            .recall_act(c.mart, started.id, action, &accounted, Some("已下架"), units)
             .await?;
     }
     Ok(QualityDemo {

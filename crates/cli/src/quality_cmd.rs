@@ -253,7 +253,7 @@ async fn run_recall(store: &Store, cmd: RecallCommand) -> Result<()> {
         RecallCommand::Close { acting_as, id, note } => {
             let who = caller(store, &acting_as).await?;
             store
-                .recall_act(&who, id, "closed", &Accounted::default(), note.as_deref())
+                .recall_act(&who, id, "closed", &Accounted::default(), note.as_deref(), &[])
                 .await
                 .map_err(refused)?;
             println!("recall {id} closed");

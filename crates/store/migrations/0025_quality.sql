@@ -81,7 +81,9 @@ CREATE INDEX recall_units_epc ON recall_units (epc);
 CREATE INDEX recall_units_holder ON recall_units (holder_org_id, recall_id);
 
 -- What a party did in a recall: acknowledged the notice, accounted for
--- units (removed, returned, destroyed), or closed it.
+-- units (removed, returned, destroyed; `event_id` the EPCIS event with the
+-- `recalled` or `destroyed` disposition naming them, when it named them),
+-- or closed it.
 CREATE TABLE recall_acts (
     id TEXT PRIMARY KEY,
     recall_id TEXT NOT NULL REFERENCES recalls (id),
@@ -91,6 +93,7 @@ CREATE TABLE recall_acts (
     returned DOUBLE PRECISION NOT NULL,
     destroyed DOUBLE PRECISION NOT NULL,
     note TEXT,
+    event_id TEXT,
     acting_user TEXT,
     created_at BIGINT NOT NULL
 );

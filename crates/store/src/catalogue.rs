@@ -89,7 +89,8 @@ tables! {
     "recall_units": Derived, true, "Each recall's affected units and their holders when it started: `verify` recomputes the SHA-256 of each recall's lines and compares it with the recall record's `affected_sha256`.",
         ["recall_id", "epc", "holder_org_id", "sold"];
     "recall_acts": Logged, true, "Master record `recall_act`: a holder's acknowledgement or accounting (removed, returned, destroyed), or the recall's closing.",
-        ["id", "recall_id", "org_id", "action", "removed", "returned", "destroyed", "note", "acting_user", "created_at"];
+        ["id", "recall_id", "org_id", "action", "removed", "returned", "destroyed", "note", "event_id", "acting_user",
+         "created_at"];
     "calendar_days": Logged, true, "Master record `calendar_day`: a day of the operator's holiday calendar (holiday, adjusted working day, normal).",
         ["id", "day", "status", "note", "acting_user", "created_at"];
     "org_records": Logged, true, "Master record `org_record`: each state of an organisation (registered, verified, suspended, restored) with its facts, status, reason and the acting user.",

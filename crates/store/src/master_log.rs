@@ -340,6 +340,7 @@ impl RecordKind {
                 ("returned", Float),
                 ("destroyed", Float),
                 ("note", Text),
+                ("event_id", Text),
                 ("acting_user", Text),
                 ("created_at", Int),
             ],

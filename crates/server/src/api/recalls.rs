@@ -106,6 +106,11 @@ pub struct ActRequest {
     pub accounted: Accounted,
     #[serde(default)]
     pub note: Option<String>,
+    /// With `accounted` of one kind: the units, in any code form, as many as
+    /// its number; they are recorded as an EPCIS event (`removing` with the
+    /// `recalled` disposition, or `destroying` with `destroyed`).
+    #[serde(default)]
+    pub epcs: Vec<String>,
 }
 
 /// Acknowledge a recall's notice, account for units (removed, returned,
@@ -120,10 +125,22 @@ pub async fn act(
     Id(id): Id,
     ValidJson(req): ValidJson<ActRequest>,
 ) -> ApiResult<Json<Recall>> {
+    let units = req
+        .epcs
+        .iter()
+        .map(|c| trace_target(c).map_err(|e| e.with_field("epcs")))
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(
         state
             .store
-            .recall_act(&caller, id, &req.action, &req.accounted, req.note.as_deref())
+            .recall_act(
+                &caller,
+                id,
+                &req.action,
+                &req.accounted,
+                req.note.as_deref(),
+                &units,
+            )
             .await?,
     ))
 }

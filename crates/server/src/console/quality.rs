@@ -336,7 +336,7 @@ pub(crate) async fn act(
     };
     state
         .store
-        .recall_act(&c.caller, id, &f.text("action"), &accounted, f.get("note"))
+        .recall_act(&c.caller, id, &f.text("action"), &accounted, f.get("note"), &[])
         .await
         .map_err(|e| store_error(c.lang, e))?;
     Ok(Redirect::to(&format!("/console/recalls#r-{id}")).into_response())

@@ -339,11 +339,48 @@ both_backends!(
             .post(
                 &acts,
                 &w.retailer.token,
-                json!({"action": "accounted", "returned": held, "note": "已下架退回"}),
+                json!({"action": "accounted", "returned": 1, "epcs": [w.l1]}),
+            )
+            .await;
+        assert_problem(&(status, r), 422, "recall_unit_not_held", Some("epcs"));
+        let (status, r) = app
+            .post(
+                &acts,
+                &w.retailer.token,
+                json!({"action": "accounted", "returned": 1, "note": "已下架退回", "epcs": [cut]}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{r}");
-        assert_eq!(mine(&r)["accounted"]["returned"], held as f64);
+        // The return is an EPCIS event of the shop's, disposition recalled.
+        let row = app
+            .store
+            .db()
+            .conn()
+            .fetch_optional(
+                "SELECT event_id FROM recall_acts WHERE recall_id = $1 AND event_id IS NOT NULL",
+                &[id.as_str().into()],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let event_id = row.text("event_id").unwrap();
+        let (status, ev) = app
+            .get(&format!("/epcis/events/{}", enc(&event_id)), &w.retailer.token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ev}");
+        assert!(ev.to_string().contains("recalled"), "{ev}");
+        if held > 1 {
+            let (status, r) = app
+                .post(
+                    &acts,
+                    &w.retailer.token,
+                    json!({"action": "accounted", "removed": held - 1}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{r}");
+        }
+        let (_, r) = app.get(&format!("/api/v1/recalls/{id}"), &w.producer.token).await;
+        assert_eq!(mine(&r)["accounted"]["returned"], 1.0);
         // The stranger reads nothing of it.
         let (status, _) = app.get(&format!("/api/v1/recalls/{id}"), &stranger.token).await;
         assert_eq!(status, StatusCode::NOT_FOUND);

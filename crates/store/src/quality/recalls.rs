@@ -412,6 +412,7 @@ impl Store {
         action: &str,
         accounted: &Accounted,
         note: Option<&str>,
+        units: &[String],
     ) -> Result<Recall> {
         caller.require_verified_recorder()?;
         let note = note
@@ -468,11 +469,16 @@ impl Store {
                 ))
             }
         };
+        let event_id = if units.is_empty() {
+            None
+        } else {
+            Some(self.accounting_event(caller, id, action, &amounts, units).await?)
+        };
         let act = new_id();
         let mut tx = self.db.begin().await?;
         tx.execute(
-            "INSERT INTO recall_acts (id, recall_id, org_id, action, removed, returned, destroyed, note, acting_user, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            "INSERT INTO recall_acts (id, recall_id, org_id, action, removed, returned, destroyed, note, event_id, \
+             acting_user, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
             &params![
                 act,
                 id,
@@ -482,6 +488,7 @@ impl Store {
                 amounts.returned,
                 amounts.destroyed,
                 note,
+                event_id,
                 caller.user_id,
                 now_ms()
             ],
@@ -491,6 +498,79 @@ impl Store {
             .await?;
         tx.commit().await?;
         self.recall(caller, id).await
+    }
+
+    /// Records what a holder removed, returned or destroyed as an EPCIS
+    /// ObjectEvent naming the units (CBV: `removing` with disposition
+    /// `recalled`, or `destroying` with `destroyed`), through capture and
+    /// its authority rules; answers the eventID. The units must be this
+    /// recall's, held by the caller, as many as the one kind accounted.
+    async fn accounting_event(
+        &self,
+        caller: &Caller,
+        recall: uuid::Uuid,
+        action: &str,
+        amounts: &Accounted,
+        units: &[String],
+    ) -> Result<String> {
+        let kinds = [amounts.removed, amounts.returned, amounts.destroyed];
+        let named = units.len() as f64;
+        if action != "accounted"
+            || kinds.iter().filter(|v| **v > 0.0).count() != 1
+            || kinds.iter().sum::<f64>() != named
+        {
+            return Err(refuse(
+                "epcs",
+                "recall_units_mismatch",
+                "name units only when accounting for one kind (removed, returned or destroyed), as many as its number",
+                "列出单位时，只能登记一种处置（下架、退回或销毁），且数量与所列单位相同",
+            ));
+        }
+        let mut held = 0usize;
+        self.for_rows_in(
+            &format!(
+                "SELECT epc FROM recall_units WHERE recall_id = '{recall}' AND holder_org_id = '{}' AND epc",
+                caller.org_id
+            ),
+            units,
+            |_| {
+                held += 1;
+                Ok(())
+            },
+        )
+        .await?;
+        if held != units.iter().collect::<BTreeSet<_>>().len() || held != units.len() {
+            return Err(refuse(
+                "epcs",
+                "recall_unit_not_held",
+                "every unit named must be one of this recall's that your organisation held",
+                "所列单位须为本次召回中贵单位持有的产品",
+            ));
+        }
+        let (step, disposition) = if amounts.destroyed > 0.0 {
+            ("destroying", "destroyed")
+        } else {
+            ("removing", "recalled")
+        };
+        let event_id = format!("urn:uuid:{}", new_id());
+        let doc = serde_json::json!({
+            "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+            "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": chrono::Utc::now().to_rfc3339(),
+            "epcisBody": {"eventList": [{
+                "type": "ObjectEvent", "eventID": event_id,
+                "eventTime": chrono::Utc::now().to_rfc3339(), "eventTimeZoneOffset": "+08:00",
+                "action": "OBSERVE", "epcList": units,
+                "bizStep": step, "disposition": disposition,
+            }]}
+        });
+        let job = self
+            .capture(caller, &doc, crate::trace::capture::ErrorBehaviour::Rollback)
+            .await?;
+        if let Some(e) = job.errors.first() {
+            return Err(refuse("epcs", "recall_event_refused", &e.detail, &e.detail_zh));
+        }
+        Ok(event_id)
     }
 
     /// The affected units of a recall, with their holders (for its report).
