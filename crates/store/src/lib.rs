@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod catalogue;
+pub mod complaints;
 pub mod crypto;
 pub mod dashboard;
 pub mod db;
@@ -19,6 +20,7 @@ pub mod migrate;
 pub mod org_records;
 pub mod orgs;
 pub mod places;
+pub mod platform;
 pub mod prefixes;
 pub mod products;
 pub mod row_states;

@@ -6,7 +6,8 @@
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
 //!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`,
-//!   `unit_allocation`, `row_state`) and every stored column
+//!   `unit_allocation`, `row_state`, `complaint`, `complaint_photo`,
+//!   `complaint_update`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -80,10 +81,16 @@ pub enum RecordKind {
     UnitAllocation,
     /// A state of a row of a mutable register (`row_states`).
     RowState,
+    /// A consumer's complaint (`complaints`).
+    Complaint,
+    /// A photo of a complaint (`complaint_photos`).
+    ComplaintPhoto,
+    /// A state a complaint takes, with its reply (`complaint_updates`).
+    ComplaintUpdate,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 12] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -93,6 +100,9 @@ impl RecordKind {
         RecordKind::OrgRecord,
         RecordKind::UnitAllocation,
         RecordKind::RowState,
+        RecordKind::Complaint,
+        RecordKind::ComplaintPhoto,
+        RecordKind::ComplaintUpdate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +116,9 @@ impl RecordKind {
             RecordKind::OrgRecord => "org_record",
             RecordKind::UnitAllocation => "unit_allocation",
             RecordKind::RowState => "row_state",
+            RecordKind::Complaint => "complaint",
+            RecordKind::ComplaintPhoto => "complaint_photo",
+            RecordKind::ComplaintUpdate => "complaint_update",
         }
     }
 
@@ -125,6 +138,9 @@ impl RecordKind {
             RecordKind::OrgRecord => "org_records",
             RecordKind::UnitAllocation => "unit_allocations",
             RecordKind::RowState => "row_states",
+            RecordKind::Complaint => "complaints",
+            RecordKind::ComplaintPhoto => "complaint_photos",
+            RecordKind::ComplaintUpdate => "complaint_updates",
         }
     }
 
@@ -244,6 +260,39 @@ impl RecordKind {
                 ("row_key", Text),
                 ("action", Text),
                 ("snapshot", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Complaint => &[
+                ("id", Text),
+                ("reference", Text),
+                ("unit_epc", Text),
+                ("holder_org_id", Text),
+                ("owner_org_id", Text),
+                ("category", Text),
+                ("description", Text),
+                ("phone_cipher", Text),
+                ("phone_masked", Text),
+                ("photo_count", Int),
+                ("photos_sha256", Text),
+                ("acknowledge_by", Int),
+                ("created_at", Int),
+            ],
+            RecordKind::ComplaintPhoto => &[
+                ("id", Text),
+                ("complaint_id", Text),
+                ("position", Int),
+                ("media_type", Text),
+                ("sha256", Text),
+                ("data", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ComplaintUpdate => &[
+                ("id", Text),
+                ("complaint_id", Text),
+                ("status", Text),
+                ("reply", Text),
+                ("org_id", Text),
                 ("acting_user", Text),
                 ("created_at", Int),
             ],

@@ -2,6 +2,7 @@
 //! OpenAPI description, so the published document cannot drift from the code.
 
 pub mod auth;
+pub mod complaints;
 pub mod labels;
 pub mod orgs;
 pub mod prefixes;
@@ -61,6 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trace::trace_back))
         .routes(routes!(trace::trace_forward))
         .routes(routes!(labels::labels))
+        .routes(routes!(complaints::file_complaint, complaints::complaint_inbox))
+        .routes(routes!(complaints::complaint_status))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

@@ -155,6 +155,32 @@ texts! {
     Revoked => "已吊销", "revoked";
     Name => "名称", "Name";
     Prefix => "前缀", "Prefix";
+    Complaints => "投诉", "Complaints";
+    ComplaintInbox => "消费者投诉", "Consumers' complaints";
+    Reference => "投诉编号", "Reference";
+    Category => "类别", "Category";
+    Filed => "提交时间", "Filed";
+    AcknowledgeBy => "受理时限", "Acknowledge by";
+    Overdue => "逾期未受理", "overdue";
+    OverdueNote => "以下投诉未在 3 个工作日内受理，已提示监管部门：", "Not acknowledged within 3 working days; flagged to the regulator:";
+    Description => "描述", "Description";
+    Photos => "照片", "Photos";
+    History => "处理记录", "History";
+    Reply => "回复消费者", "Reply to the consumer";
+    ChangeStatus => "更新状态", "Update the status";
+    ReadOnly => "只读：监管部门查看，不代企业答复", "Read only: officers see complaints, they do not answer for the enterprise";
+    ReviewQueue => "注册审核", "Registration review";
+    PendingOrgs => "待审核的注册", "Registrations waiting for review";
+    SuspendedOrgs => "已暂停的机构", "Suspended organisations";
+    VerifyOrg => "核验通过", "Verify";
+    SuspendOrg => "暂停", "Suspend";
+    RestoreOrg => "恢复", "Restore";
+    Unlock => "解除锁定", "Unlock";
+    ResetPassword => "发放重置密码链接", "Issue a password reset";
+    ResetOnce => "请将此一次性令牌交给用户本人，由其自行设置新密码（只显示这一次）：", "Give this one-time token to the user, who sets the new password (shown this once):";
+    ValidUntil => "有效期至", "Valid until";
+    LockedUntil => "锁定至", "locked until";
+    Health => "平台状态", "Platform health";
 }
 
 #[cfg(test)]

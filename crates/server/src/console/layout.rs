@@ -47,6 +47,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         "<header><a class=\"brand\" href=\"/console/\">{brand}</a>\
          <a href=\"/console/\">{dash}</a><a href=\"/console/records\">{rec}</a><a href=\"/console/lots\">{lots}</a>\
          <a href=\"/console/shipments\">{recv}</a><a href=\"/console/master/places\">{master}</a><a href=\"/console/org\">{org}</a>\
+         <a href=\"/console/complaints\">{complaints}</a>{roles}\
          <a href=\"{switch}\" hreflang=\"{ol}\" lang=\"{ol}\">{sw}</a>\
          <span>{user}</span>\
          <form method=\"post\" action=\"/console/logout\">{csrf}<button>{out}</button></form></header>",
@@ -57,6 +58,8 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         recv = c.t(T::Receiving),
         org = c.t(T::Organisation),
         master = c.t(T::MasterData),
+        complaints = c.t(T::Complaints),
+        roles = role_links(c),
         switch = esc(&switch),
         ol = other.html(),
         sw = c.t(T::Switch),
@@ -76,6 +79,19 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         title,
         &format!("{nav}<main>{search}{}{body}</main>", status_note(c)),
     )
+}
+
+/// The screens of the operator and of officers, for them only.
+fn role_links(c: &Console) -> String {
+    if c.caller.is_operator() {
+        format!(
+            "<a href=\"/console/operator\">{}</a><a href=\"/console/operator/health\">{}</a>",
+            c.t(T::ReviewQueue),
+            c.t(T::Health)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// What the organisation's status allows, when it is not simply verified.

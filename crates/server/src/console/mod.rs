@@ -27,12 +27,14 @@
 // both sent as they are; boxing the error would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod complaints;
 mod dashboard;
 mod i18n;
 mod layout;
 mod login;
 mod lots;
 mod master;
+mod operator;
 mod org;
 mod recordform;
 mod records;
@@ -82,6 +84,19 @@ pub fn router() -> Router<AppState> {
         .route("/console/org/users/{id}/disable", post(org::disable_user))
         .route("/console/org/keys", post(org::create_key))
         .route("/console/org/keys/{id}/revoke", post(org::revoke_key))
+        .route("/console/complaints", get(complaints::inbox))
+        .route("/console/complaints/{reference}", get(complaints::show))
+        .route("/console/complaints/{reference}/status", post(complaints::change))
+        .route(
+            "/console/complaints/{reference}/photos/{n}",
+            get(complaints::photo),
+        )
+        .route("/console/operator", get(operator::queue))
+        .route("/console/operator/health", get(operator::health))
+        .route("/console/operator/orgs/{id}", get(operator::organisation))
+        .route("/console/operator/orgs/{id}/{action}", post(operator::decide))
+        .route("/console/operator/users/{id}/unlock", post(operator::unlock))
+        .route("/console/operator/users/{id}/reset", post(operator::reset))
         .layer(axum::middleware::from_fn(remember_language))
 }
 

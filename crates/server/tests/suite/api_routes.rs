@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod complaints;
 mod labels;
 mod organisations;
 mod records;
@@ -38,6 +39,7 @@ const AREAS: &[&[Op]] = &[
     records::OPS,
     trace::OPS,
     labels::OPS,
+    complaints::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -58,7 +60,11 @@ const BY_CODE: &[Op] = &[
 
 /// Operations whose path parameter is not a record of anyone's: a duty
 /// (of the caller's own organisation).
-const NOT_A_RECORD: &[Op] = &[("PUT", "/api/v1/duties/{duty}")];
+const NOT_A_RECORD: &[Op] = &[
+    ("PUT", "/api/v1/duties/{duty}"),
+    // Public: anyone with a complaint's reference reads its status.
+    ("GET", "/api/v1/complaints/{reference}"),
+];
 
 /// Whether `path` (its query left out) fits `template`.
 fn fits(template: &str, path: &str) -> bool {

@@ -22,6 +22,7 @@ mod edge;
 mod epcis;
 mod hygiene;
 mod openapi;
+mod oversight;
 mod public_page;
 mod record_docs;
 mod references;

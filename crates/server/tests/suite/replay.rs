@@ -131,6 +131,7 @@ async fn chain(app: &TestApp) {
         .await;
     // The lot was harvested inside the spray's interval.
     assert_eq!(status, StatusCode::CONFLICT, "{items}");
+    crate::oversight::complaints_in_chain(app, &w.producer, &w.l1).await;
     checkpoint(app, &witness).await;
 }
 

@@ -195,6 +195,14 @@ impl TestApp {
         (status, headers, body)
     }
 
+    /// Sends a request as is; answers the status, headers and the body's bytes.
+    pub async fn send_raw(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let resp = self.router.clone().oneshot(req).await.expect("infallible");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
     /// A request with an optional bearer token and an optional JSON body.
     pub async fn request(
         &self,
