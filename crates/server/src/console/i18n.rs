@@ -181,6 +181,7 @@ texts! {
     ValidUntil => "有效期至", "Valid until";
     LockedUntil => "锁定至", "locked until";
     Health => "平台状态", "Platform health";
+    AdminDoesThis => "由该机构管理员解除锁定或重置密码", "unlocked and reset by the organisation's admin";
 }
 
 #[cfg(test)]

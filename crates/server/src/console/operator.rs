@@ -180,6 +180,10 @@ pub(crate) async fn organisation(
         .list_users(&c.caller, id, PageRequest::first(PageRequest::MAX_LIMIT))
         .await
         .map_err(err)?;
+    // The store lets the operator administer the accounts of its own
+    // organisation only (`operator_not_member`): an organisation's admin
+    // unlocks and resets its users.
+    let own = id == c.caller.org_id;
     let rows: Vec<Vec<String>> = users
         .items
         .iter()
@@ -194,14 +198,7 @@ pub(crate) async fn organisation(
                 esc(&u.display_name),
                 esc(c.lang.pick(u.role.zh(), u.role.en())),
                 esc(&locked),
-                format!(
-                    "<form method=\"post\" action=\"/console/operator/users/{uid}/unlock\">{csrf}<button class=\"alt\">{unlock}</button></form>\
-                     <form method=\"post\" action=\"/console/operator/users/{uid}/reset\">{csrf}<button class=\"alt\">{reset}</button></form>",
-                    uid = u.id,
-                    csrf = csrf_field(&c),
-                    unlock = c.t(T::Unlock),
-                    reset = c.t(T::ResetPassword),
-                ),
+                account_forms(&c, u, own),
             ]
         })
         .collect();
@@ -221,6 +218,22 @@ pub(crate) async fn organisation(
         )
     );
     Ok(Html(page(&c, &o.name, &b)).into_response())
+}
+
+/// Unlock and reset forms for a user of the operator's own organisation;
+/// for another organisation's user, who does it.
+fn account_forms(c: &Console, u: &suyuan_store::users::User, own: bool) -> String {
+    if !own {
+        return format!("<small>{}</small>", c.t(T::AdminDoesThis));
+    }
+    format!(
+        "<form method=\"post\" action=\"/console/operator/users/{uid}/unlock\">{csrf}<button class=\"alt\">{unlock}</button></form>\
+         <form method=\"post\" action=\"/console/operator/users/{uid}/reset\">{csrf}<button class=\"alt\">{reset}</button></form>",
+        uid = u.id,
+        csrf = csrf_field(c),
+        unlock = c.t(T::Unlock),
+        reset = c.t(T::ResetPassword),
+    )
 }
 
 /// Verify, suspend or restore, with the reason the operator gives.

@@ -23,6 +23,7 @@ mod epcis;
 mod hygiene;
 mod openapi;
 mod oversight;
+mod oversight_operator;
 mod public_page;
 mod record_docs;
 mod references;
