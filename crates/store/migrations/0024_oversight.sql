@@ -51,3 +51,27 @@ CREATE TABLE complaint_updates (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX complaint_updates_complaint ON complaint_updates (complaint_id, created_at);
+
+-- What an officer records about an enterprise in its jurisdiction
+-- (oversight.rs, kind `oversight_record`): an inspection (巡查) with its
+-- findings, or a sampling check of the enterprise's records (R-8.2.4) with
+-- the period, the records drawn and what each check found. Signed by the
+-- officer's organisation; never changed.
+CREATE TABLE oversight_records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organisations (id),
+    officer_org_id TEXT NOT NULL REFERENCES organisations (id),
+    acting_user TEXT NOT NULL,
+    period_from BIGINT,
+    period_to BIGINT,
+    sample_size BIGINT,
+    failed BIGINT,
+    findings TEXT NOT NULL,
+    conclusion TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX oversight_records_org ON oversight_records (org_id, created_at);
+
+-- The regulator's dashboard asks each enterprise when it last recorded.
+CREATE INDEX events_org_record_time ON events (org_id, record_time);

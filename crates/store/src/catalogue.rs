@@ -84,6 +84,9 @@ tables! {
         ["id", "complaint_id", "position", "media_type", "sha256", "data", "created_at"];
     "complaint_updates": Logged, true, "Master record `complaint_update`: each state a complaint takes (status, reply, organisation, acting user); its status is the latest.",
         ["id", "complaint_id", "status", "reply", "org_id", "acting_user", "created_at"];
+    "oversight_records": Logged, true, "Master record `oversight_record`: an officer's inspection (巡查) or records sampling check (R-8.2.4) of an enterprise in its jurisdiction: period, sample, failures, findings (the records drawn and what each check found), conclusion.",
+        ["id", "kind", "org_id", "officer_org_id", "acting_user", "period_from", "period_to", "sample_size", "failed",
+         "findings", "conclusion", "created_at"];
     "organisations": Derived, true, "The latest logged state (`org_records`) of each organisation: `verify` compares every column but the sealed ID number with it (`Store::organisations_against_log`).",
         ["id", "kind", "producer_form", "name", "uscc", "uscc_checksum_ok", "review_reason", "region", "address",
          "legal_rep_name", "legal_rep_id_cipher", "legal_rep_id_masked", "contact_name", "contact_phone",

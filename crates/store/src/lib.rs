@@ -19,6 +19,7 @@ pub mod master_log;
 pub mod migrate;
 pub mod org_records;
 pub mod orgs;
+pub mod oversight;
 pub mod places;
 pub mod platform;
 pub mod prefixes;

@@ -7,7 +7,7 @@
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
 //!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`,
 //!   `unit_allocation`, `row_state`, `complaint`, `complaint_photo`,
-//!   `complaint_update`) and every stored column
+//!   `complaint_update`, `oversight_record`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -87,10 +87,12 @@ pub enum RecordKind {
     ComplaintPhoto,
     /// A state a complaint takes, with its reply (`complaint_updates`).
     ComplaintUpdate,
+    /// An officer's inspection or records sampling check (`oversight_records`).
+    OversightRecord,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 12] = [
+    pub const ALL: [RecordKind; 13] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -103,6 +105,7 @@ impl RecordKind {
         RecordKind::Complaint,
         RecordKind::ComplaintPhoto,
         RecordKind::ComplaintUpdate,
+        RecordKind::OversightRecord,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +122,7 @@ impl RecordKind {
             RecordKind::Complaint => "complaint",
             RecordKind::ComplaintPhoto => "complaint_photo",
             RecordKind::ComplaintUpdate => "complaint_update",
+            RecordKind::OversightRecord => "oversight_record",
         }
     }
 
@@ -141,6 +145,7 @@ impl RecordKind {
             RecordKind::Complaint => "complaints",
             RecordKind::ComplaintPhoto => "complaint_photos",
             RecordKind::ComplaintUpdate => "complaint_updates",
+            RecordKind::OversightRecord => "oversight_records",
         }
     }
 
@@ -294,6 +299,20 @@ impl RecordKind {
                 ("reply", Text),
                 ("org_id", Text),
                 ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::OversightRecord => &[
+                ("id", Text),
+                ("kind", Text),
+                ("org_id", Text),
+                ("officer_org_id", Text),
+                ("acting_user", Text),
+                ("period_from", Int),
+                ("period_to", Int),
+                ("sample_size", Int),
+                ("failed", Int),
+                ("findings", Text),
+                ("conclusion", Text),
                 ("created_at", Int),
             ],
         }

@@ -181,6 +181,23 @@ texts! {
     ValidUntil => "有效期至", "Valid until";
     LockedUntil => "锁定至", "locked until";
     Health => "平台状态", "Platform health";
+    Jurisdiction => "辖区监管", "Jurisdiction";
+    Enterprises => "辖区企业", "Enterprises";
+    LastRecorded => "最近记录时间", "Last recorded";
+    Silent => "30 天未记录", "silent for 30 days";
+    NeverRecorded => "从未记录", "never recorded";
+    FlaggedLots => "不合格或召回的批次", "Lots not conformant or recalled";
+    RecordsCheck => "记录抽查", "Records sampling check";
+    PeriodFrom => "期间开始", "From";
+    PeriodTo => "期间结束", "To";
+    SampleSize => "抽取条数", "Records to draw";
+    Drawn => "条抽取", "drawn";
+    Failed => "条不符", "failed";
+    Inspection => "记录巡查", "Record an inspection";
+    Findings => "检查发现", "Findings";
+    Conclusion => "结论", "Conclusion";
+    Satisfactory => "合格", "satisfactory";
+    Rectify => "责令整改", "rectification required";
     AdminDoesThis => "由该机构管理员解除锁定或重置密码", "unlocked and reset by the organisation's admin";
 }
 

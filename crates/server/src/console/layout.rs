@@ -89,6 +89,8 @@ fn role_links(c: &Console) -> String {
             c.t(T::ReviewQueue),
             c.t(T::Health)
         )
+    } else if c.caller.officer_jurisdiction().is_some() {
+        format!("<a href=\"/console/regulator\">{}</a>", c.t(T::Jurisdiction))
     } else {
         String::new()
     }

@@ -38,6 +38,7 @@ mod operator;
 mod org;
 mod recordform;
 mod records;
+mod regulator;
 mod shipments;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -97,6 +98,13 @@ pub fn router() -> Router<AppState> {
         .route("/console/operator/orgs/{id}/{action}", post(operator::decide))
         .route("/console/operator/users/{id}/unlock", post(operator::unlock))
         .route("/console/operator/users/{id}/reset", post(operator::reset))
+        .route("/console/regulator", get(regulator::dashboard))
+        .route("/console/regulator/orgs/{id}", get(regulator::enterprise))
+        .route("/console/regulator/orgs/{id}/sampling", post(regulator::sampling))
+        .route(
+            "/console/regulator/orgs/{id}/inspections",
+            post(regulator::inspection),
+        )
         .layer(axum::middleware::from_fn(remember_language))
 }
 
