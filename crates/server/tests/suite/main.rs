@@ -23,6 +23,7 @@ mod epcis;
 mod hygiene;
 mod openapi;
 mod oversight;
+mod oversight_browser;
 mod oversight_operator;
 mod oversight_regulator;
 mod public_page;

@@ -18,11 +18,21 @@ use crate::trace_chain::{Org, World};
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 
-/// A PNG's first bytes and some more.
+/// A real PNG of one transparent pixel.
 pub(crate) fn png() -> Vec<u8> {
-    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    b.extend((0..200u8).collect::<Vec<_>>());
-    b
+    hex_decode(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000\
+         1f15c4890000000d49444154789c6300010000050001\
+         0d0a2db40000000049454e44ae426082",
+    )
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// The lot's element string, as a consumer might type it.
