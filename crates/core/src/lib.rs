@@ -18,5 +18,6 @@ pub mod jsonschema;
 pub mod model;
 pub mod refs;
 pub mod stages;
+pub mod testing;
 
 pub use error::Invalid;

@@ -25,6 +25,7 @@ pub mod platform;
 pub mod prefixes;
 pub mod products;
 pub mod row_states;
+pub mod samples;
 pub mod tlog;
 pub mod trace;
 pub mod users;

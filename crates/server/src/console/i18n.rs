@@ -198,6 +198,16 @@ texts! {
     Conclusion => "结论", "Conclusion";
     Satisfactory => "合格", "satisfactory";
     Rectify => "责令整改", "rectification required";
+    Samples => "收到的样品", "Samples received";
+    SampleId => "样品编号", "Sample number";
+    SampledBy => "抽样方", "Sampled by";
+    Tested => "已检测", "Tested";
+    Results => "录入检测结果", "Enter the results for";
+    TestItems => "检测项目", "Test items";
+    TestItemsLines => "每行一项：项目 | 结果 | 限量 | 标准，如 吡虫啉 | 0.9 mg/kg | 0.2 mg/kg | GB 2763-2021；判定与结论自动计算", "One item a line: item | result | limit | standard, e.g. imidacloprid | 0.9 mg/kg | 0.2 mg/kg | GB 2763-2021; verdicts and the conclusion are computed";
+    SignReport => "签名并保存检测报告", "Sign and store the report";
+    SamplingTask => "下达抽检任务", "Assign a sampling task";
+    Agency => "检测机构", "Testing agency";
     AdminDoesThis => "由该机构管理员解除锁定或重置密码", "unlocked and reset by the organisation's admin";
 }
 

@@ -91,6 +91,8 @@ fn role_links(c: &Console) -> String {
         )
     } else if c.caller.officer_jurisdiction().is_some() {
         format!("<a href=\"/console/regulator\">{}</a>", c.t(T::Jurisdiction))
+    } else if c.caller.org_kind == suyuan_core::model::OrgKind::TestingAgency {
+        format!("<a href=\"/console/lab\">{}</a>", c.t(T::Samples))
     } else {
         String::new()
     }

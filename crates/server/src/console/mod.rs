@@ -30,6 +30,7 @@
 mod complaints;
 mod dashboard;
 mod i18n;
+mod lab;
 mod layout;
 mod login;
 mod lots;
@@ -105,6 +106,9 @@ pub fn router() -> Router<AppState> {
             "/console/regulator/orgs/{id}/inspections",
             post(regulator::inspection),
         )
+        .route("/console/lab", get(lab::samples))
+        .route("/console/lab/results", post(lab::results))
+        .route("/console/regulator/sampling-tasks", post(lab::sampling_task))
         .layer(axum::middleware::from_fn(remember_language))
 }
 

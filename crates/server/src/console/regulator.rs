@@ -131,6 +131,38 @@ pub(crate) async fn dashboard(State(state): State<AppState>, c: Console) -> Page
             )
         }
     );
+    let agencies = state
+        .store
+        .list_organisations(
+            &c.caller,
+            &suyuan_store::orgs::OrgFilter {
+                status: Some(suyuan_core::model::OrgStatus::Verified),
+                kind: Some(suyuan_core::model::OrgKind::TestingAgency),
+                needs_review: None,
+            },
+            suyuan_store::PageRequest::first(suyuan_store::PageRequest::MAX_LIMIT),
+        )
+        .await
+        .map_err(err)?;
+    let options: Vec<(String, String)> = agencies
+        .items
+        .iter()
+        .map(|a| (a.id.to_string(), a.name.clone()))
+        .collect();
+    let _ = write!(
+        b,
+        "<form class=\"card\" method=\"post\" action=\"/console/regulator/sampling-tasks\">{csrf}<h2>{title}</h2>\
+         <label for=\"task-code\">{lot}</label><input id=\"task-code\" name=\"code\" required>\
+         <label for=\"agency\">{agency_l}</label>{agencies}\
+         <label for=\"sample_id\">{sample_l}</label><input id=\"sample_id\" name=\"sample_id\" required>\
+         <button id=\"assign-task\">{title}</button></form>",
+        csrf = csrf_field(&c),
+        title = c.t(T::SamplingTask),
+        lot = c.t(T::Lot),
+        agency_l = c.t(T::Agency),
+        agencies = super::layout::select(&c, "agency", &options, ""),
+        sample_l = c.t(T::SampleId),
+    );
     Ok(Html(page(&c, c.t(T::Jurisdiction), &b)).into_response())
 }
 

@@ -24,6 +24,7 @@ mod hygiene;
 mod openapi;
 mod oversight;
 mod oversight_browser;
+mod oversight_lab;
 mod oversight_operator;
 mod oversight_regulator;
 mod public_page;
