@@ -39,6 +39,9 @@ enum BenchCommand {
     Login(crate::bench_login::LoginBench),
     /// Labels for one lot's items: label data read, PDF/TSPL/ZPL rendering.
     Labels(crate::bench_labels::LabelBench),
+    /// The regulator's dashboard and a records sampling check over many
+    /// enterprises and events.
+    Oversight(crate::bench_oversight::OversightBench),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +68,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Ledger(l) => tokio::task::spawn_blocking(move || crate::bench_ledger::run(l)).await?,
         BenchCommand::Login(l) => crate::bench_login::run(l).await,
         BenchCommand::Labels(l) => crate::bench_labels::run(l).await,
+        BenchCommand::Oversight(o) => crate::bench_oversight::run(o).await,
     }
 }
 
