@@ -83,14 +83,34 @@ async fn bench(store: &Store, b: &OversightBench) -> Result<()> {
     regulator.kind = OrgKind::Regulator;
     regulator.producer_form = None;
     regulator.name = "基准监管局".into();
-    regulator.uscc = uscc_with_check("11510117MB0000001")?;
+    regulator.uscc = uscc_with_check("11510100MB0000001")?;
+    regulator.region = "510100".into();
     let reg = store.create_organisation(&op, &regulator).await?;
     store
         .change_organisation_status(&op, reg.id, StatusChange::Verify, None)
         .await?;
+    // The operator makes the regulator's first admin, who makes the officer.
     store
         .create_user(
             &op,
+            reg.id,
+            &NewUser {
+                username: "bench-reg-admin".into(),
+                display_name: "管理员".into(),
+                password: DEMO_PASSWORD.into(),
+                role: Role::OrgAdmin,
+                jurisdiction: None,
+            },
+            &hash,
+        )
+        .await?;
+    let reg_admin = store
+        .caller_for_username("bench-reg-admin")
+        .await?
+        .context("regulator admin")?;
+    store
+        .create_user(
+            &reg_admin,
             reg.id,
             &NewUser {
                 username: "bench-officer".into(),
