@@ -3,7 +3,10 @@
 //! consumer files a complaint with a photo from a unit's public page, the
 //! producer answers it in the console, the consumer reads the answer on
 //! the status page; the operator verifies a new registration from the
-//! review queue.
+//! review queue; an officer assigns a sampling task, the lab enters a
+//! failing result and signs the report, the lot's public page says it is
+//! not conformant, and the officer sees the lot and runs a records
+//! sampling check of its producer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,8 +16,8 @@ use fantoccini::Locator;
 
 use crate::browser::{browser_binaries, open_browser, start_driver, Driver, Walk, VIEWPORTS};
 use crate::common::*;
-use crate::oversight::png;
-use crate::trace_chain::World;
+use crate::oversight::{officers, png};
+use crate::trace_chain::{company, World};
 
 const ANSWER: &str = "经检测该批次合格，叶片发黄系运输失水，已为您退款。";
 
@@ -129,8 +132,56 @@ async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str
     let (_, o) = app.get(&format!("/api/v1/organisations/{org}"), &token).await;
     assert_eq!(o["status"], "verified");
 
+    regulator_and_lab(app, &mut w, &world, &tag).await;
     client.close().await.unwrap();
     server.abort();
+}
+
+/// The sampling task, the failing report, the regulator's view and check.
+async fn regulator_and_lab(app: &TestApp, w: &mut Walk<'_>, world: &World, tag: &str) {
+    let lab = company(app, "testing_agency", &format!("{tag}.lab"), "warehouse").await;
+    officers(app, &format!("{tag}.officer")).await;
+    sign_in(w, &format!("{tag}.officer.in"), USER_PASSWORD).await;
+    w.goto("/console/regulator").await;
+    w.wait_for("#assign-task").await;
+    w.set("task-code", &format!("(01){}(10)L1", world.gtin)).await;
+    w.set("agency", &lab.id.to_string()).await;
+    w.set("sample_id", "CJ-B-001").await;
+    w.shot("sampling-task").await;
+    w.click("#assign-task").await;
+    w.wait_for("#enterprises").await;
+
+    sign_in(w, &format!("{tag}.lab"), ADMIN_PASSWORD).await;
+    w.goto("/console/lab").await;
+    w.wait_for("#sign-report-0").await;
+    w.set(
+        "items-0",
+        "毒死蜱 | 0.01 mg/kg | 0.02 mg/kg | GB 2763-2021\n吡虫啉 | 0.9 mg/kg | 0.2 mg/kg | GB 2763-2021",
+    )
+    .await;
+    w.shot("lab-results").await;
+    w.click("#sign-report-0").await;
+    w.wait_for("#stored").await;
+    w.shot("lab-report-stored").await;
+
+    w.c.delete_all_cookies().await.unwrap();
+    w.goto(&format!("/01/{}/10/L1?lang=zh", world.gtin)).await;
+    let warning = w.wait_for("p.warn .bad").await.text().await.unwrap();
+    assert!(warning.contains("不合格"), "{warning}");
+    w.shot("consumer-non-conformant").await;
+
+    sign_in(w, &format!("{tag}.officer.in"), USER_PASSWORD).await;
+    w.goto("/console/regulator").await;
+    let flagged = w.wait_for("#flagged-lots").await.text().await.unwrap();
+    assert!(flagged.contains("/10/L1"), "{flagged}");
+    w.shot("regulator").await;
+    w.goto(&format!("/console/regulator/orgs/{}", world.producer.id))
+        .await;
+    w.wait_for("#run-check").await;
+    w.click("#run-check").await;
+    let conclusion = w.wait_for(".oversight .conclusion").await.text().await.unwrap();
+    assert_eq!(conclusion, "conformant");
+    w.shot("records-check").await;
 }
 
 both_backends!(
