@@ -79,8 +79,24 @@ pub(crate) async fn dashboard(State(state): State<AppState>, c: Console) -> Page
             ]
         })
         .collect();
+    let overdue = state
+        .store
+        .complaint_inbox(&c.caller, suyuan_store::now_ms())
+        .await
+        .map_err(err)?
+        .iter()
+        .filter(|x| x.overdue)
+        .count();
+    let overdue_note = if overdue > 0 {
+        format!(
+            " <span class=\"bad\" id=\"overdue-complaints\">{} {overdue}</span>",
+            c.t(T::Overdue)
+        )
+    } else {
+        String::new()
+    };
     let mut b = format!(
-        "<h1>{}</h1><nav class=\"sub\"><a href=\"/console/complaints\">{}</a></nav>\
+        "<h1>{}</h1><nav class=\"sub\"><a href=\"/console/complaints\">{}</a>{overdue_note}</nav>\
          <div class=\"card\" id=\"enterprises\"><h2>{} ({})</h2>{}</div>",
         c.t(T::Jurisdiction),
         c.t(T::ComplaintInbox),

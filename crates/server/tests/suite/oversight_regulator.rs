@@ -150,6 +150,22 @@ both_backends!(an_officer_oversees_its_jurisdiction, |app| async move {
         .await
         .unwrap();
     assert_eq!(none.conclusion, "no_records");
+    // A complaint whose time to be acknowledged is over (its deadline moved
+    // back by hand here) is flagged on the dashboard and in the inbox.
+    let late = crate::oversight::file(app, &w.l1, None).await;
+    sql(
+        app,
+        "UPDATE complaints SET acknowledge_by = 0 WHERE reference = $1",
+        &[late.as_str().into()],
+    )
+    .await;
+    let (_, _, page) = officer.get(app, "/console/regulator").await;
+    assert!(page.contains("id=\"overdue-complaints\""), "{page}");
+    let (_, _, page) = officer.get(app, "/console/complaints").await;
+    assert!(
+        page.split("id=\"overdue\"").nth(1).unwrap().contains(&late),
+        "{page}"
+    );
     let bad = app.store.records_sampling_check(&caller, silent, 0, 1, 0).await;
     assert!(
         matches!(bad, Err(suyuan_store::StoreError::Invalid { ref field, .. }) if field == "sample_size")
