@@ -19,10 +19,9 @@ use axum::response::{Html, IntoResponse, Redirect};
 use serde_json::{json, Value};
 use suyuan_core::refs::ORG_URN;
 use suyuan_core::stages::{RecordKind, AGRI_PREFIX};
-use suyuan_store::trace::capture::ErrorBehaviour;
 
 use super::layout::{csrf_field, esc, hidden, page, table};
-use super::records::{document, refusal};
+use super::records::{store_event, to_stored};
 use super::{error_page, store_error, Console, PageResult, Posted, T};
 use crate::error::ApiError;
 use crate::AppState;
@@ -109,41 +108,37 @@ pub(crate) async fn results(State(state): State<AppState>, Posted(c, f): Posted)
         .get_organisation(&c.caller, c.caller.org_id)
         .await
         .map_err(err)?;
-    let example = suyuan_core::stages::examples::example_event(RecordKind::Testing);
-    let event = json!({
+    let mut event = skeleton(RecordKind::Testing, &sample.epc);
+    event[format!("{AGRI_PREFIX}:sampleId")] = json!(sample
+        .sample_id
+        .clone()
+        .unwrap_or_else(|| sample.sampling_event.clone()));
+    event[format!("{AGRI_PREFIX}:testItems")] =
+        json!(items.iter().map(|i| i.to_json()).collect::<Vec<Value>>());
+    event[format!("{AGRI_PREFIX}:conclusion")] = json!(suyuan_core::testing::conclusion(&items));
+    event[format!("{AGRI_PREFIX}:agency")] = json!(agency.name);
+    let id = store_event(&state, &c, event).await?;
+    Ok(to_stored(&id))
+}
+
+/// An event of `kind` naming `epc` (a lot: one kilogram of it), now.
+fn skeleton(kind: RecordKind, epc: &str) -> Value {
+    let example = suyuan_core::stages::examples::example_event(kind);
+    json!({
         "type": example["type"],
         "action": example["action"],
         "bizStep": example["bizStep"],
         "eventID": format!("urn:uuid:{}", uuid::Uuid::now_v7()),
         "eventTime": chrono::Utc::now().to_rfc3339(),
         "eventTimeZoneOffset": "+08:00",
-        "quantityList": [{"epcClass": sample.epc, "quantity": 1.0, "uom": "KGM"}],
-        format!("{AGRI_PREFIX}:recordKind"): RecordKind::Testing.as_str(),
-        format!("{AGRI_PREFIX}:sampleId"): sample.sample_id.clone().unwrap_or_else(|| sample.sampling_event.clone()),
-        format!("{AGRI_PREFIX}:testItems"): items.iter().map(|i| i.to_json()).collect::<Vec<Value>>(),
-        format!("{AGRI_PREFIX}:conclusion"): suyuan_core::testing::conclusion(&items),
-        format!("{AGRI_PREFIX}:agency"): agency.name,
-    });
-    let job = state
-        .store
-        .capture(&c.caller, &document(event), ErrorBehaviour::Rollback)
-        .await
-        .map_err(err)?;
-    if let Some(e) = refusal(&job) {
-        return Err(error_page(c.lang, e));
-    }
-    let id = job.event_ids.first().cloned().unwrap_or_default();
-    let q: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("id", &id)
-        .append_pair("stored", "0")
-        .finish();
-    Ok(Redirect::to(&format!("/console/record?{q}")).into_response())
+        "quantityList": [{"epcClass": epc, "quantity": 1.0, "uom": "KGM"}],
+        format!("{AGRI_PREFIX}:recordKind"): kind.as_str(),
+    })
 }
 
 /// A regulator's sampling task: the officer's `sampling` record of a lot
 /// in its jurisdiction, entrusting the named agency with the sample.
 pub(crate) async fn sampling_task(State(state): State<AppState>, Posted(c, f): Posted) -> PageResult {
-    let err = |e| store_error(c.lang, e);
     if c.caller.officer_jurisdiction().is_none() {
         return Err(store_error(
             c.lang,
@@ -161,27 +156,10 @@ pub(crate) async fn sampling_task(State(state): State<AppState>, Posted(c, f): P
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh).with_field("code"),
         )
     })?;
-    let agency = f.text("agency");
-    let example = suyuan_core::stages::examples::example_event(RecordKind::Sampling);
-    let event = json!({
-        "type": example["type"],
-        "action": example["action"],
-        "bizStep": example["bizStep"],
-        "eventID": format!("urn:uuid:{}", uuid::Uuid::now_v7()),
-        "eventTime": chrono::Utc::now().to_rfc3339(),
-        "eventTimeZoneOffset": "+08:00",
-        "quantityList": [{"epcClass": epc, "quantity": 1.0, "uom": "KGM"}],
-        "destinationList": [{"type": "owning_party", "destination": format!("{ORG_URN}{agency}")}],
-        format!("{AGRI_PREFIX}:recordKind"): RecordKind::Sampling.as_str(),
-        format!("{AGRI_PREFIX}:sampleId"): f.text("sample_id"),
-    });
-    let job = state
-        .store
-        .capture(&c.caller, &document(event), ErrorBehaviour::Rollback)
-        .await
-        .map_err(err)?;
-    if let Some(e) = refusal(&job) {
-        return Err(error_page(c.lang, e));
-    }
+    let mut event = skeleton(RecordKind::Sampling, &epc);
+    event["destinationList"] =
+        json!([{"type": "owning_party", "destination": format!("{ORG_URN}{}", f.text("agency"))}]);
+    event[format!("{AGRI_PREFIX}:sampleId")] = json!(f.text("sample_id"));
+    store_event(&state, &c, event).await?;
     Ok(Redirect::to("/console/regulator").into_response())
 }

@@ -192,11 +192,9 @@ impl Walk<'_> {
     }
 }
 
-async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str, width: u32, height: u32) {
-    let user = format!("web_{viewport}_{}", app.backend);
-    let f = farm(app, &user).await;
-    let fertiliser = buy(app, &f.org, "fertiliser", "").await;
-    // The application on a real port, its public URL that port's origin.
+/// The application on a real port, its public URL that port's origin:
+/// the base URL and the server's task (abort it when done).
+pub(crate) async fn serve_app(app: &TestApp) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let config = suyuan_server::ServerConfig {
@@ -208,6 +206,14 @@ async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str
         suyuan_server::app_with(app.store.clone(), config),
         std::future::pending(),
     ));
+    (base, server)
+}
+
+async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str, width: u32, height: u32) {
+    let user = format!("web_{viewport}_{}", app.backend);
+    let f = farm(app, &user).await;
+    let fertiliser = buy(app, &f.org, "fertiliser", "").await;
+    let (base, server) = serve_app(app).await;
     let client = open_browser(driver, chromium, width, height).await;
     let mut w = Walk {
         c: &client,

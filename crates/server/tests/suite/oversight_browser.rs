@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use fantoccini::Locator;
 
-use crate::browser::{browser_binaries, open_browser, start_driver, Driver, Walk, VIEWPORTS};
+use crate::browser::{browser_binaries, open_browser, serve_app, start_driver, Driver, Walk, VIEWPORTS};
 use crate::common::*;
 use crate::oversight::{officers, png};
 use crate::trace_chain::{company, World};
@@ -39,17 +39,7 @@ async fn sign_in(w: &Walk<'_>, username: &str, password: &str) {
 async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str, width: u32, height: u32) {
     let tag = format!("ob{viewport}");
     let world = World::new(app, &tag).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let config = suyuan_server::ServerConfig {
-        public_url: base.clone(),
-        ..Default::default()
-    };
-    let server = tokio::spawn(suyuan_server::serve(
-        listener,
-        suyuan_server::app_with(app.store.clone(), config),
-        std::future::pending(),
-    ));
+    let (base, server) = serve_app(app).await;
     let client = open_browser(driver, chromium, width, height).await;
     let mut w = Walk {
         c: &client,
