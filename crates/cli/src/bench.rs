@@ -41,6 +41,9 @@ enum BenchCommand {
     Labels(crate::bench_labels::LabelBench),
     /// A recall of a lot whose items reached many shops: compute, notify, export.
     Recall(crate::bench_recall::RecallBench),
+    /// The regulator's dashboard and a records sampling check over many
+    /// enterprises and events.
+    Oversight(crate::bench_oversight::OversightBench),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +71,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Login(l) => crate::bench_login::run(l).await,
         BenchCommand::Labels(l) => crate::bench_labels::run(l).await,
         BenchCommand::Recall(r) => crate::bench_recall::run(r).await,
+        BenchCommand::Oversight(o) => crate::bench_oversight::run(o).await,
     }
 }
 

@@ -741,6 +741,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         },
     )
     .await?;
+    complaint_answered(store, &pack, &item_epcs[0]).await?;
     let serial = item_epcs
         .first()
         .and_then(|e| e.rsplit('/').next())
@@ -762,6 +763,36 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         certificate: quality.certificate,
         recalled_path: quality.recalled_path,
     })
+}
+
+/// A consumer complains about the item sold (with a photo and a phone
+/// number) and the packing house that produced it acknowledges and
+/// answers; the reference is printed, its status at `/complaints/{reference}`.
+async fn complaint_answered(store: &Store, producer: &Caller, item_epc: &str) -> Result<()> {
+    let mut photo = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    photo.extend([0u8; 64]);
+    let filed = store
+        .file_complaint(suyuan_store::complaints::NewComplaint {
+            unit_epc: item_epc.to_owned(),
+            category: "quality".into(),
+            description: "打开后发现辣椒有霉点，生产日期是上周。".into(),
+            phone: Some("13800138000".into()),
+            photos: vec![photo],
+        })
+        .await?;
+    store
+        .update_complaint(producer, &filed.reference, "acknowledged", None)
+        .await?;
+    store
+        .update_complaint(
+            producer,
+            &filed.reference,
+            "answered",
+            Some("经核查为运输途中冷链中断所致，已为您全额退款，并已加强冷链温度记录。"),
+        )
+        .await?;
+    println!("complaint: /complaints/{}", filed.reference);
+    Ok(())
 }
 
 /// One of our records: an EPCIS event with `agri:recordKind` and its fields.

@@ -11,6 +11,7 @@ mod bench;
 mod bench_labels;
 mod bench_ledger;
 mod bench_login;
+mod bench_oversight;
 mod bench_recall;
 mod bench_trace;
 mod code;

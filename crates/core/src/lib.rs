@@ -9,6 +9,7 @@
 pub mod authority;
 pub mod calendar;
 pub mod codes;
+pub mod complaints;
 pub mod effects;
 pub mod epcis;
 pub mod error;
@@ -18,5 +19,6 @@ pub mod model;
 pub mod quality;
 pub mod refs;
 pub mod stages;
+pub mod testing;
 
 pub use error::Invalid;

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod client;
+pub mod complaint_page;
 pub mod console;
 pub mod csrf;
 pub mod docs;
@@ -25,6 +26,8 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod limiter;
+pub mod multipart;
 pub mod public;
 pub mod records_doc;
 pub mod tlog;
@@ -50,6 +53,8 @@ pub struct AppState {
     pub store: Store,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     pub config: Arc<ServerConfig>,
+    /// Public complaints per client address ([`ServerConfig::complaint_limit`]).
+    pub complaint_limiter: Arc<limiter::Limiter>,
 }
 
 /// Settings of the HTTP layer.
@@ -61,6 +66,8 @@ pub struct ServerConfig {
     /// Scans of one code after which the public page warns that the code may
     /// have been copied.
     pub scan_warning_threshold: i64,
+    /// Complaints one client address may file per window (count, seconds).
+    pub complaint_limit: (usize, u64),
 }
 
 impl Default for ServerConfig {
@@ -68,6 +75,7 @@ impl Default for ServerConfig {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             scan_warning_threshold: 50,
+            complaint_limit: (10, 600),
         }
     }
 }
@@ -95,16 +103,19 @@ pub fn app(store: Store) -> Router {
 /// Builds the whole application with explicit settings.
 pub fn app_with(store: Store, config: ServerConfig) -> Router {
     let (api, openapi) = api_parts();
+    let (max, secs) = config.complaint_limit;
     let state = AppState {
         store,
         openapi: Arc::new(openapi),
         config: Arc::new(config),
+        complaint_limiter: Arc::new(limiter::Limiter::new(max, Duration::from_secs(secs))),
     };
     Router::new()
         .merge(api)
         .merge(docs::router())
         .merge(epcis::router())
         .merge(public::router())
+        .merge(complaint_page::router())
         .merge(console::router())
         .merge(records_doc::router())
         .merge(tlog::router())

@@ -530,7 +530,7 @@ fn search_box(c: &Ctx, value: &str) -> String {
     )
 }
 
-const STYLE: &str = "body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;margin:0;background:#f4f7f2;color:#1d2a1d;line-height:1.5}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;margin:0;background:#f4f7f2;color:#1d2a1d;line-height:1.5}\
 main{max-width:640px;margin:auto;padding:12px}h1{font-size:1.3em;color:#2f6b2f;margin:.4em 0}h2{font-size:1.05em;margin:1em 0 .3em;color:#2f6b2f}\
 .card{background:#fff;border-radius:10px;padding:10px 12px;margin:8px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}\
 .ok{color:#2f7d32}.bad{color:#b3261e;font-weight:bold}.warn{background:#fff4e5;border-left:4px solid #e08a00;padding:8px}\
@@ -801,6 +801,7 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
         );
     }
     b.push_str("</div>");
+    b.push_str(&crate::complaint_page::link(lang, &code));
     b.push_str(&search_box(c, ""));
     let _ = write!(b, "<p><small>{}</small></p>", c.t(Text::Footer));
     page(c, name, &b)

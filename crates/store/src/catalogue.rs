@@ -95,6 +95,16 @@ tables! {
         ["id", "day", "status", "note", "acting_user", "created_at"];
     "org_records": Logged, true, "Master record `org_record`: each state of an organisation (registered, verified, suspended, restored) with its facts, status, reason and the acting user.",
         ["id", "org_id", "action", "status", "status_reason", "acting_user", "snapshot", "created_at"];
+    "complaints": Logged, true, "Master record `complaint`: a consumer's complaint about a unit (its holder and owner then, category, description, the phone number encrypted and masked, the photos' count and hash, the time to acknowledge it).",
+        ["id", "reference", "unit_epc", "holder_org_id", "owner_org_id", "category", "description", "phone_cipher",
+         "phone_masked", "photo_count", "photos_sha256", "acknowledge_by", "created_at"];
+    "complaint_photos": Logged, true, "Master record `complaint_photo`: a photo of a complaint (type, SHA-256, the bytes as base64).",
+        ["id", "complaint_id", "position", "media_type", "sha256", "data", "created_at"];
+    "complaint_updates": Logged, true, "Master record `complaint_update`: each state a complaint takes (status, reply, organisation, acting user); its status is the latest.",
+        ["id", "complaint_id", "status", "reply", "org_id", "acting_user", "created_at"];
+    "oversight_records": Logged, true, "Master record `oversight_record`: an officer's inspection (巡查) or records sampling check (R-8.2.4) of an enterprise in its jurisdiction: period, sample, failures, findings (the records drawn and what each check found), conclusion.",
+        ["id", "kind", "org_id", "officer_org_id", "acting_user", "period_from", "period_to", "sample_size", "failed",
+         "findings", "conclusion", "created_at"];
     "organisations": Derived, true, "The latest logged state (`org_records`) of each organisation: `verify` compares every column but the sealed ID number with it (`Store::organisations_against_log`).",
         ["id", "kind", "producer_form", "name", "uscc", "uscc_checksum_ok", "review_reason", "region", "address",
          "legal_rep_name", "legal_rep_id_cipher", "legal_rep_id_masked", "contact_name", "contact_phone",

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod catalogue;
+pub mod complaints;
 pub mod crypto;
 pub mod dashboard;
 pub mod db;
@@ -18,11 +19,14 @@ pub mod master_log;
 pub mod migrate;
 pub mod org_records;
 pub mod orgs;
+pub mod oversight;
 pub mod places;
+pub mod platform;
 pub mod prefixes;
 pub mod products;
 pub mod quality;
 pub mod row_states;
+pub mod samples;
 pub mod tlog;
 pub mod trace;
 pub mod users;

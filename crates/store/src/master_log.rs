@@ -6,7 +6,8 @@
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
 //!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`,
-//!   `unit_allocation`, `row_state`) and every stored column
+//!   `unit_allocation`, `row_state`, `complaint`, `complaint_photo`,
+//!   `complaint_update`, `oversight_record`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -92,10 +93,18 @@ pub enum RecordKind {
     RecallAct,
     /// A day of the holiday calendar (`calendar_days`).
     CalendarDay,
+    /// A consumer's complaint (`complaints`).
+    Complaint,
+    /// A photo of a complaint (`complaint_photos`).
+    ComplaintPhoto,
+    /// A state a complaint takes, with its reply (`complaint_updates`).
+    ComplaintUpdate,
+    /// An officer's inspection or records sampling check (`oversight_records`).
+    OversightRecord,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 15] = [
+    pub const ALL: [RecordKind; 19] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -111,6 +120,10 @@ impl RecordKind {
         RecordKind::Recall,
         RecordKind::RecallAct,
         RecordKind::CalendarDay,
+        RecordKind::Complaint,
+        RecordKind::ComplaintPhoto,
+        RecordKind::ComplaintUpdate,
+        RecordKind::OversightRecord,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -130,6 +143,10 @@ impl RecordKind {
             RecordKind::Recall => "recall",
             RecordKind::RecallAct => "recall_act",
             RecordKind::CalendarDay => "calendar_day",
+            RecordKind::Complaint => "complaint",
+            RecordKind::ComplaintPhoto => "complaint_photo",
+            RecordKind::ComplaintUpdate => "complaint_update",
+            RecordKind::OversightRecord => "oversight_record",
         }
     }
 
@@ -155,6 +172,10 @@ impl RecordKind {
             RecordKind::Recall => "recalls",
             RecordKind::RecallAct => "recall_acts",
             RecordKind::CalendarDay => "calendar_days",
+            RecordKind::Complaint => "complaints",
+            RecordKind::ComplaintPhoto => "complaint_photos",
+            RecordKind::ComplaintUpdate => "complaint_updates",
+            RecordKind::OversightRecord => "oversight_records",
         }
     }
 
@@ -350,6 +371,53 @@ impl RecordKind {
                 ("status", Text),
                 ("note", Text),
                 ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Complaint => &[
+                ("id", Text),
+                ("reference", Text),
+                ("unit_epc", Text),
+                ("holder_org_id", Text),
+                ("owner_org_id", Text),
+                ("category", Text),
+                ("description", Text),
+                ("phone_cipher", Text),
+                ("phone_masked", Text),
+                ("photo_count", Int),
+                ("photos_sha256", Text),
+                ("acknowledge_by", Int),
+                ("created_at", Int),
+            ],
+            RecordKind::ComplaintPhoto => &[
+                ("id", Text),
+                ("complaint_id", Text),
+                ("position", Int),
+                ("media_type", Text),
+                ("sha256", Text),
+                ("data", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ComplaintUpdate => &[
+                ("id", Text),
+                ("complaint_id", Text),
+                ("status", Text),
+                ("reply", Text),
+                ("org_id", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::OversightRecord => &[
+                ("id", Text),
+                ("kind", Text),
+                ("org_id", Text),
+                ("officer_org_id", Text),
+                ("acting_user", Text),
+                ("period_from", Int),
+                ("period_to", Int),
+                ("sample_size", Int),
+                ("failed", Int),
+                ("findings", Text),
+                ("conclusion", Text),
                 ("created_at", Int),
             ],
         }

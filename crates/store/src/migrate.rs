@@ -99,6 +99,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attention_index",
         include_str!("../migrations/0022_attention_index.sql"),
     ),
+    (24, "oversight", include_str!("../migrations/0024_oversight.sql")),
     (25, "quality", include_str!("../migrations/0025_quality.sql")),
 ];
 

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod certificates;
+pub mod complaints;
 pub mod labels;
 pub mod orgs;
 pub mod prefixes;
@@ -75,6 +76,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(recalls::act))
         .routes(routes!(recalls::export))
         .routes(routes!(calendar::set_day, calendar::days))
+        .routes(routes!(complaints::file_complaint, complaints::complaint_inbox))
+        .routes(routes!(complaints::complaint_status))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

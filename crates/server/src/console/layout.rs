@@ -48,6 +48,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
          <a href=\"/console/\">{dash}</a><a href=\"/console/records\">{rec}</a><a href=\"/console/lots\">{lots}</a>\
          <a href=\"/console/shipments\">{recv}</a><a href=\"/console/master/places\">{master}</a><a href=\"/console/org\">{org}</a>\
          <a href=\"/console/certificates\">{certs}</a><a href=\"/console/recalls\">{recalls}</a>\
+         <a href=\"/console/complaints\">{complaints}</a>{roles}\
          <a href=\"{switch}\" hreflang=\"{ol}\" lang=\"{ol}\">{sw}</a>\
          <span>{user}</span>\
          <form method=\"post\" action=\"/console/logout\">{csrf}<button>{out}</button></form></header>",
@@ -60,6 +61,8 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         master = c.t(T::MasterData),
         certs = c.lang.pick("合格证", "Certificates"),
         recalls = c.lang.pick("召回", "Recalls"),
+        complaints = c.t(T::Complaints),
+        roles = role_links(c),
         switch = esc(&switch),
         ol = other.html(),
         sw = c.t(T::Switch),
@@ -79,6 +82,23 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         title,
         &format!("{nav}<main>{search}{}{body}</main>", status_note(c)),
     )
+}
+
+/// The screens of the operator and of officers, for them only.
+fn role_links(c: &Console) -> String {
+    if c.caller.is_operator() {
+        format!(
+            "<a href=\"/console/operator\">{}</a><a href=\"/console/operator/health\">{}</a>",
+            c.t(T::ReviewQueue),
+            c.t(T::Health)
+        )
+    } else if c.caller.officer_jurisdiction().is_some() {
+        format!("<a href=\"/console/regulator\">{}</a>", c.t(T::Jurisdiction))
+    } else if c.caller.org_kind == suyuan_core::model::OrgKind::TestingAgency {
+        format!("<a href=\"/console/lab\">{}</a>", c.t(T::Samples))
+    } else {
+        String::new()
+    }
 }
 
 /// What the organisation's status allows, when it is not simply verified.

@@ -27,16 +27,20 @@
 // both sent as they are; boxing the error would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod complaints;
 mod dashboard;
 mod i18n;
+mod lab;
 mod layout;
 mod login;
 mod lots;
 mod master;
+mod operator;
 mod org;
 mod quality;
 mod recordform;
 mod records;
+mod regulator;
 mod shipments;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -89,6 +93,29 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/recalls", get(quality::recalls).post(quality::start))
         .route("/console/recalls/{id}/act", post(quality::act))
+        .route("/console/complaints", get(complaints::inbox))
+        .route("/console/complaints/{reference}", get(complaints::show))
+        .route("/console/complaints/{reference}/status", post(complaints::change))
+        .route(
+            "/console/complaints/{reference}/photos/{n}",
+            get(complaints::photo),
+        )
+        .route("/console/operator", get(operator::queue))
+        .route("/console/operator/health", get(operator::health))
+        .route("/console/operator/orgs/{id}", get(operator::organisation))
+        .route("/console/operator/orgs/{id}/{action}", post(operator::decide))
+        .route("/console/operator/users/{id}/unlock", post(operator::unlock))
+        .route("/console/operator/users/{id}/reset", post(operator::reset))
+        .route("/console/regulator", get(regulator::dashboard))
+        .route("/console/regulator/orgs/{id}", get(regulator::enterprise))
+        .route("/console/regulator/orgs/{id}/sampling", post(regulator::sampling))
+        .route(
+            "/console/regulator/orgs/{id}/inspections",
+            post(regulator::inspection),
+        )
+        .route("/console/lab", get(lab::samples))
+        .route("/console/lab/results", post(lab::results))
+        .route("/console/regulator/sampling-tasks", post(lab::sampling_task))
         .layer(axum::middleware::from_fn(remember_language))
 }
 

@@ -354,6 +354,37 @@ pub(crate) fn document(event: Value) -> Value {
     })
 }
 
+/// Captures one event as the signed-in caller (the API's capture, rolled
+/// back on any refusal); answers its eventID, or the refusal as a page.
+pub(crate) async fn store_event(
+    state: &crate::AppState,
+    c: &super::Console,
+    event: Value,
+) -> Result<String, axum::response::Response> {
+    let job = state
+        .store
+        .capture(
+            &c.caller,
+            &document(event),
+            suyuan_store::trace::capture::ErrorBehaviour::Rollback,
+        )
+        .await
+        .map_err(|e| super::store_error(c.lang, e))?;
+    if let Some(e) = refusal(&job) {
+        return Err(super::error_page(c.lang, e));
+    }
+    Ok(job.event_ids.first().cloned().unwrap_or_default())
+}
+
+/// To a just-stored record's page.
+pub(crate) fn to_stored(event_id: &str) -> axum::response::Response {
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("id", event_id)
+        .append_pair("stored", "0")
+        .finish();
+    axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!("/console/record?{q}")))
+}
+
 /// The first refusal of a capture job, as the API words a refused request.
 pub(crate) fn refusal(job: &suyuan_store::trace::capture::CaptureJob) -> Option<ApiError> {
     job.errors.first().map(|e| {

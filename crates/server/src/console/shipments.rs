@@ -9,14 +9,12 @@ use std::fmt::Write as _;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse};
 use serde_json::{json, Value};
 use suyuan_core::stages::{RecordKind, AGRI_PREFIX};
-use suyuan_store::trace::capture::ErrorBehaviour;
 
 use super::layout::{csrf_field, esc, hidden, local_time, page, select};
 use super::recordform::PICK;
-use super::records::document;
 use super::{error_page, store_error, Console, PageResult, Posted, T};
 use crate::error::ApiError;
 use crate::AppState;
@@ -118,18 +116,6 @@ pub(crate) async fn receive(State(state): State<AppState>, Posted(c, f): Posted)
     if !sh.quantities.is_empty() {
         event["quantityList"] = json!(sh.quantities);
     }
-    let job = state
-        .store
-        .capture(&c.caller, &document(event), ErrorBehaviour::Rollback)
-        .await
-        .map_err(err)?;
-    if let Some(e) = super::records::refusal(&job) {
-        return Err(error_page(c.lang, e));
-    }
-    let id = job.event_ids.first().cloned().unwrap_or_default();
-    let q: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("id", &id)
-        .append_pair("stored", "0")
-        .finish();
-    Ok(Redirect::to(&format!("/console/record?{q}")).into_response())
+    let id = super::records::store_event(&state, &c, event).await?;
+    Ok(super::records::to_stored(&id))
 }

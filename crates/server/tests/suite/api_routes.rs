@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod complaints;
 mod labels;
 mod organisations;
 mod quality;
@@ -40,6 +41,7 @@ const AREAS: &[&[Op]] = &[
     trace::OPS,
     labels::OPS,
     quality::OPS,
+    complaints::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -61,10 +63,12 @@ const BY_CODE: &[Op] = &[
 
 /// Operations whose path parameter is not a record of anyone's: a duty
 /// (of the caller's own organisation).
-/// A certificate is printed for anyone to read by its number.
 const NOT_A_RECORD: &[Op] = &[
     ("PUT", "/api/v1/duties/{duty}"),
+    // Public: a certificate is printed for anyone to read by its number.
     ("GET", "/api/v1/certificates/{number}"),
+    // Public: anyone with a complaint's reference reads its status.
+    ("GET", "/api/v1/complaints/{reference}"),
 ];
 
 /// Whether `path` (its query left out) fits `template`.

@@ -25,7 +25,7 @@ use crate::console::farm;
 use crate::trace_chain::buy;
 
 /// A phone's window (a common 390 × 844 handset) and a desktop's.
-const VIEWPORTS: &[(&str, u32, u32)] = &[("desktop", 1280, 900), ("phone", 390, 844)];
+pub(crate) const VIEWPORTS: &[(&str, u32, u32)] = &[("desktop", 1280, 900), ("phone", 390, 844)];
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
@@ -36,7 +36,7 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// Chromium and its driver, or `None` (after a notice) outside CI.
-fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
     let chromium = which("chromium").or_else(|| which("chromium-browser"));
     let driver = which("chromedriver");
     match (chromium, driver) {
@@ -65,7 +65,7 @@ fn free_port() -> u16 {
 }
 
 /// A running chromedriver, ended when dropped.
-struct Driver(Child, u16);
+pub(crate) struct Driver(Child, u16);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -74,7 +74,7 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver(driver: &PathBuf) -> Driver {
+pub(crate) async fn start_driver(driver: &PathBuf) -> Driver {
     let port = free_port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
@@ -93,7 +93,7 @@ async fn start_driver(driver: &PathBuf) -> Driver {
     panic!("chromedriver did not start");
 }
 
-async fn open_browser(driver: &Driver, chromium: &PathBuf, width: u32, height: u32) -> Client {
+pub(crate) async fn open_browser(driver: &Driver, chromium: &PathBuf, width: u32, height: u32) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -120,19 +120,19 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// One browser walking the console, saving a screenshot per step.
-struct Walk<'a> {
-    c: &'a Client,
-    base: String,
-    name: String,
-    step: u32,
+pub(crate) struct Walk<'a> {
+    pub(crate) c: &'a Client,
+    pub(crate) base: String,
+    pub(crate) name: String,
+    pub(crate) step: u32,
 }
 
 impl Walk<'_> {
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
     }
 
-    async fn shot(&mut self, what: &str) {
+    pub(crate) async fn shot(&mut self, what: &str) {
         self.step += 1;
         let png = self.c.screenshot().await.unwrap();
         let path = screenshot_dir().join(format!("{}-{:02}-{what}.png", self.name, self.step));
@@ -140,7 +140,7 @@ impl Walk<'_> {
     }
 
     /// Sets a form control's value (inputs, selects, text areas alike).
-    async fn set(&self, id: &str, value: &str) {
+    pub(crate) async fn set(&self, id: &str, value: &str) {
         let found = self
             .c
             .execute(
@@ -157,7 +157,7 @@ impl Walk<'_> {
         );
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.c
             .find(Locator::Css(css))
             .await
@@ -167,7 +167,7 @@ impl Walk<'_> {
             .unwrap();
     }
 
-    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+    pub(crate) async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.c
             .wait()
             .at_most(Duration::from_secs(20))
@@ -192,11 +192,9 @@ impl Walk<'_> {
     }
 }
 
-async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str, width: u32, height: u32) {
-    let user = format!("web_{viewport}_{}", app.backend);
-    let f = farm(app, &user).await;
-    let fertiliser = buy(app, &f.org, "fertiliser", "").await;
-    // The application on a real port, its public URL that port's origin.
+/// The application on a real port, its public URL that port's origin:
+/// the base URL and the server's task (abort it when done).
+pub(crate) async fn serve_app(app: &TestApp) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let config = suyuan_server::ServerConfig {
@@ -208,6 +206,14 @@ async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str
         suyuan_server::app_with(app.store.clone(), config),
         std::future::pending(),
     ));
+    (base, server)
+}
+
+async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str, width: u32, height: u32) {
+    let user = format!("web_{viewport}_{}", app.backend);
+    let f = farm(app, &user).await;
+    let fertiliser = buy(app, &f.org, "fertiliser", "").await;
+    let (base, server) = serve_app(app).await;
     let client = open_browser(driver, chromium, width, height).await;
     let mut w = Walk {
         c: &client,

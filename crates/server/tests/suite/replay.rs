@@ -132,6 +132,8 @@ async fn chain(app: &TestApp) {
         .await;
     // The lot was harvested inside the spray's interval.
     assert_eq!(status, StatusCode::CONFLICT, "{items}");
+    crate::oversight::complaints_in_chain(app, &w.producer, &w.l1).await;
+    crate::oversight_regulator::oversight_in_chain(app, w.producer.id).await;
     checkpoint(app, &witness).await;
 }
 

@@ -202,6 +202,11 @@ impl TestApp {
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .expect("request");
+        self.send_raw(req).await
+    }
+
+    /// Sends a request as is; answers the status, headers and the body's bytes.
+    pub async fn send_raw(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         let (status, headers) = (resp.status(), resp.headers().clone());
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
