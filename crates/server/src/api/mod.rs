@@ -75,6 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(recalls::get))
         .routes(routes!(recalls::act))
         .routes(routes!(recalls::export))
+        .routes(routes!(recalls::report))
         .routes(routes!(calendar::set_day, calendar::days))
         .routes(routes!(complaints::file_complaint, complaints::complaint_inbox))
         .routes(routes!(complaints::complaint_status))

@@ -226,3 +226,116 @@ pub async fn export(
     let table = recall_table(&state, &caller, id).await?;
     download(&table, format, &format!("recall-{id}"))
 }
+
+/// The recall's report as a PDF (A4): the recall, its plan, the deadlines,
+/// every holder's progress and the totals; a progress report while it is
+/// open, the final report once closed. The QR code opens the recall in the
+/// console.
+pub fn report_pdf(r: &Recall, public_url: &str) -> Result<Vec<u8>, suyuan_core::Invalid> {
+    use suyuan_labels::sheet::{render_sheets, Flow};
+    let mut f = Flow::new(210.0, 297.0, 15.0);
+    let kind = match (r.drill, r.closed_at.is_some()) {
+        (true, _) => "召回演练报告 Recall drill report",
+        (false, true) => "召回总结报告 Final recall report",
+        (false, false) => "召回进展报告 Recall progress report",
+    };
+    f.qr_right(
+        28.0,
+        &format!("{}/console/recalls#r-{}", public_url.trim_end_matches('/'), r.id),
+    );
+    f.para(16.0, 0.0, kind)?;
+    f.gap(2.0);
+    let cst = chrono::FixedOffset::east_opt(8 * 3600);
+    let time = |ms: i64| match (chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms), cst) {
+        (Some(t), Some(z)) => t.with_timezone(&z).format("%Y-%m-%d %H:%M").to_string(),
+        _ => String::new(),
+    };
+    for (k, v) in [
+        ("召回企业 Recalled by", r.org_name.clone()),
+        ("召回级别 Level", r.level.clone()),
+        ("原因 Reason", r.reason.clone()),
+        ("起点 Started from", r.start_code.clone()),
+        ("启动时间 Started", time(r.created_at)),
+        ("报告计划期限 Report the plan by", time(r.report_by)),
+        ("完成期限 Complete by", r.complete_by.clone()),
+        ("涉及单位 Units affected", r.affected_count.to_string()),
+        (
+            "结束时间 Closed",
+            r.closed_at.map(time).unwrap_or_else(|| "—".into()),
+        ),
+    ] {
+        f.para(10.0, 0.0, &format!("{k}：{v}"))?;
+    }
+    for (_, zh, en, text) in r.plan.parts() {
+        if let Some(t) = text {
+            f.para(10.0, 0.0, &format!("{zh} {en}：{t}"))?;
+        }
+    }
+    f.rule();
+    let cols = [
+        (0.0, 62.0),
+        (64.0, 20.0),
+        (86.0, 20.0),
+        (108.0, 34.0),
+        (144.0, 22.0),
+        (168.0, 14.0),
+    ];
+    let row = |cells: [String; 6]| -> Vec<(f32, f32, String)> {
+        cols.iter().zip(cells).map(|((x, w), t)| (*x, *w, t)).collect()
+    };
+    f.row(
+        9.0,
+        &row([
+            "持有者 Holder".into(),
+            "涉及 Units".into(),
+            "已售 Sold".into(),
+            "确认 Acknowledged".into(),
+            "处置 Accounted".into(),
+            "逾期".into(),
+        ]),
+    )?;
+    f.rule();
+    for h in &r.holders {
+        f.row(
+            9.0,
+            &row([
+                h.org_name.clone(),
+                h.units.to_string(),
+                h.sold.to_string(),
+                h.acknowledged_at.map(time).unwrap_or_else(|| "—".into()),
+                h.accounted.total().to_string(),
+                if h.overdue { "逾期".into() } else { String::new() },
+            ]),
+        )?;
+    }
+    f.rule();
+    let held: i64 = r.holders.iter().map(|h| h.units).sum();
+    f.para(
+        10.0,
+        0.0,
+        &format!(
+            "合计 Total：涉及 {held}，已处置 {}（下架 {}，退回 {}，销毁 {}），未处置 {}",
+            r.accounted_total(),
+            r.holders.iter().map(|h| h.accounted.removed).sum::<f64>(),
+            r.holders.iter().map(|h| h.accounted.returned).sum::<f64>(),
+            r.holders.iter().map(|h| h.accounted.destroyed).sum::<f64>(),
+            held as f64 - r.accounted_total()
+        ),
+    )?;
+    render_sheets(&f.finish())
+}
+
+/// The recall's progress (or final) report as a PDF.
+#[utoipa::path(get, path = "/recalls/{id}/report", tag = "quality", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The PDF", content((String = "application/pdf"))),
+        (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn report(State(state): State<AppState>, Auth(caller): Auth, Id(id): Id) -> ApiResult<Response> {
+    let r = state.store.recall(&caller, id).await?;
+    let bytes = report_pdf(&r, &state.config.public_url)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code, e.en, e.zh))?;
+    Ok(crate::export::file(
+        bytes,
+        "application/pdf",
+        &format!("recall-{id}.pdf"),
+    ))
+}

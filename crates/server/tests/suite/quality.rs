@@ -411,6 +411,21 @@ both_backends!(
         assert_eq!(status, StatusCode::OK);
         check_xlsx_rows(&xlsx, rows, &cut);
 
+        // The final report, as PDF: its QR code opens the recall.
+        let (status, _, pdf) = app
+            .get_bytes(&format!("/api/v1/recalls/{id}/report"), &w.producer.token)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(pdf.starts_with(b"%PDF-"));
+        if let Some(found) = qr_of_pdf(&pdf) {
+            assert!(
+                found
+                    .iter()
+                    .any(|t| t.ends_with(&format!("/console/recalls#r-{id}"))),
+                "{found:?}"
+            );
+        }
+
         // The producer closes it; the log verifies, recall units included.
         let (status, r) = app
             .post(&acts, &w.producer.token, json!({"action": "closed"}))
@@ -421,6 +436,43 @@ both_backends!(
         assert!(report.is_ok(), "{:?}", report.problems);
     }
 );
+
+/// The QR codes of a PDF's first page, read by an independent decoder
+/// (pdftoppm, then ZXingReader); `None` (skipped) without the tools, unless CI=true.
+fn qr_of_pdf(pdf: &[u8]) -> Option<Vec<String>> {
+    let dir = std::env::temp_dir().join(format!("suyuan-report-{}", unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("r.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let png = dir.join("r");
+    let raster = std::process::Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-singlefile", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&png)
+        .status();
+    let read = std::process::Command::new("ZXingReader")
+        .args(["-format", "QRCode"])
+        .arg(png.with_extension("png"))
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match (raster, read) {
+        (Ok(s), Ok(o)) if s.success() => Some(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| {
+                    let (a, b) = (l.find('"')?, l.rfind('"')?);
+                    (b > a).then(|| l[a + 1..b].to_owned())
+                })
+                .collect(),
+        ),
+        other => {
+            let msg = format!("pdftoppm and ZXingReader are needed to read the report's QR: {other:?}");
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+            eprintln!("SKIPPED: {msg}");
+            None
+        }
+    }
+}
 
 /// Like [`check_xlsx_rows`], with at least `rows` data rows.
 fn check_xlsx_rows_at_least(xlsx: &[u8], rows: usize, needle: &str) {

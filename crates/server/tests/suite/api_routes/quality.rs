@@ -20,11 +20,12 @@ const RECALLS: Op = ("GET", "/api/v1/recalls");
 const RECALL: Op = ("GET", "/api/v1/recalls/{id}");
 const ACTS: Op = ("POST", "/api/v1/recalls/{id}/acts");
 const EXPORT: Op = ("GET", "/api/v1/recalls/{id}/export");
+const REPORT: Op = ("GET", "/api/v1/recalls/{id}/report");
 const SET_DAY: Op = ("POST", "/api/v1/calendar");
 const DAYS: Op = ("GET", "/api/v1/calendar");
 
 pub(super) const OPS: &[Op] = &[
-    ISSUE, LIST, GET, VOID, PDF, RECEIVED, START, RECALLS, RECALL, ACTS, EXPORT, SET_DAY, DAYS,
+    ISSUE, LIST, GET, VOID, PDF, RECEIVED, START, RECALLS, RECALL, ACTS, EXPORT, REPORT, SET_DAY, DAYS,
 ];
 
 both_backends!(certificates_and_recalls, |app| async move {
@@ -141,6 +142,17 @@ both_backends!(certificates_and_recalls, |app| async move {
     assert!(after["holders"][0]["acknowledged_at"].is_number(), "{after}");
     let export = format!("{one}/export?format=csv");
     calls.expect(EXPORT, &export, &w.producer.token, None, 200).await;
+    let report = format!("{one}/report");
+    calls.expect(REPORT, &report, &w.producer.token, None, 200).await;
+    calls
+        .foreign(
+            REPORT,
+            &report,
+            &format!("/api/v1/recalls/{}/report", nobodys()),
+            &other.token,
+            None,
+        )
+        .await;
     calls
         .foreign(
             EXPORT,
