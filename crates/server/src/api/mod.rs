@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod certificates;
 pub mod complaints;
+pub mod dossier;
 pub mod labels;
 pub mod orgs;
 pub mod prefixes;
@@ -76,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(recalls::act))
         .routes(routes!(recalls::export))
         .routes(routes!(recalls::report))
+        .routes(routes!(dossier::dossier))
         .routes(routes!(calendar::set_day, calendar::days))
         .routes(routes!(complaints::file_complaint, complaints::complaint_inbox))
         .routes(routes!(complaints::complaint_status))

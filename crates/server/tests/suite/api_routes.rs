@@ -58,6 +58,7 @@ const BY_CODE: &[Op] = &[
     ("GET", "/api/v1/trace/back"),
     ("GET", "/api/v1/trace/forward"),
     ("GET", "/api/v1/trace/export"),
+    ("GET", "/api/v1/dossier"),
     ("GET", "/api/v1/labels"),
 ];
 

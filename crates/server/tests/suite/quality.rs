@@ -162,6 +162,16 @@ both_backends!(certificates_follow_the_trace, |app| async move {
     assert!(listed.contains(&number.as_str()), "{page}");
     assert_eq!(page["recall"], Value::Null);
 
+    // The lot's dossier lists it, with the records back to the plot.
+    let (status, _, pdf) = app
+        .get_bytes(&format!("/api/v1/dossier?code={}", enc(&w.l1)), &w.producer.token)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains("质量安全档案") && text.contains(&number), "{text}");
+        assert!(text.contains("harvest") && text.contains("sowing"), "{text}");
+    }
+
     // Voided with a reason, never deleted; only by its issuer; once.
     let (status, e) = app
         .post(
@@ -436,6 +446,27 @@ both_backends!(
         assert!(report.is_ok(), "{:?}", report.problems);
     }
 );
+
+/// A PDF's text as an independent reader extracts it (pdftotext); `None`
+/// (skipped) without it, unless CI=true.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let file = std::env::temp_dir().join(format!("suyuan-dossier-{}.pdf", unique()));
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_file(&file);
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        other => {
+            let msg = format!("pdftotext (poppler-utils) is needed to read the dossier: {other:?}");
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+            eprintln!("SKIPPED: {msg}");
+            None
+        }
+    }
+}
 
 /// The QR codes of a PDF's first page, read by an independent decoder
 /// (pdftoppm, then ZXingReader); `None` (skipped) without the tools, unless CI=true.

@@ -21,11 +21,13 @@ const RECALL: Op = ("GET", "/api/v1/recalls/{id}");
 const ACTS: Op = ("POST", "/api/v1/recalls/{id}/acts");
 const EXPORT: Op = ("GET", "/api/v1/recalls/{id}/export");
 const REPORT: Op = ("GET", "/api/v1/recalls/{id}/report");
+const DOSSIER: Op = ("GET", "/api/v1/dossier");
 const SET_DAY: Op = ("POST", "/api/v1/calendar");
 const DAYS: Op = ("GET", "/api/v1/calendar");
 
 pub(super) const OPS: &[Op] = &[
-    ISSUE, LIST, GET, VOID, PDF, RECEIVED, START, RECALLS, RECALL, ACTS, EXPORT, REPORT, SET_DAY, DAYS,
+    ISSUE, LIST, GET, VOID, PDF, RECEIVED, START, RECALLS, RECALL, ACTS, EXPORT, REPORT, DOSSIER, SET_DAY,
+    DAYS,
 ];
 
 both_backends!(certificates_and_recalls, |app| async move {
@@ -171,5 +173,15 @@ both_backends!(certificates_and_recalls, |app| async move {
     calls.expect(SET_DAY, SET_DAY.1, &op, Some(day), 201).await;
     let days = calls.expect(DAYS, DAYS.1, &w.producer.token, None, 200).await;
     assert_eq!(days["holidays"], json!(["2026-10-01"]));
+
+    // The lot's quality and safety dossier, as PDF; another tenant gets 404.
+    let dossier = format!("{}?code={}", DOSSIER.1, enc(&w.l1));
+    calls
+        .expect(DOSSIER, &dossier, &w.producer.token, None, 200)
+        .await;
+    let nobodys_lot = format!("{}?code={}", DOSSIER.1, enc(&lot(&gtin14(), "L-NOBODY")));
+    calls
+        .foreign(DOSSIER, &dossier, &nobodys_lot, &other.token, None)
+        .await;
     calls.finish();
 });
