@@ -39,6 +39,7 @@ examples: `/examples/records/{kind}.json`), explained at `/docs/records`.",
         (name = "products", description = "Products and certifications"),
         (name = "inputs", description = "Suppliers, inputs, purchases"),
         (name = "trace", description = "Lots, trace codes, trace back and forward"),
+        (name = "devices", description = "Devices, their readings (HTTP, MQTT, SenML) and alerts"),
         (name = "epcis", description = "EPCIS 2.0 capture and query: the records (see /docs/records)"),
     )
 )]

@@ -24,6 +24,7 @@ pub mod epcis_doc;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod mqtt;
 pub mod public;
 pub mod records_doc;
 pub mod tlog;

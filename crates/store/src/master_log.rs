@@ -6,7 +6,8 @@
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
 //!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`,
-//!   `unit_allocation`, `row_state`) and every stored column
+//!   `unit_allocation`, `row_state`, `device`, `device_state`,
+//!   `reading_batch`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -80,10 +81,16 @@ pub enum RecordKind {
     UnitAllocation,
     /// A state of a row of a mutable register (`row_states`).
     RowState,
+    /// A registered device (`devices`).
+    Device,
+    /// A device enabled or disabled (`device_states`).
+    DeviceState,
+    /// An accepted batch of a device's readings (`reading_batches`).
+    ReadingBatch,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 12] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -93,6 +100,9 @@ impl RecordKind {
         RecordKind::OrgRecord,
         RecordKind::UnitAllocation,
         RecordKind::RowState,
+        RecordKind::Device,
+        RecordKind::DeviceState,
+        RecordKind::ReadingBatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +116,9 @@ impl RecordKind {
             RecordKind::OrgRecord => "org_record",
             RecordKind::UnitAllocation => "unit_allocation",
             RecordKind::RowState => "row_state",
+            RecordKind::Device => "device",
+            RecordKind::DeviceState => "device_state",
+            RecordKind::ReadingBatch => "reading_batch",
         }
     }
 
@@ -125,6 +138,9 @@ impl RecordKind {
             RecordKind::OrgRecord => "org_records",
             RecordKind::UnitAllocation => "unit_allocations",
             RecordKind::RowState => "row_states",
+            RecordKind::Device => "devices",
+            RecordKind::DeviceState => "device_states",
+            RecordKind::ReadingBatch => "reading_batches",
         }
     }
 
@@ -245,6 +261,33 @@ impl RecordKind {
                 ("action", Text),
                 ("snapshot", Text),
                 ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Device => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("name", Text),
+                ("kind", Text),
+                ("place_id", Text),
+                ("created_by", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::DeviceState => &[
+                ("id", Text),
+                ("device_id", Text),
+                ("org_id", Text),
+                ("enabled", Bool),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ReadingBatch => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("device_id", Text),
+                ("reading_count", Int),
+                ("first_time", Int),
+                ("last_time", Int),
+                ("readings_sha256", Text),
                 ("created_at", Int),
             ],
         }

@@ -99,6 +99,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attention_index",
         include_str!("../migrations/0022_attention_index.sql"),
     ),
+    (23, "devices", include_str!("../migrations/0023_devices.sql")),
 ];
 
 /// The newest version this build knows.

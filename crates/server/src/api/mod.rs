@@ -2,6 +2,7 @@
 //! OpenAPI description, so the published document cannot drift from the code.
 
 pub mod auth;
+pub mod devices;
 pub mod labels;
 pub mod orgs;
 pub mod prefixes;
@@ -61,6 +62,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trace::trace_back))
         .routes(routes!(trace::trace_forward))
         .routes(routes!(labels::labels))
+        .routes(routes!(devices::create_device, devices::list_devices))
+        .routes(routes!(devices::disable_device))
+        .routes(routes!(devices::enable_device))
+        .routes(routes!(devices::post_readings, devices::list_readings))
+        .routes(routes!(devices::list_alerts))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod devices;
 mod labels;
 mod organisations;
 mod records;
@@ -38,6 +39,7 @@ const AREAS: &[&[Op]] = &[
     records::OPS,
     trace::OPS,
     labels::OPS,
+    devices::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -57,8 +59,12 @@ const BY_CODE: &[Op] = &[
 ];
 
 /// Operations whose path parameter is not a record of anyone's: a duty
-/// (of the caller's own organisation).
-const NOT_A_RECORD: &[Op] = &[("PUT", "/api/v1/duties/{duty}")];
+/// (of the caller's own organisation); a device sending its readings with
+/// its own token (anyone else's credential is refused 401 whatever the id).
+const NOT_A_RECORD: &[Op] = &[
+    ("PUT", "/api/v1/duties/{duty}"),
+    ("POST", "/api/v1/devices/{id}/readings"),
+];
 
 /// Whether `path` (its query left out) fits `template`.
 fn fits(template: &str, path: &str) -> bool {

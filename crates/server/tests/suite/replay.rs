@@ -131,6 +131,24 @@ async fn chain(app: &TestApp) {
         .await;
     // The lot was harvested inside the spray's interval.
     assert_eq!(status, StatusCode::CONFLICT, "{items}");
+    // A device disabled and enabled again, with two batches of readings.
+    let room = crate::devices::cold_room(app, &w.producer, "冷库").await;
+    let (device, token) = crate::devices::device(app, &w.producer, "cold_room", &room).await;
+    for action in ["disable", "enable"] {
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/devices/{device}/{action}"),
+                &w.producer.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for day in [1, 2] {
+        let batch = crate::devices::temps(&[(&t(day, 8), 2.5), (&t(day, 9), 3.5)]);
+        let (status, _) = crate::devices::send(app, &device, &token, "application/json", batch).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
     checkpoint(app, &witness).await;
 }
 

@@ -1,0 +1,1 @@
+//! The cold chain of a unit on its public trace.
