@@ -26,6 +26,7 @@ pub mod extract;
 pub mod health;
 pub mod mqtt;
 pub mod public;
+mod public_cold;
 pub mod records_doc;
 pub mod tlog;
 pub mod witness_service;

@@ -528,3 +528,109 @@ both_backends!(silent_devices_and_excursions_raise_alerts, |app| async move {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+/// Temperatures every half hour from `from` (RFC 3339) for `hours`, at
+/// `base` °C except `(index, value)` overrides.
+pub(crate) fn half_hourly(from: &str, hours: i64, base: f64, overrides: &[(i64, f64)]) -> Value {
+    let start = chrono::DateTime::parse_from_rfc3339(from).unwrap();
+    let points: Vec<(String, f64)> = (0..=hours * 2)
+        .map(|i| {
+            let v = overrides.iter().find(|o| o.0 == i).map_or(base, |o| o.1);
+            ((start + chrono::Duration::minutes(30 * i)).to_rfc3339(), v)
+        })
+        .collect();
+    let points: Vec<(&str, f64)> = points.iter().map(|(t, v)| (t.as_str(), *v)).collect();
+    temps(&points)
+}
+
+both_backends!(the_cold_chain_shows_on_the_consumer_page, |app| async move {
+    let w = World::new(app, "cold").await;
+    let room = cold_room(app, &w.producer, "一号冷库").await;
+    let truck = app
+        .create_place(
+            &w.producer.token,
+            merge(
+                place("vehicle", "冷藏车"),
+                json!({"plate_number": "川A·D12345", "temperature_controlled": true,
+                       "temperature_min": 0.0, "temperature_max": 4.0}),
+            ),
+        )
+        .await;
+    let (room_dev, room_token) = device(app, &w.producer, "cold_room", &room).await;
+    let truck_id = truck["id"].as_str().unwrap();
+    let (truck_dev, truck_token) = device(app, &w.producer, "truck_logger", truck_id).await;
+    // Stored in the cold room, then carried in the truck to the retailer.
+    let despatch = format!("D{}", unique());
+    let mut carried = shipping(&w.l1, &t(6, 8), &despatch, w.retailer.id);
+    carried["bizLocation"] = at(&place_uri(&truck));
+    record(
+        app,
+        &w.producer,
+        vec![
+            storage_in(&w.l1, &format!("urn:suyuan:place:{room}"), &t(5, 10), "A-01"),
+            carried,
+        ],
+    )
+    .await;
+    record(
+        app,
+        &w.retailer,
+        vec![receiving(&w.l1, &w.retailer.place, &t(6, 14), &despatch)],
+    )
+    .await;
+    // The room held 2.5 °C; the truck warmed to 5.5 °C for half an hour.
+    let (status, _) = send(
+        app,
+        &room_dev,
+        &room_token,
+        "application/json",
+        half_hourly(&t(5, 10), 22, 2.5, &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let truck_readings = half_hourly(&t(6, 8), 6, 3.0, &[(4, 5.5)]);
+    let (status, _) = send(app, &truck_dev, &truck_token, "application/json", truck_readings).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let path = format!("/01/{}/10/L1", w.gtin.trim_start_matches('0'));
+    let public = |accept: &'static str| {
+        let path = path.clone();
+        async move {
+            let req = axum::http::Request::get(&path)
+                .header(axum::http::header::ACCEPT, accept)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            app.send(req).await
+        }
+    };
+    let (status, _, body) = public("application/json").await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    let cc = &body["cold_chain"];
+    assert_eq!(cc["kept"], false, "{cc:#}");
+    let stays = cc["stays"].as_array().unwrap();
+    assert_eq!(stays.len(), 2, "{cc:#}");
+    assert_eq!(stays[0]["place"], "一号冷库");
+    assert_eq!(stays[0]["kept"], true);
+    assert_eq!(stays[0]["readings"], 45);
+    assert_eq!(stays[1]["place"], "冷藏车");
+    assert_eq!(stays[1]["highest"], 5.5);
+    assert_eq!(cc["worst_excursion"]["extreme"], 5.5);
+    assert_eq!(cc["worst_excursion"]["minutes"], 30);
+    assert_eq!(cc["worst_excursion"]["place"], "冷藏车");
+    let (_, _, html) = public("text/html").await;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("冷链温度") && html.contains("最严重超限") && html.contains("5.5 ℃"),
+        "{html}"
+    );
+    // A lot that never stayed cold: null.
+    let (_, _, other) = app
+        .send(
+            axum::http::Request::get(format!("/01/{}/10/LS", w.gtin.trim_start_matches('0')))
+                .header(axum::http::header::ACCEPT, "application/json")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(other["cold_chain"].is_null(), "{other:#}");
+});

@@ -183,6 +183,9 @@ pub struct PublicTrace {
     /// The log checkpoint the timeline's records are in, if one was signed.
     pub checkpoint: Option<PublicCheckpoint>,
     pub scans: PublicScans,
+    /// The temperatures of the cold rooms and vehicles it stayed in
+    /// (`crate::devices::coldchain`); null when none was measured.
+    pub cold_chain: Option<crate::devices::coldchain::ColdChain>,
 }
 
 fn public_fields(doc: &Value) -> Vec<(String, Value)> {
@@ -506,6 +509,15 @@ impl Store {
                 in_checkpoint: false,
             });
         }
+        let moves: Vec<(i64, Option<String>)> = report
+            .events
+            .iter()
+            .filter(|e| !e.corrected)
+            .map(|e| (e.event_time.timestamp_millis(), e.biz_location.clone()))
+            .collect();
+        let cold_chain = self
+            .cold_chain(&crate::devices::coldchain::stays(&moves, crate::now_ms()))
+            .await?;
         let checkpoint = self.public_checkpoint().await?;
         if let Some(cp) = &checkpoint {
             for e in &mut timeline {
@@ -526,6 +538,7 @@ impl Store {
             timeline,
             checkpoint,
             scans,
+            cold_chain,
         })
     }
 
