@@ -39,6 +39,9 @@ enum BenchCommand {
     Login(crate::bench_login::LoginBench),
     /// Labels for one lot's items: label data read, PDF/TSPL/ZPL rendering.
     Labels(crate::bench_labels::LabelBench),
+    /// Devices: registration and memory, readings per second over batched
+    /// HTTP, how late the two-hour check fires over many devices.
+    Devices(crate::bench_devices::DeviceBench),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +68,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Ledger(l) => tokio::task::spawn_blocking(move || crate::bench_ledger::run(l)).await?,
         BenchCommand::Login(l) => crate::bench_login::run(l).await,
         BenchCommand::Labels(l) => crate::bench_labels::run(l).await,
+        BenchCommand::Devices(d) => crate::bench_devices::run(d).await,
     }
 }
 
@@ -306,6 +310,12 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
     };
     let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{credential}\r\n\r\n");
     conn.get_mut().write_all(req.as_bytes()).await?;
+    Ok(read_response(conn).await?.0)
+}
+
+/// Reads one HTTP/1.1 response on a kept-alive connection: its status and
+/// its body (by `Content-Length`).
+pub(crate) async fn read_response(conn: &mut BufReader<TcpStream>) -> Result<(u16, Vec<u8>)> {
     let mut line = String::new();
     conn.read_line(&mut line).await?;
     let status: u16 = line
@@ -329,7 +339,7 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
     }
     let mut body = vec![0u8; length];
     conn.read_exact(&mut body).await?;
-    Ok(status)
+    Ok((status, body))
 }
 
 pub(crate) fn peak_memory() -> Option<String> {

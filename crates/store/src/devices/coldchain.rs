@@ -3,8 +3,10 @@
 //! event at that place, its `bizLocation`, to the next event of its trace,
 //! or to now), the temperature readings of the cold rooms and truck
 //! loggers attached to that place (a truck logger's place is its vehicle:
-//! a shipping record whose `bizLocation` is the vehicle puts the unit in
-//! it until it is received) during the stay, whether the place's range was
+//! a shipping record whose `bizLocation` is the vehicle, or without one
+//! whose `agri:vehicle` is the plate of a registered vehicle — the
+//! shipper's own, else the first registered with that plate — puts the unit
+//! in it until its next event) during the stay, whether the place's range was
 //! kept, the worst excursion, and the longest silence of a device during
 //! the stay (the two-hour rule, R-5.3.2.1). No stay with readings: no
 //! cold chain (`null` in the public JSON).
@@ -59,18 +61,55 @@ pub struct ColdChain {
 /// A unit's stays: (place URI, from ms, until ms), from its timeline's
 /// events (time ms, place URI), sorted by time; the last stay lasts to `now`.
 pub fn stays(events: &[(i64, Option<String>)], now: i64) -> Vec<(String, i64, i64)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, i64, i64)> = Vec::new();
     for (i, (t, place)) in events.iter().enumerate() {
         let Some(place) = place else { continue };
         let until = events.get(i + 1).map_or(now, |n| n.0);
-        if until > *t {
-            out.push((place.clone(), *t, until));
+        if until <= *t {
+            continue;
+        }
+        match out.last_mut() {
+            // Two records in a row at one place: one stay.
+            Some(last) if last.0 == *place && last.2 == *t => last.2 = until,
+            _ => out.push((place.clone(), *t, until)),
         }
     }
     out
 }
 
 impl Store {
+    /// The vehicle a shipping record without a `bizLocation` names by its
+    /// plate (`agri:vehicle`), as a place URI.
+    pub(crate) async fn vehicle_of(
+        &self,
+        shipper: uuid::Uuid,
+        doc: &serde_json::Value,
+    ) -> Result<Option<String>> {
+        let Some(plate) = doc
+            .get(format!("{}:vehicle", suyuan_core::stages::AGRI_PREFIX))
+            .or_else(|| doc.get(format!("{}vehicle", suyuan_core::stages::AGRI_NS)))
+            .and_then(serde_json::Value::as_str)
+            .filter(|_| {
+                doc.get("bizStep")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|s| s.ends_with("shipping"))
+            })
+        else {
+            return Ok(None);
+        };
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT id FROM places WHERE kind = 'vehicle' AND plate_number = $1 \
+                 ORDER BY CASE WHEN org_id = $2 THEN 0 ELSE 1 END, created_at, id LIMIT 1",
+                &params![plate.trim(), shipper],
+            )
+            .await?;
+        row.map(|r| Ok(format!("{}{}", suyuan_core::refs::PLACE_URN, r.text("id")?)))
+            .transpose()
+    }
+
     /// The cold chain over the given stays (see [`stays`]).
     pub async fn cold_chain(&self, stays: &[(String, i64, i64)]) -> Result<Option<ColdChain>> {
         let mut chain = ColdChain {

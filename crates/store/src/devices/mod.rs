@@ -392,6 +392,54 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Benchmarks only (`suyuan bench devices`, on a throw-away store): `n`
+    /// devices of `kind` at `place` inserted directly, registered at
+    /// `created_at`, without credentials or log leaves, so that the
+    /// periodic check can be timed over many devices.
+    #[doc(hidden)]
+    pub async fn insert_synthetic_devices(
+        &self,
+        org: Uuid,
+        place: Uuid,
+        kind: DeviceKind,
+        n: usize,
+        created_at: i64,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(500);
+            left -= k;
+            let mut ps = Vec::with_capacity(k * 5);
+            let rows: Vec<String> = (0..k)
+                .map(|i| {
+                    let b = i * 5;
+                    ps.extend(params![new_id(), org, kind.as_str(), place, created_at]);
+                    format!(
+                        "(${}, ${}, 'bench', ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 2,
+                        b + 5
+                    )
+                })
+                .collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO devices (id, org_id, name, kind, place_id, created_by, created_at) VALUES {}",
+                    rows.join(",")
+                ),
+                &ps,
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -509,12 +509,17 @@ impl Store {
                 in_checkpoint: false,
             });
         }
-        let moves: Vec<(i64, Option<String>)> = report
-            .events
-            .iter()
-            .filter(|e| !e.corrected)
-            .map(|e| (e.event_time.timestamp_millis(), e.biz_location.clone()))
-            .collect();
+        let mut moves: Vec<(i64, Option<String>)> = Vec::new();
+        for e in report.events.iter().filter(|e| !e.corrected) {
+            let vehicle = match (&e.biz_location, docs.get(&e.event_id)) {
+                (None, Some((doc, _, _))) => self.vehicle_of(e.org_id, doc).await?,
+                _ => None,
+            };
+            moves.push((
+                e.event_time.timestamp_millis(),
+                e.biz_location.clone().or(vehicle),
+            ));
+        }
         let cold_chain = self
             .cold_chain(&crate::devices::coldchain::stays(&moves, crate::now_ms()))
             .await?;
