@@ -106,7 +106,9 @@ impl Store {
                 &[],
             )
             .await?;
-        let mut tx = self.db.begin().await?;
+        // (org, device, started) to raise; (device, ended) to close.
+        let mut raise: Vec<(String, String, i64)> = Vec::new();
+        let mut close: Vec<(String, i64)> = Vec::new();
         for r in &rows {
             report.devices += 1;
             let kind = DeviceKind::parse(&r.text("kind")?).map_err(|e| StoreError::Corrupt(e.en))?;
@@ -114,26 +116,50 @@ impl Store {
             let window = kind.window_ms(windows.get(&kind).copied());
             let silent = r.bool("enabled")? && now - last > window;
             match (silent, r.opt_int("open_since")?) {
-                (true, None) => {
-                    tx.execute(
-                        "INSERT INTO device_alerts (id, org_id, device_id, kind, started_at, ended_at, extreme, raised_at) \
-                         VALUES ($1,$2,$3,'silent',$4,NULL,NULL,$5) ON CONFLICT DO NOTHING",
-                        &params![new_id(), r.text("org_id")?, r.text("id")?, last + window, now],
-                    )
-                    .await?;
-                    report.silent_raised += 1;
-                }
-                (false, Some(_)) => {
-                    tx.execute(
-                        "UPDATE device_alerts SET ended_at = $1 WHERE device_id = $2 AND kind = 'silent' \
-                         AND ended_at IS NULL",
-                        &params![last.min(now), r.text("id")?],
-                    )
-                    .await?;
-                    report.silent_closed += 1;
-                }
+                (true, None) => raise.push((r.text("org_id")?, r.text("id")?, last + window)),
+                (false, Some(_)) => close.push((r.text("id")?, last.min(now))),
                 _ => {}
             }
+        }
+        report.silent_raised = raise.len() as u64;
+        report.silent_closed = close.len() as u64;
+        let mut tx = self.db.begin().await?;
+        // Many rows per statement: a check over 100,000 devices is a few
+        // round trips, not one per device.
+        for chunk in raise.chunks(500) {
+            let mut ps = Vec::with_capacity(chunk.len() * 5);
+            let values: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, (org, device, started))| {
+                    let b = i * 5;
+                    ps.extend(params![new_id(), org.as_str(), device.as_str(), *started, now]);
+                    format!(
+                        "(${}, ${}, ${}, 'silent', ${}, NULL, NULL, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5
+                    )
+                })
+                .collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO device_alerts (id, org_id, device_id, kind, started_at, ended_at, extreme, raised_at) \
+                     VALUES {} ON CONFLICT DO NOTHING",
+                    values.join(",")
+                ),
+                &ps,
+            )
+            .await?;
+        }
+        for (device, ended) in &close {
+            tx.execute(
+                "UPDATE device_alerts SET ended_at = $1 WHERE device_id = $2 AND kind = 'silent' AND ended_at IS NULL",
+                &params![*ended, device.as_str()],
+            )
+            .await?;
         }
         tx.commit().await?;
         report.excursions = self.recompute_excursions(since).await?;

@@ -24,7 +24,7 @@ use crate::row_states::RowMismatch;
 use crate::{new_id, now_ms, params, Caller, Result, Store};
 
 /// Rows per INSERT statement.
-const CHUNK: usize = 500;
+const CHUNK: usize = 2000;
 /// Batches checked per query by [`Store::readings_against_log`].
 const VERIFY_BATCHES: i64 = 500;
 
