@@ -5,6 +5,8 @@
 //! - readings per second over batched HTTP: a real server on a loopback
 //!   port, keep-alive connections, each device posting batches of readings
 //!   (1,000 by default) with its own token, every batch stored and logged;
+//! - with `--mqtt mqtt://host:port`, readings per second over MQTT: signed
+//!   messages published to the broker, through the bridge into the store;
 //! - how late the two-hour check fires with many devices (100,000 by
 //!   default, all silent): the time one check takes, to which the period
 //!   of the check (one minute in `suyuan serve`) adds at most.
@@ -44,6 +46,10 @@ pub struct DeviceBench {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// An MQTT broker (`mqtt://host:port`) to measure ingestion over MQTT
+    /// too: the bridge subscribes, signed batches are published to it.
+    #[arg(long)]
+    mqtt: Option<String>,
     /// Devices the two-hour check runs over.
     #[arg(long, default_value_t = 100_000)]
     check_devices: usize,
@@ -106,7 +112,11 @@ async fn bench(store: &Store, a: &DeviceBench) -> Result<()> {
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
 
-    http_ingest(store, a, &devices).await?;
+    let bodies = batches(a, &devices, 0);
+    http_ingest(store, a, bodies).await?;
+    if let Some(url) = &a.mqtt {
+        mqtt_ingest(store, a, url, batches(a, &devices, 1)).await?;
+    }
     println!(
         "peak memory (VmHWM) after ingestion: {}",
         peak_memory().unwrap_or_else(|| "unknown".into())
@@ -146,19 +156,12 @@ async fn bench(store: &Store, a: &DeviceBench) -> Result<()> {
     Ok(())
 }
 
-/// Posts `a.batches` batches of `a.batch` readings over `a.concurrency`
-/// keep-alive connections, each batch from the next device.
-async fn http_ingest(store: &Store, a: &DeviceBench, devices: &[(String, String)]) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let app = suyuan_server::app(store.clone());
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(suyuan_server::serve(listener, app, async {
-        let _ = stop_rx.await;
-    }));
-    // Distinct times per batch: nothing is a duplicate.
-    let base = suyuan_store::now_ms() - 86_400_000;
-    let bodies: Vec<(String, String, String)> = (0..a.batches)
+/// `a.batches` batches of `a.batch` readings (device id, token, body),
+/// each from the next device, at distinct times (`round` keeps the rounds
+/// apart: nothing is a duplicate).
+fn batches(a: &DeviceBench, devices: &[(String, String)], round: i64) -> Vec<(String, String, String)> {
+    let base = suyuan_store::now_ms() - 86_400_000 * (2 + round);
+    (0..a.batches)
         .map(|b| {
             let (id, token) = &devices[b % devices.len()];
             let readings: Vec<serde_json::Value> = (0..a.batch)
@@ -170,7 +173,81 @@ async fn http_ingest(store: &Store, a: &DeviceBench, devices: &[(String, String)
                 .collect();
             (id.clone(), token.clone(), json!({ "readings": readings }).to_string())
         })
-        .collect();
+        .collect()
+}
+
+/// Publishes the batches, signed, to the broker the bridge subscribes to,
+/// and waits until every reading is stored.
+async fn mqtt_ingest(
+    store: &Store,
+    a: &DeviceBench,
+    url: &str,
+    bodies: Vec<(String, String, String)>,
+) -> Result<()> {
+    use rumqttc::{AsyncClient, MqttOptions, QoS};
+    use suyuan_core::devices::{hmac_key, sign_hmac};
+    let config =
+        suyuan_server::mqtt::MqttConfig::parse(url, false).map_err(|e| anyhow::anyhow!("--mqtt: {e}"))?;
+    let bridge = tokio::spawn(suyuan_server::mqtt::run(store.clone(), config.clone()));
+    let mut opts = MqttOptions::new(
+        format!("suyuan-bench-{}", uuid::Uuid::now_v7().simple()),
+        config.host,
+        config.port,
+    );
+    opts.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
+    let (client, mut events) = AsyncClient::new(opts, 64);
+    let publisher = tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    // Until the bridge has subscribed, messages go nowhere: wait for it.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let before = store.count_readings().await?;
+    let want = before + (a.batches * a.batch) as i64;
+    let t = Instant::now();
+    for (id, token, body) in bodies {
+        let envelope =
+            json!({"device": id, "payload": body, "hmac": sign_hmac(&hmac_key(&token), body.as_bytes())});
+        client
+            .publish(
+                format!("suyuan/devices/{id}/readings"),
+                QoS::AtLeastOnce,
+                false,
+                envelope.to_string(),
+            )
+            .await?;
+    }
+    let mut stored = before;
+    while stored < want && t.elapsed().as_secs() < 120 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stored = store.count_readings().await?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "MQTT ingestion: {} readings in {} signed messages of {} through the broker: {:>9.0} readings/s",
+        stored - before,
+        a.batches,
+        a.batch,
+        (stored - before) as f64 / secs
+    );
+    bridge.abort();
+    publisher.abort();
+    if stored < want {
+        bail!(
+            "only {} of {} readings arrived over MQTT",
+            stored - before,
+            want - before
+        );
+    }
+    Ok(())
+}
+
+/// Posts the batches over `a.concurrency` keep-alive connections.
+async fn http_ingest(store: &Store, a: &DeviceBench, bodies: Vec<(String, String, String)>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = suyuan_server::app(store.clone());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(suyuan_server::serve(listener, app, async {
+        let _ = stop_rx.await;
+    }));
     let bodies = std::sync::Arc::new(bodies);
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let t = Instant::now();

@@ -33,6 +33,8 @@ use suyuan_store::{now_ms, Store};
 
 /// The topic filter of readings.
 pub const TOPIC: &str = "suyuan/devices/+/readings";
+/// Messages stored at once.
+const PARALLEL: usize = 8;
 /// The shared-subscription group.
 pub const SHARE_GROUP: &str = "suyuan";
 
@@ -141,6 +143,7 @@ pub async fn run(store: Store, config: MqttConfig) {
     opts.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
     let (client, mut events) = AsyncClient::new(opts, 64);
     let filter = config.filter();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     loop {
         match events.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -149,22 +152,38 @@ pub async fn run(store: Store, config: MqttConfig) {
                     tracing::error!(error = %e, "MQTT subscribe failed");
                 }
             }
-            Ok(Event::Incoming(Packet::Publish(p))) => match handle(&store, &p.topic, &p.payload).await {
-                Ok(Outcome::Stored(done)) => {
-                    tracing::debug!(topic = %p.topic, accepted = done.accepted, duplicates = done.duplicates, "MQTT readings")
-                }
-                Ok(Outcome::Refused(r)) => {
-                    tracing::warn!(topic = %p.topic, reason = r.as_str(), "MQTT message refused")
-                }
-                Ok(Outcome::Invalid(why)) => tracing::warn!(topic = %p.topic, %why, "MQTT readings invalid"),
-                Err(e) => tracing::error!(topic = %p.topic, error = %e, "MQTT readings not stored"),
-            },
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                // Several messages are stored at once (order does not
+                // matter: late readings are accepted, repeats dropped); the
+                // loop waits for a free slot, so the broker is read no
+                // faster than messages are stored.
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let store = store.clone();
+                tokio::spawn(async move {
+                    log(&p.topic, handle(&store, &p.topic, &p.payload).await);
+                    drop(slot);
+                });
+            }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "MQTT connection lost; retrying in 2 s");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }
+    }
+}
+
+/// Logs what became of a message.
+fn log(topic: &str, outcome: suyuan_store::Result<Outcome>) {
+    match outcome {
+        Ok(Outcome::Stored(done)) => {
+            tracing::debug!(%topic, accepted = done.accepted, duplicates = done.duplicates, "MQTT readings")
+        }
+        Ok(Outcome::Refused(r)) => tracing::warn!(%topic, reason = r.as_str(), "MQTT message refused"),
+        Ok(Outcome::Invalid(why)) => tracing::warn!(%topic, %why, "MQTT readings invalid"),
+        Err(e) => tracing::error!(%topic, error = %e, "MQTT readings not stored"),
     }
 }
 

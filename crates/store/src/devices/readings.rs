@@ -179,6 +179,16 @@ impl Store {
         Ok(ReadingsPage { items, next })
     }
 
+    /// How many readings are stored (all devices).
+    pub async fn count_readings(&self) -> Result<i64> {
+        let row = self
+            .db
+            .conn()
+            .fetch_optional("SELECT COUNT(*) AS n FROM device_readings", &[])
+            .await?;
+        row.map_or(Ok(0), |r| r.int("n"))
+    }
+
     /// Every batch's readings, recomputed from `device_readings` against its
     /// logged count and hash; readings of no batch, and readings whose
     /// device is not their batch's. Streamed a page of batches at a time.
