@@ -44,6 +44,9 @@ enum BenchCommand {
     /// The regulator's dashboard and a records sampling check over many
     /// enterprises and events.
     Oversight(crate::bench_oversight::OversightBench),
+    /// Devices: registration and memory, readings per second over batched
+    /// HTTP, how late the two-hour check fires over many devices.
+    Devices(crate::bench_devices::DeviceBench),
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +75,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Labels(l) => crate::bench_labels::run(l).await,
         BenchCommand::Recall(r) => crate::bench_recall::run(r).await,
         BenchCommand::Oversight(o) => crate::bench_oversight::run(o).await,
+        BenchCommand::Devices(d) => crate::bench_devices::run(d).await,
     }
 }
 
@@ -313,6 +317,12 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
     };
     let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{credential}\r\n\r\n");
     conn.get_mut().write_all(req.as_bytes()).await?;
+    Ok(read_response(conn).await?.0)
+}
+
+/// Reads one HTTP/1.1 response on a kept-alive connection: its status and
+/// its body (by `Content-Length`).
+pub(crate) async fn read_response(conn: &mut BufReader<TcpStream>) -> Result<(u16, Vec<u8>)> {
     let mut line = String::new();
     conn.read_line(&mut line).await?;
     let status: u16 = line
@@ -336,7 +346,7 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
     }
     let mut body = vec![0u8; length];
     conn.read_exact(&mut body).await?;
-    Ok(status)
+    Ok((status, body))
 }
 
 pub(crate) fn peak_memory() -> Option<String> {

@@ -54,6 +54,19 @@ pub struct ServeArgs {
     /// [default: http://LISTEN]
     #[arg(long, env = "SUYUAN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// An MQTT broker to take device readings from, `mqtt://host:port`:
+    /// subscribes to `suyuan/devices/+/readings` [default: none, HTTP only]
+    #[arg(long, env = "SUYUAN_MQTT_URL")]
+    pub mqtt_url: Option<String>,
+    /// Subscribe as a member of the shared group (`$share/suyuan/…`), so
+    /// that several servers share the devices' messages
+    #[arg(long, env = "SUYUAN_MQTT_SHARED")]
+    pub mqtt_shared: bool,
+    /// A device kind's window of silence before an alert, shorter than the
+    /// 2 hours of every kind: `KIND=DURATION`, e.g. `air=30m` (repeat, or
+    /// separate with commas)
+    #[arg(long = "device-window", env = "SUYUAN_DEVICE_WINDOWS", value_delimiter = ',')]
+    pub device_windows: Vec<String>,
 }
 
 /// The TOML file's keys.
@@ -71,6 +84,9 @@ pub struct FileConfig {
     pub witnesses: Option<Vec<String>>,
     pub witness_quorum: Option<usize>,
     pub public_url: Option<String>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_shared: Option<bool>,
+    pub device_windows: Option<Vec<String>>,
 }
 
 /// The settled configuration.
@@ -90,6 +106,10 @@ pub struct Settings {
     pub witness_quorum: usize,
     /// The origin of the Digital Links the platform issues (no trailing slash).
     pub public_url: String,
+    /// The MQTT broker devices publish to, if any.
+    pub mqtt: Option<suyuan_server::mqtt::MqttConfig>,
+    /// Device kinds' shorter windows of silence (ms).
+    pub device_windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -126,6 +146,23 @@ pub fn parse_interval(text: &str) -> Result<Option<std::time::Duration>> {
         bail!("'{text}': at most 30 days between checks");
     }
     Ok(Some(std::time::Duration::from_secs(total)))
+}
+
+/// `KIND=DURATION` (`air=30m`): a device kind's window of silence, at
+/// most 2 hours.
+pub fn parse_device_window(text: &str) -> Result<(suyuan_core::devices::DeviceKind, i64)> {
+    let (kind, every) = text
+        .split_once('=')
+        .with_context(|| format!("'{text}' is not KIND=DURATION, e.g. air=30m"))?;
+    let kind = suyuan_core::devices::DeviceKind::parse(kind.trim())
+        .map_err(|e| anyhow::anyhow!("'{text}': {}", e.en))?;
+    let window = parse_interval(every.trim())?
+        .with_context(|| format!("'{text}': a window cannot be off"))?
+        .as_millis() as i64;
+    if window > suyuan_core::devices::MAX_WINDOW_MS {
+        bail!("'{text}': a device reports at least every 2 hours; a window cannot be longer");
+    }
+    Ok((kind, window))
 }
 
 /// A public address: `http://` or `https://`, a host and an optional port,
@@ -226,7 +263,31 @@ impl Settings {
             Some(u) => parse_public_url(&u).context("--public-url")?,
             None => format!("http://{listen}"),
         };
+        let mqtt = serve
+            .mqtt_url
+            .clone()
+            .or(file.mqtt_url)
+            .map(|u| {
+                suyuan_server::mqtt::MqttConfig::parse(
+                    &u,
+                    serve.mqtt_shared || file.mqtt_shared == Some(true),
+                )
+            })
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--mqtt-url: {e}"))?;
+        let window_texts = if serve.device_windows.is_empty() {
+            file.device_windows.unwrap_or_default()
+        } else {
+            serve.device_windows.clone()
+        };
+        let device_windows = window_texts
+            .iter()
+            .map(|w| parse_device_window(w))
+            .collect::<Result<_>>()
+            .context("--device-window")?;
         Ok(Settings {
+            mqtt,
+            device_windows,
             public_url,
             witnesses,
             witness_quorum,
@@ -353,6 +414,34 @@ mod tests {
             let e = Settings::resolve(&db, &args).unwrap_err();
             assert!(format!("{e:#}").contains("--verify-every"), "{bad}: {e:#}");
         }
+        for bad in ["air", "air=3h", "toaster=1h", "air=off"] {
+            let args = ServeArgs {
+                device_windows: vec![bad.into()],
+                ..ServeArgs::default()
+            };
+            let e = Settings::resolve(&db, &args).unwrap_err();
+            assert!(format!("{e:#}").contains("--device-window"), "{bad}: {e:#}");
+        }
+        let args = ServeArgs {
+            device_windows: vec!["air=30m".into()],
+            mqtt_url: Some("mqtt://127.0.0.1:1883".into()),
+            mqtt_shared: true,
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&db, &args).unwrap();
+        assert_eq!(
+            s.device_windows[&suyuan_core::devices::DeviceKind::Air],
+            1_800_000
+        );
+        assert_eq!(
+            s.mqtt.unwrap().filter(),
+            "$share/suyuan/suyuan/devices/+/readings"
+        );
+        let args = ServeArgs {
+            mqtt_url: Some("tcp://x".into()),
+            ..ServeArgs::default()
+        };
+        assert!(format!("{:#}", Settings::resolve(&db, &args).unwrap_err()).contains("--mqtt-url"));
         assert_eq!(parse_interval("off").unwrap(), None);
         assert_eq!(
             parse_interval("30m").unwrap(),

@@ -742,6 +742,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
     )
     .await?;
     complaint_answered(store, &pack, &item_epcs[0]).await?;
+    crate::demo_devices::cold_chain(store, &pack, &cold, packing_house.id).await?;
     let serial = item_epcs
         .first()
         .and_then(|e| e.rsplit('/').next())
@@ -948,5 +949,18 @@ mod tests {
             .unwrap();
         assert_eq!(seen.items.len(), 1);
         assert_eq!(seen.items[0].org_id, coop.org_id);
+        // The box's consumer page shows its cold chain, with the truck's
+        // small excursion.
+        let item =
+            suyuan_store::trace::canonical_epc(&TraceUnit::parse_flat(&summary.item_code).unwrap()).unwrap();
+        let page = store
+            .public_trace(&item, suyuan_store::trace::public::Scan::NotCounted, 50)
+            .await
+            .unwrap();
+        let cc = page.cold_chain.expect("a cold chain");
+        assert!(!cc.kept);
+        assert_eq!(cc.stays.len(), 2, "{cc:?}");
+        let worst = cc.worst_excursion.unwrap();
+        assert_eq!((worst.extreme, worst.minutes), (8.6, 20));
     }
 }

@@ -8,6 +8,7 @@
 
 mod admin;
 mod bench;
+mod bench_devices;
 mod bench_labels;
 mod bench_ledger;
 mod bench_login;
@@ -17,6 +18,7 @@ mod bench_trace;
 mod code;
 mod config;
 mod demo;
+mod demo_devices;
 mod demo_quality;
 mod label;
 mod ledger_cmd;

@@ -146,6 +146,16 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
             settings.witnesses.clone(),
         )));
     }
+    if let Some(mqtt) = &settings.mqtt {
+        tasks.push(tokio::spawn(suyuan_server::mqtt::run(
+            store.clone(),
+            mqtt.clone(),
+        )));
+    }
+    tasks.push(tokio::spawn(device_checks(
+        store.clone(),
+        settings.device_windows.clone(),
+    )));
     suyuan_server::serve(listener, app, shutdown_signal()).await?;
     for task in tasks {
         task.abort();
@@ -164,6 +174,36 @@ async fn integrity_checks(store: Store, every: std::time::Duration) {
         ticks.tick().await;
         if let Err(e) = store.check_integrity().await {
             tracing::error!(alert = "integrity", error = %e, "the integrity check could not run");
+        }
+    }
+}
+
+/// Every minute, the devices' check (R-5.3.2.1): silent devices and
+/// temperature excursions raise alerts. Excursions are recomputed for the
+/// devices that received readings since the previous run (all at start).
+async fn device_checks(
+    store: Store,
+    windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
+) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut since = None;
+    loop {
+        ticks.tick().await;
+        let now = suyuan_store::now_ms();
+        match store.check_devices(now, &windows, since).await {
+            Ok(r) => {
+                // A minute of overlap: a batch committing during the run is not missed.
+                since = Some(now - 60_000);
+                if r.silent_raised > 0 {
+                    tracing::warn!(
+                        alert = "device_silent",
+                        devices = r.silent_raised,
+                        "devices fell silent"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "the devices' check could not run"),
         }
     }
 }

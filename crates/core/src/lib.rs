@@ -10,6 +10,7 @@ pub mod authority;
 pub mod calendar;
 pub mod codes;
 pub mod complaints;
+pub mod devices;
 pub mod effects;
 pub mod epcis;
 pub mod error;

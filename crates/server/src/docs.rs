@@ -41,6 +41,7 @@ examples: `/examples/records/{kind}.json`), explained at `/docs/records`.",
         (name = "trace", description = "Lots, trace codes, trace back and forward"),
         (name = "quality", description = "承诺达标合格证 (certificates), recalls and drills, exports"),
         (name = "complaints", description = "Consumers' complaints: filing, public status, inboxes"),
+        (name = "devices", description = "Devices, their readings (HTTP, MQTT, SenML) and alerts"),
         (name = "epcis", description = "EPCIS 2.0 capture and query: the records (see /docs/records)"),
     )
 )]

@@ -714,6 +714,9 @@ fn render(v: &PublicTrace, unit: &TraceUnit, c: &Ctx) -> String {
         }
         b.push_str("</dl></div>");
     }
+    if let Some(cc) = &v.cold_chain {
+        b.push_str(&crate::public_cold::card(cc, lang));
+    }
     let _ = write!(
         b,
         "<div class=\"card\"><h2>{}</h2><div class=\"tl\">",

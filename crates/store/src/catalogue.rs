@@ -161,6 +161,20 @@ tables! {
         ["bucket", "account_key", "failures", "window_start", "locked_until"];
     "integrity_checks": Operational, false, "Results of the scheduled integrity check: reports about the log, not records.",
         ["id", "started_at", "seconds", "ok", "leaves", "checkpoints", "problems", "first_problem"];
+    "devices": Logged, true, "Master record `device`: a registered device, its kind, the place it is attached to and who registered it.",
+        ["id", "org_id", "name", "kind", "place_id", "created_by", "created_at"];
+    "device_states": Logged, true, "Master record `device_state`: a device enabled or disabled, by whom; its state is the latest one.",
+        ["id", "device_id", "org_id", "enabled", "acting_user", "created_at"];
+    "reading_batches": Logged, true, "Master record `reading_batch`: an accepted batch of a device's readings, its count, time range and the SHA-256 of the readings it stored.",
+        ["id", "org_id", "device_id", "reading_count", "first_time", "last_time", "readings_sha256", "created_at"];
+    "device_readings": Logged, true, "Readings, each covered by its batch's logged hash: `verify` recomputes every batch's count and hash from these rows (`Store::readings_against_log`).",
+        ["device_id", "quantity", "time_ms", "value", "unit", "batch_id"];
+    "device_credentials": Operational, false, "Device credentials (the token's hash, the MQTT signing key sealed with the platform secret): revocable secrets, like API keys.",
+        ["device_id", "token_hash", "hmac_key_cipher", "created_at"];
+    "device_refusals": Operational, false, "Refused attempts to send readings (unknown device, wrong token or signature, disabled device) with the reason: a security journal, not records.",
+        ["id", "device_id", "org_id", "channel", "reason", "created_at"];
+    "device_alerts": Derived, false, "Alerts of the periodic check: excursions recomputed from the logged readings and the places' ranges, silences from the readings and the check's time. Not replayed by `verify` yet.",
+        ["id", "org_id", "device_id", "kind", "started_at", "ended_at", "extreme", "raised_at"];
     "schema_migrations": Operational, false, "Which migrations ran.",
         ["version", "name", "applied_at"];
 }

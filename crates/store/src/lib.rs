@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod detached;
+pub mod devices;
 pub mod inputs;
 pub mod integrity;
 pub mod labels;

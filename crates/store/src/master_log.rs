@@ -6,8 +6,10 @@
 //! - **canonical bytes**: the canonical JSON (`suyuan_ledger::record::canonical_json`:
 //!   sorted keys, no whitespace) of an object holding `"record"` (the kind:
 //!   `place`, `product`, `supplier`, `input`, `input_purchase`, `item_issue`, `org_record`,
-//!   `unit_allocation`, `row_state`, `complaint`, `complaint_photo`,
-//!   `complaint_update`, `oversight_record`) and every stored column
+//!   `unit_allocation`, `row_state`, `certificate`, `certificate_void`,
+//!   `certificate_receipt`, `recall`, `recall_act`, `calendar_day`,
+//!   `complaint`, `complaint_photo`, `complaint_update`, `oversight_record`,
+//!   `device`, `device_state`, `reading_batch`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -101,10 +103,16 @@ pub enum RecordKind {
     ComplaintUpdate,
     /// An officer's inspection or records sampling check (`oversight_records`).
     OversightRecord,
+    /// A registered device (`devices`).
+    Device,
+    /// A device enabled or disabled (`device_states`).
+    DeviceState,
+    /// An accepted batch of a device's readings (`reading_batches`).
+    ReadingBatch,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 19] = [
+    pub const ALL: [RecordKind; 22] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -124,6 +132,9 @@ impl RecordKind {
         RecordKind::ComplaintPhoto,
         RecordKind::ComplaintUpdate,
         RecordKind::OversightRecord,
+        RecordKind::Device,
+        RecordKind::DeviceState,
+        RecordKind::ReadingBatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,6 +158,9 @@ impl RecordKind {
             RecordKind::ComplaintPhoto => "complaint_photo",
             RecordKind::ComplaintUpdate => "complaint_update",
             RecordKind::OversightRecord => "oversight_record",
+            RecordKind::Device => "device",
+            RecordKind::DeviceState => "device_state",
+            RecordKind::ReadingBatch => "reading_batch",
         }
     }
 
@@ -176,6 +190,9 @@ impl RecordKind {
             RecordKind::ComplaintPhoto => "complaint_photos",
             RecordKind::ComplaintUpdate => "complaint_updates",
             RecordKind::OversightRecord => "oversight_records",
+            RecordKind::Device => "devices",
+            RecordKind::DeviceState => "device_states",
+            RecordKind::ReadingBatch => "reading_batches",
         }
     }
 
@@ -418,6 +435,33 @@ impl RecordKind {
                 ("failed", Int),
                 ("findings", Text),
                 ("conclusion", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::Device => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("name", Text),
+                ("kind", Text),
+                ("place_id", Text),
+                ("created_by", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::DeviceState => &[
+                ("id", Text),
+                ("device_id", Text),
+                ("org_id", Text),
+                ("enabled", Bool),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ReadingBatch => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("device_id", Text),
+                ("reading_count", Int),
+                ("first_time", Int),
+                ("last_time", Int),
+                ("readings_sha256", Text),
                 ("created_at", Int),
             ],
         }

@@ -99,6 +99,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "attention_index",
         include_str!("../migrations/0022_attention_index.sql"),
     ),
+    (23, "devices", include_str!("../migrations/0023_devices.sql")),
     (24, "oversight", include_str!("../migrations/0024_oversight.sql")),
     (25, "quality", include_str!("../migrations/0025_quality.sql")),
 ];
@@ -127,8 +128,16 @@ pub async fn run(db: &Db) -> Result<usize, StoreError> {
             latest_version()
         )));
     }
+    // Every migration not recorded, in order: one merged later under a lower
+    // number than those already applied (23 after 24 and 25) still runs.
+    let done: std::collections::BTreeSet<i64> = tx
+        .fetch_all("SELECT version FROM schema_migrations", &[])
+        .await?
+        .iter()
+        .map(|r| r.int("version"))
+        .collect::<Result<_, _>>()?;
     let mut applied = 0;
-    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| !done.contains(&m.0)) {
         tracing::info!(version, name, "applying migration");
         Db::execute_script(&mut tx, sql).await?;
         if *version == 13 {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod certificates;
 pub mod complaints;
+pub mod devices;
 pub mod dossier;
 pub mod labels;
 pub mod orgs;
@@ -81,6 +82,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::set_day, calendar::days))
         .routes(routes!(complaints::file_complaint, complaints::complaint_inbox))
         .routes(routes!(complaints::complaint_status))
+        .routes(routes!(devices::create_device, devices::list_devices))
+        .routes(routes!(devices::disable_device))
+        .routes(routes!(devices::enable_device))
+        .routes(routes!(devices::post_readings, devices::list_readings))
+        .routes(routes!(devices::list_alerts))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

@@ -46,7 +46,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
     let nav = format!(
         "<header><a class=\"brand\" href=\"/console/\">{brand}</a>\
          <a href=\"/console/\">{dash}</a><a href=\"/console/records\">{rec}</a><a href=\"/console/lots\">{lots}</a>\
-         <a href=\"/console/shipments\">{recv}</a><a href=\"/console/master/places\">{master}</a><a href=\"/console/org\">{org}</a>\
+         <a href=\"/console/shipments\">{recv}</a><a href=\"/console/devices\">{devices}</a><a href=\"/console/master/places\">{master}</a><a href=\"/console/org\">{org}</a>\
          <a href=\"/console/certificates\">{certs}</a><a href=\"/console/recalls\">{recalls}</a>\
          <a href=\"/console/complaints\">{complaints}</a>{roles}\
          <a href=\"{switch}\" hreflang=\"{ol}\" lang=\"{ol}\">{sw}</a>\
@@ -57,6 +57,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         rec = c.t(T::Records),
         lots = c.t(T::Lots),
         recv = c.t(T::Receiving),
+        devices = c.lang.pick("设备", "Devices"),
         org = c.t(T::Organisation),
         master = c.t(T::MasterData),
         certs = c.lang.pick("合格证", "Certificates"),

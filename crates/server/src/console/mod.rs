@@ -29,6 +29,7 @@
 
 mod complaints;
 mod dashboard;
+mod devices;
 mod i18n;
 mod lab;
 mod layout;
@@ -79,6 +80,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/lots/{id}/items", post(lots::issue))
         .route("/console/search", get(lots::search))
         .route("/console/shipments", get(shipments::incoming))
+        .route("/console/devices", get(devices::index))
+        .route("/console/devices/{id}/disable", post(devices::disable))
+        .route("/console/devices/{id}/enable", post(devices::enable))
         .route("/console/shipments/receive", post(shipments::receive))
         .route("/console/org", get(org::show))
         .route("/console/master/{slug}", get(master::show).post(master::create))

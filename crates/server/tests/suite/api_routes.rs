@@ -16,6 +16,7 @@
 
 mod accounts;
 mod complaints;
+mod devices;
 mod labels;
 mod organisations;
 mod quality;
@@ -42,6 +43,7 @@ const AREAS: &[&[Op]] = &[
     labels::OPS,
     quality::OPS,
     complaints::OPS,
+    devices::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -63,9 +65,11 @@ const BY_CODE: &[Op] = &[
 ];
 
 /// Operations whose path parameter is not a record of anyone's: a duty
-/// (of the caller's own organisation).
+/// (of the caller's own organisation); a device sending its readings with
+/// its own token (anyone else's credential is refused 401 whatever the id).
 const NOT_A_RECORD: &[Op] = &[
     ("PUT", "/api/v1/duties/{duty}"),
+    ("POST", "/api/v1/devices/{id}/readings"),
     // Public: a certificate is printed for anyone to read by its number.
     ("GET", "/api/v1/certificates/{number}"),
     // Public: anyone with a complaint's reference reads its status.

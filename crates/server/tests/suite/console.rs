@@ -16,7 +16,7 @@ use crate::common::*;
 use crate::trace_chain::{buy, cooperative, Org};
 
 /// The origin of the default configuration's public URL.
-const ORIGIN: &str = "http://127.0.0.1:8080";
+pub(crate) const ORIGIN: &str = "http://127.0.0.1:8080";
 
 /// A signed-in browser.
 pub(crate) struct Browser {

@@ -18,6 +18,8 @@ mod browser;
 mod conformance;
 mod console;
 mod console_admin;
+mod devices;
+mod devices_mqtt;
 mod edge;
 mod epcis;
 mod hygiene;

@@ -134,6 +134,24 @@ async fn chain(app: &TestApp) {
     assert_eq!(status, StatusCode::CONFLICT, "{items}");
     crate::oversight::complaints_in_chain(app, &w.producer, &w.l1).await;
     crate::oversight_regulator::oversight_in_chain(app, w.producer.id).await;
+    // A device disabled and enabled again, with two batches of readings.
+    let room = crate::devices::cold_room(app, &w.producer, "冷库").await;
+    let (device, token) = crate::devices::device(app, &w.producer, "cold_room", &room).await;
+    for action in ["disable", "enable"] {
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/devices/{device}/{action}"),
+                &w.producer.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for day in [1, 2] {
+        let batch = crate::devices::temps(&[(&t(day, 8), 2.5), (&t(day, 9), 3.5)]);
+        let (status, _) = crate::devices::send(app, &device, &token, "application/json", batch).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
     checkpoint(app, &witness).await;
 }
 

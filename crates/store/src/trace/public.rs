@@ -183,6 +183,9 @@ pub struct PublicTrace {
     /// The log checkpoint the timeline's records are in, if one was signed.
     pub checkpoint: Option<PublicCheckpoint>,
     pub scans: PublicScans,
+    /// The temperatures of the cold rooms and vehicles it stayed in
+    /// (`crate::devices::coldchain`); null when none was measured.
+    pub cold_chain: Option<crate::devices::coldchain::ColdChain>,
     /// The recall it is affected by (null when none; a drill never sets it).
     pub recall: Option<crate::quality::recalls::PublicRecall>,
     /// The 承诺达标合格证 that cover it (of its lot, its containers, or a
@@ -522,6 +525,20 @@ impl Store {
                 in_checkpoint: false,
             });
         }
+        let mut moves: Vec<(i64, Option<String>)> = Vec::new();
+        for e in report.events.iter().filter(|e| !e.corrected) {
+            let vehicle = match (&e.biz_location, docs.get(&e.event_id)) {
+                (None, Some((doc, _, _))) => self.vehicle_of(e.org_id, doc).await?,
+                _ => None,
+            };
+            moves.push((
+                e.event_time.timestamp_millis(),
+                e.biz_location.clone().or(vehicle),
+            ));
+        }
+        let cold_chain = self
+            .cold_chain(&crate::devices::coldchain::stays(&moves, crate::now_ms()))
+            .await?;
         let checkpoint = self.public_checkpoint().await?;
         if let Some(cp) = &checkpoint {
             for e in &mut timeline {
@@ -567,6 +584,7 @@ impl Store {
             timeline,
             checkpoint,
             scans,
+            cold_chain,
             recall,
             commitment_certificates,
         })

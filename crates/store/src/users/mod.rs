@@ -51,7 +51,7 @@ const API_KEY_PREFIX: &str = "syk_";
 const RESET_PREFIX: &str = "syr_";
 
 /// A random secret with a readable prefix, and the hash that is stored.
-fn new_secret(prefix: &str) -> (String, String) {
+pub(crate) fn new_secret(prefix: &str) -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let secret = format!("{prefix}{}", B64URL.encode(bytes));
@@ -59,7 +59,7 @@ fn new_secret(prefix: &str) -> (String, String) {
     (secret, hash)
 }
 
-fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 

@@ -12,6 +12,8 @@
 //!   size: signature, root, consistency with and link to the one before it,
 //!   and its witnesses' cosignatures;
 //! - `coverage`: rows that should have a leaf and have none;
+//! - readings: every batch's readings recomputed against its logged count
+//!   and hash (`Store::readings_against_log`);
 //! - `replay`: the log's records in log order re-derive every derived table
 //!   (`events`' query columns, `event_epcs`, `lineage`, `units`,
 //!   `shipments`, `entrustments`) through the same effects function capture
@@ -163,6 +165,10 @@ impl Store {
         // Every recall's affected set is the one its record binds.
         for (id, expected, found) in self.recalls_against_log().await? {
             problems.add("recall_units", id, "affected_sha256", expected, found, None);
+        }
+        // Every batch of readings hashes to what its logged record holds.
+        for m in self.readings_against_log().await? {
+            problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
         }
         // Every derived table, re-derived from the log and compared.
         let (replayed, replay_problems) = replaying

@@ -1,0 +1,227 @@
+//! Devices (R-5.3.2.1, R-7.2.3): the organisation's registry (register,
+//! list, disable, enable), readings sent by a device with its own token
+//! (the plain JSON form or SenML, RFC 8428), the readings listed for the
+//! organisation, and the alerts of the periodic check.
+//!
+//! A device authenticates with `Authorization: Bearer <device token>`; a
+//! missing or wrong token, an unknown or disabled device answers 401
+//! `device_refused` and stores nothing but the refusal (with its reason).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use suyuan_core::devices::{check_plain, check_senml, ReadingsIn};
+use suyuan_store::devices::alerts::Alert;
+use suyuan_store::devices::readings::{Ingested, ReadingsPage};
+use suyuan_store::devices::{Channel, Device, NewDevice, NewDeviceToken, Proof};
+use suyuan_store::{now_ms, Page, StoreError};
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Id, ListQuery, ValidJson, ValidQuery};
+use crate::AppState;
+
+/// Register a device of the caller's organisation (a recorder of a
+/// verified organisation). The token in the answer is shown only this
+/// once: the device sends it as a bearer token and derives its MQTT
+/// signing key from it. `place` must be one of the organisation's places
+/// (422 naming `place`).
+#[utoipa::path(post, path = "/devices", tag = "devices", request_body = NewDevice,
+    responses((status = 201, body = NewDeviceToken), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ValidJson(req): ValidJson<NewDevice>,
+) -> ApiResult<(StatusCode, Json<NewDeviceToken>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_device(&caller, &req).await?),
+    ))
+}
+
+/// The devices the caller may read: its organisation's (an officer: the
+/// jurisdiction's), with their state and latest reading.
+#[utoipa::path(get, path = "/devices", tag = "devices", params(ListQuery),
+    responses((status = 200, body = Page<Device>), (status = 401, body = Problem)))]
+pub async fn list_devices(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ValidQuery(q): ValidQuery<ListQuery>,
+) -> ApiResult<Json<Page<Device>>> {
+    Ok(Json(state.store.list_devices(&caller, q.page()?).await?))
+}
+
+/// Disable a device: its readings are refused (401) until it is enabled
+/// again. Logged.
+#[utoipa::path(post, path = "/devices/{id}/disable", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Device), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn disable_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Device>> {
+    Ok(Json(state.store.set_device_enabled(&caller, id, false).await?))
+}
+
+/// Enable a disabled device again. Logged.
+#[utoipa::path(post, path = "/devices/{id}/enable", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Device), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn enable_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Device>> {
+    Ok(Json(state.store.set_device_enabled(&caller, id, true).await?))
+}
+
+fn refused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "device_refused",
+        "this device is unknown, disabled, or its token is wrong",
+        "设备未注册、已停用或令牌错误",
+    )
+}
+
+/// Parses and checks a batch body: SenML when the content type is
+/// `application/senml+json`, the plain form otherwise.
+pub fn parse_batch(
+    senml: bool,
+    body: &[u8],
+    now: i64,
+) -> Result<Vec<suyuan_core::devices::Reading>, ApiError> {
+    let malformed = |e: serde_json::Error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "malformed_json",
+            format!("the body is not a batch of readings: {e}"),
+            "请求体不是读数批次",
+        )
+        .with_field("readings")
+    };
+    let checked = if senml {
+        let v: serde_json::Value = serde_json::from_slice(body).map_err(malformed)?;
+        check_senml(&v, now)
+    } else {
+        let b: ReadingsIn = serde_json::from_slice(body).map_err(malformed)?;
+        check_plain(&b, now)
+    };
+    checked.map_err(|(field, invalid)| StoreError::invalid(field, invalid).into())
+}
+
+/// A device sends a batch of readings with its own token. Body: the plain
+/// form `{"readings":[{"time","quantity","value","unit"}]}` (`application/json`)
+/// or a SenML pack (`application/senml+json`: `bn`, `bt`, `bu`, `n`, `u`,
+/// `v`, `t`). At most 10,000 readings; units are SenML's (temperature
+/// `Cel`, humidity `%RH`, soil moisture `%` …), values plausible, times not
+/// in the future (5 minutes of skew allowed). A reading already stored
+/// (same device, quantity and time) is counted as a duplicate and dropped;
+/// late and out-of-order readings are accepted. The batch is one logged
+/// record. 401 for a wrong token or an unknown or disabled device: nothing
+/// stored.
+#[utoipa::path(post, path = "/devices/{id}/readings", tag = "devices",
+    params(("id" = String, Path)), request_body = ReadingsIn,
+    responses((status = 202, body = Ingested), (status = 401, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn post_readings(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Ingested>)> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let device = state
+        .store
+        .authenticate_device(&id, Proof::Token(&token), Channel::Http)
+        .await?
+        .map_err(|_| refused())?;
+    let mime = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let senml = match mime.as_str() {
+        "application/senml+json" => true,
+        "application/json" => false,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send readings as application/json or application/senml+json",
+                "读数须以 application/json 或 application/senml+json 提交",
+            )
+            .with_field("Content-Type"))
+        }
+    };
+    let readings = parse_batch(senml, &body, now_ms())?;
+    let done = state.store.ingest_readings(&device, readings).await?;
+    Ok((StatusCode::ACCEPTED, Json(done)))
+}
+
+/// A time range and page size of readings.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingsQuery {
+    /// RFC 3339: readings at or after this time.
+    pub from: Option<String>,
+    /// RFC 3339: readings before this time.
+    pub to: Option<String>,
+    /// Readings per page, 1 to 1000 (default 200).
+    pub limit: Option<u32>,
+}
+
+fn time_param(name: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    v.as_deref()
+        .map(|s| {
+            suyuan_core::devices::parse_time(name.to_owned(), s)
+                .map_err(|(f, i)| ApiError::new(StatusCode::BAD_REQUEST, i.code, i.en, i.zh).with_field(f))
+        })
+        .transpose()
+}
+
+/// A device's readings, oldest first (organisation users; an officer of
+/// the jurisdiction). Page on with `from` = the answer's `next`.
+#[utoipa::path(get, path = "/devices/{id}/readings", tag = "devices",
+    params(("id" = uuid::Uuid, Path), ReadingsQuery),
+    responses((status = 200, body = ReadingsPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_readings(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+    ValidQuery(q): ValidQuery<ReadingsQuery>,
+) -> ApiResult<Json<ReadingsPage>> {
+    let from = time_param("from", &q.from)?;
+    let to = time_param("to", &q.to)?;
+    Ok(Json(
+        state
+            .store
+            .list_readings(&caller, id, from, to, q.limit.unwrap_or(200))
+            .await?,
+    ))
+}
+
+/// Alerts of the organisation's devices (an officer: of the jurisdiction's
+/// organisations): `silent` (no reading within the device kind's window,
+/// at most 2 hours) and `excursion` (a cold room's or truck logger's
+/// temperature outside its place's range, with its duration and extreme).
+#[utoipa::path(get, path = "/alerts", tag = "devices", params(ListQuery),
+    responses((status = 200, body = Page<Alert>), (status = 401, body = Problem)))]
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ValidQuery(q): ValidQuery<ListQuery>,
+) -> ApiResult<Json<Page<Alert>>> {
+    Ok(Json(state.store.list_alerts(&caller, q.page()?).await?))
+}

@@ -1,0 +1,148 @@
+//! The devices page (R-5.3.2.1): the organisation's devices with their
+//! kind, state and latest reading, a button to disable or enable each, and
+//! the alerts of the periodic check (silent devices, temperature
+//! excursions with their duration and extreme). An officer sees those of
+//! the jurisdiction, read only. Registering a device (its token is shown
+//! once) is done through the API, `POST /api/v1/devices`.
+
+use std::fmt::Write as _;
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect};
+use suyuan_store::PageRequest;
+
+use super::layout::{csrf_field, esc, local_time, page, table};
+use super::{store_error, Console, PageResult, Posted};
+use crate::extract::Id;
+use crate::AppState;
+
+/// The devices and their alerts.
+pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResult {
+    let err = |e| store_error(c.lang, e);
+    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
+    let devices = state
+        .store
+        .list_devices(&c.caller, PageRequest::first(PageRequest::MAX_LIMIT))
+        .await
+        .map_err(err)?;
+    let alerts = state
+        .store
+        .list_alerts(&c.caller, PageRequest::first(PageRequest::MAX_LIMIT))
+        .await
+        .map_err(err)?;
+    let manages = c.caller.require_verified_recorder().is_ok();
+    let rows: Vec<Vec<String>> = devices
+        .items
+        .iter()
+        .map(|d| {
+            let state_text = if d.enabled { l("启用", "enabled") } else { l("停用", "disabled") };
+            let action = if !manages {
+                String::new()
+            } else {
+                let (path, label) = if d.enabled {
+                    ("disable", l("停用", "Disable"))
+                } else {
+                    ("enable", l("启用", "Enable"))
+                };
+                format!(
+                    "<form method=\"post\" action=\"/console/devices/{}/{path}\">{}<button class=\"alt\">{label}</button></form>",
+                    d.id,
+                    csrf_field(&c)
+                )
+            };
+            vec![
+                esc(&d.name),
+                esc(c.lang.pick(d.kind.zh(), d.kind.as_str())),
+                state_text.to_owned(),
+                d.last_reading_at
+                    .map(|t| esc(&local_time(&t, "+08:00")))
+                    .unwrap_or_else(|| l("尚无读数", "no reading yet").to_owned()),
+                format!("<code>{}</code>", d.id),
+                action,
+            ]
+        })
+        .collect();
+    let mut b = format!("<h1>{}</h1>", l("设备", "Devices"));
+    if rows.is_empty() {
+        let _ = write!(
+            b,
+            "<div class=\"card\"><p>{}</p></div>",
+            l(
+                "尚未登记设备：通过 POST /api/v1/devices 登记。",
+                "No device yet: register one with POST /api/v1/devices."
+            )
+        );
+    } else {
+        b.push_str(&table(
+            &[
+                l("名称", "Name"),
+                l("类型", "Kind"),
+                l("状态", "State"),
+                l("最新读数", "Latest reading"),
+                "ID",
+                "",
+            ],
+            &rows,
+        ));
+    }
+    let _ = write!(b, "<h2>{}</h2>", l("告警", "Alerts"));
+    let rows: Vec<Vec<String>> = alerts
+        .items
+        .iter()
+        .map(|a| {
+            let kind = match a.kind.as_str() {
+                "silent" => l("超时未上报", "silent"),
+                _ => l("温度超限", "temperature excursion"),
+            };
+            vec![
+                esc(&a.device_name),
+                kind.to_owned(),
+                esc(&local_time(&a.started_at, "+08:00")),
+                a.ended_at
+                    .map(|t| esc(&local_time(&t, "+08:00")))
+                    .unwrap_or_else(|| l("持续中", "ongoing").to_owned()),
+                a.minutes.map(|m| m.to_string()).unwrap_or_default(),
+                a.extreme.map(|x| format!("{x} ℃")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        let _ = write!(
+            b,
+            "<div class=\"card\"><p>{}</p></div>",
+            l("没有告警。", "No alerts.")
+        );
+    } else {
+        b.push_str(&table(
+            &[
+                l("设备", "Device"),
+                l("类型", "Kind"),
+                l("开始", "From"),
+                l("结束", "Until"),
+                l("分钟", "Minutes"),
+                l("极值", "Extreme"),
+            ],
+            &rows,
+        ));
+    }
+    Ok(Html(page(&c, l("设备", "Devices"), &b)).into_response())
+}
+
+/// Disables a device, back to the page.
+pub(crate) async fn disable(State(state): State<AppState>, Id(id): Id, Posted(c, _): Posted) -> PageResult {
+    set(&state, &c, id, false).await
+}
+
+/// Enables a device, back to the page.
+pub(crate) async fn enable(State(state): State<AppState>, Id(id): Id, Posted(c, _): Posted) -> PageResult {
+    set(&state, &c, id, true).await
+}
+
+async fn set(state: &AppState, c: &Console, id: uuid::Uuid, enabled: bool) -> PageResult {
+    state
+        .store
+        .set_device_enabled(&c.caller, id, enabled)
+        .await
+        .map_err(|e| store_error(c.lang, e))?;
+    Ok(Redirect::to("/console/devices").into_response())
+}

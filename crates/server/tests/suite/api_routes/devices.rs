@@ -1,0 +1,108 @@
+//! Devices over HTTP: registered, listed, disabled and enabled by their
+//! organisation; readings sent with the device's own token and listed for
+//! the organisation; alerts listed. Another tenant's device answers 404
+//! like nobody's; a device's readings endpoint refuses any credential but
+//! its token (401), whatever the id.
+
+use super::{Calls, Op};
+use crate::devices::{cold_room, temps};
+use crate::trace_chain::*;
+use serde_json::json;
+
+const DEVICES: Op = ("POST", "/api/v1/devices");
+const LIST: Op = ("GET", "/api/v1/devices");
+const DISABLE: Op = ("POST", "/api/v1/devices/{id}/disable");
+const ENABLE: Op = ("POST", "/api/v1/devices/{id}/enable");
+const SEND: Op = ("POST", "/api/v1/devices/{id}/readings");
+const READINGS: Op = ("GET", "/api/v1/devices/{id}/readings");
+const ALERTS: Op = ("GET", "/api/v1/alerts");
+
+pub(super) const OPS: &[Op] = &[DEVICES, LIST, DISABLE, ENABLE, SEND, READINGS, ALERTS];
+
+both_backends!(devices_and_their_readings, |app| async move {
+    let calls = Calls::new(app, OPS);
+    let coop = cooperative(app, "routes.dev").await.0;
+    let other = company(app, "retailer", "routes.dev2", "store").await;
+    let room = cold_room(app, &coop, "冷库").await;
+    let made = calls
+        .expect(
+            DEVICES,
+            DEVICES.1,
+            &coop.token,
+            Some(json!({"name": "探头", "kind": "cold_room", "place": room})),
+            201,
+        )
+        .await;
+    let id = made["id"].as_str().unwrap().to_owned();
+    let token = made["token"].as_str().unwrap().to_owned();
+    let listed = calls.expect(LIST, LIST.1, &coop.token, None, 200).await;
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    let nobody = uuid::Uuid::now_v7();
+    for op in [DISABLE, ENABLE] {
+        let path = op.1.replace("{id}", &id);
+        calls
+            .foreign(
+                op,
+                &path,
+                &op.1.replace("{id}", &nobody.to_string()),
+                &other.token,
+                Some(json!({})),
+            )
+            .await;
+    }
+    let off = calls
+        .expect(
+            DISABLE,
+            &DISABLE.1.replace("{id}", &id),
+            &coop.token,
+            Some(json!({})),
+            200,
+        )
+        .await;
+    assert_eq!(off["enabled"], false);
+    let on = calls
+        .expect(
+            ENABLE,
+            &ENABLE.1.replace("{id}", &id),
+            &coop.token,
+            Some(json!({})),
+            200,
+        )
+        .await;
+    assert_eq!(on["enabled"], true);
+    let send = SEND.1.replace("{id}", &id);
+    let body = temps(&[
+        ("2026-03-01T08:00:00+08:00", 9.0),
+        ("2026-03-01T08:30:00+08:00", 2.0),
+    ]);
+    let (status, done) = calls.call(SEND, &send, Some(&token), Some(body.clone())).await;
+    assert_eq!(status.as_u16(), 202, "{done}");
+    assert_eq!(done["accepted"], 2);
+    // A user's own credential is not the device's.
+    let (status, _) = calls.call(SEND, &send, Some(&coop.token), Some(body)).await;
+    assert_eq!(status.as_u16(), 401);
+    let readings = READINGS.1.replace("{id}", &id);
+    let page = calls.expect(READINGS, &readings, &coop.token, None, 200).await;
+    assert_eq!(page["items"][0]["value"], 9.0);
+    calls
+        .foreign(
+            READINGS,
+            &readings,
+            &READINGS.1.replace("{id}", &nobody.to_string()),
+            &other.token,
+            None,
+        )
+        .await;
+    app.store
+        .check_devices(suyuan_store::now_ms(), &Default::default(), None)
+        .await
+        .unwrap();
+    let alerts = calls.expect(ALERTS, ALERTS.1, &coop.token, None, 200).await;
+    let items = alerts["items"].as_array().unwrap();
+    let excursion = items.iter().find(|a| a["kind"] == "excursion").unwrap();
+    assert_eq!(excursion["extreme"], 9.0);
+    assert_eq!(excursion["minutes"], 30);
+    // Silent since two hours after its last reading.
+    assert!(items.iter().any(|a| a["kind"] == "silent"));
+    calls.finish();
+});

@@ -1,0 +1,251 @@
+//! Alerts (R-5.3.2.1): the periodic check ([`Store::check_devices`], run
+//! by `suyuan serve` every minute and by tests with an explicit `now`)
+//! raises
+//!
+//! - a `silent` alert for an enabled device whose latest reading (or its
+//!   registration, before any) is older than its kind's window (2 hours by
+//!   default, shorter when configured, never longer), closed when readings
+//!   come back;
+//! - an `excursion` alert for each stretch a cold room's or truck logger's
+//!   temperature spent outside its place's `temperature_min`..`temperature_max`,
+//!   with its span and extreme (`suyuan_core::devices::excursions`),
+//!   recomputed from the readings of the devices that received any since
+//!   the last check.
+//!
+//! `device_alerts` is derived from the logged readings and the registry
+//! (and, for silence, the time of the check); it is not replayed by
+//! `verify`. The organisation sees its alerts, an officer those of the
+//! organisations in the jurisdiction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use suyuan_core::devices::{excursions, DeviceKind};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::Row;
+use crate::orgs::ts;
+use crate::{new_id, params, Caller, Page, PageRequest, Result, Store, StoreError};
+
+/// An alert as listed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Alert {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub device_id: Uuid,
+    pub device_name: String,
+    /// `silent` or `excursion`.
+    pub kind: String,
+    pub started_at: DateTime<Utc>,
+    /// When it ended (readings came back, temperature back in range); none while it lasts.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Minutes it lasted (so far, for an excursion still open: to its last reading).
+    pub minutes: Option<i64>,
+    /// An excursion's value farthest outside the range (°C).
+    pub extreme: Option<f64>,
+}
+
+/// What one check did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub devices: u64,
+    pub silent_raised: u64,
+    pub silent_closed: u64,
+    /// Excursion alerts after the check, of the devices recomputed.
+    pub excursions: u64,
+}
+
+const ALERT_COLUMNS: &str = "t.id, t.org_id, t.device_id, d.name AS device_name, t.kind, t.started_at, \
+     t.ended_at, t.extreme, (SELECT MAX(b.last_time) FROM reading_batches b WHERE b.device_id = t.device_id) AS last";
+
+fn decode_alert(r: &Row) -> Result<Alert> {
+    let started = r.int("started_at")?;
+    let ended = r.opt_int("ended_at")?;
+    let kind = r.text("kind")?;
+    let until = ended.or_else(|| {
+        (kind == "excursion")
+            .then(|| r.opt_int("last").ok().flatten())
+            .flatten()
+    });
+    Ok(Alert {
+        id: r.uuid("id")?,
+        org_id: r.uuid("org_id")?,
+        device_id: r.uuid("device_id")?,
+        device_name: r.text("device_name")?,
+        kind,
+        started_at: ts(started),
+        ended_at: ended.map(ts),
+        minutes: until.map(|u| (u - started).max(0) / 60_000),
+        extreme: r.opt_float("extreme")?,
+    })
+}
+
+impl Store {
+    /// Runs the check at `now` (ms). `windows` shortens a kind's window
+    /// (ms; never beyond 2 hours). `since`: recompute excursions of the
+    /// devices that received batches after this time (ms); `None` for all.
+    pub async fn check_devices(
+        &self,
+        now: i64,
+        windows: &HashMap<DeviceKind, i64>,
+        since: Option<i64>,
+    ) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT t.id, t.org_id, t.kind, t.created_at, \
+                 COALESCE((SELECT s.enabled FROM device_states s WHERE s.device_id = t.id \
+                           ORDER BY s.created_at DESC, s.id DESC LIMIT 1), TRUE) AS enabled, \
+                 (SELECT MAX(b.last_time) FROM reading_batches b WHERE b.device_id = t.id) AS last, \
+                 (SELECT MIN(a.started_at) FROM device_alerts a WHERE a.device_id = t.id AND a.kind = 'silent' \
+                  AND a.ended_at IS NULL) AS open_since FROM devices t",
+                &[],
+            )
+            .await?;
+        // (org, device, started) to raise; (device, ended) to close.
+        let mut raise: Vec<(String, String, i64)> = Vec::new();
+        let mut close: Vec<(String, i64)> = Vec::new();
+        for r in &rows {
+            report.devices += 1;
+            let kind = DeviceKind::parse(&r.text("kind")?).map_err(|e| StoreError::Corrupt(e.en))?;
+            let last = r.opt_int("last")?.unwrap_or(r.int("created_at")?);
+            let window = kind.window_ms(windows.get(&kind).copied());
+            let silent = r.bool("enabled")? && now - last > window;
+            match (silent, r.opt_int("open_since")?) {
+                (true, None) => raise.push((r.text("org_id")?, r.text("id")?, last + window)),
+                (false, Some(_)) => close.push((r.text("id")?, last.min(now))),
+                _ => {}
+            }
+        }
+        report.silent_raised = raise.len() as u64;
+        report.silent_closed = close.len() as u64;
+        let mut tx = self.db.begin().await?;
+        // Many rows per statement: a check over 100,000 devices is a few
+        // round trips, not one per device.
+        for chunk in raise.chunks(500) {
+            let mut ps = Vec::with_capacity(chunk.len() * 5);
+            let values: Vec<String> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, (org, device, started))| {
+                    let b = i * 5;
+                    ps.extend(params![new_id(), org.as_str(), device.as_str(), *started, now]);
+                    format!(
+                        "(${}, ${}, ${}, 'silent', ${}, NULL, NULL, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5
+                    )
+                })
+                .collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO device_alerts (id, org_id, device_id, kind, started_at, ended_at, extreme, raised_at) \
+                     VALUES {} ON CONFLICT DO NOTHING",
+                    values.join(",")
+                ),
+                &ps,
+            )
+            .await?;
+        }
+        for (device, ended) in &close {
+            tx.execute(
+                "UPDATE device_alerts SET ended_at = $1 WHERE device_id = $2 AND kind = 'silent' AND ended_at IS NULL",
+                &params![*ended, device.as_str()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        report.excursions = self.recompute_excursions(since).await?;
+        Ok(report)
+    }
+
+    /// Recomputes the excursion alerts of the cold devices with a place
+    /// range that received batches after `since`.
+    async fn recompute_excursions(&self, since: Option<i64>) -> Result<u64> {
+        let devices = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT d.id, d.org_id, p.temperature_min AS lo, p.temperature_max AS hi FROM devices d \
+                 JOIN places p ON p.id = d.place_id \
+                 WHERE d.kind IN ('cold_room', 'truck_logger') AND p.temperature_min IS NOT NULL \
+                 AND p.temperature_max IS NOT NULL \
+                 AND EXISTS (SELECT 1 FROM reading_batches b WHERE b.device_id = d.id AND b.created_at > $1)",
+                &params![since.unwrap_or(i64::MIN)],
+            )
+            .await?;
+        let mut count = 0;
+        for d in &devices {
+            let id = d.text("id")?;
+            let series = self.temperature_series(&id, None, None).await?;
+            let found = excursions(&series, d.float("lo")?, d.float("hi")?);
+            let mut tx = self.db.begin().await?;
+            tx.execute(
+                "DELETE FROM device_alerts WHERE device_id = $1 AND kind = 'excursion'",
+                &params![id.clone()],
+            )
+            .await?;
+            for e in &found {
+                tx.execute(
+                    "INSERT INTO device_alerts (id, org_id, device_id, kind, started_at, ended_at, extreme, raised_at) \
+                     VALUES ($1,$2,$3,'excursion',$4,$5,$6,$7)",
+                    &params![
+                        new_id(),
+                        d.text("org_id")?,
+                        id.clone(),
+                        e.start_ms,
+                        (!e.ongoing).then_some(e.end_ms),
+                        e.extreme,
+                        crate::now_ms()
+                    ],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            count += found.len() as u64;
+        }
+        Ok(count)
+    }
+
+    /// A device's temperature readings (time ms, °C) in time order, within
+    /// `from`..`to` when given.
+    pub(crate) async fn temperature_series(
+        &self,
+        device: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<(i64, f64)>> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT time_ms, value FROM device_readings WHERE device_id = $1 AND quantity = 'temperature' \
+                 AND time_ms >= $2 AND time_ms <= $3 ORDER BY time_ms",
+                &params![device, from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.int("time_ms")?, r.float("value")?)))
+            .collect()
+    }
+
+    /// The alerts the caller may read (its organisation's; an officer's
+    /// jurisdiction's), by id.
+    pub async fn list_alerts(&self, caller: &Caller, page: PageRequest) -> Result<Page<Alert>> {
+        self.list_scoped(
+            caller,
+            &format!("SELECT {ALERT_COLUMNS} FROM device_alerts t JOIN devices d ON d.id = t.device_id"),
+            None,
+            page,
+            decode_alert,
+        )
+        .await
+    }
+}

@@ -1,0 +1,202 @@
+//! The cold chain of a unit on its public trace (R-4.2.4: storage and
+//! transport conditions): for each stay of the unit at a place (from an
+//! event at that place, its `bizLocation`, to the next event of its trace,
+//! or to now), the temperature readings of the cold rooms and truck
+//! loggers attached to that place (a truck logger's place is its vehicle:
+//! a shipping record whose `bizLocation` is the vehicle, or without one
+//! whose `agri:vehicle` is the plate of a registered vehicle — the
+//! shipper's own, else the first registered with that plate — puts the unit
+//! in it until its next event) during the stay, whether the place's range was
+//! kept, the worst excursion, and the longest silence of a device during
+//! the stay (the two-hour rule, R-5.3.2.1). No stay with readings: no
+//! cold chain (`null` in the public JSON).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use suyuan_core::devices::{excursions, MAX_WINDOW_MS};
+use utoipa::ToSchema;
+
+use crate::orgs::ts;
+use crate::{params, Result, Store};
+
+/// One stay with readings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ColdStay {
+    /// The place's name (a cold room, a vehicle).
+    pub place: String,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// The place's range (°C), when it has one.
+    pub range_min: Option<f64>,
+    pub range_max: Option<f64>,
+    pub readings: u64,
+    pub lowest: f64,
+    pub highest: f64,
+    /// Whether every reading was within the range.
+    pub kept: bool,
+    /// The longest stretch (minutes) without a reading during the stay,
+    /// when it is longer than the two hours a device may stay silent.
+    pub gap_minutes: Option<i64>,
+}
+
+/// The worst excursion of a unit's cold chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorstExcursion {
+    pub place: String,
+    pub start: DateTime<Utc>,
+    pub minutes: i64,
+    /// The temperature farthest outside the range (°C).
+    pub extreme: f64,
+}
+
+/// A unit's cold chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ColdChain {
+    /// Whether every stay kept its range.
+    pub kept: bool,
+    pub stays: Vec<ColdStay>,
+    pub worst_excursion: Option<WorstExcursion>,
+}
+
+/// A unit's stays: (place URI, from ms, until ms), from its timeline's
+/// events (time ms, place URI), sorted by time; the last stay lasts to `now`.
+pub fn stays(events: &[(i64, Option<String>)], now: i64) -> Vec<(String, i64, i64)> {
+    let mut out: Vec<(String, i64, i64)> = Vec::new();
+    for (i, (t, place)) in events.iter().enumerate() {
+        let Some(place) = place else { continue };
+        let until = events.get(i + 1).map_or(now, |n| n.0);
+        if until <= *t {
+            continue;
+        }
+        match out.last_mut() {
+            // Two records in a row at one place: one stay.
+            Some(last) if last.0 == *place && last.2 == *t => last.2 = until,
+            _ => out.push((place.clone(), *t, until)),
+        }
+    }
+    out
+}
+
+impl Store {
+    /// The vehicle a shipping record without a `bizLocation` names by its
+    /// plate (`agri:vehicle`), as a place URI.
+    pub(crate) async fn vehicle_of(
+        &self,
+        shipper: uuid::Uuid,
+        doc: &serde_json::Value,
+    ) -> Result<Option<String>> {
+        let Some(plate) = doc
+            .get(format!("{}:vehicle", suyuan_core::stages::AGRI_PREFIX))
+            .or_else(|| doc.get(format!("{}vehicle", suyuan_core::stages::AGRI_NS)))
+            .and_then(serde_json::Value::as_str)
+            .filter(|_| {
+                doc.get("bizStep")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|s| s.ends_with("shipping"))
+            })
+        else {
+            return Ok(None);
+        };
+        let row = self
+            .db
+            .conn()
+            .fetch_optional(
+                "SELECT id FROM places WHERE kind = 'vehicle' AND plate_number = $1 \
+                 ORDER BY CASE WHEN org_id = $2 THEN 0 ELSE 1 END, created_at, id LIMIT 1",
+                &params![plate.trim(), shipper],
+            )
+            .await?;
+        row.map(|r| Ok(format!("{}{}", suyuan_core::refs::PLACE_URN, r.text("id")?)))
+            .transpose()
+    }
+
+    /// The cold chain over the given stays (see [`stays`]).
+    pub async fn cold_chain(&self, stays: &[(String, i64, i64)]) -> Result<Option<ColdChain>> {
+        let mut chain = ColdChain {
+            kept: true,
+            stays: Vec::new(),
+            worst_excursion: None,
+        };
+        let mut worst_severity = 0.0;
+        for (uri, from, until) in stays {
+            let Some(place) = self.place_by_uri(uri).await? else {
+                continue;
+            };
+            let devices = self
+                .db
+                .conn()
+                .fetch_all(
+                    "SELECT id FROM devices WHERE place_id = $1 AND kind IN ('cold_room', 'truck_logger') ORDER BY id",
+                    &params![place.id],
+                )
+                .await?;
+            for d in &devices {
+                let series = self
+                    .temperature_series(&d.text("id")?, Some(*from), Some(*until))
+                    .await?;
+                if series.is_empty() {
+                    continue;
+                }
+                let lowest = series.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+                let highest = series.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+                let mut kept = true;
+                if let (Some(lo), Some(hi)) = (place.temperature_min, place.temperature_max) {
+                    for e in excursions(&series, lo, hi) {
+                        kept = false;
+                        let severity = e.severity(lo, hi);
+                        if severity > worst_severity {
+                            worst_severity = severity;
+                            chain.worst_excursion = Some(WorstExcursion {
+                                place: place.name.clone(),
+                                start: ts(e.start_ms),
+                                minutes: e.duration_ms() / 60_000,
+                                extreme: e.extreme,
+                            });
+                        }
+                    }
+                }
+                let mut times: Vec<i64> = vec![*from];
+                times.extend(series.iter().map(|s| s.0));
+                times.push(*until);
+                let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+                chain.kept &= kept;
+                chain.stays.push(ColdStay {
+                    place: place.name.clone(),
+                    from: ts(*from),
+                    until: ts(*until),
+                    range_min: place.temperature_min,
+                    range_max: place.temperature_max,
+                    readings: series.len() as u64,
+                    lowest,
+                    highest,
+                    kept,
+                    gap_minutes: (gap > MAX_WINDOW_MS).then_some(gap / 60_000),
+                });
+            }
+        }
+        Ok((!chain.stays.is_empty()).then_some(chain))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stay_lasts_to_the_next_event() {
+        let e = [
+            (10, Some("a".to_owned())),
+            (20, None),
+            (30, Some("b".to_owned())),
+            (40, Some("c".to_owned())),
+        ];
+        assert_eq!(
+            stays(&e, 100),
+            [
+                ("a".to_owned(), 10, 20),
+                ("b".to_owned(), 30, 40),
+                ("c".to_owned(), 40, 100)
+            ]
+        );
+    }
+}
