@@ -27,6 +27,10 @@ CREATE TABLE certificates (
 CREATE INDEX certificates_subject ON certificates (subject);
 CREATE INDEX certificates_org ON certificates (org_id, created_at);
 
+-- The consumer page finds the certificates of the shipments that carried a
+-- unit: shipments by the event that despatched them.
+CREATE INDEX shipments_shipped_event ON shipments (shipped_event);
+
 -- A certificate voided (作废), with the reason.
 CREATE TABLE certificate_voids (
     id TEXT PRIMARY KEY,
