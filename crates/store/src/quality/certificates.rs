@@ -632,6 +632,13 @@ impl Store {
         {
             keys.extend(r.opt_text("lot_epc")?);
         }
+        self.certificates_for(keys).await
+    }
+
+    /// The certificates whose subject is one of `keys` (a unit, its lot,
+    /// what it was made of, its containers) or a shipment that carried one
+    /// of them, newest first.
+    pub async fn certificates_for(&self, mut keys: Vec<String>) -> Result<Vec<Certificate>> {
         keys.sort();
         keys.dedup();
         let mut subjects: BTreeSet<String> = BTreeSet::new();

@@ -547,7 +547,7 @@ impl Store {
         }
         let recall = self.recall_of(epc).await?;
         let commitment_certificates = self
-            .certificates_covering(epc)
+            .certificates_for(own.iter().chain(&containers).cloned().collect())
             .await?
             .into_iter()
             .map(|c| PublicCertificate {
