@@ -527,7 +527,10 @@ fn read_xlsx(xlsx: &[u8], needle: &str, count: impl Fn(usize)) {
                   vals = [[c for c in r] for r in ws.iter_rows(values_only=True)]\n\
                   print(len(vals) - 1)\n\
                   print('\\n'.join('|'.join(str(c) for c in v) for v in vals[1:]))\n";
-    let out = std::process::Command::new("python3")
+    // `SUYUAN_TEST_PYTHON` names the interpreter that has openpyxl (CI sets
+    // it to Debian's, where `python3-openpyxl` installs).
+    let python = std::env::var("SUYUAN_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
         .args(["-c", script])
         .arg(&path)
         .output();
