@@ -56,6 +56,16 @@ pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
     miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
 }
 
+/// The label font subset to the glyphs `remapper` kept: its CFF table.
+pub(crate) fn subset_cff(remapper: &GlyphRemapper) -> Result<Vec<u8>, Invalid> {
+    let subset = subsetter::subset(FONT_DATA, 0, remapper).map_err(|e| font_error(&format!("{e:?}")))?;
+    Ok(RawFace::parse(&subset, 0)
+        .ok()
+        .and_then(|f| f.table(Tag::from_bytes(b"CFF ")))
+        .ok_or_else(|| font_error("no CFF table"))?
+        .to_vec())
+}
+
 /// Renders the labels as a PDF.
 pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
     let font = font()?;
@@ -71,12 +81,7 @@ pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
             }
         }
     }
-    let subset = subsetter::subset(FONT_DATA, 0, &remapper).map_err(|e| font_error(&format!("{e:?}")))?;
-    let cff = RawFace::parse(&subset, 0)
-        .ok()
-        .and_then(|f| f.table(Tag::from_bytes(b"CFF ")))
-        .ok_or_else(|| font_error("no CFF table"))?
-        .to_vec();
+    let cff = subset_cff(&remapper)?;
 
     let mut pdf = Pdf::new();
     let mut next = Ref::new(1);

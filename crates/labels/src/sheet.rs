@@ -11,11 +11,10 @@ use std::collections::BTreeMap;
 use pdf_writer::{Content, Pdf, Ref, Str};
 use subsetter::GlyphRemapper;
 use suyuan_core::Invalid;
-use ttf_parser::{RawFace, Tag};
 
-use crate::font::{font, FONT_DATA};
+use crate::font::font;
 use crate::layout::{Placed2d, QR_QUIET};
-use crate::pdf::{add_page, deflate, draw_matrix, finish, font_error, pt, Fonts, FONT_NAME};
+use crate::pdf::{add_page, deflate, draw_matrix, finish, pt, subset_cff, Fonts, FONT_NAME};
 use crate::symbols;
 
 /// One thing on a page.
@@ -200,12 +199,7 @@ pub fn render_sheets(sheets: &[Sheet]) -> Result<Vec<u8>, Invalid> {
     }
     // The font needs one glyph at least.
     remapper.remap(0);
-    let subset = subsetter::subset(FONT_DATA, 0, &remapper).map_err(|e| font_error(&format!("{e:?}")))?;
-    let cff = RawFace::parse(&subset, 0)
-        .ok()
-        .and_then(|f| f.table(Tag::from_bytes(b"CFF ")))
-        .ok_or_else(|| font_error("no CFF table"))?
-        .to_vec();
+    let cff = subset_cff(&remapper)?;
 
     let mut pdf = Pdf::new();
     let mut next = Ref::new(1);
