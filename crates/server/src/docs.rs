@@ -82,7 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
 }
 
-async fn openapi_json(State(state): State<AppState>) -> Json<Doc> {
+async fn openapi_json(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json((*state.openapi).clone())
 }
 
@@ -101,8 +101,7 @@ h1{color:#2f6b2f}code{background:#eef3ee;padding:0 .25em;border-radius:3px}\
 details summary{cursor:pointer}pre{white-space:pre-wrap;background:#f6f8f6;padding:.5em;overflow-x:auto}";
 
 async fn docs_page(State(state): State<AppState>) -> Html<String> {
-    let doc = serde_json::to_value(&*state.openapi).unwrap_or_default();
-    Html(crate::docs_page::render(&doc))
+    Html(crate::docs_page::render(&state.openapi))
 }
 
 async fn home() -> Html<String> {

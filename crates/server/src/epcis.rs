@@ -62,13 +62,13 @@ fn bad(code: &str, field: &str, en: String, zh: String) -> ApiError {
     request_body(content = EpcisDocument, content_type = "application/ld+json",
         description = "An EPCISDocument; also accepted as application/json (any application/*+json)."),
     params(
-        ("GS1-Capture-Error-Behaviour" = Option<String>, Header,
+        ("GS1-Capture-Error-Behaviour" = Option<String>, Header, pattern = "^(rollback|proceed)$",
             description = "rollback (default): a bad event refuses the document; proceed: the good events are stored.")
     ),
     responses(
         (status = 202, body = CaptureJob, description = "The capture job, finished (see success and errors).",
             headers(("Location" = String, description = "/epcis/capture/{captureID}"))),
-        (status = 400, body = Problem, description = "Not JSON, or a bad header value."),
+        (status = 400, body = Problem, description = "Not JSON, not an EPCISDocument (its envelope), or a bad header value."),
         (status = 401, body = Problem),
         (status = 403, body = Problem, description = "The organisation may not record (not verified, suspended, or the platform operator)."),
         (status = 413, body = Problem, description = "Over 32 MiB."),
@@ -80,9 +80,11 @@ pub async fn capture(
     headers: HeaderMap,
     JsonBytes(body): JsonBytes,
 ) -> ApiResult<Response> {
+    // An empty header is no header.
     let behaviour = match headers
         .get("GS1-Capture-Error-Behaviour")
         .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
     {
         None | Some("rollback") => ErrorBehaviour::Rollback,
         Some("proceed") => ErrorBehaviour::Proceed,
@@ -104,12 +106,27 @@ pub async fn capture(
         )
     })?;
     let job = state.store.capture(&caller, &doc, behaviour).await?;
+    if let Some(e) = document_error(&job) {
+        // Not an EPCISDocument at all: every event is refused before any is
+        // read, which the EPCIS REST binding answers 400 (the job is kept).
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, &e.code, &e.detail, &e.detail_zh).with_field(&e.field),
+        );
+    }
     let location = format!("/epcis/capture/{}", job.capture_id);
     let mut resp = (StatusCode::ACCEPTED, Json(job)).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
+}
+
+/// The first error of a capture that failed on the document itself (its
+/// envelope: type, schemaVersion, creationDate, @context, epcisBody), with no
+/// event read.
+fn document_error(job: &CaptureJob) -> Option<&suyuan_store::trace::capture::CaptureError> {
+    let whole = !job.success && job.captured == 0 && job.errors.iter().all(|e| e.event_index.is_none());
+    job.errors.first().filter(|_| whole)
 }
 
 /// A capture job of the caller's organisation.
@@ -220,7 +237,8 @@ enum EpcFormat {
 async fn epc_format(store: &Store, headers: &HeaderMap) -> ApiResult<EpcFormat> {
     let value = headers
         .get("GS1-EPC-Format")
-        .map(|v| v.to_str().unwrap_or("(not text)"));
+        .map(|v| v.to_str().unwrap_or("(not text)"))
+        .filter(|v| !v.is_empty());
     match value {
         None | Some("Always_GS1_Digital_Link") | Some("No_Preference") => Ok(EpcFormat::DigitalLink),
         Some("Always_EPC_URN") => Ok(EpcFormat::EpcUrn(store.registered_company_prefixes().await?)),
@@ -340,10 +358,10 @@ fn query_document(mut events: Vec<Value>, format: &EpcFormat) -> Value {
 #[utoipa::path(get, path = "/epcis/events", tag = "epcis",
     params(
         ("eventType" = Option<String>, Query, description = "ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent, AssociationEvent (|-separated)."),
-        ("GE_eventTime" = Option<String>, Query, description = "eventTime at or after (ISO 8601 with a time zone)."),
-        ("LT_eventTime" = Option<String>, Query, description = "eventTime before."),
-        ("GE_recordTime" = Option<String>, Query, description = "recordTime at or after."),
-        ("LT_recordTime" = Option<String>, Query, description = "recordTime before."),
+        ("GE_eventTime" = Option<String>, Query, format = DateTime, description = "eventTime at or after (ISO 8601 with a time zone)."),
+        ("LT_eventTime" = Option<String>, Query, format = DateTime, description = "eventTime before."),
+        ("GE_recordTime" = Option<String>, Query, format = DateTime, description = "recordTime at or after."),
+        ("LT_recordTime" = Option<String>, Query, format = DateTime, description = "recordTime before."),
         ("EQ_bizStep" = Option<String>, Query, description = "bizStep, any spelling (|-separated)."),
         ("EQ_disposition" = Option<String>, Query, description = "disposition (|-separated)."),
         ("EQ_bizLocation" = Option<String>, Query, description = "bizLocation id (|-separated)."),
@@ -355,9 +373,9 @@ fn query_document(mut events: Vec<Value>, format: &EpcFormat) -> Value {
         ("MATCH_inputEPC" = Option<String>, Query, description = "An input of a TransformationEvent."),
         ("MATCH_outputEPC" = Option<String>, Query, description = "An output of a TransformationEvent."),
         ("EQ_agri_recordKind" = Option<String>, Query, description = "Record kinds (agri:recordKind), e.g. pest_control|harvest."),
-        ("perPage" = Option<u32>, Query, description = "1 to 1000 (default 100)."),
-        ("nextPageToken" = Option<String>, Query, description = "From the previous page."),
-        ("GS1-EPC-Format" = Option<String>, Header, description = "No_Preference or Always_GS1_Digital_Link (default), Always_EPC_URN, Never_Translates."),
+        ("perPage" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1000 (default 100)."),
+        ("nextPageToken" = Option<String>, Query, format = Uuid, description = "From the previous page."),
+        ("GS1-EPC-Format" = Option<String>, Header, pattern = "^(No_Preference|Always_GS1_Digital_Link|Always_EPC_URN|Never_Translates)$", description = "No_Preference or Always_GS1_Digital_Link (default), Always_EPC_URN, Never_Translates."),
     ),
     responses(
         (status = 200, body = EpcisQueryDocument, headers(
@@ -401,7 +419,7 @@ pub async fn events(
 #[utoipa::path(get, path = "/epcis/events/{eventID}", tag = "epcis",
     params(
         ("eventID" = String, Path, description = "The eventID, percent-encoded."),
-        ("GS1-EPC-Format" = Option<String>, Header, description = "As for /epcis/events."),
+        ("GS1-EPC-Format" = Option<String>, Header, pattern = "^(No_Preference|Always_GS1_Digital_Link|Always_EPC_URN|Never_Translates)$", description = "As for /epcis/events."),
     ),
     responses((status = 200, body = EpcisQueryDocument), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 404, body = Problem)))]

@@ -11,13 +11,54 @@ use utoipa::ToSchema;
 
 /// The JSON-LD context of a document: the EPCIS 2.0 context, and the
 /// prefix `agri` bound to `https://suyuan.dev/ns/agri/` when it carries
-/// agricultural records.
-#[derive(Serialize, ToSchema)]
-#[schema(
-    value_type = Vec<Value>,
-    example = json!(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld", {"agri": "https://suyuan.dev/ns/agri/"}])
-)]
+/// agricultural records. A URI, an object of terms, or a list of both (the
+/// shapes the capture's validator accepts, `suyuan_core::epcis`).
+#[derive(Serialize)]
 pub struct JsonLdContext(pub Value);
+
+/// A URI as the validator reads one: a scheme, a colon, and no space or
+/// control character.
+const URI_PATTERN: &str = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s\\x00-\\x1f\\x7f-\\x9f]+$";
+
+/// Text without control characters (C0, DEL, C1).
+const NO_CONTROL: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]*$";
+
+impl utoipa::PartialSchema for JsonLdContext {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        let uri = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(URI_PATTERN))
+        };
+        // Term names are text: no control characters (as everywhere in a document).
+        let terms = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property_names(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(NO_CONTROL)),
+                ))
+        };
+        OneOfBuilder::new()
+            .item(uri())
+            .item(terms())
+            .item(ArrayBuilder::new().items(OneOfBuilder::new().item(uri()).item(terms())))
+            .description(Some("A URI, an object of terms, or a list of both."))
+            .examples([serde_json::json!([
+                "https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+                {"agri": "https://suyuan.dev/ns/agri/"}
+            ])])
+            .into()
+    }
+}
+
+impl ToSchema for JsonLdContext {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "JsonLdContext".into()
+    }
+}
 
 /// The events of a document. An event is an EPCIS 2.0 event
 /// (`ObjectEvent`, `AggregationEvent`, `TransformationEvent`,
@@ -32,7 +73,7 @@ pub struct EventList(pub Vec<Value>);
 
 /// The body of a capture document.
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EpcisBody {
     pub event_list: EventList,
 }
@@ -40,18 +81,18 @@ pub struct EpcisBody {
 /// An EPCIS 2.0 document to capture (JSON-LD, sent as `application/json`
 /// or `application/ld+json`; at most 32 MiB).
 #[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EpcisDocument {
     #[serde(rename = "@context")]
     pub context: JsonLdContext,
     /// `EPCISDocument`.
-    #[schema(example = "EPCISDocument")]
+    #[schema(example = "EPCISDocument", pattern = "^EPCISDocument$")]
     pub r#type: String,
     /// `2.0`.
-    #[schema(example = "2.0")]
+    #[schema(example = "2.0", pattern = "^[0-9]+(\\.[0-9]+)*$")]
     pub schema_version: String,
     /// When the document was made (ISO 8601 with a time zone).
-    #[schema(example = "2026-05-23T12:00:00+08:00")]
+    #[schema(example = "2026-05-23T12:00:00+08:00", format = DateTime)]
     pub creation_date: String,
     pub epcis_body: EpcisBody,
 }

@@ -143,7 +143,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for SignedJson<T> {
         };
         if let Some(name) = missing {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "header_missing",
                 format!(
                     "{name}: required with {SIGNATURE_KEY_HEADER} / {SIGNATURE_HEADER}; send both or neither"
@@ -351,6 +351,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for LenientQuery<T
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub after: Option<Uuid>,
@@ -359,18 +360,25 @@ pub struct ListQuery {
     pub org_id: Option<Uuid>,
 }
 
+/// `limit`, or its default, when it is within 1 to `max`; else 400
+/// `limit_range` naming the field.
+pub fn limit_within(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "limit_range",
+            format!("limit is 1 to {max}"),
+            format!("limit 应在 1 至 {max} 之间"),
+        )
+        .with_field("limit"));
+    }
+    Ok(limit)
+}
+
 impl ListQuery {
     pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = self.limit.unwrap_or(PageRequest::DEFAULT_LIMIT);
-        if !(1..=PageRequest::MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "limit_range",
-                format!("limit is 1 to {}", PageRequest::MAX_LIMIT),
-                format!("limit 应在 1 至 {} 之间", PageRequest::MAX_LIMIT),
-            )
-            .with_field("limit"));
-        }
+        let limit = limit_within(self.limit, PageRequest::DEFAULT_LIMIT, PageRequest::MAX_LIMIT)?;
         Ok(PageRequest {
             limit,
             after: self.after,

@@ -19,6 +19,7 @@ pub mod complaint_page;
 pub mod console;
 pub mod csrf;
 pub mod docs;
+pub mod docs_contract;
 mod docs_page;
 pub mod epcis;
 pub mod epcis_doc;
@@ -53,7 +54,7 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub openapi: Arc<utoipa::openapi::OpenApi>,
+    pub openapi: Arc<serde_json::Value>,
     pub config: Arc<ServerConfig>,
     /// Public complaints per client address ([`ServerConfig::complaint_limit`]).
     pub complaint_limiter: Arc<limiter::Limiter>,
@@ -86,14 +87,17 @@ impl Default for ServerConfig {
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The OpenAPI document and the API routes, before state is attached.
-fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+fn api_parts() -> (Router<AppState>, serde_json::Value) {
+    let (router, doc) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .nest("/api/v1", api::router())
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    docs_contract::complete_value(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     api_parts().1
 }
 

@@ -71,7 +71,7 @@ impl From<suyuan_store::Caller> for Me {
 /// the (account, client) pair, many from all clients lock the account, many
 /// from one client lock the client (429 with `Retry-After`); an unknown
 /// username is answered exactly like a known one.
-#[utoipa::path(post, path = "/auth/login", tag = "auth",
+#[utoipa::path(post, path = "/auth/login", security(()), tag = "auth",
     request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
 pub async fn login(
@@ -124,11 +124,11 @@ pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Str
 /// Sign out: ends the session of the token or cookie sent.
 ///
 /// Only that session ends; the user's other sessions go on. An API key is
-/// not a session: logging out with one is refused (400
+/// not a session: logging out with one is refused (403
 /// `logout_needs_session`) and the key keeps working; revoke it with
 /// `DELETE /api/v1/api-keys/{id}`.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth",
-    responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem),
+    responses((status = 204), (status = 401, body = Problem),
         (status = 403, body = Problem)))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -139,7 +139,7 @@ pub async fn logout(
         Credential::Session => {}
         Credential::ApiKey(id) => {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::FORBIDDEN,
                 "logout_needs_session",
                 format!(
                     "an API key is not a session and cannot be logged out; to stop it working, revoke it \

@@ -90,8 +90,9 @@ pub async fn issue(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// At most this many, newest first (default 100).
-    pub limit: Option<i64>,
+    /// At most this many, newest first, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 /// The caller's organisation's certificates (officers: their jurisdiction's).
@@ -105,13 +106,13 @@ pub async fn list(
     Ok(Json(
         state
             .store
-            .list_certificates(&caller, q.limit.unwrap_or(100))
+            .list_certificates(&caller, crate::extract::limit_within(q.limit, 100, 1000)?.into())
             .await?,
     ))
 }
 
 /// A certificate by its number (public: it is printed on the product).
-#[utoipa::path(get, path = "/certificates/{number}", tag = "quality",
+#[utoipa::path(get, path = "/certificates/{number}", security(()), tag = "quality",
     params(("number" = String, Path)),
     responses((status = 200, body = Certificate), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Json<Certificate>> {

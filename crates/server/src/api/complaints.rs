@@ -71,7 +71,7 @@ pub(crate) fn status_url(state: &AppState, reference: &str) -> String {
 
 /// File a complaint about a unit (public, no sign-in; rate-limited per
 /// client address). Answers its reference and status page.
-#[utoipa::path(post, path = "/complaints", tag = "complaints",
+#[utoipa::path(post, path = "/complaints", security(()), tag = "complaints",
     request_body = ComplaintRequest,
     responses((status = 201, body = ComplaintFiled), (status = 404, body = Problem), (status = 422, body = Problem),
         (status = 429, body = Problem)))]
@@ -102,7 +102,7 @@ pub async fn file_complaint(
 }
 
 /// A complaint's status (public: no description, no phone number).
-#[utoipa::path(get, path = "/complaints/{reference}", tag = "complaints",
+#[utoipa::path(get, path = "/complaints/{reference}", security(()), tag = "complaints",
     params(("reference" = String, Path)),
     responses((status = 200, body = PublicComplaint), (status = 404, body = Problem)))]
 pub async fn complaint_status(

@@ -175,10 +175,13 @@ pub async fn post_readings(
 #[serde(deny_unknown_fields)]
 pub struct ReadingsQuery {
     /// RFC 3339: readings at or after this time.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339: readings before this time.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// Readings per page, 1 to 1000 (default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -207,7 +210,13 @@ pub async fn list_readings(
     Ok(Json(
         state
             .store
-            .list_readings(&caller, id, from, to, q.limit.unwrap_or(200))
+            .list_readings(
+                &caller,
+                id,
+                from,
+                to,
+                crate::extract::limit_within(q.limit, 200, 1000)?,
+            )
             .await?,
     ))
 }

@@ -32,7 +32,7 @@ pub struct Registered {
 
 /// Register an organisation (public). It starts `pending` until the operator
 /// verifies it; a credit code failing its checksum is queued for review.
-#[utoipa::path(post, path = "/registrations", tag = "organisations",
+#[utoipa::path(post, path = "/registrations", security(()), tag = "organisations",
     request_body = Registration,
     responses((status = 201, body = Registered), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
@@ -72,6 +72,8 @@ pub struct OrgListQuery {
     pub kind: Option<OrgKind>,
     /// Only registrations whose credit code failed its checksum.
     pub needs_review: Option<bool>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub after: Option<uuid::Uuid>,
 }

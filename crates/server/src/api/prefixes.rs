@@ -36,6 +36,8 @@ pub async fn claim(
 pub struct PrefixListQuery {
     /// `claimed` (the operator's review queue), `verified` or `rejected`.
     pub status: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub after: Option<uuid::Uuid>,
 }

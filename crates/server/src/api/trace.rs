@@ -45,6 +45,8 @@ pub struct LotListQuery {
     pub from: Option<String>,
     /// Registered on or before this date (`YYYY-MM-DD`).
     pub to: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub after: Option<uuid::Uuid>,
 }
@@ -197,7 +199,7 @@ pub struct CodeQuery {
 }
 
 /// Read a code: every form of the unit it names.
-#[utoipa::path(get, path = "/codes/parse", tag = "trace", params(CodeQuery),
+#[utoipa::path(get, path = "/codes/parse", security(()), tag = "trace", params(CodeQuery),
     responses((status = 200, body = CodeForms), (status = 422, body = Problem)))]
 pub async fn parse(
     State(state): State<AppState>,

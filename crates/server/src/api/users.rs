@@ -185,9 +185,9 @@ pub async fn list_sessions(
     Ok(Json(state.store.list_sessions(&caller, id).await?))
 }
 
-/// End every session of a user (the user itself, or its organisation's
-/// admin).
-#[utoipa::path(delete, path = "/users/{id}/sessions", tag = "users",
+/// Sign a user out everywhere: end every session of theirs (the user
+/// itself, or its organisation's admin). Their API keys are unaffected.
+#[utoipa::path(post, path = "/users/{id}/sign-out", tag = "users",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn end_sessions(
@@ -220,7 +220,7 @@ pub async fn issue_password_reset(
 /// Set a new password with a one-time reset token (public). The password
 /// rule applies; the token is spent, the user's sessions end and its
 /// sign-in locks are lifted.
-#[utoipa::path(post, path = "/auth/password-reset", tag = "auth", request_body = PasswordReset,
+#[utoipa::path(post, path = "/auth/password-reset", security(()), tag = "auth", request_body = PasswordReset,
     responses((status = 204), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn reset_password(
     State(state): State<AppState>,

@@ -127,3 +127,53 @@ async fn served_document_matches() {
     let served: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(served, document());
 }
+
+/// Every error answer is documented as `application/problem+json` (as the
+/// edge serves it), and what the edge answers for every route is documented
+/// on every operation it can reach: 400/413/415/422 with a body, 400 with
+/// query parameters, 404 with a path parameter, 401 unless public.
+#[test]
+fn error_answers_are_problems_and_the_edge_is_documented() {
+    let doc = document();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let responses = op["responses"].as_object().unwrap();
+            for (status, resp) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    if let Some(content) = resp["content"].as_object() {
+                        assert!(
+                            !content.contains_key("application/json")
+                                || content["application/json"]["schema"]["$ref"]
+                                    != "#/components/schemas/Problem",
+                            "{method} {path} {status}: a problem documented as application/json"
+                        );
+                    }
+                }
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut needed = vec!["429"];
+            if op.get("requestBody").is_some() {
+                needed.extend(["400", "413", "415", "422"]);
+            }
+            if params.iter().any(|p| p["in"] == "query") {
+                needed.push("400");
+            }
+            if params.iter().any(|p| p["in"] == "path") {
+                needed.push("404");
+            }
+            let public = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            if !public {
+                needed.push("401");
+            }
+            for status in needed {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: {status} undocumented"
+                );
+            }
+        }
+    }
+}

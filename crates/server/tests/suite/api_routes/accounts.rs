@@ -18,7 +18,7 @@ const ENABLE: Op = ("POST", "/api/v1/users/{id}/enable");
 const UNLOCK: Op = ("POST", "/api/v1/users/{id}/unlock");
 const ISSUE_RESET: Op = ("POST", "/api/v1/users/{id}/password-reset");
 const SESSIONS: Op = ("GET", "/api/v1/users/{id}/sessions");
-const END_SESSIONS: Op = ("DELETE", "/api/v1/users/{id}/sessions");
+const END_SESSIONS: Op = ("POST", "/api/v1/users/{id}/sign-out");
 const CREATE_KEY: Op = ("POST", "/api/v1/api-keys");
 const LIST_KEYS: Op = ("GET", "/api/v1/api-keys");
 const REVOKE_KEY: Op = ("DELETE", "/api/v1/api-keys/{id}");
@@ -201,11 +201,12 @@ async fn passwords(calls: &Calls<'_>, app: &TestApp, rec_id: &str, admin: &str, 
     assert_eq!(app.try_login("routes.acc.rec", RESET_TO).await.0.as_u16(), 401);
 
     let sessions = format!("{user}/sessions");
+    let sign_out = format!("{user}/sign-out");
     calls
         .foreign(
             END_SESSIONS,
-            &sessions,
-            &format!("{unknown}/sessions"),
+            &sign_out,
+            &format!("{unknown}/sign-out"),
             other,
             None,
         )
@@ -215,7 +216,7 @@ async fn passwords(calls: &Calls<'_>, app: &TestApp, rec_id: &str, admin: &str, 
         200,
         "another tenant ended nothing"
     );
-    calls.expect(END_SESSIONS, &sessions, admin, None, 204).await;
+    calls.expect(END_SESSIONS, &sign_out, admin, None, 204).await;
     assert_eq!(app.get(ME.1, &rec_token).await.0.as_u16(), 401);
     let listed = calls.expect(SESSIONS, &sessions, admin, None, 200).await;
     assert_eq!(listed, json!([]));

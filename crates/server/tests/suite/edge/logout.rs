@@ -20,7 +20,7 @@ both_backends!(
         let resp = app
             .request("POST", "/api/v1/auth/logout", Some(&secret), None)
             .await;
-        assert_problem(&resp, 400, "logout_needs_session", Some("Authorization"));
+        assert_problem(&resp, 403, "logout_needs_session", Some("Authorization"));
         let detail = resp.1["detail"].as_str().unwrap();
         assert!(
             detail.contains(&format!("DELETE /api/v1/api-keys/{id}")),

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The API document is the contract: schemathesis (from PyPI) generates requests
+# from the served /api/openapi.json and checks every answer against it (all
+# checks; examples, coverage, fuzzing and stateful phases), signed in with an
+# organisation admin's API key on the demonstration platform.
+#
+# Usage: .ci/schemathesis.sh PATH-TO-SUYUAN-BINARY
+# Exits non-zero on any failure. Settings: .ci/schemathesis.toml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin="$(realpath "$1")"
+work="$(mktemp -d)"
+venv="${SCHEMATHESIS_VENV:-target/schemathesis-venv}"
+port="${SCHEMATHESIS_PORT:-18181}"
+server=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  # Debian's python3 (another may come first on PATH); venv needs python3-venv.
+  if ! /usr/bin/python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    /usr/bin/python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q "schemathesis==4.*"
+fi
+
+export SUYUAN_ADMIN_PASSWORD="St-Admin-Pass-2026"
+"$bin" --data-dir "$work/data" demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+  sleep 1
+done
+
+# An API key, not a session: the run may call logout, and a key survives it.
+key="$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
+  -H 'content-type: application/json' \
+  -d '{"username":"coop-admin","password":"Demo-Pass-2026"}' |
+  /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+api_key="$(curl -fsS -X POST "http://127.0.0.1:$port/api/v1/api-keys" \
+  -H "authorization: Bearer $key" -H 'content-type: application/json' \
+  -d '{"name":"schemathesis"}' |
+  /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
+
+export SUYUAN_API_KEY="$api_key"
+"$venv/bin/schemathesis" --config-file .ci/schemathesis.toml run \
+  "http://127.0.0.1:$port/api/openapi.json" \
+  --report junit --report-dir target/schemathesis-report
