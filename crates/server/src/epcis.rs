@@ -104,6 +104,7 @@ pub async fn capture(
         )
     })?;
     let job = state.store.capture(&caller, &doc, behaviour).await?;
+    state.metrics.count_capture(&job);
     let location = format!("/epcis/capture/{}", job.capture_id);
     let mut resp = (StatusCode::ACCEPTED, Json(job)).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
