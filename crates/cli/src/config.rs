@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// separate with commas)
     #[arg(long = "device-window", env = "SUYUAN_DEVICE_WINDOWS", value_delimiter = ',')]
     pub device_windows: Vec<String>,
+    /// A token (16 characters or more) that lets clients beyond loopback
+    /// read `/metrics` with `Authorization: Bearer TOKEN` [default: none,
+    /// loopback clients only]
+    #[arg(long, env = "SUYUAN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The TOML file's keys.
@@ -87,6 +92,7 @@ pub struct FileConfig {
     pub mqtt_url: Option<String>,
     pub mqtt_shared: Option<bool>,
     pub device_windows: Option<Vec<String>>,
+    pub metrics_token: Option<String>,
 }
 
 /// The settled configuration.
@@ -110,6 +116,8 @@ pub struct Settings {
     pub mqtt: Option<suyuan_server::mqtt::MqttConfig>,
     /// Device kinds' shorter windows of silence (ms).
     pub device_windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
+    /// The token for `/metrics` beyond loopback, if any.
+    pub metrics_token: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -181,6 +189,18 @@ pub fn parse_public_url(text: &str) -> Result<String> {
         bail!("'{text}' is not an origin like https://trace.example.cn (a host and port, no path or query)");
     }
     Ok(t.to_owned())
+}
+
+/// The metrics token: none, or 16 to 256 visible ASCII characters (it is
+/// compared whole, and sent in a header).
+pub fn parse_metrics_token(token: Option<String>) -> Result<Option<String>> {
+    let Some(t) = token.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if !(16..=256).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!("--metrics-token: 16 to 256 visible ASCII characters, no spaces");
+    }
+    Ok(Some(t))
 }
 
 /// Is the host of a public address a loopback one?
@@ -285,7 +305,9 @@ impl Settings {
             .map(|w| parse_device_window(w))
             .collect::<Result<_>>()
             .context("--device-window")?;
+        let metrics_token = parse_metrics_token(serve.metrics_token.clone().or(file.metrics_token))?;
         Ok(Settings {
+            metrics_token,
             mqtt,
             device_windows,
             public_url,
@@ -503,5 +525,35 @@ mod tests {
             Settings::resolve(&db, &args).unwrap().public_url,
             "https://trace.example.cn"
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod metrics_token_tests {
+    use super::*;
+
+    #[test]
+    fn metrics_token_from_flag_or_file_and_checked() {
+        assert_eq!(parse_metrics_token(None).unwrap(), None);
+        assert_eq!(parse_metrics_token(Some("  ".into())).unwrap(), None);
+        assert!(parse_metrics_token(Some("short".into())).is_err());
+        assert!(parse_metrics_token(Some("has a space in it!!".into())).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suyuan.toml");
+        std::fs::write(&file, "metrics_token = \"from-the-file-0123456789\"\n").unwrap();
+        let db = DbArgs {
+            data_dir: Some(dir.path().to_path_buf()),
+            config: Some(file),
+            ..Default::default()
+        };
+        let s = Settings::resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(s.metrics_token.as_deref(), Some("from-the-file-0123456789"));
+        let args = ServeArgs {
+            metrics_token: Some("from-the-flag-0123456789".into()),
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&db, &args).unwrap();
+        assert_eq!(s.metrics_token.as_deref(), Some("from-the-flag-0123456789"));
     }
 }

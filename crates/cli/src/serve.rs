@@ -120,6 +120,7 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
         store.clone(),
         suyuan_server::ServerConfig {
             public_url: settings.public_url.clone(),
+            metrics_token: settings.metrics_token.clone(),
             ..suyuan_server::ServerConfig::default()
         },
     );

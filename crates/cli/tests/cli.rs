@@ -871,3 +871,28 @@ fn labels_are_printed_from_the_command_line() {
     assert!(String::from_utf8_lossy(&theirs.stderr).contains("not_found"));
     assert!(!d.join("m.pdf").exists());
 }
+
+// `/metrics` of a real server, over a real socket: a loopback client scrapes
+// it without the token; a token too short is refused naming the flag.
+#[test]
+fn serve_answers_metrics_to_loopback_and_checks_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = suyuan(d, &["serve", "--metrics-token", "short"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--metrics-token"));
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "serve",
+        "--listen",
+        &listen,
+        "--metrics-token",
+        "cli-metrics-token-0123456789",
+    ];
+    let _server = start_process(d, &args, port, "/metrics");
+    let (status, text) = http_text(port, "/metrics");
+    assert_eq!(status, 200);
+    assert!(text.contains("suyuan_build_info{version="), "{text}");
+    assert!(text.contains("suyuan_database_up 1"), "{text}");
+}

@@ -106,6 +106,7 @@ pub async fn capture(
         )
     })?;
     let job = state.store.capture(&caller, &doc, behaviour).await?;
+    state.metrics.count_capture(&job);
     if let Some(e) = document_error(&job) {
         // Not an EPCISDocument at all: every event is refused before any is
         // read, which the EPCIS REST binding answers 400 (the job is kept).

@@ -28,6 +28,7 @@ pub mod export;
 pub mod extract;
 pub mod health;
 pub mod limiter;
+pub mod metrics;
 pub mod mqtt;
 pub mod multipart;
 pub mod public;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Public complaints per client address ([`ServerConfig::complaint_limit`]).
     pub complaint_limiter: Arc<limiter::Limiter>,
+    /// This application's counters, served at `/metrics` ([`metrics`]).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Settings of the HTTP layer.
@@ -71,6 +74,9 @@ pub struct ServerConfig {
     pub scan_warning_threshold: i64,
     /// Complaints one client address may file per window (count, seconds).
     pub complaint_limit: (usize, u64),
+    /// The bearer token that lets clients beyond loopback read `/metrics`
+    /// (None: loopback clients only).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +85,7 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             scan_warning_threshold: 50,
             complaint_limit: (10, 600),
+            metrics_token: None,
         }
     }
 }
@@ -110,11 +117,13 @@ pub fn app(store: Store) -> Router {
 pub fn app_with(store: Store, config: ServerConfig) -> Router {
     let (api, openapi) = api_parts();
     let (max, secs) = config.complaint_limit;
+    let metrics = Arc::new(metrics::Metrics::new());
     let state = AppState {
         store,
         openapi: Arc::new(openapi),
         config: Arc::new(config),
         complaint_limiter: Arc::new(limiter::Limiter::new(max, Duration::from_secs(secs))),
+        metrics: metrics.clone(),
     };
     Router::new()
         .merge(api)
@@ -126,6 +135,7 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
         .merge(records_doc::router())
         .merge(tlog::router())
         .merge(health::router())
+        .merge(metrics::scrape::router())
         .fallback(|| async { ApiError::not_found("page") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -137,6 +147,7 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(error::ensure_problem))
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 // Method and path only: query strings and headers may carry secrets.

@@ -18,6 +18,7 @@ pub mod integrity;
 pub mod labels;
 pub mod master_log;
 pub mod migrate;
+pub mod monitoring;
 pub mod org_records;
 pub mod orgs;
 pub mod oversight;

@@ -51,6 +51,7 @@ pub(crate) fn unit_of(code: &str) -> Result<String, ApiError> {
 /// Counts a complaint from `addr`: 429 with `Retry-After` past the limit.
 pub(crate) fn admit(state: &AppState, addr: ClientAddr) -> Result<(), ApiError> {
     state.complaint_limiter.hit(addr.0).map_err(|secs| {
+        state.metrics.rate_limited("complaint");
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_complaints",

@@ -389,6 +389,7 @@ pub(crate) async fn submit(
         .capture(&c.caller, &doc, ErrorBehaviour::Rollback)
         .await
         .map_err(|e| store_error(c.lang, e))?;
+    state.metrics.count_capture(&job);
     if !job.errors.is_empty() {
         for err in &job.errors {
             place_problem(

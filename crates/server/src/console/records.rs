@@ -334,6 +334,7 @@ pub(crate) async fn correct(State(state): State<AppState>, Posted(c, f): Posted)
         .capture(&c.caller, &doc, ErrorBehaviour::Rollback)
         .await
         .map_err(|e| store_error(c.lang, e))?;
+    state.metrics.count_capture(&job);
     if let Some(e) = refusal(&job) {
         return Err(error_page(c.lang, e));
     }
@@ -370,6 +371,7 @@ pub(crate) async fn store_event(
         )
         .await
         .map_err(|e| super::store_error(c.lang, e))?;
+    state.metrics.count_capture(&job);
     if let Some(e) = refusal(&job) {
         return Err(super::error_page(c.lang, e));
     }

@@ -23,6 +23,7 @@ mod devices_mqtt;
 mod edge;
 mod epcis;
 mod hygiene;
+mod metrics;
 mod openapi;
 mod oversight;
 mod oversight_browser;

@@ -55,6 +55,8 @@ struct Shared {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    /// The readers' limit (the permits at the start).
+    max: usize,
     writer: Arc<tokio::sync::Mutex<Connection>>,
     closed: AtomicBool,
 }
@@ -109,6 +111,7 @@ impl SqlitePool {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
+            max: max_connections.max(1) as usize,
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             closed: AtomicBool::new(false),
         }));
@@ -163,6 +166,20 @@ impl SqlitePool {
         }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(SqliteTx { conn, open: true })
+    }
+
+    /// The pool's use now: readers open, idle and checked out, and the
+    /// writer (one more connection, busy while a transaction holds it).
+    pub fn stats(&self) -> crate::monitoring::PoolStats {
+        let idle = self.0.idle.lock().map_or(0, |i| i.len()) as u64;
+        let readers_busy = self.0.max.saturating_sub(self.0.permits.available_permits()) as u64;
+        let writer_busy = u64::from(self.0.writer.try_lock().is_err());
+        crate::monitoring::PoolStats {
+            max: self.0.max as u64 + 1,
+            open: idle + readers_busy + 1,
+            idle: idle + 1 - writer_busy,
+            busy: readers_busy + writer_busy,
+        }
     }
 
     /// Closes idle connections; connections in use close when returned.

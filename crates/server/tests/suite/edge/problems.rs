@@ -170,6 +170,7 @@ fn other_routes() -> Vec<(Method, String)> {
         ("GET", "/trace".to_owned()),
         ("GET", "/healthz".to_owned()),
         ("GET", "/readyz".to_owned()),
+        ("GET", "/metrics".to_owned()),
         ("GET", "/api/openapi.json".to_owned()),
         ("GET", "/api/v1/no-such-thing".to_owned()),
         ("GET", "/no/such/page".to_owned()),
