@@ -67,6 +67,35 @@ pub struct ServeArgs {
     /// separate with commas)
     #[arg(long = "device-window", env = "SUYUAN_DEVICE_WINDOWS", value_delimiter = ',')]
     pub device_windows: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM), reloaded when the file
+    /// changes [with --tls-key]
+    #[arg(long, env = "SUYUAN_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, env = "SUYUAN_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// A CA certificate (PEM) whose client certificates are asked for over
+    /// HTTPS (the platform CA of `admin ca init` is asked for without it)
+    #[arg(long, env = "SUYUAN_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// A second HTTPS address for machine clients only: every request needs
+    /// a registered, unrevoked client certificate (mutual TLS)
+    #[arg(long, env = "SUYUAN_MTLS_LISTEN")]
+    pub mtls_listen: Option<String>,
+    /// The reverse proxies in front (IPs or CIDRs, comma-separated): needed
+    /// to serve plain HTTP beyond loopback; only their forwarded client
+    /// addresses are believed
+    #[arg(long, env = "SUYUAN_BEHIND_PROXY")]
+    pub behind_proxy: Option<String>,
+    /// CA certificate (PEM) that signs the certificates of https:// witnesses
+    #[arg(long, env = "SUYUAN_WITNESS_CA")]
+    pub witness_ca: Option<PathBuf>,
+    /// Client certificate (PEM) to present to witnesses (mutual TLS)
+    #[arg(long, env = "SUYUAN_WITNESS_CLIENT_CERT")]
+    pub witness_client_cert: Option<PathBuf>,
+    /// The private key of --witness-client-cert (PEM)
+    #[arg(long, env = "SUYUAN_WITNESS_CLIENT_KEY")]
+    pub witness_client_key: Option<PathBuf>,
 }
 
 /// The TOML file's keys.
@@ -87,6 +116,14 @@ pub struct FileConfig {
     pub mqtt_url: Option<String>,
     pub mqtt_shared: Option<bool>,
     pub device_windows: Option<Vec<String>>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    pub mtls_listen: Option<String>,
+    pub behind_proxy: Option<String>,
+    pub witness_ca: Option<PathBuf>,
+    pub witness_client_cert: Option<PathBuf>,
+    pub witness_client_key: Option<PathBuf>,
 }
 
 /// The settled configuration.
@@ -110,6 +147,8 @@ pub struct Settings {
     pub mqtt: Option<suyuan_server::mqtt::MqttConfig>,
     /// Device kinds' shorter windows of silence (ms).
     pub device_windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
+    /// HTTPS, mutual TLS, reverse proxies, witnesses' TLS.
+    pub transport: crate::transport::Transport,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -205,6 +244,7 @@ impl Settings {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
+        let transport = crate::transport::Transport::resolve(serve, &file)?;
         let data_dir = db
             .data_dir
             .clone()
@@ -261,6 +301,7 @@ impl Settings {
         }
         let public_url = match serve.public_url.clone().or(file.public_url) {
             Some(u) => parse_public_url(&u).context("--public-url")?,
+            None if transport.tls.is_some() => format!("https://{listen}"),
             None => format!("http://{listen}"),
         };
         let mqtt = serve
@@ -285,7 +326,9 @@ impl Settings {
             .map(|w| parse_device_window(w))
             .collect::<Result<_>>()
             .context("--device-window")?;
+        let witnesses = transport.witnesses(witnesses)?;
         Ok(Settings {
+            transport,
             mqtt,
             device_windows,
             public_url,
