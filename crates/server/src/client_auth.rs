@@ -12,9 +12,15 @@
 //! - On a listener that requires certificates ([`CertPolicy::Required`]),
 //!   a request without a known, unrevoked certificate is answered 401
 //!   `client_certificate_refused`.
+//! - On the main listener, where certificates are optional, a browser's
+//!   request (one with `Origin` or `Sec-Fetch-Site`) is never authenticated
+//!   by a certificate: a browser presents an installed certificate to any
+//!   page's requests, so it would be an ambient credential open to
+//!   cross-site request forgery. Browsers sign in; machines present
+//!   certificates.
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use suyuan_store::client_certs::CertPrincipal;
@@ -49,7 +55,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     if req.extensions().get::<CertPolicy>() == Some(&CertPolicy::Required) && principal.is_none() {
         return refused().into_response();
     }
-    if let Some(p) = principal {
+    let from_browser =
+        req.headers().contains_key(header::ORIGIN) || req.headers().contains_key("sec-fetch-site");
+    let required = req.extensions().get::<CertPolicy>() == Some(&CertPolicy::Required);
+    if let Some(p) = principal.filter(|_| required || !from_browser) {
         req.extensions_mut().insert(p);
     }
     next.run(req).await

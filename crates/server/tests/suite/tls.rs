@@ -92,6 +92,19 @@ async fn https(
     bearer: Option<&str>,
     body: Option<&Value>,
 ) -> Result<Answer, String> {
+    https_with(addr, config, method, path, bearer, body, "").await
+}
+
+/// [`https`] with extra header lines (`Name: value\r\n`).
+async fn https_with(
+    addr: SocketAddr,
+    config: &Arc<rustls::ClientConfig>,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&Value>,
+    extra: &str,
+) -> Result<Answer, String> {
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| e.to_string())?;
@@ -106,7 +119,7 @@ async fn https(
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}{extra}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
@@ -435,6 +448,24 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
         .await
         .unwrap();
     assert_eq!(a.status, 200);
+    // ... but never a browser's request: an installed certificate would be an ambient credential.
+    for browser in [
+        "Sec-Fetch-Site: cross-site\r\n",
+        "Origin: https://evil.example\r\n",
+    ] {
+        let a = https_with(
+            main,
+            &with(Some(&key_cert)),
+            "GET",
+            "/api/v1/auth/me",
+            None,
+            None,
+            browser,
+        )
+        .await
+        .unwrap();
+        assert_eq!(a.status, 401, "{browser}");
+    }
 
     // Revoked: refused from the next request, without restart.
     app.store.revoke_client_cert(&op, &key_cert.2).await.unwrap();
