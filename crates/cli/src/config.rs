@@ -74,8 +74,9 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM)
     #[arg(long, env = "SUYUAN_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
-    /// A CA certificate (PEM) whose client certificates are asked for over
-    /// HTTPS (the platform CA of `admin ca init` is asked for without it)
+    /// A CA certificate (PEM) named to clients when asking for their
+    /// certificates over HTTPS (the platform CA of `admin ca init` is named
+    /// without it); a certificate authenticates only once registered
     #[arg(long, env = "SUYUAN_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
     /// A second HTTPS address for machine clients only: every request needs
