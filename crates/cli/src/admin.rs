@@ -47,6 +47,12 @@ enum AdminCommand {
     /// GS1 Company Prefix claims: the operator's review of registration certificates.
     #[command(subcommand)]
     Prefix(PrefixCommand),
+    /// The platform's client CA for mutual TLS.
+    #[command(subcommand)]
+    Ca(crate::tls_admin::CaCommand),
+    /// Client certificates of machine clients (mutual TLS).
+    #[command(subcommand, name = "client-cert")]
+    ClientCert(crate::tls_admin::ClientCertCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,7 +204,7 @@ macro_rules! vocab_parse {
 vocab_parse!(OrgKind, OrgStatus, ProducerForm, Role);
 
 /// Prints a value as JSON or through `text`.
-fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<()> {
+pub(crate) fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
@@ -208,7 +214,7 @@ fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) ->
 }
 
 /// A store error as a CLI message naming the field and the rule.
-fn explain(e: StoreError) -> anyhow::Error {
+pub(crate) fn explain(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Invalid { field, invalid } => {
             anyhow::anyhow!("{field}: {} [{}] / {}", invalid.en, invalid.code, invalid.zh)
@@ -290,6 +296,8 @@ async fn dispatch(store: &Store, settings: &Settings, args: AdminArgs) -> Result
         AdminCommand::Init | AdminCommand::User(_) => Ok(()),
         AdminCommand::Org(cmd) => org(store, &op, json, cmd).await,
         AdminCommand::Prefix(cmd) => prefix(store, &op, json, cmd).await,
+        AdminCommand::Ca(cmd) => crate::tls_admin::ca(store, &op, json, cmd).await,
+        AdminCommand::ClientCert(cmd) => crate::tls_admin::client_cert(store, &op, json, cmd).await,
         AdminCommand::ApiKey(ApiKeyCommand::Create { user, name }) => {
             let caller = store
                 .caller_for_username(&user)

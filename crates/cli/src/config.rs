@@ -72,6 +72,36 @@ pub struct ServeArgs {
     /// loopback clients only]
     #[arg(long, env = "SUYUAN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM), reloaded when the file
+    /// changes [with --tls-key]
+    #[arg(long, env = "SUYUAN_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, env = "SUYUAN_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// A CA certificate (PEM) named to clients when asking for their
+    /// certificates over HTTPS (the platform CA of `admin ca init` is named
+    /// without it); a certificate authenticates only once registered
+    #[arg(long, env = "SUYUAN_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// A second HTTPS address for machine clients only: every request needs
+    /// a registered, unrevoked client certificate (mutual TLS)
+    #[arg(long, env = "SUYUAN_MTLS_LISTEN")]
+    pub mtls_listen: Option<String>,
+    /// The reverse proxies in front (IPs or CIDRs, comma-separated): needed
+    /// to serve plain HTTP beyond loopback; only their forwarded client
+    /// addresses are believed
+    #[arg(long, env = "SUYUAN_BEHIND_PROXY")]
+    pub behind_proxy: Option<String>,
+    /// CA certificate (PEM) that signs the certificates of https:// witnesses
+    #[arg(long, env = "SUYUAN_WITNESS_CA")]
+    pub witness_ca: Option<PathBuf>,
+    /// Client certificate (PEM) to present to witnesses (mutual TLS)
+    #[arg(long, env = "SUYUAN_WITNESS_CLIENT_CERT")]
+    pub witness_client_cert: Option<PathBuf>,
+    /// The private key of --witness-client-cert (PEM)
+    #[arg(long, env = "SUYUAN_WITNESS_CLIENT_KEY")]
+    pub witness_client_key: Option<PathBuf>,
 }
 
 /// The TOML file's keys.
@@ -93,6 +123,14 @@ pub struct FileConfig {
     pub mqtt_shared: Option<bool>,
     pub device_windows: Option<Vec<String>>,
     pub metrics_token: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    pub mtls_listen: Option<String>,
+    pub behind_proxy: Option<String>,
+    pub witness_ca: Option<PathBuf>,
+    pub witness_client_cert: Option<PathBuf>,
+    pub witness_client_key: Option<PathBuf>,
 }
 
 /// The settled configuration.
@@ -118,6 +156,8 @@ pub struct Settings {
     pub device_windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
     /// The token for `/metrics` beyond loopback, if any.
     pub metrics_token: Option<String>,
+    /// HTTPS, mutual TLS, reverse proxies, witnesses' TLS.
+    pub transport: crate::transport::Transport,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -225,6 +265,7 @@ impl Settings {
             Some(p) => FileConfig::load(p)?,
             None => FileConfig::default(),
         };
+        let transport = crate::transport::Transport::resolve(serve, &file)?;
         let data_dir = db
             .data_dir
             .clone()
@@ -281,6 +322,7 @@ impl Settings {
         }
         let public_url = match serve.public_url.clone().or(file.public_url) {
             Some(u) => parse_public_url(&u).context("--public-url")?,
+            None if transport.tls.is_some() => format!("https://{listen}"),
             None => format!("http://{listen}"),
         };
         let mqtt = serve
@@ -306,8 +348,10 @@ impl Settings {
             .collect::<Result<_>>()
             .context("--device-window")?;
         let metrics_token = parse_metrics_token(serve.metrics_token.clone().or(file.metrics_token))?;
+        let witnesses = transport.witnesses(witnesses)?;
         Ok(Settings {
             metrics_token,
+            transport,
             mqtt,
             device_windows,
             public_url,

@@ -24,7 +24,9 @@ mod label;
 mod ledger_cmd;
 mod quality_cmd;
 mod serve;
+mod tls_admin;
 mod trace_print;
+mod transport;
 mod witness;
 
 use clap::{Parser, Subcommand};

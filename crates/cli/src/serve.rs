@@ -104,7 +104,12 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend_name(), "suyuan listening");
-    println!("suyuan 已启动 / listening on http://{addr}/  (API docs: http://{addr}/api/docs)");
+    let scheme = if settings.transport.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("suyuan 已启动 / listening on {scheme}://{addr}/  (API docs: {scheme}://{addr}/api/docs)");
     println!(
         "公开地址 / public address (Digital Links, QR codes): {}",
         settings.public_url
@@ -121,6 +126,8 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
         suyuan_server::ServerConfig {
             public_url: settings.public_url.clone(),
             metrics_token: settings.metrics_token.clone(),
+            https: settings.transport.tls.is_some(),
+            trusted_proxies: settings.transport.trusted_proxies.clone(),
             ..suyuan_server::ServerConfig::default()
         },
     );
@@ -157,7 +164,7 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
         store.clone(),
         settings.device_windows.clone(),
     )));
-    suyuan_server::serve(listener, app, shutdown_signal()).await?;
+    crate::transport::serve(&store, &settings.transport, listener, app, shutdown_signal()).await?;
     for task in tasks {
         task.abort();
     }

@@ -35,6 +35,12 @@ pub struct WitnessArgs {
     /// The log's hash algorithm: sha256 or sm3.
     #[arg(long, default_value = "sha256")]
     hash_alg: String,
+    /// Serve HTTPS with this certificate chain (PEM), reloaded when the file changes.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn load_key(path: &Path, name: Option<&str>) -> Result<CosignerKey> {
@@ -90,11 +96,21 @@ pub async fn run(a: WitnessArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
         .with_context(|| format!("cannot listen on {}", a.listen))?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let (Some(cert), Some(key)) = (a.tls_cert, a.tls_key) {
+        use suyuan_server::tls;
+        let resolver = tls::CertResolver::load(cert, key).map_err(|e| anyhow::anyhow!("--tls-cert: {e}"))?;
+        let _watch = resolver.watch(crate::transport::RELOAD_EVERY);
+        let config = tls::server_config(resolver, tls::ClientCerts::None).map_err(|e| anyhow::anyhow!(e))?;
+        println!("witness listening on https://{}/", listener.local_addr()?);
+        tls::serve_tls(listener, router(app), config, tls::CertPolicy::Optional, shutdown).await?;
+        return Ok(());
+    }
     println!("witness listening on http://{}/", listener.local_addr()?);
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
 }

@@ -63,12 +63,15 @@ pub(crate) fn link(lang: Lang, code: &str) -> String {
     )
 }
 
+/// The form's style, after the public pages' [`STYLE`].
+pub(crate) const FORM_STYLE: &str = "textarea{width:100%;min-height:6em;font-size:1em;padding:8px}\
+select,input{width:100%;max-width:30em}label{display:block;margin:10px 0 2px;font-weight:600}";
+
 fn shell(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · {}</title>\
-         <style>{STYLE}textarea{{width:100%;min-height:6em;font-size:1em;padding:8px}}select,input{{width:100%;max-width:30em}}\
-         label{{display:block;margin:10px 0 2px;font-weight:600}}</style></head><body><main><h1>{}</h1>{body}</main></body></html>",
+         <style>{STYLE}{FORM_STYLE}</style></head><body><main><h1>{}</h1>{body}</main></body></html>",
         lang.html(),
         esc(title),
         lang.pick("农产品溯源", "Produce trace"),

@@ -14,7 +14,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 const REF_PREFIX: &str = "#/components/schemas/";
 
 /// Extra style of the page: tables that scroll sideways on a phone.
-const TABLES: &str =
+pub(crate) const TABLES: &str =
     ".t{overflow-x:auto}table{border-collapse:collapse;margin:.25em 0 .75em;font-size:.92em}\
 th,td{border:1px solid #cfdccf;padding:.2em .45em;text-align:left;vertical-align:top}th{background:#eef3ee}\
 h4{margin:.6em 0 .2em}section.schema{border-top:1px solid #cfdccf;margin-top:1em}";

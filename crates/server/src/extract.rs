@@ -470,6 +470,10 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // A client certificate for an API key (mutual TLS, `crate::client_auth`).
+        if let Some(caller) = crate::client_auth::certified_caller(&parts.extensions) {
+            return Ok(Auth(caller));
+        }
         let presented = presented_credential(parts).ok_or_else(ApiError::unauthenticated)?;
         if let Presented::Cookie(session) = &presented {
             crate::csrf::check_cookie_request(parts, &state.config, session)?;
@@ -483,6 +487,7 @@ impl FromRequestParts<AppState> for Auth {
         if matches!(presented, Presented::Cookie(_)) && caller.credential != Credential::Session {
             return Err(ApiError::unauthenticated());
         }
+        crate::client_auth::check_organisation(&parts.extensions, &caller)?;
         Ok(Auth(caller))
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod client;
+pub mod client_auth;
 pub mod complaint_page;
 pub mod console;
 pub mod csrf;
@@ -26,6 +27,7 @@ pub mod epcis_doc;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod headers;
 pub mod health;
 pub mod limiter;
 pub mod metrics;
@@ -35,6 +37,7 @@ pub mod public;
 mod public_cold;
 pub mod records_doc;
 pub mod tlog;
+pub mod tls;
 pub mod witness_service;
 pub mod witnesses;
 
@@ -77,6 +80,11 @@ pub struct ServerConfig {
     /// The bearer token that lets clients beyond loopback read `/metrics`
     /// (None: loopback clients only).
     pub metrics_token: Option<String>,
+    /// Served over HTTPS: send HSTS and mark cookies `Secure`.
+    pub https: bool,
+    /// Reverse proxies whose forwarded client addresses are believed
+    /// (`--behind-proxy`; see [`client`]).
+    pub trusted_proxies: Vec<client::ProxyNet>,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +94,8 @@ impl Default for ServerConfig {
             scan_warning_threshold: 50,
             complaint_limit: (10, 600),
             metrics_token: None,
+            https: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -148,6 +158,18 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(error::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_auth::layer,
+        ))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            headers::add,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client::resolve,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 // Method and path only: query strings and headers may carry secrets.

@@ -121,7 +121,7 @@ async fn page(headers: HeaderMap, Query(q): Query<PageQuery>) -> ApiResult<Html<
     Ok(Html(render(lang)))
 }
 
-const PAGE_STYLE: &str =
+pub(crate) const PAGE_STYLE: &str =
     ".t{overflow-x:auto}table{border-collapse:collapse;margin:.25em 0 .75em;font-size:.92em}\
 th,td{border:1px solid #cfdccf;padding:.2em .45em;text-align:left;vertical-align:top}th{background:#eef3ee}\
 section{border-top:1px solid #cfdccf;margin-top:1.2em}nav a{margin-right:.6em;white-space:nowrap}\

@@ -1,87 +1,151 @@
 //! Asking witnesses to cosign the log's checkpoints (C2SP tlog-witness
-//! `add-checkpoint`), over plain HTTP/1.1: each witness gets the newest
+//! `add-checkpoint`), over HTTP/1.1 or HTTPS: each witness gets the newest
 //! checkpoint with a consistency proof from the size it last cosigned; a
 //! `409` tells the size it really has (the log then retries once with the
-//! right proof); a cosignature is checked before it is kept. Witnesses on
-//! other organisations' machines are reached through their own HTTPS
-//! reverse proxy or a private network: this client speaks plain HTTP only.
+//! right proof); a cosignature is checked before it is kept. A witness on
+//! another organisation's machine is reached at an `https://` URL over TLS
+//! (rustls), trusting the CA configured for witnesses (`--witness-ca`) and,
+//! for mutual TLS, presenting a client certificate; `http://` is for a
+//! witness on the same machine or a private network.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use suyuan_ledger::note::VerifierKey;
 use suyuan_store::tlog::StoredCheckpoint;
 use suyuan_store::Store;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// How long one witness may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest answer read from a witness.
 const MAX_ANSWER: usize = 64 * 1024;
 
-/// A witness the log asks: its public key and its base URL (`http://host:port`).
+/// A witness the log asks: its public key, its base URL
+/// (`http://host:port` or `https://host:port`) and, for `https://`, the
+/// TLS client configuration to reach it with.
 #[derive(Debug, Clone)]
 pub struct WitnessEndpoint {
     pub vkey: VerifierKey,
     pub url: String,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl WitnessEndpoint {
-    /// Parses `VKEY@http://host:port` (the form of `--witness`).
+    /// Parses `VKEY@http://host:port` or `VKEY@https://host:port` (the form
+    /// of `--witness`).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let (vkey, url) = text.rsplit_once('@').ok_or("expected VKEY@http://host:port")?;
+        let (vkey, url) = text.rsplit_once('@').ok_or("expected VKEY@https://host:port")?;
         let vkey = VerifierKey::parse(vkey).map_err(|e| format!("not a witness vkey: {e}"))?;
         if vkey.sig_type() != suyuan_ledger::note::SIG_TYPE_COSIGNATURE_V1 {
             return Err("the key is not a witness (cosignature/v1) key".into());
         }
-        host_port(url)?;
+        Target::parse(url)?;
         Ok(WitnessEndpoint {
             vkey,
             url: url.trim_end_matches('/').to_owned(),
+            tls: None,
         })
+    }
+
+    /// Whether the witness is reached over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+
+    /// The TLS client configuration for an `https://` witness.
+    pub fn with_tls(mut self, tls: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(tls);
+        self
     }
 }
 
-fn host_port(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("the witness URL must start with http://")?;
-    let host = rest.trim_end_matches('/');
-    if host.is_empty() || host.contains('/') {
-        return Err("the witness URL is http://host:port, without a path".into());
+/// Where a witness URL points.
+struct Target {
+    https: bool,
+    host: String,
+    /// `host:port`.
+    addr: String,
+}
+
+impl Target {
+    fn parse(url: &str) -> Result<Self, String> {
+        let (https, rest) = match url.strip_prefix("https://") {
+            Some(rest) => (true, rest),
+            None => (
+                false,
+                url.strip_prefix("http://")
+                    .ok_or("the witness URL must start with https:// or http://")?,
+            ),
+        };
+        let hostport = rest.trim_end_matches('/');
+        if hostport.is_empty() || hostport.contains('/') {
+            return Err("the witness URL is https://host:port, without a path".into());
+        }
+        let (host, addr) = match hostport.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => {
+                (h.to_owned(), hostport.to_owned())
+            }
+            _ => (
+                hostport.to_owned(),
+                format!("{hostport}:{}", if https { 443 } else { 80 }),
+            ),
+        };
+        Ok(Target { https, host, addr })
     }
-    Ok(if host.contains(':') {
-        host.to_owned()
-    } else {
-        format!("{host}:80")
-    })
+}
+
+/// Writes `request` and reads the answer (at most [`MAX_ANSWER`] bytes).
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &[u8],
+) -> Result<Vec<u8>, String> {
+    stream.write_all(request).await.map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    let read = (&mut stream)
+        .take(MAX_ANSWER as u64)
+        .read_to_end(&mut answer)
+        .await;
+    match read {
+        Ok(_) => Ok(answer),
+        // A peer that closes without TLS close_notify after a whole answer.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => Ok(answer),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// One HTTP/1.1 POST; answers (status, body).
-async fn post(url: &str, path: &str, body: &str) -> Result<(u16, String), String> {
-    let addr = host_port(url)?;
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(&addr)
+async fn post(
+    url: &str,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    path: &str,
+    body: &str,
+) -> Result<(u16, String), String> {
+    let target = Target::parse(url)?;
+    let addr = target.addr.clone();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let talk = async {
+        let stream = tokio::net::TcpStream::connect(&addr)
             .await
             .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream
-            .write_all(request.as_bytes())
+        if !target.https {
+            return exchange(stream, request.as_bytes()).await;
+        }
+        let config =
+            tls.ok_or("an https:// witness needs the CA that signed its certificate (--witness-ca)")?;
+        let name = crate::tls::server_name(&target.host)?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::clone(config))
+            .connect(name, stream)
             .await
-            .map_err(|e| e.to_string())?;
-        let mut answer = Vec::new();
-        (&mut stream)
-            .take(MAX_ANSWER as u64)
-            .read_to_end(&mut answer)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(answer)
+            .map_err(|e| format!("TLS with {addr} failed: {e}"))?;
+        exchange(stream, request.as_bytes()).await
     };
-    let answer = tokio::time::timeout(TIMEOUT, exchange)
+    let answer = tokio::time::timeout(TIMEOUT, talk)
         .await
         .map_err(|_| format!("{addr} did not answer within {} s", TIMEOUT.as_secs()))??;
     let text = String::from_utf8(answer).map_err(|_| "the answer is not UTF-8".to_owned())?;
@@ -123,7 +187,7 @@ impl WitnessEndpoint {
             }
             body.push('\n');
             body.push_str(&cp.note);
-            let (status, answer) = post(&self.url, "/add-checkpoint", &body).await?;
+            let (status, answer) = post(&self.url, self.tls.as_ref(), "/add-checkpoint", &body).await?;
             match status {
                 200 => {
                     let line = answer

@@ -175,6 +175,10 @@ tables! {
         ["id", "device_id", "org_id", "channel", "reason", "created_at"];
     "device_alerts": Derived, false, "Alerts of the periodic check: excursions recomputed from the logged readings and the places' ranges, silences from the readings and the check's time. Not replayed by `verify` yet.",
         ["id", "org_id", "device_id", "kind", "started_at", "ended_at", "extreme", "raised_at"];
+    "client_ca": Operational, false, "The platform's client CA for mutual TLS: its certificate and its private key sealed with the platform secret.",
+        ["id", "cert_pem", "key_cipher", "created_at"];
+    "client_certificates": Operational, false, "Client certificates accepted over mutual TLS (SHA-256 of the DER) and the organisation, device or API key each authenticates as: revocable credentials, like API keys.",
+        ["fingerprint", "subject_kind", "subject_id", "origin", "label", "created_by", "created_at", "revoked_at"];
     "schema_migrations": Operational, false, "Which migrations ran.",
         ["version", "name", "applied_at"];
 }

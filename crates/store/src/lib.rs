@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod catalogue;
+pub mod client_certs;
 pub mod complaints;
 pub mod crypto;
 pub mod dashboard;

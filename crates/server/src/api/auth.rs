@@ -108,11 +108,12 @@ pub async fn login(
 /// for this site's pages only (`SameSite=Strict`), out of scripts' reach
 /// (`HttpOnly`), and only over https when the site is served so (`Secure`).
 pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
-    let secure = if state
-        .config
-        .public_url
-        .to_ascii_lowercase()
-        .starts_with("https://")
+    let secure = if state.config.https
+        || state
+            .config
+            .public_url
+            .to_ascii_lowercase()
+            .starts_with("https://")
     {
         "; Secure"
     } else {

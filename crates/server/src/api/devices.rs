@@ -128,6 +128,7 @@ pub async fn post_readings(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    cert: Option<axum::Extension<suyuan_store::client_certs::CertPrincipal>>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Ingested>)> {
     let token = headers
@@ -137,9 +138,18 @@ pub async fn post_readings(
         .unwrap_or("")
         .trim()
         .to_owned();
+    // A device's client certificate (mutual TLS) stands for its token, for
+    // its own readings only.
+    let proof = match cert.as_ref().map(|c| &c.0) {
+        Some(suyuan_store::client_certs::CertPrincipal::Device(d)) if d.to_string() == id.trim() => {
+            Proof::Certificate
+        }
+        Some(suyuan_store::client_certs::CertPrincipal::Device(_)) => return Err(refused()),
+        _ => Proof::Token(&token),
+    };
     let device = state
         .store
-        .authenticate_device(&id, Proof::Token(&token), Channel::Http)
+        .authenticate_device(&id, proof, Channel::Http)
         .await?
         .map_err(|_| refused())?;
     let mime = headers

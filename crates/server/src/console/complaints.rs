@@ -126,7 +126,7 @@ pub(crate) async fn show(
         let _ = write!(
             b,
             "<a href=\"/console/complaints/{r}/photos/{n}\"><img src=\"/console/complaints/{r}/photos/{n}\" \
-             alt=\"{} {n} ({})\" style=\"max-width:160px;max-height:160px;margin:4px\"></a>",
+             alt=\"{} {n} ({})\" class=\"thumb\"></a>",
             c.t(T::Photos),
             esc(t),
             n = i + 1

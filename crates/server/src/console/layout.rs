@@ -12,7 +12,7 @@ use super::{Console, Lang, CSRF_FIELD, T};
 pub(crate) use crate::public::esc;
 
 /// The style sheet, embedded: the pages load nothing else.
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;margin:0;\
+pub(crate) const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;margin:0;\
 background:#f4f7f2;color:#1d2a1d;line-height:1.5;font-size:16px}a{color:#2f6b2f}\
 header{background:#2f6b2f;color:#fff;padding:6px 12px;display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center}\
 header a{color:#fff;text-decoration:none;padding:6px 2px}header .brand{font-weight:bold;margin-right:auto}\
@@ -35,7 +35,9 @@ button.alt,.btn.alt{background:#e3f0e3;color:#1d2a1d}\
 .tag{display:inline-block;background:#e3f0e3;border-radius:4px;padding:0 6px;font-size:.85em;margin-right:4px}\
 .bad{color:#b3261e;font-weight:bold}.muted,small{color:#667}code{word-break:break-all;font-size:.9em}\
 dl{margin:0}dt{color:#667;font-size:.9em;margin-top:6px}dd{margin:0 0 0 .5em;word-break:break-word}\
-.tree{list-style:none;padding-left:0}.tree li{padding:3px 0 3px calc(var(--d)*18px);border-left:2px solid #cfe3cf}\
+.tree{list-style:none;padding-left:0}.tree li{padding:3px 0;border-left:2px solid #cfe3cf}\
+.tree .d1{padding-left:18px}.tree .d2{padding-left:36px}.tree .d3{padding-left:54px}.tree .d4{padding-left:72px}.tree .d5{padding-left:90px}.tree .d6{padding-left:108px}.tree .d7{padding-left:126px}.tree .d8{padding-left:144px}.tree .d9{padding-left:162px}.tree .d10{padding-left:180px}.tree .d11{padding-left:198px}.tree .d12{padding-left:216px}\
+.thumb{max-width:160px;max-height:160px;margin:4px}\
 .search{display:flex;gap:6px;margin:8px 0}.search input{flex:1}.search button{margin:0}\
 @media(min-width:800px){dl.cols{display:grid;grid-template-columns:12em 1fr}dl.cols dt,dl.cols dd{margin:4px 0}}";
 

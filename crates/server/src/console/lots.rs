@@ -395,7 +395,8 @@ fn tree(c: &Console, heading: T, report: &TraceReport) -> String {
             .unwrap_or_default();
         let _ = write!(
             s,
-            "<li style=\"--d:{level}\">{relation}{}{holder}</li>",
+            "<li class=\"d{}\">{relation}{}{holder}</li>",
+            level.min(12),
             unit_label(u, report)
         );
         if let Some(kids) = children.get(&Some(u.reached.epc.as_str())) {

@@ -33,6 +33,7 @@ mod devices;
 mod i18n;
 mod lab;
 mod layout;
+pub(crate) use layout::STYLE;
 mod login;
 mod lots;
 mod master;

@@ -35,6 +35,8 @@ mod quality;
 mod record_docs;
 mod references;
 mod replay;
+mod security_headers;
 mod tamper;
 mod tlog;
+mod tls;
 mod trace_chain;

@@ -133,6 +133,9 @@ pub enum Proof<'a> {
     Token(&'a str),
     /// An HMAC-SHA256 (hex) over `payload` with the key derived from its token (MQTT).
     Hmac { payload: &'a [u8], mac_hex: &'a str },
+    /// A registered client certificate for this device (mutual TLS): the
+    /// TLS handshake proved it; the device's state is still checked.
+    Certificate,
 }
 
 const DEVICE_COLUMNS: &str = "t.id, t.org_id, t.name, t.kind, t.place_id, t.created_at, \
@@ -284,6 +287,7 @@ impl Store {
         };
         let org_id = row.uuid("org_id")?;
         let proven = match proof {
+            Proof::Certificate => None,
             Proof::Token(token) => {
                 let hash = hash_secret(token);
                 if constant_eq(hash.as_bytes(), row.text("token_hash")?.as_bytes()) {

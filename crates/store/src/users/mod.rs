@@ -41,6 +41,7 @@ pub use password::{
     check_password_rule, check_password_rule_for, hash_password, hash_password_bounded, verify_password,
     verify_password_bounded, Priority,
 };
+pub(crate) use sessions::decode_caller;
 pub use sessions::{LoginRecord, SessionInfo, SessionToken};
 
 /// How long a session lasts.

@@ -38,7 +38,7 @@ pub struct SessionInfo {
 /// The most sessions listed for one user.
 const MAX_LISTED_SESSIONS: i64 = 200;
 
-fn decode_caller(r: &Row, credential: Credential) -> Result<Caller> {
+pub(crate) fn decode_caller(r: &Row, credential: Credential) -> Result<Caller> {
     let corrupt = |e: Invalid| StoreError::Corrupt(e.en);
     Ok(Caller {
         user_id: r.uuid("user_id")?,
