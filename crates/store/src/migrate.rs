@@ -102,6 +102,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "devices", include_str!("../migrations/0023_devices.sql")),
     (24, "oversight", include_str!("../migrations/0024_oversight.sql")),
     (25, "quality", include_str!("../migrations/0025_quality.sql")),
+    (
+        28,
+        "backup_runs",
+        include_str!("../migrations/0028_backup_runs.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -1,0 +1,306 @@
+//! Scheduled backups with restore drills (`serve --backup-every …`,
+//!
+//!
+//! Every interval the server takes a backup into the backup folder
+//! (`suyuan-YYYYMMDDTHHMMSSZ.backup`, written beside and renamed), then
+//! drills it: restores it into a scratch place (SQLite: a file in a hidden
+//! folder beside the backups; PostgreSQL: a database
+//! `suyuan_drill_<random>` created on the same server and dropped after),
+//! checks the copy's log head against the manifest and runs the same
+//! verification as `suyuan verify`. Each run is recorded (`backup_runs`:
+//! shown on the operator's health page and at `GET /api/v1/backups`); a
+//! failed drill is an `ERROR` log line with code `backup_drill_failed`, a
+//! failed backup one with `backup_failed`. Then old backups are pruned: all
+//! but the newest `--backup-keep`, and those older than
+//! `--backup-max-age`; the newest is never pruned.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use suyuan_store::backup::{self as store_backup, NewBackupRun, DRILL_FAILED, DRILL_NOT_RUN, DRILL_PASSED};
+use suyuan_store::{Backend, PersonalDataCipher, Store};
+
+use crate::backup::{create_backup, restore_into};
+use crate::backup_tools;
+
+/// Flags of `serve` for scheduled backups.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ScheduleArgs {
+    /// Take a backup and drill its restore every DURATION (`30s`, `15m`, `6h`, `1d`) [default: off]
+    #[arg(long, env = "SUYUAN_BACKUP_EVERY")]
+    pub backup_every: Option<String>,
+    /// Folder for scheduled backups [default: DATA_DIR/backups]
+    #[arg(long, env = "SUYUAN_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How many scheduled backups to keep [default: 7]
+    #[arg(long, env = "SUYUAN_BACKUP_KEEP")]
+    pub backup_keep: Option<usize>,
+    /// Delete scheduled backups older than DURATION (`30d`) [default: kept]
+    #[arg(long, env = "SUYUAN_BACKUP_MAX_AGE")]
+    pub backup_max_age: Option<String>,
+}
+
+/// The settled schedule.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub every: Duration,
+    pub dir: PathBuf,
+    pub keep: usize,
+    pub max_age: Option<Duration>,
+}
+
+/// A duration: a whole number of seconds, minutes, hours or days (`30s`,
+/// `15m`, `6h`, `1d`), at least one second.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.len().saturating_sub(1));
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("'{text}' is not a duration like 30s, 15m, 6h, 1d"),
+    };
+    let n: u64 = number
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(|| format!("'{text}' is not a duration like 30s, 15m, 6h, 1d"))?;
+    Ok(Duration::from_secs(n.saturating_mul(unit_secs)))
+}
+
+impl Schedule {
+    /// Flags over the file's keys; `None` when no interval is set (or `off`).
+    pub fn resolve(
+        args: &ScheduleArgs,
+        file: (Option<String>, Option<PathBuf>, Option<usize>, Option<String>),
+        data_dir: &Path,
+    ) -> Result<Option<Schedule>> {
+        let (f_every, f_dir, f_keep, f_age) = file;
+        let keep = args.backup_keep.or(f_keep).unwrap_or(7);
+        if keep == 0 {
+            bail!("--backup-keep: keep at least one backup");
+        }
+        let max_age = args
+            .backup_max_age
+            .clone()
+            .or(f_age)
+            .map(|a| parse_duration(&a))
+            .transpose()
+            .context("--backup-max-age")?;
+        let every = match args.backup_every.clone().or(f_every) {
+            None => return Ok(None),
+            Some(e) if e == "off" => return Ok(None),
+            Some(e) => parse_duration(&e).context("--backup-every")?,
+        };
+        let dir = args
+            .backup_dir
+            .clone()
+            .or(f_dir)
+            .unwrap_or_else(|| data_dir.join("backups"));
+        Ok(Some(Schedule {
+            every,
+            dir,
+            keep,
+            max_age,
+        }))
+    }
+}
+
+/// Runs the schedule until the server stops; the first backup comes one
+/// interval after start.
+pub async fn run(store: Store, backend: Backend, cipher: PersonalDataCipher, schedule: Schedule) {
+    if let Err(e) = std::fs::create_dir_all(&schedule.dir) {
+        tracing::error!(code = "backup_failed", dir = %schedule.dir.display(), error = %e, "cannot create the backup folder");
+        return;
+    }
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + schedule.every, schedule.every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        // On a thread of its own: the copy, `pg_dump` and the drill's
+        // verification are long and mostly blocking work.
+        let handle = tokio::runtime::Handle::current();
+        let (s, b, c, d) = (
+            store.clone(),
+            backend.clone(),
+            cipher.clone(),
+            schedule.dir.clone(),
+        );
+        let Ok(run) =
+            tokio::task::spawn_blocking(move || handle.block_on(backup_and_drill(&s, &b, &c, &d))).await
+        else {
+            tracing::error!(code = "backup_failed", "the backup run panicked");
+            continue;
+        };
+        if let Err(e) = store.record_backup_run(&run).await {
+            tracing::error!(code = "backup_failed", error = %e, "cannot record the backup run");
+        }
+        if let Err(e) = prune(&schedule, std::time::SystemTime::now()) {
+            tracing::warn!(error = %e, "cannot prune old backups");
+        }
+    }
+}
+
+/// One scheduled run: the backup, then its drill.
+pub async fn backup_and_drill(
+    store: &Store,
+    backend: &Backend,
+    cipher: &PersonalDataCipher,
+    dir: &Path,
+) -> NewBackupRun {
+    let started = Instant::now();
+    let started_at = suyuan_store::now_ms();
+    let name = format!(
+        "suyuan-{}.backup",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+    );
+    let path = dir.join(&name);
+    let mut run = NewBackupRun {
+        started_at,
+        file_name: name,
+        size_bytes: 0,
+        sha256: String::new(),
+        tree_size: 0,
+        root: String::new(),
+        drill_outcome: DRILL_NOT_RUN,
+        drill_at: None,
+        seconds: 0.0,
+        error: None,
+    };
+    match create_backup(store.db(), backend, cipher, None, &path).await {
+        Err(e) => {
+            tracing::error!(code = "backup_failed", file = %path.display(), error = %format!("{e:#}"), "BACKUP FAILED");
+            run.error = Some(format!("{e:#}"));
+        }
+        Ok(m) => {
+            run.size_bytes = std::fs::metadata(&path).map_or(0, |m| m.len() as i64);
+            run.sha256 = m.snapshot_sha256.clone();
+            run.tree_size = m.tree_size as i64;
+            run.root = m.root.clone();
+            run.drill_at = Some(suyuan_store::now_ms());
+            match drill(store, backend, cipher, &path).await {
+                Ok(leaves) => {
+                    run.drill_outcome = DRILL_PASSED;
+                    tracing::info!(file = %path.display(), leaves, root = %m.root, "backup taken and its restore drill passed");
+                }
+                Err(e) => {
+                    run.drill_outcome = DRILL_FAILED;
+                    run.error = Some(format!("{e:#}"));
+                    tracing::error!(
+                        code = "backup_drill_failed",
+                        file = %path.display(),
+                        error = %format!("{e:#}"),
+                        "BACKUP RESTORE DRILL FAILED: the backup could not be restored and verified"
+                    );
+                }
+            }
+        }
+    }
+    run.seconds = started.elapsed().as_secs_f64();
+    run
+}
+
+/// Restores `file` into a scratch place and verifies it; the records verified.
+pub async fn drill(
+    store: &Store,
+    backend: &Backend,
+    cipher: &PersonalDataCipher,
+    file: &Path,
+) -> Result<u64> {
+    match backend {
+        Backend::Sqlite(_) => {
+            let dir = crate::backup_file::temp_beside(file, "drill");
+            std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let r = restore_into(file, &Backend::Sqlite(dir.join("suyuan.db")), cipher, false).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(r?.report.leaves)
+        }
+        Backend::Postgres(url) => {
+            let name = format!("suyuan_drill_{:016x}", rand::random::<u64>());
+            store_backup::pg_create_database(store.db(), &name)
+                .await
+                .context("cannot create the drill's scratch database")?;
+            let scratch = backup_tools::with_database(url, &name)?;
+            let r = restore_into(file, &Backend::Postgres(scratch), cipher, false).await;
+            if let Err(e) = store_backup::pg_drop_database(store.db(), &name).await {
+                tracing::warn!(database = %name, error = %e, "cannot drop the drill's scratch database");
+            }
+            Ok(r?.report.leaves)
+        }
+    }
+}
+
+/// Deletes scheduled backups beyond the newest `keep` and older than
+/// `max_age`, never the newest.
+pub fn prune(schedule: &Schedule, now: std::time::SystemTime) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(&schedule.dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_owned();
+            (name.starts_with("suyuan-") && name.ends_with(".backup")).then(|| (name, e.path()))
+        })
+        .collect();
+    // The names sort by time.
+    files.sort();
+    files.reverse();
+    let mut removed = Vec::new();
+    for (i, (_, path)) in files.iter().enumerate().skip(1) {
+        let too_old = schedule.max_age.is_some_and(|age| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|d| d > age)
+        });
+        if i >= schedule.keep || too_old {
+            std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+            removed.push(path.clone());
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_pruning() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        for bad in ["", "0s", "5", "5w", "-1m", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5 {
+            std::fs::write(
+                dir.path().join(format!("suyuan-2026010{i}T000000.000Z.backup")),
+                b"x",
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("other.txt"), b"x").unwrap();
+        let s = Schedule {
+            every: Duration::from_secs(1),
+            dir: dir.path().to_path_buf(),
+            keep: 3,
+            max_age: None,
+        };
+        let removed = prune(&s, std::time::SystemTime::now()).unwrap();
+        assert_eq!(removed.len(), 2);
+        assert!(dir.path().join("suyuan-20260104T000000.000Z.backup").exists());
+        assert!(!dir.path().join("suyuan-20260100T000000.000Z.backup").exists());
+        assert!(dir.path().join("other.txt").exists());
+        let s = Schedule {
+            max_age: Some(Duration::from_secs(1)),
+            ..s
+        };
+        let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+        assert_eq!(prune(&s, later).unwrap().len(), 2);
+        assert!(dir.path().join("suyuan-20260104T000000.000Z.backup").exists());
+    }
+}
