@@ -303,4 +303,40 @@ mod tests {
         assert_eq!(prune(&s, later).unwrap().len(), 2);
         assert!(dir.path().join("suyuan-20260104T000000.000Z.backup").exists());
     }
+
+    /// A database whose rows no longer match its log: the backup is taken,
+    /// its drill fails and says why, and the run is recorded as failed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_drill_that_does_not_verify_is_recorded_as_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Backend::Sqlite(dir.path().join("suyuan.db"));
+        let cipher = PersonalDataCipher::new(&[7; 32]);
+        let store = Store::open(&backend, &suyuan_store::OpenOptions::default(), cipher.clone())
+            .await
+            .unwrap();
+        store
+            .bootstrap("平台运营方", "110000", "not-a-real-hash")
+            .await
+            .unwrap();
+        let good = backup_and_drill(&store, &backend, &cipher, dir.path()).await;
+        assert_eq!(good.drill_outcome, DRILL_PASSED, "{:?}", good.error);
+        assert!(good.tree_size > 0);
+        store
+            .db()
+            .conn()
+            .execute("UPDATE organisations SET name = 'edited'", &[])
+            .await
+            .unwrap();
+        let bad = backup_and_drill(&store, &backend, &cipher, dir.path()).await;
+        assert_eq!(bad.drill_outcome, DRILL_FAILED);
+        let error = bad.error.clone().unwrap();
+        assert!(error.contains("restore_does_not_verify"), "{error}");
+        store.record_backup_run(&bad).await.unwrap();
+        let last = store.last_backup_drill().await.unwrap().unwrap();
+        assert_eq!(last.drill_outcome, "failed");
+        // A backup into a folder that does not exist fails without a drill.
+        let none = backup_and_drill(&store, &backend, &cipher, &dir.path().join("missing")).await;
+        assert_eq!(none.drill_outcome, DRILL_NOT_RUN);
+        store.close().await;
+    }
 }

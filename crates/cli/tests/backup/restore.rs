@@ -55,6 +55,13 @@ fn backup_restore_verify(p: Place) {
             "{err}"
         );
         assert!(!path_of(&p, "restored/suyuan.db").exists());
+        // Another key: refused, naming both fingerprints' rule.
+        let wrong = "33".repeat(32);
+        let mut other = args.clone();
+        other.extend(["--secret-key", wrong.as_str()]);
+        let err = p.refused(&other);
+        assert!(err.contains("key_mismatch"), "{err}");
+        assert!(!path_of(&p, "restored/suyuan.db").exists());
         // With it: restored, and `verify` on the copy finds the manifest's root.
         args.extend(["--secret-key", key_text.as_str()]);
         let out = p.ok(&args);
