@@ -5,7 +5,8 @@
 //! (`suyuan-YYYYMMDDTHHMMSSZ.backup`, written beside and renamed), then
 //! drills it: restores it into a scratch place (SQLite: a file in a hidden
 //! folder beside the backups; PostgreSQL: a database
-//! `suyuan_drill_<random>` created on the same server and dropped after),
+//! `suyuan_drill_<random>` created on the same server and dropped after, in
+//! the background),
 //! checks the copy's log head against the manifest and runs the same
 //! verification as `suyuan verify`. Each run is recorded (`backup_runs`:
 //! shown on the operator's health page and at `GET /api/v1/backups`); a
@@ -135,11 +136,11 @@ pub async fn run(store: Store, backend: Backend, cipher: PersonalDataCipher, sch
             tracing::error!(code = "backup_failed", "the backup run panicked");
             continue;
         };
-        if let Err(e) = store.record_backup_run(&run).await {
-            tracing::error!(code = "backup_failed", error = %e, "cannot record the backup run");
-        }
         if let Err(e) = prune(&schedule, std::time::SystemTime::now()) {
             tracing::warn!(error = %e, "cannot prune old backups");
+        }
+        if let Err(e) = store.record_backup_run(&run).await {
+            tracing::error!(code = "backup_failed", error = %e, "cannot record the backup run");
         }
     }
 }
@@ -225,9 +226,15 @@ pub async fn drill(
                 .context("cannot create the drill's scratch database")?;
             let scratch = backup_tools::with_database(url, &name)?;
             let r = restore_into(file, &Backend::Postgres(scratch), cipher, false).await;
-            if let Err(e) = store_backup::pg_drop_database(store.db(), &name).await {
-                tracing::warn!(database = %name, error = %e, "cannot drop the drill's scratch database");
-            }
+            // Dropped in the background: DROP DATABASE waits for a
+            // checkpoint, which a busy server may take long to finish; the
+            // drill's outcome is known already.
+            let db = store.db().clone();
+            tokio::spawn(async move {
+                if let Err(e) = store_backup::pg_drop_database(&db, &name).await {
+                    tracing::warn!(database = %name, error = %e, "cannot drop the drill's scratch database");
+                }
+            });
             Ok(r?.report.leaves)
         }
     }
@@ -338,5 +345,51 @@ mod tests {
         let none = backup_and_drill(&store, &backend, &cipher, &dir.path().join("missing")).await;
         assert_eq!(none.drill_outcome, DRILL_NOT_RUN);
         store.close().await;
+    }
+
+    #[test]
+    fn the_schedule_comes_from_flags_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suyuan.toml");
+        std::fs::write(
+            &file,
+            "backup_every = \"6h\"\nbackup_dir = \"/srv/b\"\nbackup_keep = 3\nbackup_max_age = \"30d\"\n",
+        )
+        .unwrap();
+        let db = crate::config::DbArgs {
+            config: Some(file),
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let s = crate::config::Settings::resolve(&db, &crate::config::ServeArgs::default())
+            .unwrap()
+            .backup
+            .unwrap();
+        assert_eq!(s.every, Duration::from_secs(6 * 3600));
+        assert_eq!(s.dir, PathBuf::from("/srv/b"));
+        assert_eq!((s.keep, s.max_age), (3, Some(Duration::from_secs(30 * 86_400))));
+        let flags = crate::config::ServeArgs {
+            backup: ScheduleArgs {
+                backup_every: Some("off".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert!(crate::config::Settings::resolve(&db, &flags)
+            .unwrap()
+            .backup
+            .is_none());
+        let bad = crate::config::ServeArgs {
+            backup: ScheduleArgs {
+                backup_keep: Some(0),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let e = crate::config::Settings::resolve(&db, &bad).unwrap_err();
+        assert!(format!("{e:#}").contains("--backup-keep"), "{e:#}");
+        let none = crate::config::DbArgs { config: None, ..db };
+        let s = crate::config::Settings::resolve(&none, &crate::config::ServeArgs::default()).unwrap();
+        assert!(s.backup.is_none());
     }
 }
