@@ -13,7 +13,8 @@
 //! failed drill is an `ERROR` log line with code `backup_drill_failed`, a
 //! failed backup one with `backup_failed`. Then old backups are pruned: all
 //! but the newest `--backup-keep`, and those older than
-//! `--backup-max-age`; the newest is never pruned.
+//! `--backup-max-age`; the newest is never pruned. What killed runs left
+//! (hidden partial files) goes once a day old.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -253,7 +254,7 @@ pub fn prune(schedule: &Schedule, now: std::time::SystemTime) -> Result<Vec<Path
     // The names sort by time.
     files.sort();
     files.reverse();
-    let mut removed = Vec::new();
+    let mut removed = leftovers(&schedule.dir, now)?;
     for (i, (_, path)) in files.iter().enumerate().skip(1) {
         let too_old = schedule.max_age.is_some_and(|age| {
             std::fs::metadata(path)
@@ -265,6 +266,35 @@ pub fn prune(schedule: &Schedule, now: std::time::SystemTime) -> Result<Vec<Path
         if i >= schedule.keep || too_old {
             std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
             removed.push(path.clone());
+        }
+    }
+    Ok(removed)
+}
+
+/// What killed runs left beside the backups (hidden partial files,
+/// snapshots and drill folders) more than a day ago: removed.
+fn leftovers(dir: &Path, now: std::time::SystemTime) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for e in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(".suyuan-") && name.contains(".backup.")) {
+            continue;
+        }
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > Duration::from_secs(86_400));
+        if stale {
+            let path = e.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+            removed.push(path);
         }
     }
     Ok(removed)
@@ -306,8 +336,19 @@ mod tests {
             max_age: Some(Duration::from_secs(1)),
             ..s
         };
+        std::fs::write(dir.path().join(".suyuan-x.backup.partial-1-0"), b"x").unwrap();
         let later = std::time::SystemTime::now() + Duration::from_secs(3600);
         assert_eq!(prune(&s, later).unwrap().len(), 2);
+        // A killed run's partial file goes once it is a day old.
+        assert!(dir.path().join(".suyuan-x.backup.partial-1-0").exists());
+        let next_day = std::time::SystemTime::now() + Duration::from_secs(2 * 86_400);
+        let removed = prune(&s, next_day).unwrap();
+        assert!(
+            removed
+                .iter()
+                .any(|p| p.ends_with(".suyuan-x.backup.partial-1-0")),
+            "{removed:?}"
+        );
         assert!(dir.path().join("suyuan-20260104T000000.000Z.backup").exists());
     }
 
