@@ -102,6 +102,8 @@ pub struct ServeArgs {
     /// The private key of --witness-client-cert (PEM)
     #[arg(long, env = "SUYUAN_WITNESS_CLIENT_KEY")]
     pub witness_client_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub backup: crate::backup_schedule::ScheduleArgs,
 }
 
 /// The TOML file's keys.
@@ -131,6 +133,10 @@ pub struct FileConfig {
     pub witness_ca: Option<PathBuf>,
     pub witness_client_cert: Option<PathBuf>,
     pub witness_client_key: Option<PathBuf>,
+    pub backup_every: Option<String>,
+    pub backup_dir: Option<PathBuf>,
+    pub backup_keep: Option<usize>,
+    pub backup_max_age: Option<String>,
 }
 
 /// The settled configuration.
@@ -158,6 +164,8 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// HTTPS, mutual TLS, reverse proxies, witnesses' TLS.
     pub transport: crate::transport::Transport,
+    /// Scheduled backups with restore drills, if any.
+    pub backup: Option<crate::backup_schedule::Schedule>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -349,9 +357,20 @@ impl Settings {
             .context("--device-window")?;
         let metrics_token = parse_metrics_token(serve.metrics_token.clone().or(file.metrics_token))?;
         let witnesses = transport.witnesses(witnesses)?;
+        let backup = crate::backup_schedule::Schedule::resolve(
+            &serve.backup,
+            (
+                file.backup_every,
+                file.backup_dir,
+                file.backup_keep,
+                file.backup_max_age,
+            ),
+            &data_dir,
+        )?;
         Ok(Settings {
             metrics_token,
             transport,
+            backup,
             mqtt,
             device_windows,
             public_url,
@@ -381,6 +400,22 @@ impl Settings {
         self.cipher()
     }
 
+    /// The text of the key for personal data of an installation that exists
+    /// (for a backup that includes it).
+    pub fn secret_key_text(&self) -> Result<String> {
+        self.existing_cipher()?;
+        match &self.secret_key {
+            Some(k) => Ok(k.trim().to_owned()),
+            None => {
+                let path = self.data_dir.join("secret.key");
+                Ok(std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .trim()
+                    .to_owned())
+            }
+        }
+    }
+
     /// The key for personal data: configured, or kept in the data folder
     /// (created with owner-only permissions on first use).
     pub fn cipher(&self) -> Result<PersonalDataCipher> {
@@ -400,8 +435,18 @@ impl Settings {
     }
 }
 
+/// Creates `path` holding `text`, owner-only, if it does not exist: written
+/// and synced beside it first, then linked into place (which fails if
+/// another process made it meanwhile), so that a crash never leaves an empty
+/// or half-written key file under the final name.
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
+    let tmp = path.with_file_name(format!(
+        ".{}.new-{}-{:08x}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("key"),
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -409,11 +454,20 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
+    let written = (|| {
+        let mut f = opts
+            .open(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, path).with_context(|| format!("cannot create {}", path.display()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        anyhow::Ok(())
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written
 }
 
 #[cfg(test)]

@@ -4,9 +4,14 @@
 //! - `demo`: build a demonstration supply chain in a fresh embedded database and serve it;
 //! - `admin`: what the operator does at set-up (organisations, users, API keys), scriptable with `--json`;
 //! - `label`: print-ready labels (PDF, TSPL, ZPL) for a lot's items or listed codes;
+//! - `backup`, `restore`: proven backups (snapshot, manifest, restore with checks);
 //! - `bench`: measure the system on this machine.
 
 mod admin;
+mod backup;
+mod backup_file;
+mod backup_schedule;
+mod backup_tools;
 mod bench;
 mod bench_devices;
 mod bench_labels;
@@ -91,6 +96,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Re-derive the whole transparency log from the database; exit 2 on a mismatch.
     Verify(ledger_cmd::VerifyArgs),
+    /// Take a consistent backup while the server runs: the database's snapshot and its manifest, in one file.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data folder or database, then verify it.
+    Restore(backup::RestoreArgs),
     /// Check an offline proof bundle against the log's key (no database).
     VerifyProof(ledger_cmd::VerifyProofArgs),
     /// Run a witness that cosigns the log's checkpoints (its own process, key and state).
@@ -122,6 +131,8 @@ fn main() -> std::process::ExitCode {
             Command::Bench(args) => bench::run(args).await,
             Command::Verify(args) => ledger_cmd::run_verify(&cli.db, args).await,
             Command::VerifyProof(args) => ledger_cmd::run_verify_proof(args),
+            Command::Backup(args) => backup::run_backup(&cli.db, args).await,
+            Command::Restore(args) => backup::run_restore(&cli.db, args).await,
         }
     });
     match result {

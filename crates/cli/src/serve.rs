@@ -160,6 +160,14 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
             mqtt.clone(),
         )));
     }
+    if let Some(schedule) = settings.backup.clone() {
+        tasks.push(tokio::spawn(crate::backup_schedule::run(
+            store.clone(),
+            settings.backend.clone(),
+            settings.existing_cipher()?,
+            schedule,
+        )));
+    }
     tasks.push(tokio::spawn(device_checks(
         store.clone(),
         settings.device_windows.clone(),

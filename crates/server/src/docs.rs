@@ -43,6 +43,7 @@ examples: `/examples/records/{kind}.json`), explained at `/docs/records`.",
         (name = "complaints", description = "Consumers' complaints: filing, public status, inboxes"),
         (name = "devices", description = "Devices, their readings (HTTP, MQTT, SenML) and alerts"),
         (name = "epcis", description = "EPCIS 2.0 capture and query: the records (see /docs/records)"),
+        (name = "operations", description = "Backups and their restore drills (the operator)"),
     )
 )]
 pub struct ApiDoc;

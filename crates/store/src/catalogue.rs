@@ -161,6 +161,9 @@ tables! {
         ["bucket", "account_key", "failures", "window_start", "locked_until"];
     "integrity_checks": Operational, false, "Results of the scheduled integrity check: reports about the log, not records.",
         ["id", "started_at", "seconds", "ok", "leaves", "checkpoints", "problems", "first_problem"];
+    "backup_runs": Operational, false, "Scheduled backups and their restore drills: reports about copies of the data (file, size, SHA-256, the snapshot's log size and root, the drill's outcome), not records.",
+        ["id", "started_at", "file_name", "size_bytes", "sha256", "tree_size", "root", "drill_outcome", "drill_at",
+         "seconds", "error"];
     "devices": Logged, true, "Master record `device`: a registered device, its kind, the place it is attached to and who registered it.",
         ["id", "org_id", "name", "kind", "place_id", "created_by", "created_at"];
     "device_states": Logged, true, "Master record `device_state`: a device enabled or disabled, by whom; its state is the latest one.",

@@ -31,6 +31,8 @@ pub struct PersonalDataCipher {
     cipher: Aes256Gcm,
     /// HMAC key of [`PersonalDataCipher::pseudonym`], derived from the secret.
     pseudonym_key: [u8; 32],
+    /// [`PersonalDataCipher::fingerprint`].
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for PersonalDataCipher {
@@ -43,10 +45,23 @@ impl PersonalDataCipher {
     pub fn new(key: &[u8; 32]) -> Self {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
         mac.update(b"suyuan-pseudonym-key/v1");
+        let mut hash = <Sha256 as sha2::Digest>::new();
+        sha2::Digest::update(&mut hash, b"suyuan-key-fingerprint/v1\n");
+        sha2::Digest::update(&mut hash, key);
+        let digest = sha2::Digest::finalize(hash);
         Self {
             cipher: Aes256Gcm::new(key.into()),
             pseudonym_key: mac.finalize().into_bytes().into(),
+            fingerprint: format!("sha256:{}", hex::encode(&digest[..16])),
         }
+    }
+
+    /// Names the key without revealing it: `sha256:` and 32 hex digits of a
+    /// hash of the key under a fixed label. A backup's manifest carries it,
+    /// so a restore can tell whether the key at hand is the one the data
+    /// was sealed with.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// A pseudonym of personal data for `purpose`: HMAC-SHA-256 of the

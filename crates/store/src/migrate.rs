@@ -107,6 +107,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "client_certs",
         include_str!("../migrations/0026_client_certs.sql"),
     ),
+    (
+        28,
+        "backup_runs",
+        include_str!("../migrations/0028_backup_runs.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -49,8 +49,8 @@ pub struct MonitoringSnapshot {
     pub witnesses: Vec<WitnessState>,
     /// The newest integrity check.
     pub integrity: Option<RunOutcome>,
-    /// The newest backup drill. Always `None` until backup runs are
-    /// recorded in the database: the query reading them belongs here.
+    /// The newest backup run (`serve --backup-every`): when its drill ran
+    /// (or the backup, when it failed) and whether the copy verified.
     pub backup_drill: Option<RunOutcome>,
 }
 
@@ -111,12 +111,17 @@ impl Store {
                 failing,
             });
         }
+        drop(conn);
+        let backup_drill = self.last_backup_drill().await?.map(|run| RunOutcome {
+            at_seconds: run.drill_at.unwrap_or(run.started_at).timestamp_millis() as f64 / 1000.0,
+            ok: run.drill_outcome == "passed",
+        });
         Ok(MonitoringSnapshot {
             log_size,
             checkpoint,
             witnesses,
             integrity,
-            backup_drill: None,
+            backup_drill,
         })
     }
 

@@ -2,6 +2,7 @@
 //! OpenAPI description, so the published document cannot drift from the code.
 
 pub mod auth;
+pub mod backups;
 pub mod calendar;
 pub mod certificates;
 pub mod complaints;
@@ -88,6 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::enable_device))
         .routes(routes!(devices::post_readings, devices::list_readings))
         .routes(routes!(devices::list_alerts))
+        .routes(routes!(backups::list_backups))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

@@ -27,6 +27,7 @@
 // both sent as they are; boxing the error would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod backups;
 mod complaints;
 mod dashboard;
 mod devices;

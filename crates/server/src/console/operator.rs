@@ -4,7 +4,8 @@
 //! reason (each logged as the organisation's `org_record` by the store);
 //! an organisation's users with unlock and a password-reset link (the user
 //! sets the new password; the operator never sees it); and the platform's
-//! health: database, schema version, the last integrity check, witnesses.
+//! health: database, schema version, the last integrity check, witnesses,
+//! the last backups and their restore drills.
 //! Everyone but the operator is refused (403) before anything is read.
 
 use std::fmt::Write as _;
@@ -393,5 +394,6 @@ pub(crate) async fn health(State(state): State<AppState>, c: Console) -> PageRes
             )
         }
     );
+    b.push_str(&super::backups::section(&state, &c).await.map_err(err)?);
     Ok(Html(page(&c, c.t(T::Health), &b)).into_response())
 }

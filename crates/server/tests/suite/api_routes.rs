@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod backups;
 mod complaints;
 mod devices;
 mod labels;
@@ -44,6 +45,7 @@ const AREAS: &[&[Op]] = &[
     quality::OPS,
     complaints::OPS,
     devices::OPS,
+    backups::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.

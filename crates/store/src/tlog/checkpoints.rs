@@ -35,6 +35,15 @@ impl StoredCheckpoint {
     }
 }
 
+/// The tree's size and root (hex) as `tx` sees it, from the stored nodes:
+/// what a backup's manifest records of the snapshot it was read from.
+pub(crate) async fn tree_head(tx: &mut Tx) -> Result<(u64, String)> {
+    let size = log_size(tx).await?;
+    let nodes = fetch_nodes(tx, &merkle::root_nodes(size)).await?;
+    let root = merkle::root(LOG_HASH, size, &nodes).map_err(corrupt)?;
+    Ok((size, root.to_hex()))
+}
+
 /// The keyword of the extension line by which a checkpoint names the
 /// checkpoint stored before it: `previous <size>`.
 pub const PREVIOUS: &str = "previous";
