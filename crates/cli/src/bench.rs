@@ -47,6 +47,9 @@ enum BenchCommand {
     /// Devices: registration and memory, readings per second over batched
     /// HTTP, how late the two-hour check fires over many devices.
     Devices(crate::bench_devices::DeviceBench),
+    /// The server as run for real: mixed load (public pages, sign-ins,
+    /// captures, queries) through HTTPS while backups and drills run.
+    Soak(crate::bench_soak::SoakBench),
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +79,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Recall(r) => crate::bench_recall::run(r).await,
         BenchCommand::Oversight(o) => crate::bench_oversight::run(o).await,
         BenchCommand::Devices(d) => crate::bench_devices::run(d).await,
+        BenchCommand::Soak(s) => crate::bench_soak::run(s).await,
     }
 }
 
@@ -322,7 +326,7 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
 
 /// Reads one HTTP/1.1 response on a kept-alive connection: its status and
 /// its body (by `Content-Length`).
-pub(crate) async fn read_response(conn: &mut BufReader<TcpStream>) -> Result<(u16, Vec<u8>)> {
+pub(crate) async fn read_response<R: tokio::io::AsyncBufRead + Unpin>(conn: &mut R) -> Result<(u16, Vec<u8>)> {
     let mut line = String::new();
     conn.read_line(&mut line).await?;
     let status: u16 = line

@@ -19,6 +19,7 @@ mod bench_ledger;
 mod bench_login;
 mod bench_oversight;
 mod bench_recall;
+mod bench_soak;
 mod bench_trace;
 mod code;
 mod config;
