@@ -87,6 +87,10 @@ pub struct FileConfig {
     pub mqtt_url: Option<String>,
     pub mqtt_shared: Option<bool>,
     pub device_windows: Option<Vec<String>>,
+    /// `[defence]`: rate limits and intrusion detection thresholds.
+    pub defence: Option<suyuan_server::defence::DefenceConfig>,
+    /// `[audit]`: the audit trail's retention (`retention_days`) and queue.
+    pub audit: Option<suyuan_server::audit::AuditConfig>,
 }
 
 /// The settled configuration.
@@ -110,6 +114,10 @@ pub struct Settings {
     pub mqtt: Option<suyuan_server::mqtt::MqttConfig>,
     /// Device kinds' shorter windows of silence (ms).
     pub device_windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
+    /// Rate limits and intrusion detection (config file `[defence]`).
+    pub defence: suyuan_server::defence::DefenceConfig,
+    /// The audit trail's retention and queue (config file `[audit]`).
+    pub audit: suyuan_server::audit::AuditConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -285,7 +293,13 @@ impl Settings {
             .map(|w| parse_device_window(w))
             .collect::<Result<_>>()
             .context("--device-window")?;
+        let audit = file.audit.unwrap_or_default();
+        if audit.retention_days == 0 {
+            bail!("audit.retention_days: keep the audit trail at least one day");
+        }
         Ok(Settings {
+            defence: file.defence.unwrap_or_default(),
+            audit,
             mqtt,
             device_windows,
             public_url,

@@ -475,6 +475,7 @@ impl FromRequestParts<AppState> for Auth {
         if matches!(presented, Presented::Cookie(_)) && caller.credential != Credential::Session {
             return Err(ApiError::unauthenticated());
         }
+        crate::audit::note_caller(&caller)?;
         Ok(Auth(caller))
     }
 }

@@ -14,10 +14,12 @@
 //! last layer ([`error::ensure_problem`]) turning anything else into one.
 
 pub mod api;
+pub mod audit;
 pub mod client;
 pub mod complaint_page;
 pub mod console;
 pub mod csrf;
+pub mod defence;
 pub mod docs;
 mod docs_page;
 pub mod epcis;
@@ -57,6 +59,10 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Public complaints per client address ([`ServerConfig::complaint_limit`]).
     pub complaint_limiter: Arc<limiter::Limiter>,
+    /// Rate limits, detection and the block list ([`defence`]).
+    pub guard: Arc<defence::Guard>,
+    /// The audit trail's writer ([`audit`]).
+    pub audit: audit::AuditLog,
 }
 
 /// Settings of the HTTP layer.
@@ -70,6 +76,10 @@ pub struct ServerConfig {
     pub scan_warning_threshold: i64,
     /// Complaints one client address may file per window (count, seconds).
     pub complaint_limit: (usize, u64),
+    /// Rate limits and intrusion detection thresholds.
+    pub defence: defence::DefenceConfig,
+    /// The audit trail's retention and queue.
+    pub audit: audit::AuditConfig,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +88,19 @@ impl Default for ServerConfig {
             public_url: "http://127.0.0.1:8080".into(),
             scan_warning_threshold: 50,
             complaint_limit: (10, 600),
+            defence: defence::DefenceConfig::default(),
+            audit: audit::AuditConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The defaults with the rate limits lifted (detection kept), for load
+    /// benchmarks that drive the server from one address.
+    pub fn benchmark() -> Self {
+        ServerConfig {
+            defence: defence::DefenceConfig::unlimited_rates(),
+            ..ServerConfig::default()
         }
     }
 }
@@ -104,15 +127,24 @@ pub fn app(store: Store) -> Router {
 
 /// Builds the whole application with explicit settings.
 pub fn app_with(store: Store, config: ServerConfig) -> Router {
+    app_with_audit(store, config).0
+}
+
+/// Builds the whole application, and answers its audit trail's writer too,
+/// to be flushed when the server stops ([`audit::AuditLog::flush`]).
+pub fn app_with_audit(store: Store, config: ServerConfig) -> (Router, audit::AuditLog) {
     let (api, openapi) = api_parts();
     let (max, secs) = config.complaint_limit;
+    let audit = audit::AuditLog::new(store.clone(), &config.audit);
     let state = AppState {
+        guard: Arc::new(defence::Guard::new(store.clone(), config.defence.clone())),
+        audit: audit.clone(),
         store,
         openapi: Arc::new(openapi),
         config: Arc::new(config),
         complaint_limiter: Arc::new(limiter::Limiter::new(max, Duration::from_secs(secs))),
     };
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(docs::router())
         .merge(epcis::router())
@@ -131,6 +163,10 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
                 "此路径不支持该请求方法",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::middleware,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(error::ensure_problem))
         .layer(
@@ -139,7 +175,8 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
             }),
         )
-        .with_state(state)
+        .with_state(state);
+    (router, audit)
 }
 
 /// Serves `app` on a bound listener until `shutdown` completes.

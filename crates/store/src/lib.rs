@@ -6,6 +6,7 @@
 //! may not see are answered as not found, so their existence does not leak.
 
 pub mod access;
+pub mod audit;
 pub mod catalogue;
 pub mod complaints;
 pub mod crypto;

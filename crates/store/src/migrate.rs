@@ -102,6 +102,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "devices", include_str!("../migrations/0023_devices.sql")),
     (24, "oversight", include_str!("../migrations/0024_oversight.sql")),
     (25, "quality", include_str!("../migrations/0025_quality.sql")),
+    (27, "audit", include_str!("../migrations/0027_audit.sql")),
 ];
 
 /// The newest version this build knows.

@@ -21,6 +21,7 @@ mod labels;
 mod organisations;
 mod quality;
 mod records;
+mod security;
 mod trace;
 
 use std::collections::BTreeSet;
@@ -44,6 +45,7 @@ const AREAS: &[&[Op]] = &[
     quality::OPS,
     complaints::OPS,
     devices::OPS,
+    security::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -53,6 +55,7 @@ const OPERATOR_ONLY: &[Op] = &[
     ("POST", "/api/v1/organisations/{id}/restore"),
     ("POST", "/api/v1/company-prefixes/{id}/verify"),
     ("POST", "/api/v1/company-prefixes/{id}/reject"),
+    ("DELETE", "/api/v1/security/blocks/{id}"),
 ];
 
 /// Operations that name a unit by a code in the query.
