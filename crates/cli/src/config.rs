@@ -400,6 +400,48 @@ mod tests {
     }
 
     #[test]
+    fn defence_and_audit_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suyuan.toml");
+        let db = DbArgs {
+            config: Some(file.clone()),
+            data_dir: Some(dir.path().join("data")),
+            ..Default::default()
+        };
+        let s = Settings::resolve(
+            &DbArgs {
+                config: None,
+                ..db.clone()
+            },
+            &ServeArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(s.defence, suyuan_server::defence::DefenceConfig::default());
+        assert_eq!(s.audit.retention_days, 1095);
+        std::fs::write(
+            &file,
+            "[defence]\nsign_in = { max = 5, per_secs = 10 }\nblock_secs = 60\n[audit]\nretention_days = 30\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(s.defence.sign_in, suyuan_server::defence::Rate::new(5, 10));
+        assert_eq!(s.defence.block_secs, 60);
+        assert_eq!(
+            s.defence.public_pages,
+            suyuan_server::defence::DefenceConfig::default().public_pages
+        );
+        assert_eq!(s.audit.retention_days, 30);
+        for bad in [
+            "[defence]\nsign_in = 5\n",
+            "[defence]\nsignin = { max = 1, per_secs = 1 }\n",
+            "[audit]\nretention_days = 0\n",
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            assert!(Settings::resolve(&db, &ServeArgs::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn bad_values_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let db = DbArgs {

@@ -374,7 +374,13 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         (s.who, s.account)
     };
     let failed_account = account.filter(|_| code.as_deref() == Some("invalid_credentials"));
-    if let Some(attack) = guard.observe(ip, probe, status, failed_account) {
+    // A client whose address is not known is not one client: blocking
+    // "unknown" would refuse everyone the server cannot tell apart.
+    let known = ip != ClientAddr::UNKNOWN.0;
+    if let Some(attack) = known
+        .then(|| guard.observe(ip, probe, status, failed_account))
+        .flatten()
+    {
         if let Some(d) = guard.block(ip, attack).await {
             state.audit.record(AuditEvent {
                 action: format!("detect.{}", attack.code()),

@@ -19,6 +19,9 @@
 //!   list for [`DefenceConfig::block_cache_secs`]. A blocked client is
 //!   answered 403 `client_blocked` on every route until the block ends or
 //!   the operator lifts it.
+//! - Loopback is not exempt. Only a client whose address is unknown
+//!   ([`crate::client::ClientAddr::UNKNOWN`], a request without a socket)
+//!   is never blocked: it is not one client. Rate limits still apply to it.
 //!
 //! Thresholds are [`DefenceConfig`], part of [`crate::ServerConfig`]. The
 //! counts are kept per server, in memory, and cost a lock and a hash lookup
