@@ -145,7 +145,7 @@ async fn bench(store: &Store, a: &LoginBench) -> Result<()> {
     set_up(store, a.users).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = suyuan_server::app(store.clone());
+    let app = suyuan_server::app_with(store.clone(), suyuan_server::ServerConfig::benchmark());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(suyuan_server::serve(listener, app, async {
         let _ = stop_rx.await;

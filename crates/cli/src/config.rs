@@ -137,6 +137,10 @@ pub struct FileConfig {
     pub backup_dir: Option<PathBuf>,
     pub backup_keep: Option<usize>,
     pub backup_max_age: Option<String>,
+    /// `[defence]`: rate limits and intrusion detection thresholds.
+    pub defence: Option<suyuan_server::defence::DefenceConfig>,
+    /// `[audit]`: the audit trail's retention (`retention_days`) and queue.
+    pub audit: Option<suyuan_server::audit::AuditConfig>,
 }
 
 /// The settled configuration.
@@ -166,6 +170,10 @@ pub struct Settings {
     pub transport: crate::transport::Transport,
     /// Scheduled backups with restore drills, if any.
     pub backup: Option<crate::backup_schedule::Schedule>,
+    /// Rate limits and intrusion detection (config file `[defence]`).
+    pub defence: suyuan_server::defence::DefenceConfig,
+    /// The audit trail's retention and queue (config file `[audit]`).
+    pub audit: suyuan_server::audit::AuditConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -367,10 +375,16 @@ impl Settings {
             ),
             &data_dir,
         )?;
+        let audit = file.audit.unwrap_or_default();
+        if audit.retention_days == 0 {
+            bail!("audit.retention_days: keep the audit trail at least one day");
+        }
         Ok(Settings {
             metrics_token,
             transport,
             backup,
+            defence: file.defence.unwrap_or_default(),
+            audit,
             mqtt,
             device_windows,
             public_url,
@@ -503,6 +517,48 @@ mod tests {
         std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
         let err = Settings::resolve(&db, &ServeArgs::default()).unwrap_err();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn defence_and_audit_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("suyuan.toml");
+        let db = DbArgs {
+            config: Some(file.clone()),
+            data_dir: Some(dir.path().join("data")),
+            ..Default::default()
+        };
+        let s = Settings::resolve(
+            &DbArgs {
+                config: None,
+                ..db.clone()
+            },
+            &ServeArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(s.defence, suyuan_server::defence::DefenceConfig::default());
+        assert_eq!(s.audit.retention_days, 1095);
+        std::fs::write(
+            &file,
+            "[defence]\nsign_in = { max = 5, per_secs = 10 }\nblock_secs = 60\n[audit]\nretention_days = 30\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(s.defence.sign_in, suyuan_server::defence::Rate::new(5, 10));
+        assert_eq!(s.defence.block_secs, 60);
+        assert_eq!(
+            s.defence.public_pages,
+            suyuan_server::defence::DefenceConfig::default().public_pages
+        );
+        assert_eq!(s.audit.retention_days, 30);
+        for bad in [
+            "[defence]\nsign_in = 5\n",
+            "[defence]\nsignin = { max = 1, per_secs = 1 }\n",
+            "[audit]\nretention_days = 0\n",
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            assert!(Settings::resolve(&db, &ServeArgs::default()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -121,17 +121,23 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
             "the public address is a loopback one while the server listens beyond it: printed QR codes would point nowhere; set --public-url"
         );
     }
-    let app = suyuan_server::app_with(
+    let (app, audit) = suyuan_server::app_with_audit(
         store.clone(),
         suyuan_server::ServerConfig {
             public_url: settings.public_url.clone(),
             metrics_token: settings.metrics_token.clone(),
             https: settings.transport.tls.is_some(),
             trusted_proxies: settings.transport.trusted_proxies.clone(),
+            defence: settings.defence.clone(),
+            audit: settings.audit.clone(),
             ..suyuan_server::ServerConfig::default()
         },
     );
     let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(audit_purge(
+        store.clone(),
+        settings.audit.retention_days,
+    )));
     if let Some(every) = settings.verify_every {
         tasks.push(tokio::spawn(integrity_checks(store.clone(), every)));
     }
@@ -173,6 +179,8 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
         settings.device_windows.clone(),
     )));
     crate::transport::serve(&store, &settings.transport, listener, app, shutdown_signal()).await?;
+    // The audit records of the last requests are stored before the end.
+    audit.flush_within(suyuan_server::SHUTDOWN_GRACE).await;
     for task in tasks {
         task.abort();
     }
@@ -190,6 +198,28 @@ async fn integrity_checks(store: Store, every: std::time::Duration) {
         ticks.tick().await;
         if let Err(e) = store.check_integrity().await {
             tracing::error!(alert = "integrity", error = %e, "the integrity check could not run");
+        }
+    }
+}
+
+/// Once a day (the first soon after start), deletes audit records older
+/// than the retention time: the audit trail's only deletion.
+async fn audit_purge(store: Store, retention_days: u32) {
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(86_400),
+    );
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let before = suyuan_store::now_ms() - i64::from(retention_days) * 86_400_000;
+        match store.purge_audit(before).await {
+            Ok(n) => tracing::info!(
+                deleted = n,
+                retention_days,
+                "audit records past their retention purged"
+            ),
+            Err(e) => tracing::error!(error = %e, "the audit purge could not run"),
         }
     }
 }

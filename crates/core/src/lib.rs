@@ -15,6 +15,7 @@ pub mod effects;
 pub mod epcis;
 pub mod error;
 pub mod fields;
+pub mod intrusion;
 pub mod jsonschema;
 pub mod model;
 pub mod quality;

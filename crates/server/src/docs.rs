@@ -44,6 +44,7 @@ examples: `/examples/records/{kind}.json`), explained at `/docs/records`.",
         (name = "devices", description = "Devices, their readings (HTTP, MQTT, SenML) and alerts"),
         (name = "epcis", description = "EPCIS 2.0 capture and query: the records (see /docs/records)"),
         (name = "operations", description = "Backups and their restore drills (the operator)"),
+        (name = "security", description = "The audit trail and the block list of intrusion defence"),
     )
 )]
 pub struct ApiDoc;

@@ -176,9 +176,15 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
+        resp.extensions_mut().insert(ProblemCode(self.code));
         resp
     }
 }
+
+/// The stable code of an error answer, kept in the response's extensions
+/// for the audit trail ([`crate::audit`]).
+#[derive(Debug, Clone)]
+pub struct ProblemCode(pub String);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -488,6 +488,7 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::unauthenticated());
         }
         crate::client_auth::check_organisation(&parts.extensions, &caller)?;
+        crate::audit::note_caller(&caller)?;
         Ok(Auth(caller))
     }
 }

@@ -14,11 +14,13 @@
 //! last layer ([`error::ensure_problem`]) turning anything else into one.
 
 pub mod api;
+pub mod audit;
 pub mod client;
 pub mod client_auth;
 pub mod complaint_page;
 pub mod console;
 pub mod csrf;
+pub mod defence;
 pub mod docs;
 pub mod docs_contract;
 mod docs_page;
@@ -64,6 +66,10 @@ pub struct AppState {
     pub complaint_limiter: Arc<limiter::Limiter>,
     /// This application's counters, served at `/metrics` ([`metrics`]).
     pub metrics: Arc<metrics::Metrics>,
+    /// Rate limits, detection and the block list ([`defence`]).
+    pub guard: Arc<defence::Guard>,
+    /// The audit trail's writer ([`audit`]).
+    pub audit: audit::AuditLog,
 }
 
 /// Settings of the HTTP layer.
@@ -85,6 +91,10 @@ pub struct ServerConfig {
     /// Reverse proxies whose forwarded client addresses are believed
     /// (`--behind-proxy`; see [`client`]).
     pub trusted_proxies: Vec<client::ProxyNet>,
+    /// Rate limits and intrusion detection thresholds.
+    pub defence: defence::DefenceConfig,
+    /// The audit trail's retention and queue.
+    pub audit: audit::AuditConfig,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +106,19 @@ impl Default for ServerConfig {
             metrics_token: None,
             https: false,
             trusted_proxies: Vec::new(),
+            defence: defence::DefenceConfig::default(),
+            audit: audit::AuditConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The defaults with the rate limits lifted (detection kept), for load
+    /// benchmarks that drive the server from one address.
+    pub fn benchmark() -> Self {
+        ServerConfig {
+            defence: defence::DefenceConfig::unlimited_rates(),
+            ..ServerConfig::default()
         }
     }
 }
@@ -125,17 +148,26 @@ pub fn app(store: Store) -> Router {
 
 /// Builds the whole application with explicit settings.
 pub fn app_with(store: Store, config: ServerConfig) -> Router {
+    app_with_audit(store, config).0
+}
+
+/// Builds the whole application, and answers its audit trail's writer too,
+/// to be flushed when the server stops ([`audit::AuditLog::flush`]).
+pub fn app_with_audit(store: Store, config: ServerConfig) -> (Router, audit::AuditLog) {
     let (api, openapi) = api_parts();
     let (max, secs) = config.complaint_limit;
     let metrics = Arc::new(metrics::Metrics::new());
+    let audit = audit::AuditLog::new(store.clone(), &config.audit);
     let state = AppState {
+        guard: Arc::new(defence::Guard::new(store.clone(), config.defence.clone())),
+        audit: audit.clone(),
         store,
         openapi: Arc::new(openapi),
         config: Arc::new(config),
         complaint_limiter: Arc::new(limiter::Limiter::new(max, Duration::from_secs(secs))),
         metrics: metrics.clone(),
     };
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .merge(docs::router())
         .merge(epcis::router())
@@ -155,6 +187,10 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
                 "此路径不支持该请求方法",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::middleware,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(error::ensure_problem))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
@@ -176,7 +212,8 @@ pub fn app_with(store: Store, config: ServerConfig) -> Router {
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
             }),
         )
-        .with_state(state)
+        .with_state(state);
+    (router, audit)
 }
 
 /// Serves `app` on a bound listener until `shutdown` completes.

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod backup;
+pub mod audit;
 pub mod catalogue;
 pub mod client_certs;
 pub mod complaints;

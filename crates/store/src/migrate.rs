@@ -107,6 +107,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "client_certs",
         include_str!("../migrations/0026_client_certs.sql"),
     ),
+    (27, "audit", include_str!("../migrations/0027_audit.sql")),
     (
         28,
         "backup_runs",

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. One file per area; each handler carries its
 //! OpenAPI description, so the published document cannot drift from the code.
 
+pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod calendar;
@@ -90,6 +91,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::post_readings, devices::list_readings))
         .routes(routes!(devices::list_alerts))
         .routes(routes!(backups::list_backups))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::list_blocks))
+        .routes(routes!(audit::lift_block))
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

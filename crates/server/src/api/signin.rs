@@ -62,6 +62,7 @@ pub(crate) async fn check_password(
     username: &str,
     password: String,
 ) -> ApiResult<Checked> {
+    crate::audit::note_account(username);
     let attempt = match state.store.begin_sign_in(username, client.0).await? {
         Admission::Locked(lock) => return Err(locked(lock)),
         Admission::Admitted(attempt) => attempt,
@@ -73,6 +74,9 @@ pub(crate) async fn check_password(
             return Err(e.into());
         }
     };
+    if let Some(r) = &record {
+        crate::audit::note_user(r.user_id, r.org_id);
+    }
     let hash = record
         .as_ref()
         .map_or_else(|| DUMMY_HASH.to_owned(), |r| r.password_hash.clone());

@@ -65,7 +65,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         certs = c.lang.pick("合格证", "Certificates"),
         recalls = c.lang.pick("召回", "Recalls"),
         complaints = c.t(T::Complaints),
-        roles = role_links(c),
+        roles = role_links(c) + &admin_links(c),
         switch = esc(&switch),
         ol = other.html(),
         sw = c.t(T::Switch),
@@ -91,14 +91,37 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
 fn role_links(c: &Console) -> String {
     if c.caller.is_operator() {
         format!(
-            "<a href=\"/console/operator\">{}</a><a href=\"/console/operator/health\">{}</a>",
+            "<a href=\"/console/operator\">{}</a><a href=\"/console/operator/health\">{}</a>{}",
             c.t(T::ReviewQueue),
-            c.t(T::Health)
+            c.t(T::Health),
+            audit_links(c)
         )
     } else if c.caller.officer_jurisdiction().is_some() {
         format!("<a href=\"/console/regulator\">{}</a>", c.t(T::Jurisdiction))
     } else if c.caller.org_kind == suyuan_core::model::OrgKind::TestingAgency {
         format!("<a href=\"/console/lab\">{}</a>", c.t(T::Samples))
+    } else {
+        String::new()
+    }
+}
+
+/// The audit trail for organisations' admins and the operator; the
+/// security screen for the operator.
+fn audit_links(c: &Console) -> String {
+    let mut s = format!("<a href=\"/console/audit\">{}</a>", c.lang.pick("审计", "Audit"));
+    if c.caller.is_operator() {
+        s.push_str(&format!(
+            "<a href=\"/console/security\">{}</a>",
+            c.lang.pick("入侵防护", "Security")
+        ));
+    }
+    s
+}
+
+/// An organisation's admin's link to its audit trail.
+fn admin_links(c: &Console) -> String {
+    if !c.caller.is_operator() && c.caller.role == suyuan_core::model::Role::OrgAdmin {
+        audit_links(c)
     } else {
         String::new()
     }

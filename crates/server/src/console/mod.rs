@@ -28,6 +28,8 @@
 #![allow(clippy::result_large_err)]
 
 mod backups;
+mod audit;
+mod charts;
 mod complaints;
 mod dashboard;
 mod devices;
@@ -112,6 +114,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/operator/orgs/{id}/{action}", post(operator::decide))
         .route("/console/operator/users/{id}/unlock", post(operator::unlock))
         .route("/console/operator/users/{id}/reset", post(operator::reset))
+        .route("/console/audit", get(audit::index))
+        .route("/console/security", get(audit::security))
+        .route("/console/security/blocks/{id}/unblock", post(audit::unblock))
         .route("/console/regulator", get(regulator::dashboard))
         .route("/console/regulator/orgs/{id}", get(regulator::enterprise))
         .route("/console/regulator/orgs/{id}/sampling", post(regulator::sampling))
@@ -184,6 +189,7 @@ impl FromRequestParts<AppState> for Console {
             Ok(_) => return Err(to_login(parts)),
             Err(e) => return Err(error_page(lang, ApiError::from(e))),
         };
+        crate::audit::note_caller(&caller).map_err(|e| error_page(lang, e))?;
         // The language switch reloads this page: a page answering a post
         // switches on the dashboard instead of posting again.
         let here = if parts.method == axum::http::Method::GET {
@@ -294,7 +300,9 @@ pub(crate) fn error_page(lang: Lang, e: ApiError) -> Response {
     } else {
         T::Refused.get(lang)
     };
-    deliberate((e.status, Html(layout::bare(lang, title, &body))).into_response())
+    let mut resp = (e.status, Html(layout::bare(lang, title, &body))).into_response();
+    resp.extensions_mut().insert(crate::error::ProblemCode(e.code));
+    deliberate(resp)
 }
 
 /// The store's answer as a console error page.

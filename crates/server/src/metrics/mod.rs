@@ -192,6 +192,35 @@ impl Metrics {
                 n.load(Ordering::Relaxed) as f64,
             );
         }
+        // The intrusion defence's limits (sign-in, public pages, writes) and
+        // blocks, and the audit trail's writer, count process-wide.
+        let (blocked, limited, detections) = crate::defence::counts();
+        e.sample("suyuan_rate_limited_total", &[("scope", "defence")], limited as f64);
+        e.single(
+            "suyuan_blocked_requests_total",
+            Kind::Counter,
+            "Requests refused because their client is on the block list.",
+            blocked as f64,
+        );
+        e.single(
+            "suyuan_intrusion_detections_total",
+            Kind::Counter,
+            "Attacks detected (credential stuffing, path scanning, injection probes, malformed floods).",
+            detections as f64,
+        );
+        let (written, dropped) = crate::audit::counts();
+        e.single(
+            "suyuan_audit_events_written_total",
+            Kind::Counter,
+            "Audit records stored.",
+            written as f64,
+        );
+        e.single(
+            "suyuan_audit_events_dropped_total",
+            Kind::Counter,
+            "Audit records dropped because the writer's queue was full.",
+            dropped as f64,
+        );
         e.single(
             "suyuan_process_start_time_seconds",
             Kind::Gauge,

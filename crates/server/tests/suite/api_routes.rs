@@ -22,6 +22,7 @@ mod labels;
 mod organisations;
 mod quality;
 mod records;
+mod security;
 mod trace;
 
 use std::collections::BTreeSet;
@@ -46,6 +47,7 @@ const AREAS: &[&[Op]] = &[
     complaints::OPS,
     devices::OPS,
     backups::OPS,
+    security::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -55,6 +57,7 @@ const OPERATOR_ONLY: &[Op] = &[
     ("POST", "/api/v1/organisations/{id}/restore"),
     ("POST", "/api/v1/company-prefixes/{id}/verify"),
     ("POST", "/api/v1/company-prefixes/{id}/reject"),
+    ("DELETE", "/api/v1/security/blocks/{id}"),
 ];
 
 /// Operations that name a unit by a code in the query.

@@ -18,6 +18,7 @@ use crate::{now_ms, params, Caller, Result, Store, StoreError};
 /// What a sign-in needs from the store.
 pub struct LoginRecord {
     pub user_id: Uuid,
+    pub org_id: Uuid,
     pub password_hash: String,
     pub disabled: bool,
 }
@@ -59,13 +60,14 @@ impl Store {
             .db
             .conn()
             .fetch_optional(
-                "SELECT id, password_hash, disabled FROM users WHERE username = $1",
+                "SELECT id, org_id, password_hash, disabled FROM users WHERE username = $1",
                 &params![username],
             )
             .await?;
         row.map(|r| {
             Ok(LoginRecord {
                 user_id: r.uuid("id")?,
+                org_id: r.uuid("org_id")?,
                 password_hash: r.text("password_hash")?,
                 disabled: r.bool("disabled")?,
             })
