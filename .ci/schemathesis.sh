@@ -30,7 +30,21 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 export SUYUAN_ADMIN_PASSWORD="St-Admin-Pass-2026"
-"$bin" --data-dir "$work/data" demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+# schemathesis is a fuzzer on one address: left alone, intrusion defence
+# blocks it within seconds (as suite/defence.rs tests). The contract is
+# checked with detection and limits out of its reach.
+cat >"$work/suyuan.toml" <<'TOML'
+[defence]
+sign_in = { max = 1000000, per_secs = 60 }
+public_pages = { max = 1000000, per_secs = 60 }
+capture = { max = 1000000, per_secs = 60 }
+capture_per_account = { max = 1000000, per_secs = 60 }
+credential_stuffing = { max = 1000000, per_secs = 60 }
+path_scanning = { max = 1000000, per_secs = 60 }
+injection_probes = { max = 1000000, per_secs = 60 }
+malformed_flood = { max = 1000000, per_secs = 60 }
+TOML
+"$bin" --config "$work/suyuan.toml" --data-dir "$work/data" demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

@@ -326,7 +326,9 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
 
 /// Reads one HTTP/1.1 response on a kept-alive connection: its status and
 /// its body (by `Content-Length`).
-pub(crate) async fn read_response<R: tokio::io::AsyncBufRead + Unpin>(conn: &mut R) -> Result<(u16, Vec<u8>)> {
+pub(crate) async fn read_response<R: tokio::io::AsyncBufRead + Unpin>(
+    conn: &mut R,
+) -> Result<(u16, Vec<u8>)> {
     let mut line = String::new();
     conn.read_line(&mut line).await?;
     let status: u16 = line

@@ -44,6 +44,13 @@ const DEMO_PASSWORD: &str = "Demo-Pass-2026";
 const ADMIN_PASSWORD: &str = "Soak-Admin-Pass-2026";
 const SIGN_INS: [&str; 4] = ["coop-admin", "pack-admin", "mart-admin", "lab-admin"];
 
+/// The configuration of the server under load.
+const RATES: &str = "[defence]\n\
+sign_in = { max = 100000000, per_secs = 60 }\n\
+public_pages = { max = 100000000, per_secs = 60 }\n\
+capture = { max = 100000000, per_secs = 60 }\n\
+capture_per_account = { max = 100000000, per_secs = 60 }\n";
+
 /// What the server printed that the load needs.
 struct Demo {
     item_path: String,
@@ -68,6 +75,9 @@ pub async fn run(a: SoakBench) -> Result<()> {
     let (cert_pem, key_pem) = certificate()?;
     std::fs::write(dir.path().join("cert.pem"), &cert_pem)?;
     std::fs::write(dir.path().join("key.pem"), &key_pem)?;
+    // Every client is this one address: the per-address rate limits are
+    // lifted (as for the other load benchmarks); detection stays on.
+    std::fs::write(dir.path().join("suyuan.toml"), RATES)?;
     let port = free_port()?;
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
     let mut server = Server::start(dir.path(), port, &a.backup_every)?;
@@ -108,7 +118,9 @@ pub async fn run(a: SoakBench) -> Result<()> {
     let elapsed = started.elapsed();
     let rss_end = server.memory("VmRSS");
     let hwm = server.memory("VmHWM");
-    let backups = backups(&target).await.unwrap_or_else(|e| vec![json!({"error": e.to_string()})]);
+    let backups = backups(&target)
+        .await
+        .unwrap_or_else(|e| vec![json!({"error": e.to_string()})]);
     server.stop();
     tally.report(elapsed, rss_start, rss_end, hwm, &backups);
     if tally.errors > 0 {
@@ -142,7 +154,13 @@ impl Server {
     fn start(dir: &Path, port: u16, backup_every: &str) -> Result<Server> {
         let mut child = Command::new(std::env::current_exe()?)
             .current_dir(dir)
-            .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--config",
+                "suyuan.toml",
+                "demo",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
             .args(["--public-url", &format!("https://127.0.0.1:{port}")])
             .args(["--tls-cert", "cert.pem", "--tls-key", "key.pem"])
             .args(["--backup-every", backup_every, "--backup-dir", "backups"])
@@ -228,7 +246,13 @@ async fn connect(t: &Target) -> Result<Conn> {
 }
 
 /// One request on a kept-alive connection: (status, body).
-async fn send(conn: &mut Conn, method: &str, path: &str, auth: Option<&str>, body: Option<&Value>) -> Result<(u16, Vec<u8>)> {
+async fn send(
+    conn: &mut Conn,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(u16, Vec<u8>)> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     if let Some(token) = auth {
         req.push_str(&format!("Authorization: Bearer {token}\r\n"));
@@ -274,7 +298,10 @@ async fn sign_in(conn: &mut Conn, user: &str, password: &str) -> Result<String> 
     )
     .await?;
     if status != 200 {
-        bail!("sign-in of {user} answered {status}: {}", String::from_utf8_lossy(&body));
+        bail!(
+            "sign-in of {user} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     let v: Value = serde_json::from_slice(&body)?;
     Ok(v["token"].as_str().context("no token")?.to_owned())
@@ -284,9 +311,19 @@ async fn sign_in(conn: &mut Conn, user: &str, password: &str) -> Result<String> 
 async fn api_key(t: &Target) -> Result<String> {
     let mut c = connect(t).await?;
     let session = sign_in(&mut c, "mart-admin", DEMO_PASSWORD).await?;
-    let (status, body) = send(&mut c, "POST", "/api/v1/api-keys", Some(&session), Some(&json!({"name": "soak"}))).await?;
+    let (status, body) = send(
+        &mut c,
+        "POST",
+        "/api/v1/api-keys",
+        Some(&session),
+        Some(&json!({"name": "soak"})),
+    )
+    .await?;
     if status != 201 {
-        bail!("creating an API key answered {status}: {}", String::from_utf8_lossy(&body));
+        bail!(
+            "creating an API key answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     let v: Value = serde_json::from_slice(&body)?;
     Ok(v["secret"].as_str().context("no secret")?.to_owned())
@@ -301,7 +338,10 @@ async fn backups(t: &Target) -> Result<Vec<Value>> {
         bail!("GET /api/v1/backups answered {status}");
     }
     let v: Value = serde_json::from_slice(&body)?;
-    Ok(v.as_array().cloned().or_else(|| v["items"].as_array().cloned()).unwrap_or_default())
+    Ok(v.as_array()
+        .cloned()
+        .or_else(|| v["items"].as_array().cloned())
+        .unwrap_or_default())
 }
 
 /// An inspection of the box by its holder: a new event each time.
@@ -353,7 +393,14 @@ impl Tally {
         self.first_errors.truncate(10);
     }
 
-    fn report(&mut self, elapsed: Duration, rss_start: Option<String>, rss_end: Option<String>, hwm: Option<String>, backups: &[Value]) {
+    fn report(
+        &mut self,
+        elapsed: Duration,
+        rss_start: Option<String>,
+        rss_end: Option<String>,
+        hwm: Option<String>,
+        backups: &[Value],
+    ) {
         let mut all: Vec<Duration> = self.latencies.values().flatten().copied().collect();
         all.sort();
         let total = all.len();
@@ -380,7 +427,10 @@ impl Tally {
                 percentile(&all, 1.0)
             );
         }
-        println!("  errors: {} (unexpected answers or failed connections)", self.errors);
+        println!(
+            "  errors: {} (unexpected answers or failed connections)",
+            self.errors
+        );
         for e in &self.first_errors {
             println!("    {e}");
         }
@@ -412,7 +462,11 @@ async fn client(t: &Target, c: usize, until: Instant) -> Result<Tally> {
     let mut tally = Tally::default();
     let mut conn: Option<Conn> = None;
     let mut n = c as u64 * 1_000_003;
-    let public = [t.demo.item_path.clone(), "/trace".to_owned(), format!("/c/{}", t.demo.certificate)];
+    let public = [
+        t.demo.item_path.clone(),
+        "/trace".to_owned(),
+        format!("/c/{}", t.demo.certificate),
+    ];
     while Instant::now() < until {
         n += 1;
         let started = Instant::now();
@@ -433,11 +487,30 @@ async fn client(t: &Target, c: usize, until: Instant) -> Result<Tally> {
                 ("sign-in", sign_in(c, user, DEMO_PASSWORD).await.map(|_| ()))
             }
             1 | 6 | 11 => {
-                let r = send(c, "POST", "/epcis/capture", Some(&t.api_key), Some(&inspection(t, n))).await;
+                let r = send(
+                    c,
+                    "POST",
+                    "/epcis/capture",
+                    Some(&t.api_key),
+                    Some(&inspection(t, n)),
+                )
+                .await;
                 ("capture", captured(r))
             }
-            2 | 12 => ("query", expect(send(c, "GET", "/epcis/events?perPage=20", Some(&t.api_key), None).await, 200)),
-            7 => ("query", expect(send(c, "GET", "/api/v1/lots?limit=20", Some(&t.api_key), None).await, 200)),
+            2 | 12 => (
+                "query",
+                expect(
+                    send(c, "GET", "/epcis/events?perPage=20", Some(&t.api_key), None).await,
+                    200,
+                ),
+            ),
+            7 => (
+                "query",
+                expect(
+                    send(c, "GET", "/api/v1/lots?limit=20", Some(&t.api_key), None).await,
+                    200,
+                ),
+            ),
             _ => {
                 let path = &public[n as usize % public.len()];
                 ("public", expect(send(c, "GET", path, None, None).await, 200))
@@ -456,7 +529,10 @@ fn captured(r: Result<(u16, Vec<u8>)>) -> Result<()> {
     let (status, body) = r?;
     let job: Value = serde_json::from_slice(&body).unwrap_or_default();
     if status != 202 || job["success"] != true {
-        bail!("answered {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        bail!(
+            "answered {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        );
     }
     Ok(())
 }
@@ -464,7 +540,10 @@ fn captured(r: Result<(u16, Vec<u8>)>) -> Result<()> {
 fn expect(r: Result<(u16, Vec<u8>)>, want: u16) -> Result<()> {
     let (status, body) = r?;
     if status != want {
-        bail!("answered {status}: {}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+        bail!(
+            "answered {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        );
     }
     Ok(())
 }

@@ -15,7 +15,7 @@
 //!   browser's state-changing request without its CSRF token
 //!   ([`crate::csrf`]);
 //! - any request may be refused 429 when its client or account is over a
-//!   rate limit or blocked.
+//!   rate limit, and 403 when its client is blocked ([`crate::defence`]).
 //!
 //! Public operations declare `security(())` on their handler; the document's
 //! default (a bearer token or the session cookie) holds for all others.
@@ -113,6 +113,10 @@ fn complete_operation(op: &mut Map<String, Value>, method: &str, shared: Option<
         }
     }
     add(
+        "403",
+        "The client is blocked by intrusion defence (`client_blocked`)",
+    );
+    add(
         "429",
         "Too many requests from this client or account; see Retry-After",
     );
@@ -166,6 +170,10 @@ mod tests {
             assert!(op[s]["content"][PROBLEM_TYPE].is_object(), "{s}");
         }
         let public = &doc["paths"]["/public"]["get"]["responses"];
-        assert!(public["401"].is_null() && public["403"].is_null() && public["400"].is_null());
+        assert!(public["401"].is_null() && public["400"].is_null());
+        assert!(public["403"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("client_blocked"));
     }
 }

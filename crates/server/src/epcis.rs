@@ -62,7 +62,7 @@ fn bad(code: &str, field: &str, en: String, zh: String) -> ApiError {
     request_body(content = EpcisDocument, content_type = "application/ld+json",
         description = "An EPCISDocument; also accepted as application/json (any application/*+json)."),
     params(
-        ("GS1-Capture-Error-Behaviour" = Option<String>, Header, pattern = "^(rollback|proceed)$",
+        ("GS1-Capture-Error-Behaviour" = Option<String>, Header, pattern = "^(rollback|proceed)?$",
             description = "rollback (default): a bad event refuses the document; proceed: the good events are stored.")
     ),
     responses(
@@ -376,7 +376,7 @@ fn query_document(mut events: Vec<Value>, format: &EpcFormat) -> Value {
         ("EQ_agri_recordKind" = Option<String>, Query, description = "Record kinds (agri:recordKind), e.g. pest_control|harvest."),
         ("perPage" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "1 to 1000 (default 100)."),
         ("nextPageToken" = Option<String>, Query, format = Uuid, description = "From the previous page."),
-        ("GS1-EPC-Format" = Option<String>, Header, pattern = "^(No_Preference|Always_GS1_Digital_Link|Always_EPC_URN|Never_Translates)$", description = "No_Preference or Always_GS1_Digital_Link (default), Always_EPC_URN, Never_Translates."),
+        ("GS1-EPC-Format" = Option<String>, Header, pattern = "^(No_Preference|Always_GS1_Digital_Link|Always_EPC_URN|Never_Translates)?$", description = "No_Preference or Always_GS1_Digital_Link (default), Always_EPC_URN, Never_Translates."),
     ),
     responses(
         (status = 200, body = EpcisQueryDocument, headers(
@@ -420,7 +420,7 @@ pub async fn events(
 #[utoipa::path(get, path = "/epcis/events/{eventID}", tag = "epcis",
     params(
         ("eventID" = String, Path, description = "The eventID, percent-encoded."),
-        ("GS1-EPC-Format" = Option<String>, Header, pattern = "^(No_Preference|Always_GS1_Digital_Link|Always_EPC_URN|Never_Translates)$", description = "As for /epcis/events."),
+        ("GS1-EPC-Format" = Option<String>, Header, pattern = "^(No_Preference|Always_GS1_Digital_Link|Always_EPC_URN|Never_Translates)?$", description = "As for /epcis/events."),
     ),
     responses((status = 200, body = EpcisQueryDocument), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 404, body = Problem)))]

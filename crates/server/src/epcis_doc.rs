@@ -23,24 +23,46 @@ const URI_PATTERN: &str = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s\\x00-\\x1f\\x7f-\\x9f]
 /// Text without control characters (C0, DEL, C1).
 const NO_CONTROL: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]*$";
 
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+
+/// Text without control characters.
+fn clean_text() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(NO_CONTROL))
+}
+
+/// JSON-LD term definitions: an object whose names, at every depth, and
+/// whose texts are free of control characters (as everywhere in a document).
+fn terms_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(clean_text()))
+        .additional_properties(Some(Ref::from_schema_name("JsonLdValue")))
+        .into()
+}
+
+/// Any JSON value inside term definitions.
+fn value_schema() -> Schema {
+    AnyOfBuilder::new()
+        .item(clean_text())
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .item(ArrayBuilder::new().items(Ref::from_schema_name("JsonLdValue")))
+        .item(Ref::from_schema_name("JsonLdTerms"))
+        .into()
+}
+
 impl utoipa::PartialSchema for JsonLdContext {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    fn schema() -> RefOr<Schema> {
         let uri = || {
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .pattern(Some(URI_PATTERN))
         };
-        // Term names are text: no control characters (as everywhere in a document).
-        let terms = || {
-            ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .property_names(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .pattern(Some(NO_CONTROL)),
-                ))
-        };
+        let terms = || Ref::from_schema_name("JsonLdTerms");
         OneOfBuilder::new()
             .item(uri())
             .item(terms())
@@ -57,6 +79,11 @@ impl utoipa::PartialSchema for JsonLdContext {
 impl ToSchema for JsonLdContext {
     fn name() -> std::borrow::Cow<'static, str> {
         "JsonLdContext".into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("JsonLdTerms".into(), terms_schema().into()));
+        schemas.push(("JsonLdValue".into(), value_schema().into()));
     }
 }
 

@@ -6,8 +6,8 @@
 //! may not see are answered as not found, so their existence does not leak.
 
 pub mod access;
-pub mod backup;
 pub mod audit;
+pub mod backup;
 pub mod catalogue;
 pub mod client_certs;
 pub mod complaints;

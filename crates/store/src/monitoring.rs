@@ -111,7 +111,6 @@ impl Store {
                 failing,
             });
         }
-        drop(conn);
         let backup_drill = self.last_backup_drill().await?.map(|run| RunOutcome {
             at_seconds: run.drill_at.unwrap_or(run.started_at).timestamp_millis() as f64 / 1000.0,
             ok: run.drill_outcome == "passed",

@@ -26,6 +26,7 @@ use crate::AppState;
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub after: Option<Uuid>,

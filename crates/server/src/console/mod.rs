@@ -27,8 +27,8 @@
 // both sent as they are; boxing the error would buy nothing.
 #![allow(clippy::result_large_err)]
 
-mod backups;
 mod audit;
+mod backups;
 mod charts;
 mod complaints;
 mod dashboard;

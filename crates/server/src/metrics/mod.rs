@@ -195,7 +195,11 @@ impl Metrics {
         // The intrusion defence's limits (sign-in, public pages, writes) and
         // blocks, and the audit trail's writer, count process-wide.
         let (blocked, limited, detections) = crate::defence::counts();
-        e.sample("suyuan_rate_limited_total", &[("scope", "defence")], limited as f64);
+        e.sample(
+            "suyuan_rate_limited_total",
+            &[("scope", "defence")],
+            limited as f64,
+        );
         e.single(
             "suyuan_blocked_requests_total",
             Kind::Counter,

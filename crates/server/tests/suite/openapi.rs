@@ -152,7 +152,7 @@ fn error_answers_are_problems_and_the_edge_is_documented() {
                 }
             }
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
-            let mut needed = vec!["429"];
+            let mut needed = vec!["403", "429"];
             if op.get("requestBody").is_some() {
                 needed.extend(["400", "413", "415", "422"]);
             }
