@@ -59,9 +59,10 @@ impl AuditQuery {
         .page()?;
         if let (Some(f), Some(t)) = (self.from, self.to) {
             if f > t {
+                // A rule across parameters (no schema states it): 422.
                 return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "time_range",
                     "from must not be after to",
                     "起始时间不能晚于结束时间",
                 )
@@ -129,7 +130,7 @@ impl From<AuditEvent> for AuditEntry {
 /// `audit_forbidden`).
 #[utoipa::path(get, path = "/audit", tag = "security", params(AuditQuery),
     responses((status = 200, body = Page<AuditEntry>), (status = 400, body = Problem),
-        (status = 401, body = Problem), (status = 403, body = Problem)))]
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_audit(
     State(state): State<AppState>,
     Auth(caller): Auth,

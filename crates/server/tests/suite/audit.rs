@@ -266,6 +266,24 @@ both_backends!(
             (status, body["field"].clone()),
             (StatusCode::BAD_REQUEST, json!("from"))
         );
+        // A range that ends before it starts breaks a rule across fields.
+        let (status, _, body) = c
+            .send(
+                "10.99.0.1",
+                "GET",
+                "/api/v1/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+                Some(&op),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].clone(), body["field"].clone()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!("time_range"),
+                json!("from")
+            )
+        );
     }
 );
 
