@@ -267,6 +267,8 @@ async fn send(
     req.push_str("\r\n");
     req.push_str(&body);
     conn.get_mut().write_all(req.as_bytes()).await?;
+    // rustls may hold the last record until flushed.
+    conn.get_mut().flush().await?;
     read_response(conn).await
 }
 
