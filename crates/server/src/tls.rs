@@ -179,8 +179,9 @@ impl ResolvesServerCert for CertResolver {
     }
 }
 
-/// Accepts any client certificate whose key the client proves it holds;
-/// the store decides per request whom it authenticates.
+/// Accepts any client certificate within its validity whose key the client
+/// proves it holds; the store decides per request whom it authenticates (by
+/// the certificate's fingerprint, which pins it).
 #[derive(Debug)]
 struct FingerprintVerifier {
     mandatory: bool,
@@ -203,10 +204,28 @@ impl ClientCertVerifier for FingerprintVerifier {
 
     fn verify_client_cert(
         &self,
-        _: &CertificateDer<'_>,
+        cert: &CertificateDer<'_>,
         _: &[CertificateDer<'_>],
-        _: UnixTime,
+        now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
+        // The fingerprint pins the very certificate, so no chain is needed;
+        // its own validity still holds.
+        let Some((from, until)) = validity_of(cert) else {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::BadEncoding,
+            ));
+        };
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        if now < from {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidYet,
+            ));
+        }
+        if now > until {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired,
+            ));
+        }
         Ok(ClientCertVerified::assertion())
     }
 
@@ -272,28 +291,63 @@ pub fn server_config(
 }
 
 /// The subject (DER of its Name) of a PEM certificate, for client
-/// certificate hints: the sixth field of the TBSCertificate, after an
-/// optional version.
+/// certificate hints.
 pub fn subject_of(cert_pem: &[u8]) -> Result<Vec<u8>, String> {
     let der = CertificateDer::from_pem_slice(cert_pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
-    let bad = || "not an X.509 certificate".to_owned();
-    let (_, cert, _) = der_item(&der).ok_or_else(bad)?;
-    let (_, mut tbs, _) = der_item(cert).ok_or_else(bad)?;
-    let mut index = 0;
+    tbs_field(&der, 4)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| "not an X.509 certificate".to_owned())
+}
+
+/// The `index`-th field (whole, tag and length included) of a DER
+/// certificate's TBSCertificate, not counting the optional version: 0 the
+/// serial, 1 the signature algorithm, 2 the issuer, 3 the validity, 4 the
+/// subject.
+fn tbs_field(der: &[u8], index: usize) -> Option<&[u8]> {
+    let (_, cert, _) = der_item(der)?;
+    let (_, mut tbs, _) = der_item(cert)?;
+    let mut at = 0;
+    let mut first = true;
     while !tbs.is_empty() {
-        let (tag, _, rest) = der_item(tbs).ok_or_else(bad)?;
+        let (tag, _, rest) = der_item(tbs)?;
         let whole = &tbs[..tbs.len() - rest.len()];
-        if index == 0 && tag == 0xa0 {
+        if std::mem::take(&mut first) && tag == 0xa0 {
             tbs = rest;
             continue;
         }
-        if index == 4 {
-            return Ok(whole.to_vec());
+        if at == index {
+            return Some(whole);
         }
-        index += 1;
+        at += 1;
         tbs = rest;
     }
-    Err(bad())
+    None
+}
+
+/// A DER certificate's validity (notBefore, notAfter) in seconds since the
+/// epoch.
+pub fn validity_of(der: &[u8]) -> Option<(i64, i64)> {
+    let (_, validity, _) = der_item(tbs_field(der, 3)?)?;
+    let (tag_a, a, rest) = der_item(validity)?;
+    let (tag_b, b, _) = der_item(rest)?;
+    Some((der_time(tag_a, a)?, der_time(tag_b, b)?))
+}
+
+/// An X.509 time: UTCTime (`YYMMDDHHMMSSZ`, years 1950–2049) or
+/// GeneralizedTime (`YYYYMMDDHHMMSSZ`).
+fn der_time(tag: u8, body: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(body).ok()?.strip_suffix('Z')?;
+    let full = match (tag, text.len()) {
+        (0x17, 12) => {
+            let yy: u32 = text.get(..2)?.parse().ok()?;
+            format!("{}{text}", if yy >= 50 { "19" } else { "20" })
+        }
+        (0x18, 14) => text.to_owned(),
+        _ => return None,
+    };
+    chrono::NaiveDateTime::parse_from_str(&full, "%Y%m%d%H%M%S")
+        .ok()
+        .map(|t| t.and_utc().timestamp())
 }
 
 /// One DER item: (tag, contents, what follows).
@@ -430,4 +484,28 @@ pub async fn serve_tls(
 /// The address a TLS listener's clients reach it at, for messages.
 pub fn https_origin(addr: SocketAddr) -> String {
     format!("https://{addr}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::der_time;
+
+    #[test]
+    fn x509_times_read_both_forms() {
+        // UTCTime: two-digit years 50–99 are 19xx, 00–49 are 20xx.
+        assert_eq!(der_time(0x17, b"700101000000Z"), Some(0));
+        assert_eq!(der_time(0x17, b"491231235959Z"), Some(2_524_607_999));
+        assert_eq!(der_time(0x17, b"500101000000Z"), Some(-631_152_000));
+        assert_eq!(der_time(0x18, b"20000101000000Z"), Some(946_684_800));
+        // Anything else is no time.
+        for (tag, bad) in [
+            (0x17, &b"700101000000"[..]),
+            (0x18, b"700101000000Z"),
+            (0x17, b"70010100000aZ"),
+            (0x04, b"700101000000Z"),
+            (0x18, b"20001301000000Z"),
+        ] {
+            assert_eq!(der_time(tag, bad), None, "{bad:?}");
+        }
+    }
 }

@@ -159,6 +159,8 @@ tables! {
         ["token_hash", "user_id", "created_by", "created_at", "expires_at", "used_at"];
     "login_throttle": Operational, false, "Sign-in failure counters (keyed hashes); they expire with their windows.",
         ["bucket", "account_key", "failures", "window_start", "locked_until"];
+    "sign_in_attempts": Operational, false, "Sign-in attempts whose password is being checked, per throttle bucket; deleted when the attempt settles, ignored and purged after a minute.",
+        ["id", "bucket", "started_at"];
     "audit_events": Operational, false, "The audit trail: a security journal of authenticated requests and security events (who, what, outcome, when, from where), kept for its retention time and then purged; about the platform's use, not a record of the supply chain, so outside the log. Append-only: no update path; deleted only by the retention purge.",
         ["id", "at", "user_id", "org_id", "action", "resource", "outcome", "status", "code", "client"];
     "security_blocks": Operational, false, "Clients blocked by intrusion detection, shared by the servers: a security journal's working list; blocks end or are lifted by the operator, and old ones are purged with the audit trail.",

@@ -113,6 +113,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "backup_runs",
         include_str!("../migrations/0028_backup_runs.sql"),
     ),
+    (
+        29,
+        "sign_in_attempts",
+        include_str!("../migrations/0029_sign_in_attempts.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -65,6 +65,7 @@ pub(crate) async fn check_password(
     crate::audit::note_account(username);
     let attempt = match state.store.begin_sign_in(username, client.0).await? {
         Admission::Locked(lock) => return Err(locked(lock)),
+        Admission::Busy => return Err(ApiError::busy(1)),
         Admission::Admitted(attempt) => attempt,
     };
     let record = match state.store.login_record(username).await {

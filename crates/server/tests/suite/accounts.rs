@@ -231,6 +231,67 @@ both_backends!(a_flood_of_sign_ins_is_bounded, |app| async move {
     assert_eq!(status, StatusCode::OK);
 });
 
+both_backends!(
+    concurrent_right_sign_ins_never_lock_and_cancelled_ones_give_back_their_place,
+    |app| async move {
+        let (org_id, admin) = app.producer("busy.admin", "510115").await;
+        app.create_user(&admin, org_id, "busy.user", "viewer", None).await;
+        let router = suyuan_server::app(app.store.clone());
+
+        // Twelve sign-ins with the right password at once, from one address,
+        // more than the pair's limit of five: all succeed.
+        let mut burst = Vec::new();
+        for _ in 0..12 {
+            let router = router.clone();
+            burst.push(tokio::spawn(async move {
+                let req = login_request("10.3.0.1", "busy.user", USER_PASSWORD);
+                router.oneshot(req).await.unwrap().status()
+            }));
+        }
+        for task in burst {
+            assert_eq!(task.await.expect("no panic"), StatusCode::OK);
+        }
+        // Four failures from that address still leave the owner in …
+        for _ in 0..4 {
+            let resp = login_from(app, "10.3.0.1", "busy.user", WRONG).await;
+            assert_problem_h(&resp, 401, "invalid_credentials", None);
+        }
+        // … and attempts that are dropped before their password is checked
+        // (a cancelled request) are not failures and leave nothing behind.
+        let ip: std::net::IpAddr = "10.3.0.1".parse().unwrap();
+        for _ in 0..8 {
+            let admission = app.store.begin_sign_in("busy.user", ip).await.unwrap();
+            assert!(matches!(
+                admission,
+                suyuan_store::users::throttle::Admission::Admitted(_)
+            ));
+            drop(admission);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let mut left = 1;
+        for _ in 0..100 {
+            left = app.rows_in("sign_in_attempts").await;
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(left, 0, "cancelled attempts gave back their place");
+        let (status, _, body) = login_from(app, "10.3.0.1", "busy.user", USER_PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // The fifth failure still locks the pair.
+        for step in 1..=5 {
+            let resp = login_from(app, "10.3.0.1", "busy.user", WRONG).await;
+            let (status, code) = if step < 5 {
+                (401, "invalid_credentials")
+            } else {
+                (429, "account_locked")
+            };
+            assert_problem_h(&resp, status, code, None);
+        }
+    }
+);
+
 /// An organisation created by the operator (no user yet).
 async fn operator_org(app: &TestApp, admin_username: &str) -> Uuid {
     let op = app.operator_token().await;

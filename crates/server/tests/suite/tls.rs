@@ -44,8 +44,19 @@ fn client_ca() -> (rcgen::Certificate, KeyPair) {
 
 /// A client certificate signed by the CA: (cert PEM, key PEM, fingerprint).
 fn client_cert(ca: &(rcgen::Certificate, KeyPair), name: &str) -> (String, String, String) {
+    client_cert_valid(ca, name, (1975, 2070))
+}
+
+/// [`client_cert`] valid from the start of one year to the start of another.
+fn client_cert_valid(
+    ca: &(rcgen::Certificate, KeyPair),
+    name: &str,
+    (from, until): (i32, i32),
+) -> (String, String, String) {
     let key = KeyPair::generate().unwrap();
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.not_before = rcgen::date_time_ymd(from, 1, 1);
+    p.not_after = rcgen::date_time_ymd(until, 1, 1);
     p.distinguished_name.push(DnType::CommonName, name);
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let cert = p.signed_by(&key, &ca.0, &ca.1).unwrap();
@@ -325,6 +336,16 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
     )
     .await;
     add(org_cert.2.clone(), CertSubject::Organisation(coop.id)).await;
+    // Registered, but out of their validity: refused at the handshake.
+    let expired = client_cert_valid(&ca, "expired", (2020, 2021));
+    let early = client_cert_valid(&ca, "not yet", (2090, 2091));
+    for c in [&expired, &early] {
+        add(c.2.clone(), CertSubject::Organisation(coop.id)).await;
+        for listener in [machine, main] {
+            let a = https(listener, &with(Some(c)), "GET", "/api/v1/auth/me", None, None).await;
+            assert!(a.is_err(), "{}: {:?}", c.2, a.map(|a| a.status));
+        }
+    }
     // Only the operator manages them.
     let member = app
         .store
@@ -488,7 +509,7 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
         .unwrap();
     assert_eq!(a.status, 401);
     let listed = app.store.list_client_certs(&op).await.unwrap();
-    assert_eq!(listed.len(), 3);
+    assert_eq!(listed.len(), 5);
     assert!(listed
         .iter()
         .any(|c| c.fingerprint == key_cert.2 && c.revoked_at.is_some()));

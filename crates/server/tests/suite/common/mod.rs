@@ -275,6 +275,19 @@ impl TestApp {
         self.list(path, token).await.len()
     }
 
+    /// How many rows a table holds, read from the database itself.
+    pub async fn rows_in(&self, table: &str) -> i64 {
+        self.store
+            .db()
+            .conn()
+            .fetch_optional(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])
+            .await
+            .expect("count rows")
+            .expect("a count")
+            .int("n")
+            .expect("an integer")
+    }
+
     // ----- identities -----
 
     /// Signs in; panics unless it succeeds.
