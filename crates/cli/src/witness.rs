@@ -12,7 +12,7 @@ use suyuan_ledger::checkpoint::TrustedLog;
 use suyuan_ledger::cosignature::{CosignerKey, Witness};
 use suyuan_ledger::note::VerifierKey;
 use suyuan_ledger::HashAlg;
-use suyuan_server::witness_service::{load_state, router, WitnessService};
+use suyuan_server::witness_service::{load_state, only_clients, router, WitnessService};
 
 #[derive(Debug, Args)]
 pub struct WitnessArgs {
@@ -41,6 +41,10 @@ pub struct WitnessArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Cosign only for clients presenting this certificate (its SHA-256
+    /// fingerprint, hex; repeat for several logs' servers). Needs HTTPS.
+    #[arg(long = "client-fingerprint", requires = "tls_cert")]
+    client_fingerprints: Vec<String>,
 }
 
 fn load_key(path: &Path, name: Option<&str>) -> Result<CosignerKey> {
@@ -103,9 +107,22 @@ pub async fn run(a: WitnessArgs) -> Result<()> {
         use suyuan_server::tls;
         let resolver = tls::CertResolver::load(cert, key).map_err(|e| anyhow::anyhow!("--tls-cert: {e}"))?;
         let _watch = resolver.watch(crate::transport::RELOAD_EVERY);
-        let config = tls::server_config(resolver, tls::ClientCerts::None).map_err(|e| anyhow::anyhow!(e))?;
+        let mut service = router(app);
+        let client_certs = if a.client_fingerprints.is_empty() {
+            tls::ClientCerts::None
+        } else {
+            let allowed = a
+                .client_fingerprints
+                .iter()
+                .map(|f| suyuan_store::client_certs::normalise_fingerprint(f))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("--client-fingerprint: {e}"))?;
+            service = only_clients(service, allowed);
+            tls::ClientCerts::Optional(Vec::new())
+        };
+        let config = tls::server_config(resolver, client_certs).map_err(|e| anyhow::anyhow!(e))?;
         println!("witness listening on https://{}/", listener.local_addr()?);
-        tls::serve_tls(listener, router(app), config, tls::CertPolicy::Optional, shutdown).await?;
+        tls::serve_tls(listener, service, config, tls::CertPolicy::Optional, shutdown).await?;
         return Ok(());
     }
     println!("witness listening on http://{}/", listener.local_addr()?);

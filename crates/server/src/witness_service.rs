@@ -25,6 +25,10 @@
 //! checkpoint) is written to its file, and synced, before the cosignature
 //! is answered: a crash can never let the witness cosign a fork of what it
 //! already signed. `GET /` answers the witness's public key (C2SP vkey).
+//!
+//! Over HTTPS a witness may name the client certificates of the logs it
+//! serves ([`only_clients`]): then `add-checkpoint` needs one of them (403
+//! otherwise), and only the public key stays open to anyone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -93,6 +97,31 @@ pub fn router(app: Arc<WitnessService>) -> Router {
         .route("/add-checkpoint", post(add_checkpoint))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
+}
+
+/// `router` where every request but a read needs a client certificate whose
+/// fingerprint (lowercase hex SHA-256 of its DER) is in `allowed`.
+pub fn only_clients(router: Router, allowed: Vec<String>) -> Router {
+    let allowed: Arc<std::collections::BTreeSet<String>> = Arc::new(allowed.into_iter().collect());
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let allowed = Arc::clone(&allowed);
+            async move {
+                let known = req
+                    .extensions()
+                    .get::<crate::tls::PeerCertificate>()
+                    .is_some_and(|c| allowed.contains(&c.fingerprint));
+                if known || req.method() == axum::http::Method::GET {
+                    next.run(req).await
+                } else {
+                    text(
+                        StatusCode::FORBIDDEN,
+                        "this witness cosigns only for the client certificates it names\n".to_owned(),
+                    )
+                }
+            }
+        },
+    ))
 }
 
 fn text(status: StatusCode, body: String) -> Response {

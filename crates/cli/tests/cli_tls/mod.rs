@@ -2,7 +2,8 @@
 //! refused at start without `--behind-proxy`; the platform client CA and
 //! client certificates managed by `suyuan admin`; `serve` over HTTPS with
 //! a machine-only listener that requires them (revocation applied to a
-//! running server); a witness process cosigning over HTTPS.
+//! running server); a witness process cosigning over HTTPS for the
+//! platform's client certificate only.
 
 use std::sync::Arc;
 
@@ -23,6 +24,17 @@ fn server_cert(dir: &Path) -> (String, String, String) {
 
 /// One GET over TLS: (status, body); `Err` when the connection fails.
 fn https_get(port: u16, config: &Arc<rustls::ClientConfig>, path: &str) -> Result<(u16, String), String> {
+    https_call(port, config, "GET", path)
+}
+
+/// One bodiless request over TLS: (status, body); `Err` when the
+/// connection fails.
+fn https_call(
+    port: u16,
+    config: &Arc<rustls::ClientConfig>,
+    method: &str,
+    path: &str,
+) -> Result<(u16, String), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -37,7 +49,9 @@ fn https_get(port: u16, config: &Arc<rustls::ClientConfig>, path: &str) -> Resul
             .connect(name, tcp)
             .await
             .map_err(|e| e.to_string())?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        );
         s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
         let mut answer = Vec::new();
         let _ = s.read_to_end(&mut answer).await;
@@ -244,6 +258,14 @@ fn a_witness_cosigns_over_https() {
     let (_, log_key) = http_text(port, "/tlog/log-key");
     drop(demo);
     let (cert, key, server_pem) = server_cert(d);
+    // The platform's client certificate, the only one the witness serves.
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let client = p.self_signed(&client_key).unwrap();
+    std::fs::write(d.join("platform.pem"), client.pem()).unwrap();
+    std::fs::write(d.join("platform.key"), client_key.serialize_pem()).unwrap();
+    let client_fingerprint = suyuan_server::tls::fingerprint(client.der());
     let wport = free_port();
     let _witness = spawn(
         d,
@@ -263,12 +285,25 @@ fn a_witness_cosigns_over_https() {
             &cert,
             "--tls-key",
             &key,
+            "--client-fingerprint",
+            &client_fingerprint,
         ],
         wport,
     );
     let trust = suyuan_server::tls::client_config(server_pem.as_bytes(), None).unwrap();
     wait_https(wport, &trust, "/");
     let vkey = https_get(wport, &trust, "/").unwrap().1.trim().to_owned();
+    // Its public key is open to all; a checkpoint is taken only from the
+    // platform's certificate (an empty one is malformed, not refused).
+    let (status, body) = https_call(wport, &trust, "POST", "/add-checkpoint").unwrap();
+    assert_eq!(status, 403, "{body}");
+    let platform = suyuan_server::tls::client_config(
+        server_pem.as_bytes(),
+        Some((client.pem().as_bytes(), client_key.serialize_pem().as_bytes())),
+    )
+    .unwrap();
+    let (status, body) = https_call(wport, &platform, "POST", "/add-checkpoint").unwrap();
+    assert_eq!(status, 400, "{body}");
     let spec = format!("{vkey}@https://127.0.0.1:{wport}");
     // An https:// witness without the CA to check it is refused at start.
     let out = suyuan(d, &["serve", "--witness", &spec]);
@@ -287,6 +322,10 @@ fn a_witness_cosigns_over_https() {
             &spec,
             "--witness-ca",
             &cert,
+            "--witness-client-cert",
+            "platform.pem",
+            "--witness-client-key",
+            "platform.key",
         ],
         port,
         "/readyz",
