@@ -5,11 +5,13 @@
 
 mod crash;
 mod restore;
+#[path = "../support/mod.rs"]
+mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+pub use support::{free_port, try_http, Server};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_suyuan");
@@ -236,52 +238,6 @@ where
         f(db.clone()).await;
         db.close().await;
     });
-}
-
-/// A server process, killed (SIGKILL) when dropped.
-pub struct Server(pub Child, pub u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One HTTP/1.1 request; `None` when the server is not there or the
-/// connection broke (a killed server's answer is no answer).
-pub fn try_http(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> Option<(u16, serde_json::Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let body = body.unwrap_or("");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    let status = resp.get(9..12)?.parse().ok()?;
-    let (_, b) = resp.split_once("\r\n\r\n")?;
-    Some((status, serde_json::from_str(b).unwrap_or(serde_json::Value::Null)))
 }
 
 /// A signed-in user's token.

@@ -153,6 +153,11 @@ async fn https_with(
     })
 }
 
+/// `GET /api/v1/auth/me` over a new TLS connection, without a token.
+async fn me(addr: SocketAddr, config: &Arc<rustls::ClientConfig>) -> Result<Answer, String> {
+    https(addr, config, "GET", "/api/v1/auth/me", None, None).await
+}
+
 fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -342,7 +347,7 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
     for c in [&expired, &early] {
         add(c.2.clone(), CertSubject::Organisation(coop.id)).await;
         for listener in [machine, main] {
-            let a = https(listener, &with(Some(c)), "GET", "/api/v1/auth/me", None, None).await;
+            let a = me(listener, &with(Some(c))).await;
             assert!(a.is_err(), "{}: {:?}", c.2, a.map(|a| a.status));
         }
     }
@@ -366,20 +371,9 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
         .is_err());
 
     // The machine listener: no certificate, no connection.
-    assert!(https(machine, &with(None), "GET", "/api/v1/auth/me", None, None)
-        .await
-        .is_err());
+    assert!(me(machine, &with(None)).await.is_err());
     // An unknown certificate: 401.
-    let a = https(
-        machine,
-        &with(Some(&unknown)),
-        "GET",
-        "/api/v1/auth/me",
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let a = me(machine, &with(Some(&unknown))).await.unwrap();
     assert_eq!(
         (a.status, a.body["code"].as_str()),
         (401, Some("client_certificate_refused")),
@@ -387,16 +381,7 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
         a.body
     );
     // The API key's certificate: the key's user, without a token.
-    let a = https(
-        machine,
-        &with(Some(&key_cert)),
-        "GET",
-        "/api/v1/auth/me",
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let a = me(machine, &with(Some(&key_cert))).await.unwrap();
     assert_eq!(
         (a.status, a.body["username"].as_str()),
         (200, Some(coop.username.as_str())),
@@ -431,16 +416,7 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
     .unwrap();
     assert_eq!((a.status, a.body["code"].as_str()), (401, Some("device_refused")));
     // The device's certificate is no user.
-    let a = https(
-        machine,
-        &with(Some(&device_cert)),
-        "GET",
-        "/api/v1/auth/me",
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let a = me(machine, &with(Some(&device_cert))).await.unwrap();
     assert_eq!(a.status, 401);
     // The organisation's certificate: with its own user's token, not another's.
     let org = with(Some(&org_cert));
@@ -458,16 +434,12 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
     );
 
     // The main listener: a certificate is optional; a known one authenticates.
-    let a = https(main, &with(None), "GET", "/api/v1/auth/me", None, None)
-        .await
-        .unwrap();
+    let a = me(main, &with(None)).await.unwrap();
     assert_eq!(
         (a.status, a.body["code"].as_str()),
         (401, Some("unauthenticated"))
     );
-    let a = https(main, &with(Some(&key_cert)), "GET", "/api/v1/auth/me", None, None)
-        .await
-        .unwrap();
+    let a = me(main, &with(Some(&key_cert))).await.unwrap();
     assert_eq!(a.status, 200);
     // ... but never a browser's request: an installed certificate would be an ambient credential.
     for browser in [
@@ -490,23 +462,12 @@ both_backends!(mutual_tls_maps_certificates_to_principals, |app| async move {
 
     // Revoked: refused from the next request, without restart.
     app.store.revoke_client_cert(&op, &key_cert.2).await.unwrap();
-    let a = https(
-        machine,
-        &with(Some(&key_cert)),
-        "GET",
-        "/api/v1/auth/me",
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let a = me(machine, &with(Some(&key_cert))).await.unwrap();
     assert_eq!(
         (a.status, a.body["code"].as_str()),
         (401, Some("client_certificate_refused"))
     );
-    let a = https(main, &with(Some(&key_cert)), "GET", "/api/v1/auth/me", None, None)
-        .await
-        .unwrap();
+    let a = me(main, &with(Some(&key_cert))).await.unwrap();
     assert_eq!(a.status, 401);
     let listed = app.store.list_client_certs(&op).await.unwrap();
     assert_eq!(listed.len(), 5);
