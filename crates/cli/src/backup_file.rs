@@ -165,25 +165,8 @@ pub fn read(file: &Path, snapshot_out: &Path) -> Result<Manifest> {
     let f = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut r = BufReader::new(f);
     let mut whole = Sha256::new();
-    let mut magic = [0u8; 16];
-    exact(&mut r, &mut magic, "header")?;
-    if &magic != MAGIC {
-        bail!(
-            "backup_not_a_backup: {} does not start like a suyuan backup",
-            file.display()
-        );
-    }
-    whole.update(magic);
+    let json = head(&mut r, file, &mut whole)?;
     let mut len = [0u8; 8];
-    exact(&mut r, &mut len, "manifest's length")?;
-    whole.update(len);
-    let manifest_len = u64::from_be_bytes(len);
-    if manifest_len > MAX_MANIFEST {
-        bail!("backup_corrupted: the manifest's length ({manifest_len} bytes) is not believable");
-    }
-    let mut json = vec![0u8; manifest_len as usize];
-    exact(&mut r, &mut json, "manifest")?;
-    whole.update(&json);
     exact(&mut r, &mut len, "snapshot's length")?;
     whole.update(len);
     let snapshot_len = u64::from_be_bytes(len);
@@ -231,23 +214,32 @@ pub fn read(file: &Path, snapshot_out: &Path) -> Result<Manifest> {
 /// choose the key before the whole file is read and checked by [`read`]).
 pub fn peek_manifest(file: &Path) -> Result<Manifest> {
     let f = File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut r = BufReader::new(f);
+    let json = head(&mut BufReader::new(f), file, &mut Sha256::new())?;
+    serde_json::from_slice(&json)
+        .map_err(|e| anyhow::anyhow!("backup_corrupted: the manifest is not readable: {e}"))
+}
+
+/// The container's head: the magic, then the manifest's length and bytes
+/// (answered), each fed to `hash` as read.
+fn head(r: &mut impl Read, file: &Path, hash: &mut Sha256) -> Result<Vec<u8>> {
     let mut magic = [0u8; 16];
-    exact(&mut r, &mut magic, "header")?;
+    exact(r, &mut magic, "header")?;
     if &magic != MAGIC {
         bail!(
             "backup_not_a_backup: {} does not start like a suyuan backup",
             file.display()
         );
     }
+    hash.update(magic);
     let mut len = [0u8; 8];
-    exact(&mut r, &mut len, "manifest's length")?;
+    exact(r, &mut len, "manifest's length")?;
+    hash.update(len);
     let manifest_len = u64::from_be_bytes(len);
     if manifest_len > MAX_MANIFEST {
         bail!("backup_corrupted: the manifest's length ({manifest_len} bytes) is not believable");
     }
     let mut json = vec![0u8; manifest_len as usize];
-    exact(&mut r, &mut json, "manifest")?;
-    serde_json::from_slice(&json)
-        .map_err(|e| anyhow::anyhow!("backup_corrupted: the manifest is not readable: {e}"))
+    exact(r, &mut json, "manifest")?;
+    hash.update(&json);
+    Ok(json)
 }
