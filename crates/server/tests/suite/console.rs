@@ -339,7 +339,8 @@ both_backends!(a_season_is_recorded_through_the_forms, |app| async move {
     assert_eq!(status, StatusCode::OK, "{issued}");
     assert!(issued.contains("id=\"issued\""), "{issued}");
     assert_eq!(issued.matches("<li><code>").count(), 3, "{issued}");
-    assert!(issued.contains("/api/v1/labels?lot="), "the labels link");
+    assert!(issued.contains("/labels\""), "the print form");
+    assert!(issued.contains("id=\"print-labels\""), "the print form");
     let (_, _, lot) = b.get(app, &lot_page).await;
     assert!(lot.contains("采收") && lot.contains("一号地块"), "{lot}");
     let (_, _, dash) = b.get(app, "/console/").await;

@@ -19,6 +19,7 @@ mod browser;
 mod conformance;
 mod console;
 mod console_admin;
+mod console_labels;
 mod defence;
 mod devices;
 mod devices_mqtt;
