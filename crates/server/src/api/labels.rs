@@ -13,8 +13,8 @@
 //! `role_cannot_record`, …).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use suyuan_core::codes::trace::TraceUnit;
 use suyuan_core::Invalid;

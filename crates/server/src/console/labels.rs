@@ -17,8 +17,9 @@ use suyuan_labels::{Format, Size};
 use suyuan_store::trace::units::Unit;
 
 use super::layout::{csrf_field, esc, hidden};
-use super::{error_page, store_error, Console, Fields, PageResult, Posted};
+use super::{error_page, store_error, Console, Fields, PageResult, Posted, T};
 use crate::api::labels::{file_response, label_file, LabelQuery};
+use crate::api::trace::code_forms;
 use crate::error::ApiError;
 use crate::extract::Id;
 use crate::AppState;
@@ -85,19 +86,18 @@ pub(crate) fn print_form(
     let what = match codes {
         Some(cs) => {
             b.push_str(&hidden("codes", &cs.join(",")));
-            format!(
-                "{} {}",
-                c.lang.pick(
-                    "打印刚发放的单品码标签：",
-                    "Print labels for the items just issued:"
-                ),
-                cs.len()
-            )
+            c.lang
+                .pick(
+                    &format!("{}：刚发放的 {} 个单品", c.t(T::Labels), cs.len()),
+                    &format!("{}: the {} items just issued", c.t(T::Labels), cs.len()),
+                )
+                .to_owned()
         }
-        None if unit.kind == "lot" => c
-            .lang
-            .pick("打印该批次全部单品的标签", "Print labels for the lot's items")
-            .to_owned(),
+        None if unit.kind == "lot" => format!(
+            "{}{}",
+            c.t(T::Labels),
+            c.lang.pick("：该批次的单品", ": the lot's items")
+        ),
         None => c
             .lang
             .pick("打印该单品的标签", "Print this item's label")
@@ -170,8 +170,9 @@ pub(crate) fn print_form(
     b
 }
 
-/// What the posted form asks for, as the API's query.
-fn query(unit: &Unit, f: &Fields) -> Result<LabelQuery, ApiError> {
+/// What the posted form asks for, as the API's query; `code` is the unit's
+/// code in a form naming its lot (an item's EPC URN does not).
+fn query(unit: &Unit, code: String, f: &Fields) -> Result<LabelQuery, ApiError> {
     let number = |name: &str| -> Result<Option<u32>, ApiError> {
         f.get(name)
             .map(|v| {
@@ -190,8 +191,8 @@ fn query(unit: &Unit, f: &Fields) -> Result<LabelQuery, ApiError> {
     let codes = f.get("codes").map(str::to_owned);
     let (lot, codes, from) = match codes {
         Some(codes) => (None, Some(codes), None),
-        None if unit.kind == "lot" => (Some(unit.epc.clone()), None, number("from")?),
-        None => (None, Some(unit.epc.clone()), None),
+        None if unit.kind == "lot" => (Some(code), None, number("from")?),
+        None => (None, Some(code), None),
     };
     Ok(LabelQuery {
         lot,
@@ -212,7 +213,11 @@ pub(crate) async fn print(State(state): State<AppState>, Id(id): Id, Posted(c, f
         .get_unit(&c.caller, id)
         .await
         .map_err(|e| store_error(c.lang, e))?;
-    let drawn = match query(&unit, &f) {
+    let code = unit
+        .trace_unit()
+        .and_then(|u| code_forms(&u, &state.config.public_url).ok())
+        .map_or_else(|| unit.epc.clone(), |forms| forms.digital_link);
+    let drawn = match query(&unit, code, &f) {
         Ok(q) => match q.parse() {
             Ok((target, opts)) => {
                 label_file(&state.store, &c.caller, &state.config.public_url, &target, opts)

@@ -118,7 +118,12 @@ both_backends!(labels_are_printed_through_the_console_form, |app| async move {
     let (status, _, pdf) = b
         .post(app, &format!("{item_page}/labels"), &[("size", "50x30")])
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        pdf.split("class=\"err\"").nth(1).unwrap_or("")
+    );
     assert_eq!(pages(&pdf), 1);
 
     // Bad choices: the lot's page again, the refusal beside its field, the
