@@ -29,6 +29,7 @@
 
 mod audit;
 mod backups;
+mod certifications;
 mod charts;
 mod complaints;
 mod dashboard;
