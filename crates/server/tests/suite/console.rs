@@ -116,8 +116,22 @@ impl Browser {
     }
 }
 
-fn location(h: &axum::http::HeaderMap) -> String {
+pub(crate) fn location(h: &axum::http::HeaderMap) -> String {
     h[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+/// Allocates a lot of `product_id` at `site` through the lots form;
+/// answers the lot's page.
+pub(crate) async fn allocate(app: &TestApp, b: &Browser, product_id: &str, site: &str) -> String {
+    let (status, h, page) = b
+        .post(
+            app,
+            "/console/lots",
+            &[("product_id", product_id), ("date", "2026-05-20"), ("site", site)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    location(&h)
 }
 
 /// A cooperative with a plot, a product, seed and pesticide lots; signed in.

@@ -12,11 +12,7 @@ use axum::http::{header, StatusCode};
 use serde_json::json;
 
 use crate::common::*;
-use crate::console::{farm, sign_in, ORIGIN};
-
-fn location(h: &axum::http::HeaderMap) -> String {
-    h[header::LOCATION].to_str().unwrap().to_owned()
-}
+use crate::console::{allocate, farm, location, sign_in, ORIGIN};
 
 fn pages(pdf: &str) -> usize {
     pdf.matches("/Type /Page").count() - pdf.matches("/Type /Pages").count()
@@ -32,19 +28,7 @@ fn hidden(page: &str, name: &str) -> Option<String> {
 both_backends!(labels_are_printed_through_the_console_form, |app| async move {
     let f = farm(app, "con_labels").await;
     let b = sign_in(app, "con_labels", ADMIN_PASSWORD).await;
-    let (status, h, page) = b
-        .post(
-            app,
-            "/console/lots",
-            &[
-                ("product_id", &f.product_id),
-                ("date", "2026-05-20"),
-                ("site", "P1"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-    let lot_page = location(&h);
+    let lot_page = allocate(app, &b, &f.product_id, "P1").await;
     let labels = format!("{lot_page}/labels");
     let (_, _, lot) = b.get(app, &lot_page).await;
     assert!(
@@ -174,19 +158,9 @@ both_backends!(labels_are_printed_through_the_console_form, |app| async move {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Nor may it slip the coop's codes into its own lot's form.
-    let (_, h, _) = other
-        .post(
-            app,
-            "/console/lots",
-            &[
-                ("product_id", &of.product_id),
-                ("date", "2026-05-20"),
-                ("site", "P2"),
-            ],
-        )
-        .await;
+    let their_lot = allocate(app, &other, &of.product_id, "P2").await;
     let (status, _, page) = other
-        .post(app, &format!("{}/labels", location(&h)), &[("codes", &codes)])
+        .post(app, &format!("{their_lot}/labels"), &[("codes", &codes)])
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
 

@@ -7,11 +7,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::common::*;
-use crate::console::{farm, sign_in};
+use crate::console::{allocate, farm, sign_in};
 use crate::trace_chain::{harvest, lot as lot_of, record, shipping, sowing, t};
 
 both_backends!(
@@ -20,19 +20,7 @@ both_backends!(
         let f = farm(app, "con_susp").await;
         let b = sign_in(app, "con_susp", ADMIN_PASSWORD).await;
         // Before: a lot with items, a recorded sowing, a second user, an API key.
-        let (status, h, _) = b
-            .post(
-                app,
-                "/console/lots",
-                &[
-                    ("product_id", &f.product_id),
-                    ("date", "2026-05-20"),
-                    ("site", "S1"),
-                ],
-            )
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let lot_page = h[header::LOCATION].to_str().unwrap().to_owned();
+        let lot_page = allocate(app, &b, &f.product_id, "S1").await;
         let (status, _, _) = b.post(app, &format!("{lot_page}/items"), &[("count", "2")]).await;
         assert_eq!(status, StatusCode::OK);
         let event_id = format!("urn:uuid:{}", uuid::Uuid::now_v7());
