@@ -24,7 +24,8 @@ pub struct LabelArgs {
     /// file holds at most 20,000 labels.
     #[arg(long, requires = "lot")]
     from: Option<u32>,
-    /// 40x30, 50x30, 60x40 (roll labels, mm) or a4 (sheets of 2 x 5 labels).
+    /// 40x30, 50x30, 60x40 (roll labels, mm), or A4 sheets: a4 (2 x 5
+    /// labels), a4-3x8 (3 x 8) or a4-4x10 (4 x 10).
     #[arg(long, default_value = "50x30")]
     size: String,
     /// pdf, tspl (TSC, Gprinter, Xprinter) or zpl (Zebra).
@@ -33,6 +34,10 @@ pub struct LabelArgs {
     /// Printer files: the printer's resolution, 203 or 300 dpi.
     #[arg(long, default_value_t = 203)]
     dpi: u32,
+    /// A4 sheets: the positions of the first sheet already used (row by row
+    /// from the top left), left empty.
+    #[arg(long)]
+    skip: Option<u32>,
     /// Where to write the file.
     #[arg(long)]
     out: std::path::PathBuf,
@@ -60,6 +65,7 @@ pub async fn run(db: &DbArgs, args: LabelArgs) -> Result<()> {
         format: Some(args.format.clone()),
         dpi: Some(args.dpi),
         from: args.from,
+        skip: args.skip,
     };
     let (target, opts) = query.parse().map_err(explain)?;
     let serve = ServeArgs {

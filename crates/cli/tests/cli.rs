@@ -746,6 +746,14 @@ fn labels_are_printed_from_the_command_line() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--size"));
     let bad = suyuan(d, &["label", "--as", "x", "C1", "--format", "png", "--out", "f"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
+    // A used A4 sheet has fewer positions left than it has; rolls none.
+    let bad = suyuan(
+        d,
+        &[
+            "label", "--as", "x", "C1", "--size", "a4-3x8", "--skip", "24", "--out", "f",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--skip"));
 
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");

@@ -3,6 +3,10 @@
 //! box or a crate. What it says comes from `suyuan_core::quality::certificate`
 //! (the template) and the certificate record; this module only places it.
 //!
+//! The stickers are also printed on the roll printers: [`certificates_printer`]
+//! writes the same pages as a TSPL or ZPL file at 203 or 300 dpi
+//! (`sheet_printer`); A5 is a page for an office printer, PDF only.
+//!
 //! ```text
 //! ┌────────────────────────────┐
 //! │      承诺达标合格证         │
@@ -21,6 +25,7 @@ use std::str::FromStr;
 use suyuan_core::Invalid;
 
 use crate::sheet::{render_sheets, text_width_mm, wrap, Sheet};
+use crate::Format;
 
 /// The sizes a certificate is printed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +186,43 @@ pub fn certificates_pdf(forms: &[CertificateForm], size: CertificateSize) -> Res
         .map(|f| certificate_sheet(f, size))
         .collect::<Result<Vec<_>, _>>()?;
     render_sheets(&sheets)
+}
+
+/// Certificates as a printer file for the roll printers: one sticker each,
+/// `format` TSPL or ZPL, at `dpi` 203 or 300. Only the sticker sizes
+/// (`certificate_size` for A5); `label_format`, `label_dpi` otherwise.
+pub fn certificates_printer(
+    forms: &[CertificateForm],
+    size: CertificateSize,
+    format: Format,
+    dpi: u32,
+) -> Result<Vec<u8>, Invalid> {
+    if format == Format::Pdf {
+        return Err(Invalid::new(
+            "label_format",
+            "a printer file is tspl or zpl",
+            "打印机指令文件须为 tspl 或 zpl",
+        ));
+    }
+    if size == CertificateSize::A5 {
+        return Err(Invalid::new(
+            "certificate_size",
+            "printer files are made for the 100x70 and 80x60 stickers; print a5 as a PDF",
+            "打印机指令文件仅支持 100x70 和 80x60 贴纸，A5 请用 PDF 打印",
+        ));
+    }
+    if dpi != 203 && dpi != 300 {
+        return Err(Invalid::new(
+            "label_dpi",
+            "printer resolution must be 203 or 300 dpi",
+            "打印机分辨率须为 203 或 300 dpi",
+        ));
+    }
+    let sheets = forms
+        .iter()
+        .map(|f| certificate_sheet(f, size))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::sheet_printer::render(&sheets, format, dpi)
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@
 //! | 50x30  | 1.2    | 18.5   | 9.5    | 6    | 6    |
 //! | 60x40  | 1.5    | 24     | 12     | 7.5  | 7    |
 //! | A4 cell 105x57 | 4 | 28  | 14     | 9    | 8    |
+//! | A4 cell 70x37 (3x8) | 2 | 24 | 12 | 7.5 | 7 |
+//! | A4 cell 52.5x29.7 (4x10) | 1.5 | 18.5 | 9.5 | 6 | 6 |
 //!
 //! Dates that do not fit are left off (most important first); the product
 //! name takes at most two lines and is cut with `…`.
@@ -71,6 +73,9 @@ fn geometry(size: Size) -> Geometry {
         Size::Roll50x30 => (1.2, 18.5, 9.5, 6.0, 6.0),
         Size::Roll60x40 => (1.5, 24.0, 12.0, 7.5, 7.0),
         Size::A4 => (4.0, 28.0, 14.0, 9.0, 8.0),
+        // Sheet cells are die-cut: a little more margin than a roll.
+        Size::A4x3x8 => (2.0, 24.0, 12.0, 7.5, 7.0),
+        Size::A4x4x10 => (1.5, 18.5, 9.5, 6.0, 6.0),
     };
     Geometry {
         pad,

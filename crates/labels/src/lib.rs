@@ -18,13 +18,20 @@
 //! | 40x30 mm roll   | ✓  | ✓              | –       |
 //! | 50x30 mm roll   | ✓  | ✓              | –       |
 //! | 60x40 mm roll   | ✓  | ✓              | –       |
-//! | A4 sheet (2x5 labels of 105x57 mm, a common 10-up sticker sheet) | ✓ | ✓ | ✓ |
+//! | A4 sheet `a4` (2x5 labels of 105x57 mm, a common 10-up sticker sheet) | ✓ | ✓ | ✓ |
+//! | A4 sheet `a4-3x8` (3x8 labels of 70x37 mm, 24-up) | ✓ | ✓ | – |
+//! | A4 sheet `a4-4x10` (4x10 labels of 52.5x29.7 mm, 40-up) | ✓ | ✓ | – |
+//!
+//! A sheet's labels fill it row by row; [`Options::skip`] leaves the first
+//! positions of the first sheet empty, so a partly used sheet is printed on
+//! from its first free label.
 //!
 //! GS1-128 is a linear code: an item's element string
 //! (`(01)…(10)…(21)…`, 43 characters of barcode data) needs about 390
 //! modules plus 20 of quiet zone, i.e. 82 mm at X = 0.20 mm and 102 mm at
 //! X = 0.25 mm (2 dots of a 203-dpi head, the smallest that head can print).
-//! None of the roll sizes is that wide, so rolls carry the DataMatrix, which
+//! None of the roll sizes (nor the 70 and 52.5 mm cells of the 24- and 40-up
+//! sheets) is that wide, so they carry the DataMatrix, which
 //! holds the same data in 9 mm. An A4 label leaves the GS1-128 out (and keeps
 //! the DataMatrix) when the element string exceeds GS1-128's 48 data
 //! characters or does not fit at X = 0.17 mm; the platform's own codes
@@ -56,7 +63,7 @@
 //! printer files text is sent as a bitmap drawn from the same font, so it
 //! prints on any printer whatever its resident fonts (see `printer`).
 //!
-//! Error codes: `label_size`, `label_format`, `label_dpi`, `label_empty`,
+//! Error codes: `label_size`, `label_format`, `label_dpi`, `label_skip`, `label_empty`,
 //! `label_too_many`, `label_data_too_long`, `label_data`, `label_font` (the
 //! embedded font unreadable: a build fault), `label_render` (a rendering
 //! thread failed: a bug).
@@ -68,6 +75,7 @@ mod pdf;
 mod printer;
 mod raster;
 pub mod sheet;
+mod sheet_printer;
 pub mod symbols;
 
 use std::fmt;
@@ -157,11 +165,22 @@ pub enum Size {
     Roll60x40,
     /// A4 sheet of 2 x 5 labels of 105 x 57 mm.
     A4,
+    /// A4 sheet of 3 x 8 labels of 70 x 37 mm.
+    A4x3x8,
+    /// A4 sheet of 4 x 10 labels of 52.5 x 29.7 mm.
+    A4x4x10,
 }
 
 impl Size {
     /// Every size, rolls first.
-    pub const ALL: [Size; 4] = [Size::Roll40x30, Size::Roll50x30, Size::Roll60x40, Size::A4];
+    pub const ALL: [Size; 6] = [
+        Size::Roll40x30,
+        Size::Roll50x30,
+        Size::Roll60x40,
+        Size::A4,
+        Size::A4x3x8,
+        Size::A4x4x10,
+    ];
 
     /// The name used in URLs and on the command line.
     pub fn name(self) -> &'static str {
@@ -170,6 +189,8 @@ impl Size {
             Size::Roll50x30 => "50x30",
             Size::Roll60x40 => "60x40",
             Size::A4 => "a4",
+            Size::A4x3x8 => "a4-3x8",
+            Size::A4x4x10 => "a4-4x10",
         }
     }
 
@@ -180,12 +201,44 @@ impl Size {
             Size::Roll50x30 => (50.0, 30.0),
             Size::Roll60x40 => (60.0, 40.0),
             Size::A4 => (105.0, 57.0),
+            Size::A4x3x8 => (70.0, 37.0),
+            Size::A4x4x10 => (52.5, 29.7),
         }
+    }
+
+    /// Labels across and down a page: 1 x 1 for a roll.
+    pub fn grid(self) -> (usize, usize) {
+        match self {
+            Size::A4 => (2, 5),
+            Size::A4x3x8 => (3, 8),
+            Size::A4x4x10 => (4, 10),
+            _ => (1, 1),
+        }
+    }
+
+    /// Labels on one page.
+    pub fn per_page(self) -> usize {
+        let (c, r) = self.grid();
+        c * r
+    }
+
+    /// The top-left corner (mm from the page's top-left) of the label in
+    /// position `slot` (0-based, row by row) of a page: the grid is centred
+    /// on the A4 page.
+    pub fn slot_mm(self, slot: usize) -> (f32, f32) {
+        if self.is_roll() {
+            return (0.0, 0.0);
+        }
+        let (cols, rows) = self.grid();
+        let (w, h) = self.label_mm();
+        let left = (A4_MM.0 - w * cols as f32) / 2.0;
+        let top = (A4_MM.1 - h * rows as f32) / 2.0;
+        (left + (slot % cols) as f32 * w, top + (slot / cols) as f32 * h)
     }
 
     /// Whether this is a roll size (printer files are made for those).
     pub fn is_roll(self) -> bool {
-        self != Size::A4
+        matches!(self, Size::Roll40x30 | Size::Roll50x30 | Size::Roll60x40)
     }
 
     /// Whether labels of this size carry a GS1-128 (when the data fits: see
@@ -194,6 +247,9 @@ impl Size {
         self == Size::A4
     }
 }
+
+/// An A4 page, mm.
+pub const A4_MM: (f32, f32) = (210.0, 297.0);
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -211,8 +267,8 @@ impl FromStr for Size {
             .ok_or_else(|| {
                 Invalid::new(
                     "label_size",
-                    "label size must be 40x30, 50x30, 60x40 or a4",
-                    "标签尺寸须为 40x30、50x30、60x40 或 a4",
+                    "label size must be 40x30, 50x30, 60x40, a4, a4-3x8 or a4-4x10",
+                    "标签尺寸须为 40x30、50x30、60x40、a4、a4-3x8 或 a4-4x10",
                 )
             })
     }
@@ -283,13 +339,18 @@ impl FromStr for Format {
     }
 }
 
-/// How to render: size, format, and the printer's resolution (printer files
-/// only; 203 dpi by default, or 300).
+/// How to render: size, format, the printer's resolution (printer files
+/// only; 203 dpi by default, or 300), and for A4 sheets the positions of the
+/// first sheet to leave empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     pub size: Size,
     pub format: Format,
     pub dpi: u32,
+    /// A4 sheets: how many positions of the first sheet (row by row) are
+    /// already used and left empty; less than the labels on a sheet. 0 for
+    /// rolls.
+    pub skip: usize,
 }
 
 impl Options {
@@ -298,7 +359,44 @@ impl Options {
             size,
             format,
             dpi: 203,
+            skip: 0,
         }
+    }
+
+    /// The options checked together: printer files for roll sizes at 203 or
+    /// 300 dpi, `skip` only on sheets and less than a sheet's labels.
+    pub fn check(&self) -> Result<(), Invalid> {
+        if self.format != Format::Pdf && !self.size.is_roll() {
+            return Err(Invalid::new(
+                "label_size",
+                "printer files are made for roll sizes (40x30, 50x30, 60x40); use pdf for a4 sheets",
+                "打印机指令文件仅支持卷标尺寸（40x30、50x30、60x40），A4 标签纸请用 pdf",
+            ));
+        }
+        if self.format != Format::Pdf && self.dpi != 203 && self.dpi != 300 {
+            return Err(Invalid::new(
+                "label_dpi",
+                "printer resolution must be 203 or 300 dpi",
+                "打印机分辨率须为 203 或 300 dpi",
+            ));
+        }
+        let per_page = self.size.per_page();
+        if self.skip >= per_page || (self.size.is_roll() && self.skip > 0) {
+            return Err(Invalid::new(
+                "label_skip",
+                format!(
+                    "skip counts the used positions of an A4 sheet: 0 to {} for {}, 0 for roll labels",
+                    per_page.saturating_sub(1),
+                    self.size
+                ),
+                format!(
+                    "skip 为 A4 标签纸上已用的位置数：{} 为 0 至 {}，卷标为 0",
+                    self.size,
+                    per_page.saturating_sub(1)
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -347,24 +445,9 @@ pub fn render(labels: &[Label], opts: Options) -> Result<Vec<u8>, Invalid> {
             format!("每个文件最多 {MAX_LABELS} 张标签"),
         ));
     }
+    opts.check()?;
     match opts.format {
-        Format::Pdf => pdf::render(labels, opts.size),
-        Format::Tspl | Format::Zpl => {
-            if !opts.size.is_roll() {
-                return Err(Invalid::new(
-                    "label_size",
-                    "printer files are made for roll sizes (40x30, 50x30, 60x40); use pdf for a4",
-                    "打印机指令文件仅支持卷标尺寸（40x30、50x30、60x40），A4 请用 pdf",
-                ));
-            }
-            if opts.dpi != 203 && opts.dpi != 300 {
-                return Err(Invalid::new(
-                    "label_dpi",
-                    "printer resolution must be 203 or 300 dpi",
-                    "打印机分辨率须为 203 或 300 dpi",
-                ));
-            }
-            printer::render(labels, opts)
-        }
+        Format::Pdf => pdf::render(labels, opts.size, opts.skip),
+        Format::Tspl | Format::Zpl => printer::render(labels, opts),
     }
 }

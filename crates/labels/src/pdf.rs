@@ -1,4 +1,5 @@
-//! PDF output: one page per roll label, or A4 pages of 2 x 5 labels.
+//! PDF output: one page per roll label, or A4 pages of 2 x 5, 3 x 8 or
+//! 4 x 10 labels (the first page from its first free position).
 //!
 //! Symbols are filled rectangles (one per run of dark modules in a row, one
 //! per bar), so they stay sharp at any resolution. Text uses the label font
@@ -16,12 +17,7 @@ use ttf_parser::{RawFace, Tag};
 
 use crate::font::{font, Font, FONT_DATA, MM_PER_PT};
 use crate::layout::{self, Placed2d, Placement};
-use crate::{Label, Size};
-
-/// A4 in mm, and its grid of labels.
-const A4_MM: (f32, f32) = (210.0, 297.0);
-const A4_COLUMNS: usize = 2;
-const A4_ROWS: usize = 5;
+use crate::{Label, Size, A4_MM};
 
 /// The font's resource name on every page.
 pub(crate) const FONT_NAME: Name = Name(b"F0");
@@ -38,18 +34,21 @@ pub(crate) fn font_error(what: &str) -> Invalid {
     )
 }
 
-/// Where each label of a page goes: its top-left corner on the page, mm.
+/// The page size, mm, and where each label of a page goes: its top-left
+/// corner on the page, mm.
 fn page_slots(size: Size) -> (f32, f32, Vec<(f32, f32)>) {
-    let (w, h) = size.label_mm();
-    if size != Size::A4 {
-        return (w, h, vec![(0.0, 0.0)]);
-    }
-    let left = (A4_MM.0 - w * A4_COLUMNS as f32) / 2.0;
-    let top = (A4_MM.1 - h * A4_ROWS as f32) / 2.0;
-    let slots = (0..A4_ROWS)
-        .flat_map(|r| (0..A4_COLUMNS).map(move |c| (left + c as f32 * w, top + r as f32 * h)))
-        .collect();
-    (A4_MM.0, A4_MM.1, slots)
+    let (w, h) = if size.is_roll() { size.label_mm() } else { A4_MM };
+    (w, h, (0..size.per_page()).map(|i| size.slot_mm(i)).collect())
+}
+
+/// The labels of each page and the slot the first one takes: the first
+/// page from slot `skip`, the others from slot 0.
+fn paginate<T>(items: &[T], per_page: usize, skip: usize) -> Vec<(&[T], usize)> {
+    let first = items.len().min(per_page - skip);
+    let (head, tail) = items.split_at(first);
+    let mut pages = vec![(head, skip)];
+    pages.extend(tail.chunks(per_page).map(|c| (c, 0)));
+    pages
 }
 
 pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
@@ -66,8 +65,9 @@ pub(crate) fn subset_cff(remapper: &GlyphRemapper) -> Result<Vec<u8>, Invalid> {
         .to_vec())
 }
 
-/// Renders the labels as a PDF.
-pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
+/// Renders the labels as a PDF, leaving the first `skip` slots of the first
+/// page empty.
+pub(crate) fn render(labels: &[Label], size: Size, skip: usize) -> Result<Vec<u8>, Invalid> {
     let font = font()?;
     let placements = crate::par_map(labels, |l| layout::place(font, l, size, None))?;
 
@@ -91,11 +91,11 @@ pub(crate) fn render(labels: &[Label], size: Size) -> Result<Vec<u8>, Invalid> {
 
     let (page_w, page_h, slots) = page_slots(size);
     // Each page's content, drawn and deflated on every core.
-    let pages: Vec<&[Placement]> = placements.chunks(slots.len()).collect();
-    let contents = crate::par_map(&pages, |chunk| {
+    let pages: Vec<(&[Placement], usize)> = paginate(&placements, slots.len(), skip);
+    let contents = crate::par_map(&pages, |&(chunk, first)| {
         let mut c = Content::new();
         c.set_fill_gray(0.0);
-        for (p, &(ox, oy)) in chunk.iter().zip(&slots) {
+        for (p, &(ox, oy)) in chunk.iter().zip(&slots[first..]) {
             draw_label(&mut c, font, &remapper, p, ox, pt(page_h - oy));
         }
         Ok(deflate(&c.finish()))
@@ -271,4 +271,21 @@ pub(crate) fn write_font(
     }
     let map = map.finish();
     pdf.cmap(cmap, &map);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paginate;
+
+    #[test]
+    fn the_first_page_starts_at_its_first_free_slot() {
+        let items: Vec<u32> = (0..25).collect();
+        let pages = paginate(&items, 10, 7);
+        let shape: Vec<(usize, usize)> = pages.iter().map(|(p, s)| (p.len(), *s)).collect();
+        assert_eq!(shape, vec![(3, 7), (10, 0), (10, 0), (2, 0)]);
+        assert_eq!(pages[1].0[0], 3);
+        let few = paginate(&items[..2], 10, 3);
+        assert_eq!(few.len(), 1);
+        assert_eq!((few[0].0.len(), few[0].1), (2, 3));
+    }
 }

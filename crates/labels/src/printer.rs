@@ -42,10 +42,7 @@ pub(crate) fn render(labels: &[Label], opts: Options) -> Result<Vec<u8>, Invalid
     let (w, h) = opts.size.label_mm();
     if opts.format == Format::Tspl {
         // Once per file: the label stock and print direction.
-        let head = format!(
-            "SIZE {w} mm,{h} mm\r\nGAP 2 mm,0 mm\r\nDIRECTION 1,0\r\nREFERENCE 0,0\r\nDENSITY 8\r\nSPEED 4\r\n"
-        );
-        out.extend_from_slice(head.as_bytes());
+        tspl_head(&mut out, (w, h));
     }
     let files = crate::par_map(labels, |label| {
         let p = layout::place(font, label, opts.size, Some(dot))?;
@@ -63,7 +60,7 @@ pub(crate) fn render(labels: &[Label], opts: Options) -> Result<Vec<u8>, Invalid
 }
 
 /// mm to dots.
-fn d(mm: f32, dot: f32) -> u32 {
+pub(crate) fn d(mm: f32, dot: f32) -> u32 {
     (mm / dot).round().max(0.0) as u32
 }
 
@@ -114,15 +111,47 @@ fn tspl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot:
     );
     out.extend_from_slice(s.as_bytes());
     for line in &p.lines {
-        let (x, y, b) = text_bitmap(font, line, dot);
-        let row_bytes = b.width.div_ceil(8);
-        out.extend_from_slice(format!("BITMAP {x},{y},{row_bytes},{},0,", b.height).as_bytes());
-        for row in 0..b.height {
-            out.extend(b.packed_row(row, false));
-        }
-        out.extend_from_slice(b"\r\n");
+        tspl_bitmap(out, font, line, dot);
     }
     out.extend_from_slice(b"PRINT 1,1\r\n");
+}
+
+/// A text line as a TSPL `BITMAP` (binary, a 0 bit prints).
+pub(crate) fn tspl_bitmap(out: &mut Vec<u8>, font: &Font, line: &layout::Line, dot: f32) {
+    let (x, y, b) = text_bitmap(font, line, dot);
+    let row_bytes = b.width.div_ceil(8);
+    out.extend_from_slice(format!("BITMAP {x},{y},{row_bytes},{},0,", b.height).as_bytes());
+    for row in 0..b.height {
+        out.extend(b.packed_row(row, false));
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A text line as a ZPL `^GFA` field (hex, a 1 bit prints).
+pub(crate) fn zpl_bitmap(s: &mut String, font: &Font, line: &layout::Line, dot: f32) {
+    let (x, y, b) = text_bitmap(font, line, dot);
+    let row_bytes = b.width.div_ceil(8);
+    let total = row_bytes * b.height;
+    let _ = write!(s, "^FO{x},{y}^GFA,{total},{total},{row_bytes},");
+    for row in 0..b.height {
+        for byte in b.packed_row(row, true) {
+            let _ = write!(s, "{byte:02X}");
+        }
+    }
+    s.push_str("^FS\n");
+}
+
+/// The ZPL label start: UTF-8, the label's width and length in dots.
+pub(crate) fn zpl_start(s: &mut String, (w, h): (f32, f32), dot: f32) {
+    let _ = write!(s, "^XA\n^CI28\n^PW{}\n^LL{}\n^LH0,0\n", d(w, dot), d(h, dot));
+}
+
+/// The TSPL file head: the label stock and print direction.
+pub(crate) fn tspl_head(out: &mut Vec<u8>, (w, h): (f32, f32)) {
+    let head = format!(
+        "SIZE {w} mm,{h} mm\r\nGAP 2 mm,0 mm\r\nDIRECTION 1,0\r\nREFERENCE 0,0\r\nDENSITY 8\r\nSPEED 4\r\n"
+    );
+    out.extend_from_slice(head.as_bytes());
 }
 
 /// ZPL field data with `^`, `~` and `\` hex-escaped (for `^FH\`).
@@ -141,7 +170,7 @@ pub fn zpl_escape(s: &str) -> String {
 
 fn zpl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot: f32, (w, h): (f32, f32)) {
     let mut s = String::new();
-    let _ = write!(s, "^XA\n^CI28\n^PW{}\n^LL{}\n^LH0,0\n", d(w, dot), d(h, dot));
+    zpl_start(&mut s, (w, h), dot);
     let (q, m) = (SymbolDots::of(&p.qr, dot), SymbolDots::of(&p.dm, dot));
     // In ^BX data `\` is the escape character (set by the last parameter):
     // `\1` is FNC1. Element data (GS1 character set 82) has no `\`, `^` or `~`.
@@ -160,16 +189,7 @@ fn zpl_label(out: &mut Vec<u8>, font: &Font, label: &Label, p: &Placement, dot: 
         m.rows
     );
     for line in &p.lines {
-        let (x, y, b) = text_bitmap(font, line, dot);
-        let row_bytes = b.width.div_ceil(8);
-        let total = row_bytes * b.height;
-        let _ = write!(s, "^FO{x},{y}^GFA,{total},{total},{row_bytes},");
-        for row in 0..b.height {
-            for byte in b.packed_row(row, true) {
-                let _ = write!(s, "{byte:02X}");
-            }
-        }
-        s.push_str("^FS\n");
+        zpl_bitmap(&mut s, font, line, dot);
     }
     s.push_str("^PQ1\n^XZ\n");
     out.extend_from_slice(s.as_bytes());

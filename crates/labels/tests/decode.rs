@@ -1,4 +1,5 @@
-//! Renders every size to PDF, rasterises each page at 300 dpi with
+//! Renders every size to PDF (A4 sheets also from a used sheet's first free
+//! position), rasterises each page at 300 dpi with
 //! `pdftoppm` (poppler-utils) and decodes every symbol with `ZXingReader`
 //! (zxing-cpp-tools), a decoder independent of the encoders: each QR must
 //! hold the label's Digital Link, each DataMatrix and GS1-128 its element
@@ -72,26 +73,31 @@ fn scanned(label: &Label) -> Vec<String> {
     vec![label.element_data.replace('\u{1d}', "<GS>")]
 }
 
-fn check_size(size: Size, labels: &[Label]) {
-    let dir = scratch(size.name());
+/// Renders `labels` at `size` from position `skip` of the first sheet and
+/// decodes every label where its position puts it.
+fn check_size(size: Size, labels: &[Label], skip: usize) {
+    let dir = scratch(&format!("{}-{skip}", size.name()));
     let pdf = dir.join("labels.pdf");
-    std::fs::write(
-        &pdf,
-        render(labels, Options::new(size, Format::Pdf)).expect("renders"),
-    )
-    .expect("write");
+    let opts = Options {
+        skip,
+        ..Options::new(size, Format::Pdf)
+    };
+    std::fs::write(&pdf, render(labels, opts).expect("renders")).expect("write");
     let (w, h) = size.label_mm();
-    let per_page = if size == Size::A4 { 10 } else { 1 };
+    let (cols, rows) = size.grid();
+    let per_page = cols * rows;
     for (i, label) in labels.iter().enumerate() {
-        let page = i / per_page + 1;
-        let slot = i % per_page;
-        let (x, y) = if size == Size::A4 {
-            (
-                (210.0 - 2.0 * w) / 2.0 + (slot % 2) as f32 * w,
-                (297.0 - 5.0 * h) / 2.0 + (slot / 2) as f32 * h,
-            )
-        } else {
+        let at = i + skip;
+        let page = at / per_page + 1;
+        let slot = at % per_page;
+        // The grid centred on the page (a roll's page is its label).
+        let (x, y) = if size.is_roll() {
             (0.0, 0.0)
+        } else {
+            (
+                (210.0 - cols as f32 * w) / 2.0 + (slot % cols) as f32 * w,
+                (297.0 - rows as f32 * h) / 2.0 + (slot / cols) as f32 * h,
+            )
         };
         let png = dir.join(format!("label-{i}.png"));
         rasterise(&pdf, page, (x, y, w, h), &png);
@@ -127,48 +133,28 @@ fn every_symbol_of_every_size_decodes_to_the_issued_codes() {
         return;
     }
     for size in [Size::Roll40x30, Size::Roll50x30, Size::Roll60x40] {
-        check_size(size, &common::labels(2));
+        check_size(size, &common::labels(2), 0);
     }
     // Three A4 pages: twenty items and the lot (enough labels to be drawn
     // on several threads).
-    check_size(Size::A4, &common::labels(20));
+    check_size(Size::A4, &common::labels(20), 0);
+    // The 24- and 40-up sheets, each from a used sheet's first free
+    // position, running over onto a second sheet.
+    check_size(Size::A4x3x8, &common::labels(5), 21);
+    check_size(Size::A4x4x10, &common::labels(5), 37);
+    // A 2x5 sheet from its last position.
+    check_size(Size::A4, &common::labels(2), 9);
 }
 
 /// A 承诺达标合格证 in every printed size: the QR code decodes to the
 /// certificate's public page, whatever the size (and when void too).
 #[test]
 fn every_certificate_size_decodes_to_its_page() {
-    use suyuan_labels::certificate::{certificates_pdf, CertificateForm, CertificateSize};
+    use suyuan_labels::certificate::{certificates_pdf, CertificateSize};
     if tool_missing("pdftoppm") || tool_missing("ZXingReader") {
         return;
     }
-    let url = "https://trace.example.cn/c/HG20261207-4K9Q2M7XRT";
-    let form = |void: bool| CertificateForm {
-        title: "承诺达标合格证".into(),
-        number: "HG20261207-4K9Q2M7XRT".into(),
-        rows: vec![
-            ("产品名称".into(), "赣南脐橙（特级果，单果 80–85 mm）".into()),
-            ("数量（重量）".into(), "500 千克".into()),
-            ("产地".into(), "江西省赣州市信丰县安西镇大塘村三组".into()),
-            ("生产者".into(), "信丰县绿源果业专业合作社".into()),
-            ("统一社会信用代码".into(), "93360722MA35XXXXXX".into()),
-            ("联系方式".into(), "0797-1234567".into()),
-            ("开具日期".into(), "2026-12-07".into()),
-        ],
-        commitment_heading: "我承诺对生产销售的食用农产品：".into(),
-        commitment: vec![
-            "不使用禁用农药兽药、停用兽药和非法添加物".into(),
-            "常规农药兽药残留不超标".into(),
-            "对承诺的真实性负责".into(),
-        ],
-        bases: vec![
-            ("质量安全控制符合要求".into(), false),
-            ("自行检测合格".into(), true),
-            ("委托检测合格".into(), false),
-        ],
-        url: url.into(),
-        void_note: void.then(|| "已作废 VOID".into()),
-    };
+    let (url, form) = (common::CERTIFICATE_URL, common::certificate);
     for size in CertificateSize::ALL {
         let dir = scratch(&format!("cert-{}", size.name()));
         let pdf = dir.join("certificate.pdf");

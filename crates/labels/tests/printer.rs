@@ -15,6 +15,8 @@ struct Printed {
     qr: String,
     datamatrix: String,
     bitmaps: usize,
+    /// Rules and box edges (certificates).
+    bars: usize,
 }
 
 fn nums(args: &str, n: usize) -> Vec<u32> {
@@ -46,9 +48,9 @@ fn tspl_string(args: &str) -> String {
     inner.replace("\\[\"]", "\"")
 }
 
-/// Parses a TSPL file; panics on anything outside the grammar.
-fn parse_tspl(bytes: &[u8], size: Size, dpi: u32) -> Vec<Printed> {
-    let (w, h) = size.label_mm();
+/// Parses a TSPL file for stock of `(w, h)` mm; panics on anything outside
+/// the grammar.
+fn parse_tspl(bytes: &[u8], (w, h): (f32, f32), dpi: u32) -> Vec<Printed> {
     let (wd, hd) = ((w / 25.4 * dpi as f32) as u32, (h / 25.4 * dpi as f32) as u32);
     let mut out = Vec::new();
     let mut cur: Option<Printed> = None;
@@ -129,6 +131,13 @@ fn parse_tspl(bytes: &[u8], size: Size, dpi: u32) -> Vec<Printed> {
                 let data = data.strip_prefix("~1").expect("FNC1 first (GS1)");
                 cur.as_mut().expect("in label").datamatrix = data.replace("~1", "\u{1d}");
             }
+            "BAR" => {
+                // BAR x,y,width,height: a filled rectangle inside the label.
+                let v = nums(args, 4);
+                assert!(v[2] >= 1 && v[3] >= 1, "{args}");
+                assert!(v[0] + v[2] <= wd && v[1] + v[3] <= hd, "bar inside: {args}");
+                cur.as_mut().expect("in label").bars += 1;
+            }
             "PRINT" => {
                 assert_eq!(args, "1,1");
                 out.push(cur.take().expect("PRINT ends a label"));
@@ -155,10 +164,10 @@ fn zpl_unescape(s: &str) -> String {
     out
 }
 
-/// Parses a ZPL file; panics on anything outside the grammar.
-fn parse_zpl(bytes: &[u8], size: Size, dpi: u32) -> Vec<Printed> {
+/// Parses a ZPL file for stock of `(w, h)` mm; panics on anything outside
+/// the grammar.
+fn parse_zpl(bytes: &[u8], (w, h): (f32, f32), dpi: u32) -> Vec<Printed> {
     let text = std::str::from_utf8(bytes).expect("ZPL is text");
-    let (w, h) = size.label_mm();
     let (wd, hd) = (
         (w / 25.4 * dpi as f32).round() as u32,
         (h / 25.4 * dpi as f32).round() as u32,
@@ -213,6 +222,14 @@ fn parse_zpl(bytes: &[u8], size: Size, dpi: u32) -> Vec<Printed> {
                 assert_eq!(cmds[i + 2], "FS");
                 p.bitmaps += 1;
                 i += 3;
+            } else if let Some(a) = field.strip_prefix("GB") {
+                // ^GBw,h,t: a box, filled when t is its smaller side.
+                let g = nums(a, 3);
+                assert!(g[2] >= 1 && g[2] <= g[0].min(g[1]), "{a}");
+                assert!(v[0] + g[0] <= wd && v[1] + g[1] <= hd, "box inside: {a}");
+                assert_eq!(cmds[i + 2], "FS");
+                p.bars += 1;
+                i += 3;
             } else {
                 panic!("unknown ZPL field {field:?}");
             }
@@ -238,10 +255,17 @@ fn carried(printed: &[Printed]) -> Vec<(String, String)> {
 
 fn check(labels: &[Label], size: Size, dpi: u32) {
     for format in [Format::Tspl, Format::Zpl] {
-        let bytes = render(labels, Options { size, format, dpi }).expect("renders");
+        let bytes = render(
+            labels,
+            Options {
+                dpi,
+                ..Options::new(size, format)
+            },
+        )
+        .expect("renders");
         let printed = match format {
-            Format::Tspl => parse_tspl(&bytes, size, dpi),
-            _ => parse_zpl(&bytes, size, dpi),
+            Format::Tspl => parse_tspl(&bytes, size.label_mm(), dpi),
+            _ => parse_zpl(&bytes, size.label_mm(), dpi),
         };
         assert_eq!(carried(&printed), expected(labels), "{format} {size} {dpi} dpi");
         // Name, lot, code lines at least.
@@ -267,8 +291,8 @@ fn many_labels_render_in_order_whatever_the_threads() {
         let opts = Options::new(Size::Roll50x30, format);
         let all = render(&labels, opts).expect("all");
         let printed = match format {
-            Format::Tspl => parse_tspl(&all, Size::Roll50x30, 203),
-            _ => parse_zpl(&all, Size::Roll50x30, 203),
+            Format::Tspl => parse_tspl(&all, Size::Roll50x30.label_mm(), 203),
+            _ => parse_zpl(&all, Size::Roll50x30.label_mm(), 203),
         };
         assert_eq!(carried(&printed), expected(&labels), "{format}");
     }
@@ -300,18 +324,90 @@ fn a_link_too_long_for_a_readable_qr_is_refused_not_shrunk() {
 #[test]
 fn printer_files_refuse_a4_and_odd_resolutions() {
     let labels = common::labels(1);
-    let a4 = render(&labels, Options::new(Size::A4, Format::Tspl)).expect_err("a4 tspl");
-    assert_eq!(a4.code, "label_size");
+    for sheet in [Size::A4, Size::A4x3x8, Size::A4x4x10] {
+        let a4 = render(&labels, Options::new(sheet, Format::Tspl)).expect_err("a4 tspl");
+        assert_eq!(a4.code, "label_size", "{sheet}");
+    }
     let dpi = render(
         &labels,
         Options {
-            size: Size::Roll40x30,
-            format: Format::Zpl,
             dpi: 600,
+            ..Options::new(Size::Roll40x30, Format::Zpl)
         },
     )
     .expect_err("600 dpi");
     assert_eq!(dpi.code, "label_dpi");
+}
+
+#[test]
+fn skipping_used_positions_is_for_sheets_and_less_than_a_sheet() {
+    let labels = common::labels(1);
+    let skip = |size, skip| {
+        render(
+            &labels,
+            Options {
+                skip,
+                ..Options::new(size, Format::Pdf)
+            },
+        )
+    };
+    assert_eq!(skip(Size::Roll50x30, 1).expect_err("roll").code, "label_skip");
+    for (size, per_page) in [(Size::A4, 10), (Size::A4x3x8, 24), (Size::A4x4x10, 40)] {
+        assert_eq!(size.per_page(), per_page);
+        skip(size, per_page - 1).expect("the last position");
+        assert_eq!(
+            skip(size, per_page).expect_err("a whole sheet").code,
+            "label_skip",
+            "{size}"
+        );
+    }
+    // 2 labels from the last position of a 10-up sheet: two pages.
+    let pdf = skip(Size::A4, 9).expect("pdf");
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert_eq!(pages, 2);
+}
+
+/// 承诺达标合格证 stickers on the roll printers: each sticker a label of the
+/// grammar, its QR the certificate's page, its text as bitmaps, its frame as
+/// bars; A5, PDF as a "printer file" and odd resolutions refused.
+#[test]
+fn certificates_print_on_roll_printers_in_both_languages_of_command() {
+    use suyuan_labels::certificate::{certificates_printer, CertificateSize};
+    let forms = [common::certificate(false), common::certificate(true)];
+    for size in [CertificateSize::R100x70, CertificateSize::R80x60] {
+        for dpi in [203, 300] {
+            for format in [Format::Tspl, Format::Zpl] {
+                let bytes = certificates_printer(&forms, size, format, dpi).expect("renders");
+                let printed = match format {
+                    Format::Tspl => parse_tspl(&bytes, size.mm(), dpi),
+                    _ => parse_zpl(&bytes, size.mm(), dpi),
+                };
+                let what = format!("{format} {} {dpi} dpi", size.name());
+                assert_eq!(printed.len(), 2, "{what}");
+                for p in &printed {
+                    assert_eq!(p.qr, common::CERTIFICATE_URL, "{what}");
+                    assert!(p.datamatrix.is_empty(), "{what}");
+                    assert_eq!(p.bars, 4, "the frame: {what}");
+                    // Title, number, seven rows, the commitment, the bases.
+                    assert!(p.bitmaps >= 13, "{what}: {} lines", p.bitmaps);
+                }
+                assert!(printed[1].bitmaps > printed[0].bitmaps, "the void note: {what}");
+            }
+        }
+    }
+    let one = &forms[..1];
+    let refused = |size, format, dpi| {
+        certificates_printer(one, size, format, dpi)
+            .expect_err("refused")
+            .code
+    };
+    assert_eq!(
+        refused(CertificateSize::A5, Format::Tspl, 203),
+        "certificate_size"
+    );
+    assert_eq!(refused(CertificateSize::R80x60, Format::Pdf, 203), "label_format");
+    assert_eq!(refused(CertificateSize::R80x60, Format::Zpl, 600), "label_dpi");
 }
 
 /// A label of arbitrary lot and serial (GS1 character set 82) and name.

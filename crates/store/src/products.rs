@@ -11,6 +11,8 @@
 //! GTIN-14 after its indicator digit). The registered prefixes are the only
 //! source of a prefix length on the platform: [`Store::registered_company_prefixes`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use suyuan_core::codes::{CompanyPrefix, Gtin, RegionCode};
@@ -107,6 +109,16 @@ fn decode_product(r: &Row) -> Result<Product> {
         description: r.opt_text("description")?,
         certifications: Vec::new(),
         created_at: ts(r.int("created_at")?),
+    })
+}
+
+fn decode_certification(r: &Row) -> Result<Certification> {
+    Ok(Certification {
+        kind: CertificationKind::parse(&r.text("kind")?).map_err(|e| StoreError::Corrupt(e.en))?,
+        number: r.text("number")?,
+        issuer: r.opt_text("issuer")?,
+        valid_from: r.text("valid_from")?,
+        valid_until: r.text("valid_until")?,
     })
 }
 
@@ -291,18 +303,28 @@ impl Store {
                 &params![product_id],
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Certification {
-                    kind: CertificationKind::parse(&r.text("kind")?)
-                        .map_err(|e| StoreError::Corrupt(e.en))?,
-                    number: r.text("number")?,
-                    issuer: r.opt_text("issuer")?,
-                    valid_from: r.text("valid_from")?,
-                    valid_until: r.text("valid_until")?,
-                })
-            })
-            .collect()
+        rows.iter().map(decode_certification).collect()
+    }
+
+    /// The certifications of every product of the caller's own
+    /// organisation, by product (for lists, which leave them out).
+    pub async fn own_certifications(&self, caller: &Caller) -> Result<HashMap<Uuid, Vec<Certification>>> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT product_id, kind, number, issuer, valid_from, valid_until FROM certifications \
+                 WHERE org_id = $1 ORDER BY id",
+                &params![caller.org_id],
+            )
+            .await?;
+        let mut out: HashMap<Uuid, Vec<Certification>> = HashMap::new();
+        for r in &rows {
+            out.entry(r.uuid("product_id")?)
+                .or_default()
+                .push(decode_certification(r)?);
+        }
+        Ok(out)
     }
 
     /// Products the caller may read. Certifications are not included in

@@ -1,5 +1,7 @@
 //! 承诺达标合格证 over HTTP: issue one from the trace for a lot or a
-//! shipment, list, read, void, print (PDF in A5, 100×70, 80×60 mm), and
+//! shipment, list, read, void, print (PDF in A5, 100×70, 80×60 mm; TSPL or
+//! ZPL at 203 or 300 dpi for the 100×70 and 80×60 stickers on roll
+//! printers), and
 //! record a certificate received with a shipment. Who may do what:
 //! a verified producer, processor, logistics company or retailer's
 //! recorder issues and voids its own; anyone reads a certificate by its
@@ -13,7 +15,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use suyuan_core::model::CertificateBasis;
 use suyuan_core::quality::certificate::{TITLE_EN, TITLE_ZH};
-use suyuan_labels::certificate::{certificates_pdf, CertificateForm, CertificateSize};
+use suyuan_labels::certificate::{certificates_pdf, certificates_printer, CertificateForm, CertificateSize};
+use suyuan_labels::Format;
 use suyuan_store::quality::certificates::{Certificate, NewCertificate};
 use utoipa::{IntoParams, ToSchema};
 
@@ -153,6 +156,12 @@ pub async fn void(
 pub struct PdfQuery {
     /// a5 (default), 100x70 or 80x60.
     pub size: Option<String>,
+    /// `pdf` (default), or a file for the roll printers: `tspl` (TSC,
+    /// Gprinter, Xprinter) or `zpl` (Zebra), for the 100x70 and 80x60
+    /// stickers only.
+    pub format: Option<String>,
+    /// Printer files: the printer's resolution, 203 (default) or 300 dpi.
+    pub dpi: Option<u32>,
 }
 
 /// What a certificate prints.
@@ -184,10 +193,12 @@ pub fn form_of(cert: &Certificate, public_url: &str) -> CertificateForm {
     }
 }
 
-/// The certificate printed: a PDF of one page.
+/// The certificate printed: a PDF of one page, or with `format` a TSPL or
+/// ZPL file printing the 100x70 or 80x60 sticker on a roll printer.
 #[utoipa::path(get, path = "/certificates/{number}/pdf", tag = "quality",
     params(("number" = String, Path), PdfQuery),
-    responses((status = 200, description = "The PDF", content((String = "application/pdf"))),
+    responses((status = 200, description = "The PDF, or the printer file (Content-Disposition: attachment)", content(
+            (String = "application/pdf"), (String = "application/vnd.tsc.tspl"), (String = "application/vnd.zebra.zpl"))),
         (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn pdf(
     State(state): State<AppState>,
@@ -195,14 +206,24 @@ pub async fn pdf(
     Path(number): Path<String>,
     ValidQuery(q): ValidQuery<PdfQuery>,
 ) -> ApiResult<Response> {
-    let size: CertificateSize =
-        q.size
-            .as_deref()
-            .unwrap_or("a5")
-            .parse()
-            .map_err(|e: suyuan_core::Invalid| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh).with_field("size")
-            })?;
+    let refused = |field: &'static str| {
+        move |e: suyuan_core::Invalid| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh).with_field(field)
+        }
+    };
+    let size: CertificateSize = q
+        .size
+        .as_deref()
+        .unwrap_or("a5")
+        .parse()
+        .map_err(refused("size"))?;
+    let format: Format = q
+        .format
+        .as_deref()
+        .unwrap_or("pdf")
+        .parse()
+        .map_err(refused("format"))?;
+    let dpi = q.dpi.unwrap_or(203);
     let cert = state
         .store
         .certificate(&number)
@@ -210,14 +231,24 @@ pub async fn pdf(
         .filter(|c| c.org_id == caller.org_id)
         .ok_or_else(not_found)?;
     let form = form_of(&cert, &state.config.public_url);
-    let bytes = certificates_pdf(&[form], size).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.zh).with_field("size")
-    })?;
+    let bytes = if format == Format::Pdf {
+        certificates_pdf(&[form], size).map_err(refused("size"))?
+    } else {
+        certificates_printer(&[form], size, format, dpi).map_err(|e| {
+            let field = if e.code == "label_dpi" { "dpi" } else { "size" };
+            refused(field)(e)
+        })?
+    };
     let _ = TITLE_EN;
     Ok(crate::export::file(
         bytes,
-        "application/pdf",
-        &format!("certificate-{}-{}.pdf", cert.number, size.name()),
+        format.content_type(),
+        &format!(
+            "certificate-{}-{}.{}",
+            cert.number,
+            size.name(),
+            format.extension()
+        ),
     ))
 }
 

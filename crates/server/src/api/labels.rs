@@ -6,15 +6,15 @@
 //! Error codes (the field names the parameter): `label_target` (neither or
 //! both of `lot` and `codes`), `label_empty`, `label_not_a_lot`,
 //! `label_from_range`,
-//! `label_size`, `label_format`, `label_dpi`, `label_too_many`,
+//! `label_size`, `label_format`, `label_dpi`, `label_skip`, `label_too_many`,
 //! `label_data`, `label_data_too_long`, the code parsers' own codes; from the
 //! store `not_found` (another's or nobody's unit), `lot_has_no_items`,
 //! `unit_non_conformant`, and the caller checks (`organisation_suspended`,
 //! `role_cannot_record`, …).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use suyuan_core::codes::trace::TraceUnit;
 use suyuan_core::Invalid;
@@ -38,8 +38,9 @@ pub struct LabelQuery {
     /// Lot or item codes in any form, comma-separated (at most 1,000): a
     /// label each, in this order. Give `lot` or `codes`, not both.
     pub codes: Option<String>,
-    /// `40x30`, `50x30` (default), `60x40` (roll labels, mm) or `a4` (sheets
-    /// of 2 x 5 labels of 105 x 57 mm).
+    /// `40x30`, `50x30` (default), `60x40` (roll labels, mm), or A4 sheets:
+    /// `a4` (2 x 5 labels of 105 x 57 mm), `a4-3x8` (3 x 8 of 70 x 37 mm) or
+    /// `a4-4x10` (4 x 10 of 52.5 x 29.7 mm).
     pub size: Option<String>,
     /// `pdf` (default), `tspl` (TSC, Gprinter, Xprinter) or `zpl` (Zebra);
     /// printer files for roll sizes only.
@@ -50,6 +51,11 @@ pub struct LabelQuery {
     /// default 1). A file holds at most 20,000 labels: a bigger lot is
     /// printed with `from=20001`, `from=40001`, ….
     pub from: Option<u32>,
+    /// A4 sheets: how many positions of the first sheet are already used
+    /// (counted row by row from the top left) and left empty, so a partly
+    /// used sheet is printed on from its first free label; 0 (default) to
+    /// one less than the sheet's labels. Roll labels: 0.
+    pub skip: Option<u32>,
 }
 
 /// Which units to print.
@@ -116,16 +122,6 @@ impl LabelQuery {
             Some(f) => f.parse::<Format>().map_err(|e| invalid("format", e))?,
             None => Format::Pdf,
         };
-        if format != Format::Pdf && !size.is_roll() {
-            return Err(invalid(
-                "size",
-                Invalid::new(
-                    "label_size",
-                    "printer files are made for roll sizes (40x30, 50x30, 60x40); use pdf for a4",
-                    "打印机指令文件仅支持卷标尺寸（40x30、50x30、60x40），A4 请用 pdf",
-                ),
-            ));
-        }
         let dpi = self.dpi.unwrap_or(203);
         if dpi != 203 && dpi != 300 {
             return Err(invalid(
@@ -137,7 +133,17 @@ impl LabelQuery {
                 ),
             ));
         }
-        Ok((target, Options { size, format, dpi }))
+        let opts = Options {
+            size,
+            format,
+            dpi,
+            skip: self.skip.unwrap_or(0) as usize,
+        };
+        opts.check().map_err(|e| {
+            let field = if e.code == "label_skip" { "skip" } else { "size" };
+            invalid(field, e)
+        })?;
+        Ok((target, opts))
     }
 }
 
@@ -234,19 +240,14 @@ pub async fn labels(
 ) -> ApiResult<Response> {
     let (target, opts) = q.parse()?;
     let bytes = label_file(&state.store, &caller, &state.config.public_url, &target, opts).await?;
-    let disposition = format!(
-        "attachment; filename=\"labels-{}.{}\"",
-        opts.size.name(),
-        opts.format.extension()
-    );
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, opts.format.content_type().to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
+    Ok(file_response(opts, bytes))
+}
+
+/// A label file as a download (the API's and the console's answer).
+pub fn file_response(opts: Options, bytes: Vec<u8>) -> Response {
+    crate::export::file(
         bytes,
+        opts.format.content_type(),
+        &format!("labels-{}.{}", opts.size.name(), opts.format.extension()),
     )
-        .into_response())
 }

@@ -1,7 +1,7 @@
 //! Lots and items: the organisation's lots and the form allocating one, a
 //! unit's page (its codes in every form, its status, its timeline, the
 //! trace back and forward as a tree with its depth and gaps, and, for a
-//! lot, issuing item codes and the link to its labels), and the search box
+//! lot, issuing item codes, and the label print form), and the search box
 //! that takes a code in any form (flat trace code, element string, Digital
 //! Link, EPC URN).
 
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::layout::{csrf_field, esc, event_name, local_time, page, record_link, select, status_name, table};
 use super::recordform::PICK;
-use super::{error_page, store_error, Console, PageResult, Posted, T};
+use super::{error_page, store_error, Console, Fields, PageResult, Posted, T};
 use crate::api::trace::{code_forms, parse_code};
 use crate::error::{deliberate, ApiError};
 use crate::extract::{Id, LenientQuery};
@@ -185,10 +185,18 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console, Id(id): Id) 
         .get_unit(&c.caller, id)
         .await
         .map_err(|e| store_error(c.lang, e))?;
-    unit_page(&state, &c, &unit, None).await
+    unit_page(&state, &c, &unit, None, None).await
 }
 
-async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[String]>) -> PageResult {
+/// A unit's page; `issued` the item codes just issued (shown, and printed by
+/// the print form), `refused` a refused print form and its values.
+pub(crate) async fn unit_page(
+    state: &AppState,
+    c: &Console,
+    unit: &Unit,
+    issued: Option<&[String]>,
+    refused: Option<(&ApiError, &Fields)>,
+) -> PageResult {
     let err = |e| store_error(c.lang, e);
     let back = state
         .store
@@ -223,6 +231,7 @@ async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[
         b.push_str("</ol></div>");
     }
     b.push_str(&unit_card(state, c, unit));
+    b.push_str(&super::labels::print_form(c, unit, issued, refused));
     if unit.kind == "lot" {
         let _ = write!(
             b,
@@ -239,11 +248,11 @@ async fn unit_page(state: &AppState, c: &Console, unit: &Unit, issued: Option<&[
     b.push_str(&timeline(c, &back, &forward));
     b.push_str(&tree(c, T::TraceBack, &back));
     b.push_str(&tree(c, T::TraceForward, &forward));
-    Ok(Html(page(c, &title, &b)).into_response())
+    let status = refused.map_or(StatusCode::OK, |(e, _)| e.status);
+    Ok(deliberate((status, Html(page(c, &title, &b))).into_response()))
 }
 
-/// A unit's status and its code in every form; for a lot, the link to its
-/// labels (drawn by the labels endpoint).
+/// A unit's status and its code in every form.
 fn unit_card(state: &AppState, c: &Console, unit: &Unit) -> String {
     let mut b = String::new();
     b.push_str("<div class=\"card\"><dl class=\"cols\">");
@@ -284,19 +293,7 @@ fn unit_card(state: &AppState, c: &Console, unit: &Unit) -> String {
             esc(&forms.digital_link)
         );
     }
-    b.push_str("</dl>");
-    if unit.kind == "lot" {
-        let q: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("lot", &unit.epc)
-            .finish();
-        let _ = write!(
-            b,
-            "<p><a class=\"btn alt\" id=\"labels\" href=\"/api/v1/labels?{}\">{}</a></p>",
-            esc(&q),
-            c.t(T::Labels)
-        );
-    }
-    b.push_str("</div>");
+    b.push_str("</dl></div>");
     b
 }
 
@@ -443,7 +440,7 @@ pub(crate) async fn issue(State(state): State<AppState>, Id(id): Id, Posted(c, f
         .issue_items(&c.caller, id, count, f.get("non_conformance_override"))
         .await
         .map_err(|e| store_error(c.lang, e))?;
-    unit_page(&state, &c, &issued.lot, Some(&issued.codes)).await
+    unit_page(&state, &c, &issued.lot, Some(&issued.codes), None).await
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,11 @@
 //! and wrong types refused by name) and calls the store function the API
 //! calls, so the refusals are the API's, shown beside the field they name.
 //!
-//! Not yet here: editing a record as a new version of it, and certificates
-//! on products (the API takes both; the console will follow).
+//! Products carry their certifications: listed beside each product and
+//! entered in its create form (`certifications`).
+//!
+//! Not yet here: editing a record as a new version of it, and deactivating
+//! one (the store keeps master records as they were logged).
 
 use std::fmt::Write as _;
 
@@ -16,6 +19,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde_json::{Map, Value};
 use suyuan_core::model::{InputKind, PlaceKind, ProductCategory};
 
+use super::certifications;
 use super::layout::{csrf_field, esc, page, select, table};
 use super::recordform::PICK;
 use super::{error_page, store_error, Console, Fields, Lang, PageResult, Posted, T};
@@ -275,18 +279,44 @@ async fn list_page(
     }
     let _ = write!(b, "</nav><h1>{}</h1>", esc(title));
     let shown: Vec<&MasterField> = list.fields.iter().filter(|f| f.4).collect();
+    let products = list.slug == "products";
+    let certs = if products {
+        state
+            .store
+            .own_certifications(&c.caller)
+            .await
+            .map_err(|e| store_error(lang, e))?
+    } else {
+        Default::default()
+    };
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|v| shown.iter().map(|f| esc(&cell(v.get(f.0)))).collect())
+        .map(|v| {
+            let mut row: Vec<String> = shown.iter().map(|f| esc(&cell(v.get(f.0)))).collect();
+            if products {
+                let id = v.get("id").and_then(Value::as_str).and_then(|i| i.parse().ok());
+                row.push(certifications::cell(c, id.and_then(|i| certs.get(&i))));
+            }
+            row
+        })
         .collect();
-    let head: Vec<&str> = shown.iter().map(|f| lang.pick(f.2, f.3)).collect();
+    let mut head: Vec<&str> = shown.iter().map(|f| lang.pick(f.2, f.3)).collect();
+    if products {
+        head.push(lang.pick("认证", "Certifications"));
+    }
     let _ = write!(b, "<div class=\"card\">{}</div>", table(&head, &rows));
-    let field = problem.as_ref().and_then(|e| e.field.clone());
+    // A certification's field is named as the form names it.
+    let field = problem
+        .as_ref()
+        .and_then(|e| e.field.clone())
+        .map(|f| certifications::form_field(&f).map_or(f, str::to_owned));
+    let cert_field = field.as_deref().filter(|f| f.starts_with("cert_"));
     let said = problem
         .as_ref()
         .map(|e| esc(lang.pick(&e.zh, &e.en)))
         .unwrap_or_default();
-    if problem.is_some() && !list.fields.iter().any(|f| Some(f.0) == field.as_deref()) {
+    if problem.is_some() && cert_field.is_none() && !list.fields.iter().any(|f| Some(f.0) == field.as_deref())
+    {
         let _ = write!(b, "<p class=\"err\" id=\"form-refused\">{said}</p>");
     }
     let _ = write!(
@@ -339,6 +369,13 @@ async fn list_page(
             let _ = write!(b, "<p class=\"err\" data-field=\"{name}\">{said}</p>");
         }
     }
+    if products {
+        b.push_str(&certifications::inputs(
+            c,
+            f,
+            cert_field.map(|f| (f, said.as_str())),
+        ));
+    }
     let _ = write!(b, "<button id=\"create\">{}</button></form>", c.t(T::Create));
     let status = problem.as_ref().map_or(StatusCode::OK, |e| e.status);
     Ok(deliberate((status, Html(page(c, title, &b))).into_response()))
@@ -374,6 +411,11 @@ fn body(list: &List, f: &Fields) -> Result<Vec<u8>, ApiError> {
             _ => Value::from(v),
         };
         o.insert((*name).to_owned(), value);
+    }
+    if list.slug == "products" {
+        if let Some(entry) = certifications::entry(f) {
+            o.insert("certifications".to_owned(), entry);
+        }
     }
     serde_json::to_vec(&Value::Object(o)).map_err(|e| {
         ApiError::new(

@@ -29,12 +29,14 @@
 
 mod audit;
 mod backups;
+mod certifications;
 mod charts;
 mod complaints;
 mod dashboard;
 mod devices;
 mod i18n;
 mod lab;
+mod labels;
 mod layout;
 pub(crate) use layout::STYLE;
 mod login;
@@ -82,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/lots", get(lots::index).post(lots::create))
         .route("/console/lots/{id}", get(lots::show))
         .route("/console/lots/{id}/items", post(lots::issue))
+        .route("/console/lots/{id}/labels", post(labels::print))
         .route("/console/search", get(lots::search))
         .route("/console/shipments", get(shipments::incoming))
         .route("/console/devices", get(devices::index))

@@ -66,15 +66,24 @@ pub(crate) async fn certificates(State(state): State<AppState>, c: Console) -> P
             } else {
                 l.pick("已作废", "void")
             };
-            let prints: Vec<String> = ["a5", "100x70", "80x60"]
-                .iter()
-                .map(|s| {
-                    format!(
-                        "<a href=\"/api/v1/certificates/{}/pdf?size={s}\">{s}</a>",
-                        esc(&cert.number)
-                    )
-                })
-                .collect();
+            // PDF in every size; the stickers also for the roll printers.
+            let prints: Vec<String> = [
+                ("a5", "pdf", "a5"),
+                ("100x70", "pdf", "100x70"),
+                ("80x60", "pdf", "80x60"),
+                ("100x70", "tspl", "100x70 TSPL"),
+                ("100x70", "zpl", "100x70 ZPL"),
+                ("80x60", "tspl", "80x60 TSPL"),
+                ("80x60", "zpl", "80x60 ZPL"),
+            ]
+            .iter()
+            .map(|(s, f, name)| {
+                format!(
+                    "<a href=\"/api/v1/certificates/{}/pdf?size={s}&amp;format={f}\">{name}</a>",
+                    esc(&cert.number)
+                )
+            })
+            .collect();
             vec![
                 format!("<a href=\"/c/{n}\">{n}</a>", n = esc(&cert.number)),
                 esc(&cert.product_name),

@@ -3,8 +3,11 @@
 //! application listening on a real TCP port, on a desktop and on a
 //! phone-sized window: sign in, record a season for a plot through the
 //! forms (sowing, fertilising, pest control, harvest), see a refused form's
-//! error beside its field, allocate a lot, issue item codes, and open an
-//! item's Digital Link as a consumer. Screenshots of every step go to
+//! error beside its field, allocate a lot, issue item codes, download their
+//! label PDF through the print form (a roll on the desktop, a used A4 sheet
+//! on the phone) and decode its QR codes with `ZXingReader` (zxing-cpp, a
+//! decoder independent of the encoder), and open an item's Digital Link as a
+//! consumer: the label's QR holds that link. Screenshots of every step go to
 //! `target/e2e-screenshots` (or `SUYUAN_E2E_SCREENSHOTS`), kept by CI.
 //!
 //! Without `chromium` and `chromedriver` the test is skipped with a notice,
@@ -13,7 +16,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -94,15 +97,30 @@ pub(crate) async fn start_driver(driver: &PathBuf) -> Driver {
 }
 
 pub(crate) async fn open_browser(driver: &Driver, chromium: &PathBuf, width: u32, height: u32) -> Client {
+    open_browser_saving_to(driver, chromium, (width, height), None).await
+}
+
+/// A browser whose downloads, when `downloads` is given, go to that folder
+/// without asking.
+async fn open_browser_saving_to(
+    driver: &Driver,
+    chromium: &PathBuf,
+    (width, height): (u32, u32),
+    downloads: Option<&Path>,
+) -> Client {
+    let mut options = json!({
+        "binary": chromium,
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--lang=zh-CN", format!("--window-size={width},{height}")]
+    });
+    if let Some(dir) = downloads {
+        options["prefs"] = json!({
+            "download.default_directory": dir,
+            "download.prompt_for_download": false,
+        });
+    }
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--lang=zh-CN", format!("--window-size={width},{height}")]
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), options);
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.1))
@@ -214,7 +232,14 @@ async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str
     let f = farm(app, &user).await;
     let fertiliser = buy(app, &f.org, "fertiliser", "").await;
     let (base, server) = serve_app(app).await;
-    let client = open_browser(driver, chromium, width, height).await;
+    let downloads = std::env::temp_dir().join(format!(
+        "suyuan-e2e-downloads-{}-{}-{viewport}",
+        std::process::id(),
+        app.backend
+    ));
+    let _ = std::fs::remove_dir_all(&downloads);
+    std::fs::create_dir_all(&downloads).unwrap();
+    let client = open_browser_saving_to(driver, chromium, (width, height), Some(&downloads)).await;
     let mut w = Walk {
         c: &client,
         base,
@@ -340,6 +365,20 @@ async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
     assert_eq!(codes.len(), 3);
+    // Their labels through the print form: on the desktop a 50x30 roll (a
+    // page each, in issue order), on the phone a 24-up A4 sheet whose first
+    // four labels are used.
+    let (size, skip) = if viewport == "phone" {
+        ("a4-3x8", "4")
+    } else {
+        ("50x30", "0")
+    };
+    w.set("label-size", size).await;
+    w.set("label-format", "pdf").await;
+    w.set("label-skip", skip).await;
+    w.shot("print-form").await;
+    w.click("#print-labels").await;
+    let pdf = downloaded(&downloads, &format!("labels-{size}.pdf")).await;
     w.goto("/console/").await;
     let issued = w.wait_for("#codes-issued").await.text().await.unwrap();
     assert_eq!(issued, "3");
@@ -353,8 +392,82 @@ async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str
     assert!(page.contains("二荆条辣椒") && page.contains("采收"), "{page}");
     w.shot("consumer").await;
 
+    // The label's QR holds the Digital Link the consumer opened.
+    if let Some(qrs) = qr_codes(&pdf) {
+        let mut link = url.clone();
+        link.set_query(None);
+        assert_eq!(qrs.len(), 3, "a QR per item: {qrs:?}");
+        if viewport == "phone" {
+            assert!(qrs.contains(&link.to_string()), "{link} among {qrs:?}");
+        } else {
+            assert_eq!(qrs[0], link.to_string(), "the first label is the first item's");
+        }
+        let distinct: std::collections::BTreeSet<&String> = qrs.iter().collect();
+        assert_eq!(distinct.len(), 3, "{qrs:?}");
+    }
+    let _ = std::fs::remove_dir_all(&downloads);
+
     client.close().await.unwrap();
     server.abort();
+}
+
+/// The file `name` once the browser has saved it in `dir`.
+async fn downloaded(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    for _ in 0..200 {
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+            // Chromium writes a `.crdownload` file and renames it when done.
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser saved no {name} in {}", dir.display());
+}
+
+/// Every QR code of every page of `pdf`, page by page, as `ZXingReader`
+/// reads them from the pages rasterised at 300 dpi by `pdftoppm`; `None`
+/// (after a notice) when the tools are missing outside CI.
+fn qr_codes(pdf: &Path) -> Option<Vec<String>> {
+    let missing = ["pdftoppm", "ZXingReader"]
+        .into_iter()
+        .find(|t| Command::new(t).arg("-v").output().is_err());
+    if let Some(tool) = missing {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {tool} is missing (poppler-utils, zxing-cpp-tools)"
+        );
+        eprintln!("{tool} not found: the downloaded labels are not decoded");
+        return None;
+    }
+    let prefix = pdf.with_extension("");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "300", "-png", "-gray"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(status.success(), "pdftoppm on {}", pdf.display());
+    let dir = pdf.parent().unwrap();
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    let mut found = Vec::new();
+    for png in pages {
+        let out = Command::new("ZXingReader")
+            .args(["-format", "QRCode", "-1"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        // `<file> QRCode "<text>"` per symbol.
+        found.extend(String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| {
+            let (start, end) = (l.find('"')?, l.rfind('"')?);
+            (end > start).then(|| l[start + 1..end].to_owned())
+        }));
+    }
+    Some(found)
 }
 
 both_backends!(the_console_works_in_a_browser, |app| async move {

@@ -116,8 +116,22 @@ impl Browser {
     }
 }
 
-fn location(h: &axum::http::HeaderMap) -> String {
+pub(crate) fn location(h: &axum::http::HeaderMap) -> String {
     h[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+/// Allocates a lot of `product_id` at `site` through the lots form;
+/// answers the lot's page.
+pub(crate) async fn allocate(app: &TestApp, b: &Browser, product_id: &str, site: &str) -> String {
+    let (status, h, page) = b
+        .post(
+            app,
+            "/console/lots",
+            &[("product_id", product_id), ("date", "2026-05-20"), ("site", site)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    location(&h)
 }
 
 /// A cooperative with a plot, a product, seed and pesticide lots; signed in.
@@ -339,7 +353,8 @@ both_backends!(a_season_is_recorded_through_the_forms, |app| async move {
     assert_eq!(status, StatusCode::OK, "{issued}");
     assert!(issued.contains("id=\"issued\""), "{issued}");
     assert_eq!(issued.matches("<li><code>").count(), 3, "{issued}");
-    assert!(issued.contains("/api/v1/labels?lot="), "the labels link");
+    assert!(issued.contains("/labels\""), "the print form");
+    assert!(issued.contains("id=\"print-labels\""), "the print form");
     let (_, _, lot) = b.get(app, &lot_page).await;
     assert!(lot.contains("采收") && lot.contains("一号地块"), "{lot}");
     let (_, _, dash) = b.get(app, "/console/").await;

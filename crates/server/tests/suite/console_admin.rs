@@ -190,3 +190,71 @@ both_backends!(
         assert_eq!(app.count("/api/v1/products", &f.org.token).await, 1);
     }
 );
+
+/// Posts the product form with these fields.
+async fn post_form(
+    app: &TestApp,
+    b: &crate::console::Browser,
+    fields: Vec<(&'static str, String)>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(app, "/console/master/products", &fields).await
+}
+
+both_backends!(
+    a_products_certifications_are_entered_and_shown,
+    |app| async move {
+        let f = farm(app, "con_certs").await;
+        let b = sign_in(app, "con_certs", ADMIN_PASSWORD).await;
+        let gtin = gtin13();
+        let product = |number: &'static str, until: &'static str| {
+            vec![
+                ("gtin", gtin.clone()),
+                ("name", "有机辣椒".to_owned()),
+                ("category", "vegetable".to_owned()),
+                ("unit", "袋".to_owned()),
+                ("cert_kind", "organic".to_owned()),
+                ("cert_number", number.to_owned()),
+                ("cert_issuer", "中绿华夏有机食品认证中心".to_owned()),
+                ("cert_valid_from", "2026-01-01".to_owned()),
+                ("cert_valid_until", until.to_owned()),
+            ]
+        };
+        // Validity ending before it starts: the store's refusal beside the
+        // field, nothing stored.
+        let (status, _, page) = post_form(app, &b, product("ORG-2026-0001", "2025-12-31")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("data-field=\"cert_valid_until\""), "{page}");
+        assert!(page.contains("value=\"ORG-2026-0001\""), "kept: {page}");
+        // A certification without its number.
+        let (status, _, page) = post_form(app, &b, product("", "2026-12-31")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("data-field=\"cert_number\""), "{page}");
+        assert_eq!(app.count("/api/v1/products", &f.org.token).await, 1);
+
+        let (status, _, page) = post_form(app, &b, product("ORG-2026-0001", "2026-12-31")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let (_, _, list) = b.get(app, "/console/master/products").await;
+        assert!(
+            list.contains("有机产品") && list.contains("ORG-2026-0001"),
+            "{list}"
+        );
+        let (_, _, en) = b.get(app, "/console/master/products?lang=en").await;
+        assert!(en.contains("Organic product"), "{en}");
+        // What the API stored, and the log's view of it agrees.
+        let products = app.list("/api/v1/products", &f.org.token).await;
+        let id = products.iter().find(|p| p["name"] == "有机辣椒").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, p) = app.get(&format!("/api/v1/products/{id}"), &f.org.token).await;
+        assert_eq!(p["certifications"][0]["kind"], "organic", "{p}");
+        assert_eq!(p["certifications"][0]["valid_until"], "2026-12-31");
+        assert!(app.store.rows_against_log().await.unwrap().is_empty());
+        // Another organisation's list does not show them.
+        farm(app, "con_certs_other").await;
+        let other = sign_in(app, "con_certs_other", ADMIN_PASSWORD).await;
+        let (_, _, theirs) = other.get(app, "/console/master/products").await;
+        assert!(!theirs.contains("ORG-2026-0001"));
+    }
+);

@@ -19,6 +19,8 @@ mod browser;
 mod conformance;
 mod console;
 mod console_admin;
+mod console_labels;
+mod console_suspended;
 mod defence;
 mod devices;
 mod devices_mqtt;

@@ -145,6 +145,43 @@ both_backends!(certificates_follow_the_trace, |app| async move {
         assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
         assert!(pdf.starts_with(b"%PDF-"), "{size}");
     }
+    // And on the roll printers, the stickers as TSPL and ZPL files whose QR
+    // is the certificate's page.
+    for (query, content_type, qr) in [
+        ("size=100x70&format=tspl", "application/vnd.tsc.tspl", "QRCODE "),
+        (
+            "size=80x60&format=zpl&dpi=300",
+            "application/vnd.zebra.zpl",
+            "^FDMA,",
+        ),
+    ] {
+        let (status, headers, file) = app
+            .get_bytes(
+                &format!("/api/v1/certificates/{number}/pdf?{query}"),
+                &w.producer.token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(headers[header::CONTENT_TYPE], content_type);
+        let text = String::from_utf8_lossy(&file);
+        assert!(
+            text.contains(qr) && text.contains(&format!("/c/{number}")),
+            "{query}"
+        );
+    }
+    for (query, code, field) in [
+        ("size=a5&format=tspl", "certificate_size", "size"),
+        ("size=80x60&format=png", "label_format", "format"),
+        ("size=80x60&format=zpl&dpi=600", "label_dpi", "dpi"),
+    ] {
+        let answer = app
+            .get(
+                &format!("/api/v1/certificates/{number}/pdf?{query}"),
+                &w.producer.token,
+            )
+            .await;
+        assert_problem(&answer, 422, code, Some(field));
+    }
     // Another organisation cannot print it.
     let (status, _, _) = app
         .get_bytes(&format!("/api/v1/certificates/{number}/pdf"), &w.retailer.token)

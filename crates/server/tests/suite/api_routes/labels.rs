@@ -1,5 +1,6 @@
 //! Labels over HTTP: a lot's items and listed codes as PDF, TSPL and
-//! ZPL files carrying the issued codes; another tenant's lot answered 404
+//! ZPL files carrying the issued codes, A4 sheets of 10, 24 or 40 labels
+//! from a used sheet's first free position; another tenant's lot answered 404
 //! like nobody's; refusals naming the parameter at fault; no labels without
 //! a sign-in, for a lot without items, or for a suspended organisation.
 //! (That every symbol of a PDF decodes to the codes is the labels crate's
@@ -144,6 +145,21 @@ async fn files(calls: &Calls<'_>, app: &TestApp, coop: &Org, lot: &Value, items:
     assert!(pdf.starts_with("%PDF-"));
     let pages = pdf.matches("/Type /Page").count() - pdf.matches("/Type /Pages").count();
     assert_eq!(pages, items.len().div_ceil(10));
+    // A 40-up sheet with 37 positions used: 3 labels on it, the rest on a
+    // second sheet.
+    let (status, _, pdf) = app
+        .raw(
+            "GET",
+            &path(&format!("lot={lot_flat}&size=a4-4x10&skip=37")),
+            Some(&coop.token),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    let pdf = pdf.as_str().unwrap();
+    let pages = pdf.matches("/Type /Page").count() - pdf.matches("/Type /Pages").count();
+    assert_eq!(pages, 2, "{} labels from position 38 of 40", items.len());
     // The default: a 50x30 PDF, a page per label.
     let (status, headers, _) = app
         .raw(
@@ -169,6 +185,19 @@ async fn refusals(app: &TestApp, coop: &Org, lot: &Value, items: &[String]) {
         (format!("lot={lot_epc}&format=png"), 422, "label_format", "format"),
         (
             format!("lot={lot_epc}&format=tspl&size=a4"),
+            422,
+            "label_size",
+            "size",
+        ),
+        (
+            format!("lot={lot_epc}&size=a4-3x8&skip=24"),
+            422,
+            "label_skip",
+            "skip",
+        ),
+        (format!("lot={lot_epc}&skip=1"), 422, "label_skip", "skip"),
+        (
+            format!("lot={lot_epc}&format=zpl&size=a4-4x10"),
             422,
             "label_size",
             "size",
