@@ -113,6 +113,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "backup_runs",
         include_str!("../migrations/0028_backup_runs.sql"),
     ),
+    (31, "webhooks", include_str!("../migrations/0031_webhooks.sql")),
 ];
 
 /// The newest version this build knows.

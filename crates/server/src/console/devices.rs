@@ -3,7 +3,8 @@
 //! the alerts of the periodic check (silent devices, temperature
 //! excursions with their duration and extreme). An officer sees those of
 //! the jurisdiction, read only. Registering a device (its token is shown
-//! once) is done through the API, `POST /api/v1/devices`.
+//! once) is done through the API, `POST /api/v1/devices`. An admin also
+//! manages the organisation's alert webhook here ([`super::webhooks`]).
 
 use std::fmt::Write as _;
 
@@ -18,6 +19,11 @@ use crate::AppState;
 
 /// The devices and their alerts.
 pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResult {
+    render(&state, &c, None).await
+}
+
+/// The page; `secret`: a webhook secret just made, shown once.
+pub(crate) async fn render(state: &AppState, c: &Console, secret: Option<&str>) -> PageResult {
     let err = |e| store_error(c.lang, e);
     let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
     let devices = state
@@ -47,7 +53,7 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
                 format!(
                     "<form method=\"post\" action=\"/console/devices/{}/{path}\">{}<button class=\"alt\">{label}</button></form>",
                     d.id,
-                    csrf_field(&c)
+                    csrf_field(c)
                 )
             };
             vec![
@@ -125,7 +131,10 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
             &rows,
         ));
     }
-    Ok(Html(page(&c, l("设备", "Devices"), &b)).into_response())
+    if super::webhooks::manages(c) {
+        b.push_str(&super::webhooks::section(state, c, secret).await.map_err(err)?);
+    }
+    Ok(Html(page(c, l("设备", "Devices"), &b)).into_response())
 }
 
 /// Disables a device, back to the page.

@@ -36,6 +36,7 @@ mod devices;
 mod i18n;
 mod lab;
 mod layout;
+mod webhooks;
 pub(crate) use layout::STYLE;
 mod login;
 mod lots;
@@ -87,6 +88,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/devices", get(devices::index))
         .route("/console/devices/{id}/disable", post(devices::disable))
         .route("/console/devices/{id}/enable", post(devices::enable))
+        .route("/console/devices/webhook", post(webhooks::save))
+        .route("/console/devices/webhook/delete", post(webhooks::remove))
         .route("/console/shipments/receive", post(shipments::receive))
         .route("/console/org", get(org::show))
         .route("/console/master/{slug}", get(master::show).post(master::create))

@@ -22,6 +22,7 @@ mod console_admin;
 mod defence;
 mod devices;
 mod devices_mqtt;
+mod devices_webhooks;
 mod edge;
 mod epcis;
 mod hygiene;
