@@ -155,3 +155,55 @@ async fn set(state: &AppState, c: &Console, id: uuid::Uuid, enabled: bool) -> Pa
         .map_err(|e| store_error(c.lang, e))?;
     Ok(Redirect::to("/console/devices").into_response())
 }
+
+/// A row under a storage or transport record on a lot's timeline: the
+/// readings of the stay it began (minimum, maximum, mean per quantity and
+/// device) and the devices' silences longer than two hours.
+pub(crate) fn conditions_row(
+    c: &Console,
+    cond: &suyuan_store::devices::conditions::StayConditions,
+) -> String {
+    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
+    let mut parts: Vec<String> = Vec::new();
+    for element in &cond.sensor_element_list {
+        for r in element["sensorReport"].as_array().into_iter().flatten() {
+            let kind = r["type"].as_str().unwrap_or("");
+            let (name, unit) = match kind {
+                "Temperature" => (l("温度", "temperature"), "℃"),
+                "RelativeHumidity" => (l("相对湿度", "humidity"), "%"),
+                _ => (l("光照度", "illuminance"), " lx"),
+            };
+            let num = |k: &str| r[k].as_f64().map(|v| format!("{v}{unit}")).unwrap_or_default();
+            parts.push(format!(
+                "{name} {} {} · {} {} · {} {}",
+                l("最低", "min"),
+                esc(&num("minValue")),
+                l("最高", "max"),
+                esc(&num("maxValue")),
+                l("平均", "mean"),
+                esc(&num("meanValue"))
+            ));
+        }
+    }
+    if parts.is_empty() {
+        parts.push(l("本段无读数", "no readings in this stay").to_owned());
+    }
+    for g in &cond.gaps {
+        parts.push(format!(
+            "<b class=\"gap\">{} {} {} – {} ({} {})</b>",
+            esc(&g.device_name),
+            l("未上报", "silent"),
+            esc(&local_time(&g.from, "+08:00")),
+            esc(&local_time(&g.until, "+08:00")),
+            g.minutes,
+            l("分钟", "min")
+        ));
+    }
+    format!(
+        "<tr class=\"conditions\"><td></td><td colspan=\"3\">{} {} – {}: {}</td></tr>",
+        l("储运条件", "Conditions"),
+        esc(&local_time(&cond.from, "+08:00")),
+        esc(&local_time(&cond.until, "+08:00")),
+        parts.join("; ")
+    )
+}

@@ -21,6 +21,7 @@ mod console;
 mod console_admin;
 mod defence;
 mod devices;
+mod devices_conditions;
 mod devices_mqtt;
 mod devices_webhooks;
 mod edge;

@@ -34,6 +34,7 @@ use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, St
 
 pub mod alerts;
 pub mod coldchain;
+pub mod conditions;
 pub mod readings;
 pub mod webhooks;
 
