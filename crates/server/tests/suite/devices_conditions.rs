@@ -11,7 +11,7 @@
 
 use crate::common::*;
 use crate::console::sign_in;
-use crate::devices::{cold_room, device, half_hourly, send};
+use crate::devices::{cold_room, device, half_hourly, send, store_carry_receive};
 use crate::trace_chain::*;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -34,23 +34,9 @@ both_backends!(stays_show_their_readings_and_silences, |app| async move {
         device(app, &w.producer, "truck_logger", truck["id"].as_str().unwrap()).await;
     // Stored on the 5th at 10:00, carried (the truck named by its plate
     // only) on the 6th at 08:00, received at 14:00.
-    let despatch = format!("D{}", unique());
-    let mut carried = shipping(&w.l1, &t(6, 8), &despatch, w.retailer.id);
-    carried["agri:vehicle"] = json!("川A·C54321");
-    record(
-        app,
-        &w.producer,
-        vec![
-            storage_in(&w.l1, &format!("urn:suyuan:place:{room}"), &t(5, 10), "A-01"),
-            carried,
-        ],
-    )
-    .await;
-    record(
-        app,
-        &w.retailer,
-        vec![receiving(&w.l1, &w.retailer.place, &t(6, 14), &despatch)],
-    )
+    store_carry_receive(app, &w, &room, |carried| {
+        carried["agri:vehicle"] = json!("川A·C54321")
+    })
     .await;
     // The room: 2.0 °C from 10:00 to 18:00, silent until 22:00, then 3.0 °C
     // to 08:00 (with one reading at 4.0).
