@@ -432,3 +432,57 @@ both_backends!(
         crate::tlog::verify_ok(app).await;
     }
 );
+
+both_backends!(the_admin_manages_the_webhook_in_the_console, |app| async move {
+    let coop = cooperative(app, "whc.coop").await.0;
+    let admin = crate::console::sign_in(app, "whc.coop", ADMIN_PASSWORD).await;
+    let (status, _, html) = admin.get(app, "/console/devices?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Alert webhook") && html.contains("Not set"),
+        "{html}"
+    );
+    // Set: the page shows the secret this once.
+    let (status, _, html) = admin
+        .post(
+            app,
+            "/console/devices/webhook",
+            &[("url", "https://hooks.example.cn/console")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("whsec_") && html.contains("只显示这一次"), "{html}");
+    let (_, _, html) = admin.get(app, "/console/devices").await;
+    assert!(
+        html.contains("https://hooks.example.cn/console") && !html.contains("whsec_"),
+        "{html}"
+    );
+    // A refused URL names the rule.
+    let (status, _, html) = admin
+        .post(
+            app,
+            "/console/devices/webhook",
+            &[("url", "ftp://hooks.example.cn/")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("http://"), "{html}");
+    // A recorder does not see it, nor may post it.
+    app.create_user(&coop.token, coop.id, "whc.recorder", "recorder", None)
+        .await;
+    let recorder = crate::console::sign_in(app, "whc.recorder", USER_PASSWORD).await;
+    let (_, _, html) = recorder.get(app, "/console/devices").await;
+    assert!(!html.contains("告警推送"), "{html}");
+    let (status, _, _) = recorder
+        .post(
+            app,
+            "/console/devices/webhook",
+            &[("url", "https://evil.example.cn/")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Removed by the admin.
+    let (status, _, _) = admin.post(app, "/console/devices/webhook/delete", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(count(app, "webhooks").await, 0);
+});
