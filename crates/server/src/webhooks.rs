@@ -80,50 +80,80 @@ pub struct Round {
     pub failed: u64,
 }
 
-/// Takes and sends the deliveries due now.
+/// Takes and sends the deliveries due now: one organisation's in order,
+/// different organisations' side by side (a slow receiver holds up only
+/// its own).
 pub async fn deliver_round(store: &Store, settings: &WebhookSettings) -> Result<Round, String> {
-    let now = now_ms();
     let due = store
-        .due_webhook_deliveries(now, settings.batch)
+        .due_webhook_deliveries(now_ms(), settings.batch)
         .await
         .map_err(|e| e.to_string())?;
-    let mut round = Round::default();
+    let mut by_org: std::collections::BTreeMap<uuid::Uuid, Vec<DueDelivery>> = Default::default();
     for d in due {
-        let lease = now + settings.lease.as_millis() as i64;
-        if !store
-            .claim_webhook_delivery(&d, lease)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            continue; // another server took it
-        }
-        let outcome = send(&d, settings).await;
-        let at = now_ms();
-        let (status, error) = match &outcome {
-            Ok(s) if (200..300).contains(s) => (Some(*s), None),
-            Ok(s) => (Some(*s), Some(format!("the receiver answered {s}"))),
-            Err(e) => (None, Some(e.clone())),
-        };
-        let attempts = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
-        let retry_at = at
-            + backoff_ms(
-                attempts,
-                settings.base_backoff.as_millis() as i64,
-                settings.max_backoff.as_millis() as i64,
-            );
-        store
-            .record_webhook_attempt(&d, at, status, error.as_deref(), retry_at)
-            .await
-            .map_err(|e| e.to_string())?;
-        match error {
-            None => round.delivered += 1,
-            Some(e) => {
-                round.failed += 1;
-                tracing::warn!(delivery = %d.id, org = %d.org_id, attempt = attempts, error = %e, "webhook not delivered");
+        by_org.entry(d.org_id).or_default().push(d);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (_, deliveries) in by_org {
+        let (store, settings) = (store.clone(), settings.clone());
+        tasks.spawn(async move {
+            let mut round = Round::default();
+            for d in deliveries {
+                match deliver_one(&store, &settings, &d).await? {
+                    Some(true) => round.delivered += 1,
+                    Some(false) => round.failed += 1,
+                    None => {}
+                }
             }
-        }
+            Ok::<_, String>(round)
+        });
+    }
+    let mut round = Round::default();
+    while let Some(done) = tasks.join_next().await {
+        let r = done.map_err(|e| e.to_string())??;
+        round.delivered += r.delivered;
+        round.failed += r.failed;
     }
     Ok(round)
+}
+
+/// Claims, sends and records one delivery: `Some(true)` delivered,
+/// `Some(false)` failed (due again after the back-off), `None` taken by
+/// another server.
+async fn deliver_one(
+    store: &Store,
+    settings: &WebhookSettings,
+    d: &DueDelivery,
+) -> Result<Option<bool>, String> {
+    let lease = now_ms() + settings.lease.as_millis() as i64;
+    if !store
+        .claim_webhook_delivery(d, lease)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        return Ok(None);
+    }
+    let outcome = send(d, settings).await;
+    let at = now_ms();
+    let (status, error) = match &outcome {
+        Ok(s) if (200..300).contains(s) => (Some(*s), None),
+        Ok(s) => (Some(*s), Some(format!("the receiver answered {s}"))),
+        Err(e) => (None, Some(e.clone())),
+    };
+    let attempts = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
+    let retry_at = at
+        + backoff_ms(
+            attempts,
+            settings.base_backoff.as_millis() as i64,
+            settings.max_backoff.as_millis() as i64,
+        );
+    store
+        .record_webhook_attempt(d, at, status, error.as_deref(), retry_at)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(e) = &error {
+        tracing::warn!(delivery = %d.id, org = %d.org_id, attempt = attempts, error = %e, "webhook not delivered");
+    }
+    Ok(Some(error.is_none()))
 }
 
 /// Posts one delivery; answers the receiver's status.

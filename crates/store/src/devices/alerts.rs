@@ -174,28 +174,7 @@ impl Store {
             .await?;
         }
         // The notifications, in the same transaction (the outbox).
-        let hooked = Store::webhook_orgs(&mut tx).await?;
-        let raised = raise
-            .iter()
-            .map(|(org, device, started, name)| (org, device, name, *started, None));
-        let ended = close
-            .iter()
-            .map(|(org, device, ended, name, started)| (org, device, name, *started, Some(*ended)));
-        for (org, device, name, started, ended_at) in raised.chain(ended) {
-            if hooked.contains(org.as_str()) {
-                let note = AlertNote {
-                    org_id: org,
-                    device_id: device,
-                    device_name: name,
-                    kind: "silent",
-                    started_at: started,
-                    ended_at,
-                    extreme: None,
-                    ended: ended_at.is_some(),
-                };
-                Store::queue_alert_note(&mut tx, &note).await?;
-            }
-        }
+        queue_silences(&mut tx, &raise, &close).await?;
         tx.commit().await?;
         report.excursions = self.recompute_excursions(since).await?;
         Ok(report)
@@ -314,4 +293,36 @@ impl Store {
         )
         .await
     }
+}
+
+/// Queues the webhook notifications of the silences a check raised and
+/// closed, for the organisations with a webhook.
+async fn queue_silences(
+    tx: &mut crate::db::Tx,
+    raise: &[(String, String, i64, String)],
+    close: &[(String, String, i64, String, i64)],
+) -> Result<()> {
+    let hooked = Store::webhook_orgs(tx).await?;
+    let raised = raise
+        .iter()
+        .map(|(org, device, started, name)| (org, device, name, *started, None));
+    let ended = close
+        .iter()
+        .map(|(org, device, ended, name, started)| (org, device, name, *started, Some(*ended)));
+    for (org, device, name, started, ended_at) in raised.chain(ended) {
+        if hooked.contains(org.as_str()) {
+            let note = AlertNote {
+                org_id: org,
+                device_id: device,
+                device_name: name,
+                kind: "silent",
+                started_at: started,
+                ended_at,
+                extreme: None,
+                ended: ended_at.is_some(),
+            };
+            Store::queue_alert_note(tx, &note).await?;
+        }
+    }
+    Ok(())
 }
