@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// separate with commas)
     #[arg(long = "device-window", env = "SUYUAN_DEVICE_WINDOWS", value_delimiter = ',')]
     pub device_windows: Vec<String>,
+    /// Let organisations' alert webhooks point at loopback, private and
+    /// reserved addresses (an intranet receiver); off: refused, so that a
+    /// webhook cannot reach the server's own network
+    #[arg(long, env = "SUYUAN_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
     /// A token (16 characters or more) that lets clients beyond loopback
     /// read `/metrics` with `Authorization: Bearer TOKEN` [default: none,
     /// loopback clients only]
@@ -124,6 +129,7 @@ pub struct FileConfig {
     pub mqtt_url: Option<String>,
     pub mqtt_shared: Option<bool>,
     pub device_windows: Option<Vec<String>>,
+    pub webhook_allow_private: Option<bool>,
     pub metrics_token: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -164,6 +170,8 @@ pub struct Settings {
     pub mqtt: Option<suyuan_server::mqtt::MqttConfig>,
     /// Device kinds' shorter windows of silence (ms).
     pub device_windows: std::collections::HashMap<suyuan_core::devices::DeviceKind, i64>,
+    /// Whether alert webhooks may point at private addresses.
+    pub webhook_allow_private: bool,
     /// The token for `/metrics` beyond loopback, if any.
     pub metrics_token: Option<String>,
     /// HTTPS, mutual TLS, reverse proxies, witnesses' TLS.
@@ -387,6 +395,7 @@ impl Settings {
             audit,
             mqtt,
             device_windows,
+            webhook_allow_private: serve.webhook_allow_private || file.webhook_allow_private == Some(true),
             public_url,
             witnesses,
             witness_quorum,

@@ -2,7 +2,10 @@
 //! truck logger in the carrier's refrigerated truck, with readings over the
 //! hours the boxes spent in each; the truck warms to 8.6 °C for twenty
 //! minutes, so a box's consumer page shows its cold chain with one small
-//! excursion. The periodic check then raises the alerts the console shows.
+//! excursion. The carrier's admin has set an alert webhook (an address
+//! that does not answer here: its deliveries wait in the outbox and are
+//! retried, as the devices page shows); the periodic check then raises the
+//! alerts the console shows and queues them for it.
 
 use anyhow::{Context, Result};
 use suyuan_core::devices::{check_reading, Reading};
@@ -113,6 +116,16 @@ pub(crate) async fn cold_chain(
         road,
     )
     .await?;
+    store
+        .set_webhook(
+            carrier,
+            &suyuan_store::devices::webhooks::WebhookIn {
+                url: "https://alerts.cold-chain.example/suyuan".into(),
+                rotate_secret: false,
+            },
+            false,
+        )
+        .await?;
     store
         .check_devices(suyuan_store::now_ms(), &Default::default(), None)
         .await?;

@@ -130,6 +130,7 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
             trusted_proxies: settings.transport.trusted_proxies.clone(),
             defence: settings.defence.clone(),
             audit: settings.audit.clone(),
+            webhook_allow_private: settings.webhook_allow_private,
             ..suyuan_server::ServerConfig::default()
         },
     );
@@ -177,6 +178,15 @@ pub async fn listen_and_serve(store: Store, settings: &Settings) -> Result<()> {
     tasks.push(tokio::spawn(device_checks(
         store.clone(),
         settings.device_windows.clone(),
+    )));
+    // Alerts out to the organisations' webhooks, from the outbox.
+    tasks.push(tokio::spawn(suyuan_server::webhooks::run(
+        store.clone(),
+        suyuan_server::webhooks::WebhookSettings {
+            allow_private: settings.webhook_allow_private,
+            tls: suyuan_server::webhooks::system_tls(),
+            ..Default::default()
+        },
     )));
     crate::transport::serve(&store, &settings.transport, listener, app, shutdown_signal()).await?;
     // The audit records of the last requests are stored before the end.

@@ -22,6 +22,8 @@ pub const MAX_WINDOW_MS: i64 = 2 * 3600 * 1000;
 pub const HMAC_KEY_CONTEXT: &str = "suyuan-device-hmac/v1";
 /// Domain separation of a batch's canonical form.
 pub const BATCH_CONTEXT: &str = "suyuan-readings/v1";
+/// A device's identifier in EPCIS documents (`deviceID`, an association's child).
+pub const DEVICE_URN: &str = "urn:suyuan:device:";
 
 /// What a device is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -158,6 +160,18 @@ pub const QUANTITIES: &[Quantity] = &[
 /// The quantity named `name`.
 pub fn quantity(name: &str) -> Option<&'static Quantity> {
     QUANTITIES.iter().find(|q| q.name == name)
+}
+
+/// The EPCIS 2.0 sensor report `type` (CBV sensor measurement type) and
+/// UN/CEFACT unit of a quantity that describes storage and transport
+/// conditions; none for the others (soil, battery, CO2).
+pub fn epcis_sensor(quantity: &str) -> Option<(&'static str, &'static str)> {
+    match quantity {
+        "temperature" => Some(("Temperature", "CEL")),
+        "humidity" => Some(("RelativeHumidity", "P1")),
+        "illuminance" => Some(("Illuminance", "LUX")),
+        _ => None,
+    }
 }
 
 /// One reading as sent in the plain JSON form.

@@ -22,5 +22,6 @@ pub mod quality;
 pub mod refs;
 pub mod stages;
 pub mod testing;
+pub mod webhooks;
 
 pub use error::Invalid;

@@ -35,11 +35,13 @@ pub mod limiter;
 pub mod metrics;
 pub mod mqtt;
 pub mod multipart;
+pub mod outbound;
 pub mod public;
 mod public_cold;
 pub mod records_doc;
 pub mod tlog;
 pub mod tls;
+pub mod webhooks;
 pub mod witness_service;
 pub mod witnesses;
 
@@ -95,6 +97,9 @@ pub struct ServerConfig {
     pub defence: defence::DefenceConfig,
     /// The audit trail's retention and queue.
     pub audit: audit::AuditConfig,
+    /// Whether an alert webhook may point at a loopback, private or
+    /// reserved address (`--webhook-allow-private`; off: refused, SSRF).
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +113,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             defence: defence::DefenceConfig::default(),
             audit: audit::AuditConfig::default(),
+            webhook_allow_private: false,
         }
     }
 }

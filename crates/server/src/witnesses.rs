@@ -15,12 +15,9 @@ use base64::Engine as _;
 use suyuan_ledger::note::VerifierKey;
 use suyuan_store::tlog::StoredCheckpoint;
 use suyuan_store::Store;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// How long one witness may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest answer read from a witness.
-const MAX_ANSWER: usize = 64 * 1024;
 
 /// A witness the log asks: its public key, its base URL
 /// (`http://host:port` or `https://host:port`) and, for `https://`, the
@@ -96,26 +93,7 @@ impl Target {
     }
 }
 
-/// Writes `request` and reads the answer (at most [`MAX_ANSWER`] bytes).
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
-    request: &[u8],
-) -> Result<Vec<u8>, String> {
-    stream.write_all(request).await.map_err(|e| e.to_string())?;
-    let mut answer = Vec::new();
-    let read = (&mut stream)
-        .take(MAX_ANSWER as u64)
-        .read_to_end(&mut answer)
-        .await;
-    match read {
-        Ok(_) => Ok(answer),
-        // A peer that closes without TLS close_notify after a whole answer.
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => Ok(answer),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// One HTTP/1.1 POST; answers (status, body).
+/// One HTTP/1.1 POST to a witness; answers (status, body).
 async fn post(
     url: &str,
     tls: Option<&Arc<rustls::ClientConfig>>,
@@ -123,39 +101,21 @@ async fn post(
     body: &str,
 ) -> Result<(u16, String), String> {
     let target = Target::parse(url)?;
-    let addr = target.addr.clone();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let talk = async {
-        let stream = tokio::net::TcpStream::connect(&addr)
-            .await
-            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-        if !target.https {
-            return exchange(stream, request.as_bytes()).await;
-        }
-        let config =
-            tls.ok_or("an https:// witness needs the CA that signed its certificate (--witness-ca)")?;
-        let name = crate::tls::server_name(&target.host)?;
-        let stream = tokio_rustls::TlsConnector::from(Arc::clone(config))
-            .connect(name, stream)
-            .await
-            .map_err(|e| format!("TLS with {addr} failed: {e}"))?;
-        exchange(stream, request.as_bytes()).await
-    };
-    let answer = tokio::time::timeout(TIMEOUT, talk)
-        .await
-        .map_err(|_| format!("{addr} did not answer within {} s", TIMEOUT.as_secs()))??;
-    let text = String::from_utf8(answer).map_err(|_| "the answer is not UTF-8".to_owned())?;
-    let (head, body) = text.split_once("\r\n\r\n").ok_or("malformed HTTP answer")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("malformed HTTP status line")?;
-    Ok((status, body.to_owned()))
+    if target.https && tls.is_none() {
+        return Err("an https:// witness needs the CA that signed its certificate (--witness-ca)".into());
+    }
+    crate::outbound::post(&crate::outbound::Post {
+        connect: &target.addr,
+        authority: &target.addr,
+        host: &target.host,
+        tls: tls.filter(|_| target.https),
+        path,
+        content_type: "text/plain; charset=utf-8",
+        headers: &[],
+        body: body.as_bytes(),
+        timeout: TIMEOUT,
+    })
+    .await
 }
 
 impl WitnessEndpoint {

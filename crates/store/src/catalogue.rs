@@ -182,8 +182,15 @@ tables! {
         ["device_id", "token_hash", "hmac_key_cipher", "created_at"];
     "device_refusals": Operational, false, "Refused attempts to send readings (unknown device, wrong token or signature, disabled device) with the reason: a security journal, not records.",
         ["id", "device_id", "org_id", "channel", "reason", "created_at"];
-    "device_alerts": Derived, false, "Alerts of the periodic check: excursions recomputed from the logged readings and the places' ranges, silences from the readings and the check's time. Not replayed by `verify` yet.",
+    "device_alerts": Operational, false, "Alerts of the periodic check: a working list for people (and the source of webhook notifications), not a record. A silence depends on when the check ran (the server's clock), which no logged record states, so a replay cannot reproduce it; excursions are recomputed from the logged readings and the places' logged ranges by each check that sees new readings of the device (an edit does not survive it). What traces and the consumer page show of storage and transport conditions (cold chain, summaries, silences) is computed from the logged readings directly, never read from this table.",
         ["id", "org_id", "device_id", "kind", "started_at", "ended_at", "extreme", "raised_at"];
+    "webhooks": Operational, false, "Each organisation's alert webhook (URL, the signing secret sealed with the platform secret): a delivery setting its admin changes, like an API key, not a record of the supply chain.",
+        ["org_id", "url", "secret_cipher", "created_by", "created_at", "updated_at"];
+    "webhook_deliveries": Operational, false, "The outbox of alert notifications to webhooks (payload, status, attempts, next attempt): delivery state, kept until delivered; the alerts it carries derive from logged readings.",
+        ["id", "org_id", "event_key", "event", "payload", "status", "attempts", "next_attempt_at", "last_error",
+         "delivered_at", "created_at"];
+    "webhook_attempts": Operational, false, "Each attempt to deliver a webhook notification (time, URL, HTTP status or error): a delivery journal, not records.",
+        ["delivery_id", "attempt", "at", "url", "http_status", "error"];
     "client_ca": Operational, false, "The platform's client CA for mutual TLS: its certificate and its private key sealed with the platform secret.",
         ["id", "cert_pem", "key_cipher", "created_at"];
     "client_certificates": Operational, false, "Client certificates accepted over mutual TLS (SHA-256 of the DER) and the organisation, device or API key each authenticates as: revocable credentials, like API keys.",

@@ -118,6 +118,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sign_in_attempts",
         include_str!("../migrations/0029_sign_in_attempts.sql"),
     ),
+    (31, "webhooks", include_str!("../migrations/0031_webhooks.sql")),
 ];
 
 /// The newest version this build knows.

@@ -17,6 +17,7 @@ pub mod records;
 pub mod signin;
 pub mod trace;
 pub mod users;
+pub mod webhooks;
 
 use suyuan_store::users::{hash_password_bounded, Priority};
 use utoipa_axum::router::OpenApiRouter;
@@ -90,6 +91,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::enable_device))
         .routes(routes!(devices::post_readings, devices::list_readings))
         .routes(routes!(devices::list_alerts))
+        .routes(routes!(
+            webhooks::set_webhook,
+            webhooks::get_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::get_delivery))
         .routes(routes!(backups::list_backups))
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::list_blocks))

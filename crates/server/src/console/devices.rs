@@ -3,7 +3,8 @@
 //! the alerts of the periodic check (silent devices, temperature
 //! excursions with their duration and extreme). An officer sees those of
 //! the jurisdiction, read only. Registering a device (its token is shown
-//! once) is done through the API, `POST /api/v1/devices`.
+//! once) is done through the API, `POST /api/v1/devices`. An admin also
+//! manages the organisation's alert webhook here ([`super::webhooks`]).
 
 use std::fmt::Write as _;
 
@@ -18,6 +19,11 @@ use crate::AppState;
 
 /// The devices and their alerts.
 pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResult {
+    render(&state, &c, None).await
+}
+
+/// The page; `secret`: a webhook secret just made, shown once.
+pub(crate) async fn render(state: &AppState, c: &Console, secret: Option<&str>) -> PageResult {
     let err = |e| store_error(c.lang, e);
     let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
     let devices = state
@@ -47,7 +53,7 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
                 format!(
                     "<form method=\"post\" action=\"/console/devices/{}/{path}\">{}<button class=\"alt\">{label}</button></form>",
                     d.id,
-                    csrf_field(&c)
+                    csrf_field(c)
                 )
             };
             vec![
@@ -125,7 +131,10 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
             &rows,
         ));
     }
-    Ok(Html(page(&c, l("设备", "Devices"), &b)).into_response())
+    if super::webhooks::manages(c) {
+        b.push_str(&super::webhooks::section(state, c, secret).await.map_err(err)?);
+    }
+    Ok(Html(page(c, l("设备", "Devices"), &b)).into_response())
 }
 
 /// Disables a device, back to the page.
@@ -145,4 +154,56 @@ async fn set(state: &AppState, c: &Console, id: uuid::Uuid, enabled: bool) -> Pa
         .await
         .map_err(|e| store_error(c.lang, e))?;
     Ok(Redirect::to("/console/devices").into_response())
+}
+
+/// A row under a storage or transport record on a lot's timeline: the
+/// readings of the stay it began (minimum, maximum, mean per quantity and
+/// device) and the devices' silences longer than two hours.
+pub(crate) fn conditions_row(
+    c: &Console,
+    cond: &suyuan_store::devices::conditions::StayConditions,
+) -> String {
+    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
+    let mut parts: Vec<String> = Vec::new();
+    for element in &cond.sensor_element_list {
+        for r in element["sensorReport"].as_array().into_iter().flatten() {
+            let kind = r["type"].as_str().unwrap_or("");
+            let (name, unit) = match kind {
+                "Temperature" => (l("温度", "temperature"), "℃"),
+                "RelativeHumidity" => (l("相对湿度", "humidity"), "%"),
+                _ => (l("光照度", "illuminance"), " lx"),
+            };
+            let num = |k: &str| r[k].as_f64().map(|v| format!("{v}{unit}")).unwrap_or_default();
+            parts.push(format!(
+                "{name} {} {} · {} {} · {} {}",
+                l("最低", "min"),
+                esc(&num("minValue")),
+                l("最高", "max"),
+                esc(&num("maxValue")),
+                l("平均", "mean"),
+                esc(&num("meanValue"))
+            ));
+        }
+    }
+    if parts.is_empty() {
+        parts.push(l("本段无读数", "no readings in this stay").to_owned());
+    }
+    for g in &cond.gaps {
+        parts.push(format!(
+            "<b class=\"gap\">{} {} {} – {} ({} {})</b>",
+            esc(&g.device_name),
+            l("未上报", "silent"),
+            esc(&local_time(&g.from, "+08:00")),
+            esc(&local_time(&g.until, "+08:00")),
+            g.minutes,
+            l("分钟", "min")
+        ));
+    }
+    format!(
+        "<tr class=\"conditions\"><td></td><td colspan=\"3\">{} {} – {}: {}</td></tr>",
+        l("储运条件", "Conditions"),
+        esc(&local_time(&cond.from, "+08:00")),
+        esc(&local_time(&cond.until, "+08:00")),
+        parts.join("; ")
+    )
 }

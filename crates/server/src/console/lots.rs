@@ -305,13 +305,22 @@ fn timeline(c: &Console, back: &TraceReport, forward: &TraceReport) -> String {
         if e.corrected {
             name = format!("{name} · {}", c.t(T::Corrected));
         }
-        let row = format!(
+        let mut row = format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&local_time(&e.event_time, "+08:00")),
             record_link(&e.event_id, &name),
             esc(e.place_name.as_deref().unwrap_or("")),
             esc(&e.org_name)
         );
+        // The storage or transport conditions of the stay it began.
+        if let Some(cond) = back
+            .conditions
+            .iter()
+            .chain(&forward.conditions)
+            .find(|k| k.event_id == e.event_id)
+        {
+            row.push_str(&super::devices::conditions_row(c, cond));
+        }
         events.insert((e.event_time.timestamp_millis(), e.event_id.clone()), row);
     }
     let mut s = format!("<div class=\"card\"><h2>{}</h2>", c.t(T::Timeline));

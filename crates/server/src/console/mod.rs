@@ -38,6 +38,7 @@ mod i18n;
 mod lab;
 mod labels;
 mod layout;
+mod webhooks;
 pub(crate) use layout::STYLE;
 mod login;
 mod lots;
@@ -90,6 +91,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/devices", get(devices::index))
         .route("/console/devices/{id}/disable", post(devices::disable))
         .route("/console/devices/{id}/enable", post(devices::enable))
+        .route("/console/devices/webhook", post(webhooks::save))
+        .route("/console/devices/webhook/delete", post(webhooks::remove))
         .route("/console/shipments/receive", post(shipments::receive))
         .route("/console/org", get(org::show))
         .route("/console/master/{slug}", get(master::show).post(master::create))

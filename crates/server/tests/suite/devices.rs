@@ -529,6 +529,35 @@ both_backends!(silent_devices_and_excursions_raise_alerts, |app| async move {
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
 
+/// `w`'s lot L1 stored in `room` on the 5th at 10:00, shipped on the 6th
+/// at 08:00 (the shipping record as `adjust` leaves it) and received by
+/// the retailer at 14:00.
+pub(crate) async fn store_carry_receive(
+    app: &TestApp,
+    w: &World,
+    room: &str,
+    adjust: impl FnOnce(&mut Value),
+) {
+    let despatch = format!("D{}", unique());
+    let mut carried = shipping(&w.l1, &t(6, 8), &despatch, w.retailer.id);
+    adjust(&mut carried);
+    record(
+        app,
+        &w.producer,
+        vec![
+            storage_in(&w.l1, &format!("urn:suyuan:place:{room}"), &t(5, 10), "A-01"),
+            carried,
+        ],
+    )
+    .await;
+    record(
+        app,
+        &w.retailer,
+        vec![receiving(&w.l1, &w.retailer.place, &t(6, 14), &despatch)],
+    )
+    .await;
+}
+
 /// Temperatures every half hour from `from` (RFC 3339) for `hours`, at
 /// `base` °C except `(index, value)` overrides.
 pub(crate) fn half_hourly(from: &str, hours: i64, base: f64, overrides: &[(i64, f64)]) -> Value {
@@ -560,24 +589,8 @@ both_backends!(the_cold_chain_shows_on_the_consumer_page, |app| async move {
     let truck_id = truck["id"].as_str().unwrap();
     let (truck_dev, truck_token) = device(app, &w.producer, "truck_logger", truck_id).await;
     // Stored in the cold room, then carried in the truck to the retailer.
-    let despatch = format!("D{}", unique());
-    let mut carried = shipping(&w.l1, &t(6, 8), &despatch, w.retailer.id);
-    carried["bizLocation"] = at(&place_uri(&truck));
-    record(
-        app,
-        &w.producer,
-        vec![
-            storage_in(&w.l1, &format!("urn:suyuan:place:{room}"), &t(5, 10), "A-01"),
-            carried,
-        ],
-    )
-    .await;
-    record(
-        app,
-        &w.retailer,
-        vec![receiving(&w.l1, &w.retailer.place, &t(6, 14), &despatch)],
-    )
-    .await;
+    let truck_at = at(&place_uri(&truck));
+    store_carry_receive(app, &w, &room, |carried| carried["bizLocation"] = truck_at).await;
     // The room held 2.5 °C; the truck warmed to 5.5 °C for half an hour.
     let (status, _) = send(
         app,

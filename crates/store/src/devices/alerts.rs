@@ -12,9 +12,12 @@
 //!   recomputed from the readings of the devices that received any since
 //!   the last check.
 //!
-//! `device_alerts` is derived from the logged readings and the registry
-//! (and, for silence, the time of the check); it is not replayed by
-//! `verify`. The organisation sees its alerts, an officer those of the
+//! `device_alerts` is operational (see the catalogue): a silence depends
+//! on the time of the check, which no logged record states, so `verify`
+//! cannot replay it; excursions are recomputed from the logged readings by
+//! each check. Traces read conditions from the logged readings, never from
+//! this table. Each alert raised or ended is queued for the organisation's
+//! webhook in the same transaction (`super::webhooks`). The organisation sees its alerts, an officer those of the
 //! organisations in the jurisdiction.
 
 use std::collections::HashMap;
@@ -25,6 +28,7 @@ use suyuan_core::devices::{excursions, DeviceKind};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::webhooks::AlertNote;
 use crate::db::Row;
 use crate::orgs::ts;
 use crate::{new_id, params, Caller, Page, PageRequest, Result, Store, StoreError};
@@ -97,7 +101,7 @@ impl Store {
             .db
             .conn()
             .fetch_all(
-                "SELECT t.id, t.org_id, t.kind, t.created_at, \
+                "SELECT t.id, t.org_id, t.name, t.kind, t.created_at, \
                  COALESCE((SELECT s.enabled FROM device_states s WHERE s.device_id = t.id \
                            ORDER BY s.created_at DESC, s.id DESC LIMIT 1), TRUE) AS enabled, \
                  (SELECT MAX(b.last_time) FROM reading_batches b WHERE b.device_id = t.id) AS last, \
@@ -106,9 +110,9 @@ impl Store {
                 &[],
             )
             .await?;
-        // (org, device, started) to raise; (device, ended) to close.
-        let mut raise: Vec<(String, String, i64)> = Vec::new();
-        let mut close: Vec<(String, i64)> = Vec::new();
+        // (org, device, started, name) to raise; (org, device, ended, name, started) to close.
+        let mut raise: Vec<(String, String, i64, String)> = Vec::new();
+        let mut close: Vec<(String, String, i64, String, i64)> = Vec::new();
         for r in &rows {
             report.devices += 1;
             let kind = DeviceKind::parse(&r.text("kind")?).map_err(|e| StoreError::Corrupt(e.en))?;
@@ -116,8 +120,16 @@ impl Store {
             let window = kind.window_ms(windows.get(&kind).copied());
             let silent = r.bool("enabled")? && now - last > window;
             match (silent, r.opt_int("open_since")?) {
-                (true, None) => raise.push((r.text("org_id")?, r.text("id")?, last + window)),
-                (false, Some(_)) => close.push((r.text("id")?, last.min(now))),
+                (true, None) => {
+                    raise.push((r.text("org_id")?, r.text("id")?, last + window, r.text("name")?))
+                }
+                (false, Some(since)) => close.push((
+                    r.text("org_id")?,
+                    r.text("id")?,
+                    last.min(now),
+                    r.text("name")?,
+                    since,
+                )),
                 _ => {}
             }
         }
@@ -131,7 +143,7 @@ impl Store {
             let values: Vec<String> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, (org, device, started))| {
+                .map(|(i, (org, device, started, _))| {
                     let b = i * 5;
                     ps.extend(params![new_id(), org.as_str(), device.as_str(), *started, now]);
                     format!(
@@ -154,13 +166,15 @@ impl Store {
             )
             .await?;
         }
-        for (device, ended) in &close {
+        for (_, device, ended, _, _) in &close {
             tx.execute(
                 "UPDATE device_alerts SET ended_at = $1 WHERE device_id = $2 AND kind = 'silent' AND ended_at IS NULL",
                 &params![*ended, device.as_str()],
             )
             .await?;
         }
+        // The notifications, in the same transaction (the outbox).
+        queue_silences(&mut tx, &raise, &close).await?;
         tx.commit().await?;
         report.excursions = self.recompute_excursions(since).await?;
         Ok(report)
@@ -173,7 +187,7 @@ impl Store {
             .db
             .conn()
             .fetch_all(
-                "SELECT d.id, d.org_id, p.temperature_min AS lo, p.temperature_max AS hi FROM devices d \
+                "SELECT d.id, d.org_id, d.name, p.temperature_min AS lo, p.temperature_max AS hi FROM devices d \
                  JOIN places p ON p.id = d.place_id \
                  WHERE d.kind IN ('cold_room', 'truck_logger') AND p.temperature_min IS NOT NULL \
                  AND p.temperature_max IS NOT NULL \
@@ -187,26 +201,57 @@ impl Store {
             let series = self.temperature_series(&id, None, None).await?;
             let found = excursions(&series, d.float("lo")?, d.float("hi")?);
             let mut tx = self.db.begin().await?;
+            // What was known before: (start, ended), to notify only what is new.
+            let known: HashMap<i64, bool> = tx
+                .fetch_all(
+                    "SELECT started_at, ended_at FROM device_alerts WHERE device_id = $1 AND kind = 'excursion'",
+                    &params![id.clone()],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.int("started_at")?, r.opt_int("ended_at")?.is_some())))
+                .collect::<Result<_>>()?;
             tx.execute(
                 "DELETE FROM device_alerts WHERE device_id = $1 AND kind = 'excursion'",
                 &params![id.clone()],
             )
             .await?;
+            let now = crate::now_ms();
+            let (org, name) = (d.text("org_id")?, d.text("name")?);
+            let hooked = Store::webhook_orgs(&mut tx).await?.contains(&org);
             for e in &found {
                 tx.execute(
                     "INSERT INTO device_alerts (id, org_id, device_id, kind, started_at, ended_at, extreme, raised_at) \
                      VALUES ($1,$2,$3,'excursion',$4,$5,$6,$7)",
                     &params![
                         new_id(),
-                        d.text("org_id")?,
+                        org.clone(),
                         id.clone(),
                         e.start_ms,
                         (!e.ongoing).then_some(e.end_ms),
                         e.extreme,
-                        crate::now_ms()
+                        now
                     ],
                 )
                 .await?;
+                let was = known.get(&e.start_ms).copied();
+                let mut note = AlertNote {
+                    org_id: &org,
+                    device_id: &id,
+                    device_name: &name,
+                    kind: "excursion",
+                    started_at: e.start_ms,
+                    ended_at: (!e.ongoing).then_some(e.end_ms),
+                    extreme: Some(e.extreme),
+                    ended: false,
+                };
+                if hooked && was.is_none() {
+                    Store::queue_alert_note(&mut tx, &note).await?;
+                }
+                if hooked && !e.ongoing && was != Some(true) {
+                    note.ended = true;
+                    Store::queue_alert_note(&mut tx, &note).await?;
+                }
             }
             tx.commit().await?;
             count += found.len() as u64;
@@ -248,4 +293,36 @@ impl Store {
         )
         .await
     }
+}
+
+/// Queues the webhook notifications of the silences a check raised and
+/// closed, for the organisations with a webhook.
+async fn queue_silences(
+    tx: &mut crate::db::Tx,
+    raise: &[(String, String, i64, String)],
+    close: &[(String, String, i64, String, i64)],
+) -> Result<()> {
+    let hooked = Store::webhook_orgs(tx).await?;
+    let raised = raise
+        .iter()
+        .map(|(org, device, started, name)| (org, device, name, *started, None));
+    let ended = close
+        .iter()
+        .map(|(org, device, ended, name, started)| (org, device, name, *started, Some(*ended)));
+    for (org, device, name, started, ended_at) in raised.chain(ended) {
+        if hooked.contains(org.as_str()) {
+            let note = AlertNote {
+                org_id: org,
+                device_id: device,
+                device_name: name,
+                kind: "silent",
+                started_at: started,
+                ended_at,
+                extreme: None,
+                ended: ended_at.is_some(),
+            };
+            Store::queue_alert_note(tx, &note).await?;
+        }
+    }
+    Ok(())
 }

@@ -34,7 +34,9 @@ use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, St
 
 pub mod alerts;
 pub mod coldchain;
+pub mod conditions;
 pub mod readings;
+pub mod webhooks;
 
 /// The prefix of a device token.
 pub const DEVICE_TOKEN_PREFIX: &str = "syd_";

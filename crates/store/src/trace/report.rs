@@ -110,6 +110,12 @@ pub struct TraceReport {
     /// by an organisation of the report, by URI.
     pub input_lot_names: BTreeMap<String, InputLotName>,
     pub gaps: Vec<Gap>,
+    /// The storage and transport conditions of the stays the events began
+    /// at places with devices: readings summarised as EPCIS
+    /// `sensorElementList` data and the devices' silences, derived from
+    /// logged readings (`crate::devices::conditions`).
+    #[serde(default)]
+    pub conditions: Vec<crate::devices::conditions::StayConditions>,
 }
 
 const STAGE_ORDER: &[&str] = &[
@@ -407,7 +413,9 @@ impl Store {
             Direction::Forward => STAGE_ORDER.iter().rev().find(|s| stages.contains(s)),
         }
         .map(|s| (*s).to_owned());
+        let conditions = self.stay_conditions(&events, crate::now_ms()).await?;
         let report = TraceReport {
+            conditions,
             start: epc.to_owned(),
             direction: dir,
             depth,

@@ -2,7 +2,9 @@
 //! organisation; readings sent with the device's own token and listed for
 //! the organisation; alerts listed. Another tenant's device answers 404
 //! like nobody's; a device's readings endpoint refuses any credential but
-//! its token (401), whatever the id.
+//! its token (401), whatever the id. The organisation's alert webhook set,
+//! read and removed by its admin, its deliveries listed and read; another
+//! tenant's delivery answers 404.
 
 use super::{Calls, Op};
 use crate::devices::{cold_room, temps};
@@ -16,8 +18,26 @@ const ENABLE: Op = ("POST", "/api/v1/devices/{id}/enable");
 const SEND: Op = ("POST", "/api/v1/devices/{id}/readings");
 const READINGS: Op = ("GET", "/api/v1/devices/{id}/readings");
 const ALERTS: Op = ("GET", "/api/v1/alerts");
+const SET_HOOK: Op = ("PUT", "/api/v1/alerts/webhook");
+const GET_HOOK: Op = ("GET", "/api/v1/alerts/webhook");
+const DELETE_HOOK: Op = ("DELETE", "/api/v1/alerts/webhook");
+const DELIVERIES: Op = ("GET", "/api/v1/alerts/webhook/deliveries");
+const DELIVERY: Op = ("GET", "/api/v1/alerts/webhook/deliveries/{id}");
 
-pub(super) const OPS: &[Op] = &[DEVICES, LIST, DISABLE, ENABLE, SEND, READINGS, ALERTS];
+pub(super) const OPS: &[Op] = &[
+    DEVICES,
+    LIST,
+    DISABLE,
+    ENABLE,
+    SEND,
+    READINGS,
+    ALERTS,
+    SET_HOOK,
+    GET_HOOK,
+    DELETE_HOOK,
+    DELIVERIES,
+    DELIVERY,
+];
 
 both_backends!(devices_and_their_readings, |app| async move {
     let calls = Calls::new(app, OPS);
@@ -93,6 +113,16 @@ both_backends!(devices_and_their_readings, |app| async move {
             None,
         )
         .await;
+    let hook = calls
+        .expect(
+            SET_HOOK,
+            SET_HOOK.1,
+            &coop.token,
+            Some(json!({"url": "https://hooks.example.cn/suyuan"})),
+            200,
+        )
+        .await;
+    assert!(hook["secret"].as_str().unwrap().starts_with("whsec_"));
     app.store
         .check_devices(suyuan_store::now_ms(), &Default::default(), None)
         .await
@@ -104,5 +134,29 @@ both_backends!(devices_and_their_readings, |app| async move {
     assert_eq!(excursion["minutes"], 30);
     // Silent since two hours after its last reading.
     assert!(items.iter().any(|a| a["kind"] == "silent"));
+    // Each alert raised or ended waits in the webhook's outbox.
+    let hook = calls.expect(GET_HOOK, GET_HOOK.1, &coop.token, None, 200).await;
+    assert_eq!(hook["url"], "https://hooks.example.cn/suyuan");
+    assert_eq!(hook["pending"], 3, "{hook}");
+    let page = calls
+        .expect(DELIVERIES, DELIVERIES.1, &coop.token, None, 200)
+        .await;
+    let first = page["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(page["items"][0]["status"], "pending");
+    let path = DELIVERY.1.replace("{id}", &first);
+    let one = calls.expect(DELIVERY, &path, &coop.token, None, 200).await;
+    assert_eq!(one["payload"]["id"], first.as_str());
+    calls
+        .foreign(
+            DELIVERY,
+            &path,
+            &DELIVERY.1.replace("{id}", &nobody.to_string()),
+            &other.token,
+            None,
+        )
+        .await;
+    calls
+        .expect(DELETE_HOOK, DELETE_HOOK.1, &coop.token, None, 204)
+        .await;
     calls.finish();
 });
