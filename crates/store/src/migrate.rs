@@ -113,6 +113,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "backup_runs",
         include_str!("../migrations/0028_backup_runs.sql"),
     ),
+    (30, "archives", include_str!("../migrations/0030_archives.sql")),
 ];
 
 /// The newest version this build knows.
