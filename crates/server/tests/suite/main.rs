@@ -8,6 +8,7 @@
 mod common;
 
 mod accounts;
+mod archives;
 mod api_health;
 mod api_orgs;
 mod api_records;
