@@ -143,7 +143,13 @@ impl<'a> Calls<'a> {
     }
 
     /// [`Calls::call`] with a body of raw bytes (a file upload).
-    pub(crate) async fn call_bytes(&self, op: Op, path: &str, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    pub(crate) async fn call_bytes(
+        &self,
+        op: Op,
+        path: &str,
+        token: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
         self.check(op, path);
         let req = axum::http::Request::builder()
             .method(op.0)

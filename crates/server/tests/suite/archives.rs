@@ -66,13 +66,19 @@ pub(crate) async fn archives_in_chain(app: &TestApp, org: &Org, party: uuid::Uui
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let entry = made["current"]["entry_id"].as_str().unwrap().to_owned();
     let (status, v2) = app
-        .put(&format!("/api/v1/archives/documents/{entry}"), &org.token, document("质量安全管理制度（修订）"))
+        .put(
+            &format!("/api/v1/archives/documents/{entry}"),
+            &org.token,
+            document("质量安全管理制度（修订）"),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{v2}");
     let customer = json!({"kind": "distributor", "name": "成都超市", "party_org_id": party});
     let (status, c) = app.post("/api/v1/archives/customers", &org.token, customer).await;
     assert_eq!(status, StatusCode::CREATED, "{c}");
-    let (status, t) = app.post("/api/v1/archives/trainings", &org.token, training()).await;
+    let (status, t) = app
+        .post("/api/v1/archives/trainings", &org.token, training())
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     let (status, a) = app.post("/api/v1/archives/audits", &org.token, audit()).await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
@@ -122,7 +128,10 @@ both_backends!(archives_are_versioned_listed_and_linked, |app| async move {
     assert_eq!(listed[0]["version"], 2);
     // The file comes back as it went, with its type.
     let (status, headers, bytes) = app
-        .get_bytes(&format!("/api/v1/archives/attachments/{}", file["id"].as_str().unwrap()), token)
+        .get_bytes(
+            &format!("/api/v1/archives/attachments/{}", file["id"].as_str().unwrap()),
+            token,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
@@ -139,9 +148,18 @@ both_backends!(archives_are_versioned_listed_and_linked, |app| async move {
         .get(&format!("/api/v1/archives/customers/{customer}/shipments"), token)
         .await;
     assert_eq!(status, StatusCode::OK, "{ships}");
-    assert!(ships[0]["despatch_ref"].as_str().unwrap().ends_with(&format!(":{}", w.despatch)), "{ships}");
+    assert!(
+        ships[0]["despatch_ref"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{}", w.despatch)),
+        "{ships}"
+    );
     let found = app
-        .list(&format!("/api/v1/archives/customers?party_org_id={}", w.retailer.id), token)
+        .list(
+            &format!("/api/v1/archives/customers?party_org_id={}", w.retailer.id),
+            token,
+        )
         .await;
     assert_eq!(found[0]["entry_id"], customer.as_str());
     assert_eq!(found[0]["party_name"].as_str().map(|n| !n.is_empty()), Some(true));
@@ -184,7 +202,9 @@ both_backends!(archives_are_versioned_listed_and_linked, |app| async move {
     assert_eq!(closed["current"]["status"], "closed");
     assert_eq!(closed["current"]["overdue"], false);
     assert_eq!(closed["history"].as_array().unwrap().len(), 2);
-    let (status, whole) = app.get(&format!("/api/v1/archives/audits/{audit_entry}"), token).await;
+    let (status, whole) = app
+        .get(&format!("/api/v1/archives/audits/{audit_entry}"), token)
+        .await;
     assert_eq!(status, StatusCode::OK, "{whole}");
     assert_eq!(whole["nonconformities"][0]["status"], "closed");
     verify_ok(app).await;
@@ -204,7 +224,13 @@ both_backends!(attachments_are_checked_by_content_and_size, |app| async move {
             .int("n")
             .unwrap()
     };
-    let exe = upload(app, &org.token, "plan.pdf", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()).await;
+    let exe = upload(
+        app,
+        &org.token,
+        "plan.pdf",
+        b"MZ\x90\x00\x03\x00\x00\x00".to_vec(),
+    )
+    .await;
     assert_problem(&exe, 422, "attachment_type", Some("file"));
     let big = [b"%PDF-1.7\n".as_slice(), &vec![b' '; 10 * 1024 * 1024]].concat();
     let large = upload(app, &org.token, "big.pdf", big).await;
@@ -226,27 +252,44 @@ both_backends!(attachments_are_checked_by_content_and_size, |app| async move {
     doc["attachment_id"] = x["id"].clone();
     let refused = app.post("/api/v1/archives/documents", &org.token, doc).await;
     assert_problem(&refused, 422, "reference_not_found", Some("attachment"));
-    assert!(app.list("/api/v1/archives/documents", &org.token).await.is_empty());
+    assert!(app
+        .list("/api/v1/archives/documents", &org.token)
+        .await
+        .is_empty());
     // Nor downloaded.
     let theirs = app
-        .get(&format!("/api/v1/archives/attachments/{}", x["id"].as_str().unwrap()), &org.token)
+        .get(
+            &format!("/api/v1/archives/attachments/{}", x["id"].as_str().unwrap()),
+            &org.token,
+        )
         .await;
     assert_problem(&theirs, 404, "not_found", None);
 });
 
 both_backends!(who_may_write_and_read_the_archives, |app| async move {
     let (org, _, _) = cooperative(app, "arc.who").await;
-    let (status, made) = app.post("/api/v1/archives/documents", &org.token, document("追溯制度")).await;
+    let (status, made) = app
+        .post("/api/v1/archives/documents", &org.token, document("追溯制度"))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let entry = made["current"]["entry_id"].as_str().unwrap().to_owned();
     let item = format!("/api/v1/archives/documents/{entry}");
     // Another organisation: not found, reading or writing.
     let other = company(app, "retailer", "arc.who2", "store").await;
     assert_problem(&app.get(&item, &other.token).await, 404, "not_found", None);
-    assert_problem(&app.put(&item, &other.token, document("x")).await, 404, "not_found", None);
-    assert!(app.list("/api/v1/archives/documents", &other.token).await.is_empty());
+    assert_problem(
+        &app.put(&item, &other.token, document("x")).await,
+        404,
+        "not_found",
+        None,
+    );
+    assert!(app
+        .list("/api/v1/archives/documents", &other.token)
+        .await
+        .is_empty());
     // A viewer of the organisation reads, and may not write.
-    app.create_user(&org.token, org.id, "arc.who.viewer", "viewer", None).await;
+    app.create_user(&org.token, org.id, "arc.who.viewer", "viewer", None)
+        .await;
     let viewer = app.login("arc.who.viewer", USER_PASSWORD).await;
     assert_eq!(app.get(&item, &viewer).await.0, StatusCode::OK);
     let refused = app.post("/api/v1/archives/trainings", &viewer, training()).await;
@@ -274,7 +317,11 @@ both_backends!(who_may_write_and_read_the_archives, |app| async move {
     assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
     // A suspended organisation reads its archives and writes nothing.
     let (status, s) = app
-        .post(&format!("/api/v1/organisations/{}/suspend", org.id), &op, json!({"reason": "检查"}))
+        .post(
+            &format!("/api/v1/organisations/{}/suspend", org.id),
+            &op,
+            json!({"reason": "检查"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{s}");
     assert_eq!(app.get(&item, &org.token).await.0, StatusCode::OK);
@@ -284,52 +331,68 @@ both_backends!(who_may_write_and_read_the_archives, |app| async move {
     assert_eq!(doc["history"].as_array().unwrap().len(), 1, "nothing was written");
 });
 
-both_backends!(verify_names_an_edited_or_deleted_archive_version, |app| async move {
-    let w = World::new(app, "arc.tamper").await;
-    archives_in_chain(app, &w.producer, w.retailer.id).await;
-    verify_ok(app).await;
-    let id_of = |table: &'static str| async move {
-        crate::tlog::text_of(
+both_backends!(
+    verify_names_an_edited_or_deleted_archive_version,
+    |app| async move {
+        let w = World::new(app, "arc.tamper").await;
+        archives_in_chain(app, &w.producer, w.retailer.id).await;
+        verify_ok(app).await;
+        let id_of = |table: &'static str| async move {
+            crate::tlog::text_of(
+                app,
+                &format!("SELECT id FROM {table} ORDER BY version DESC LIMIT 1"),
+                &[],
+                "id",
+            )
+            .await
+        };
+        let doc = id_of("archive_documents").await;
+        sql(
             app,
-            &format!("SELECT id FROM {table} ORDER BY version DESC LIMIT 1"),
-            &[],
-            "id",
+            "UPDATE archive_documents SET effective_from = '2025-01-01' WHERE id = $1",
+            &[doc.as_str().into()],
         )
-        .await
-    };
-    let doc = id_of("archive_documents").await;
-    sql(
-        app,
-        "UPDATE archive_documents SET effective_from = '2025-01-01' WHERE id = $1",
-        &[doc.as_str().into()],
-    )
-    .await;
-    let report = app.store.verify_log().await.unwrap();
-    assert_among(&report, "archive_documents", "row", &format!("archive_document:{doc}"));
-    sql(
-        app,
-        "UPDATE archive_documents SET effective_from = '2026-01-01' WHERE id = $1",
-        &[doc.as_str().into()],
-    )
-    .await;
-    verify_ok(app).await;
-    // The closing version of a nonconformity, deleted: its leaf names it.
-    let nc = id_of("archive_nonconformities").await;
-    sql(app, "DELETE FROM archive_nonconformities WHERE id = $1", &[nc.as_str().into()]).await;
-    let report = app.store.verify_log().await.unwrap();
-    assert!(
-        report
-            .problems
-            .iter()
-            .any(|p| p.table == "archive_nonconformities" && p.record.as_deref() == Some(&format!("archive_nonconformity:{nc}"))),
-        "{:#?}",
-        report.problems
-    );
-});
+        .await;
+        let report = app.store.verify_log().await.unwrap();
+        assert_among(
+            &report,
+            "archive_documents",
+            "row",
+            &format!("archive_document:{doc}"),
+        );
+        sql(
+            app,
+            "UPDATE archive_documents SET effective_from = '2026-01-01' WHERE id = $1",
+            &[doc.as_str().into()],
+        )
+        .await;
+        verify_ok(app).await;
+        // The closing version of a nonconformity, deleted: its leaf names it.
+        let nc = id_of("archive_nonconformities").await;
+        sql(
+            app,
+            "DELETE FROM archive_nonconformities WHERE id = $1",
+            &[nc.as_str().into()],
+        )
+        .await;
+        let report = app.store.verify_log().await.unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.table == "archive_nonconformities"
+                    && p.record.as_deref() == Some(&format!("archive_nonconformity:{nc}"))),
+            "{:#?}",
+            report.problems
+        );
+    }
+);
 
-both_backends!(the_season_dossier_lists_the_plot_its_records_and_tests, |app| async move {
-    let (org, base_id, _) = cooperative(app, "arc.season").await;
-    let plot = app
+both_backends!(
+    the_season_dossier_lists_the_plot_its_records_and_tests,
+    |app| async move {
+        let (org, base_id, _) = cooperative(app, "arc.season").await;
+        let plot = app
         .create_place(
             &org.token,
             merge(
@@ -338,41 +401,47 @@ both_backends!(the_season_dossier_lists_the_plot_its_records_and_tests, |app| as
             ),
         )
         .await;
-    let uri = place_uri(&plot);
-    let seed = buy(app, &org, "seed", "").await;
-    let l = lot(&gtin14(), "S1");
-    record(
-        app,
-        &org,
-        vec![sowing(&uri, &t(1, 8), &seed), harvest(&uri, &t(5, 8), &l)],
-    )
-    .await;
-    let path = format!(
-        "/api/v1/archives/season-dossier?place={}&from=2026-03-01&to=2026-03-31",
-        plot["id"].as_str().unwrap()
-    );
-    let (status, headers, pdf) = app.get_bytes(&path, &org.token).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
-    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
-    if let Some(text) = pdf_text(&pdf) {
-        for expected in ["二号地块", "SC-2026-土壤-007", "水稻土", "2026-03-01", l.as_str()] {
-            assert!(text.contains(expected), "{expected} in {text}");
-        }
-    }
-    // The lot's own dossier lists its plot's environment tests too.
-    let (status, _, pdf) = app
-        .get_bytes(&format!("/api/v1/dossier?code={}", enc(&l)), &org.token)
+        let uri = place_uri(&plot);
+        let seed = buy(app, &org, "seed", "").await;
+        let l = lot(&gtin14(), "S1");
+        record(
+            app,
+            &org,
+            vec![sowing(&uri, &t(1, 8), &seed), harvest(&uri, &t(5, 8), &l)],
+        )
         .await;
-    assert_eq!(status, StatusCode::OK);
-    if let Some(text) = pdf_text(&pdf) {
-        assert!(text.contains("SC-2026-土壤-007"), "{text}");
+        let path = format!(
+            "/api/v1/archives/season-dossier?place={}&from=2026-03-01&to=2026-03-31",
+            plot["id"].as_str().unwrap()
+        );
+        let (status, headers, pdf) = app.get_bytes(&path, &org.token).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
+        assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+        if let Some(text) = pdf_text(&pdf) {
+            for expected in ["二号地块", "SC-2026-土壤-007", "水稻土", "2026-03-01", l.as_str()] {
+                assert!(text.contains(expected), "{expected} in {text}");
+            }
+        }
+        // The lot's own dossier lists its plot's environment tests too.
+        let (status, _, pdf) = app
+            .get_bytes(&format!("/api/v1/dossier?code={}", enc(&l)), &org.token)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        if let Some(text) = pdf_text(&pdf) {
+            assert!(text.contains("SC-2026-土壤-007"), "{text}");
+        }
+        // Another organisation's plot is not found; a backwards season is refused.
+        let other = company(app, "retailer", "arc.season2", "store").await;
+        assert_problem(&app.get(&path, &other.token).await, 404, "not_found", None);
+        let backwards = path.replace("to=2026-03-31", "to=2026-02-01");
+        assert_problem(
+            &app.get(&backwards, &org.token).await,
+            422,
+            "time_range",
+            Some("to"),
+        );
     }
-    // Another organisation's plot is not found; a backwards season is refused.
-    let other = company(app, "retailer", "arc.season2", "store").await;
-    assert_problem(&app.get(&path, &other.token).await, 404, "not_found", None);
-    let backwards = path.replace("to=2026-03-31", "to=2026-02-01");
-    assert_problem(&app.get(&backwards, &org.token).await, 422, "time_range", Some("to"));
-});
+);
 
 /// Posts a multipart form with the session's token from this site.
 async fn post_multipart(
@@ -406,7 +475,10 @@ async fn post_multipart(
     let req = Request::post(path)
         .header(header::COOKIE, &b.cookie)
         .header(header::ORIGIN, ORIGIN)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(Body::from(body))
         .unwrap();
     app.send(req).await
@@ -417,7 +489,10 @@ both_backends!(the_console_records_archives_with_their_files, |app| async move {
     let b = sign_in(app, &org.username, ADMIN_PASSWORD).await;
     let (status, _, page) = b.get(app, "/console/archives").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("管理文件与制度") && page.contains("enctype=\"multipart/form-data\""), "{page}");
+    assert!(
+        page.contains("管理文件与制度") && page.contains("enctype=\"multipart/form-data\""),
+        "{page}"
+    );
     let fields = [
         ("kind", "implementation_plan"),
         ("title", "2026 年追溯实施计划"),
@@ -425,23 +500,47 @@ both_backends!(the_console_records_archives_with_their_files, |app| async move {
         ("summary", "产品、目标、深度与进度"),
     ];
     // A file that is not what it says is refused naming the field; nothing stored.
-    let (status, _, _) = post_multipart(app, &b, "/console/archives/documents", &fields, Some(("plan.pdf", b"not a pdf"))).await;
+    let (status, _, _) = post_multipart(
+        app,
+        &b,
+        "/console/archives/documents",
+        &fields,
+        Some(("plan.pdf", b"not a pdf")),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(app.list("/api/v1/archives/documents", &org.token).await.is_empty());
+    assert!(app
+        .list("/api/v1/archives/documents", &org.token)
+        .await
+        .is_empty());
     // A form without its token changes nothing.
-    let forged = [("kind", "implementation_plan"), ("title", "x"), ("effective_from", "2026-01-15")];
+    let forged = [
+        ("kind", "implementation_plan"),
+        ("title", "x"),
+        ("effective_from", "2026-01-15"),
+    ];
     let no_token = Browser {
         cookie: b.cookie.clone(),
         csrf: String::new(),
     };
     let (status, _, _) = post_multipart(app, &no_token, "/console/archives/documents", &forged, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, headers, _) = post_multipart(app, &b, "/console/archives/documents", &fields, Some(("计划.pdf", PDF))).await;
+    let (status, headers, _) = post_multipart(
+        app,
+        &b,
+        "/console/archives/documents",
+        &fields,
+        Some(("计划.pdf", PDF)),
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let to = headers[header::LOCATION].to_str().unwrap().to_owned();
     let (status, _, page) = b.get(app, &to).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("2026 年追溯实施计划") && page.contains("计划.pdf"), "{page}");
+    assert!(
+        page.contains("2026 年追溯实施计划") && page.contains("计划.pdf"),
+        "{page}"
+    );
     let docs = app.list("/api/v1/archives/documents", &org.token).await;
     assert_eq!(docs[0]["attachment"]["media_type"], "application/pdf");
     let file = docs[0]["attachment"]["id"].as_str().unwrap();
@@ -453,8 +552,12 @@ both_backends!(the_console_records_archives_with_their_files, |app| async move {
         .post(
             app,
             "/console/archives/audits",
-            &[("audited_on", "2026-03-20"), ("scope", "追溯体系"), ("auditor", "内审员甲"),
-              ("checklist", "记录完整|conforms\n采收及时|nonconforms|两批晚录")],
+            &[
+                ("audited_on", "2026-03-20"),
+                ("scope", "追溯体系"),
+                ("auditor", "内审员甲"),
+                ("checklist", "记录完整|conforms\n采收及时|nonconforms|两批晚录"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -464,12 +567,24 @@ both_backends!(the_console_records_archives_with_their_files, |app| async move {
         .post(
             app,
             "/console/archives/nonconformities",
-            &[("audit", &audit_id), ("description", "采收记录滞后"), ("cause", "人手不足"),
-              ("corrective_action", "当日录入"), ("owner", "王五"), ("due_on", "2020-01-01")],
+            &[
+                ("audit", &audit_id),
+                ("description", "采收记录滞后"),
+                ("cause", "人手不足"),
+                ("corrective_action", "当日录入"),
+                ("owner", "王五"),
+                ("due_on", "2020-01-01"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers[header::LOCATION].to_str().unwrap().split('/').nth(3), Some("nonconformities"));
+    assert_eq!(
+        headers[header::LOCATION].to_str().unwrap().split('/').nth(3),
+        Some("nonconformities")
+    );
     let (_, _, page) = b.get(app, "/console/archives?lang=en").await;
-    assert!(page.contains("Nonconformities") && page.contains("overdue"), "{page}");
+    assert!(
+        page.contains("Nonconformities") && page.contains("overdue"),
+        "{page}"
+    );
 });

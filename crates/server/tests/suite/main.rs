@@ -8,12 +8,12 @@
 mod common;
 
 mod accounts;
-mod archives;
 mod api_health;
 mod api_orgs;
 mod api_records;
 mod api_refusals;
 mod api_routes;
+mod archives;
 mod audit;
 mod authority;
 mod browser;
