@@ -4,14 +4,15 @@
 //! nonconformities they found (those past their due date flagged), each
 //! with a form recording a new one; an entry's page lists every version.
 //! Documents and training sessions carry a file, posted as
-//! `multipart/form-data` ([`Uploaded`]); the forms are handled in
-//! [`super::archives_forms`]. An officer reads an enterprise's archives
+//! `multipart/form-data` ([`super::archives_forms::Uploaded`]); the forms
+//! are handled in [`super::archives_forms`], an entry's page in
+//! [`super::archives_entry`]. An officer reads an enterprise's archives
 //! within its jurisdiction through the API; the pages are the
 //! organisation's own.
 
 use std::fmt::Write as _;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use suyuan_core::archives::{CustomerKind, DocumentKind};
 use suyuan_store::archives::AttachmentInfo;
@@ -19,19 +20,18 @@ use suyuan_store::PageRequest;
 use uuid::Uuid;
 
 use super::layout::{csrf_field, esc, hidden, page, select, table};
-use super::{error_page, store_error, Console, Lang, PageResult};
-use crate::error::ApiError;
+use super::{store_error, Console, Lang, PageResult};
 use crate::extract::Id;
 use crate::AppState;
 
 /// A time in ms as China time.
-fn at(ms: i64) -> String {
+pub(crate) fn at(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| super::layout::local_time(&t, "+08:00"))
         .unwrap_or_default()
 }
 
-fn file_link(a: &Option<AttachmentInfo>) -> String {
+pub(crate) fn file_link(a: &Option<AttachmentInfo>) -> String {
     match a {
         Some(a) => format!(
             "<a href=\"/console/archives/attachments/{}\">{}</a> <small>{} KiB</small>",
@@ -43,7 +43,7 @@ fn file_link(a: &Option<AttachmentInfo>) -> String {
     }
 }
 
-fn entry_link(kind: &str, entry: Uuid, text: &str) -> String {
+pub(crate) fn entry_link(kind: &str, entry: Uuid, text: &str) -> String {
     format!("<a href=\"/console/archives/{kind}/{entry}\">{}</a>", esc(text))
 }
 
@@ -408,238 +408,6 @@ async fn audits_section(
         &rows,
     ));
     Ok(())
-}
-
-/// An entry's page: every version, and the form for the next one where
-/// the console records it.
-pub(crate) async fn entry(
-    State(state): State<AppState>,
-    c: Console,
-    Path((kind, id)): Path<(String, String)>,
-) -> PageResult {
-    let err = |e| store_error(c.lang, e);
-    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
-    let id = Uuid::parse_str(&id).map_err(|_| error_page(c.lang, ApiError::not_found("record")))?;
-    let writes = c.caller.require_verified_recorder().is_ok();
-    let version = |v: i64, t: i64| format!("v{v} · {}", at(t));
-    let (title, head, rows, form): (String, Vec<&str>, Vec<Vec<String>>, String) = match kind.as_str() {
-        "documents" => {
-            let d = state.store.document(&c.caller, id).await.map_err(err)?;
-            let rows = d
-                .history
-                .iter()
-                .map(|v| {
-                    vec![
-                        version(v.stamp.version, v.stamp.created_at),
-                        esc(&v.title),
-                        esc(&v.effective_from),
-                        esc(v.summary.as_deref().unwrap_or("")),
-                        file_link(&v.attachment),
-                    ]
-                })
-                .collect();
-            let form = if writes {
-                document_form(&c, Some((id, &d.current)))
-            } else {
-                String::new()
-            };
-            (
-                d.current.title.clone(),
-                vec![
-                    l("版本", "Version"),
-                    l("标题", "Title"),
-                    l("生效日期", "Effective"),
-                    l("摘要", "Summary"),
-                    l("附件", "File"),
-                ],
-                rows,
-                form,
-            )
-        }
-        "customers" => {
-            let x = state.store.customer(&c.caller, id).await.map_err(err)?;
-            let ships = state.store.customer_shipments(&c.caller, id).await.map_err(err)?;
-            let rows = x
-                .history
-                .iter()
-                .map(|v| {
-                    vec![
-                        version(v.stamp.version, v.stamp.created_at),
-                        esc(&v.name),
-                        esc(v.party_name.as_deref().unwrap_or("—")),
-                        esc(v.contact_name.as_deref().unwrap_or("")),
-                        esc(v.contact_phone.as_deref().unwrap_or("")),
-                    ]
-                })
-                .collect();
-            let ship_rows: Vec<Vec<String>> = ships
-                .iter()
-                .map(|s| {
-                    vec![
-                        esc(&s.despatch_ref),
-                        at(s.shipped_at),
-                        s.received_at.map(at).unwrap_or_else(|| "—".into()),
-                    ]
-                })
-                .collect();
-            let form = format!(
-                "<h2>{}</h2>{}",
-                l("发货记录", "Shipments"),
-                table(
-                    &[
-                        l("发货单", "Despatch"),
-                        l("发货时间", "Shipped"),
-                        l("收货时间", "Received")
-                    ],
-                    &ship_rows
-                )
-            );
-            (
-                x.current.name.clone(),
-                vec![
-                    l("版本", "Version"),
-                    l("名称", "Name"),
-                    l("平台机构", "On the platform"),
-                    l("联系人", "Contact"),
-                    l("电话", "Phone"),
-                ],
-                rows,
-                form,
-            )
-        }
-        "trainings" => {
-            let t = state.store.training(&c.caller, id).await.map_err(err)?;
-            let rows = t
-                .history
-                .iter()
-                .map(|v| {
-                    vec![
-                        version(v.stamp.version, v.stamp.created_at),
-                        esc(&v.held_on),
-                        esc(&v.content),
-                        esc(&v.trainer),
-                        esc(&v.attendees.join("、")),
-                        file_link(&v.attachment),
-                    ]
-                })
-                .collect();
-            (
-                t.current.topic.clone(),
-                vec![
-                    l("版本", "Version"),
-                    l("日期", "Date"),
-                    l("内容", "Content"),
-                    l("培训人", "Trainer"),
-                    l("参加人员", "Attendees"),
-                    l("资料", "Material"),
-                ],
-                rows,
-                String::new(),
-            )
-        }
-        "audits" => {
-            let a = state.store.audit(&c.caller, id).await.map_err(err)?;
-            let rows = a
-                .history
-                .iter()
-                .map(|v| {
-                    vec![
-                        version(v.stamp.version, v.stamp.created_at),
-                        esc(&v.audited_on),
-                        esc(&v.auditor),
-                        v.checklist
-                            .iter()
-                            .map(|i| format!("{} — {}", esc(&i.item), esc(&i.result)))
-                            .collect::<Vec<_>>()
-                            .join("<br>"),
-                        esc(v.findings.as_deref().unwrap_or("")),
-                    ]
-                })
-                .collect();
-            let ncs: Vec<Vec<String>> = a
-                .nonconformities
-                .iter()
-                .map(|n| {
-                    vec![
-                        entry_link("nonconformities", n.stamp.entry_id, &n.description),
-                        esc(&n.owner),
-                        esc(&n.due_on),
-                        esc(&n.status),
-                    ]
-                })
-                .collect();
-            let mut form = format!(
-                "<h2>{}</h2>{}",
-                l("不符合项", "Nonconformities"),
-                table(
-                    &[
-                        l("不符合事实", "Nonconformity"),
-                        l("责任人", "Owner"),
-                        l("期限", "Due"),
-                        l("状态", "Status")
-                    ],
-                    &ncs
-                )
-            );
-            if writes {
-                form.push_str(&nc_form(&c, Some(id), None));
-            }
-            (
-                a.current.scope.clone(),
-                vec![
-                    l("版本", "Version"),
-                    l("日期", "Date"),
-                    l("审核员", "Auditor"),
-                    l("检查项", "Checklist"),
-                    l("发现", "Findings"),
-                ],
-                rows,
-                form,
-            )
-        }
-        "nonconformities" => {
-            let n = state.store.nonconformity(&c.caller, id).await.map_err(err)?;
-            let rows = n
-                .history
-                .iter()
-                .map(|v| {
-                    vec![
-                        version(v.stamp.version, v.stamp.created_at),
-                        esc(&v.cause),
-                        esc(&v.corrective_action),
-                        esc(&v.status),
-                        esc(v.verification.as_deref().unwrap_or("")),
-                    ]
-                })
-                .collect();
-            let form = if writes {
-                nc_form(&c, None, Some(&n.current))
-            } else {
-                String::new()
-            };
-            (
-                n.current.description.clone(),
-                vec![
-                    l("版本", "Version"),
-                    l("原因", "Cause"),
-                    l("纠正措施", "Action"),
-                    l("状态", "Status"),
-                    l("验证", "Verification"),
-                ],
-                rows,
-                form,
-            )
-        }
-        _ => return Err(error_page(c.lang, ApiError::not_found("archive"))),
-    };
-    let body = format!(
-        "<h1>{}</h1><p><a href=\"/console/archives\">{}</a></p><h2>{}</h2>{}{form}",
-        esc(&title),
-        l("返回档案", "Back to the archives"),
-        l("版本历史", "Versions"),
-        table(&head, &rows)
-    );
-    Ok(Html(page(&c, &title, &body)).into_response())
 }
 
 /// An attachment of the organisation's archives, as a download.

@@ -28,6 +28,7 @@
 #![allow(clippy::result_large_err)]
 
 mod archives;
+mod archives_entry;
 mod archives_forms;
 mod audit;
 mod backups;
@@ -131,7 +132,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/archives", get(archives::index))
         .route("/console/archives/attachments/{id}", get(archives::attachment))
-        .route("/console/archives/{kind}/{id}", get(archives::entry))
+        .route("/console/archives/{kind}/{id}", get(archives_entry::entry))
         .route(
             "/console/archives/documents",
             post(archives_forms::document).layer(DefaultBodyLimit::max(UPLOAD_BYTES)),
