@@ -743,6 +743,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
     .await?;
     complaint_answered(store, &pack, &item_epcs[0]).await?;
     crate::demo_devices::cold_chain(store, &pack, &cold, packing_house.id).await?;
+    crate::demo_archives::archives(store, &pack, mart.org_id).await?;
     let serial = item_epcs
         .first()
         .and_then(|e| e.rsplit('/').next())
@@ -935,6 +936,21 @@ mod tests {
         );
         assert!(store.recall_of(&recalled).await.unwrap().is_some());
         assert!(store.verify_log().await.unwrap().is_ok());
+        let pack = store.caller_for_username("pack-admin").await.unwrap().unwrap();
+        let all = PageRequest::default();
+        assert_eq!(store.documents(&pack, all).await.unwrap().items.len(), 1);
+        let customers = store.customers(&pack, None, all).await.unwrap();
+        let ships = store
+            .customer_shipments(&pack, customers.items[0].stamp.entry_id)
+            .await
+            .unwrap();
+        assert!(
+            !ships.is_empty(),
+            "the supermarket's shipments are listed with it"
+        );
+        assert_eq!(store.trainings(&pack, all).await.unwrap().items.len(), 1);
+        let ncs = store.nonconformities(&pack, all).await.unwrap();
+        assert_eq!(ncs.items[0].status, "closed");
         let coop = store.caller_for_username("coop-admin").await.unwrap().unwrap();
         let places = store
             .list_places(&coop, None, PageRequest::default())

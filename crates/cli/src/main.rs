@@ -24,6 +24,7 @@ mod bench_trace;
 mod code;
 mod config;
 mod demo;
+mod demo_archives;
 mod demo_devices;
 mod demo_quality;
 mod label;

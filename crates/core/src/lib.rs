@@ -6,6 +6,7 @@
 //! the rules their fields obey. Values are built by `parse`, so an invalid code
 //! cannot exist past the edge of the system.
 
+pub mod archives;
 pub mod authority;
 pub mod calendar;
 pub mod codes;

@@ -195,6 +195,23 @@ tables! {
         ["id", "cert_pem", "key_cipher", "created_at"];
     "client_certificates": Operational, false, "Client certificates accepted over mutual TLS (SHA-256 of the DER) and the organisation, device or API key each authenticates as: revocable credentials, like API keys.",
         ["fingerprint", "subject_kind", "subject_id", "origin", "label", "created_by", "created_at", "revoked_at"];
+    "archive_attachments": Logged, true, "Master record `archive_attachment`: a file attached to an archive record (name, type as its bytes say, size, SHA-256, the bytes as base64).",
+        ["id", "org_id", "file_name", "media_type", "size_bytes", "sha256", "data", "acting_user", "created_at"];
+    "archive_documents": Logged, true, "Master record `archive_document`: a version of a management document (implementation plan, quality policy, procedures, testing rules, traceability policy, internal audit plan) with its effective date and attachment; the current version is the highest.",
+        ["id", "org_id", "entry_id", "version", "kind", "title", "effective_from", "summary", "attachment_id",
+         "acting_user", "created_at"];
+    "archive_customers": Logged, true, "Master record `archive_customer`: a version of a customer or distributor, with the platform organisation its shipments are addressed to; the current version is the highest.",
+        ["id", "org_id", "entry_id", "version", "kind", "name", "uscc", "party_org_id", "contact_name", "contact_phone",
+         "address", "note", "acting_user", "created_at"];
+    "archive_trainings": Logged, true, "Master record `archive_training`: a version of a training session (date, topic, content, trainer, attendees, material).",
+        ["id", "org_id", "entry_id", "version", "held_on", "topic", "content", "trainer", "attendees", "attachment_id",
+         "acting_user", "created_at"];
+    "archive_audits": Logged, true, "Master record `archive_audit`: a version of an internal audit (date, scope, auditor, checklist with each item's result, findings).",
+        ["id", "org_id", "entry_id", "version", "audited_on", "scope", "auditor", "checklist", "findings",
+         "acting_user", "created_at"];
+    "archive_nonconformities": Logged, true, "Master record `archive_nonconformity`: a version of a nonconformity of an audit (cause, corrective action, owner, due date, status, the verification that closed it).",
+        ["id", "org_id", "entry_id", "version", "audit_entry_id", "description", "cause", "corrective_action", "owner",
+         "due_on", "status", "verification", "acting_user", "created_at"];
     "schema_migrations": Operational, false, "Which migrations ran.",
         ["version", "name", "applied_at"];
 }

@@ -6,6 +6,7 @@
 //! may not see are answered as not found, so their existence does not leak.
 
 pub mod access;
+pub mod archives;
 pub mod audit;
 pub mod backup;
 pub mod catalogue;

@@ -9,7 +9,9 @@
 //!   `unit_allocation`, `row_state`, `certificate`, `certificate_void`,
 //!   `certificate_receipt`, `recall`, `recall_act`, `calendar_day`,
 //!   `complaint`, `complaint_photo`, `complaint_update`, `oversight_record`,
-//!   `device`, `device_state`, `reading_batch`) and every stored column
+//!   `device`, `device_state`, `reading_batch`, `archive_attachment`,
+//!   `archive_document`, `archive_customer`, `archive_training`,
+//!   `archive_audit`, `archive_nonconformity`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -109,10 +111,22 @@ pub enum RecordKind {
     DeviceState,
     /// An accepted batch of a device's readings (`reading_batches`).
     ReadingBatch,
+    /// A file attached to an archive record (`archive_attachments`).
+    ArchiveAttachment,
+    /// A version of a management document (`archive_documents`).
+    ArchiveDocument,
+    /// A version of a customer or distributor (`archive_customers`).
+    ArchiveCustomer,
+    /// A version of a training session (`archive_trainings`).
+    ArchiveTraining,
+    /// A version of an internal audit (`archive_audits`).
+    ArchiveAudit,
+    /// A version of a nonconformity (`archive_nonconformities`).
+    ArchiveNonconformity,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 22] = [
+    pub const ALL: [RecordKind; 28] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -135,6 +149,12 @@ impl RecordKind {
         RecordKind::Device,
         RecordKind::DeviceState,
         RecordKind::ReadingBatch,
+        RecordKind::ArchiveAttachment,
+        RecordKind::ArchiveDocument,
+        RecordKind::ArchiveCustomer,
+        RecordKind::ArchiveTraining,
+        RecordKind::ArchiveAudit,
+        RecordKind::ArchiveNonconformity,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +181,12 @@ impl RecordKind {
             RecordKind::Device => "device",
             RecordKind::DeviceState => "device_state",
             RecordKind::ReadingBatch => "reading_batch",
+            RecordKind::ArchiveAttachment => "archive_attachment",
+            RecordKind::ArchiveDocument => "archive_document",
+            RecordKind::ArchiveCustomer => "archive_customer",
+            RecordKind::ArchiveTraining => "archive_training",
+            RecordKind::ArchiveAudit => "archive_audit",
+            RecordKind::ArchiveNonconformity => "archive_nonconformity",
         }
     }
 
@@ -193,6 +219,12 @@ impl RecordKind {
             RecordKind::Device => "devices",
             RecordKind::DeviceState => "device_states",
             RecordKind::ReadingBatch => "reading_batches",
+            RecordKind::ArchiveAttachment => "archive_attachments",
+            RecordKind::ArchiveDocument => "archive_documents",
+            RecordKind::ArchiveCustomer => "archive_customers",
+            RecordKind::ArchiveTraining => "archive_trainings",
+            RecordKind::ArchiveAudit => "archive_audits",
+            RecordKind::ArchiveNonconformity => "archive_nonconformities",
         }
     }
 
@@ -462,6 +494,89 @@ impl RecordKind {
                 ("first_time", Int),
                 ("last_time", Int),
                 ("readings_sha256", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ArchiveAttachment => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("file_name", Text),
+                ("media_type", Text),
+                ("size_bytes", Int),
+                ("sha256", Text),
+                ("data", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ArchiveDocument => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("kind", Text),
+                ("title", Text),
+                ("effective_from", Text),
+                ("summary", Text),
+                ("attachment_id", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ArchiveCustomer => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("kind", Text),
+                ("name", Text),
+                ("uscc", Text),
+                ("party_org_id", Text),
+                ("contact_name", Text),
+                ("contact_phone", Text),
+                ("address", Text),
+                ("note", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ArchiveTraining => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("held_on", Text),
+                ("topic", Text),
+                ("content", Text),
+                ("trainer", Text),
+                ("attendees", Text),
+                ("attachment_id", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ArchiveAudit => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("audited_on", Text),
+                ("scope", Text),
+                ("auditor", Text),
+                ("checklist", Text),
+                ("findings", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::ArchiveNonconformity => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("audit_entry_id", Text),
+                ("description", Text),
+                ("cause", Text),
+                ("corrective_action", Text),
+                ("owner", Text),
+                ("due_on", Text),
+                ("status", Text),
+                ("verification", Text),
+                ("acting_user", Text),
                 ("created_at", Int),
             ],
         }

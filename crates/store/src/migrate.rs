@@ -118,6 +118,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sign_in_attempts",
         include_str!("../migrations/0029_sign_in_attempts.sql"),
     ),
+    (30, "archives", include_str!("../migrations/0030_archives.sql")),
     (31, "webhooks", include_str!("../migrations/0031_webhooks.sql")),
 ];
 

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use suyuan_labels::sheet::{render_sheets, Flow};
-use suyuan_store::trace::lineage::Direction;
+use suyuan_store::trace::lineage::{relation, Direction};
 use utoipa::IntoParams;
 
 use super::trace::trace_target;
@@ -92,6 +92,18 @@ pub async fn dossier(
         },
     )
     .map_err(e)?;
+    for u in report
+        .units
+        .iter()
+        .filter(|u| u.reached.relation.as_deref() == Some(relation::GROWN_ON))
+    {
+        if let Some(place) = state.store.place_by_uri(&u.reached.epc).await? {
+            f.para(10.0, 4.0, &place.name).map_err(e)?;
+            for line in super::archives_audits::environment_lines(&place) {
+                f.para(10.0, 8.0, &line).map_err(e)?;
+            }
+        }
+    }
     f.para(12.0, 0.0, "投入品 Inputs").map_err(e)?;
     if report.input_lot_names.is_empty() {
         f.para(10.0, 4.0, "—").map_err(e)?;

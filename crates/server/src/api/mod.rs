@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. One file per area; each handler carries its
 //! OpenAPI description, so the published document cannot drift from the code.
 
+pub mod archives;
+pub mod archives_audits;
 pub mod audit;
 pub mod auth;
 pub mod backups;
@@ -102,6 +104,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::list_blocks))
         .routes(routes!(audit::lift_block))
+        .merge(archives::router())
 }
 
 /// Hashes a password within the process-wide bound on argon2 work (503

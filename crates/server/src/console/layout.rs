@@ -49,7 +49,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         "<header><a class=\"brand\" href=\"/console/\">{brand}</a>\
          <a href=\"/console/\">{dash}</a><a href=\"/console/records\">{rec}</a><a href=\"/console/lots\">{lots}</a>\
          <a href=\"/console/shipments\">{recv}</a><a href=\"/console/devices\">{devices}</a><a href=\"/console/master/places\">{master}</a><a href=\"/console/org\">{org}</a>\
-         <a href=\"/console/certificates\">{certs}</a><a href=\"/console/recalls\">{recalls}</a>\
+         <a href=\"/console/certificates\">{certs}</a><a href=\"/console/recalls\">{recalls}</a><a href=\"/console/archives\">{archives}</a>\
          <a href=\"/console/complaints\">{complaints}</a>{roles}\
          <a href=\"{switch}\" hreflang=\"{ol}\" lang=\"{ol}\">{sw}</a>\
          <span>{user}</span>\
@@ -64,6 +64,7 @@ pub(crate) fn page(c: &Console, title: &str, body: &str) -> String {
         master = c.t(T::MasterData),
         certs = c.lang.pick("合格证", "Certificates"),
         recalls = c.lang.pick("召回", "Recalls"),
+        archives = c.lang.pick("档案", "Archives"),
         complaints = c.t(T::Complaints),
         roles = role_links(c) + &admin_links(c),
         switch = esc(&switch),

@@ -27,6 +27,9 @@
 // both sent as they are; boxing the error would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod archives;
+mod archives_entry;
+mod archives_forms;
 mod audit;
 mod backups;
 mod certifications;
@@ -51,7 +54,7 @@ mod records;
 mod regulator;
 mod shipments;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -65,6 +68,9 @@ use crate::extract::{presented_credential, Presented};
 use crate::AppState;
 pub(crate) use i18n::{Lang, T};
 pub(crate) use layout::esc;
+
+/// Largest archive form with its file: the attachment's limit and the fields.
+const UPLOAD_BYTES: usize = suyuan_core::archives::MAX_ATTACHMENT_BYTES + 64 * 1024;
 
 /// The cookie remembering the console's language.
 pub const LANG_COOKIE: &str = "suyuan_lang";
@@ -129,6 +135,23 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/regulator/orgs/{id}/inspections",
             post(regulator::inspection),
+        )
+        .route("/console/archives", get(archives::index))
+        .route("/console/archives/attachments/{id}", get(archives::attachment))
+        .route("/console/archives/{kind}/{id}", get(archives_entry::entry))
+        .route(
+            "/console/archives/documents",
+            post(archives_forms::document).layer(DefaultBodyLimit::max(UPLOAD_BYTES)),
+        )
+        .route(
+            "/console/archives/trainings",
+            post(archives_forms::training).layer(DefaultBodyLimit::max(UPLOAD_BYTES)),
+        )
+        .route("/console/archives/customers", post(archives_forms::customer))
+        .route("/console/archives/audits", post(archives_forms::audit))
+        .route(
+            "/console/archives/nonconformities",
+            post(archives_forms::nonconformity),
         )
         .route("/console/lab", get(lab::samples))
         .route("/console/lab/results", post(lab::results))

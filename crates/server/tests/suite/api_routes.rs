@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod archives;
 mod backups;
 mod complaints;
 mod devices;
@@ -48,6 +49,7 @@ const AREAS: &[&[Op]] = &[
     devices::OPS,
     backups::OPS,
     security::OPS,
+    archives::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
@@ -134,6 +136,29 @@ impl<'a> Calls<'a> {
     ) -> (StatusCode, Value) {
         self.check(op, path);
         let (status, answer) = self.app.request(op.0, path, token, body).await;
+        if status.is_success() {
+            self.succeeded.lock().unwrap().insert(op);
+        }
+        (status, answer)
+    }
+
+    /// [`Calls::call`] with a body of raw bytes (a file upload).
+    pub(crate) async fn call_bytes(
+        &self,
+        op: Op,
+        path: &str,
+        token: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        self.check(op, path);
+        let req = axum::http::Request::builder()
+            .method(op.0)
+            .uri(path)
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(axum::http::header::CONTENT_TYPE, "application/octet-stream")
+            .body(axum::body::Body::from(bytes))
+            .unwrap();
+        let (status, _, answer) = self.app.send(req).await;
         if status.is_success() {
             self.succeeded.lock().unwrap().insert(op);
         }

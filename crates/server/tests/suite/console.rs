@@ -20,8 +20,8 @@ pub(crate) const ORIGIN: &str = "http://127.0.0.1:8080";
 
 /// A signed-in browser.
 pub(crate) struct Browser {
-    cookie: String,
-    csrf: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 /// Signs in through the console's form; answers the browser.

@@ -13,6 +13,7 @@ mod api_orgs;
 mod api_records;
 mod api_refusals;
 mod api_routes;
+mod archives;
 mod audit;
 mod authority;
 mod browser;

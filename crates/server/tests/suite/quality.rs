@@ -486,7 +486,7 @@ both_backends!(
 
 /// A PDF's text as an independent reader extracts it (pdftotext); `None`
 /// (skipped) without it, unless CI=true.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let file = std::env::temp_dir().join(format!("suyuan-dossier-{}.pdf", unique()));
     std::fs::write(&file, pdf).unwrap();
     let out = std::process::Command::new("pdftotext")
