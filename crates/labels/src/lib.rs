@@ -67,6 +67,7 @@ mod layout;
 mod pdf;
 mod printer;
 mod raster;
+pub mod report;
 pub mod sheet;
 pub mod symbols;
 

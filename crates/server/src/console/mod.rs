@@ -61,7 +61,7 @@ use crate::error::{deliberate, ApiError};
 use crate::extract::{presented_credential, Presented};
 use crate::AppState;
 pub(crate) use i18n::{Lang, T};
-pub(crate) use layout::esc;
+pub(crate) use layout::{esc, local_time};
 
 /// The cookie remembering the console's language.
 pub const LANG_COOKIE: &str = "suyuan_lang";
@@ -126,6 +126,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/lab", get(lab::samples))
         .route("/console/lab/results", post(lab::results))
+        .route("/console/lab/reports/{id}/pdf", get(lab::report_pdf))
         .route("/console/regulator/sampling-tasks", post(lab::sampling_task))
         .layer(axum::middleware::from_fn(remember_language))
 }

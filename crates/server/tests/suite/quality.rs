@@ -449,7 +449,7 @@ both_backends!(
 
 /// A PDF's text as an independent reader extracts it (pdftotext); `None`
 /// (skipped) without it, unless CI=true.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let file = std::env::temp_dir().join(format!("suyuan-dossier-{}.pdf", unique()));
     std::fs::write(&file, pdf).unwrap();
     let out = std::process::Command::new("pdftotext")
@@ -470,7 +470,7 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
 
 /// The QR codes of a PDF's first page, read by an independent decoder
 /// (pdftoppm, then ZXingReader); `None` (skipped) without the tools, unless CI=true.
-fn qr_of_pdf(pdf: &[u8]) -> Option<Vec<String>> {
+pub(crate) fn qr_of_pdf(pdf: &[u8]) -> Option<Vec<String>> {
     let dir = std::env::temp_dir().join(format!("suyuan-report-{}", unique()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("r.pdf");
