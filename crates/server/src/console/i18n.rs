@@ -208,7 +208,7 @@ texts! {
     SignReport => "签名并保存检测报告", "Sign and store the report";
     SamplingTask => "下达抽检任务", "Assign a sampling task";
     Agency => "检测机构", "Testing agency";
-    AdminDoesThis => "由该机构管理员解除锁定或重置密码", "unlocked and reset by the organisation's admin";
+    RescueNote => "平台可为任何机构的用户解除锁定或签发一次性密码重置（密码由用户本人设置）；每次操作均记录在案，并显示给该机构管理员", "The platform may unlock any organisation's user or issue a one-time password reset (the user sets the password); each is logged and shown to the organisation's admin";
 }
 
 #[cfg(test)]
