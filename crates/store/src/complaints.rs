@@ -61,7 +61,8 @@ pub struct PublicUpdate {
     pub by_kind: Option<String>,
 }
 
-/// A complaint's public status: no description, no phone, nobody's name.
+/// A complaint's public status: no description, no phone, no person's name
+/// (only the organisation that made each change).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicComplaint {
     pub reference: String,
