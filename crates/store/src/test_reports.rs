@@ -9,7 +9,9 @@
 //! re-derives everything a verifier would, from the stored row: the
 //! record's hash from the stored document, its place in the signed batch,
 //! the agency's signature, the leaf and its inclusion under a checkpoint
-//! signed by the log key; and that the signing key is one of the agency's.
+//! signed by the log key (the latest stored one that covers it: a view of
+//! the page signs no new checkpoint once one does); and that the signing
+//! key is one of the agency's.
 //! A record edited after it was signed, or a signature replaced, is shown
 //! invalid, with the reason.
 //!
@@ -193,7 +195,7 @@ impl Store {
         document: &str,
         agency: Uuid,
     ) -> Result<SignatureCheck> {
-        let mut bundle = match self.proof_bundle(event_id).await {
+        let mut bundle = match self.proof_bundle_at_latest(event_id).await {
             Ok(b) => b,
             Err(StoreError::Corrupt(why)) => return Ok(SignatureCheck::invalid(None, None, why)),
             Err(e) => return Err(e),

@@ -122,6 +122,15 @@ both_backends!(
         }
         let (_, page) = public_page(app, &format!("/r/{id}?lang=en")).await;
         assert!(page.contains("Signature valid"), "{page}");
+        // Views sign no new checkpoint once a stored one covers the report,
+        // however much the log grew since.
+        let checkpoints = app.store.latest_checkpoint().await.unwrap().unwrap().size;
+        let _ = lab_report(app, &w, "rep.more", (&lab, "rep.lab"), FAILING).await;
+        report_json(app, &id).await;
+        assert_eq!(
+            app.store.latest_checkpoint().await.unwrap().unwrap().size,
+            checkpoints
+        );
         let (status, _) = public_page(app, &format!("/r/{}", uuid::Uuid::now_v7())).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
 
