@@ -177,7 +177,7 @@ texts! {
     RestoreOrg => "恢复", "Restore";
     Unlock => "解除锁定", "Unlock";
     ResetPassword => "发放重置密码链接", "Issue a password reset";
-    ResetOnce => "请将此一次性令牌交给用户本人，由其自行设置新密码（只显示这一次）：", "Give this one-time token to the user, who sets the new password (shown this once):";
+    ResetOnce => "请将此一次性链接交给用户本人，由其自行设置新密码（只显示这一次，24 小时内有效）：", "Give this one-time link to the user, who sets the new password (shown this once, valid 24 hours):";
     ValidUntil => "有效期至", "Valid until";
     LockedUntil => "锁定至", "locked until";
     Health => "平台状态", "Platform health";

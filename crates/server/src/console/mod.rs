@@ -46,6 +46,7 @@ mod quality;
 mod recordform;
 mod records;
 mod regulator;
+mod reset;
 mod shipments;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -72,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/", get(dashboard::show))
         .route("/console/login", get(login::form).post(login::submit))
         .route("/console/logout", post(login::logout))
+        .route("/console/reset", get(reset::form).post(reset::submit))
         .route("/console/records", get(records::index))
         .route(
             "/console/records/new/{kind}",

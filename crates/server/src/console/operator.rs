@@ -308,11 +308,14 @@ pub(crate) async fn reset(
         .issue_password_reset(&c.caller, id)
         .await
         .map_err(|e| store_error(c.lang, e))?;
+    let link = super::reset::reset_link(&state.config.public_url, &t.token);
     let b = format!(
-        "<h1>{}</h1><div class=\"card\"><p class=\"ok\">{}</p><p><code id=\"reset-token\">{}</code></p>\
+        "<h1>{}</h1><div class=\"card\"><p class=\"ok\">{}</p><p><code id=\"reset-link\">{}</code></p>\
+         <p><small><code id=\"reset-token\">{}</code></small></p>\
          <p><small>{} {}</small></p><p><a href=\"/console/operator/orgs/{org}\">{}</a></p></div>",
         c.t(T::ResetPassword),
         c.t(T::ResetOnce),
+        esc(&link),
         esc(&t.token),
         c.t(T::ValidUntil),
         esc(&time(&t.expires_at)),

@@ -7,13 +7,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use axum::http::{header, StatusCode};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use suyuan_ledger::cosignature::CosignerKey;
 
 use crate::accounts::login_from;
 use crate::common::*;
-use crate::console::{sign_in, Browser};
+use crate::console::{sign_in, Browser, ORIGIN};
 use crate::oversight_report::between;
 use crate::tlog::verify_ok;
 
@@ -133,7 +134,7 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
         // The user sets the password; the operator never saw it.
-        reset_through_the_operator(app, &op, &user.to_string(), "Second-Pass-2026").await;
+        let _ = reset_through_the_operator(app, &op, &user.to_string(), "Second-Pass-2026").await;
         app.login("op.second", "Second-Pass-2026").await;
 
         let witness = CosignerKey::generate("w.health.test", &mut rand::rngs::OsRng).unwrap();
@@ -156,23 +157,43 @@ both_backends!(
     }
 );
 
+/// Posts the reset page's form (no session: from this site's origin, or
+/// `origin`); answers the status and the page.
+async fn post_reset(app: &TestApp, fields: &[(&str, &str)], origin: Option<&str>) -> (StatusCode, String) {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut req =
+        Request::post("/console/reset").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(o) = origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    let (status, _, page) = app.send(req.body(Body::from(body)).unwrap()).await;
+    (status, page.as_str().map(str::to_owned).unwrap_or_default())
+}
+
 /// The operator issues a password reset for `user` in the console (the
-/// token shown once); the user sets `password` with it.
-async fn reset_through_the_operator(app: &TestApp, op: &Browser, user: &str, password: &str) {
+/// one-time link shown once); the user opens the link and sets `password`
+/// there. Answers the token.
+async fn reset_through_the_operator(app: &TestApp, op: &Browser, user: &str, password: &str) -> String {
     let (status, _, page) = op
         .post(app, &format!("/console/operator/users/{user}/reset"), &[])
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let token = between(&page, "id=\"reset-token\">", "<");
-    let (status, answer) = app
-        .request(
-            "POST",
-            "/api/v1/auth/password-reset",
-            None,
-            Some(json!({"token": token, "new_password": password})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    let link = between(&page, "id=\"reset-link\">", "<");
+    let path = link.strip_prefix(ORIGIN).unwrap_or_else(|| panic!("{link}"));
+    let (status, _, form) = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.as_str().unwrap().contains(&token), "{form}");
+    let fields = [
+        ("token", token.as_str()),
+        ("password", password),
+        ("confirm", password),
+    ];
+    let (status, page) = post_reset(app, &fields, Some(ORIGIN)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    token
 }
 
 /// The logged user states of `user`: (action, acting user).
@@ -248,7 +269,34 @@ both_backends!(the_operator_rescues_a_locked_out_admin, |app| async move {
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
     let (status, _, body) = login_from(app, "10.9.0.1", "resc.admin", ADMIN_PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    reset_through_the_operator(app, &op, &admin_id, "Rescued-Pass-2026").await;
+    // The page refuses, storing nothing: another site's post, two
+    // passwords that differ, a weak one, a token nobody issued; and the
+    // link works once.
+    let fake = [
+        ("token", "spr_nobody"),
+        ("password", "Rescued-Pass-2026"),
+        ("confirm", "Rescued-Pass-2026"),
+    ];
+    let (status, _) = post_reset(app, &fake, Some("https://evil.example")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, page) = post_reset(app, &fake, Some(ORIGIN)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("reset-error"), "{page}");
+    let token = reset_through_the_operator(app, &op, &admin_id, "Rescued-Pass-2026").await;
+    app.login("resc.admin", "Rescued-Pass-2026").await;
+    for (password, confirm) in [
+        ("Other-Pass-2026", "Other-Pass-2027"),
+        ("short", "short"),
+        ("Other-Pass-2026", "Other-Pass-2026"),
+    ] {
+        let fields = [
+            ("token", token.as_str()),
+            ("password", password),
+            ("confirm", confirm),
+        ];
+        let (status, page) = post_reset(app, &fields, Some(ORIGIN)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{password}: {page}");
+    }
     app.login("resc.admin", "Rescued-Pass-2026").await;
 
     // Logged as the user's states, by the operator's user; audited.
