@@ -107,6 +107,10 @@ pub async fn run(db: &DbArgs, serve: &ServeArgs) -> Result<()> {
         "  已召回的一盒 / a recalled box:           {base}{}",
         summary.recalled_path
     );
+    println!(
+        "  检验检测报告 / lab test report:         {base}/r/{}",
+        summary.test_report
+    );
     println!("\n  Accounts (password {DEMO_PASSWORD}):");
     for (user, what) in DEMO_USERS {
         println!("    {user:<14} {what}");
@@ -177,6 +181,8 @@ pub struct DemoSummary {
     pub certificate: String,
     /// A recalled box's page.
     pub recalled_path: String,
+    /// The lab's signed test report of the harvested lot (`/r/{id}`).
+    pub test_report: uuid::Uuid,
 }
 
 /// Builds the demonstration chain through the same store calls the API uses.
@@ -610,6 +616,13 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         "agri:conclusion": "pass"}),
     );
     capture_all(store, &lab, vec![test]).await?;
+    // The lab's signed report of it, printed with a QR code to `/r/{id}`.
+    let test_report = store
+        .entrusted_samples(&lab)
+        .await?
+        .into_iter()
+        .find_map(|s| s.report)
+        .context("the lab's test report")?;
     let l1_qty = json!({"quantityList": [{"epcClass": l1, "quantity": 1200, "uom": "KGM"}]});
     capture_all(
         store,
@@ -764,6 +777,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
         pesticide_lot: pest_lot.0.clone(),
         certificate: quality.certificate,
         recalled_path: quality.recalled_path,
+        test_report,
     })
 }
 
@@ -935,6 +949,10 @@ mod tests {
             summary.recalled_path
         );
         assert!(store.recall_of(&recalled).await.unwrap().is_some());
+        // The lab's report, passing, signed with the lab's key.
+        let report = store.test_report(summary.test_report).await.unwrap();
+        assert_eq!(report.conclusion, "pass");
+        assert!(report.signature.valid, "{:?}", report.signature);
         assert!(store.verify_log().await.unwrap().is_ok());
         let pack = store.caller_for_username("pack-admin").await.unwrap().unwrap();
         let all = PageRequest::default();

@@ -74,6 +74,7 @@ mod layout;
 mod pdf;
 mod printer;
 mod raster;
+pub mod report;
 pub mod sheet;
 mod sheet_printer;
 pub mod symbols;

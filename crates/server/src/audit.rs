@@ -267,7 +267,7 @@ pub fn action_name(method: &Method, template: Option<&str>) -> String {
         ("POST", "/api/v1/users/{id}/password-reset" | "/console/operator/users/{id}/reset") => {
             "password_reset_issue"
         }
-        ("POST", "/api/v1/auth/password-reset") => "password_reset",
+        ("POST", "/api/v1/auth/password-reset" | "/console/reset") => "password_reset",
         ("POST", "/api/v1/auth/password") => "password_change",
         ("POST", "/api/v1/api-keys" | "/console/org/keys") => "api_key_create",
         ("DELETE", "/api/v1/api-keys/{id}") | ("POST", "/console/org/keys/{id}/revoke") => "api_key_revoke",

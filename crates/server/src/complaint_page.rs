@@ -13,7 +13,9 @@
 //!   code) shows the form again with what was typed and the reason, and
 //!   stores nothing. A filed complaint goes on to its status page;
 //! - `GET /complaints/{reference}` — the status, its history and the
-//!   replies; nothing personal (no description, no phone number).
+//!   replies, each with the organisation that acted (the enterprise or
+//!   the regulator); nothing personal (no description, no phone number,
+//!   nobody's name).
 
 use std::fmt::Write as _;
 
@@ -329,6 +331,13 @@ async fn status_page(
             time(u.at),
             esc(&status_name(lang, &u.status))
         );
+        if let Some(by) = &u.by {
+            let role = match u.by_kind.as_deref() {
+                Some("regulator") => lang.pick("监管部门", "regulator"),
+                _ => lang.pick("企业", "enterprise"),
+            };
+            let _ = write!(b, " <small class=\"by\">{} · {}</small>", esc(by), role);
+        }
         if let Some(r) = &u.reply {
             let _ = write!(b, "<p class=\"reply\">{}</p>", esc(r));
         }

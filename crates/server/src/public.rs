@@ -48,10 +48,14 @@ pub fn router() -> Router<AppState> {
         .route("/00/{sscc}", get(logistic))
         .route("/trace", get(query_box))
         .route("/c/{number}", get(quality::certificate_page))
+        .route("/r/{id}", get(report::report_page))
 }
 
 #[path = "public_quality.rs"]
 mod quality;
+
+#[path = "public_report.rs"]
+mod report;
 
 fn wants_json(headers: &HeaderMap) -> bool {
     headers

@@ -1,7 +1,8 @@
 //! Consumers' complaints (R-8.1.2 e): filed from the consumer's page about
 //! a unit, without signing in; read by the organisations that hold and own
 //! the unit and by the officers whose jurisdiction covers them; answered
-//! by the holder or the owner.
+//! by the holder or the owner, or by an officer of the jurisdiction (the
+//! public status page names the organisation that answered).
 //!
 //! Every complaint, every photo and every change of state is a logged
 //! record (kinds `complaint`, `complaint_photo`, `complaint_update`, see
@@ -53,9 +54,15 @@ pub struct PublicUpdate {
     pub status: String,
     pub reply: Option<String>,
     pub at: i64,
+    /// The organisation that made the change: the enterprise (holder or
+    /// owner) or the regulator; never the person.
+    pub by: Option<String>,
+    /// `regulator` when a regulator's officer answered, else `enterprise`.
+    pub by_kind: Option<String>,
 }
 
-/// A complaint's public status: no description, no phone, nobody's name.
+/// A complaint's public status: no description, no phone, no person's name
+/// (only the organisation that made each change).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicComplaint {
     pub reference: String,
@@ -96,6 +103,10 @@ pub struct UpdateEntry {
     pub org_id: Option<String>,
     pub acting_user: Option<String>,
     pub at: i64,
+    /// The acting organisation's name.
+    pub org_name: Option<String>,
+    /// The acting user's username.
+    pub username: Option<String>,
 }
 
 /// A complaint with its history and photos' types.
@@ -256,17 +267,27 @@ impl Store {
         let e = entry(&c, now_ms())?;
         let updates = conn
             .fetch_all(
-                "SELECT status, reply, created_at FROM complaint_updates WHERE complaint_id = $1 \
-                 ORDER BY created_at, id",
+                "SELECT u.status, u.reply, u.created_at, o.name, o.kind FROM complaint_updates u \
+                 LEFT JOIN organisations o ON o.id = u.org_id WHERE u.complaint_id = $1 \
+                 ORDER BY u.created_at, u.id",
                 &params![c.text("id")?],
             )
             .await?
             .iter()
             .map(|u| {
+                let kind = u.opt_text("kind")?;
                 Ok(PublicUpdate {
                     status: u.text("status")?,
                     reply: u.opt_text("reply")?,
                     at: u.int("created_at")?,
+                    by: u.opt_text("name")?,
+                    by_kind: kind.map(|k| {
+                        if k == suyuan_core::model::OrgKind::Regulator.as_str() {
+                            "regulator".to_owned()
+                        } else {
+                            "enterprise".to_owned()
+                        }
+                    }),
                 })
             })
             .collect::<Result<_>>()?;
@@ -311,7 +332,9 @@ impl Store {
         let id = c.text("id")?;
         let updates = conn
             .fetch_all(
-                "SELECT * FROM complaint_updates WHERE complaint_id = $1 ORDER BY created_at, id",
+                "SELECT u.*, o.name AS org_name, a.username FROM complaint_updates u \
+                 LEFT JOIN organisations o ON o.id = u.org_id LEFT JOIN users a ON a.id = u.acting_user \
+                 WHERE u.complaint_id = $1 ORDER BY u.created_at, u.id",
                 &params![id.as_str()],
             )
             .await?
@@ -323,6 +346,8 @@ impl Store {
                     org_id: u.opt_text("org_id")?,
                     acting_user: u.opt_text("acting_user")?,
                     at: u.int("created_at")?,
+                    org_name: u.opt_text("org_name")?,
+                    username: u.opt_text("username")?,
                 })
             })
             .collect::<Result<_>>()?;
@@ -370,9 +395,11 @@ impl Store {
     }
 
     /// Moves a complaint to `status` with `reply` (required for an answer
-    /// or a rejection): a recorder of the unit's holder or owner only;
-    /// anyone else is told the complaint is not found (an officer reads,
-    /// it does not answer for the enterprise).
+    /// or a rejection): a recorder of the unit's holder or owner, or an
+    /// officer whose jurisdiction covers either (the regulator answers in
+    /// its own name; the update records the organisation and the user who
+    /// acted). Anyone else is told the complaint is not found; a member of
+    /// the enterprise who may not record is refused.
     pub async fn update_complaint(
         &self,
         caller: &Caller,
@@ -386,16 +413,17 @@ impl Store {
             tx.execute(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"), &[])
                 .await?;
         }
+        let (scope, val) = caller.complaint_scope(2);
         let c = tx
             .fetch_optional(
-                &format!(
-                    "{ENTRY_SQL} WHERE c.reference = $1 AND (c.holder_org_id = $2 OR c.owner_org_id = $2)"
-                ),
-                &params![reference.trim(), caller.org_id],
+                &format!("{ENTRY_SQL} WHERE c.reference = $1 AND {scope}"),
+                &[reference.trim().into(), val],
             )
             .await?
             .ok_or(StoreError::NotFound { what: "complaint" })?;
-        caller.require_recorder()?;
+        if caller.officer_jurisdiction().is_none() {
+            caller.require_recorder()?;
+        }
         let to = Status::parse(status).map_err(|e| invalid("status", e))?;
         let current = Status::parse(&c.opt_text("status")?.unwrap_or_else(|| "received".into()))
             .map_err(|e| StoreError::Corrupt(e.en))?;

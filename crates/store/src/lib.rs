@@ -33,6 +33,7 @@ pub mod products;
 pub mod quality;
 pub mod row_states;
 pub mod samples;
+pub mod test_reports;
 pub mod tlog;
 pub mod trace;
 pub mod users;

@@ -4,7 +4,8 @@
 //! recorded a test of the unit yet. Read from the derived `entrustments`
 //! and the sampling events; the agency's results are its own `testing`
 //! records, captured like any other (the capture refuses a test of a unit
-//! nobody entrusted to it).
+//! nobody entrusted to it), each read back as a test report
+//! ([`crate::test_reports`]).
 
 use serde::Serialize;
 use suyuan_core::model::OrgKind;
@@ -25,6 +26,9 @@ pub struct EntrustedSample {
     pub sampling_event: String,
     /// The agency has recorded a test of the unit.
     pub tested: bool,
+    /// The agency's latest test report of the unit (its `testing` record's
+    /// row id), once tested.
+    pub report: Option<uuid::Uuid>,
 }
 
 impl Store {
@@ -41,8 +45,9 @@ impl Store {
             .conn()
             .fetch_all(
                 "SELECT en.epc, e.event_id, e.event_time, e.document, o.name, \
-                 CASE WHEN EXISTS (SELECT 1 FROM events t JOIN event_epcs x ON x.event_pk = t.id \
-                   WHERE t.org_id = $1 AND t.record_kind = 'testing' AND x.epc = en.epc) THEN 1 ELSE 0 END AS tested \
+                 (SELECT t.id FROM events t JOIN event_epcs x ON x.event_pk = t.id \
+                   WHERE t.org_id = $1 AND t.record_kind = 'testing' AND x.epc = en.epc \
+                   ORDER BY t.event_time DESC, t.id DESC LIMIT 1) AS report \
                  FROM entrustments en JOIN events e ON e.id = en.event_pk JOIN organisations o ON o.id = e.org_id \
                  WHERE en.agency_org_id = $1 ORDER BY e.event_time DESC, e.id DESC LIMIT 500",
                 &params![caller.org_id],
@@ -57,7 +62,8 @@ impl Store {
                     sampled_by: r.text("name")?,
                     sampled_at: r.int("event_time")?,
                     sampling_event: r.text("event_id")?,
-                    tested: r.int("tested")? != 0,
+                    tested: r.opt_text("report")?.is_some(),
+                    report: r.opt_uuid("report")?,
                 })
             })
             .collect()

@@ -17,6 +17,7 @@ pub mod prefixes;
 pub mod recalls;
 pub mod records;
 pub mod signin;
+pub mod test_reports;
 pub mod trace;
 pub mod users;
 pub mod webhooks;
@@ -79,6 +80,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(certificates::void))
         .routes(routes!(certificates::pdf))
         .routes(routes!(certificates::receive))
+        .routes(routes!(test_reports::get))
+        .routes(routes!(test_reports::pdf))
         .routes(routes!(recalls::start, recalls::list))
         .routes(routes!(recalls::get))
         .routes(routes!(recalls::act))

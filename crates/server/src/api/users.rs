@@ -4,7 +4,9 @@
 //!
 //! Every user route is scoped by the store: another organisation's user
 //! answers 404, and the platform operator, which administers organisations
-//! but does not act inside them, is refused (`operator_not_member`).
+//! but does not act inside them, is refused (`operator_not_member`), except
+//! to unlock an account or issue a password reset (the user sets the new
+//! password), which it may do for any organisation's user.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -160,7 +162,8 @@ pub async fn enable_user(
 }
 
 /// Lift a user's sign-in locks, from every client (its organisation's
-/// admin).
+/// admin, or the platform operator for any organisation's user; logged as
+/// the user's `unlocked` state, shown to the organisation's admin).
 #[utoipa::path(post, path = "/users/{id}/unlock", tag = "users",
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = User), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -200,7 +203,9 @@ pub async fn end_sessions(
 }
 
 /// Issue a one-time password-reset token for a user (its organisation's
-/// admin, signed in: not with an API key). The token is shown only in this
+/// admin, or the platform operator for any organisation's user, signed in:
+/// not with an API key; logged as the user's `password_reset_issued` state,
+/// shown to the organisation's admin). The token is shown only in this
 /// response, stored hashed, and sets a new password once within 24 hours at
 /// `POST /auth/password-reset`; an earlier unused token stops working.
 #[utoipa::path(post, path = "/users/{id}/password-reset", tag = "users",

@@ -3,9 +3,11 @@
 //! organisations in its jurisdiction, with those not acknowledged within
 //! 3 working days flagged first. A complaint's page shows what the
 //! consumer wrote, the phone number masked, the photos, the history and,
-//! for a recorder of the holder or owner, a form to move it on
-//! (acknowledge, investigate, answer, reject) with a reply the consumer
-//! reads on the public status page. Each change is a logged record.
+//! for a recorder of the holder or owner or an officer of the
+//! jurisdiction, a form to move it on (acknowledge, investigate, answer,
+//! reject) with a reply the consumer reads on the public status page, with
+//! who answered. Each change is a logged record naming the organisation
+//! and the user who acted.
 
 use std::fmt::Write as _;
 
@@ -142,9 +144,14 @@ pub(crate) async fn show(
     for u in &d.updates {
         let _ = write!(
             b,
-            "<li>{} · <b>{}</b>{}</li>",
+            "<li>{} · <b>{}</b> · {}{}</li>",
             esc(&time(u.at)),
             esc(&status_name(&c, &u.status)),
+            esc(&format!(
+                "{} {}",
+                u.org_name.as_deref().unwrap_or_default(),
+                u.username.as_deref().unwrap_or_default()
+            )),
             u.reply
                 .as_deref()
                 .map(|r| format!("<br>{}", esc(r)))
@@ -156,12 +163,13 @@ pub(crate) async fn show(
     Ok(Html(page(&c, c.t(T::Complaints), &b)).into_response())
 }
 
-/// The form moving a complaint on, for a member of its holder or owner.
+/// The form moving a complaint on, for a member of its holder or owner,
+/// or an officer of the jurisdiction (who sees the complaint only then).
 fn answer_form(c: &Console, e: &ComplaintEntry) -> String {
     let own = [&e.holder_org_id, &e.owner_org_id]
         .iter()
         .any(|o| **o == c.caller.org_id.to_string());
-    if !own {
+    if !own && c.caller.officer_jurisdiction().is_none() {
         return format!("<p class=\"muted\">{}</p>", c.t(T::ReadOnly));
     }
     let Ok(current) = Status::parse(&e.status) else {

@@ -177,7 +177,7 @@ texts! {
     RestoreOrg => "恢复", "Restore";
     Unlock => "解除锁定", "Unlock";
     ResetPassword => "发放重置密码链接", "Issue a password reset";
-    ResetOnce => "请将此一次性令牌交给用户本人，由其自行设置新密码（只显示这一次）：", "Give this one-time token to the user, who sets the new password (shown this once):";
+    ResetOnce => "请将此一次性链接交给用户本人，由其自行设置新密码（只显示这一次，24 小时内有效）：", "Give this one-time link to the user, who sets the new password (shown this once, valid 24 hours):";
     ValidUntil => "有效期至", "Valid until";
     LockedUntil => "锁定至", "locked until";
     Health => "平台状态", "Platform health";
@@ -208,7 +208,7 @@ texts! {
     SignReport => "签名并保存检测报告", "Sign and store the report";
     SamplingTask => "下达抽检任务", "Assign a sampling task";
     Agency => "检测机构", "Testing agency";
-    AdminDoesThis => "由该机构管理员解除锁定或重置密码", "unlocked and reset by the organisation's admin";
+    RescueNote => "平台可为任何机构的用户解除锁定或签发一次性密码重置（密码由用户本人设置）；每次操作均记录在案，并显示给该机构管理员", "The platform may unlock any organisation's user or issue a one-time password reset (the user sets the password); each is logged and shown to the organisation's admin";
 }
 
 #[cfg(test)]

@@ -6,14 +6,16 @@
 //! record through the same capture as the API, signed with the agency's
 //! key, so a failed test makes the lot non-conformant exactly as a
 //! `testing` record posted to `/epcis/capture` does. A sample the agency
-//! never received is not found, and nothing is stored.
+//! never received is not found, and nothing is stored. Each report is
+//! printed as an A4 PDF whose QR code opens its public page `/r/{id}`
+//! (the agency's own only: `Store::own_test_report`).
 //!
 //! Also here: a regulator's sampling task (抽检), the officer's `sampling`
 //! record naming a lot in its jurisdiction and the agency to test it.
 
 use std::fmt::Write as _;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use serde_json::{json, Value};
@@ -47,7 +49,14 @@ pub(crate) async fn samples(State(state): State<AppState>, c: Console) -> PageRe
                 esc(s.sample_id.as_deref().unwrap_or("")),
                 esc(&s.sampled_by),
                 esc(&time(s.sampled_at)),
-                if s.tested { "✓".into() } else { String::new() },
+                match s.report {
+                    Some(id) => format!(
+                        "✓ <a href=\"/r/{id}\">{}</a> · <a id=\"report-pdf-{id}\" href=\"/console/lab/reports/{id}/pdf\">PDF</a>",
+                        c.lang.pick("报告", "report")
+                    ),
+                    None if s.tested => "✓".into(),
+                    None => String::new(),
+                },
             ]
         })
         .collect();
@@ -119,6 +128,23 @@ pub(crate) async fn results(State(state): State<AppState>, Posted(c, f): Posted)
     event[format!("{AGRI_PREFIX}:agency")] = json!(agency.name);
     let id = store_event(&state, &c, event).await?;
     Ok(to_stored(&id))
+}
+
+/// A report of the agency printed (A4 PDF, its QR code the report's
+/// public page `/r/{id}`); another organisation's is not found.
+pub(crate) async fn report_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    c: Console,
+) -> PageResult {
+    let not_found = || error_page(c.lang, ApiError::not_found("test report"));
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let report = state
+        .store
+        .own_test_report(&c.caller, id)
+        .await
+        .map_err(|e| store_error(c.lang, e))?;
+    crate::api::test_reports::pdf_of(&report, &state.config.public_url).map_err(|e| error_page(c.lang, e))
 }
 
 /// An event of `kind` naming `epc` (a lot: one kilogram of it), now.

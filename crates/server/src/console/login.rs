@@ -70,26 +70,47 @@ pub(crate) async fn form(req: Request) -> Response {
     Html(login_page(lang, safe_next(next.as_deref()), "", None)).into_response()
 }
 
-/// Checks the password and opens a session: the cookie, then on to `next`.
-pub(crate) async fn submit(State(state): State<AppState>, client: ClientAddr, req: Request) -> Response {
+/// A form posted without a session (so without a CSRF token): its
+/// language and fields, once it is known to come from a page of this site;
+/// else the error page.
+pub(super) async fn site_form(state: &AppState, req: Request) -> Result<SiteForm, Response> {
     let (parts, body) = req.into_parts();
     let lang = i18n::language(&parts);
     if let Err(e) = crate::csrf::check_same_origin(&parts.headers, &state.config) {
-        return super::error_page(lang, e);
+        return Err(super::error_page(lang, e));
     }
-    let bytes = match read_body(Request::from_parts(parts, body), &state).await {
-        Ok(b) => b,
-        Err(e) => return super::error_page(lang, e),
-    };
-    let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+    let bytes = read_body(Request::from_parts(parts, body), state)
+        .await
+        .map_err(|e| super::error_page(lang, e))?;
+    let fields = form_urlencoded::parse(&bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let get = |k: &str| {
-        fields
+    Ok(SiteForm { lang, fields })
+}
+
+/// A form posted without a session, from a page of this site.
+pub(super) struct SiteForm {
+    pub(super) lang: i18n::Lang,
+    fields: Vec<(String, String)>,
+}
+
+impl SiteForm {
+    /// A field's value ("" when absent).
+    pub(super) fn get(&self, k: &str) -> &str {
+        self.fields
             .iter()
             .find(|(n, _)| n == k)
             .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// Checks the password and opens a session: the cookie, then on to `next`.
+pub(crate) async fn submit(State(state): State<AppState>, client: ClientAddr, req: Request) -> Response {
+    let form = match site_form(&state, req).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
+    let (lang, get) = (form.lang, |k: &str| form.get(k));
     let (username, password) = (get("username").trim().to_owned(), get("password").to_owned());
     let next = safe_next(Some(get("next"))).to_owned();
     let refuse = |e: ApiError| {

@@ -52,6 +52,7 @@ mod quality;
 mod recordform;
 mod records;
 mod regulator;
+mod reset;
 mod shipments;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
@@ -67,7 +68,7 @@ use crate::error::{deliberate, ApiError};
 use crate::extract::{presented_credential, Presented};
 use crate::AppState;
 pub(crate) use i18n::{Lang, T};
-pub(crate) use layout::esc;
+pub(crate) use layout::{esc, local_time};
 
 /// Largest archive form with its file: the attachment's limit and the fields.
 const UPLOAD_BYTES: usize = suyuan_core::archives::MAX_ATTACHMENT_BYTES + 64 * 1024;
@@ -81,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/", get(dashboard::show))
         .route("/console/login", get(login::form).post(login::submit))
         .route("/console/logout", post(login::logout))
+        .route("/console/reset", get(reset::form).post(reset::submit))
         .route("/console/records", get(records::index))
         .route(
             "/console/records/new/{kind}",
@@ -155,6 +157,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/lab", get(lab::samples))
         .route("/console/lab/results", post(lab::results))
+        .route("/console/lab/reports/{id}/pdf", get(lab::report_pdf))
         .route("/console/regulator/sampling-tasks", post(lab::sampling_task))
         .layer(axum::middleware::from_fn(remember_language))
 }

@@ -2,8 +2,10 @@
 //! each entry is there (the credit code's checksum, the category, the ID
 //! number's checks: `review_reason`), verify, suspend and restore with a
 //! reason (each logged as the organisation's `org_record` by the store);
-//! an organisation's users with unlock and a password-reset link (the user
-//! sets the new password; the operator never sees it); and the platform's
+//! an organisation's users, of any organisation, with unlock and a one-time
+//! password-reset token (the user sets the new password; the operator never
+//! sees it; each logged as the user's state and listed for the
+//! organisation's admin); and the platform's
 //! health: database, schema version, the last integrity check, witnesses,
 //! the last backups and their restore drills.
 //! Everyone but the operator is refused (403) before anything is read.
@@ -181,10 +183,8 @@ pub(crate) async fn organisation(
         .list_users(&c.caller, id, PageRequest::first(PageRequest::MAX_LIMIT))
         .await
         .map_err(err)?;
-    // The store lets the operator administer the accounts of its own
-    // organisation only (`operator_not_member`): an organisation's admin
-    // unlocks and resets its users.
-    let own = id == c.caller.org_id;
+    // The operator may rescue any organisation's accounts (unlock, reset):
+    // each is logged and shown to the organisation's admin.
     let rows: Vec<Vec<String>> = users
         .items
         .iter()
@@ -199,14 +199,15 @@ pub(crate) async fn organisation(
                 esc(&u.display_name),
                 esc(c.lang.pick(u.role.zh(), u.role.en())),
                 esc(&locked),
-                account_forms(&c, u, own),
+                account_forms(&c, u),
             ]
         })
         .collect();
     let _ = write!(
         b,
-        "<div class=\"card\"><h2>{}</h2>{}</div>",
+        "<div class=\"card\"><h2>{}</h2><p><small>{}</small></p>{}</div>",
         c.t(T::Users),
+        c.t(T::RescueNote),
         table(
             &[
                 c.t(T::Username),
@@ -218,15 +219,13 @@ pub(crate) async fn organisation(
             &rows
         )
     );
+    let rescues = state.store.account_rescues(&c.caller, id).await.map_err(err)?;
+    b.push_str(&super::org::rescues_card(&c, &rescues));
     Ok(Html(page(&c, &o.name, &b)).into_response())
 }
 
-/// Unlock and reset forms for a user of the operator's own organisation;
-/// for another organisation's user, who does it.
-fn account_forms(c: &Console, u: &suyuan_store::users::User, own: bool) -> String {
-    if !own {
-        return format!("<small>{}</small>", c.t(T::AdminDoesThis));
-    }
+/// Unlock and reset forms for a user of any organisation.
+fn account_forms(c: &Console, u: &suyuan_store::users::User) -> String {
     format!(
         "<form method=\"post\" action=\"/console/operator/users/{uid}/unlock\">{csrf}<button class=\"alt\">{unlock}</button></form>\
          <form method=\"post\" action=\"/console/operator/users/{uid}/reset\">{csrf}<button class=\"alt\">{reset}</button></form>",
@@ -309,11 +308,14 @@ pub(crate) async fn reset(
         .issue_password_reset(&c.caller, id)
         .await
         .map_err(|e| store_error(c.lang, e))?;
+    let link = super::reset::reset_link(&state.config.public_url, &t.token);
     let b = format!(
-        "<h1>{}</h1><div class=\"card\"><p class=\"ok\">{}</p><p><code id=\"reset-token\">{}</code></p>\
+        "<h1>{}</h1><div class=\"card\"><p class=\"ok\">{}</p><p><code id=\"reset-link\">{}</code></p>\
+         <p><small><code id=\"reset-token\">{}</code></small></p>\
          <p><small>{} {}</small></p><p><a href=\"/console/operator/orgs/{org}\">{}</a></p></div>",
         c.t(T::ResetPassword),
         c.t(T::ResetOnce),
+        esc(&link),
         esc(&t.token),
         c.t(T::ValidUntil),
         esc(&time(&t.expires_at)),

@@ -3,7 +3,9 @@
 //! Each action calls the store exactly as the API's handler does (a new
 //! user's password is checked and hashed the same way), so the same caller
 //! may do the same things: an organisation admin administers its own
-//! organisation, anyone else is refused with the API's error.
+//! organisation, anyone else is refused with the API's error. The admin
+//! also sees every unlock and password reset issued for its users, the
+//! platform operator's included.
 
 use std::fmt::Write as _;
 
@@ -92,8 +94,54 @@ async fn org_page(state: &AppState, c: &Console, new_key: Option<&str>) -> PageR
     }
     b.push_str("</div>");
     b.push_str(&users_card(state, c).await?);
+    if c.caller.role == Role::OrgAdmin {
+        let rescues = s.account_rescues(&c.caller, c.caller.org_id).await.map_err(err)?;
+        b.push_str(&rescues_card(c, &rescues));
+    }
     b.push_str(&keys_card(state, c, new_key).await?);
     Ok(Html(page(c, &org.name, &b)).into_response())
+}
+
+/// The unlocks and password resets issued for the organisation's users,
+/// with who issued them (the platform operator's, too), for its admin.
+pub(crate) fn rescues_card(c: &Console, rescues: &[suyuan_store::users::AccountRescue]) -> String {
+    let rows: Vec<Vec<String>> = rescues
+        .iter()
+        .map(|r| {
+            let action = match r.action.as_str() {
+                "unlocked" => c.lang.pick("解除锁定", "unlocked"),
+                _ => c.lang.pick("签发密码重置", "password reset issued"),
+            };
+            vec![
+                esc(&local_time(&r.at, "+08:00")),
+                esc(&r.username),
+                esc(action),
+                esc(&format!(
+                    "{} · {}",
+                    r.by_org.as_deref().unwrap_or_default(),
+                    r.by_user.as_deref().unwrap_or_default()
+                )),
+            ]
+        })
+        .collect();
+    let body = if rows.is_empty() {
+        format!("<p>{}</p>", c.t(T::NoneYet))
+    } else {
+        table(
+            &[
+                c.t(T::Time),
+                c.t(T::Username),
+                c.lang.pick("操作", "Action"),
+                c.lang.pick("操作人", "By"),
+            ],
+            &rows,
+        )
+    };
+    format!(
+        "<div class=\"card\" id=\"account-rescues\"><h2>{}</h2>{body}</div>",
+        c.lang
+            .pick("账户解锁与密码重置记录", "Unlocks and password resets")
+    )
 }
 
 async fn users_card(state: &AppState, c: &Console) -> Result<String, axum::response::Response> {

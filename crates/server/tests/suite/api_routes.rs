@@ -23,6 +23,7 @@ mod labels;
 mod organisations;
 mod quality;
 mod records;
+mod reports;
 mod security;
 mod trace;
 
@@ -45,6 +46,7 @@ const AREAS: &[&[Op]] = &[
     trace::OPS,
     labels::OPS,
     quality::OPS,
+    reports::OPS,
     complaints::OPS,
     devices::OPS,
     backups::OPS,
@@ -81,6 +83,8 @@ const NOT_A_RECORD: &[Op] = &[
     ("GET", "/api/v1/certificates/{number}"),
     // Public: anyone with a complaint's reference reads its status.
     ("GET", "/api/v1/complaints/{reference}"),
+    // Public: a test report is printed for anyone to check by its id.
+    ("GET", "/api/v1/test-reports/{id}"),
 ];
 
 /// Whether `path` (its query left out) fits `template`.

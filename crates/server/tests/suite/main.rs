@@ -37,6 +37,7 @@ mod oversight_browser;
 mod oversight_lab;
 mod oversight_operator;
 mod oversight_regulator;
+mod oversight_report;
 mod public_page;
 mod quality;
 mod record_docs;

@@ -1,8 +1,10 @@
 //! Oversight: consumers' complaints (R-8.1.2 e) from the consumer page to
 //! the producer's and the officer's inboxes, answered in the console and
-//! read on the public status page; the refusals (bad photos, a flood from
-//! one address, another organisation, an officer answering for an
-//! enterprise), each with nothing stored; and what the log says about it.
+//! read on the public status page with the organisation that answered (the
+//! enterprise, or an officer of the jurisdiction); the refusals (bad
+//! photos, a flood from one address, another organisation, an officer
+//! outside the jurisdiction or of an unverified or suspended regulator),
+//! each with nothing stored; and what the log says about it.
 
 #![allow(clippy::unwrap_used)]
 
@@ -213,11 +215,14 @@ both_backends!(
             .get(app, &format!("/console/complaints/{reference}"))
             .await;
         assert_eq!(status, StatusCode::OK);
+        // The officer of the jurisdiction may answer too (see
+        // an_officer_of_the_jurisdiction_answers_a_complaint); one elsewhere may not.
         assert!(
-            page.contains("138****5678") && !page.contains("change-status"),
+            page.contains("138****5678") && page.contains("change-status"),
             "{page}"
         );
-        let (status, _, _) = officer.post(app, &change, &[("status", "acknowledged")]).await;
+        let far = sign_in(app, "cmp.officer.out", USER_PASSWORD).await;
+        let (status, _, _) = far.post(app, &change, &[("status", "acknowledged")]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // Without the session's token: refused before anything.
         let (status, _, _) = producer
@@ -549,3 +554,136 @@ pub(crate) async fn complaints_in_chain(app: &TestApp, producer: &Org, lot: &str
         .await
         .unwrap();
 }
+
+both_backends!(
+    an_officer_of_the_jurisdiction_answers_a_complaint,
+    |app| async move {
+        let w = World::new(app, "oans").await;
+        let (reg_id, reg_admin) = app
+            .register_org_in("regulator", None, &uscc("11", "510100"), "510100", "oans.reg")
+            .await;
+        app.verify(reg_id).await;
+        for (name, j) in [("oans.in", "5101"), ("oans.out", "510104")] {
+            app.create_user(&reg_admin, reg_id, name, "officer", Some(j))
+                .await;
+        }
+        // A regulator the operator has not verified yet.
+        let (pend_id, pend_admin) = app
+            .register_org_in("regulator", None, &uscc("11", "510101"), "510100", "oans.pend")
+            .await;
+        app.create_user(&pend_admin, pend_id, "oans.pend.in", "officer", Some("5101"))
+            .await;
+        app.create_user(&w.producer.token, w.producer.id, "oans.viewer", "viewer", None)
+            .await;
+        let reference = file(app, &w.l1, None).await;
+        let change = format!("/console/complaints/{reference}/status");
+        let ack = [("status", "acknowledged"), ("reply", "")];
+
+        // Refused, nothing stored: an officer elsewhere, one of a pending
+        // regulator, another organisation, the operator (all 404: the
+        // complaint is not theirs to see), the producer's viewer (403),
+        // nobody signed in, and a cross-site post without the token.
+        for (user, password, expected) in [
+            ("oans.out", USER_PASSWORD, StatusCode::NOT_FOUND),
+            ("oans.pend.in", USER_PASSWORD, StatusCode::NOT_FOUND),
+            ("oans.shop", ADMIN_PASSWORD, StatusCode::NOT_FOUND),
+            ("admin", OPERATOR_PASSWORD, StatusCode::NOT_FOUND),
+            ("oans.viewer", USER_PASSWORD, StatusCode::FORBIDDEN),
+        ] {
+            let b = sign_in(app, user, password).await;
+            let (status, _, page) = b.post(app, &change, &ack).await;
+            assert_eq!(status, expected, "{user}: {page}");
+        }
+        let req = Request::post(&change)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, ORIGIN)
+            .body(Body::from("status=acknowledged"))
+            .unwrap();
+        let (status, headers, _) = app.send(req).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/login"));
+        let officer = sign_in(app, "oans.in", USER_PASSWORD).await;
+        let (status, _, _) = officer
+            .post_raw(app, &change, &ack, Some("https://evil.example"))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(counts(app).await, (1, 0, 0));
+
+        // The officer of the jurisdiction acknowledges and answers.
+        let (status, _, page) = officer
+            .get(app, &format!("/console/complaints/{reference}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("change-status"), "{page}");
+        for (to, reply) in [
+            ("acknowledged", ""),
+            ("answered", "已责令该合作社下架该批次并复检，复检结果将公示。"),
+        ] {
+            let (status, _, page) = officer
+                .post(app, &change, &[("status", to), ("reply", reply)])
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{to}: {page}");
+        }
+        assert_eq!(counts(app).await, (1, 0, 2));
+
+        // Recorded with who answered: the organisation on the public page,
+        // the user too in the console; never the person in public.
+        let (_, public) = app
+            .request("GET", &format!("/api/v1/complaints/{reference}"), None, None)
+            .await;
+        assert_eq!(public["status"], "answered", "{public}");
+        let answer = &public["updates"][1];
+        assert_eq!(answer["by_kind"], "regulator", "{public}");
+        let reg_name = answer["by"].as_str().unwrap().to_owned();
+        assert!(!reg_name.is_empty() && !public.to_string().contains("oans.in"));
+        let req = Request::get(format!("/complaints/{reference}?lang=zh"))
+            .body(Body::empty())
+            .unwrap();
+        let (_, _, page) = app.send(req).await;
+        let page = page.as_str().unwrap();
+        assert!(
+            page.contains(&reg_name) && page.contains("监管部门") && page.contains("复检结果将公示"),
+            "{page}"
+        );
+        let stored = app
+            .store
+            .db()
+            .conn()
+            .fetch_all(
+                "SELECT org_id, acting_user FROM complaint_updates ORDER BY created_at",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert!(stored
+            .iter()
+            .all(|r| r.text("org_id").unwrap() == reg_id.to_string()
+                && r.opt_text("acting_user").unwrap().is_some()));
+        let producer = sign_in(app, "oans.coop", ADMIN_PASSWORD).await;
+        let (_, _, page) = producer
+            .get(app, &format!("/console/complaints/{reference}"))
+            .await;
+        assert!(page.contains(&reg_name) && page.contains("oans.in"), "{page}");
+
+        // A suspended regulator's officer answers nothing more.
+        let second = file(app, &w.l1, None).await;
+        let op = app.operator_token().await;
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/organisations/{reg_id}/suspend"),
+                &op,
+                json!({"reason": "监管机构撤并"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, _, _) = officer
+            .post(app, &format!("/console/complaints/{second}/status"), &ack)
+            .await;
+        assert_ne!(status, StatusCode::SEE_OTHER);
+        assert_eq!(counts(app).await, (2, 0, 2));
+        verify_ok(app).await;
+    }
+);

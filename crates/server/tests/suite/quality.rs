@@ -507,7 +507,7 @@ pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
 
 /// The QR codes of a PDF's first page, read by an independent decoder
 /// (pdftoppm, then ZXingReader); `None` (skipped) without the tools, unless CI=true.
-fn qr_of_pdf(pdf: &[u8]) -> Option<Vec<String>> {
+pub(crate) fn qr_of_pdf(pdf: &[u8]) -> Option<Vec<String>> {
     let dir = std::env::temp_dir().join(format!("suyuan-report-{}", unique()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("r.pdf");

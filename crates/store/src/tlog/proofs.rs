@@ -25,10 +25,24 @@ impl Store {
     /// checkpoint covering it. Public: it carries only hashes, the signer's
     /// public key and signatures, never the event.
     pub async fn proof_bundle(&self, event_id: &str) -> Result<ProofBundle> {
+        let leaf = self.event_leaf(event_id).await?;
+        self.bundle_of(&leaf, false).await
+    }
+
+    /// Like [`Store::proof_bundle`], against the latest stored checkpoint
+    /// when it covers the event (a new one only when none does yet): for
+    /// checks made on every view of a public page, which must not sign a
+    /// checkpoint each time the log grew.
+    pub async fn proof_bundle_at_latest(&self, event_id: &str) -> Result<ProofBundle> {
+        let leaf = self.event_leaf(event_id).await?;
+        self.bundle_of(&leaf, true).await
+    }
+
+    /// The leaf row of an event (with its signer's `public_key`).
+    async fn event_leaf(&self, event_id: &str) -> Result<Row> {
         // Through the event's row: leaves are found by their row (a
         // sequential key), so the log keeps no index of random eventIDs.
-        let leaf = self
-            .db
+        self.db
             .conn()
             .fetch_optional(
                 "SELECT l.*, k.public_key FROM events e JOIN tlog_leaves l ON l.event_pk = e.id \
@@ -37,8 +51,7 @@ impl Store {
                 &params![crate::trace::event_key(event_id), event_id],
             )
             .await?
-            .ok_or(StoreError::NotFound { what: "logged event" })?;
-        self.bundle_of(&leaf).await
+            .ok_or(StoreError::NotFound { what: "logged event" })
     }
 
     /// The offline proof bundle of a logged master-data record, named
@@ -63,19 +76,26 @@ impl Store {
             )
             .await?
             .ok_or(not_found)?;
-        self.bundle_of(&leaf).await
+        self.bundle_of(&leaf, false).await
     }
 
-    /// The bundle of a leaf row (with its signer's `public_key`).
-    async fn bundle_of(&self, leaf: &Row) -> Result<ProofBundle> {
+    /// The bundle of a leaf row (with its signer's `public_key`); with
+    /// `reuse_latest`, against the latest stored checkpoint if it covers
+    /// the leaf.
+    async fn bundle_of(&self, leaf: &Row, reuse_latest: bool) -> Result<ProofBundle> {
         let index = u64::try_from(leaf.int("idx")?).map_err(corrupt)?;
         // A final (witnessed) checkpoint when there is one; otherwise the
         // newest, made after the leaf was committed, so it covers it (with
         // the cosignatures it has so far: a verifier applying the quorum
         // refuses it until enough witnesses cosigned).
-        let cp = match self.final_checkpoint_covering(index).await? {
-            Some(cp) => cp,
-            None => self.checkpoint().await?,
+        let latest = if reuse_latest {
+            self.latest_checkpoint().await?.filter(|cp| cp.size > index)
+        } else {
+            None
+        };
+        let cp = match (self.final_checkpoint_covering(index).await?, latest) {
+            (Some(cp), _) | (None, Some(cp)) => cp,
+            (None, None) => self.checkpoint().await?,
         };
         let signer = VerifyingKey::parse(
             &leaf

@@ -3,7 +3,13 @@
 //! of its own password.
 //!
 //! Every call is scoped by [`Store::administered_user`]: another
-//! organisation's user is not found (the operator, who sees it, is refused).
+//! organisation's user is not found (the operator, who sees it, is refused),
+//! except the account rescues, unlock and password reset, which the
+//! platform operator may also do for any organisation's user (an
+//! organisation whose only admin is locked out has nobody else to ask):
+//! each is logged as a user state (`unlocked`, `password_reset_issued`,
+//! with the acting user), and the organisation's admin sees them
+//! ([`Store::account_rescues`]).
 //! An organisation always keeps at least one enabled `org_admin`; the check
 //! and the change run under the organisation's row lock.
 
@@ -27,6 +33,23 @@ use crate::{field, now_ms, params, Caller, Result, Store, StoreError};
 
 /// How long a password-reset token is valid.
 pub const RESET_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The logged user-state actions of an account rescue.
+const UNLOCKED: &str = "unlocked";
+const RESET_ISSUED: &str = "password_reset_issued";
+
+/// An unlock or a password reset issued for a user, and who did it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountRescue {
+    /// `unlocked` or `password_reset_issued`.
+    pub action: String,
+    pub username: String,
+    /// The acting user and its organisation (the platform operator's, when
+    /// it was the operator).
+    pub by_user: Option<String>,
+    pub by_org: Option<String>,
+    pub at: DateTime<Utc>,
+}
 
 /// A change to a user: any of its role, display name and jurisdiction.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -190,9 +213,10 @@ impl Store {
 
     /// Lifts the sign-in locks of a user's account, from every client.
     pub async fn unlock_user(&self, caller: &Caller, id: Uuid) -> Result<User> {
-        let user = self.administered_user(caller, id, false).await?;
+        let user = self.rescued_user(caller, id).await?;
         let mut tx = self.db.begin().await?;
         self.clear_sign_in_locks(&mut tx, &user.username).await?;
+        self.log_user_state(&mut tx, user.id, UNLOCKED, caller).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, "user unlocked");
         Ok(User {
@@ -246,7 +270,7 @@ impl Store {
     /// Only the token's hash is stored.
     pub async fn issue_password_reset(&self, caller: &Caller, id: Uuid) -> Result<PasswordResetToken> {
         require_not_key(caller)?;
-        let user = self.administered_user(caller, id, false).await?;
+        let user = self.rescued_user(caller, id).await?;
         if user.disabled {
             return Err(StoreError::conflict(
                 "user_disabled",
@@ -269,6 +293,8 @@ impl Store {
             &params![hash, user.id, caller.user_id, now, now + RESET_MS],
         )
         .await?;
+        self.log_user_state(&mut tx, user.id, RESET_ISSUED, caller)
+            .await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, by = %caller.user_id, "password reset issued");
         Ok(PasswordResetToken {
@@ -364,6 +390,53 @@ impl Store {
 
 impl Store {
     /// Logs a user's state after `action` by `caller` (a `row_state`).
+    /// The user an account rescue (unlock, password reset) is for: its
+    /// own organisation's admin's, as [`Store::administered_user`] says; and
+    /// any organisation's for the platform operator, so that an
+    /// organisation whose only admin is locked out or has forgotten the
+    /// password is not shut out for good. The operator never sees or sets
+    /// the password: the user sets it with the one-time token.
+    async fn rescued_user(&self, caller: &Caller, id: Uuid) -> Result<User> {
+        if caller.is_operator() {
+            return self.get_user(caller, id).await;
+        }
+        self.administered_user(caller, id, false).await
+    }
+
+    /// The unlocks and password resets issued for the users of `org_id`,
+    /// newest first, with who did them: for the organisation's admin (and
+    /// the operator), so that an admin sees what the operator did.
+    pub async fn account_rescues(&self, caller: &Caller, org_id: Uuid) -> Result<Vec<AccountRescue>> {
+        if !(caller.is_operator() || caller.org_id == org_id) {
+            return Err(StoreError::NotFound { what: "organisation" });
+        }
+        if !caller.is_operator() {
+            caller.require_org_admin()?;
+        }
+        self.db
+            .conn()
+            .fetch_all(
+                "SELECT s.action, s.created_at, u.username, a.username AS by_user, o.name AS by_org \
+                 FROM row_states s JOIN users u ON u.id = s.row_key \
+                 LEFT JOIN users a ON a.id = s.acting_user LEFT JOIN organisations o ON o.id = a.org_id \
+                 WHERE s.table_name = 'users' AND s.action IN ($1, $2) AND u.org_id = $3 \
+                 ORDER BY s.created_at DESC, s.id DESC LIMIT 100",
+                &params![UNLOCKED, RESET_ISSUED, org_id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AccountRescue {
+                    action: r.text("action")?,
+                    username: r.text("username")?,
+                    by_user: r.opt_text("by_user")?,
+                    by_org: r.opt_text("by_org")?,
+                    at: ts(r.int("created_at")?),
+                })
+            })
+            .collect()
+    }
+
     async fn log_user_state(&self, tx: &mut Tx, user: Uuid, action: &str, caller: &Caller) -> Result<()> {
         self.log_row_state(
             tx,

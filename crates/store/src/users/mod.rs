@@ -10,7 +10,9 @@
 //! sessions, keys) belongs to the admin of the user's own organisation. The
 //! platform operator administers organisations but never acts inside another
 //! one: it may only create the first `org_admin` of an organisation that has
-//! no user yet (onboarding); anything else there is refused
+//! no user yet (onboarding), and unlock an account or issue a one-time
+//! password reset (never seeing the password; each logged, and shown to the
+//! organisation's admin); anything else there is refused
 //! (`operator_not_member`).
 
 mod keys;
@@ -36,7 +38,9 @@ use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
 pub use keys::{ApiKey, NewApiKeySecret};
-pub use manage::{require_not_key, PasswordChange, PasswordReset, PasswordResetToken, UserChange};
+pub use manage::{
+    require_not_key, AccountRescue, PasswordChange, PasswordReset, PasswordResetToken, UserChange,
+};
 pub use password::{
     check_password_rule, check_password_rule_for, hash_password, hash_password_bounded, verify_password,
     verify_password_bounded, Priority,
