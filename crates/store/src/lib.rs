@@ -9,6 +9,7 @@ pub mod access;
 pub mod audit;
 pub mod backup;
 pub mod catalogue;
+pub mod certifications;
 pub mod client_certs;
 pub mod complaints;
 pub mod crypto;
