@@ -16,6 +16,7 @@ mod api_routes;
 mod audit;
 mod authority;
 mod browser;
+mod certifications;
 mod conformance;
 mod console;
 mod console_admin;
