@@ -44,7 +44,8 @@ path_scanning = { max = 1000000, per_secs = 60 }
 injection_probes = { max = 1000000, per_secs = 60 }
 malformed_flood = { max = 1000000, per_secs = 60 }
 TOML
-"$bin" --config "$work/suyuan.toml" --data-dir "$work/data" demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+# The demo builds its folder (./suyuan-demo) where it runs: in the scratch place.
+(cd "$work" && exec "$bin" --config "$work/suyuan.toml" demo --listen "127.0.0.1:$port") >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

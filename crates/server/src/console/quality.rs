@@ -219,6 +219,7 @@ fn recall_card(c: &Console, r: &Recall) -> String {
              <label for=\"removed-{id}\">{rm}</label><input id=\"removed-{id}\" name=\"removed\" inputmode=\"decimal\" value=\"0\">\
              <label for=\"returned-{id}\">{rt}</label><input id=\"returned-{id}\" name=\"returned\" inputmode=\"decimal\" value=\"0\">\
              <label for=\"destroyed-{id}\">{ds}</label><input id=\"destroyed-{id}\" name=\"destroyed\" inputmode=\"decimal\" value=\"0\">\
+             <label for=\"codes-{id}\">{cd}</label><textarea id=\"codes-{id}\" name=\"codes\" rows=\"3\"></textarea>\
              <label for=\"note-{id}\">{nt}</label><input id=\"note-{id}\" name=\"note\"><button>{go}</button></form>",
             id = r.id,
             csrf = csrf_field(c),
@@ -232,6 +233,10 @@ fn recall_card(c: &Console, r: &Recall) -> String {
             rm = l.pick("下架封存", "Removed from sale"),
             rt = l.pick("退回", "Returned"),
             ds = l.pick("销毁", "Destroyed"),
+            cd = l.pick(
+                "处置单位的追溯码（扫码或输入，每行一个；填写时只登记一种处置，数量与码数相同，记为 EPCIS 事件）",
+                "Codes of the units (scanned or typed, one per line; with codes, account one kind, as many as the codes, recorded as an EPCIS event)",
+            ),
             nt = l.pick("说明", "Note"),
             go = l.pick("登记处置", "Account"),
         );
@@ -343,9 +348,15 @@ pub(crate) async fn act(
         returned: num("returned")?,
         destroyed: num("destroyed")?,
     };
+    // Codes in any form, one per line (a scanner ends each with a newline).
+    let units = f
+        .text("codes")
+        .split_whitespace()
+        .map(|code| trace_target(code).map_err(|e| error_page(c.lang, e.with_field("codes"))))
+        .collect::<Result<Vec<_>, _>>()?;
     state
         .store
-        .recall_act(&c.caller, id, &f.text("action"), &accounted, f.get("note"), &[])
+        .recall_act(&c.caller, id, &f.text("action"), &accounted, f.get("note"), &units)
         .await
         .map_err(|e| store_error(c.lang, e))?;
     Ok(Redirect::to(&format!("/console/recalls#r-{id}")).into_response())

@@ -749,14 +749,56 @@ both_backends!(
             StatusCode::UNPROCESSABLE_ENTITY,
             "more than it held: {page}"
         );
-        let (status, _, _) = shop
+        // With codes, the units it names must be its own …
+        let (status, _, page) = shop
             .post(
                 app,
                 &act,
-                &[("action", "accounted"), ("removed", "1"), ("note", "已下架")],
+                &[("action", "accounted"), ("removed", "1"), ("codes", "not a code")],
             )
             .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        let (status, _, page) = shop
+            .post(
+                app,
+                &act,
+                &[("action", "accounted"), ("removed", "1"), ("codes", w.l1.as_str())],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("recall_unit_not_held") || page.contains("epcs"), "{page}");
+        // … and then they are recorded as an EPCIS event of the shop's.
+        let scanned = format!("{}\r\n", w.shipped);
+        let (status, _, page) = shop
+            .post(
+                app,
+                &act,
+                &[
+                    ("action", "accounted"),
+                    ("removed", "1"),
+                    ("codes", scanned.as_str()),
+                    ("note", "已下架"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let row = app
+            .store
+            .db()
+            .conn()
+            .fetch_optional(
+                "SELECT event_id FROM recall_acts WHERE recall_id = $1 AND event_id IS NOT NULL",
+                &[id.as_str().into()],
+            )
+            .await
+            .unwrap()
+            .expect("the accounting is an EPCIS event");
+        let event_id = row.text("event_id").unwrap();
+        let (status, ev) = app
+            .get(&format!("/epcis/events/{}", enc(&event_id)), &w.retailer.token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ev}");
+        assert!(ev.to_string().contains("recalled"), "{ev}");
         // Another organisation cannot act on it.
         let other = company(app, "retailer", "cq.other", "store").await;
         let stranger = sign_in(app, &other.username, ADMIN_PASSWORD).await;
