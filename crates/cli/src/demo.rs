@@ -751,6 +751,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
             harvested_lot: &l1,
             box_item: &item_epcs[11],
             despatch: "SC-2026-0523-07",
+            product: peppers.id,
         },
     )
     .await?;

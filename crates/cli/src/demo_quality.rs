@@ -3,10 +3,13 @@
 //! testing lab's passing test of the harvested lot), the supermarket
 //! records it as received; the cooperative runs a recall drill of the
 //! harvested lot; and the packing house recalls one crushed box, which the
-//! supermarket acknowledges and accounts for.
+//! supermarket acknowledges and accounts for. The cooperative's GAP
+//! certificate, granted after its product was set up, is added to it.
 
 use anyhow::Result;
+use suyuan_core::model::CertificationKind;
 use suyuan_core::quality::recall::{Accounted, PlanText};
+use suyuan_store::products::Certification;
 use suyuan_store::quality::certificates::NewCertificate;
 use suyuan_store::quality::recalls::NewRecall;
 use suyuan_store::{Caller, Store};
@@ -26,9 +29,20 @@ pub struct Chain<'a> {
     pub harvested_lot: &'a str,
     pub box_item: &'a str,
     pub despatch: &'a str,
+    /// The cooperative's product.
+    pub product: uuid::Uuid,
 }
 
 pub async fn quality(store: &Store, c: Chain<'_>) -> Result<QualityDemo> {
+    // A certification granted after the product was set up: a logged row state.
+    let gap = Certification {
+        kind: CertificationKind::Gap,
+        number: "GAP-510117-2026-0088".into(),
+        issuer: Some("中国质量认证中心".into()),
+        valid_from: "2026-03-01".into(),
+        valid_until: "2029-02-28".into(),
+    };
+    store.add_certification(c.coop, c.product, &gap).await?;
     let cert = store
         .issue_certificate(
             c.pack,

@@ -10,6 +10,7 @@ pub mod archives;
 pub mod audit;
 pub mod backup;
 pub mod catalogue;
+pub mod certifications;
 pub mod client_certs;
 pub mod complaints;
 pub mod crypto;

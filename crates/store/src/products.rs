@@ -112,7 +112,7 @@ fn decode_product(r: &Row) -> Result<Product> {
     })
 }
 
-fn decode_certification(r: &Row) -> Result<Certification> {
+pub(crate) fn decode_certification(r: &Row) -> Result<Certification> {
     Ok(Certification {
         kind: CertificationKind::parse(&r.text("kind")?).map_err(|e| StoreError::Corrupt(e.en))?,
         number: r.text("number")?,
@@ -122,7 +122,10 @@ fn decode_certification(r: &Row) -> Result<Certification> {
     })
 }
 
-fn validate_certification(i: usize, c: &Certification) -> Result<(Certification, NaiveDate, NaiveDate)> {
+pub(crate) fn validate_certification(
+    i: usize,
+    c: &Certification,
+) -> Result<(Certification, NaiveDate, NaiveDate)> {
     let f = |name: &str| format!("certifications[{i}].{name}");
     let from = field(&f("valid_from"), iso_date(&c.valid_from))?;
     let until = field(&f("valid_until"), iso_date(&c.valid_until))?;
@@ -247,31 +250,7 @@ impl Store {
             )
         })?;
         for (c, _, _) in &certs {
-            let cert = new_id();
-            tx.execute(
-                "INSERT INTO certifications (id, org_id, product_id, kind, number, issuer, valid_from, valid_until) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-                &params![
-                    cert,
-                    caller.org_id,
-                    id,
-                    c.kind.as_str(),
-                    c.number.clone(),
-                    c.issuer.clone(),
-                    c.valid_from.clone(),
-                    c.valid_until.clone()
-                ],
-            )
-            .await?;
-            let certified = crate::row_states::Tracked::Certifications;
-            self.log_row_state(
-                &mut tx,
-                certified,
-                &cert.to_string(),
-                "created",
-                Some(caller.user_id),
-            )
-            .await?;
+            crate::certifications::insert(self, &mut tx, caller, id, c, "created").await?;
         }
         self.log_record(&mut tx, caller.org_id, RecordKind::Product, id, detached)
             .await?;

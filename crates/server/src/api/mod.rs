@@ -14,6 +14,7 @@ pub mod dossier;
 pub mod labels;
 pub mod orgs;
 pub mod prefixes;
+pub mod product_certs;
 pub mod recalls;
 pub mod records;
 pub mod signin;
@@ -61,6 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(records::get_place))
         .routes(routes!(records::create_product, records::list_products))
         .routes(routes!(records::get_product))
+        .routes(routes!(product_certs::list, product_certs::add))
+        .routes(routes!(product_certs::withdraw))
         .routes(routes!(records::create_supplier, records::list_suppliers))
         .routes(routes!(records::get_supplier))
         .routes(routes!(records::create_input, records::list_inputs))

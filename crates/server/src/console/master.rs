@@ -6,7 +6,8 @@
 //! calls, so the refusals are the API's, shown beside the field they name.
 //!
 //! Products carry their certifications: listed beside each product and
-//! entered in its create form (`certifications`).
+//! entered in its create form (`certifications`); each product links to its
+//! own page (`product`), where certifications are added and withdrawn.
 //!
 //! Not yet here: editing a record as a new version of it, and deactivating
 //! one (the store keeps master records as they were logged).
@@ -296,6 +297,12 @@ async fn list_page(
             if products {
                 let id = v.get("id").and_then(Value::as_str).and_then(|i| i.parse().ok());
                 row.push(certifications::cell(c, id.and_then(|i| certs.get(&i))));
+                row.push(id.map_or(String::new(), |i: uuid::Uuid| {
+                    format!(
+                        "<a href=\"/console/products/{i}\">{}</a>",
+                        lang.pick("认证变更", "Certifications")
+                    )
+                }));
             }
             row
         })
@@ -303,6 +310,7 @@ async fn list_page(
     let mut head: Vec<&str> = shown.iter().map(|f| lang.pick(f.2, f.3)).collect();
     if products {
         head.push(lang.pick("认证", "Certifications"));
+        head.push("");
     }
     let _ = write!(b, "<div class=\"card\">{}</div>", table(&head, &rows));
     // A certification's field is named as the form names it.

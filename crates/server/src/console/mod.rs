@@ -48,6 +48,7 @@ mod lots;
 mod master;
 mod operator;
 mod org;
+mod product;
 mod quality;
 mod recordform;
 mod records;
@@ -104,6 +105,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/shipments/receive", post(shipments::receive))
         .route("/console/org", get(org::show))
         .route("/console/master/{slug}", get(master::show).post(master::create))
+        .route("/console/products/{id}", get(product::show))
+        .route("/console/products/{id}/certifications", post(product::add))
+        .route(
+            "/console/products/{id}/certifications/{certification}/withdraw",
+            post(product::withdraw),
+        )
         .route("/console/org/users", post(org::create_user))
         .route("/console/org/users/{id}/role", post(org::change_role))
         .route("/console/org/users/{id}/disable", post(org::disable_user))

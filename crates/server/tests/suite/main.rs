@@ -17,6 +17,7 @@ mod archives;
 mod audit;
 mod authority;
 mod browser;
+mod certifications;
 mod conformance;
 mod console;
 mod console_admin;
