@@ -160,6 +160,64 @@ mod tests {
     }
 
     #[test]
+    fn pesticide_and_crop_names_are_in_the_subset() {
+        let f = font().expect("font");
+        let names = "吡虫啉 毒死蜱 啶虫脒 嘧菌酯 噻虫嗪 多菌灵 甲维盐 氯氰菊酯 高效氯氟氰菊酯 \
+                     阿维菌素 吡唑醚菌酯 苯醚甲环唑 戊唑醇 咪鲜胺 代森锰锌 草甘膦 百菌清 \
+                     腈菌唑 噁霜灵 霜霉威 烯酰吗啉 啶酰菌胺 螺螨酯 哒螨灵 乙螨唑 \
+                     脐橙 猕猴桃 荔枝 枇杷 柑橘 芒果 葡萄 枸杞 山药 莴笋 茼蒿 藠头 \
+                     粳稻 籼稻 玉米 大豆 马铃薯 茶叶 香菇 木耳 鲟鱼 鳜鱼";
+        let missing: String = names
+            .chars()
+            .filter(|c| !c.is_whitespace() && f.glyphs(&c.to_string())[0].ch == REPLACEMENT)
+            .collect();
+        assert!(missing.is_empty(), "missing glyphs: {missing}");
+    }
+
+    /// Every CJK character the workspace's sources and fixtures use (what
+    /// the demo and the tests print) has a glyph: `fonts/make-subset.sh`
+    /// scans the same files, so a new name fails here until it is rerun.
+    #[test]
+    fn every_cjk_character_the_project_uses_is_in_the_subset() {
+        let f = font().expect("font");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut missing = std::collections::BTreeSet::new();
+        let mut scanned = 0;
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    if !name.starts_with('.') && name != "target" {
+                        dirs.push(path);
+                    }
+                    continue;
+                }
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if !["rs", "json", "csv", "toml", "sql", "html", "txt"].contains(&ext) {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                scanned += 1;
+                for c in text.chars() {
+                    let hanzi = matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}');
+                    if hanzi && f.glyphs(&c.to_string())[0].ch == REPLACEMENT {
+                        missing.insert((c, path.display().to_string()));
+                    }
+                }
+            }
+        }
+        assert!(scanned > 100, "only {scanned} files scanned");
+        assert!(
+            missing.is_empty(),
+            "rerun fonts/make-subset.sh; missing: {missing:?}"
+        );
+    }
+
+    #[test]
     fn missing_characters_are_replaced_not_dropped() {
         let f = font().expect("font");
         // 𠀀 (an extension-B hanzi) and 😀 are outside the subset.

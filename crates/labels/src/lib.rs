@@ -56,8 +56,10 @@
 //! # Text
 //!
 //! Text is drawn with a subset of Noto Sans CJK SC embedded in the binary
-//! (`fonts/`, SIL OFL 1.1): ASCII, CJK punctuation and full-width forms and
-//! the 3,755 level-1 hanzi of GB 2312. Any character outside the subset is
+//! (`fonts/`, SIL OFL 1.1): ASCII, CJK punctuation and full-width forms, all
+//! 6,763 hanzi of GB 2312 (levels 1 and 2, so pesticide names such as 吡虫啉
+//! print) and every CJK character the workspace's sources use (a test keeps
+//! that true). Any character outside the subset is
 //! drawn as □ (U+25A1), never dropped silently and never a crash. In PDFs the
 //! font is subset again to the glyphs the document uses and embedded; in
 //! printer files text is sent as a bitmap drawn from the same font, so it

@@ -1,8 +1,11 @@
 //! Consumers' complaints (R-8.1.2 e): filing one without signing in, its
 //! public status by reference, and the inboxes of the organisations and
 //! officers it reaches. Photos come by the consumer page's form
-//! (`POST /complaints`, multipart); the producer answers in the console.
-//! See `suyuan_store::complaints` for the records and the scopes.
+//! (`POST /complaints`, multipart). The producer or holder, or an officer
+//! of the jurisdiction, moves a complaint on and answers it in the console
+//! or by `POST /complaints/{reference}/updates`: the same store function,
+//! the same scope. See `suyuan_store::complaints` for the records and the
+//! scopes.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -127,5 +130,42 @@ pub async fn complaint_inbox(
             .store
             .complaint_inbox(&caller, suyuan_store::now_ms())
             .await?,
+    ))
+}
+
+/// A change of a complaint's status, with the answer to the consumer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintUpdateRequest {
+    /// `acknowledged`, `investigating`, `answered` or `rejected`, as the
+    /// complaint's current status allows.
+    pub status: String,
+    /// The answer shown on the public status page: required to answer or
+    /// reject, at most 2000 characters.
+    pub reply: Option<String>,
+}
+
+/// Move a complaint on, answering the consumer: a recorder of the unit's
+/// producer or holder, or an officer whose jurisdiction covers either (the
+/// same rule as the console). Anyone else is told it is not found; a
+/// member who may not record is refused (403). Answers the public status.
+#[utoipa::path(post, path = "/complaints/{reference}/updates", tag = "complaints",
+    params(("reference" = String, Path)),
+    request_body = ComplaintUpdateRequest,
+    responses((status = 201, body = PublicComplaint), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_complaint(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(reference): Path<String>,
+    ValidJson(req): ValidJson<ComplaintUpdateRequest>,
+) -> ApiResult<(StatusCode, Json<PublicComplaint>)> {
+    state
+        .store
+        .update_complaint(&caller, &reference, &req.status, req.reply.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.complaint_status(&reference).await?),
     ))
 }

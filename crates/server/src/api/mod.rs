@@ -94,6 +94,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::set_day, calendar::days))
         .routes(routes!(complaints::file_complaint, complaints::complaint_inbox))
         .routes(routes!(complaints::complaint_status))
+        .routes(routes!(complaints::update_complaint))
         .routes(routes!(devices::create_device, devices::list_devices))
         .routes(routes!(devices::disable_device))
         .routes(routes!(devices::enable_device))

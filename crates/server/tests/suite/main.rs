@@ -34,6 +34,7 @@ mod hygiene;
 mod metrics;
 mod openapi;
 mod oversight;
+mod oversight_answers;
 mod oversight_browser;
 mod oversight_lab;
 mod oversight_operator;

@@ -1,6 +1,7 @@
 //! A testing agency's signed test report: printed as an A4 PDF whose QR
 //! code (read by an independent decoder) is the report's public page; the
-//! PDF's text (read by pdftotext) has the conclusion; the public page shows
+//! PDF's text (read by pdftotext) has the conclusion and the pesticide
+//! names (吡虫啉, 毒死蜱: GB 2312 level 2, in the embedded font); the public page shows
 //! the report, the check of the agency's signature and the lot's trace; a
 //! replaced signature shows invalid. Only the agency that recorded the test
 //! prints it: another agency, the producer, the operator and nobody
@@ -144,6 +145,11 @@ both_backends!(
         if let Some(text) = pdf_text(&pdf) {
             assert!(
                 text.contains("检验结论：不合格") && text.contains("GB 2763-2021"),
+                "{text}"
+            );
+            // The pesticide names are GB 2312 level-2 hanzi: drawn, not □.
+            assert!(
+                text.contains("吡虫啉") && text.contains("毒死蜱") && !text.contains('\u{25a1}'),
                 "{text}"
             );
         }
