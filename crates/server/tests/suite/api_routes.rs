@@ -17,6 +17,7 @@
 mod accounts;
 mod archives;
 mod backups;
+mod certifications;
 mod complaints;
 mod devices;
 mod labels;
@@ -52,6 +53,7 @@ const AREAS: &[&[Op]] = &[
     backups::OPS,
     security::OPS,
     archives::OPS,
+    certifications::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.
