@@ -9,7 +9,7 @@
 //!   `unit_allocation`, `row_state`, `certificate`, `certificate_void`,
 //!   `certificate_receipt`, `recall`, `recall_act`, `calendar_day`,
 //!   `complaint`, `complaint_photo`, `complaint_update`, `oversight_record`,
-//!   `device`, `device_state`, `reading_batch`) and every stored column
+//!   `device`, `device_state`, `reading_batch`, `device_move`) and every stored column
 //!   of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -109,10 +109,12 @@ pub enum RecordKind {
     DeviceState,
     /// An accepted batch of a device's readings (`reading_batches`).
     ReadingBatch,
+    /// A device moved to another place (`device_moves`).
+    DeviceMove,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 22] = [
+    pub const ALL: [RecordKind; 23] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -135,6 +137,7 @@ impl RecordKind {
         RecordKind::Device,
         RecordKind::DeviceState,
         RecordKind::ReadingBatch,
+        RecordKind::DeviceMove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -161,6 +164,7 @@ impl RecordKind {
             RecordKind::Device => "device",
             RecordKind::DeviceState => "device_state",
             RecordKind::ReadingBatch => "reading_batch",
+            RecordKind::DeviceMove => "device_move",
         }
     }
 
@@ -193,6 +197,7 @@ impl RecordKind {
             RecordKind::Device => "devices",
             RecordKind::DeviceState => "device_states",
             RecordKind::ReadingBatch => "reading_batches",
+            RecordKind::DeviceMove => "device_moves",
         }
     }
 
@@ -445,6 +450,7 @@ impl RecordKind {
                 ("place_id", Text),
                 ("created_by", Text),
                 ("created_at", Int),
+                ("giai", AddedText),
             ],
             RecordKind::DeviceState => &[
                 ("id", Text),
@@ -462,6 +468,16 @@ impl RecordKind {
                 ("first_time", Int),
                 ("last_time", Int),
                 ("readings_sha256", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::DeviceMove => &[
+                ("id", Text),
+                ("device_id", Text),
+                ("org_id", Text),
+                ("from_place_id", Text),
+                ("place_id", Text),
+                ("event_id", Text),
+                ("acting_user", Text),
                 ("created_at", Int),
             ],
         }

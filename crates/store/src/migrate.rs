@@ -119,6 +119,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0029_sign_in_attempts.sql"),
     ),
     (31, "webhooks", include_str!("../migrations/0031_webhooks.sql")),
+    (
+        34,
+        "device_attachments",
+        include_str!("../migrations/0034_device_attachments.sql"),
+    ),
 ];
 
 /// The newest version this build knows.
