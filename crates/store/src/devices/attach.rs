@@ -149,6 +149,56 @@ impl Store {
         }
     }
 
+    /// The devices attached to `place` during `[from, until]` (of `kinds`,
+    /// or any), each with the part of it they were there: (id, name, from,
+    /// until), one entry per time at the place. A device is at the place it
+    /// was registered at until its first move, then at each move's place
+    /// until the next (readings before its registration count for the
+    /// place it was registered at).
+    pub(crate) async fn devices_at(
+        &self,
+        place: Uuid,
+        from: i64,
+        until: i64,
+        kinds: &[&str],
+    ) -> Result<Vec<(Uuid, String, i64, i64)>> {
+        let mut conn = self.db.conn();
+        let devices = conn
+            .fetch_all(
+                "SELECT id, name, kind, place_id FROM devices WHERE place_id = $1 OR id IN \
+                 (SELECT device_id FROM device_moves WHERE place_id = $1 OR from_place_id = $1) ORDER BY id",
+                &params![place],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for d in &devices {
+            if !kinds.is_empty() && !kinds.contains(&d.text("kind")?.as_str()) {
+                continue;
+            }
+            let id = d.uuid("id")?;
+            let moves = conn
+                .fetch_all(
+                    "SELECT place_id, created_at FROM device_moves WHERE device_id = $1 \
+                     ORDER BY created_at, id",
+                    &params![id],
+                )
+                .await?;
+            // (place, since) for each time the device was somewhere.
+            let mut spans = vec![(d.uuid("place_id")?, i64::MIN)];
+            for m in &moves {
+                spans.push((m.uuid("place_id")?, m.int("created_at")?));
+            }
+            for (i, (at, since)) in spans.iter().enumerate() {
+                let end = spans.get(i + 1).map_or(i64::MAX, |n| n.1);
+                let (a, b) = (from.max(*since), until.min(end));
+                if *at == place && a < b {
+                    out.push((id, d.text("name")?, a, b));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Moves a device of the caller's organisation (a recorder of a verified
     /// organisation) to another of its places: a logged `device_move` and,
     /// in the same transaction, the AssociationEvents DELETE from the old
