@@ -374,10 +374,15 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
             }),
         )
         .await?;
+    // The packing house has a GS1 company prefix and its packing hall a
+    // GLN: its cold-room logger gets a GIAI, attached there by an EPCIS
+    // AssociationEvent.
+    let packer_prefix = crate::demo_devices::verified_prefix(store, &op, &pack, "6971234").await?;
     let packing_house = store
         .create_place(
             &pack,
             &place(PlaceKind::PackingHouse, "蜀鲜包装车间", None, |p| {
+                p.gln = Some(gtin13(&format!("{packer_prefix}00001")));
                 p.region = Some("510112".into());
                 p.temperature_controlled = Some(true);
                 p.temperature_min = Some(2.0);

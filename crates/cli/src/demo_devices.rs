@@ -1,5 +1,6 @@
-//! The demo's devices: a cold-room logger in the packing house and a
-//! truck logger in the carrier's refrigerated truck, with readings over the
+//! The demo's devices: a cold-room logger in the packing house (its GIAI
+//! under the packer's company prefix, attached to the packing hall's GLN by
+//! an EPCIS AssociationEvent) and a truck logger in the carrier's refrigerated truck, with readings over the
 //! hours the boxes spent in each; the truck warms to 8.6 °C for twenty
 //! minutes, so a box's consumer page shows its cold chain with one small
 //! excursion. The carrier's admin has set an alert webhook (an address
@@ -40,6 +41,26 @@ fn series(from: &str, until: &str, step: i64, base: f64, overrides: &[(i64, f64)
         minute += step;
     }
     Ok(out)
+}
+
+/// Claims `prefix` for `org` (its admin) and has the operator verify it.
+pub(crate) async fn verified_prefix(
+    store: &Store,
+    op: &Caller,
+    org: &Caller,
+    prefix: &str,
+) -> Result<String> {
+    let claim = store
+        .claim_company_prefix(
+            org,
+            &suyuan_store::prefixes::NewPrefixClaim {
+                prefix: prefix.into(),
+                certificate_number: "物编注字第 202605 号".into(),
+            },
+        )
+        .await?;
+    store.decide_company_prefix(op, claim.id, true, None).await?;
+    Ok(claim.prefix)
 }
 
 /// Registers one device at `place` and sends it `readings` as the device would.

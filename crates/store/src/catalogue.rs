@@ -171,7 +171,9 @@ tables! {
         ["id", "started_at", "file_name", "size_bytes", "sha256", "tree_size", "root", "drill_outcome", "drill_at",
          "seconds", "error"];
     "devices": Logged, true, "Master record `device`: a registered device, its kind, the place it is attached to and who registered it.",
-        ["id", "org_id", "name", "kind", "place_id", "created_by", "created_at"];
+        ["id", "org_id", "name", "kind", "place_id", "created_by", "created_at", "giai"];
+    "device_moves": Logged, true, "Master record `device_move`: a device moved to another place, by whom, with the AssociationEvent captured with it; its current place is the latest one.",
+        ["id", "device_id", "org_id", "from_place_id", "place_id", "event_id", "acting_user", "created_at"];
     "device_states": Logged, true, "Master record `device_state`: a device enabled or disabled, by whom; its state is the latest one.",
         ["id", "device_id", "org_id", "enabled", "acting_user", "created_at"];
     "reading_batches": Logged, true, "Master record `reading_batch`: an accepted batch of a device's readings, its count, time range and the SHA-256 of the readings it stored.",

@@ -11,8 +11,8 @@
 //!   `complaint`, `complaint_photo`, `complaint_update`, `oversight_record`,
 //!   `device`, `device_state`, `reading_batch`, `archive_attachment`,
 //!   `archive_document`, `archive_customer`, `archive_training`,
-//!   `archive_audit`, `archive_nonconformity`) and every stored column
-//!   of the row listed in `RecordKind::columns` under its column name (text
+//!   `archive_audit`, `archive_nonconformity`, `device_move`) and every
+//!   stored column of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
 //!   were logged (a product's `company_prefix`) appears only when not NULL,
@@ -123,10 +123,12 @@ pub enum RecordKind {
     ArchiveAudit,
     /// A version of a nonconformity (`archive_nonconformities`).
     ArchiveNonconformity,
+    /// A device moved to another place (`device_moves`).
+    DeviceMove,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 28] = [
+    pub const ALL: [RecordKind; 29] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -155,6 +157,7 @@ impl RecordKind {
         RecordKind::ArchiveTraining,
         RecordKind::ArchiveAudit,
         RecordKind::ArchiveNonconformity,
+        RecordKind::DeviceMove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -187,6 +190,7 @@ impl RecordKind {
             RecordKind::ArchiveTraining => "archive_training",
             RecordKind::ArchiveAudit => "archive_audit",
             RecordKind::ArchiveNonconformity => "archive_nonconformity",
+            RecordKind::DeviceMove => "device_move",
         }
     }
 
@@ -225,6 +229,7 @@ impl RecordKind {
             RecordKind::ArchiveTraining => "archive_trainings",
             RecordKind::ArchiveAudit => "archive_audits",
             RecordKind::ArchiveNonconformity => "archive_nonconformities",
+            RecordKind::DeviceMove => "device_moves",
         }
     }
 
@@ -477,6 +482,7 @@ impl RecordKind {
                 ("place_id", Text),
                 ("created_by", Text),
                 ("created_at", Int),
+                ("giai", AddedText),
             ],
             RecordKind::DeviceState => &[
                 ("id", Text),
@@ -576,6 +582,13 @@ impl RecordKind {
                 ("due_on", Text),
                 ("status", Text),
                 ("verification", Text),
+            RecordKind::DeviceMove => &[
+                ("id", Text),
+                ("device_id", Text),
+                ("org_id", Text),
+                ("from_place_id", Text),
+                ("place_id", Text),
+                ("event_id", Text),
                 ("acting_user", Text),
                 ("created_at", Int),
             ],

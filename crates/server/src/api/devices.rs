@@ -76,6 +76,44 @@ pub async fn enable_device(
     Ok(Json(state.store.set_device_enabled(&caller, id, true).await?))
 }
 
+/// One device the caller may read, with its GIAI and the place it is
+/// attached to now.
+#[utoipa::path(get, path = "/devices/{id}", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Device), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Device>> {
+    Ok(Json(state.store.get_device(&caller, id).await?))
+}
+
+/// Where a device is moved to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveDevice {
+    /// The id of another of the organisation's places.
+    pub place: String,
+}
+
+/// Move a device of the caller's organisation (a recorder of a verified
+/// organisation) to another of its places. Logged (`device_move`) with, in
+/// the same transaction, the EPCIS AssociationEvents DELETE from the old
+/// place and ADD to the new one (when the device has a GIAI and the places
+/// GLNs: see the device's `epcis_note`). Readings from then on belong to
+/// the new place. 422 naming `place` for a place not the organisation's.
+#[utoipa::path(post, path = "/devices/{id}/place", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    request_body = MoveDevice,
+    responses((status = 200, body = Device), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn move_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+    ValidJson(req): ValidJson<MoveDevice>,
+) -> ApiResult<Json<Device>> {
+    Ok(Json(state.store.move_device(&caller, id, &req.place).await?))
+}
+
 fn refused() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,

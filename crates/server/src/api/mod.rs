@@ -96,6 +96,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complaints::complaint_status))
         .routes(routes!(complaints::update_complaint))
         .routes(routes!(devices::create_device, devices::list_devices))
+        .routes(routes!(devices::get_device))
+        .routes(routes!(devices::move_device))
         .routes(routes!(devices::disable_device))
         .routes(routes!(devices::enable_device))
         .routes(routes!(devices::post_readings, devices::list_readings))

@@ -4,8 +4,8 @@
 //! summarised as EPCIS `sensorElementList` data (minimum, maximum, mean
 //! per device and quantity) and the silences of the devices longer than
 //! two hours, on the trace report and on the console's lot timeline;
-//! computed from the logged readings, the signed documents untouched. On
-//! both backends.
+//! computed from the logged readings, the signed documents untouched; a
+//! device moved since counts for the place it was at then. On both backends.
 
 #![allow(clippy::unwrap_used)]
 
@@ -122,6 +122,24 @@ both_backends!(stays_show_their_readings_and_silences, |app| async move {
     assert!(html.contains("储运条件"), "{html}");
     assert!(html.contains("最高 5.5℃"), "{html}");
     assert!(html.contains("未上报") && html.contains("240 分钟"), "{html}");
+
+    // The room's probe moved into the truck today: its readings of March
+    // stay the room's, and the truck's stay in March does not take them.
+    let (status, moved) = app
+        .post(
+            &format!("/api/v1/devices/{room_dev}/place"),
+            &w.producer.token,
+            json!({"place": truck["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let (_, after) = app
+        .get(
+            &format!("/api/v1/trace/back?code={}", enc(&w.l1)),
+            &w.producer.token,
+        )
+        .await;
+    assert_eq!(after["conditions"], report["conditions"]);
     crate::tlog::verify_ok(app).await;
 });
 

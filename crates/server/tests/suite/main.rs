@@ -26,6 +26,7 @@ mod console_suspended;
 mod defence;
 mod devices;
 mod devices_conditions;
+mod devices_epcis;
 mod devices_mqtt;
 mod devices_webhooks;
 mod edge;

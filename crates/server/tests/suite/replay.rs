@@ -135,7 +135,7 @@ async fn chain(app: &TestApp) {
     crate::oversight::complaints_in_chain(app, &w.producer, &w.l1).await;
     crate::oversight_regulator::oversight_in_chain(app, w.producer.id).await;
     crate::archives::archives_in_chain(app, &w.producer, w.retailer.id).await;
-    // A device disabled and enabled again, with two batches of readings.
+    // A device disabled and enabled again, moved, with two batches of readings.
     let room = crate::devices::cold_room(app, &w.producer, "冷库").await;
     let (device, token) = crate::devices::device(app, &w.producer, "cold_room", &room).await;
     for action in ["disable", "enable"] {
@@ -144,6 +144,18 @@ async fn chain(app: &TestApp) {
                 &format!("/api/v1/devices/{device}/{action}"),
                 &w.producer.token,
                 json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // Moved to another room and back.
+    let hall = crate::devices::cold_room(app, &w.producer, "二号冷库").await;
+    for to in [&hall, &room] {
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/devices/{device}/place"),
+                &w.producer.token,
+                json!({"place": to}),
             )
             .await;
         assert_eq!(status, StatusCode::OK);

@@ -181,14 +181,16 @@ impl Store {
     }
 
     /// Recomputes the excursion alerts of the cold devices with a place
-    /// range that received batches after `since`.
+    /// range (the place they are attached to now) that received batches
+    /// after `since`.
     async fn recompute_excursions(&self, since: Option<i64>) -> Result<u64> {
         let devices = self
             .db
             .conn()
             .fetch_all(
                 "SELECT d.id, d.org_id, d.name, p.temperature_min AS lo, p.temperature_max AS hi FROM devices d \
-                 JOIN places p ON p.id = d.place_id \
+                 JOIN places p ON p.id = COALESCE((SELECT m.place_id FROM device_moves m \
+                 WHERE m.device_id = d.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1), d.place_id) \
                  WHERE d.kind IN ('cold_room', 'truck_logger') AND p.temperature_min IS NOT NULL \
                  AND p.temperature_max IS NOT NULL \
                  AND EXISTS (SELECT 1 FROM reading_batches b WHERE b.device_id = d.id AND b.created_at > $1)",

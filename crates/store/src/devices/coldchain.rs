@@ -122,17 +122,13 @@ impl Store {
             let Some(place) = self.place_by_uri(uri).await? else {
                 continue;
             };
+            // The loggers there during the stay, each for the part of it it was.
             let devices = self
-                .db
-                .conn()
-                .fetch_all(
-                    "SELECT id FROM devices WHERE place_id = $1 AND kind IN ('cold_room', 'truck_logger') ORDER BY id",
-                    &params![place.id],
-                )
+                .devices_at(place.id, *from, *until, &["cold_room", "truck_logger"])
                 .await?;
-            for d in &devices {
+            for (id, _, from, until) in &devices {
                 let series = self
-                    .temperature_series(&d.text("id")?, Some(*from), Some(*until))
+                    .temperature_series(&id.to_string(), Some(*from), Some(*until))
                     .await?;
                 if series.is_empty() {
                     continue;

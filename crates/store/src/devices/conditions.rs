@@ -157,20 +157,16 @@ impl Store {
         let Some(place) = self.place_by_uri(uri).await? else {
             return Ok(None);
         };
-        let mut conn = self.db.conn();
-        let devices = conn
-            .fetch_all(
-                "SELECT id, name FROM devices WHERE place_id = $1 ORDER BY id",
-                &params![place.id],
-            )
-            .await?;
+        // The devices there during the stay, each for the part of it it was.
+        let devices = self.devices_at(place.id, from, until, &[]).await?;
         if devices.is_empty() {
             return Ok(None);
         }
+        let mut conn = self.db.conn();
         let mut elements = Vec::new();
         let mut gaps = Vec::new();
-        for d in &devices {
-            let (id, name) = (d.text("id")?, d.text("name")?);
+        for (device_id, name, from, until) in devices {
+            let id = device_id.to_string();
             let summary = conn
                 .fetch_all(
                     "SELECT quantity, MIN(value) AS lo, MAX(value) AS hi, AVG(value) AS mean, COUNT(*) AS n \
@@ -214,7 +210,7 @@ impl Store {
                 .collect::<Result<_>>()?;
             for (a, b) in silences(&times, from, until, MAX_WINDOW_MS) {
                 gaps.push(DeviceGap {
-                    device_id: d.uuid("id")?,
+                    device_id,
                     device_name: name.clone(),
                     from: ts(a),
                     until: ts(b),

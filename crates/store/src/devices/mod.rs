@@ -29,10 +29,12 @@ use uuid::Uuid;
 use crate::db::Row;
 use crate::master_log::RecordKind;
 use crate::orgs::ts;
+use crate::trace::capture::Along;
 use crate::users::{hash_secret, new_secret};
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
 pub mod alerts;
+pub mod attach;
 pub mod coldchain;
 pub mod conditions;
 pub mod readings;
@@ -59,7 +61,16 @@ pub struct Device {
     pub org_id: Uuid,
     pub name: String,
     pub kind: DeviceKind,
+    /// The place it is attached to now (its latest move's, else the one
+    /// it was registered at).
     pub place_id: Uuid,
+    /// Its GIAI (`urn:epc:id:giai:…`), the child of the AssociationEvents
+    /// that attach it to places; none when its organisation had no verified
+    /// company prefix when it was registered.
+    pub giai: Option<String>,
+    /// Why no AssociationEvent records its current attachment, if none
+    /// does: `no_company_prefix` (no GIAI) or `place_without_gln`.
+    pub epcis_note: Option<String>,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
     /// The time of its latest reading.
@@ -140,7 +151,11 @@ pub enum Proof<'a> {
     Certificate,
 }
 
-const DEVICE_COLUMNS: &str = "t.id, t.org_id, t.name, t.kind, t.place_id, t.created_at, \
+const DEVICE_COLUMNS: &str = "t.id, t.org_id, t.name, t.kind, t.created_at, t.giai, \
+     COALESCE((SELECT m.place_id FROM device_moves m WHERE m.device_id = t.id \
+               ORDER BY m.created_at DESC, m.id DESC LIMIT 1), t.place_id) AS place_id, \
+     (SELECT p.gln FROM places p WHERE p.id = COALESCE((SELECT m.place_id FROM device_moves m \
+               WHERE m.device_id = t.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1), t.place_id)) AS place_gln, \
      COALESCE((SELECT s.enabled FROM device_states s WHERE s.device_id = t.id \
                ORDER BY s.created_at DESC, s.id DESC LIMIT 1), TRUE) AS enabled, \
      (SELECT MAX(b.last_time) FROM reading_batches b WHERE b.device_id = t.id) AS last_reading";
@@ -152,13 +167,18 @@ fn decode_device(r: &Row) -> Result<Device> {
         name: r.text("name")?,
         kind: DeviceKind::parse(&r.text("kind")?).map_err(|e| StoreError::Corrupt(e.en))?,
         place_id: r.uuid("place_id")?,
+        epcis_note: attach::epcis_note(
+            r.opt_text("giai")?.as_deref(),
+            r.opt_text("place_gln")?.as_deref(),
+        ),
+        giai: r.opt_text("giai")?,
         enabled: r.bool("enabled")?,
         created_at: ts(r.int("created_at")?),
         last_reading_at: r.opt_int("last_reading")?.map(ts),
     })
 }
 
-fn no_place() -> StoreError {
+pub(super) fn no_place() -> StoreError {
     StoreError::invalid(
         "place",
         Invalid::new(
@@ -178,30 +198,42 @@ impl Store {
         let name = field("name", text(&new.name, 100))?;
         let kind = field("kind", DeviceKind::parse(&new.kind))?;
         let place = Uuid::parse_str(new.place.trim()).map_err(|_| no_place())?;
-        self.require_own(caller, "places", "place", place)
-            .await
-            .map_err(|_| no_place())?;
+        let gln = self.own_place_gln(caller, place).await?;
         let (token, hash) = new_secret(DEVICE_TOKEN_PREFIX);
         let key = suyuan_core::devices::hmac_key(&token);
         let sealed = self.cipher.encrypt(&hex::encode(key))?;
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.db.begin().await?;
-        tx.execute(
-            "INSERT INTO devices (id, org_id, name, kind, place_id, created_by, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7)",
-            &params![id, caller.org_id, name, kind.as_str(), place, caller.user_id, now],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO device_credentials (device_id, token_hash, hmac_key_cipher, created_at) \
-             VALUES ($1,$2,$3,$4)",
-            &params![id, hash, sealed, now],
-        )
-        .await?;
-        self.log_record(&mut tx, caller.org_id, RecordKind::Device, id, None)
-            .await?;
-        tx.commit().await?;
+        let giai = self
+            .giai_prefix(caller.org_id)
+            .await?
+            .map(|p| attach::device_giai(&p, id));
+        // Attached to a place with a GLN: an AssociationEvent ADD, captured
+        // in the transaction that inserts the device.
+        let events = match (&giai, &gln) {
+            (Some(giai), Some(gln)) => vec![attach::association(giai, gln, true, &attach::event_time()).1],
+            _ => Vec::new(),
+        };
+        let along =
+            Along {
+                statements: vec![
+                (
+                    "INSERT INTO devices (id, org_id, name, kind, place_id, created_by, created_at, giai) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+                        .into(),
+                    params![id, caller.org_id, name, kind.as_str(), place, caller.user_id, now, giai.clone()]
+                        .to_vec(),
+                ),
+                (
+                    "INSERT INTO device_credentials (device_id, token_hash, hmac_key_cipher, created_at) \
+                     VALUES ($1,$2,$3,$4)"
+                        .into(),
+                    params![id, hash, sealed, now].to_vec(),
+                ),
+            ],
+                records: vec![(caller.org_id, RecordKind::Device, id)],
+            };
+        self.commit_associated(caller, events, along).await?;
         tracing::info!(device = %id, org = %caller.org_id, "device registered");
         Ok(NewDeviceToken { id, token })
     }

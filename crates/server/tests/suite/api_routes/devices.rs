@@ -1,4 +1,4 @@
-//! Devices over HTTP: registered, listed, disabled and enabled by their
+//! Devices over HTTP: registered, listed, read, moved, disabled and enabled by their
 //! organisation; readings sent with the device's own token and listed for
 //! the organisation; alerts listed. Another tenant's device answers 404
 //! like nobody's; a device's readings endpoint refuses any credential but
@@ -13,6 +13,8 @@ use serde_json::json;
 
 const DEVICES: Op = ("POST", "/api/v1/devices");
 const LIST: Op = ("GET", "/api/v1/devices");
+const GET: Op = ("GET", "/api/v1/devices/{id}");
+const MOVE: Op = ("POST", "/api/v1/devices/{id}/place");
 const DISABLE: Op = ("POST", "/api/v1/devices/{id}/disable");
 const ENABLE: Op = ("POST", "/api/v1/devices/{id}/enable");
 const SEND: Op = ("POST", "/api/v1/devices/{id}/readings");
@@ -27,6 +29,8 @@ const DELIVERY: Op = ("GET", "/api/v1/alerts/webhook/deliveries/{id}");
 pub(super) const OPS: &[Op] = &[
     DEVICES,
     LIST,
+    GET,
+    MOVE,
     DISABLE,
     ENABLE,
     SEND,
@@ -58,6 +62,39 @@ both_backends!(devices_and_their_readings, |app| async move {
     let listed = calls.expect(LIST, LIST.1, &coop.token, None, 200).await;
     assert_eq!(listed["items"][0]["id"], id.as_str());
     let nobody = uuid::Uuid::now_v7();
+    let got = calls
+        .expect(GET, &GET.1.replace("{id}", &id), &coop.token, None, 200)
+        .await;
+    assert_eq!(got["place_id"], room.as_str());
+    calls
+        .foreign(
+            GET,
+            &GET.1.replace("{id}", &id),
+            &GET.1.replace("{id}", &nobody.to_string()),
+            &other.token,
+            None,
+        )
+        .await;
+    let hall = cold_room(app, &coop, "二号冷库").await;
+    calls
+        .foreign(
+            MOVE,
+            &MOVE.1.replace("{id}", &id),
+            &MOVE.1.replace("{id}", &nobody.to_string()),
+            &other.token,
+            Some(json!({"place": hall})),
+        )
+        .await;
+    let moved = calls
+        .expect(
+            MOVE,
+            &MOVE.1.replace("{id}", &id),
+            &coop.token,
+            Some(json!({"place": hall})),
+            200,
+        )
+        .await;
+    assert_eq!(moved["place_id"], hall.as_str());
     for op in [DISABLE, ENABLE] {
         let path = op.1.replace("{id}", &id);
         calls

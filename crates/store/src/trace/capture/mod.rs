@@ -247,6 +247,15 @@ fn prepare(parsed: &[Result<Event, Vec<Problem>>], record_time: i64) -> Vec<Opti
     })
 }
 
+/// Writes committed with a capture's events ([`Store::capture_along`]).
+#[derive(Debug, Default)]
+pub(crate) struct Along {
+    /// Statements run first, in order.
+    pub statements: Vec<(String, Vec<Val>)>,
+    /// Then the logged records: (organisation, kind, id).
+    pub records: Vec<(Uuid, crate::master_log::RecordKind, Uuid)>,
+}
+
 impl Store {
     /// Captures an EPCIS document on behalf of the caller. Always returns the
     /// job (also when every event was refused); the job is kept for
@@ -256,6 +265,19 @@ impl Store {
         caller: &Caller,
         doc: &Value,
         behaviour: ErrorBehaviour,
+    ) -> Result<CaptureJob> {
+        self.capture_along(caller, doc, behaviour, None).await
+    }
+
+    /// [`Store::capture`], with other writes committed in the same
+    /// transaction as the events when every event is accepted (and not at
+    /// all otherwise): `along`'s statements, then its logged records.
+    pub(crate) async fn capture_along(
+        &self,
+        caller: &Caller,
+        doc: &Value,
+        behaviour: ErrorBehaviour,
+        along: Option<&Along>,
     ) -> Result<CaptureJob> {
         // Who may record at all (verified, not the operator, a recording role).
         suyuan_core::authority::may_capture(&actor(caller)).map_err(refused)?;
@@ -441,6 +463,14 @@ impl Store {
             }
             if job.errors.is_empty() || behaviour == ErrorBehaviour::Proceed {
                 run.flush(self).await?;
+                if let Some(along) = along.filter(|_| job.errors.is_empty()) {
+                    for (sql, params) in &along.statements {
+                        run.tx.execute(sql, params).await?;
+                    }
+                    for (org, kind, id) in &along.records {
+                        self.log_record(&mut run.tx, *org, *kind, *id, None).await?;
+                    }
+                }
                 job.warnings = std::mem::take(&mut run.warnings);
                 // The job is kept with what it captured, in the same commit.
                 let (sql, params) = finish(&mut job, caller, created)?;
