@@ -582,6 +582,9 @@ impl RecordKind {
                 ("due_on", Text),
                 ("status", Text),
                 ("verification", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
             RecordKind::DeviceMove => &[
                 ("id", Text),
                 ("device_id", Text),

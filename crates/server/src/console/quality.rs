@@ -356,7 +356,14 @@ pub(crate) async fn act(
         .collect::<Result<Vec<_>, _>>()?;
     state
         .store
-        .recall_act(&c.caller, id, &f.text("action"), &accounted, f.get("note"), &units)
+        .recall_act(
+            &c.caller,
+            id,
+            &f.text("action"),
+            &accounted,
+            f.get("note"),
+            &units,
+        )
         .await
         .map_err(|e| store_error(c.lang, e))?;
     Ok(Redirect::to(&format!("/console/recalls#r-{id}")).into_response())

@@ -762,11 +762,18 @@ both_backends!(
             .post(
                 app,
                 &act,
-                &[("action", "accounted"), ("removed", "1"), ("codes", w.l1.as_str())],
+                &[
+                    ("action", "accounted"),
+                    ("removed", "1"),
+                    ("codes", w.l1.as_str()),
+                ],
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-        assert!(page.contains("recall_unit_not_held") || page.contains("epcs"), "{page}");
+        assert!(
+            page.contains("recall_unit_not_held") || page.contains("epcs"),
+            "{page}"
+        );
         // … and then they are recorded as an EPCIS event of the shop's.
         let scanned = format!("{}\r\n", w.shipped);
         let (status, _, page) = shop
