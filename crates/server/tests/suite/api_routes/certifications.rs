@@ -3,7 +3,6 @@
 //! and its certification answered as ids nobody has).
 
 use super::{nobodys, Calls, Op};
-use crate::common::*;
 use serde_json::json;
 
 const LIST: Op = ("GET", "/api/v1/products/{id}/certifications");
