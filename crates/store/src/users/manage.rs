@@ -410,7 +410,8 @@ impl Store {
         if !(caller.is_operator() || caller.org_id == org_id) {
             return Err(StoreError::NotFound { what: "organisation" });
         }
-        if !caller.is_operator() {
+        // A read: a suspended organisation's admin still sees what was done.
+        if !caller.is_operator() && caller.role != suyuan_core::model::Role::OrgAdmin {
             caller.require_org_admin()?;
         }
         self.db
