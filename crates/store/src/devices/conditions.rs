@@ -25,6 +25,8 @@
 //! disagree with the records it summarises. It is served beside the
 //! events (`TraceReport::conditions`), never inside their documents.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -99,6 +101,14 @@ impl Store {
     pub async fn stay_conditions(&self, events: &[TracedEvent], now: i64) -> Result<Vec<StayConditions>> {
         let live: Vec<&TracedEvent> = events.iter().filter(|e| !e.corrected).collect();
         let mut out = Vec::new();
+        // The places that ever had a device: a trace over none of them (most
+        // traces, and every trace of a platform without devices) costs one
+        // query, not a few per storage or transport record.
+        let equipped = self.places_with_devices().await?;
+        if equipped.is_empty() {
+            return Ok(out);
+        }
+        let mut places: HashMap<String, Option<crate::places::Place>> = HashMap::new();
         for (i, e) in live.iter().enumerate() {
             if !e.record_kind.as_deref().is_some_and(|k| STAY_KINDS.contains(&k)) {
                 continue;
@@ -115,11 +125,36 @@ impl Store {
                 None => self.vehicle_of_event(e).await?,
             };
             let Some(uri) = place_uri else { continue };
-            if let Some(c) = self.conditions_at(&e.event_id, &uri, from, until).await? {
+            let place = match places.get(&uri) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = self.place_by_uri(&uri).await?;
+                    places.insert(uri.clone(), p.clone());
+                    p
+                }
+            };
+            let Some(place) = place.filter(|p| equipped.contains(&p.id)) else {
+                continue;
+            };
+            if let Some(c) = self.conditions_at(&e.event_id, &uri, place, from, until).await? {
                 out.push(c);
             }
         }
         Ok(out)
+    }
+
+    /// Every place a device was ever registered at or moved to.
+    async fn places_with_devices(&self) -> Result<HashSet<Uuid>> {
+        self.db
+            .conn()
+            .fetch_all(
+                "SELECT place_id FROM devices UNION SELECT place_id FROM device_moves",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.uuid("place_id"))
+            .collect()
     }
 
     /// A shipping record's vehicle, from its document's plate.
@@ -151,12 +186,10 @@ impl Store {
         &self,
         event_id: &str,
         uri: &str,
+        place: crate::places::Place,
         from: i64,
         until: i64,
     ) -> Result<Option<StayConditions>> {
-        let Some(place) = self.place_by_uri(uri).await? else {
-            return Ok(None);
-        };
         // The devices there during the stay, each for the part of it it was.
         let devices = self.devices_at(place.id, from, until, &[]).await?;
         if devices.is_empty() {
