@@ -399,23 +399,7 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::OK, "{r}");
         // The return is an EPCIS event of the shop's, disposition recalled.
-        let row = app
-            .store
-            .db()
-            .conn()
-            .fetch_optional(
-                "SELECT event_id FROM recall_acts WHERE recall_id = $1 AND event_id IS NOT NULL",
-                &[id.as_str().into()],
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        let event_id = row.text("event_id").unwrap();
-        let (status, ev) = app
-            .get(&format!("/epcis/events/{}", enc(&event_id)), &w.retailer.token)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{ev}");
-        assert!(ev.to_string().contains("recalled"), "{ev}");
+        assert_accounting_event(app, &id, &w.retailer.token).await;
         if held > 1 {
             let (status, r) = app
                 .post(
@@ -789,23 +773,7 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-        let row = app
-            .store
-            .db()
-            .conn()
-            .fetch_optional(
-                "SELECT event_id FROM recall_acts WHERE recall_id = $1 AND event_id IS NOT NULL",
-                &[id.as_str().into()],
-            )
-            .await
-            .unwrap()
-            .expect("the accounting is an EPCIS event");
-        let event_id = row.text("event_id").unwrap();
-        let (status, ev) = app
-            .get(&format!("/epcis/events/{}", enc(&event_id)), &w.retailer.token)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{ev}");
-        assert!(ev.to_string().contains("recalled"), "{ev}");
+        assert_accounting_event(app, &id, &w.retailer.token).await;
         // Another organisation cannot act on it.
         let other = company(app, "retailer", "cq.other", "store").await;
         let stranger = sign_in(app, &other.username, ADMIN_PASSWORD).await;
@@ -822,3 +790,23 @@ both_backends!(
         );
     }
 );
+
+/// The recall `id` has an accounting recorded as an EPCIS event, which the
+/// holder (`token`) reads with the `recalled` disposition.
+async fn assert_accounting_event(app: &TestApp, id: &str, token: &str) {
+    let row = app
+        .store
+        .db()
+        .conn()
+        .fetch_optional(
+            "SELECT event_id FROM recall_acts WHERE recall_id = $1 AND event_id IS NOT NULL",
+            &[id.into()],
+        )
+        .await
+        .unwrap()
+        .expect("the accounting is an EPCIS event");
+    let event_id = row.text("event_id").unwrap();
+    let (status, ev) = app.get(&format!("/epcis/events/{}", enc(&event_id)), token).await;
+    assert_eq!(status, StatusCode::OK, "{ev}");
+    assert!(ev.to_string().contains("recalled"), "{ev}");
+}
