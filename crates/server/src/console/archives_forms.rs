@@ -16,7 +16,7 @@ use suyuan_store::archives::training::NewTraining;
 use suyuan_store::archives::{Attach, NewAttachment};
 use uuid::Uuid;
 
-use super::{error_page, store_error, Console, Fields, PageResult, Posted, CSRF_FIELD};
+use super::{check_form_token, error_page, store_error, Console, Fields, PageResult, Posted};
 use crate::error::ApiError;
 use crate::multipart::{self, Part};
 use crate::AppState;
@@ -68,18 +68,7 @@ impl FromRequest<AppState> for Uploaded {
             }
         }
         let fields = Fields(fields);
-        if !crate::csrf::check(&console.session, fields.get(CSRF_FIELD).unwrap_or("")) {
-            return Err(error_page(
-                lang,
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf_token_invalid",
-                    "this form is not one of your session's pages (its CSRF token is missing or wrong); reload the page and try again",
-                    "该表单不是本会话的页面提交的（CSRF 令牌缺失或有误），请刷新页面后重试",
-                )
-                .with_field(CSRF_FIELD),
-            ));
-        }
+        check_form_token(&console, &fields)?;
         Ok(Uploaded(console, fields, file))
     }
 }

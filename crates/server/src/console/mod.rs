@@ -306,21 +306,27 @@ impl FromRequest<AppState> for Posted {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         );
-        let token = fields.get(CSRF_FIELD).unwrap_or("");
-        if !crate::csrf::check(&console.session, token) {
-            return Err(error_page(
-                lang,
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf_token_invalid",
-                    "this form is not one of your session's pages (its CSRF token is missing or wrong); reload the page and try again",
-                    "该表单不是本会话的页面提交的（CSRF 令牌缺失或有误），请刷新页面后重试",
-                )
-                .with_field(CSRF_FIELD),
-            ));
-        }
+        check_form_token(&console, &fields)?;
         Ok(Posted(console, fields))
     }
+}
+
+/// A posted form carries its session's CSRF token (403 otherwise), for
+/// every kind of console form.
+pub(crate) fn check_form_token(console: &Console, fields: &Fields) -> Result<(), Response> {
+    if crate::csrf::check(&console.session, fields.get(CSRF_FIELD).unwrap_or("")) {
+        return Ok(());
+    }
+    Err(error_page(
+        console.lang,
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_token_invalid",
+            "this form is not one of your session's pages (its CSRF token is missing or wrong); reload the page and try again",
+            "该表单不是本会话的页面提交的（CSRF 令牌缺失或有误），请刷新页面后重试",
+        )
+        .with_field(CSRF_FIELD),
+    ))
 }
 
 /// An error as a console page (not a problem document): its status, the
