@@ -716,6 +716,7 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
     )
     .await?;
     let shop_uri = format!("{PLACE_URN_PREFIX}{}", shop.id);
+    let restaurant = crate::demo_archives::mart_customer(store, &mart).await?;
     capture_all(
         store,
         &mart,
@@ -743,6 +744,15 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
                 json!({
             "action": "OBSERVE", "epcList": [item_epcs[0]], "disposition": "retail_sold",
             "bizLocation": {"id": shop_uri}, "agri:channel": "超市零售"}),
+            ),
+            record(
+                "sale",
+                "2026-05-24T10:30:00+08:00",
+                "ObjectEvent",
+                "retail_selling",
+                json!({
+            "action": "OBSERVE", "epcList": [item_epcs[1]], "disposition": "retail_sold",
+            "bizLocation": {"id": shop_uri}, "agri:channel": "餐饮配送", "agri:buyer": restaurant}),
             ),
         ],
     )
@@ -962,8 +972,8 @@ mod tests {
         assert!(store.verify_log().await.unwrap().is_ok());
         let pack = store.caller_for_username("pack-admin").await.unwrap().unwrap();
         let all = PageRequest::default();
-        assert_eq!(store.documents(&pack, all).await.unwrap().items.len(), 1);
-        let customers = store.customers(&pack, None, all).await.unwrap();
+        assert_eq!(store.documents(&pack, None, all).await.unwrap().items.len(), 1);
+        let customers = store.customers(&pack, None, None, all).await.unwrap();
         let ships = store
             .customer_shipments(&pack, customers.items[0].stamp.entry_id)
             .await
@@ -972,8 +982,15 @@ mod tests {
             !ships.is_empty(),
             "the supermarket's shipments are listed with it"
         );
-        assert_eq!(store.trainings(&pack, all).await.unwrap().items.len(), 1);
-        let ncs = store.nonconformities(&pack, all).await.unwrap();
+        assert_eq!(store.trainings(&pack, None, all).await.unwrap().items.len(), 1);
+        let mart = store.caller_for_username("mart-admin").await.unwrap().unwrap();
+        let restaurant = store.customers(&mart, None, None, all).await.unwrap();
+        let sales = store
+            .customer_sales(&mart, restaurant.items[0].stamp.entry_id)
+            .await
+            .unwrap();
+        assert_eq!(sales.len(), 1, "the restaurant's sale is listed with it");
+        let ncs = store.nonconformities(&pack, None, all).await.unwrap();
         assert_eq!(ncs.items[0].status, "closed");
         let coop = store.caller_for_username("coop-admin").await.unwrap().unwrap();
         let places = store

@@ -3,6 +3,9 @@
 //! distributor (its shipments listed with it), a training session on the
 //! pre-harvest interval, and an internal audit whose nonconformity was
 //! corrected, verified and closed. See `/console/archives` as `pack-admin`.
+//! The supermarket keeps a restaurant among its customers, and its sale
+//! record of a box to it names it as the buyer ([`mart_customer`]): the
+//! sale is listed with the customer (`/console/archives` as `mart-admin`).
 
 use anyhow::Result;
 use suyuan_labels::sheet::{render_sheets, Flow};
@@ -28,6 +31,26 @@ fn policy_pdf() -> Result<Vec<u8>> {
         f.para(11.0, 0.0, line).map_err(e)?;
     }
     render_sheets(&f.finish()).map_err(e)
+}
+
+/// Records the supermarket's customer, a restaurant it supplies; answers
+/// the reference a sale record names it by.
+pub async fn mart_customer(store: &Store, mart: &Caller) -> Result<String> {
+    let made = store
+        .record_customer(
+            mart,
+            None,
+            &NewCustomer {
+                kind: "customer".into(),
+                name: "蓉城川菜馆".into(),
+                contact_name: Some("何师傅".into()),
+                contact_phone: Some("028-85551234".into()),
+                address: Some("成都市锦江区春熙路 8 号".into()),
+                ..NewCustomer::default()
+            },
+        )
+        .await?;
+    Ok(suyuan_core::refs::customer_canonical(made.current.stamp.entry_id))
 }
 
 /// Records the packing house's archives; `mart` is the supermarket it ships to.

@@ -7,6 +7,7 @@
 //! | place without a GLN | `urn:suyuan:place:{id}` | `urn:uuid:{id}`, `{id}` |
 //! | input lot (a purchase) | `urn:suyuan:input-lot:{purchase id}` | `urn:uuid:{id}`, `{id}` |
 //! | organisation | `urn:suyuan:org:{id}` | — |
+//! | customer (an archive entry) | `urn:suyuan:customer:{entry id}` | `urn:uuid:{id}`, `{id}` |
 //! | lot, item, case, pallet | its GS1 Digital Link on `https://id.gs1.org` | EPC URNs, Digital Links on any domain |
 //!
 //! Which of these a reference is depends on the field it is in (a
@@ -26,6 +27,9 @@ pub const PLACE_URN: &str = "urn:suyuan:place:";
 pub const INPUT_LOT_URN: &str = "urn:suyuan:input-lot:";
 /// An organisation: `urn:suyuan:org:{id}`.
 pub const ORG_URN: &str = "urn:suyuan:org:";
+/// A customer or distributor of the organisation's archive (its entry):
+/// `urn:suyuan:customer:{entry id}`.
+pub const CUSTOMER_URN: &str = "urn:suyuan:customer:";
 
 /// What a place reference names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,6 +89,16 @@ pub fn input_lot_canonical(purchase: Uuid) -> String {
     format!("{INPUT_LOT_URN}{purchase}")
 }
 
+/// The customer entry a buyer reference names, in any accepted form.
+pub fn customer_id(s: &str) -> Option<Uuid> {
+    platform_id(s, CUSTOMER_URN)
+}
+
+/// The canonical identifier of a customer entry.
+pub fn customer_canonical(entry: Uuid) -> String {
+    format!("{CUSTOMER_URN}{entry}")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -138,6 +152,26 @@ mod tests {
             assert_eq!(input_lot_id(bad), None, "{bad}");
         }
         assert_eq!(input_lot_id(&input_lot_canonical(id)), Some(id));
+    }
+
+    #[test]
+    fn every_form_of_a_customer() {
+        let id = Uuid::parse_str(ID).unwrap();
+        for form in [
+            format!("{CUSTOMER_URN}{ID}"),
+            format!("urn:uuid:{ID}"),
+            ID.to_owned(),
+        ] {
+            assert_eq!(customer_id(&form), Some(id), "{form}");
+        }
+        for bad in [
+            format!("{INPUT_LOT_URN}{ID}"),
+            "成都超市".to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(customer_id(&bad), None, "{bad}");
+        }
+        assert_eq!(customer_id(&customer_canonical(id)), Some(id));
     }
 
     proptest! {

@@ -70,10 +70,11 @@ const OVERRIDES: &[(RecordKind, &str, &str)] = &[
 
 /// Whether the example of `kind` carries the optional field `name`: not
 /// `nonConformanceOverride` (said only when a non-conformant unit leaves),
-/// and the note (about the weather) only on the plot.
+/// nor `buyer` (a retail sale's buyer is a passer-by, not a customer of
+/// the archive), and the note (about the weather) only on the plot.
 fn shown(kind: RecordKind, name: &str) -> bool {
     match name {
-        "nonConformanceOverride" => false,
+        "nonConformanceOverride" | "buyer" => false,
         "note" => profile(kind).stage == Stage::Planting,
         _ => true,
     }

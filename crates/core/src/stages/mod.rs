@@ -334,7 +334,8 @@ pub fn optional_fields(kind: RecordKind) -> &'static [&'static str] {
     match kind {
         K::Sowing | K::Fertilising | K::PestControl => &["inputName", "note"],
         K::Shipping => &["vehicle", "nonConformanceOverride", "note"],
-        K::Sale | K::StorageOut => &["nonConformanceOverride", "note"],
+        K::Sale => &["buyer", "nonConformanceOverride", "note"],
+        K::StorageOut => &["nonConformanceOverride", "note"],
         _ => &["note"],
     }
 }

@@ -50,6 +50,10 @@ pub const TEMPERATURE_PATTERN: &str = r"^\s*-?(60(\.0+)?|[1-5]?[0-9](\.[0-9]+)?)
 /// `urn:uuid:{id}` or the bare id.
 pub const INPUT_LOT_PATTERN: &str = r"^\s*(urn:suyuan:input-lot:|urn:uuid:)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$";
 
+/// A buyer (a customer entry) in any accepted form:
+/// `urn:suyuan:customer:{id}`, `urn:uuid:{id}` or the bare id.
+pub const CUSTOMER_PATTERN: &str = r"^\s*(urn:suyuan:customer:|urn:uuid:)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$";
+
 fn text_schema() -> Value {
     json!({"type": "string", "minLength": 1, "maxLength": TEXT_MAX, "pattern": "\\S"})
 }
@@ -81,6 +85,7 @@ pub fn value_schema(ty: ValueType) -> Value {
             }})
         }
         ValueType::InputLot => json!({"type": "string", "pattern": INPUT_LOT_PATTERN}),
+        ValueType::Customer => json!({"type": "string", "pattern": CUSTOMER_PATTERN}),
         ValueType::RegistrationNumber => json!({"type": "string", "pattern": REGISTRATION_PATTERN}),
     }
 }

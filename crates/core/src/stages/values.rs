@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::schema::value_schema;
 use crate::jsonschema;
 use crate::model::registration_format_invalid;
-use crate::refs::INPUT_LOT_URN;
+use crate::refs::{CUSTOMER_URN, INPUT_LOT_URN};
 use crate::Invalid;
 
 /// The type of an `agri:*` field's value.
@@ -48,6 +48,10 @@ pub enum ValueType {
     /// One of the organisation's people: a user's name or login, or the
     /// person named for one of its duties.
     Operator,
+    /// A customer or distributor of the organisation's archive, by its
+    /// entry: `urn:suyuan:customer:{entry id}` (also accepted:
+    /// `urn:uuid:{id}` or the bare id, normalised at capture).
+    Customer,
 }
 
 /// The longest text value of a record field, in characters.
@@ -101,6 +105,7 @@ agri_fields! {
     "transportMode" => Text, "Transport mode", "运输方式", r#""冷藏车公路运输""#;
     "temperatureClass" => Text, "Temperature class", "温控要求", r#""2–8 ℃""#;
     "channel" => Text, "Sales channel", "销售渠道", r#""超市零售""#;
+    "buyer" => Customer, "Buyer (a customer of your archive)", "购买方（客户档案）", r#""urn:suyuan:customer:0190f5a2-7c1e-7000-8000-000000000002""#;
     "nonConformanceOverride" => Text, "Reason a non-conformant unit leaves", "不合格品放行理由", r#""退回供货方销毁""#;
     "note" => Text, "Note", "备注", r#""晴，东南风 2 级""#;
 }
@@ -159,6 +164,11 @@ impl ValueType {
                 format!("an input lot is written {INPUT_LOT_URN}{{purchase id}} (or urn:uuid:{{purchase id}}, or the bare id)"),
                 format!("投入品批次应写作 {INPUT_LOT_URN}{{采购记录 id}}（或 urn:uuid:{{采购记录 id}}，或直接写 id）"),
             ),
+            ValueType::Customer => (
+                "customer_format",
+                format!("a buyer is written {CUSTOMER_URN}{{customer id}} (or urn:uuid:{{customer id}}, or the bare id)"),
+                format!("购买方应写作 {CUSTOMER_URN}{{客户档案 id}}（或 urn:uuid:{{客户档案 id}}，或直接写 id）"),
+            ),
             ValueType::RegistrationNumber => return registration_format_invalid(),
         };
         Invalid::new(code, en, zh)
@@ -202,6 +212,10 @@ impl ValueType {
             ValueType::Operator => (
                 "one of your organisation's people: a user's name or login, or the person named for one of its duties".into(),
                 "本机构人员：用户的姓名或登录名，或职责负责人".into(),
+            ),
+            ValueType::Customer => (
+                format!("one of your organisation's customers or distributors (its archive entry), {CUSTOMER_URN}{{customer id}}"),
+                format!("本机构客户档案中的客户或经销商，写作 {CUSTOMER_URN}{{客户档案 id}}"),
             ),
         }
     }
@@ -375,6 +389,14 @@ mod tests {
             Some("pesticide_registration_format")
         );
         assert_eq!(code(ValueType::RegistrationNumber, json!("pd20080005")), None);
+        assert_eq!(
+            code(ValueType::Customer, json!(format!("{CUSTOMER_URN}{id}"))),
+            None
+        );
+        assert_eq!(
+            code(ValueType::Customer, json!("成都超市")),
+            Some("customer_format")
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use suyuan_core::archives::MAX_ATTACHMENT_BYTES;
-use suyuan_store::archives::customers::{Customer, CustomerShipment, NewCustomer};
+use suyuan_store::archives::customers::{Customer, CustomerSale, CustomerShipment, NewCustomer};
 use suyuan_store::archives::documents::{Document, NewDocument};
 use suyuan_store::archives::training::{NewTraining, Training};
 use suyuan_store::archives::{Attach, AttachmentInfo, NewAttachment, Versions};
@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_customer, list_customers))
         .routes(routes!(get_customer, revise_customer))
         .routes(routes!(customer_shipments))
+        .routes(routes!(customer_sales))
         .routes(routes!(create_training, list_trainings))
         .routes(routes!(get_training, revise_training))
         .merge(super::archives_audits::router())
@@ -174,7 +175,7 @@ pub async fn list_documents(
     Auth(caller): Auth,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Document>>> {
-    Ok(Json(state.store.documents(&caller, q.page()?).await?))
+    Ok(Json(state.store.documents(&caller, q.org_id, q.page()?).await?))
 }
 
 /// A management document: its current version and every version.
@@ -271,6 +272,9 @@ pub struct CustomerQuery {
     pub after: Option<Uuid>,
     /// Only the entries naming this organisation (a shipment's addressee).
     pub party_org_id: Option<Uuid>,
+    /// Only this organisation's entries (regulators: one organisation in
+    /// the jurisdiction).
+    pub org_id: Option<Uuid>,
 }
 
 /// The current version of each customer and distributor.
@@ -287,7 +291,12 @@ pub async fn list_customers(
         org_id: None,
     }
     .page()?;
-    Ok(Json(state.store.customers(&caller, q.party_org_id, page).await?))
+    Ok(Json(
+        state
+            .store
+            .customers(&caller, q.org_id, q.party_org_id, page)
+            .await?,
+    ))
 }
 
 /// A customer or distributor: its current version and every version.
@@ -329,6 +338,19 @@ pub async fn customer_shipments(
     Id(id): Id,
 ) -> ApiResult<Json<Vec<CustomerShipment>>> {
     Ok(Json(state.store.customer_shipments(&caller, id).await?))
+}
+
+/// The sales recorded to a customer, newest first: the sale records naming
+/// it as their buyer (`agri:buyer`), and those naming no buyer whose
+/// destination is its organisation on the platform (a wholesale sale).
+#[utoipa::path(get, path = "/archives/customers/{id}/sales", tag = "archives", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<CustomerSale>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn customer_sales(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<CustomerSale>>> {
+    Ok(Json(state.store.customer_sales(&caller, id).await?))
 }
 
 /// A training session's version.
@@ -381,7 +403,7 @@ pub async fn list_trainings(
     Auth(caller): Auth,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Training>>> {
-    Ok(Json(state.store.trainings(&caller, q.page()?).await?))
+    Ok(Json(state.store.trainings(&caller, q.org_id, q.page()?).await?))
 }
 
 /// A training session: its current version and every version.

@@ -83,7 +83,7 @@ pub async fn list_audits(
     Auth(caller): Auth,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Audit>>> {
-    Ok(Json(state.store.audits(&caller, q.page()?).await?))
+    Ok(Json(state.store.audits(&caller, q.org_id, q.page()?).await?))
 }
 
 /// An internal audit: its versions and its nonconformities.
@@ -172,7 +172,9 @@ pub async fn list_nonconformities(
     Auth(caller): Auth,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> ApiResult<Json<Page<Nonconformity>>> {
-    Ok(Json(state.store.nonconformities(&caller, q.page()?).await?))
+    Ok(Json(
+        state.store.nonconformities(&caller, q.org_id, q.page()?).await?,
+    ))
 }
 
 /// A nonconformity: its current version and every version.

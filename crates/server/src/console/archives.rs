@@ -2,25 +2,26 @@
 //! management documents with their current version and effective date,
 //! customers and distributors, training sessions, internal audits and the
 //! nonconformities they found (those past their due date flagged), each
-//! with a form recording a new one; an entry's page lists every version.
-//! Documents and training sessions carry a file, posted as
-//! `multipart/form-data` ([`super::archives_forms::Uploaded`]); the forms
-//! are handled in [`super::archives_forms`], an entry's page in
-//! [`super::archives_entry`]. An officer reads an enterprise's archives
-//! within its jurisdiction through the API; the pages are the
-//! organisation's own.
+//! with a form recording a new one; an entry's page lists every version
+//! and carries the form of its next one. Documents and training sessions
+//! carry a file, posted as `multipart/form-data`
+//! ([`super::archives_forms::Uploaded`]); the forms are drawn in
+//! [`super::archives_html`] and handled in [`super::archives_forms`], an
+//! entry's page is [`super::archives_entry`]. An officer reads an
+//! enterprise's archives within its jurisdiction, read only, from the
+//! regulator's console ([`officer`], `/console/regulator/orgs/{id}/archives`).
 
 use std::fmt::Write as _;
 
-use axum::extract::State;
-use axum::response::{Html, IntoResponse};
-use suyuan_core::archives::{CustomerKind, DocumentKind};
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
 use suyuan_store::archives::AttachmentInfo;
 use suyuan_store::PageRequest;
 use uuid::Uuid;
 
-use super::layout::{csrf_field, esc, hidden, page, select, table};
-use super::{store_error, Console, Lang, PageResult};
+use super::archives_html::{audit_form, customer_form, document_form, training_form, Filled};
+use super::layout::{esc, page, table};
+use super::{store_error, Console, PageResult};
 use crate::extract::Id;
 use crate::AppState;
 
@@ -47,202 +48,45 @@ pub(crate) fn entry_link(kind: &str, entry: Uuid, text: &str) -> String {
     format!("<a href=\"/console/archives/{kind}/{entry}\">{}</a>", esc(text))
 }
 
-fn kinds<K: Copy>(
-    l: Lang,
-    all: &[K],
-    s: fn(K) -> &'static str,
-    zh: fn(K) -> &'static str,
-) -> Vec<(String, String)> {
-    all.iter()
-        .map(|k| (s(*k).to_owned(), l.pick(zh(*k), s(*k)).to_owned()))
-        .collect()
-}
-
-/// A labelled input.
-fn input(id: &str, label: &str, ty: &str, required: bool, value: &str) -> String {
-    format!(
-        "<label for=\"{id}\">{}</label><input id=\"{id}\" name=\"{id}\" type=\"{ty}\" value=\"{}\"{}>",
-        esc(label),
-        esc(value),
-        if required { " required" } else { "" }
-    )
-}
-
-fn area(id: &str, label: &str, value: &str) -> String {
-    format!(
-        "<label for=\"{id}\">{}</label><textarea id=\"{id}\" name=\"{id}\">{}</textarea>",
-        esc(label),
-        esc(value)
-    )
-}
-
-fn file_input(c: &Console) -> String {
-    format!(
-        "<label for=\"file\">{}</label><input id=\"file\" name=\"file\" type=\"file\" \
-         accept=\".pdf,.png,.jpg,.jpeg,.docx,.xlsx\">",
-        c.lang.pick(
-            "附件（PDF、PNG、JPEG、DOCX、XLSX，不超过 10 MiB）",
-            "File (PDF, PNG, JPEG, DOCX, XLSX, at most 10 MiB)"
-        )
-    )
-}
-
-/// The form recording a document (a new one, or the next version of
-/// `entry` with its current values).
-pub(crate) fn document_form(
-    c: &Console,
-    entry: Option<(Uuid, &suyuan_store::archives::documents::Document)>,
-) -> String {
-    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
-    let (title, kind, name, from, summary, target) = match entry {
-        Some((id, d)) => (
-            l("记录新版本", "Record a new version"),
-            d.kind.as_str(),
-            d.title.as_str(),
-            d.effective_from.as_str(),
-            d.summary.as_deref().unwrap_or(""),
-            hidden("entry", &id.to_string()),
-        ),
-        None => (l("新增文件", "New document"), "", "", "", "", String::new()),
-    };
-    format!(
-        "<form class=\"card\" method=\"post\" action=\"/console/archives/documents\" enctype=\"multipart/form-data\">\
-         {}{target}<h2>{title}</h2><label for=\"kind\">{}</label>{}{}{}{}{}<button>{}</button></form>",
-        csrf_field(c),
-        l("类别", "Kind"),
-        select(c, "kind", &kinds(c.lang, DocumentKind::ALL, DocumentKind::as_str, DocumentKind::zh), kind),
-        input("title", l("标题", "Title"), "text", true, name),
-        input("effective_from", l("生效日期", "Effective from"), "date", true, from),
-        area("summary", l("摘要", "Summary"), summary),
-        file_input(c),
-        l("保存", "Save"),
-    )
-}
-
-fn customer_form(c: &Console) -> String {
-    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
-    format!(
-        "<form class=\"card\" method=\"post\" action=\"/console/archives/customers\">{}<h2>{}</h2>\
-         <label for=\"kind\">{}</label>{}{}{}{}{}{}{}{}<button>{}</button></form>",
-        csrf_field(c),
-        l("新增客户或经销商", "New customer or distributor"),
-        l("类别", "Kind"),
-        select(
-            c,
-            "kind",
-            &kinds(c.lang, CustomerKind::ALL, CustomerKind::as_str, CustomerKind::zh),
-            ""
-        ),
-        input("name", l("名称", "Name"), "text", true, ""),
-        input("uscc", l("统一社会信用代码", "Credit code"), "text", false, ""),
-        input(
-            "party_org_id",
-            l(
-                "平台机构 ID（发货对象）",
-                "Organisation on the platform (shipments' addressee)"
-            ),
-            "text",
-            false,
-            ""
-        ),
-        input("contact_name", l("联系人", "Contact"), "text", false, ""),
-        input("contact_phone", l("电话", "Phone"), "tel", false, ""),
-        input("address", l("地址", "Address"), "text", false, ""),
-        area("note", l("备注", "Note"), ""),
-        l("保存", "Save"),
-    )
-}
-
-fn training_form(c: &Console) -> String {
-    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
-    format!(
-        "<form class=\"card\" method=\"post\" action=\"/console/archives/trainings\" enctype=\"multipart/form-data\">\
-         {}<h2>{}</h2>{}{}{}{}{}{}<button>{}</button></form>",
-        csrf_field(c),
-        l("新增培训", "New training session"),
-        input("held_on", l("日期", "Date"), "date", true, ""),
-        input("topic", l("主题", "Topic"), "text", true, ""),
-        area("content", l("内容", "Content"), ""),
-        input("trainer", l("培训人", "Trainer"), "text", true, ""),
-        area("attendees", l("参加人员（每行一人）", "Attendees (one per line)"), ""),
-        file_input(c),
-        l("保存", "Save"),
-    )
-}
-
-fn audit_form(c: &Console) -> String {
-    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
-    format!(
-        "<form class=\"card\" method=\"post\" action=\"/console/archives/audits\">{}<h2>{}</h2>{}{}{}{}{}<button>{}</button></form>",
-        csrf_field(c),
-        l("新增内部审核", "New internal audit"),
-        input("audited_on", l("审核日期", "Date"), "date", true, ""),
-        input("scope", l("审核范围", "Scope"), "text", true, ""),
-        input("auditor", l("审核员", "Auditor"), "text", true, ""),
-        area(
-            "checklist",
-            l(
-                "检查项（每行一项：检查内容|conforms/nonconforms/not_applicable|说明）",
-                "Checklist (one per line: item|conforms/nonconforms/not_applicable|note)"
-            ),
-            ""
-        ),
-        area("findings", l("审核发现", "Findings"), ""),
-        l("保存", "Save"),
-    )
-}
-
-/// The form recording a nonconformity of `audit`, or the next version of
-/// the nonconformity `entry` (its action done, verified, closed).
-pub(crate) fn nc_form(
-    c: &Console,
-    audit: Option<Uuid>,
-    current: Option<&suyuan_store::archives::audits::Nonconformity>,
-) -> String {
-    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
-    let v = |f: fn(&suyuan_store::archives::audits::Nonconformity) -> &str| current.map(f).unwrap_or("");
-    let target = match (audit, current) {
-        (_, Some(n)) => hidden("entry", &n.stamp.entry_id.to_string()),
-        (Some(a), None) => hidden("audit", &a.to_string()),
-        (None, None) => String::new(),
-    };
-    let statuses = vec![
-        ("open".to_owned(), l("待整改", "open").to_owned()),
-        ("closed".to_owned(), l("已关闭", "closed").to_owned()),
-    ];
-    format!(
-        "<form class=\"card\" method=\"post\" action=\"/console/archives/nonconformities\">{}{target}<h2>{}</h2>\
-         {}{}{}{}{}<label for=\"status\">{}</label>{}{}<button>{}</button></form>",
-        csrf_field(c),
-        if current.is_some() {
-            l("记录整改与验证", "Record the action and its verification")
-        } else {
-            l("新增不符合项", "New nonconformity")
-        },
-        area("description", l("不符合事实", "Nonconformity"), v(|n| &n.description)),
-        area("cause", l("原因", "Cause"), v(|n| &n.cause)),
-        area("corrective_action", l("纠正措施", "Corrective action"), v(|n| &n.corrective_action)),
-        input("owner", l("责任人", "Owner"), "text", true, v(|n| &n.owner)),
-        input("due_on", l("整改期限", "Due"), "date", true, v(|n| &n.due_on)),
-        l("状态", "Status"),
-        select(c, "status", &statuses, current.map_or("open", |n| n.status.as_str())),
-        area(
-            "verification",
-            l("验证记录（关闭时必填）", "Verification (required to close)"),
-            v(|n| n.verification.as_deref().unwrap_or(""))
-        ),
-        l("保存", "Save"),
-    )
-}
-
 /// The archives: each kind's current entries and a form for a new one.
 pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResult {
+    let writes = c.caller.require_verified_recorder().is_ok();
+    let mut b = format!("<h1>{}</h1>", c.lang.pick("档案", "Archives"));
+    sections(&state, &c, None, writes, &mut b).await?;
+    Ok(Html(page(&c, c.lang.pick("档案", "Archives"), &b)).into_response())
+}
+
+/// An enterprise's archives for an officer of its jurisdiction, read
+/// only; an enterprise outside it is not found.
+pub(crate) async fn officer(State(state): State<AppState>, c: Console, Path(id): Path<Uuid>) -> PageResult {
+    let e = state
+        .store
+        .jurisdiction_enterprise(&c.caller, id)
+        .await
+        .map_err(|e| store_error(c.lang, e))?;
+    let title = format!("{} · {}", e.name, c.lang.pick("档案", "Archives"));
+    let mut b = format!(
+        "<h1>{}</h1><p><a href=\"/console/regulator/orgs/{id}\">{}</a></p>",
+        esc(&title),
+        esc(&e.name)
+    );
+    sections(&state, &c, Some(id), false, &mut b).await?;
+    Ok(Html(page(&c, &title, &b)).into_response())
+}
+
+/// Each archive's current entries the caller may read (with `org`, that
+/// organisation's only), each with the form of a new one when `writes`.
+async fn sections(
+    state: &AppState,
+    c: &Console,
+    org: Option<Uuid>,
+    writes: bool,
+    b: &mut String,
+) -> Result<(), Response> {
     let err = |e| store_error(c.lang, e);
     let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
     let all = PageRequest::first(PageRequest::MAX_LIMIT);
-    let writes = c.caller.require_verified_recorder().is_ok();
-    let mut b = format!("<h1>{}</h1>", l("档案", "Archives"));
-    let docs = state.store.documents(&c.caller, all).await.map_err(err)?;
+    let docs = state.store.documents(&c.caller, org, all).await.map_err(err)?;
     let rows: Vec<Vec<String>> = docs
         .items
         .iter()
@@ -272,9 +116,13 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
         &rows,
     ));
     if writes {
-        b.push_str(&document_form(&c, None));
+        b.push_str(&document_form(c, None, &Filled::default()));
     }
-    let customers = state.store.customers(&c.caller, None, all).await.map_err(err)?;
+    let customers = state
+        .store
+        .customers(&c.caller, org, None, all)
+        .await
+        .map_err(err)?;
     let rows: Vec<Vec<String>> = customers
         .items
         .iter()
@@ -302,9 +150,9 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
         &rows,
     ));
     if writes {
-        b.push_str(&customer_form(&c));
+        b.push_str(&customer_form(c, None, &Filled::default()));
     }
-    let trainings = state.store.trainings(&c.caller, all).await.map_err(err)?;
+    let trainings = state.store.trainings(&c.caller, org, all).await.map_err(err)?;
     let rows: Vec<Vec<String>> = trainings
         .items
         .iter()
@@ -330,22 +178,22 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
         &rows,
     ));
     if writes {
-        b.push_str(&training_form(&c));
+        b.push_str(&training_form(c, None, &Filled::default()));
     }
-    audits_section(&state, &c, writes, &mut b).await?;
-    Ok(Html(page(&c, l("档案", "Archives"), &b)).into_response())
+    audits_section(state, c, org, writes, b).await
 }
 
 async fn audits_section(
     state: &AppState,
     c: &Console,
+    org: Option<Uuid>,
     writes: bool,
     b: &mut String,
-) -> Result<(), axum::response::Response> {
+) -> Result<(), Response> {
     let err = |e| store_error(c.lang, e);
     let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
     let all = PageRequest::first(PageRequest::MAX_LIMIT);
-    let audits = state.store.audits(&c.caller, all).await.map_err(err)?;
+    let audits = state.store.audits(&c.caller, org, all).await.map_err(err)?;
     let rows: Vec<Vec<String>> = audits
         .items
         .iter()
@@ -373,9 +221,13 @@ async fn audits_section(
         &rows,
     ));
     if writes {
-        b.push_str(&audit_form(c));
+        b.push_str(&audit_form(c, None, &Filled::default()));
     }
-    let ncs = state.store.nonconformities(&c.caller, all).await.map_err(err)?;
+    let ncs = state
+        .store
+        .nonconformities(&c.caller, org, all)
+        .await
+        .map_err(err)?;
     let rows: Vec<Vec<String>> = ncs
         .items
         .iter()

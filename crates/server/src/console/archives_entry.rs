@@ -1,14 +1,21 @@
 //! An archive entry's page (`/console/archives/{kind}/{entry}`): every
-//! version it had, oldest first, and what goes with it: a document's form
-//! for its next version, a customer's shipments, an audit's
-//! nonconformities and the form for a new one, a nonconformity's form for
-//! its action, verification and closing.
+//! version it had, oldest first, the form of its next version prefilled
+//! with the current one (for the organisation's recorders; saving records
+//! a new version through the store function the API's `PUT` calls), and
+//! what goes with it: a customer's shipments and sales, an audit's
+//! nonconformities and the form for a new one, a nonconformity's action,
+//! verification and closing. Officers of the jurisdiction read the page
+//! without the forms; anyone else is told the entry is not found.
 
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
-use super::archives::{at, document_form, entry_link, file_link, nc_form};
+use super::archives::{at, entry_link, file_link};
+use super::archives_html::{
+    audit_form, audit_values, customer_form, customer_values, document_form, document_values, nc_blank,
+    nc_form, nc_values, training_form, training_values,
+};
 use super::layout::{esc, page, table};
 use super::{error_page, store_error, Console, PageResult};
 use crate::error::ApiError;
@@ -86,7 +93,7 @@ async fn document(state: &AppState, c: &Console, id: Uuid) -> Found {
         ],
         rows,
         after: if writes {
-            document_form(c, Some((id, &d.current)))
+            document_form(c, Some(id), &document_values(&d.current))
         } else {
             String::new()
         },
@@ -98,6 +105,7 @@ async fn customer(state: &AppState, c: &Console, id: Uuid) -> Found {
     let err = |e| store_error(c.lang, e);
     let x = state.store.customer(&c.caller, id).await.map_err(err)?;
     let ships = state.store.customer_shipments(&c.caller, id).await.map_err(err)?;
+    let sales = state.store.customer_sales(&c.caller, id).await.map_err(err)?;
     let rows = x
         .history
         .iter()
@@ -132,7 +140,7 @@ async fn customer(state: &AppState, c: &Console, id: Uuid) -> Found {
         ],
         rows,
         after: format!(
-            "<h2>{}</h2>{}",
+            "<h2>{}</h2>{}<h2 id=\"sales\">{}</h2>{}{}",
             l("发货记录", "Shipments"),
             table(
                 &[
@@ -141,9 +149,60 @@ async fn customer(state: &AppState, c: &Console, id: Uuid) -> Found {
                     l("收货时间", "Received")
                 ],
                 &ship_rows
-            )
+            ),
+            l("销售记录", "Sales"),
+            sales_table(c, &sales),
+            if c.caller.require_verified_recorder().is_ok() {
+                customer_form(c, Some(id), &customer_values(&x.current))
+            } else {
+                String::new()
+            }
         ),
     })
+}
+
+/// A customer's sales: when, what, the channel, and how the sale names it.
+fn sales_table(c: &Console, sales: &[suyuan_store::archives::customers::CustomerSale]) -> String {
+    let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
+    let rows: Vec<Vec<String>> = sales
+        .iter()
+        .map(|s| {
+            let units: Vec<String> = s
+                .units
+                .iter()
+                .map(|u| match u.quantity {
+                    Some(q) => format!(
+                        "<code>{}</code> × {q} {}",
+                        esc(&u.epc),
+                        esc(u.uom.as_deref().unwrap_or(""))
+                    ),
+                    None => format!("<code>{}</code>", esc(&u.epc)),
+                })
+                .collect();
+            let q: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("id", &s.event_id)
+                .finish();
+            vec![
+                format!("<a href=\"/console/record?{}\">{}</a>", esc(&q), at(s.event_time)),
+                units.join("<br>"),
+                esc(s.channel.as_deref().unwrap_or("")),
+                if s.linked_by == "buyer" {
+                    l("购买方", "buyer").to_owned()
+                } else {
+                    l("收货方（批发）", "destination (wholesale)").to_owned()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            l("销售时间", "Sold"),
+            l("产品批次", "Units"),
+            l("渠道", "Channel"),
+            l("关联方式", "Linked by"),
+        ],
+        &rows,
+    )
 }
 
 async fn training(state: &AppState, c: &Console, id: Uuid) -> Found {
@@ -178,7 +237,11 @@ async fn training(state: &AppState, c: &Console, id: Uuid) -> Found {
             l("资料", "Material"),
         ],
         rows,
-        after: String::new(),
+        after: if c.caller.require_verified_recorder().is_ok() {
+            training_form(c, Some(id), &training_values(&t.current))
+        } else {
+            String::new()
+        },
     })
 }
 
@@ -233,7 +296,8 @@ async fn audit(state: &AppState, c: &Console, id: Uuid) -> Found {
         )
     );
     if c.caller.require_verified_recorder().is_ok() {
-        after.push_str(&nc_form(c, Some(id), None));
+        after.push_str(&nc_form(c, Some(id), None, &nc_blank()));
+        after.push_str(&audit_form(c, Some(id), &audit_values(&a.current)));
     }
     Ok(Section {
         title: a.current.scope.clone(),
@@ -281,7 +345,7 @@ async fn nonconformity(state: &AppState, c: &Console, id: Uuid) -> Found {
         ],
         rows,
         after: if writes {
-            nc_form(c, None, Some(&n.current))
+            nc_form(c, None, Some(id), &nc_values(&n.current))
         } else {
             String::new()
         },

@@ -3,8 +3,11 @@
 //! ([`Uploaded`]: the session's CSRF token and a same-site origin checked
 //! as for every console form, before anything is read into the store);
 //! the others as plain forms ([`Posted`]). Each calls the store function
-//! the API calls, so a refusal is the API's, naming the field; nothing is
-//! stored then (the file and its record share one transaction).
+//! the API calls (a form with field `entry` records that entry's next
+//! version, as the API's `PUT` does), so a refusal is the API's, naming the
+//! field: the form comes back as it was sent with the refusal beside that
+//! field ([`refused`]), and nothing is stored (the file and its record
+//! share one transaction).
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, StatusCode};
@@ -16,7 +19,8 @@ use suyuan_store::archives::training::NewTraining;
 use suyuan_store::archives::{Attach, NewAttachment};
 use uuid::Uuid;
 
-use super::{check_form_token, error_page, store_error, Console, Fields, PageResult, Posted};
+use super::archives_html::{audit_form, customer_form, document_form, nc_form, refused, training_form};
+use super::{check_form_token, error_page, Console, Fields, PageResult, Posted};
 use crate::error::ApiError;
 use crate::multipart::{self, Part};
 use crate::AppState;
@@ -108,7 +112,7 @@ pub(crate) async fn document(State(state): State<AppState>, Uploaded(c, f, file)
         .store
         .record_document(&c.caller, entry, &new)
         .await
-        .map_err(|e| store_error(c.lang, e))?;
+        .map_err(|e| refused(&c, e.into(), f.clone(), |x| document_form(&c, entry, x)))?;
     Ok(back("documents", made.current.stamp.entry_id))
 }
 
@@ -127,7 +131,7 @@ pub(crate) async fn training(State(state): State<AppState>, Uploaded(c, f, file)
         .store
         .record_training(&c.caller, entry, &new)
         .await
-        .map_err(|e| store_error(c.lang, e))?;
+        .map_err(|e| refused(&c, e.into(), f.clone(), |x| training_form(&c, entry, x)))?;
     Ok(back("trainings", made.current.stamp.entry_id))
 }
 
@@ -141,18 +145,17 @@ fn lines(s: &str) -> Vec<String> {
 
 /// A customer or distributor.
 pub(crate) async fn customer(State(state): State<AppState>, Posted(c, f): Posted) -> PageResult {
+    let entry = entry_of(&c, &f, "entry")?;
     let party = match f.get("party_org_id") {
         Some(v) => Some(Uuid::parse_str(v).map_err(|_| {
-            error_page(
-                c.lang,
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "uuid_format",
-                    "party_org_id: an organisation's id is a UUID",
-                    "party_org_id：机构 ID 应为 UUID",
-                )
-                .with_field("party_org_id"),
+            let e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "uuid_format",
+                "party_org_id: an organisation's id is a UUID",
+                "party_org_id：机构 ID 应为 UUID",
             )
+            .with_field("party_org_id");
+            refused(&c, e, f.clone(), |x| customer_form(&c, entry, x))
         })?),
         None => None,
     };
@@ -168,9 +171,9 @@ pub(crate) async fn customer(State(state): State<AppState>, Posted(c, f): Posted
     };
     let made = state
         .store
-        .record_customer(&c.caller, entry_of(&c, &f, "entry")?, &new)
+        .record_customer(&c.caller, entry, &new)
         .await
-        .map_err(|e| store_error(c.lang, e))?;
+        .map_err(|e| refused(&c, e.into(), f.clone(), |x| customer_form(&c, entry, x)))?;
     Ok(back("customers", made.current.stamp.entry_id))
 }
 
@@ -194,11 +197,12 @@ pub(crate) async fn audit(State(state): State<AppState>, Posted(c, f): Posted) -
         checklist,
         findings: f.get("findings").map(str::to_owned),
     };
+    let entry = entry_of(&c, &f, "entry")?;
     let made = state
         .store
-        .record_audit(&c.caller, entry_of(&c, &f, "entry")?, &new)
+        .record_audit(&c.caller, entry, &new)
         .await
-        .map_err(|e| store_error(c.lang, e))?;
+        .map_err(|e| refused(&c, e.into(), f.clone(), |x| audit_form(&c, entry, x)))?;
     Ok(back("audits", made.current.stamp.entry_id))
 }
 
@@ -219,6 +223,6 @@ pub(crate) async fn nonconformity(State(state): State<AppState>, Posted(c, f): P
         .store
         .record_nonconformity(&c.caller, audit, entry, &new)
         .await
-        .map_err(|e| store_error(c.lang, e))?;
+        .map_err(|e| refused(&c, e.into(), f.clone(), |x| nc_form(&c, audit, entry, x)))?;
     Ok(back("nonconformities", made.current.stamp.entry_id))
 }

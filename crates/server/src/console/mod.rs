@@ -30,6 +30,7 @@
 mod archives;
 mod archives_entry;
 mod archives_forms;
+mod archives_html;
 mod audit;
 mod backups;
 mod certifications;
@@ -145,6 +146,7 @@ pub fn router() -> Router<AppState> {
             "/console/regulator/orgs/{id}/inspections",
             post(regulator::inspection),
         )
+        .route("/console/regulator/orgs/{id}/archives", get(archives::officer))
         .route("/console/archives", get(archives::index))
         .route("/console/archives/attachments/{id}", get(archives::attachment))
         .route("/console/archives/{kind}/{id}", get(archives_entry::entry))

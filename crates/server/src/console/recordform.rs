@@ -2,8 +2,9 @@
 //! (`suyuan_core::stages::PROFILES`) and its `agri:*` fields
 //! (`agri_fields_of`, typed by `AGRI_FIELDS`): the same table the API
 //! validates with, so the form cannot ask for less or other than a capture
-//! needs. Places, input lots (purchases), lots, partners and shipments are
-//! chosen from lists, never typed as identifiers.
+//! needs. Places, input lots (purchases), lots, partners, shipments and a
+//! sale's buyer (a customer of the archive) are chosen from lists, never
+//! typed as identifiers.
 //!
 //! Submitting builds the EPCIS event the API would receive and goes through
 //! the same path: a preview first, checked against the kind's JSON Schema
@@ -564,6 +565,7 @@ fn control(c: &Console, kind: RecordKind, input: Input, f: &Fields, ch: &Choices
                     .collect();
                 select(c, &id, &options, &value)
             }
+            Some(ValueType::Customer) => select(c, &id, &ch.customers, &value),
             Some(ValueType::Conclusion) => select(
                 c,
                 &id,
@@ -653,6 +655,9 @@ fn shown_value(f: &Fields, input: Input, ch: &Choices) -> String {
                 .iter()
                 .find(|(k, _, _)| *k == v)
                 .map_or(v, |(_, _, l)| l.clone())
+        }
+        Input::Agri(name, _) if agri_field(name).is_some_and(|a| a.ty == ValueType::Customer) => {
+            named(&ch.customers, &f.text(&input.id()))
         }
         Input::Time => f.text("eventTime").replacen('T', " ", 1),
         other => f.text(&other.id()),

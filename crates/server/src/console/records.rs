@@ -66,6 +66,9 @@ pub(crate) struct Choices {
     pub partners: Vec<(String, String)>,
     /// Shipments on their way, by despatch advice.
     pub shipments: Vec<(String, String)>,
+    /// The organisation's customers and distributors (for a sale's buyer),
+    /// by canonical identifier.
+    pub customers: Vec<(String, String)>,
 }
 
 /// The lists a form of `kind` picks from.
@@ -88,6 +91,11 @@ pub(crate) async fn choices(
     let partners = s.partners(&c.caller).await.map_err(err)?;
     let shipments = if kind == RecordKind::Receiving {
         s.incoming_shipments(&c.caller).await.map_err(err)?
+    } else {
+        Vec::new()
+    };
+    let customers = if kind == RecordKind::Sale {
+        s.customers(&c.caller, own, None, PICK).await.map_err(err)?.items
     } else {
         Vec::new()
     };
@@ -142,6 +150,15 @@ pub(crate) async fn choices(
                         local_time(&sh.shipped_at, "+08:00"),
                         sh.despatch_ref
                     ),
+                )
+            })
+            .collect(),
+        customers: customers
+            .iter()
+            .map(|x| {
+                (
+                    suyuan_core::refs::customer_canonical(x.stamp.entry_id),
+                    format!("{} ({})", x.name, lang.pick(&x.kind_zh, &x.kind)),
                 )
             })
             .collect(),

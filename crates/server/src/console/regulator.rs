@@ -3,7 +3,8 @@
 //! when each last recorded (those silent for 30 days flagged), the lots
 //! that are not conformant with why and a link to where their units went,
 //! and an enterprise's page with its inspections (巡查) and records
-//! sampling checks, each run and recorded from a form. Enterprise records
+//! sampling checks, each run and recorded from a form, and a link to its
+//! archives of chapter 4.3 (`super::archives::officer`). Enterprise records
 //! are read, never changed; an enterprise outside the jurisdiction is not
 //! found (404). Everyone but an officer is refused (403).
 
@@ -263,7 +264,8 @@ pub(crate) async fn enterprise(
         })
         .collect();
     let mut b = format!(
-        "<h1>{name}</h1><div class=\"card\"><dl class=\"cols\"><dt>{kind_l}</dt><dd>{kind}</dd><dt>{status_l}</dt><dd>{status}</dd>\
+        "<h1>{name}</h1><nav class=\"sub\"><a id=\"archives\" href=\"/console/regulator/orgs/{id}/archives\">{archives}</a></nav>\
+         <div class=\"card\"><dl class=\"cols\"><dt>{kind_l}</dt><dd>{kind}</dd><dt>{status_l}</dt><dd>{status}</dd>\
          <dt>{region_l}</dt><dd>{region}</dd><dt>{last_l}</dt><dd>{last}</dd></dl></div>\
          <form class=\"card\" method=\"post\" action=\"/console/regulator/orgs/{id}/sampling\">{csrf}<h2>{check}</h2>\
          <label for=\"from\">{from_l}</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{from}\">\
@@ -275,6 +277,7 @@ pub(crate) async fn enterprise(
          <label for=\"conclusion\">{concl_l}</label><select id=\"conclusion\" name=\"conclusion\">{conclusions}</select>\
          <button id=\"record-inspection\">{insp}</button></form>",
         name = esc(&e.name),
+        archives = c.lang.pick("质量管理档案", "Quality management archives"),
         kind_l = c.t(T::Kind),
         kind = esc(&kind_name(&c, &e.kind)),
         status_l = c.t(T::Status),

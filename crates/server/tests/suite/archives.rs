@@ -444,7 +444,7 @@ both_backends!(
 );
 
 /// Posts a multipart form with the session's token from this site.
-async fn post_multipart(
+pub(crate) async fn post_multipart(
     app: &TestApp,
     b: &Browser,
     path: &str,

@@ -14,6 +14,7 @@ mod api_records;
 mod api_refusals;
 mod api_routes;
 mod archives;
+mod archives_console;
 mod audit;
 mod authority;
 mod browser;

@@ -190,9 +190,10 @@ impl Store {
         self.audit(caller, entry_id).await
     }
 
-    /// The current version of each audit the caller may read.
-    pub async fn audits(&self, caller: &Caller, page: PageRequest) -> Result<Page<Audit>> {
-        self.current_versions(caller, AUDITS, "archive_audits", page, decode_audit)
+    /// The current version of each audit the caller may read (with `org`,
+    /// of that organisation only).
+    pub async fn audits(&self, caller: &Caller, org: Option<Uuid>, page: PageRequest) -> Result<Page<Audit>> {
+        self.current_versions(caller, org, AUDITS, "archive_audits", page, decode_audit)
             .await
     }
 
@@ -287,9 +288,14 @@ impl Store {
     }
 
     /// The current version of each nonconformity the caller may read, with
-    /// whether it is overdue.
-    pub async fn nonconformities(&self, caller: &Caller, page: PageRequest) -> Result<Page<Nonconformity>> {
-        self.current_versions(caller, NCS, "archive_nonconformities", page, decode_nc)
+    /// whether it is overdue (with `org`, of that organisation only).
+    pub async fn nonconformities(
+        &self,
+        caller: &Caller,
+        org: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Nonconformity>> {
+        self.current_versions(caller, org, NCS, "archive_nonconformities", page, decode_nc)
             .await
     }
 

@@ -3,17 +3,23 @@
 //! named by its organisation (`party_org_id`): the shipments the
 //! organisation despatched to it are listed with the entry
 //! ([`Store::customer_shipments`]), and a shipment's addressee resolves to
-//! its entry ([`Store::customers`] with `party`).
+//! its entry ([`Store::customers`] with `party`). A sale record names its
+//! buyer by the entry (`agri:buyer`, checked at capture), and a wholesale
+//! sale naming no buyer resolves to it by its destination party: both are
+//! listed with the entry ([`Store::customer_sales`]).
 
 use serde::Serialize;
+use serde_json::Value;
 use suyuan_core::archives::{self as rules, CustomerKind};
 use suyuan_core::codes::Uscc;
+use suyuan_core::refs::{customer_canonical, ORG_URN};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{current_only, NewVersion, Stamp, Versions};
 use crate::db::Row;
 use crate::master_log::RecordKind;
+use crate::trace::capture::doc_agri;
 use crate::{params, Caller, Page, PageRequest, Result, Store, StoreError};
 
 /// A customer's version as written.
@@ -60,6 +66,69 @@ pub struct CustomerShipment {
     /// The receiving record's eventID, once received.
     pub received_event: Option<String>,
     pub received_at: Option<i64>,
+}
+
+/// A sale the organisation recorded to a customer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerSale {
+    /// The sale record's eventID.
+    pub event_id: String,
+    /// When it was sold (ms since the epoch).
+    pub event_time: i64,
+    /// `retail_selling`, or the wholesale step's URI.
+    pub biz_step: Option<String>,
+    /// The sales channel the record names.
+    pub channel: Option<String>,
+    /// What was sold.
+    pub units: Vec<SoldUnit>,
+    /// `buyer`: the record names the customer (`agri:buyer`);
+    /// `destination`: a sale naming no buyer, to the customer's
+    /// organisation on the platform.
+    pub linked_by: String,
+}
+
+/// A unit or lot a sale names, with its quantity when counted by one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SoldUnit {
+    pub epc: String,
+    pub quantity: Option<f64>,
+    pub uom: Option<String>,
+}
+
+/// How a stored sale record is linked to the customer `entry` (whose
+/// organisation on the platform is `party`), if it is.
+fn sale_link(doc: &Value, entry: &str, party: Option<&str>) -> Option<&'static str> {
+    match doc_agri(doc, "buyer") {
+        Some(b) if b == entry => Some("buyer"),
+        Some(_) => None,
+        None => {
+            let party = party?;
+            doc["destinationList"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|d| d["destination"].as_str() == Some(party))
+                .then_some("destination")
+        }
+    }
+}
+
+fn sold_units(doc: &Value) -> Vec<SoldUnit> {
+    let epcs = doc["epcList"].as_array().into_iter().flatten().map(|e| SoldUnit {
+        epc: e.as_str().unwrap_or_default().to_owned(),
+        quantity: None,
+        uom: None,
+    });
+    let lots = doc["quantityList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| SoldUnit {
+            epc: q["epcClass"].as_str().unwrap_or_default().to_owned(),
+            quantity: q["quantity"].as_f64(),
+            uom: q["uom"].as_str().map(str::to_owned),
+        });
+    epcs.chain(lots).collect()
 }
 
 const SELECT: &str =
@@ -153,21 +222,24 @@ impl Store {
         self.customer(caller, entry_id).await
     }
 
-    /// The current version of each customer the caller may read; with
-    /// `party`, those naming that organisation (a shipment's addressee
-    /// resolved to its entry).
+    /// The current version of each customer the caller may read (with
+    /// `org`, of that organisation only); with `party`, those naming that
+    /// organisation (a shipment's addressee resolved to its entry).
     pub async fn customers(
         &self,
         caller: &Caller,
+        org: Option<Uuid>,
         party: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<Customer>> {
         let (scope, p) = caller.record_scope("t", 1);
         let mut sql = format!("{SELECT} WHERE {scope} AND {}", current_only("archive_customers"));
         let mut ps = vec![p];
-        if let Some(party) = party {
-            ps.push(party.into());
-            sql.push_str(" AND t.party_org_id = $2");
+        for (column, value) in [("t.org_id", org), ("t.party_org_id", party)] {
+            if let Some(v) = value {
+                ps.push(v.into());
+                sql.push_str(&format!(" AND {column} = ${}", ps.len()));
+            }
         }
         self.page(&sql, ps, page, decode).await
     }
@@ -204,5 +276,47 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The sales the customer's organisation recorded to it, newest first:
+    /// those naming it as their buyer, and those naming no buyer whose
+    /// destination is its organisation on the platform.
+    pub async fn customer_sales(&self, caller: &Caller, entry: Uuid) -> Result<Vec<CustomerSale>> {
+        let c = self.customer(caller, entry).await?.current;
+        let named = customer_canonical(entry);
+        let party = c.party_org_id.map(|p| format!("{ORG_URN}{p}"));
+        let like = |s: &str| format!("%{s}%");
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT event_id, event_time, biz_step, document FROM events \
+                 WHERE org_id = $1 AND record_kind = 'sale' AND is_error_declaration = FALSE \
+                 AND corrected_by IS NULL AND (document LIKE $2 OR document LIKE $3) \
+                 ORDER BY event_time DESC, event_id LIMIT 500",
+                &params![
+                    c.stamp.org_id,
+                    like(&named),
+                    like(party.as_deref().unwrap_or(&named))
+                ],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let doc: Value = serde_json::from_str(&r.text("document")?)
+                .map_err(|e| StoreError::Corrupt(format!("event document: {e}")))?;
+            let Some(link) = sale_link(&doc, &named, party.as_deref()) else {
+                continue;
+            };
+            out.push(CustomerSale {
+                event_id: r.text("event_id")?,
+                event_time: r.int("event_time")?,
+                biz_step: r.opt_text("biz_step")?,
+                channel: doc_agri(&doc, "channel"),
+                units: sold_units(&doc),
+                linked_by: link.to_owned(),
+            });
+        }
+        Ok(out)
     }
 }

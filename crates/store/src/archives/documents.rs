@@ -105,9 +105,15 @@ impl Store {
         self.document(caller, entry_id).await
     }
 
-    /// The current version of each document the caller may read.
-    pub async fn documents(&self, caller: &Caller, page: PageRequest) -> Result<Page<Document>> {
-        self.current_versions(caller, &select_joined(TABLE), TABLE, page, decode)
+    /// The current version of each document the caller may read (with
+    /// `org`, of that organisation only).
+    pub async fn documents(
+        &self,
+        caller: &Caller,
+        org: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Document>> {
+        self.current_versions(caller, org, &select_joined(TABLE), TABLE, page, decode)
             .await
     }
 

@@ -143,19 +143,27 @@ impl Store {
         Ok((id, entry_id))
     }
 
-    /// The current versions of the entries the caller may read, paged.
-    /// `select` selects from alias `t` (with any joins) and has no WHERE.
+    /// The current versions of the entries the caller may read (with
+    /// `org`, only that organisation's: an officer's one enterprise),
+    /// paged. `select` selects from alias `t` (with any joins) and has no
+    /// WHERE.
     pub(crate) async fn current_versions<T>(
         &self,
         caller: &Caller,
+        org: Option<Uuid>,
         select: &str,
         table: &str,
         page: PageRequest,
         decode: impl Fn(&Row) -> Result<T>,
     ) -> Result<Page<T>> {
         let (scope, p) = caller.record_scope("t", 1);
-        let sql = format!("{select} WHERE {scope} AND {}", current_only(table));
-        self.page(&sql, vec![p], page, decode).await
+        let mut sql = format!("{select} WHERE {scope} AND {}", current_only(table));
+        let mut ps = vec![p];
+        if let Some(org) = org {
+            sql.push_str(" AND t.org_id = $2");
+            ps.push(org.into());
+        }
+        self.page(&sql, ps, page, decode).await
     }
 
     /// Every version of an entry the caller may read, oldest first; not

@@ -107,9 +107,15 @@ impl Store {
         self.training(caller, entry_id).await
     }
 
-    /// The current version of each training session the caller may read.
-    pub async fn trainings(&self, caller: &Caller, page: PageRequest) -> Result<Page<Training>> {
-        self.current_versions(caller, &select_joined(TABLE), TABLE, page, decode)
+    /// The current version of each training session the caller may read
+    /// (with `org`, of that organisation only).
+    pub async fn trainings(
+        &self,
+        caller: &Caller,
+        org: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Training>> {
+        self.current_versions(caller, org, &select_joined(TABLE), TABLE, page, decode)
             .await
     }
 

@@ -1,6 +1,7 @@
 //! What a captured document refers to, resolved against master data before
 //! anything is stored: the places it happens at, the input lots (purchases)
-//! its records apply, and the organisation's people who did the work.
+//! its records apply, the customers its sales are to, and the
+//! organisation's people who did the work.
 //!
 //! Every accepted form of a reference (see `suyuan_core::refs`) is rewritten
 //! to the one canonical identifier of the thing it names, in the stored
@@ -8,7 +9,8 @@
 //! an input lot or a plot finds every record however it was typed. A
 //! reference in one of the platform's own forms that names nothing, an input
 //! lot that is not a purchase of the caller's organisation, or one of the
-//! wrong kind of input, is refused naming the field.
+//! wrong kind of input, a buyer that is not a customer of the caller's
+//! archive, is refused naming the field.
 //!
 //! The values a record copies from master data are checked against it: a
 //! pesticide's registration number and pre-harvest interval are those of the
@@ -18,14 +20,16 @@
 //!
 //! Everything is read in a few statements per capture, however many events
 //! the document holds; places and purchases are never changed once
-//! recorded, so what is read before the capture's transaction stays true.
+//! recorded, and a customer entry's organisation is that of all its
+//! versions, so what is read before the capture's transaction stays true.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 use suyuan_core::epcis::Event;
 use suyuan_core::refs::{
-    input_lot_canonical, input_lot_id, is_platform_place_form, place_canonical, place_key, PlaceKey,
+    customer_canonical, customer_id, input_lot_canonical, input_lot_id, is_platform_place_form,
+    place_canonical, place_key, PlaceKey,
 };
 use suyuan_core::stages::{input_kind, RecordKind, AGRI_NS};
 use suyuan_core::Invalid;
@@ -54,6 +58,8 @@ pub(crate) struct PurchaseInfo {
 pub(crate) struct References {
     places: HashMap<PlaceKey, PlaceInfo>,
     purchases: HashMap<Uuid, PurchaseInfo>,
+    /// Customer entries named as buyers: their organisation.
+    customers: HashMap<Uuid, Uuid>,
     /// The names of the caller organisation's people.
     operators: HashSet<String>,
 }
@@ -74,8 +80,8 @@ fn agri_ext<'e>(ev: &'e Event, name: &str) -> Option<&'e suyuan_core::epcis::Ext
 }
 
 impl Store {
-    /// Resolves every place and input lot the events name, and the caller's
-    /// people if any record names an operator.
+    /// Resolves every place, input lot and buyer the events name, and the
+    /// caller's people if any record names an operator.
     pub(crate) async fn read_references<'e>(
         &self,
         caller: &Caller,
@@ -83,6 +89,7 @@ impl Store {
     ) -> Result<References> {
         let mut place_keys = BTreeSet::new();
         let mut purchases = BTreeSet::new();
+        let mut customers = BTreeSet::new();
         let mut operators = false;
         for ev in events {
             for loc in [&ev.biz_location, &ev.read_point].into_iter().flatten() {
@@ -90,6 +97,9 @@ impl Store {
             }
             if let Some(x) = agri_ext(ev, "inputLot") {
                 purchases.extend(x.value.as_str().and_then(input_lot_id));
+            }
+            if let Some(x) = agri_ext(ev, "buyer") {
+                customers.extend(x.value.as_str().and_then(customer_id));
             }
             operators |= agri_ext(ev, "operator").is_some();
         }
@@ -141,6 +151,17 @@ impl Store {
                 );
             }
         }
+        let customers: Vec<Uuid> = customers.into_iter().collect();
+        for chunk in customers.chunks(400) {
+            let ps: Vec<Val> = chunk.iter().map(|id| Val::from(id.to_string())).collect();
+            let sql = format!(
+                "SELECT DISTINCT entry_id, org_id FROM archive_customers WHERE entry_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            for r in self.db.conn().fetch_all(&sql, &ps).await? {
+                out.customers.insert(r.uuid("entry_id")?, r.uuid("org_id")?);
+            }
+        }
         if operators {
             let people = self
                 .db
@@ -187,12 +208,32 @@ impl Store {
     }
 }
 
+/// Writes `canonical` in place of the `agri:{name}` value `given` (in the
+/// parsed event and its JSON, at `key`); whether it changed.
+fn rewrite(ev: &mut Event, name: &str, key: &str, given: &str, canonical: String) -> bool {
+    if canonical == given {
+        return false;
+    }
+    let canonical = Value::String(canonical);
+    if let Some(x) = ev
+        .extensions
+        .iter_mut()
+        .find(|x| x.namespace == AGRI_NS && x.local_name == name)
+    {
+        x.value = canonical.clone();
+    }
+    if let Some(slot) = ev.json.get_mut(key) {
+        *slot = canonical;
+    }
+    true
+}
+
 impl References {
-    /// Rewrites the event's place and input-lot references to their
+    /// Rewrites the event's place, input-lot and buyer references to their
     /// canonical identifiers (in the parsed event and its JSON). Returns
     /// whether anything changed. `record`: the event is one of our records,
-    /// whose places must be registered and whose input lot must be a
-    /// purchase of the caller's organisation.
+    /// whose places must be registered, whose input lot must be a purchase
+    /// and whose buyer a customer of the caller's organisation.
     pub(crate) fn normalise(
         &self,
         ev: &mut Event,
@@ -233,8 +274,21 @@ impl References {
             }
         }
         let Some(kind) = record else { return Ok(changed) };
+        changed |= self.normalise_input_lot(ev, kind, caller)?;
+        changed |= self.normalise_buyer(ev, caller)?;
+        Ok(changed)
+    }
+
+    /// The record's input lot, a purchase of the caller's organisation of
+    /// the kind of input the record applies, in its canonical form.
+    fn normalise_input_lot(
+        &self,
+        ev: &mut Event,
+        kind: RecordKind,
+        caller: &Caller,
+    ) -> std::result::Result<bool, Refusal> {
         let Some(x) = agri_ext(ev, "inputLot") else {
-            return Ok(changed);
+            return Ok(false);
         };
         let key = x.key.clone();
         let given = x.value.as_str().unwrap_or_default().to_owned();
@@ -273,22 +327,33 @@ impl References {
                 ),
             ));
         }
-        let canonical = input_lot_canonical(id);
-        if canonical != given {
-            let canonical = Value::String(canonical);
-            if let Some(x) = ev
-                .extensions
-                .iter_mut()
-                .find(|x| x.namespace == AGRI_NS && x.local_name == "inputLot")
-            {
-                x.value = canonical.clone();
-            }
-            if let Some(slot) = ev.json.get_mut(&key) {
-                *slot = canonical;
-            }
-            changed = true;
+        Ok(rewrite(ev, "inputLot", &key, &given, input_lot_canonical(id)))
+    }
+
+    /// A sale's buyer, a customer entry of the caller's organisation, in
+    /// its canonical form. A value in no accepted form is left to the
+    /// schema's check (`customer_format`).
+    fn normalise_buyer(&self, ev: &mut Event, caller: &Caller) -> std::result::Result<bool, Refusal> {
+        let Some(x) = agri_ext(ev, "buyer") else {
+            return Ok(false);
+        };
+        let key = x.key.clone();
+        let given = x.value.as_str().unwrap_or_default().to_owned();
+        let Some(id) = customer_id(&given) else {
+            return Ok(false);
+        };
+        if self.customers.get(&id) != Some(&caller.org_id) {
+            return Err(refusal(
+                "agri:buyer",
+                "customer_unknown",
+                format!(
+                    "'{given}' is not a customer of your organisation's archive: record the customer first \
+                     and name it urn:suyuan:customer:{{customer id}}"
+                ),
+                format!("“{given}”不是本机构客户档案中的客户：请先登记客户，并以 urn:suyuan:customer:{{客户档案 id}} 引用"),
+            ));
         }
-        Ok(changed)
+        Ok(rewrite(ev, "buyer", &key, &given, customer_canonical(id)))
     }
 
     /// The values a record copies from master data, checked against it: the

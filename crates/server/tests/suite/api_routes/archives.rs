@@ -19,6 +19,7 @@ const CUSTOMER_LIST: Op = ("GET", "/api/v1/archives/customers");
 const CUSTOMER: Op = ("GET", "/api/v1/archives/customers/{id}");
 const CUSTOMER_PUT: Op = ("PUT", "/api/v1/archives/customers/{id}");
 const SHIPMENTS: Op = ("GET", "/api/v1/archives/customers/{id}/shipments");
+const SALES: Op = ("GET", "/api/v1/archives/customers/{id}/sales");
 const TRAININGS: Op = ("POST", "/api/v1/archives/trainings");
 const TRAINING_LIST: Op = ("GET", "/api/v1/archives/trainings");
 const TRAINING: Op = ("GET", "/api/v1/archives/trainings/{id}");
@@ -45,6 +46,7 @@ pub(super) const OPS: &[Op] = &[
     CUSTOMER,
     CUSTOMER_PUT,
     SHIPMENTS,
+    SALES,
     TRAININGS,
     TRAINING_LIST,
     TRAINING,
@@ -144,6 +146,15 @@ both_backends!(
                 other,
                 None,
             )
+            .await;
+        let mut sold = sale(&w.l1, &w.base, &t(10, 8));
+        sold["agri:buyer"] = json!(id);
+        record(app, &w.producer, vec![sold]).await;
+        let path = SALES.1.replace("{id}", &id);
+        let sales = calls.expect(SALES, &path, token, None, 200).await;
+        assert_eq!(sales[0]["linked_by"], "buyer", "{sales}");
+        calls
+            .foreign(SALES, &path, &SALES.1.replace("{id}", &nobodys()), other, None)
             .await;
         entry_ops(
             &calls,

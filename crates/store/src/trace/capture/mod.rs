@@ -877,7 +877,7 @@ fn despatch_ref(ev: &Event) -> Option<String> {
 }
 
 /// One of our extension fields from a stored event document.
-fn doc_agri(doc: &Value, name: &str) -> Option<String> {
+pub(crate) fn doc_agri(doc: &Value, name: &str) -> Option<String> {
     let obj = doc.as_object()?;
     let v = obj
         .get(&format!("agri:{name}"))
