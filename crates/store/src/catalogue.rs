@@ -174,6 +174,8 @@ tables! {
         ["id", "org_id", "name", "kind", "place_id", "created_by", "created_at", "giai"];
     "device_moves": Logged, true, "Master record `device_move`: a device moved to another place, by whom, with the AssociationEvent captured with it; its current place is the latest one.",
         ["id", "device_id", "org_id", "from_place_id", "place_id", "event_id", "acting_user", "created_at"];
+    "device_attachments": Logged, true, "Master record `device_attachment`: a device attached to (or detached from) a lot or unit, by whom, with the AssociationEvent captured with it; its readings count for the unit while it is attached.",
+        ["id", "device_id", "org_id", "unit_epc", "attached", "event_id", "acting_user", "created_at"];
     "device_states": Logged, true, "Master record `device_state`: a device enabled or disabled, by whom; its state is the latest one.",
         ["id", "device_id", "org_id", "enabled", "acting_user", "created_at"];
     "reading_batches": Logged, true, "Master record `reading_batch`: an accepted batch of a device's readings, its count, time range and the SHA-256 of the readings it stored.",

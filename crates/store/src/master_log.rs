@@ -11,7 +11,8 @@
 //!   `complaint`, `complaint_photo`, `complaint_update`, `oversight_record`,
 //!   `device`, `device_state`, `reading_batch`, `archive_attachment`,
 //!   `archive_document`, `archive_customer`, `archive_training`,
-//!   `archive_audit`, `archive_nonconformity`, `device_move`) and every
+//!   `archive_audit`, `archive_nonconformity`, `device_move`,
+//!   `device_attachment`) and every
 //!   stored column of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -125,10 +126,12 @@ pub enum RecordKind {
     ArchiveNonconformity,
     /// A device moved to another place (`device_moves`).
     DeviceMove,
+    /// A device attached to or detached from a lot or unit (`device_attachments`).
+    DeviceAttachment,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 29] = [
+    pub const ALL: [RecordKind; 30] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -158,6 +161,7 @@ impl RecordKind {
         RecordKind::ArchiveAudit,
         RecordKind::ArchiveNonconformity,
         RecordKind::DeviceMove,
+        RecordKind::DeviceAttachment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -191,6 +195,7 @@ impl RecordKind {
             RecordKind::ArchiveAudit => "archive_audit",
             RecordKind::ArchiveNonconformity => "archive_nonconformity",
             RecordKind::DeviceMove => "device_move",
+            RecordKind::DeviceAttachment => "device_attachment",
         }
     }
 
@@ -230,6 +235,7 @@ impl RecordKind {
             RecordKind::ArchiveAudit => "archive_audits",
             RecordKind::ArchiveNonconformity => "archive_nonconformities",
             RecordKind::DeviceMove => "device_moves",
+            RecordKind::DeviceAttachment => "device_attachments",
         }
     }
 
@@ -591,6 +597,16 @@ impl RecordKind {
                 ("org_id", Text),
                 ("from_place_id", Text),
                 ("place_id", Text),
+                ("event_id", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
+            RecordKind::DeviceAttachment => &[
+                ("id", Text),
+                ("device_id", Text),
+                ("org_id", Text),
+                ("unit_epc", Text),
+                ("attached", Bool),
                 ("event_id", Text),
                 ("acting_user", Text),
                 ("created_at", Int),

@@ -125,6 +125,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "device_attachments",
         include_str!("../migrations/0034_device_attachments.sql"),
     ),
+    (
+        35,
+        "device_units",
+        include_str!("../migrations/0035_device_units.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

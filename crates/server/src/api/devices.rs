@@ -1,5 +1,6 @@
 //! Devices (R-5.3.2.1, R-7.2.3): the organisation's registry (register,
-//! list, disable, enable), readings sent by a device with its own token
+//! list, disable, enable, move to another place, attach to and detach
+//! from lots and units), readings sent by a device with its own token
 //! (the plain JSON form or SenML, RFC 8428), the readings listed for the
 //! organisation, and the alerts of the periodic check.
 //!
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use suyuan_core::devices::{check_plain, check_senml, ReadingsIn};
 use suyuan_store::devices::alerts::Alert;
 use suyuan_store::devices::readings::{Ingested, ReadingsPage};
+use suyuan_store::devices::units::{DeviceAttachments, UnitAttachment};
 use suyuan_store::devices::{Channel, Device, NewDevice, NewDeviceToken, Proof};
 use suyuan_store::{now_ms, Page, StoreError};
 use utoipa::IntoParams;
@@ -112,6 +114,80 @@ pub async fn move_device(
     ValidJson(req): ValidJson<MoveDevice>,
 ) -> ApiResult<Json<Device>> {
     Ok(Json(state.store.move_device(&caller, id, &req.place).await?))
+}
+
+/// The lot or unit a device is attached to or detached from.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitCode {
+    /// The unit's code in any form: a flat trace code, a GS1 element
+    /// string or scanner data, a Digital Link, an EPC URN (a lot, an item
+    /// or an SSCC).
+    pub code: String,
+}
+
+/// Attach a device of the caller's organisation (a recorder of a verified
+/// organisation) to a lot or unit the organisation holds (a truck logger
+/// travelling with a lot, a logger in a pallet). Logged
+/// (`device_attachment`) with, in the same transaction, an EPCIS
+/// AssociationEvent ADD (bizStep `installing`, parentID the device's GIAI,
+/// the lot in `childQuantityList`, a unit in `childEPCs`) when the device
+/// has a GIAI. While attached, its readings count for the unit's cold chain
+/// and trace conditions. Attaching it again changes nothing. 422 naming
+/// `code` for an unknown unit (`unit_unknown`) or one another organisation
+/// holds (`unit_not_held`); 404 for a device of another organisation.
+#[utoipa::path(post, path = "/devices/{id}/attach", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    request_body = UnitCode,
+    responses((status = 200, body = UnitAttachment), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn attach_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+    ValidJson(req): ValidJson<UnitCode>,
+) -> ApiResult<Json<UnitAttachment>> {
+    attach_or_detach(&state, &caller, id, &req.code, true).await
+}
+
+/// Detach a device from a lot or unit it is attached to (the organisation
+/// still holding the unit). Logged (`device_attachment`) with an EPCIS
+/// AssociationEvent DELETE (bizStep `removing`) when the device has a
+/// GIAI; its readings from then on no longer count for the unit. 422
+/// naming `code` when it is not attached (`device_not_attached`).
+#[utoipa::path(post, path = "/devices/{id}/detach", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    request_body = UnitCode,
+    responses((status = 200, body = UnitAttachment), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn detach_device(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+    ValidJson(req): ValidJson<UnitCode>,
+) -> ApiResult<Json<UnitAttachment>> {
+    attach_or_detach(&state, &caller, id, &req.code, false).await
+}
+
+/// Attaches (`attach`) or detaches device `id` and the unit of `code`
+/// (also for the console's forms).
+pub(crate) async fn attach_or_detach(
+    state: &AppState,
+    caller: &suyuan_store::Caller,
+    id: uuid::Uuid,
+    code: &str,
+    attach: bool,
+) -> ApiResult<Json<UnitAttachment>> {
+    let epc = super::complaints::unit_of(code)?;
+    Ok(Json(state.store.attach_to_unit(caller, id, &epc, attach).await?))
+}
+
+/// Where a device the caller may read has been (its places, oldest first,
+/// the last where it is now) and the lots and units it is attached to now.
+#[utoipa::path(get, path = "/devices/{id}/attachments", tag = "devices", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = DeviceAttachments), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn device_attachments(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<DeviceAttachments>> {
+    Ok(Json(state.store.device_attachments(&caller, id).await?))
 }
 
 fn refused() -> ApiError {

@@ -1,19 +1,28 @@
 //! The devices page (R-5.3.2.1): the organisation's devices with their
 //! kind, state and latest reading, a button to disable or enable each, and
 //! the alerts of the periodic check (silent devices, temperature
-//! excursions with their duration and extreme). An officer sees those of
-//! the jurisdiction, read only. Registering a device (its token is shown
+//! excursions with their duration and extreme), and each device's section
+//! ([`super::device_forms`]: its GIAI, places, the lots and units it is
+//! attached to, the move and attach forms). An officer sees those of the
+//! jurisdiction, read only. Registering a device (its token is shown
 //! once) is done through the API, `POST /api/v1/devices`. An admin also
 //! manages the organisation's alert webhook here ([`super::webhooks`]).
 
 use std::fmt::Write as _;
 
-use axum::extract::State;
-use axum::response::{Html, IntoResponse, Redirect};
-use suyuan_store::PageRequest;
+use std::collections::HashMap;
 
-use super::layout::{csrf_field, esc, local_time, page, table};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect};
+use suyuan_store::devices::Device;
+use suyuan_store::PageRequest;
+use uuid::Uuid;
+
+use super::device_forms::{section, Context, Refused};
+use super::layout::{self, csrf_field, esc, local_time, table};
 use super::{store_error, Console, PageResult, Posted};
+use crate::error::deliberate;
 use crate::extract::Id;
 use crate::AppState;
 
@@ -24,6 +33,16 @@ pub(crate) async fn index(State(state): State<AppState>, c: Console) -> PageResu
 
 /// The page; `secret`: a webhook secret just made, shown once.
 pub(crate) async fn render(state: &AppState, c: &Console, secret: Option<&str>) -> PageResult {
+    page(state, c, secret, None).await
+}
+
+/// The page, with a device's refused form (`refused`) beside its field.
+pub(crate) async fn page(
+    state: &AppState,
+    c: &Console,
+    secret: Option<&str>,
+    refused: Option<&Refused>,
+) -> PageResult {
     let err = |e| store_error(c.lang, e);
     let l = |zh: &'static str, en: &'static str| c.lang.pick(zh, en);
     let devices = state
@@ -91,6 +110,11 @@ pub(crate) async fn render(state: &AppState, c: &Console, secret: Option<&str>) 
             &rows,
         ));
     }
+    b.push_str(
+        &sections(state, c, &devices.items, manages, refused)
+            .await
+            .map_err(err)?,
+    );
     let _ = write!(b, "<h2>{}</h2>", l("告警", "Alerts"));
     let rows: Vec<Vec<String>> = alerts
         .items
@@ -134,7 +158,46 @@ pub(crate) async fn render(state: &AppState, c: &Console, secret: Option<&str>) 
     if super::webhooks::manages(c) {
         b.push_str(&super::webhooks::section(state, c, secret).await.map_err(err)?);
     }
-    Ok(Html(page(c, l("设备", "Devices"), &b)).into_response())
+    let status = refused.map_or(StatusCode::OK, |r| r.error.status);
+    Ok(deliberate(
+        (status, Html(layout::page(c, l("设备", "Devices"), &b))).into_response(),
+    ))
+}
+
+/// Each device's section: its GIAI, places, units and forms.
+async fn sections(
+    state: &AppState,
+    c: &Console,
+    devices: &[Device],
+    manages: bool,
+    refused: Option<&Refused>,
+) -> Result<String, suyuan_store::StoreError> {
+    if devices.is_empty() {
+        return Ok(String::new());
+    }
+    let places = state
+        .store
+        .list_places(&c.caller, None, PageRequest::first(PageRequest::MAX_LIMIT))
+        .await?
+        .items;
+    let names: HashMap<Uuid, String> = places.iter().map(|p| (p.id, p.name.clone())).collect();
+    let own: Vec<(String, String)> = places
+        .iter()
+        .filter(|p| p.org_id == c.caller.org_id)
+        .map(|p| (p.id.to_string(), p.name.clone()))
+        .collect();
+    let cx = Context {
+        names: &names,
+        own: &own,
+        manages,
+        refused,
+    };
+    let mut b = String::new();
+    for d in devices {
+        let history = state.store.device_attachments(&c.caller, d.id).await?;
+        b.push_str(&section(c, d, &history, &cx));
+    }
+    Ok(b)
 }
 
 /// Disables a device, back to the page.

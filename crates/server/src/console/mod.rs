@@ -37,6 +37,7 @@ mod certifications;
 mod charts;
 mod complaints;
 mod dashboard;
+mod device_forms;
 mod devices;
 mod i18n;
 mod lab;
@@ -101,6 +102,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/devices", get(devices::index))
         .route("/console/devices/{id}/disable", post(devices::disable))
         .route("/console/devices/{id}/enable", post(devices::enable))
+        .route("/console/devices/{id}/place", post(device_forms::move_to))
+        .route("/console/devices/{id}/attach", post(device_forms::attach))
+        .route("/console/devices/{id}/detach", post(device_forms::detach))
         .route("/console/devices/webhook", post(webhooks::save))
         .route("/console/devices/webhook/delete", post(webhooks::remove))
         .route("/console/shipments/receive", post(shipments::receive))

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 /// Claims and verifies a company prefix for `org`; answers the prefix.
-async fn verified_prefix(app: &TestApp, org: &Org) -> String {
+pub(crate) async fn verified_prefix(app: &TestApp, org: &Org) -> String {
     let prefix = format!("{:07}", 6_800_000 + unique() % 99_999);
     let (status, claim) = app
         .post(
@@ -53,7 +53,7 @@ async fn place_with_gln(app: &TestApp, org: &Org, prefix: &str, name: &str) -> (
 }
 
 /// The AssociationEvents the caller sees with `query`.
-async fn associations(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+pub(crate) async fn associations(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let (status, body) = app.get(&format!("/epcis/events?{query}"), token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let events = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]

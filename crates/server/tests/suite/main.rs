@@ -29,6 +29,7 @@ mod devices;
 mod devices_conditions;
 mod devices_epcis;
 mod devices_mqtt;
+mod devices_units;
 mod devices_webhooks;
 mod edge;
 mod epcis;

@@ -135,7 +135,8 @@ async fn chain(app: &TestApp) {
     crate::oversight::complaints_in_chain(app, &w.producer, &w.l1).await;
     crate::oversight_regulator::oversight_in_chain(app, w.producer.id).await;
     crate::archives::archives_in_chain(app, &w.producer, w.retailer.id).await;
-    // A device disabled and enabled again, moved, with two batches of readings.
+    // A device disabled and enabled again, moved, attached to a lot and
+    // detached, with two batches of readings.
     let room = crate::devices::cold_room(app, &w.producer, "冷库").await;
     let (device, token) = crate::devices::device(app, &w.producer, "cold_room", &room).await;
     for action in ["disable", "enable"] {
@@ -159,6 +160,17 @@ async fn chain(app: &TestApp) {
             )
             .await;
         assert_eq!(status, StatusCode::OK);
+    }
+    // Attached to the platform's lot and detached again.
+    for action in ["attach", "detach"] {
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/devices/{device}/{action}"),
+                &w.producer.token,
+                json!({"code": epc}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
     for day in [1, 2] {
         let batch = crate::devices::temps(&[(&t(day, 8), 2.5), (&t(day, 9), 3.5)]);

@@ -10,7 +10,9 @@
 //!   temperature spent outside its place's `temperature_min`..`temperature_max`,
 //!   with its span and extreme (`suyuan_core::devices::excursions`),
 //!   recomputed from the readings of the devices that received any since
-//!   the last check.
+//!   the last check; each reading is judged by the range of the place the
+//!   device was at when it was taken (its registered place until its first
+//!   move, then each move's place from the move's time).
 //!
 //! `device_alerts` is operational (see the catalogue): a silence depends
 //! on the time of the check, which no logged record states, so `verify`
@@ -180,19 +182,15 @@ impl Store {
         Ok(report)
     }
 
-    /// Recomputes the excursion alerts of the cold devices with a place
-    /// range (the place they are attached to now) that received batches
-    /// after `since`.
+    /// Recomputes the excursion alerts of the cold devices that received
+    /// batches after `since`, each reading judged by the range of the place
+    /// the device was at when it was taken ([`Store::place_spans`]).
     async fn recompute_excursions(&self, since: Option<i64>) -> Result<u64> {
         let devices = self
             .db
             .conn()
             .fetch_all(
-                "SELECT d.id, d.org_id, d.name, p.temperature_min AS lo, p.temperature_max AS hi FROM devices d \
-                 JOIN places p ON p.id = COALESCE((SELECT m.place_id FROM device_moves m \
-                 WHERE m.device_id = d.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1), d.place_id) \
-                 WHERE d.kind IN ('cold_room', 'truck_logger') AND p.temperature_min IS NOT NULL \
-                 AND p.temperature_max IS NOT NULL \
+                "SELECT d.id, d.org_id, d.name FROM devices d WHERE d.kind IN ('cold_room', 'truck_logger') \
                  AND EXISTS (SELECT 1 FROM reading_batches b WHERE b.device_id = d.id AND b.created_at > $1)",
                 &params![since.unwrap_or(i64::MIN)],
             )
@@ -200,8 +198,7 @@ impl Store {
         let mut count = 0;
         for d in &devices {
             let id = d.text("id")?;
-            let series = self.temperature_series(&id, None, None).await?;
-            let found = excursions(&series, d.float("lo")?, d.float("hi")?);
+            let found = self.excursions_by_place(d.uuid("id")?).await?;
             let mut tx = self.db.begin().await?;
             // What was known before: (start, ended), to notify only what is new.
             let known: HashMap<i64, bool> = tx
@@ -259,6 +256,32 @@ impl Store {
             count += found.len() as u64;
         }
         Ok(count)
+    }
+
+    /// A device's excursions, each stretch of its readings judged by the
+    /// range of the place it was at then (places without one: none). An
+    /// excursion still outside the range when the device moved on ended
+    /// there.
+    async fn excursions_by_place(&self, device: Uuid) -> Result<Vec<suyuan_core::devices::Excursion>> {
+        let spans = self.place_spans(device).await?;
+        let mut found = Vec::new();
+        for (i, (place, from, until)) in spans.iter().enumerate() {
+            let Some(p) = self.place_unscoped(*place).await? else {
+                continue;
+            };
+            let (Some(lo), Some(hi)) = (p.temperature_min, p.temperature_max) else {
+                continue;
+            };
+            let series = self
+                .temperature_series(&device.to_string(), Some(*from), Some(until.saturating_sub(1)))
+                .await?;
+            let last = i + 1 == spans.len();
+            found.extend(excursions(&series, lo, hi).into_iter().map(|mut e| {
+                e.ongoing &= last;
+                e
+            }));
+        }
+        Ok(found)
     }
 
     /// A device's temperature readings (time ms, °C) in time order, within

@@ -24,6 +24,7 @@ use suyuan_core::Invalid;
 use uuid::Uuid;
 
 use super::Device;
+use crate::db::Val;
 use crate::master_log::RecordKind;
 use crate::trace::capture::{Along, ErrorBehaviour};
 use crate::{new_id, now_ms, params, Caller, Result, Store, StoreError};
@@ -63,9 +64,49 @@ pub(super) fn association(giai: &str, gln: &str, add: bool, time: &str) -> (Stri
     (id, ev)
 }
 
+/// A device's logged record of `kind` (a move, an attaching) with id `id`,
+/// to insert with the events that record it: the row of device `device`
+/// with the kind's own two `columns`, the AssociationEvent `event_id`, the
+/// caller and the time `now`.
+pub(super) fn device_record(
+    caller: &Caller,
+    kind: RecordKind,
+    id: Uuid,
+    device: Uuid,
+    columns: [(&str, Val); 2],
+    event_id: Option<String>,
+    now: i64,
+) -> Along {
+    let [(a, va), (b, vb)] = columns;
+    let sql = format!(
+        "INSERT INTO {} (id, device_id, org_id, {a}, {b}, event_id, acting_user, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        kind.table()
+    );
+    let ps = vec![
+        id.into(),
+        device.into(),
+        caller.org_id.into(),
+        va,
+        vb,
+        event_id.into(),
+        caller.user_id.into(),
+        now.into(),
+    ];
+    Along {
+        statements: vec![(sql, ps)],
+        records: vec![(caller.org_id, kind, id)],
+    }
+}
+
 /// Now, as an EPCIS event time.
 pub(super) fn event_time() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    event_time_at(now_ms())
+}
+
+/// A time (ms), as an EPCIS event time.
+pub(super) fn event_time_at(ms: i64) -> String {
+    crate::orgs::ts(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn document(events: Vec<Value>) -> Value {
@@ -77,9 +118,9 @@ fn document(events: Vec<Value>) -> Value {
     })
 }
 
-fn association_refused(detail: &str, detail_zh: &str) -> StoreError {
+fn association_refused(field: &'static str, detail: &str, detail_zh: &str) -> StoreError {
     StoreError::invalid(
-        "place",
+        field,
         Invalid::new(
             "device_association_refused",
             detail.to_owned(),
@@ -123,12 +164,13 @@ impl Store {
     }
 
     /// Commits `along` with `events` captured in the same transaction, or
-    /// alone when there are none.
+    /// alone when there are none; a refused event is a refusal naming `field`.
     pub(super) async fn commit_associated(
         &self,
         caller: &Caller,
         events: Vec<Value>,
         along: Along,
+        field: &'static str,
     ) -> Result<()> {
         if events.is_empty() {
             let mut tx = self.db.begin().await?;
@@ -144,17 +186,14 @@ impl Store {
             .capture_along(caller, &document(events), ErrorBehaviour::Rollback, Some(&along))
             .await?;
         match job.errors.first() {
-            Some(e) => Err(association_refused(&e.detail, &e.detail_zh)),
+            Some(e) => Err(association_refused(field, &e.detail, &e.detail_zh)),
             None => Ok(()),
         }
     }
 
     /// The devices attached to `place` during `[from, until]` (of `kinds`,
     /// or any), each with the part of it they were there: (id, name, from,
-    /// until), one entry per time at the place. A device is at the place it
-    /// was registered at until its first move, then at each move's place
-    /// until the next (readings before its registration count for the
-    /// place it was registered at).
+    /// until), one entry per time at the place (see [`Store::place_spans`]).
     pub(crate) async fn devices_at(
         &self,
         place: Uuid,
@@ -162,10 +201,11 @@ impl Store {
         until: i64,
         kinds: &[&str],
     ) -> Result<Vec<(Uuid, String, i64, i64)>> {
-        let mut conn = self.db.conn();
-        let devices = conn
+        let devices = self
+            .db
+            .conn()
             .fetch_all(
-                "SELECT id, name, kind, place_id FROM devices WHERE place_id = $1 OR id IN \
+                "SELECT id, name, kind FROM devices WHERE place_id = $1 OR id IN \
                  (SELECT device_id FROM device_moves WHERE place_id = $1 OR from_place_id = $1) ORDER BY id",
                 &params![place],
             )
@@ -176,27 +216,45 @@ impl Store {
                 continue;
             }
             let id = d.uuid("id")?;
-            let moves = conn
-                .fetch_all(
-                    "SELECT place_id, created_at FROM device_moves WHERE device_id = $1 \
-                     ORDER BY created_at, id",
-                    &params![id],
-                )
-                .await?;
-            // (place, since) for each time the device was somewhere.
-            let mut spans = vec![(d.uuid("place_id")?, i64::MIN)];
-            for m in &moves {
-                spans.push((m.uuid("place_id")?, m.int("created_at")?));
-            }
-            for (i, (at, since)) in spans.iter().enumerate() {
-                let end = spans.get(i + 1).map_or(i64::MAX, |n| n.1);
-                let (a, b) = (from.max(*since), until.min(end));
-                if *at == place && a < b {
+            for (at, since, end) in self.place_spans(id).await? {
+                let (a, b) = (from.max(since), until.min(end));
+                if at == place && a < b {
                     out.push((id, d.text("name")?, a, b));
                 }
             }
         }
         Ok(out)
+    }
+
+    /// Where a device was, in time order: (place, since, until) in ms. A
+    /// device is at the place it was registered at until its first move
+    /// (since `i64::MIN`: readings before its registration count for that
+    /// place), then at each move's place until the next (the last until
+    /// `i64::MAX`).
+    pub(crate) async fn place_spans(&self, device: Uuid) -> Result<Vec<(Uuid, i64, i64)>> {
+        let mut conn = self.db.conn();
+        let Some(registered) = conn
+            .fetch_optional("SELECT place_id FROM devices WHERE id = $1", &params![device])
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let moves = conn
+            .fetch_all(
+                "SELECT place_id, created_at FROM device_moves WHERE device_id = $1 \
+                 ORDER BY created_at, id",
+                &params![device],
+            )
+            .await?;
+        let mut starts = vec![(registered.uuid("place_id")?, i64::MIN)];
+        for m in &moves {
+            starts.push((m.uuid("place_id")?, m.int("created_at")?));
+        }
+        Ok(starts
+            .iter()
+            .enumerate()
+            .map(|(i, (at, since))| (*at, *since, starts.get(i + 1).map_or(i64::MAX, |n| n.1)))
+            .collect())
     }
 
     /// Moves a device of the caller's organisation (a recorder of a verified
@@ -215,7 +273,8 @@ impl Store {
             return Ok(device);
         }
         let old_gln = self.place_gln(device.place_id).await?;
-        let time = event_time();
+        let now = now_ms();
+        let time = event_time_at(now);
         let mut ids = Vec::new();
         let mut events = Vec::new();
         if let Some(giai) = device.giai.as_deref() {
@@ -228,26 +287,20 @@ impl Store {
             }
         }
         let mv = new_id();
-        let along = Along {
-            statements: vec![(
-                "INSERT INTO device_moves (id, device_id, org_id, from_place_id, place_id, event_id, \
-                 acting_user, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
-                    .into(),
-                params![
-                    mv,
-                    id,
-                    caller.org_id,
-                    device.place_id,
-                    place,
-                    ids.last().cloned(),
-                    caller.user_id,
-                    now_ms()
-                ]
-                .to_vec(),
-            )],
-            records: vec![(caller.org_id, RecordKind::DeviceMove, mv)],
-        };
-        self.commit_associated(caller, events, along).await?;
+        let columns = [
+            ("from_place_id", device.place_id.into()),
+            ("place_id", place.into()),
+        ];
+        let along = device_record(
+            caller,
+            RecordKind::DeviceMove,
+            mv,
+            id,
+            columns,
+            ids.last().cloned(),
+            now,
+        );
+        self.commit_associated(caller, events, along, "place").await?;
         tracing::info!(device = %id, from = %device.place_id, to = %place, "device moved");
         self.get_device(caller, id).await
     }

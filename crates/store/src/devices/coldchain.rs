@@ -8,15 +8,22 @@
 //! shipper's own, else the first registered with that plate — puts the unit
 //! in it until its next event) during the stay, whether the place's range was
 //! kept, the worst excursion, and the longest silence of a device during
-//! the stay (the two-hour rule, R-5.3.2.1). No stay with readings: no
-//! cold chain (`null` in the public JSON).
+//! the stay (the two-hour rule, R-5.3.2.1). A logger attached to one of
+//! the units of the trace (a lot, a pallet: [`super::units`]) counts too
+//! while it was attached, at the place it was at then (judged by that
+//! place's range); a logger counted both ways is counted once. No stay
+//! with readings: no cold chain (`null` in the public JSON).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use suyuan_core::devices::{excursions, MAX_WINDOW_MS};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::orgs::ts;
+use crate::places::Place;
 use crate::{params, Result, Store};
 
 /// One stay with readings.
@@ -110,68 +117,136 @@ impl Store {
             .transpose()
     }
 
-    /// The cold chain over the given stays (see [`stays`]).
-    pub async fn cold_chain(&self, stays: &[(String, i64, i64)]) -> Result<Option<ColdChain>> {
+    /// The cold chain over the given stays (see [`stays`]) and the times
+    /// loggers were attached to any of `units` (the units of the trace:
+    /// see [`super::units`]), until `now`.
+    pub async fn cold_chain(
+        &self,
+        stays: &[(String, i64, i64)],
+        units: &[String],
+        now: i64,
+    ) -> Result<Option<ColdChain>> {
+        let mut places: HashMap<Uuid, Option<Place>> = HashMap::new();
+        let mut segments = Vec::new();
+        for (uri, from, until) in stays {
+            let Some(place) = self.place_by_uri(uri).await? else {
+                continue;
+            };
+            // The loggers there during the stay, each for the part of it it was.
+            for (id, _, a, b) in self.devices_at(place.id, *from, *until, COLD_KINDS).await? {
+                segments.push((place.id, id, a, b));
+            }
+            places.insert(place.id, Some(place));
+        }
+        for span in self.unit_spans(units).await? {
+            if COLD_KINDS.contains(&span.device_kind.as_str()) {
+                for (place, a, b) in self.span_places(&span, now).await? {
+                    segments.push((place, span.device, a, b));
+                }
+            }
+        }
         let mut chain = ColdChain {
             kept: true,
             stays: Vec::new(),
             worst_excursion: None,
         };
         let mut worst_severity = 0.0;
-        for (uri, from, until) in stays {
-            let Some(place) = self.place_by_uri(uri).await? else {
+        for (place_id, device, from, until) in merge_segments(segments) {
+            if let std::collections::hash_map::Entry::Vacant(e) = places.entry(place_id) {
+                e.insert(self.place_unscoped(place_id).await?);
+            }
+            let Some(Some(place)) = places.get(&place_id) else {
                 continue;
             };
-            // The loggers there during the stay, each for the part of it it was.
-            let devices = self
-                .devices_at(place.id, *from, *until, &["cold_room", "truck_logger"])
+            let series = self
+                .temperature_series(&device.to_string(), Some(from), Some(until))
                 .await?;
-            for (id, _, from, until) in &devices {
-                let series = self
-                    .temperature_series(&id.to_string(), Some(*from), Some(*until))
-                    .await?;
-                if series.is_empty() {
-                    continue;
-                }
-                let lowest = series.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
-                let highest = series.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
-                let mut kept = true;
-                if let (Some(lo), Some(hi)) = (place.temperature_min, place.temperature_max) {
-                    for e in excursions(&series, lo, hi) {
-                        kept = false;
-                        let severity = e.severity(lo, hi);
-                        if severity > worst_severity {
-                            worst_severity = severity;
-                            chain.worst_excursion = Some(WorstExcursion {
-                                place: place.name.clone(),
-                                start: ts(e.start_ms),
-                                minutes: e.duration_ms() / 60_000,
-                                extreme: e.extreme,
-                            });
-                        }
-                    }
-                }
-                let mut times: Vec<i64> = vec![*from];
-                times.extend(series.iter().map(|s| s.0));
-                times.push(*until);
-                let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-                chain.kept &= kept;
-                chain.stays.push(ColdStay {
-                    place: place.name.clone(),
-                    from: ts(*from),
-                    until: ts(*until),
-                    range_min: place.temperature_min,
-                    range_max: place.temperature_max,
-                    readings: series.len() as u64,
-                    lowest,
-                    highest,
-                    kept,
-                    gap_minutes: (gap > MAX_WINDOW_MS).then_some(gap / 60_000),
-                });
+            let Some((stay, worst)) = cold_stay(place, &series, from, until) else {
+                continue;
+            };
+            if let Some((severity, w)) = worst.filter(|w| w.0 > worst_severity) {
+                worst_severity = severity;
+                chain.worst_excursion = Some(w);
             }
+            chain.kept &= stay.kept;
+            chain.stays.push(stay);
         }
         Ok((!chain.stays.is_empty()).then_some(chain))
     }
+}
+
+/// The device kinds whose temperatures make a cold chain.
+const COLD_KINDS: &[&str] = &["cold_room", "truck_logger"];
+
+/// One device's readings counted at one place: (place, device, from, until).
+type Segment = (Uuid, Uuid, i64, i64);
+
+/// Segments of the same device at the same place that overlap or touch,
+/// merged (a logger at a truck the lot is in, and attached to the lot, is
+/// counted once), in time order.
+pub fn merge_segments(mut segments: Vec<Segment>) -> Vec<Segment> {
+    segments.sort_by_key(|s| (s.1, s.0, s.2, s.3));
+    let mut out: Vec<Segment> = Vec::new();
+    for s in segments {
+        match out.last_mut() {
+            Some(l) if l.0 == s.0 && l.1 == s.1 && s.2 <= l.3 => l.3 = l.3.max(s.3),
+            _ => out.push(s),
+        }
+    }
+    out.sort_by_key(|s| (s.2, s.1, s.3));
+    out
+}
+
+/// The stay of one device's `series` at `place` from `from` to `until`, with
+/// its worst excursion and how far outside the range it went; none without
+/// readings.
+fn cold_stay(
+    place: &Place,
+    series: &[(i64, f64)],
+    from: i64,
+    until: i64,
+) -> Option<(ColdStay, Option<(f64, WorstExcursion)>)> {
+    if series.is_empty() {
+        return None;
+    }
+    let lowest = series.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+    let highest = series.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+    let mut kept = true;
+    let mut worst: Option<(f64, WorstExcursion)> = None;
+    if let (Some(lo), Some(hi)) = (place.temperature_min, place.temperature_max) {
+        for e in excursions(series, lo, hi) {
+            kept = false;
+            let severity = e.severity(lo, hi);
+            if worst.as_ref().is_none_or(|w| severity > w.0) {
+                worst = Some((
+                    severity,
+                    WorstExcursion {
+                        place: place.name.clone(),
+                        start: ts(e.start_ms),
+                        minutes: e.duration_ms() / 60_000,
+                        extreme: e.extreme,
+                    },
+                ));
+            }
+        }
+    }
+    let mut times: Vec<i64> = vec![from];
+    times.extend(series.iter().map(|s| s.0));
+    times.push(until);
+    let gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    let stay = ColdStay {
+        place: place.name.clone(),
+        from: ts(from),
+        until: ts(until),
+        range_min: place.temperature_min,
+        range_max: place.temperature_max,
+        readings: series.len() as u64,
+        lowest,
+        highest,
+        kept,
+        gap_minutes: (gap > MAX_WINDOW_MS).then_some(gap / 60_000),
+    };
+    Some((stay, worst))
 }
 
 #[cfg(test)]
@@ -193,6 +268,26 @@ mod tests {
                 ("b".to_owned(), 30, 40),
                 ("c".to_owned(), 40, 100)
             ]
+        );
+    }
+
+    #[test]
+    fn a_device_counted_twice_at_a_place_is_counted_once() {
+        let (p, q, d, e) = (
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Uuid::from_u128(3),
+            Uuid::from_u128(4),
+        );
+        assert_eq!(
+            merge_segments(vec![
+                (p, d, 10, 20),
+                (q, d, 20, 30),
+                (p, d, 15, 25),
+                (p, e, 0, 5),
+                (p, d, 40, 50)
+            ]),
+            [(p, e, 0, 5), (p, d, 10, 25), (q, d, 20, 30), (p, d, 40, 50)]
         );
     }
 }

@@ -14,6 +14,12 @@
 //! - the silences of those devices during the stay longer than the two
 //!   hours a device may stay silent: the gaps in the record of the lot.
 //!
+//! A device attached to a unit of the trace ([`super::units`]: a logger
+//! travelling with a lot) adds the same for the time it was attached, at
+//! each place it was at then, less what a stay counted of it already; such
+//! conditions name the AssociationEvent that attached it (or the logged
+//! record `device_attachment:{id}` when the device has no GIAI).
+//!
 //! **Why derived, not stored in the event.** A record's document is what
 //! its organisation signed and the log holds; adding a summary to it would
 //! change a signed document, and a summary written when the record is
@@ -56,7 +62,9 @@ pub struct DeviceGap {
 /// The conditions of one stay.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StayConditions {
-    /// The storage or transport record that began the stay.
+    /// The storage or transport record that began the stay; for a device
+    /// attached to a unit of the trace, the AssociationEvent that attached
+    /// it (`device_attachment:{id}`, the logged record, when none did).
     pub event_id: String,
     /// The place (its URI) and name.
     pub place: String,
@@ -86,6 +94,22 @@ pub fn silences(times: &[i64], from: i64, until: i64, window: i64) -> Vec<(i64, 
         .collect()
 }
 
+/// The parts of `from..until` outside every interval of `covered`.
+pub fn uncovered(from: i64, until: i64, covered: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut parts = vec![(from, until)];
+    for &(a, b) in covered {
+        parts = parts
+            .into_iter()
+            .flat_map(|(x, y)| {
+                let before = (x < a.min(y)).then_some((x, a.min(y)));
+                let after = (b.max(x) < y).then_some((b.max(x), y));
+                before.into_iter().chain(after)
+            })
+            .collect();
+    }
+    parts
+}
+
 fn rfc3339(ms: i64) -> String {
     ts(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -97,9 +121,21 @@ fn round3(v: f64) -> f64 {
 
 impl Store {
     /// The conditions of the stays the trace's events began (see the
-    /// module doc); `events` in time order.
-    pub async fn stay_conditions(&self, events: &[TracedEvent], now: i64) -> Result<Vec<StayConditions>> {
-        let live: Vec<&TracedEvent> = events.iter().filter(|e| !e.corrected).collect();
+    /// module doc), and of the times devices were attached to its `units`
+    /// (the parts of them not counted by a stay already); `events` in time
+    /// order.
+    pub async fn stay_conditions(
+        &self,
+        events: &[TracedEvent],
+        units: &[String],
+        now: i64,
+    ) -> Result<Vec<StayConditions>> {
+        // Attaching a logger to a unit (an AssociationEvent) ends no stay.
+        let association = suyuan_core::epcis::EventType::Association.as_str();
+        let live: Vec<&TracedEvent> = events
+            .iter()
+            .filter(|e| !e.corrected && e.event_type != association)
+            .collect();
         let mut out = Vec::new();
         // The places that ever had a device: a trace over none of them (most
         // traces, and every trace of a platform without devices) costs one
@@ -109,6 +145,8 @@ impl Store {
             return Ok(out);
         }
         let mut places: HashMap<String, Option<crate::places::Place>> = HashMap::new();
+        // What the stays counted of each device already.
+        let mut covered: HashMap<Uuid, Vec<(i64, i64)>> = HashMap::new();
         for (i, e) in live.iter().enumerate() {
             if !e.record_kind.as_deref().is_some_and(|k| STAY_KINDS.contains(&k)) {
                 continue;
@@ -136,10 +174,36 @@ impl Store {
             let Some(place) = place.filter(|p| equipped.contains(&p.id)) else {
                 continue;
             };
-            if let Some(c) = self.conditions_at(&e.event_id, &uri, place, from, until).await? {
-                out.push(c);
+            // The devices there during the stay, each for the part of it it was.
+            let devices = self.devices_at(place.id, from, until, &[]).await?;
+            if devices.is_empty() {
+                continue;
+            }
+            for d in &devices {
+                covered.entry(d.0).or_default().push((d.2, d.3));
+            }
+            out.push(
+                self.conditions_of(&e.event_id, &uri, &place, &devices, (from, until))
+                    .await?,
+            );
+        }
+        for span in self.unit_spans(units).await? {
+            let done = covered.get(&span.device).cloned().unwrap_or_default();
+            for (place_id, a, b) in self.span_places(&span, now).await? {
+                let Some(place) = self.place_unscoped(place_id).await? else {
+                    continue;
+                };
+                let uri = suyuan_core::refs::place_canonical(place.id, place.gln.as_deref());
+                for (a, b) in uncovered(a, b, &done) {
+                    let device = [(span.device, span.device_name.clone(), a, b)];
+                    out.push(
+                        self.conditions_of(&span.source, &uri, &place, &device, (a, b))
+                            .await?,
+                    );
+                }
             }
         }
+        out.sort_by_key(|c| c.from);
         Ok(out)
     }
 
@@ -180,25 +244,21 @@ impl Store {
         self.vehicle_of(e.org_id, &doc).await
     }
 
-    /// The conditions at `uri` from `from` to `until`, when the place has
-    /// devices.
-    async fn conditions_at(
+    /// The conditions at `uri` from `from` to `until` of `devices` there,
+    /// each for its part of it: (id, name, from, until).
+    async fn conditions_of(
         &self,
         event_id: &str,
         uri: &str,
-        place: crate::places::Place,
-        from: i64,
-        until: i64,
-    ) -> Result<Option<StayConditions>> {
-        // The devices there during the stay, each for the part of it it was.
-        let devices = self.devices_at(place.id, from, until, &[]).await?;
-        if devices.is_empty() {
-            return Ok(None);
-        }
+        place: &crate::places::Place,
+        devices: &[(Uuid, String, i64, i64)],
+        (from, until): (i64, i64),
+    ) -> Result<StayConditions> {
         let mut conn = self.db.conn();
         let mut elements = Vec::new();
         let mut gaps = Vec::new();
         for (device_id, name, from, until) in devices {
+            let (device_id, from, until) = (*device_id, *from, *until);
             let id = device_id.to_string();
             let summary = conn
                 .fetch_all(
@@ -251,15 +311,15 @@ impl Store {
                 });
             }
         }
-        Ok(Some(StayConditions {
+        Ok(StayConditions {
             event_id: event_id.to_owned(),
             place: uri.to_owned(),
-            place_name: place.name,
+            place_name: place.name.clone(),
             from: ts(from),
             until: ts(until),
             sensor_element_list: elements,
             gaps,
-        }))
+        })
     }
 }
 
@@ -277,5 +337,13 @@ mod tests {
         // Readings outside the stay do not count.
         assert_eq!(silences(&[10 * h], 0, h, 2 * h), []);
         assert!(silences(&[h, 2 * h], 0, 3 * h, 2 * h).is_empty());
+    }
+
+    #[test]
+    fn what_a_stay_counted_is_not_counted_again() {
+        assert_eq!(uncovered(0, 10, &[(3, 5)]), [(0, 3), (5, 10)]);
+        assert_eq!(uncovered(0, 10, &[(20, 30)]), [(0, 10)]);
+        assert_eq!(uncovered(0, 10, &[(-5, 3), (8, 12)]), [(3, 8)]);
+        assert!(uncovered(0, 10, &[(0, 10)]).is_empty());
     }
 }

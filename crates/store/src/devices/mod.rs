@@ -38,6 +38,7 @@ pub mod attach;
 pub mod coldchain;
 pub mod conditions;
 pub mod readings;
+pub mod units;
 pub mod webhooks;
 
 /// The prefix of a device token.
@@ -233,7 +234,7 @@ impl Store {
             ],
                 records: vec![(caller.org_id, RecordKind::Device, id)],
             };
-        self.commit_associated(caller, events, along).await?;
+        self.commit_associated(caller, events, along, "place").await?;
         tracing::info!(device = %id, org = %caller.org_id, "device registered");
         Ok(NewDeviceToken { id, token })
     }

@@ -526,7 +526,12 @@ impl Store {
             });
         }
         let mut moves: Vec<(i64, Option<String>)> = Vec::new();
-        for e in report.events.iter().filter(|e| !e.corrected) {
+        // Attaching a logger to the unit (an AssociationEvent) moves nothing.
+        for e in report
+            .events
+            .iter()
+            .filter(|e| !e.corrected && e.event_type != suyuan_core::epcis::EventType::Association.as_str())
+        {
             let vehicle = match (&e.biz_location, docs.get(&e.event_id)) {
                 (None, Some((doc, _, _))) => self.vehicle_of(e.org_id, doc).await?,
                 _ => None,
@@ -536,8 +541,10 @@ impl Store {
                 e.biz_location.clone().or(vehicle),
             ));
         }
+        let now = crate::now_ms();
+        let traced: Vec<String> = own.iter().chain(&containers).cloned().collect();
         let cold_chain = self
-            .cold_chain(&crate::devices::coldchain::stays(&moves, crate::now_ms()))
+            .cold_chain(&crate::devices::coldchain::stays(&moves, now), &traced, now)
             .await?;
         let checkpoint = self.public_checkpoint().await?;
         if let Some(cp) = &checkpoint {

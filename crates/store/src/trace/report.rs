@@ -413,7 +413,7 @@ impl Store {
             Direction::Forward => STAGE_ORDER.iter().rev().find(|s| stages.contains(s)),
         }
         .map(|s| (*s).to_owned());
-        let conditions = self.stay_conditions(&events, crate::now_ms()).await?;
+        let conditions = self.stay_conditions(&events, &epcs, crate::now_ms()).await?;
         let report = TraceReport {
             conditions,
             start: epc.to_owned(),

@@ -1,5 +1,5 @@
-//! Devices over HTTP: registered, listed, read, moved, disabled and enabled by their
-//! organisation; readings sent with the device's own token and listed for
+//! Devices over HTTP: registered, listed, read, moved, attached to a lot
+//! and detached, disabled and enabled by their organisation; readings sent with the device's own token and listed for
 //! the organisation; alerts listed. Another tenant's device answers 404
 //! like nobody's; a device's readings endpoint refuses any credential but
 //! its token (401), whatever the id. The organisation's alert webhook set,
@@ -15,6 +15,9 @@ const DEVICES: Op = ("POST", "/api/v1/devices");
 const LIST: Op = ("GET", "/api/v1/devices");
 const GET: Op = ("GET", "/api/v1/devices/{id}");
 const MOVE: Op = ("POST", "/api/v1/devices/{id}/place");
+const ATTACH: Op = ("POST", "/api/v1/devices/{id}/attach");
+const DETACH: Op = ("POST", "/api/v1/devices/{id}/detach");
+const ATTACHMENTS: Op = ("GET", "/api/v1/devices/{id}/attachments");
 const DISABLE: Op = ("POST", "/api/v1/devices/{id}/disable");
 const ENABLE: Op = ("POST", "/api/v1/devices/{id}/enable");
 const SEND: Op = ("POST", "/api/v1/devices/{id}/readings");
@@ -31,6 +34,9 @@ pub(super) const OPS: &[Op] = &[
     LIST,
     GET,
     MOVE,
+    ATTACH,
+    DETACH,
+    ATTACHMENTS,
     DISABLE,
     ENABLE,
     SEND,
@@ -95,6 +101,43 @@ both_backends!(devices_and_their_readings, |app| async move {
         )
         .await;
     assert_eq!(moved["place_id"], hall.as_str());
+    // Attached to a lot the cooperative harvested, and detached.
+    let harvested = lot(&gtin14(), "L1");
+    record(app, &coop, vec![harvest(&coop.place, &t(5, 8), &harvested)]).await;
+    let code = json!({"code": harvested});
+    for op in [ATTACH, DETACH] {
+        calls
+            .foreign(
+                op,
+                &op.1.replace("{id}", &id),
+                &op.1.replace("{id}", &nobody.to_string()),
+                &other.token,
+                Some(code.clone()),
+            )
+            .await;
+        let done = calls
+            .expect(
+                op,
+                &op.1.replace("{id}", &id),
+                &coop.token,
+                Some(code.clone()),
+                200,
+            )
+            .await;
+        assert_eq!(done["unit"], harvested.as_str());
+    }
+    let path = ATTACHMENTS.1.replace("{id}", &id);
+    let now = calls.expect(ATTACHMENTS, &path, &coop.token, None, 200).await;
+    assert_eq!(now["places"].as_array().unwrap().len(), 2, "{now}");
+    calls
+        .foreign(
+            ATTACHMENTS,
+            &path,
+            &ATTACHMENTS.1.replace("{id}", &nobody.to_string()),
+            &other.token,
+            None,
+        )
+        .await;
     for op in [DISABLE, ENABLE] {
         let path = op.1.replace("{id}", &id);
         calls
