@@ -11,7 +11,8 @@
 //!   `complaint`, `complaint_photo`, `complaint_update`, `oversight_record`,
 //!   `device`, `device_state`, `reading_batch`, `archive_attachment`,
 //!   `archive_document`, `archive_customer`, `archive_training`,
-//!   `archive_audit`, `archive_nonconformity`, `device_move`) and every
+//!   `archive_audit`, `archive_nonconformity`, `device_move`,
+//!   `master_version`) and every
 //!   stored column of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -125,10 +126,13 @@ pub enum RecordKind {
     ArchiveNonconformity,
     /// A device moved to another place (`device_moves`).
     DeviceMove,
+    /// A version of a place, product, supplier or input after its first
+    /// (`master_versions`).
+    MasterVersion,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 29] = [
+    pub const ALL: [RecordKind; 30] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -158,6 +162,7 @@ impl RecordKind {
         RecordKind::ArchiveAudit,
         RecordKind::ArchiveNonconformity,
         RecordKind::DeviceMove,
+        RecordKind::MasterVersion,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -191,6 +196,7 @@ impl RecordKind {
             RecordKind::ArchiveAudit => "archive_audit",
             RecordKind::ArchiveNonconformity => "archive_nonconformity",
             RecordKind::DeviceMove => "device_move",
+            RecordKind::MasterVersion => "master_version",
         }
     }
 
@@ -230,6 +236,7 @@ impl RecordKind {
             RecordKind::ArchiveAudit => "archive_audits",
             RecordKind::ArchiveNonconformity => "archive_nonconformities",
             RecordKind::DeviceMove => "device_moves",
+            RecordKind::MasterVersion => "master_versions",
         }
     }
 
@@ -595,7 +602,24 @@ impl RecordKind {
                 ("acting_user", Text),
                 ("created_at", Int),
             ],
+            RecordKind::MasterVersion => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("record", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("action", Text),
+                ("active", Bool),
+                ("content", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
         }
+    }
+
+    /// The names of the columns of the canonical form.
+    pub(crate) fn column_names(self) -> impl Iterator<Item = &'static str> {
+        self.columns().iter().map(|c| c.0)
     }
 
     /// The record's canonical bytes, from its stored row.
