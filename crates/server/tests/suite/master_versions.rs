@@ -289,3 +289,90 @@ pub(crate) async fn versions_in_chain(app: &TestApp, org: &Org) {
     let (status, got) = app.put(&spath, &org.token, merge(sup, json!({"address": "郫都区"}))).await;
     assert_eq!(status, StatusCode::OK, "{got}");
 }
+
+both_backends!(the_console_edits_deactivates_and_shows_history, |app| async move {
+    use crate::console::{location, sign_in};
+    let (_, token) = app.producer("ver.console", "510115").await;
+    let body = base("红光基地");
+    let placed = app.create_place(&token, body).await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let b = sign_in(app, "ver.console", ADMIN_PASSWORD).await;
+    let page = format!("/console/master/places/{id}");
+    let (status, _, html) = b.get(app, &page).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    for part in [
+        format!("action=\"{page}\""),
+        "value=\"红光基地\"".to_owned(),
+        format!("value=\"{}\"", b.csrf),
+        format!("action=\"{page}/deactivate\""),
+        "id=\"history\"".to_owned(),
+    ] {
+        assert!(html.contains(&part), "{part} in {html}");
+    }
+    let form = |name: &'static str, region: &'static str, kind: &'static str| {
+        vec![("kind", kind), ("name", name), ("region", region), ("area_m2", "20000")]
+    };
+    // Refusals beside the field; nothing stored.
+    for (fields, field) in [
+        (form("红光基地", "99", "production_base"), "region"),
+        (form("红光基地", "510124", "warehouse"), "kind"),
+    ] {
+        let (status, _, html) = b.post(app, &page, &fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains(&format!("data-field=\"{field}\"")), "{field}: {html}");
+    }
+    // Without its token: refused, nothing stored.
+    let (status, _, _) = b
+        .post_raw(app, &page, &form("改名", "510124", "production_base"), Some(crate::console::ORIGIN))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = b.post_raw(app, &format!("{page}/deactivate"), &[], Some(crate::console::ORIGIN)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(versions(app).await, 0);
+    // Saved: a new version; the fields the form does not show are kept.
+    let (status, h, html) = b.post(app, &page, &form("红光蔬菜基地", "510124", "production_base")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(location(&h), page);
+    let (_, got) = app.get(&format!("/api/v1/places/{id}"), &token).await;
+    assert_eq!(got["name"], "红光蔬菜基地");
+    assert_eq!(got["location"], placed["location"], "kept");
+    let (_, _, html) = b.get(app, &page).await;
+    assert!(html.contains("红光基地 → 红光蔬菜基地"), "{html}");
+    assert!(html.contains("ver.console"), "{html}");
+    // Deactivated: gone from the list but for all; activated again.
+    let (status, _, _) = b.post(app, &format!("{page}/deactivate"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, list) = b.get(app, "/console/master/places").await;
+    assert!(!list.contains("红光蔬菜基地"), "{list}");
+    let (_, _, list) = b.get(app, "/console/master/places?all=true").await;
+    assert!(list.contains("红光蔬菜基地"), "{list}");
+    let (_, _, html) = b.get(app, &page).await;
+    assert!(html.contains("id=\"deactivated\"") && html.contains(&format!("{page}/activate")), "{html}");
+    let (status, _, _) = b.post(app, &format!("{page}/activate"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Another organisation's entry is not found.
+    let (_, _) = app.producer("ver.console.other", "510115").await;
+    let other = sign_in(app, "ver.console.other", ADMIN_PASSWORD).await;
+    let (status, _, _) = other.get(app, &page).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = other.post(app, &page, &form("夺取", "510124", "production_base")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A product's page shows every certification added and withdrawn.
+    let mut prod = product(&gtin13(), "辣椒");
+    prod["certifications"] = json!([{"kind": "organic", "number": "ORG-77", "valid_from": "2024-01-01", "valid_until": "2027-01-01"}]);
+    let (_, p) = app.post("/api/v1/products", &token, prod).await;
+    let pid = p["id"].as_str().unwrap();
+    let (_, held) = app.get(&format!("/api/v1/products/{pid}/certifications"), &token).await;
+    let cert = held[0]["id"].as_str().unwrap().to_owned();
+    let (status, _, _) = b
+        .post(app, &format!("/console/products/{pid}/certifications/{cert}/withdraw"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = b.get(app, &format!("/console/products/{pid}")).await;
+    let history = html.split("id=\"certification-history\"").nth(1).unwrap();
+    assert_eq!(history.matches("ORG-77").count(), 2, "{history}");
+    assert!(history.contains("撤销") && history.contains("ver.console"), "{history}");
+    assert!(html.contains(&format!("/console/master/products/{pid}")), "{html}");
+    verify_ok(app).await;
+});
