@@ -140,7 +140,11 @@ impl Store {
 
     /// Every certification ever added to or withdrawn from a product the
     /// caller may read, oldest first, from the logged row states.
-    pub async fn certification_history(&self, caller: &Caller, product_id: Uuid) -> Result<Vec<CertificationChange>> {
+    pub async fn certification_history(
+        &self,
+        caller: &Caller,
+        product_id: Uuid,
+    ) -> Result<Vec<CertificationChange>> {
         self.get_product(caller, product_id).await?;
         let rows = self
             .db

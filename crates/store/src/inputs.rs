@@ -182,7 +182,10 @@ fn checked_supplier(new: &NewSupplier) -> Result<Vec<(&'static str, Val)>> {
     Ok(vec![
         ("name", field("name", text(&new.name, 100))?.into()),
         ("uscc", uscc.as_ref().map(|u| u.as_str()).into()),
-        ("contact_name", field("contact_name", opt_text(new.contact_name.as_deref(), 50))?.into()),
+        (
+            "contact_name",
+            field("contact_name", opt_text(new.contact_name.as_deref(), 50))?.into(),
+        ),
         (
             "contact_phone",
             new.contact_phone
@@ -191,57 +194,76 @@ fn checked_supplier(new: &NewSupplier) -> Result<Vec<(&'static str, Val)>> {
                 .transpose()?
                 .into(),
         ),
-        ("address", field("address", opt_text(new.address.as_deref(), 200))?.into()),
-        ("licence_number", field("licence_number", opt_text(new.licence_number.as_deref(), 50))?.into()),
+        (
+            "address",
+            field("address", opt_text(new.address.as_deref(), 200))?.into(),
+        ),
+        (
+            "licence_number",
+            field("licence_number", opt_text(new.licence_number.as_deref(), 50))?.into(),
+        ),
     ])
 }
 
 /// An input's content checked as the rules say, as the columns to store.
 fn checked_input(new: &NewInput) -> Result<Vec<(&'static str, Val)>> {
-        let (registration, phi) = if new.kind == InputKind::Pesticide {
-            let reg = new.registration_number.as_deref().ok_or_else(|| {
-                StoreError::invalid(
-                    "registration_number",
-                    Invalid::new(
-                        "registration_required",
-                        "a pesticide needs its registration number",
-                        "农药须填写农药登记证号",
-                    ),
-                )
-            })?;
-            let phi = new.pre_harvest_interval_days.ok_or_else(|| {
-                StoreError::invalid(
-                    "pre_harvest_interval_days",
-                    Invalid::new(
-                        "phi_required",
-                        "a pesticide needs its pre-harvest interval in days",
-                        "农药须填写安全间隔期（天）",
-                    ),
-                )
-            })?;
-            (
-                Some(field("registration_number", parse_pesticide_registration(reg))?),
-                Some(field("pre_harvest_interval_days", int_range(phi, 0, 365))?),
+    let (registration, phi) = if new.kind == InputKind::Pesticide {
+        let reg = new.registration_number.as_deref().ok_or_else(|| {
+            StoreError::invalid(
+                "registration_number",
+                Invalid::new(
+                    "registration_required",
+                    "a pesticide needs its registration number",
+                    "农药须填写农药登记证号",
+                ),
             )
-        } else {
-            (
-                field(
-                    "registration_number",
-                    opt_text(new.registration_number.as_deref(), 50),
-                )?,
-                new.pre_harvest_interval_days
-                    .map(|d| field("pre_harvest_interval_days", int_range(d, 0, 365)))
-                    .transpose()?,
+        })?;
+        let phi = new.pre_harvest_interval_days.ok_or_else(|| {
+            StoreError::invalid(
+                "pre_harvest_interval_days",
+                Invalid::new(
+                    "phi_required",
+                    "a pesticide needs its pre-harvest interval in days",
+                    "农药须填写安全间隔期（天）",
+                ),
             )
-        };
+        })?;
+        (
+            Some(field("registration_number", parse_pesticide_registration(reg))?),
+            Some(field("pre_harvest_interval_days", int_range(phi, 0, 365))?),
+        )
+    } else {
+        (
+            field(
+                "registration_number",
+                opt_text(new.registration_number.as_deref(), 50),
+            )?,
+            new.pre_harvest_interval_days
+                .map(|d| field("pre_harvest_interval_days", int_range(d, 0, 365)))
+                .transpose()?,
+        )
+    };
     Ok(vec![
         ("kind", new.kind.as_str().into()),
         ("name", field("name", text(&new.name, 100))?.into()),
-        ("manufacturer", field("manufacturer", opt_text(new.manufacturer.as_deref(), 100))?.into()),
+        (
+            "manufacturer",
+            field("manufacturer", opt_text(new.manufacturer.as_deref(), 100))?.into(),
+        ),
         ("registration_number", registration.into()),
-        ("active_ingredient", field("active_ingredient", opt_text(new.active_ingredient.as_deref(), 100))?.into()),
+        (
+            "active_ingredient",
+            field(
+                "active_ingredient",
+                opt_text(new.active_ingredient.as_deref(), 100),
+            )?
+            .into(),
+        ),
         ("pre_harvest_interval_days", phi.into()),
-        ("specification", field("specification", opt_text(new.specification.as_deref(), 100))?.into()),
+        (
+            "specification",
+            field("specification", opt_text(new.specification.as_deref(), 100))?.into(),
+        ),
         ("unit", field("unit", text(&new.unit, 20))?.into()),
     ])
 }
@@ -286,7 +308,9 @@ impl Store {
         new: &NewSupplier,
         signature: Option<&ClientSignature>,
     ) -> Result<Supplier> {
-        let current = self.own_entry(caller, RecordKind::Supplier, "supplier", id).await?;
+        let current = self
+            .own_entry(caller, RecordKind::Supplier, "supplier", id)
+            .await?;
         let set = checked_supplier(new)?;
         fixed_in(&current, &set, &["uscc"])?;
         self.record_version(
@@ -469,7 +493,9 @@ impl Store {
         signature: Option<&ClientSignature>,
     ) -> Result<Purchase> {
         caller.require_recorder()?;
-        let input = self.require_own(caller, "inputs", "input_id", new.input_id).await?;
+        let input = self
+            .require_own(caller, "inputs", "input_id", new.input_id)
+            .await?;
         require_active(&input, "input_id")?;
         let supplier = self
             .require_own(caller, "suppliers", "supplier_id", new.supplier_id)

@@ -221,8 +221,8 @@ fn active_only(all: bool) -> &'static str {
 /// A row with the columns of `kind`'s canonical form, read back from a
 /// version's `content`, and its `active`.
 fn content_row(kind: RecordKind, content: &str, active: bool) -> Result<Row> {
-    let obj: serde_json::Map<String, Value> =
-        serde_json::from_str(content).map_err(|e| StoreError::Corrupt(format!("master_versions.content: {e}")))?;
+    let obj: serde_json::Map<String, Value> = serde_json::from_str(content)
+        .map_err(|e| StoreError::Corrupt(format!("master_versions.content: {e}")))?;
     let mut names = Vec::new();
     let mut vals = Vec::new();
     for name in kind.column_names() {
@@ -280,14 +280,24 @@ impl Store {
         };
         if change.action != Action::Edited && active == was_active {
             let (code, en, zh) = if active {
-                ("already_active", "the entry is active already", "该条目已是启用状态")
+                (
+                    "already_active",
+                    "the entry is active already",
+                    "该条目已是启用状态",
+                )
             } else {
-                ("already_deactivated", "the entry is deactivated already", "该条目已停用")
+                (
+                    "already_deactivated",
+                    "the entry is deactivated already",
+                    "该条目已停用",
+                )
             };
             return Err(StoreError::conflict(code, Some("active"), en, zh));
         }
         let before = text_of(change.kind, &row)?;
-        let last = self.first_version(&mut tx, caller, change.kind, &row, &before).await?;
+        let last = self
+            .first_version(&mut tx, caller, change.kind, &row, &before)
+            .await?;
         let mut sets: Vec<String> = Vec::new();
         let mut vals: Vec<Val> = Vec::new();
         for (name, val) in change.set {
@@ -298,12 +308,19 @@ impl Store {
         sets.push(format!("active = ${}", vals.len()));
         vals.push(change.entry.into());
         tx.execute(
-            &format!("UPDATE {table} SET {} WHERE id = ${}", sets.join(", "), vals.len()),
+            &format!(
+                "UPDATE {table} SET {} WHERE id = ${}",
+                sets.join(", "),
+                vals.len()
+            ),
             &vals,
         )
         .await?;
         let after = tx
-            .fetch_optional(&format!("SELECT * FROM {table} WHERE id = $1"), &params![change.entry])
+            .fetch_optional(
+                &format!("SELECT * FROM {table} WHERE id = $1"),
+                &params![change.entry],
+            )
             .await?
             .ok_or(StoreError::NotFound { what: change.what })?;
         let content = text_of(change.kind, &after)?;
@@ -380,7 +397,13 @@ impl Store {
 
     /// The current row of an entry of the caller's organisation (another's
     /// is not found), for an edit's checks.
-    pub(crate) async fn own_entry(&self, caller: &Caller, kind: RecordKind, what: &'static str, id: Uuid) -> Result<Row> {
+    pub(crate) async fn own_entry(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        what: &'static str,
+        id: Uuid,
+    ) -> Result<Row> {
         caller.require_verified_recorder()?;
         self.db
             .conn()
@@ -394,7 +417,13 @@ impl Store {
 
     /// Deactivates (`active` false) or activates a place, product,
     /// supplier or input of the caller's organisation, as a new version.
-    pub async fn set_entry_active(&self, caller: &Caller, kind: RecordKind, entry: Uuid, active: bool) -> Result<()> {
+    pub async fn set_entry_active(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        entry: Uuid,
+        active: bool,
+    ) -> Result<()> {
         if !VERSIONED.contains(&kind) {
             return Err(StoreError::NotFound { what: "entry" });
         }
@@ -515,7 +544,8 @@ impl Store {
         }
         for (entry, versions) in entries {
             out.extend(check_versions(&entry, &versions)?);
-            let Some(kind) = RecordKind::parse(&versions[0].text("record")?).filter(|k| VERSIONED.contains(k))
+            let Some(kind) =
+                RecordKind::parse(&versions[0].text("record")?).filter(|k| VERSIONED.contains(k))
             else {
                 continue;
             };
@@ -566,13 +596,25 @@ fn check_versions(entry: &str, versions: &[&Row]) -> Result<Vec<RowMismatch>> {
     let first = versions[0];
     let (record, org) = (first.text("record")?, first.text("org_id")?);
     if !VERSIONED.iter().any(|k| k.as_str() == record) {
-        out.push(mismatch(T, first.text("id")?, "record", "place, product, supplier or input".into(), record.clone()));
+        out.push(mismatch(
+            T,
+            first.text("id")?,
+            "record",
+            "place, product, supplier or input".into(),
+            record.clone(),
+        ));
     }
     for (i, v) in versions.iter().enumerate() {
         let id = v.text("id")?;
         let n = v.int("version")?;
         if n != i as i64 + 1 {
-            out.push(mismatch(T, id.clone(), "version", (i + 1).to_string(), n.to_string()));
+            out.push(mismatch(
+                T,
+                id.clone(),
+                "version",
+                (i + 1).to_string(),
+                n.to_string(),
+            ));
         }
         for (col, want) in [("record", &record), ("org_id", &org)] {
             let found = v.text(col)?;
@@ -617,7 +659,10 @@ fn check_first(first: &Row, record: &str) -> Result<Vec<RowMismatch>> {
             T,
             id.clone(),
             "content",
-            format!("the record its leaf logged (hashing to {})", other.unwrap_or_else(|| "?".into())),
+            format!(
+                "the record its leaf logged (hashing to {})",
+                other.unwrap_or_else(|| "?".into())
+            ),
             format!("content hashing to {hash}"),
         )),
     }
@@ -627,11 +672,31 @@ fn check_first(first: &Row, record: &str) -> Result<Vec<RowMismatch>> {
     }
     let logged: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
     let checks = [
-        ("action", Value::from(Action::Created.as_str()), first.opt_text("action")?.map(Value::from)),
-        ("active", Value::from(true), first.opt_bool("active")?.map(Value::from)),
-        ("acting_user", Value::Null, first.opt_text("acting_user")?.map(Value::from)),
-        ("org_id", logged["org_id"].clone(), first.opt_text("org_id")?.map(Value::from)),
-        ("created_at", logged["created_at"].clone(), first.opt_int("created_at")?.map(Value::from)),
+        (
+            "action",
+            Value::from(Action::Created.as_str()),
+            first.opt_text("action")?.map(Value::from),
+        ),
+        (
+            "active",
+            Value::from(true),
+            first.opt_bool("active")?.map(Value::from),
+        ),
+        (
+            "acting_user",
+            Value::Null,
+            first.opt_text("acting_user")?.map(Value::from),
+        ),
+        (
+            "org_id",
+            logged["org_id"].clone(),
+            first.opt_text("org_id")?.map(Value::from),
+        ),
+        (
+            "created_at",
+            logged["created_at"].clone(),
+            first.opt_int("created_at")?.map(Value::from),
+        ),
     ];
     for (col, want, found) in checks {
         let found = found.unwrap_or(Value::Null);
@@ -659,12 +724,24 @@ fn check_current(kind: RecordKind, entry: &str, row: Option<&Row>, latest: &Row)
     let expected: Value = serde_json::from_str(&latest.text("content")?).unwrap_or(Value::Null);
     for col in kind.column_names() {
         if expected[col] != found[col] {
-            out.push(mismatch(table, entry.to_owned(), col, expected[col].to_string(), found[col].to_string()));
+            out.push(mismatch(
+                table,
+                entry.to_owned(),
+                col,
+                expected[col].to_string(),
+                found[col].to_string(),
+            ));
         }
     }
     let (want, is) = (latest.bool("active")?, row.bool("active")?);
     if want != is {
-        out.push(mismatch(table, entry.to_owned(), "active", want.to_string(), is.to_string()));
+        out.push(mismatch(
+            table,
+            entry.to_owned(),
+            "active",
+            want.to_string(),
+            is.to_string(),
+        ));
     }
     Ok(out)
 }

@@ -189,7 +189,13 @@ impl Store {
         let mut tx = self.db.begin().await?;
         insert_entry(&mut tx, RecordKind::Place, id, caller.org_id, set)
             .await
-            .map_err(|e| e.on_duplicate("gln", "this GLN is already used by another place", "该 GLN 已被其他场所使用"))?;
+            .map_err(|e| {
+                e.on_duplicate(
+                    "gln",
+                    "this GLN is already used by another place",
+                    "该 GLN 已被其他场所使用",
+                )
+            })?;
         self.log_record(&mut tx, caller.org_id, RecordKind::Place, id, detached)
             .await?;
         tx.commit().await?;
@@ -233,7 +239,12 @@ impl Store {
 
     /// A place's content checked as the rules say (a new one's parent is
     /// an active production base), as the columns to store.
-    async fn checked_place(&self, caller: &Caller, new: &NewPlace, creating: bool) -> Result<Vec<(&'static str, Val)>> {
+    async fn checked_place(
+        &self,
+        caller: &Caller,
+        new: &NewPlace,
+        creating: bool,
+    ) -> Result<Vec<(&'static str, Val)>> {
         let name = field("name", text(&new.name, 100))?;
         let gln = new
             .gln
@@ -360,20 +371,35 @@ impl Store {
             ("parent_id", new.parent_id.into()),
             ("gln", gln.as_ref().map(|g| g.as_str()).into()),
             ("region", region.as_ref().map(|r| r.as_str()).into()),
-            ("address", field("address", opt_text(new.address.as_deref(), 200))?.into()),
+            (
+                "address",
+                field("address", opt_text(new.address.as_deref(), 200))?.into(),
+            ),
             ("latitude", new.location.map(|p| p.latitude).into()),
             ("longitude", new.location.map(|p| p.longitude).into()),
             ("polygon", polygon.into()),
             ("area_m2", new.area_m2.into()),
             ("crops", list(&crops).into()),
-            ("soil_type", field("soil_type", opt_text(new.soil_type.as_deref(), 100))?.into()),
-            ("water_source", field("water_source", opt_text(new.water_source.as_deref(), 100))?.into()),
-            ("irrigation", field("irrigation", opt_text(new.irrigation.as_deref(), 100))?.into()),
+            (
+                "soil_type",
+                field("soil_type", opt_text(new.soil_type.as_deref(), 100))?.into(),
+            ),
+            (
+                "water_source",
+                field("water_source", opt_text(new.water_source.as_deref(), 100))?.into(),
+            ),
+            (
+                "irrigation",
+                field("irrigation", opt_text(new.irrigation.as_deref(), 100))?.into(),
+            ),
             ("environment_tests", list(&tests).into()),
             ("temperature_controlled", new.temperature_controlled.into()),
             ("temperature_min", new.temperature_min.into()),
             ("temperature_max", new.temperature_max.into()),
-            ("plate_number", field("plate_number", opt_text(new.plate_number.as_deref(), 20))?.into()),
+            (
+                "plate_number",
+                field("plate_number", opt_text(new.plate_number.as_deref(), 20))?.into(),
+            ),
         ])
     }
 

@@ -245,7 +245,14 @@ impl Store {
 
     /// A product's content checked as the rules say, as the columns to
     /// store, and its checked certifications.
-    async fn checked_product(&self, caller: &Caller, new: &NewProduct) -> Result<(Vec<(&'static str, Val)>, Vec<(Certification, NaiveDate, NaiveDate)>)> {
+    async fn checked_product(
+        &self,
+        caller: &Caller,
+        new: &NewProduct,
+    ) -> Result<(
+        Vec<(&'static str, Val)>,
+        Vec<(Certification, NaiveDate, NaiveDate)>,
+    )> {
         let gtin = field("gtin", Gtin::parse(&new.gtin))?;
         if let Some(owner) = self.verified_prefix_owner(&gtin.as_str()[1..]).await? {
             if owner != caller.org_id {
@@ -293,16 +300,31 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let set = vec![
             ("gtin", gtin.as_str().into()),
-            ("company_prefix", company_prefix.as_ref().map(|p| p.as_str()).into()),
+            (
+                "company_prefix",
+                company_prefix.as_ref().map(|p| p.as_str()).into(),
+            ),
             ("name", name.into()),
             ("category", new.category.as_str().into()),
-            ("variety", field("variety", opt_text(new.variety.as_deref(), 50))?.into()),
-            ("specification", field("specification", opt_text(new.specification.as_deref(), 100))?.into()),
+            (
+                "variety",
+                field("variety", opt_text(new.variety.as_deref(), 50))?.into(),
+            ),
+            (
+                "specification",
+                field("specification", opt_text(new.specification.as_deref(), 100))?.into(),
+            ),
             ("unit", unit.into()),
             ("shelf_life_days", shelf.into()),
             ("origin_region", origin_region.as_ref().map(|r| r.as_str()).into()),
-            ("origin", field("origin", opt_text(new.origin.as_deref(), 200))?.into()),
-            ("description", field("description", opt_text(new.description.as_deref(), 2000))?.into()),
+            (
+                "origin",
+                field("origin", opt_text(new.origin.as_deref(), 200))?.into(),
+            ),
+            (
+                "description",
+                field("description", opt_text(new.description.as_deref(), 2000))?.into(),
+            ),
         ];
         Ok((set, certs))
     }

@@ -292,7 +292,10 @@ async fn list_page(
         let (href, label) = if wants_all(c) {
             (String::new(), lang.pick("只看启用的", "Active only"))
         } else {
-            ("?all=true".to_owned(), lang.pick("含已停用的", "Include deactivated"))
+            (
+                "?all=true".to_owned(),
+                lang.pick("含已停用的", "Include deactivated"),
+            )
         };
         let _ = write!(
             b,

@@ -56,7 +56,11 @@ fn kept(kind: RecordKind) -> &'static [&'static str] {
 }
 
 /// The list, kind and id a page's path names.
-fn named(c: &Console, slug: &str, id: &str) -> Result<(&'static List, RecordKind, Uuid), axum::response::Response> {
+fn named(
+    c: &Console,
+    slug: &str,
+    id: &str,
+) -> Result<(&'static List, RecordKind, Uuid), axum::response::Response> {
     let list = list_of(c, slug)?;
     let kind = kind_of(slug).ok_or_else(|| error_page(c.lang, ApiError::not_found("page")))?;
     let id = Uuid::parse_str(id).map_err(|_| error_page(c.lang, ApiError::not_found("record")))?;
@@ -64,14 +68,31 @@ fn named(c: &Console, slug: &str, id: &str) -> Result<(&'static List, RecordKind
 }
 
 /// The entry as the API shows it, and its history's versions.
-async fn current(state: &AppState, c: &Console, kind: RecordKind, id: Uuid) -> Result<(Value, Vec<Value>), ApiError> {
+async fn current(
+    state: &AppState,
+    c: &Console,
+    kind: RecordKind,
+    id: Uuid,
+) -> Result<(Value, Vec<Value>), ApiError> {
     let s = &state.store;
     let json = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
     let (entry, history) = match kind {
-        RecordKind::Place => (json(serde_json::to_value(s.get_place(&c.caller, id).await?)), json(serde_json::to_value(s.place_history(&c.caller, id).await?))),
-        RecordKind::Product => (json(serde_json::to_value(s.get_product(&c.caller, id).await?)), json(serde_json::to_value(s.product_history(&c.caller, id).await?))),
-        RecordKind::Supplier => (json(serde_json::to_value(s.get_supplier(&c.caller, id).await?)), json(serde_json::to_value(s.supplier_history(&c.caller, id).await?))),
-        _ => (json(serde_json::to_value(s.get_input(&c.caller, id).await?)), json(serde_json::to_value(s.input_history(&c.caller, id).await?))),
+        RecordKind::Place => (
+            json(serde_json::to_value(s.get_place(&c.caller, id).await?)),
+            json(serde_json::to_value(s.place_history(&c.caller, id).await?)),
+        ),
+        RecordKind::Product => (
+            json(serde_json::to_value(s.get_product(&c.caller, id).await?)),
+            json(serde_json::to_value(s.product_history(&c.caller, id).await?)),
+        ),
+        RecordKind::Supplier => (
+            json(serde_json::to_value(s.get_supplier(&c.caller, id).await?)),
+            json(serde_json::to_value(s.supplier_history(&c.caller, id).await?)),
+        ),
+        _ => (
+            json(serde_json::to_value(s.get_input(&c.caller, id).await?)),
+            json(serde_json::to_value(s.input_history(&c.caller, id).await?)),
+        ),
     };
     let versions = history["versions"].as_array().cloned().unwrap_or_default();
     Ok((entry, versions))
@@ -182,7 +203,10 @@ async fn entry_page(
         let _ = write!(
             b,
             "<p class=\"err\" id=\"deactivated\">{}</p>",
-            lang.pick("已停用：新记录不能引用它。", "Deactivated: no new record names it.")
+            lang.pick(
+                "已停用：新记录不能引用它。",
+                "Deactivated: no new record names it."
+            )
         );
     }
     if kind == RecordKind::Product {
@@ -192,7 +216,8 @@ async fn entry_page(
             lang.pick("认证及其变更历史", "Certifications and their history")
         );
     }
-    let manages = entry["org_id"] == Value::from(c.caller.org_id.to_string()) && c.caller.require_verified_recorder().is_ok();
+    let manages = entry["org_id"] == c.caller.org_id.to_string()
+        && c.caller.require_verified_recorder().is_ok();
     let field = problem.as_ref().and_then(|e| e.field.clone());
     let said = problem
         .as_ref()
@@ -264,10 +289,22 @@ pub(crate) async fn edit(
         let (entry, _) = current(&state, &c, kind, id).await?;
         let bytes = edit_body(list, kind, &entry, &f)?;
         match kind {
-            RecordKind::Place => s.edit_place(caller, id, &parse_json(&bytes)?, None).await.map(drop),
-            RecordKind::Product => s.edit_product(caller, id, &parse_json(&bytes)?, None).await.map(drop),
-            RecordKind::Supplier => s.edit_supplier(caller, id, &parse_json(&bytes)?, None).await.map(drop),
-            _ => s.edit_input(caller, id, &parse_json(&bytes)?, None).await.map(drop),
+            RecordKind::Place => s
+                .edit_place(caller, id, &parse_json(&bytes)?, None)
+                .await
+                .map(drop),
+            RecordKind::Product => s
+                .edit_product(caller, id, &parse_json(&bytes)?, None)
+                .await
+                .map(drop),
+            RecordKind::Supplier => s
+                .edit_supplier(caller, id, &parse_json(&bytes)?, None)
+                .await
+                .map(drop),
+            _ => s
+                .edit_input(caller, id, &parse_json(&bytes)?, None)
+                .await
+                .map(drop),
         }
         .map_err(ApiError::from)
     }

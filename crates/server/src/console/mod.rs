@@ -110,8 +110,14 @@ pub fn router() -> Router<AppState> {
             "/console/master/{slug}/{id}",
             get(master_entry::show).post(master_entry::edit),
         )
-        .route("/console/master/{slug}/{id}/deactivate", post(master_entry::deactivate))
-        .route("/console/master/{slug}/{id}/activate", post(master_entry::activate))
+        .route(
+            "/console/master/{slug}/{id}/deactivate",
+            post(master_entry::deactivate),
+        )
+        .route(
+            "/console/master/{slug}/{id}/activate",
+            post(master_entry::activate),
+        )
         .route("/console/products/{id}", get(product::show))
         .route("/console/products/{id}/certifications", post(product::add))
         .route(

@@ -78,7 +78,10 @@ async fn product_page(
     let _ = write!(
         b,
         "<p><a id=\"entry\" href=\"/console/master/products/{id}\">{}</a></p>",
-        l("修改产品信息、停用及版本历史", "Edit, deactivate and version history")
+        l(
+            "修改产品信息、停用及版本历史",
+            "Edit, deactivate and version history"
+        )
     );
     let _ = write!(b, "<h2>{}</h2>", l("持有的认证", "Certifications held"));
     let rows: Vec<Vec<String>> = held
@@ -147,7 +150,14 @@ async fn product_page(
         b,
         "<h2>{}</h2><div class=\"card\" id=\"certification-history\">{}</div>",
         l("认证变更历史", "Certification history"),
-        certification_history(c, &state.store.certification_history(&c.caller, id).await.map_err(err)?)
+        certification_history(
+            c,
+            &state
+                .store
+                .certification_history(&c.caller, id)
+                .await
+                .map_err(err)?
+        )
     );
     let status = problem.as_ref().map_or(StatusCode::OK, |e| e.status);
     Ok(deliberate(

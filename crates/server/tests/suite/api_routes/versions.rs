@@ -67,18 +67,33 @@ async fn versions(calls: &Calls<'_>, t: &Tenants<'_>, kind: &Kind, body: Value, 
         .await;
     assert_eq!(got[field], edited[field], "{}", kind.path);
     calls
-        .foreign(kind.edit, &at(kind.edit), &nobody(kind.edit), &other.1, Some(edited))
+        .foreign(
+            kind.edit,
+            &at(kind.edit),
+            &nobody(kind.edit),
+            &other.1,
+            Some(edited),
+        )
         .await;
     let history = calls
         .expect(kind.history, &at(kind.history), &admin.1, None, 200)
         .await;
     let v = history["versions"].as_array().unwrap();
     assert_eq!(v.len(), 2, "{history}");
-    assert_eq!((v[0]["action"].as_str(), v[1]["action"].as_str()), (Some("created"), Some("edited")));
+    assert_eq!(
+        (v[0]["action"].as_str(), v[1]["action"].as_str()),
+        (Some("created"), Some("edited"))
+    );
     assert_eq!(v[1]["record"][field], got[field]);
     assert_eq!(v[1]["acting_username"], admin.0);
     calls
-        .foreign(kind.history, &at(kind.history), &nobody(kind.history), &other.1, None)
+        .foreign(
+            kind.history,
+            &at(kind.history),
+            &nobody(kind.history),
+            &other.1,
+            None,
+        )
         .await;
     for (op, active) in [(kind.deactivate, false), (kind.activate, true)] {
         calls.foreign(op, &at(op), &nobody(op), &other.1, None).await;
@@ -116,13 +131,22 @@ both_backends!(master_data_versions, |app| async move {
     };
     let mut body = base("郫都红光蔬菜基地");
     body["gln"] = json!(gln());
-    let edited = merge(body.clone(), json!({"name": "红光蔬菜基地", "address": "郫都区红光镇"}));
+    let edited = merge(
+        body.clone(),
+        json!({"name": "红光蔬菜基地", "address": "郫都区红光镇"}),
+    );
     versions(&calls, &t, &PLACES, body, edited, "name").await;
     let body = product(&gtin13(), "郫县二荆条辣椒");
-    let edited = merge(body.clone(), json!({"name": "二荆条辣椒（精品）", "shelf_life_days": 10}));
+    let edited = merge(
+        body.clone(),
+        json!({"name": "二荆条辣椒（精品）", "shelf_life_days": 10}),
+    );
     versions(&calls, &t, &PRODUCTS, body, edited, "shelf_life_days").await;
     let body = json!({"name": "成都农资有限公司", "uscc": "91110108551385082Q", "contact_name": "周八"});
-    let edited = merge(body.clone(), json!({"contact_name": "吴九", "contact_phone": "13800138000"}));
+    let edited = merge(
+        body.clone(),
+        json!({"contact_name": "吴九", "contact_phone": "13800138000"}),
+    );
     versions(&calls, &t, &SUPPLIERS, body, edited, "contact_name").await;
     let body = json!({
         "kind": "pesticide", "name": "吡虫啉", "registration_number": "PD20080005",
