@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::db::{Row, Val};
 use crate::master_log::{ClientSignature, RecordKind};
-use crate::master_versions::{fixed_in, insert_entry, require_active, Action, Change, History};
+use crate::master_versions::{insert_entry, require_active, History};
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -308,23 +308,9 @@ impl Store {
         new: &NewSupplier,
         signature: Option<&ClientSignature>,
     ) -> Result<Supplier> {
-        let current = self
-            .own_entry(caller, RecordKind::Supplier, "supplier", id)
-            .await?;
         let set = checked_supplier(new)?;
-        fixed_in(&current, &set, &["uscc"])?;
-        self.record_version(
-            caller,
-            Change {
-                kind: RecordKind::Supplier,
-                what: "supplier",
-                entry: id,
-                action: Action::Edited,
-                set,
-                signature,
-            },
-        )
-        .await?;
+        self.record_edit(caller, RecordKind::Supplier, id, set, &["uscc"], signature)
+            .await?;
         self.get_supplier(caller, id).await
     }
 
@@ -414,19 +400,14 @@ impl Store {
         new: &NewInput,
         signature: Option<&ClientSignature>,
     ) -> Result<Input> {
-        let current = self.own_entry(caller, RecordKind::Input, "input", id).await?;
         let set = checked_input(new)?;
-        fixed_in(&current, &set, &["kind", "registration_number"])?;
-        self.record_version(
+        self.record_edit(
             caller,
-            Change {
-                kind: RecordKind::Input,
-                what: "input",
-                entry: id,
-                action: Action::Edited,
-                set,
-                signature,
-            },
+            RecordKind::Input,
+            id,
+            set,
+            &["kind", "registration_number"],
+            signature,
         )
         .await?;
         self.get_input(caller, id).await

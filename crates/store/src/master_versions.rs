@@ -104,21 +104,9 @@ pub struct History<T> {
     pub versions: Vec<Version<T>>,
 }
 
-/// A change of an entry: its new content (the columns to set, already
-/// checked) or its state.
-pub(crate) struct Change<'a> {
-    pub kind: RecordKind,
-    /// What the entry is called in a "not found" answer.
-    pub what: &'static str,
-    pub entry: Uuid,
-    pub action: Action,
-    pub set: Vec<(&'static str, Val)>,
-    pub signature: Option<&'a ClientSignature>,
-}
-
 /// Refuses a change of an identity field: `given` must be what `current`
 /// holds in `column`.
-pub(crate) fn fixed(current: &Row, column: &str, given: Option<&str>) -> Result<()> {
+fn fixed(current: &Row, column: &str, given: Option<&str>) -> Result<()> {
     if current.opt_text(column)?.as_deref() == given {
         return Ok(());
     }
@@ -134,7 +122,7 @@ pub(crate) fn fixed(current: &Row, column: &str, given: Option<&str>) -> Result<
 
 /// Refuses a change of any of the identity `columns` among the checked
 /// columns `set` of an edit.
-pub(crate) fn fixed_in(current: &Row, set: &[(&'static str, Val)], columns: &[&str]) -> Result<()> {
+fn fixed_in(current: &Row, set: &[(&'static str, Val)], columns: &[&str]) -> Result<()> {
     for (name, val) in set.iter().filter(|(n, _)| columns.contains(n)) {
         let given = match val {
             Val::Text(t) => Some(t.as_str()),
@@ -249,16 +237,24 @@ fn text_of(kind: RecordKind, row: &Row) -> Result<String> {
 impl Store {
     /// Records a change of an entry of the caller's organisation as its next
     /// version, updating its row, in one transaction (see the module doc).
-    pub(crate) async fn record_version(&self, caller: &Caller, change: Change<'_>) -> Result<()> {
+    async fn record_version(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        entry: Uuid,
+        action: Action,
+        set: Vec<(&'static str, Val)>,
+        signature: Option<&ClientSignature>,
+    ) -> Result<()> {
         caller.require_verified_recorder()?;
-        let detached = match change.action {
+        let detached = match action {
             Action::Edited => {
-                self.check_record_signature(caller.org_id, RecordKind::MasterVersion, change.signature)
+                self.check_record_signature(caller.org_id, RecordKind::MasterVersion, signature)
                     .await?
             }
             _ => None,
         };
-        let table = change.kind.table();
+        let table = kind.table();
         let mut tx = self.db.begin().await?;
         if let Tx::Postgres(_) = tx {
             // Versions of one entry are numbered in turn.
@@ -268,17 +264,17 @@ impl Store {
         let row = tx
             .fetch_optional(
                 &format!("SELECT * FROM {table} WHERE id = $1 AND org_id = $2"),
-                &params![change.entry, caller.org_id],
+                &params![entry, caller.org_id],
             )
             .await?
-            .ok_or(StoreError::NotFound { what: change.what })?;
+            .ok_or(StoreError::NotFound { what: what(kind) })?;
         let was_active = row.bool("active")?;
-        let active = match change.action {
+        let active = match action {
             Action::Deactivated => false,
             Action::Activated => true,
             _ => was_active,
         };
-        if change.action != Action::Edited && active == was_active {
+        if action != Action::Edited && active == was_active {
             let (code, en, zh) = if active {
                 (
                     "already_active",
@@ -294,19 +290,17 @@ impl Store {
             };
             return Err(StoreError::conflict(code, Some("active"), en, zh));
         }
-        let before = text_of(change.kind, &row)?;
-        let last = self
-            .first_version(&mut tx, caller, change.kind, &row, &before)
-            .await?;
+        let before = text_of(kind, &row)?;
+        let last = self.first_version(&mut tx, caller, kind, &row, &before).await?;
         let mut sets: Vec<String> = Vec::new();
         let mut vals: Vec<Val> = Vec::new();
-        for (name, val) in change.set {
+        for (name, val) in set {
             vals.push(val);
             sets.push(format!("{name} = ${}", vals.len()));
         }
         vals.push(active.into());
         sets.push(format!("active = ${}", vals.len()));
-        vals.push(change.entry.into());
+        vals.push(entry.into());
         tx.execute(
             &format!(
                 "UPDATE {table} SET {} WHERE id = ${}",
@@ -317,14 +311,11 @@ impl Store {
         )
         .await?;
         let after = tx
-            .fetch_optional(
-                &format!("SELECT * FROM {table} WHERE id = $1"),
-                &params![change.entry],
-            )
+            .fetch_optional(&format!("SELECT * FROM {table} WHERE id = $1"), &params![entry])
             .await?
-            .ok_or(StoreError::NotFound { what: change.what })?;
-        let content = text_of(change.kind, &after)?;
-        if change.action == Action::Edited && content == before {
+            .ok_or(StoreError::NotFound { what: what(kind) })?;
+        let content = text_of(kind, &after)?;
+        if action == Action::Edited && content == before {
             return Err(StoreError::conflict(
                 "no_change",
                 None,
@@ -339,10 +330,10 @@ impl Store {
             &params![
                 id,
                 caller.org_id,
-                change.kind.as_str(),
-                change.entry,
+                kind.as_str(),
+                entry,
                 last + 1,
-                change.action.as_str(),
+                action.as_str(),
                 active,
                 content,
                 caller.user_id,
@@ -415,6 +406,24 @@ impl Store {
             .ok_or(StoreError::NotFound { what })
     }
 
+    /// Records an edit of an entry of the caller's organisation: `set`, its
+    /// checked new content, whose identity `columns` must be what the entry
+    /// holds; answers once the version is stored.
+    pub(crate) async fn record_edit(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        entry: Uuid,
+        set: Vec<(&'static str, Val)>,
+        columns: &[&str],
+        signature: Option<&ClientSignature>,
+    ) -> Result<()> {
+        let current = self.own_entry(caller, kind, what(kind), entry).await?;
+        fixed_in(&current, &set, columns)?;
+        self.record_version(caller, kind, entry, Action::Edited, set, signature)
+            .await
+    }
+
     /// Deactivates (`active` false) or activates a place, product,
     /// supplier or input of the caller's organisation, as a new version.
     pub async fn set_entry_active(
@@ -432,18 +441,8 @@ impl Store {
         } else {
             Action::Deactivated
         };
-        self.record_version(
-            caller,
-            Change {
-                kind,
-                what: what(kind),
-                entry,
-                action,
-                set: Vec::new(),
-                signature: None,
-            },
-        )
-        .await
+        self.record_version(caller, kind, entry, action, Vec::new(), None)
+            .await
     }
 
     /// The entries the caller may read, optionally of one organisation,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::db::{Row, Val};
 use crate::master_log::{ClientSignature, RecordKind};
-use crate::master_versions::{fixed_in, insert_entry, require_active, Action, Change, History};
+use crate::master_versions::{insert_entry, require_active, History};
 use crate::orgs::ts;
 use crate::{field, new_id, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -213,19 +213,14 @@ impl Store {
         new: &NewPlace,
         signature: Option<&ClientSignature>,
     ) -> Result<Place> {
-        let current = self.own_entry(caller, RecordKind::Place, "place", id).await?;
         let set = self.checked_place(caller, new, false).await?;
-        fixed_in(&current, &set, &["kind", "parent_id", "gln"])?;
-        self.record_version(
+        self.record_edit(
             caller,
-            Change {
-                kind: RecordKind::Place,
-                what: "place",
-                entry: id,
-                action: Action::Edited,
-                set,
-                signature,
-            },
+            RecordKind::Place,
+            id,
+            set,
+            &["kind", "parent_id", "gln"],
+            signature,
         )
         .await?;
         self.get_place(caller, id).await

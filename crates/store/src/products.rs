@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::db::{Row, Val};
 use crate::master_log::{ClientSignature, RecordKind};
-use crate::master_versions::{fixed_in, insert_entry, Action, Change, History};
+use crate::master_versions::{insert_entry, History};
 use crate::orgs::ts;
 use crate::{field, new_id, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -209,7 +209,6 @@ impl Store {
         new: &NewProduct,
         signature: Option<&ClientSignature>,
     ) -> Result<Product> {
-        let current = self.own_entry(caller, RecordKind::Product, "product", id).await?;
         if !new.certifications.is_empty() {
             return Err(StoreError::invalid(
                 "certifications",
@@ -221,17 +220,13 @@ impl Store {
             ));
         }
         let (set, _) = self.checked_product(caller, new).await?;
-        fixed_in(&current, &set, &["gtin", "company_prefix"])?;
-        self.record_version(
+        self.record_edit(
             caller,
-            Change {
-                kind: RecordKind::Product,
-                what: "product",
-                entry: id,
-                action: Action::Edited,
-                set,
-                signature,
-            },
+            RecordKind::Product,
+            id,
+            set,
+            &["gtin", "company_prefix"],
+            signature,
         )
         .await?;
         self.get_product(caller, id).await

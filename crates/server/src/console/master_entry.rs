@@ -216,8 +216,8 @@ async fn entry_page(
             lang.pick("认证及其变更历史", "Certifications and their history")
         );
     }
-    let manages = entry["org_id"] == c.caller.org_id.to_string()
-        && c.caller.require_verified_recorder().is_ok();
+    let manages =
+        entry["org_id"] == c.caller.org_id.to_string() && c.caller.require_verified_recorder().is_ok();
     let field = problem.as_ref().and_then(|e| e.field.clone());
     let said = problem
         .as_ref()
