@@ -323,25 +323,28 @@ pub async fn seed(store: &Store) -> Result<DemoSummary> {
     }
 
     // The cooperative's base, plots and warehouse.
+    let base_fill = |p: &mut NewPlace| {
+        p.region = Some("510117".into());
+        p.address = Some("四川省成都市郫都区唐昌镇".into());
+        p.location = Some(GeoPoint {
+            latitude: 30.8736,
+            longitude: 103.8241,
+        });
+        p.area_m2 = Some(200_000.0);
+    };
+    let base_name = "唐昌镇辣椒种植基地";
     let base = store
         .create_place(
             &coop,
-            &place(
-                PlaceKind::ProductionBase,
-                "唐昌镇辣椒种植基地",
-                None,
-                |p| {
-                    p.region = Some("510117".into());
-                    p.address = Some("四川省成都市郫都区唐昌镇".into());
-                    p.location = Some(GeoPoint {
-                        latitude: 30.8736,
-                        longitude: 103.8241,
-                    });
-                    p.area_m2 = Some(200_000.0);
-                },
-            ),
+            &place(PlaceKind::ProductionBase, base_name, None, base_fill),
         )
         .await?;
+    // Its address made precise: an edit, logged as its second version.
+    let precise = place(PlaceKind::ProductionBase, base_name, None, |p| {
+        base_fill(p);
+        p.address = Some("四川省成都市郫都区唐昌镇战旗村".into());
+    });
+    store.edit_place(&coop, base.id, &precise, None).await?;
     let mut plots = Vec::new();
     for (name, lat) in [("一号地块", 30.8741), ("二号地块", 30.8752)] {
         let plot = store
@@ -998,6 +1001,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(places.items.len(), 4);
+        let base = places
+            .items
+            .iter()
+            .find(|p| p.parent_id.is_none() && p.area_m2 == Some(200_000.0));
+        let history = store.place_history(&coop, base.unwrap().id).await.unwrap();
+        assert_eq!(history.versions.len(), 2, "the base's address was edited");
         let officer = store.caller_for_username("reg-officer").await.unwrap().unwrap();
         // The county officer sees the cooperative's products, not the packer's (another district).
         let seen = store

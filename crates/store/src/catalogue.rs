@@ -54,18 +54,21 @@ tables! {
         ["id", "event_id", "org_id", "capture_id", "event_type", "event_time", "time_zone_offset", "record_time", "action",
          "biz_step", "disposition", "read_point", "biz_location", "record_kind", "stage", "is_error_declaration",
          "corrected_by", "document", "event_key"];
-    "places": Logged, true, "Master record `place`.",
+    "places": Logged, true, "Master record `place`; once edited, its latest version in `master_versions` (which `verify` compares every column and `active` with), its leaf logging version 1.",
         ["id", "org_id", "kind", "name", "parent_id", "gln", "region", "address", "latitude", "longitude", "polygon",
          "area_m2", "crops", "soil_type", "water_source", "irrigation", "environment_tests", "temperature_controlled",
-         "temperature_min", "temperature_max", "plate_number", "created_at"];
-    "products": Logged, true, "Master record `product`.",
+         "temperature_min", "temperature_max", "plate_number", "created_at", "active"];
+    "products": Logged, true, "Master record `product`; once edited, its latest version in `master_versions` (as places).",
         ["id", "org_id", "gtin", "name", "category", "variety", "specification", "unit", "shelf_life_days",
-         "origin_region", "origin", "description", "created_at", "company_prefix"];
-    "suppliers": Logged, true, "Master record `supplier`.",
-        ["id", "org_id", "name", "uscc", "contact_name", "contact_phone", "address", "licence_number", "created_at"];
-    "inputs": Logged, true, "Master record `input`.",
+         "origin_region", "origin", "description", "created_at", "company_prefix", "active"];
+    "suppliers": Logged, true, "Master record `supplier`; once edited, its latest version in `master_versions` (as places).",
+        ["id", "org_id", "name", "uscc", "contact_name", "contact_phone", "address", "licence_number", "created_at",
+         "active"];
+    "inputs": Logged, true, "Master record `input`; once edited, its latest version in `master_versions` (as places).",
         ["id", "org_id", "kind", "name", "manufacturer", "registration_number", "active_ingredient",
-         "pre_harvest_interval_days", "specification", "unit", "created_at"];
+         "pre_harvest_interval_days", "specification", "unit", "created_at", "active"];
+    "master_versions": Logged, true, "Each version of a place, product, supplier or input (the canonical form of its row after it, `active`, the action, the acting user): version 1, under the entry's id, is the record its own leaf logged (written at the first change); later ones are master records `master_version`. `verify` checks version 1 against the entry's leaf, the numbering, and the entry's row against its latest version.",
+        ["id", "org_id", "record", "entry_id", "version", "action", "active", "content", "acting_user", "created_at"];
     "input_purchases": Logged, true, "Master record `input_purchase`.",
         ["id", "org_id", "input_id", "supplier_id", "lot_number", "quantity", "unit", "purchased_on",
          "storage_place_id", "storage_conditions", "created_at"];

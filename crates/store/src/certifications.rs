@@ -33,6 +33,32 @@ pub struct HeldCertification {
     pub certification: Certification,
 }
 
+/// A certification added to or withdrawn from a product, with who and when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificationChange {
+    /// The certification's id.
+    pub id: Uuid,
+    /// `created` (with the product), `added`, `withdrawn` or `logged` (held
+    /// before changes were logged).
+    pub action: String,
+    /// The certification as it was added (for a withdrawal: as it was held).
+    pub certification: Option<Certification>,
+    pub acting_user: Option<Uuid>,
+    pub acting_username: Option<String>,
+    /// When (ms since the epoch).
+    pub at: i64,
+}
+
+/// A certification's logged row state (the fields shown of it).
+#[derive(serde::Deserialize)]
+struct Snapshot {
+    kind: suyuan_core::model::CertificationKind,
+    number: String,
+    issuer: Option<String>,
+    valid_from: String,
+    valid_until: String,
+}
+
 /// Stores a checked certification of `product_id` and logs its row's state
 /// after `action`, inside `tx`.
 pub(crate) async fn insert(
@@ -107,6 +133,58 @@ impl Store {
                     id: r.uuid("id")?,
                     product_id,
                     certification: decode_certification(r)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every certification ever added to or withdrawn from a product the
+    /// caller may read, oldest first, from the logged row states.
+    pub async fn certification_history(
+        &self,
+        caller: &Caller,
+        product_id: Uuid,
+    ) -> Result<Vec<CertificationChange>> {
+        self.get_product(caller, product_id).await?;
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT s.row_key, s.action, s.snapshot, s.acting_user, s.created_at, u.username \
+                 FROM row_states s LEFT JOIN users u ON u.id = s.acting_user \
+                 WHERE s.table_name = 'certifications' AND s.row_key IN (SELECT r.row_key FROM row_states r \
+                 WHERE r.table_name = 'certifications' AND r.snapshot LIKE $1) ORDER BY s.created_at, s.id",
+                &params![format!("%\"product_id\":\"{product_id}\"%")],
+            )
+            .await?;
+        let mut held: std::collections::HashMap<String, Certification> = Default::default();
+        rows.iter()
+            .map(|r| {
+                let key = r.text("row_key")?;
+                let state = r
+                    .opt_text("snapshot")?
+                    .and_then(|s| serde_json::from_str::<Snapshot>(&s).ok())
+                    .map(|s| Certification {
+                        kind: s.kind,
+                        number: s.number,
+                        issuer: s.issuer,
+                        valid_from: s.valid_from,
+                        valid_until: s.valid_until,
+                    });
+                let certification = match state {
+                    Some(c) => {
+                        held.insert(key.clone(), c.clone());
+                        Some(c)
+                    }
+                    None => held.get(&key).cloned(),
+                };
+                Ok(CertificationChange {
+                    id: Uuid::parse_str(&key).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    action: r.text("action")?,
+                    certification,
+                    acting_user: r.opt_uuid("acting_user")?,
+                    acting_username: r.opt_text("username")?,
+                    at: r.int("created_at")?,
                 })
             })
             .collect()

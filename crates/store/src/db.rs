@@ -121,6 +121,12 @@ pub struct Row {
 }
 
 impl Row {
+    /// A row built from column names and values (a logged record's
+    /// canonical form read back, for instance).
+    pub(crate) fn from_columns(names: Vec<String>, vals: Vec<Val>) -> Row {
+        Row { names, vals }
+    }
+
     fn get(&self, col: &str) -> Result<&Val, StoreError> {
         self.names
             .iter()

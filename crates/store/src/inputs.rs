@@ -14,8 +14,9 @@ use suyuan_core::Invalid;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::Row;
+use crate::db::{Row, Val};
 use crate::master_log::{ClientSignature, RecordKind};
+use crate::master_versions::{insert_entry, require_active, History};
 use crate::orgs::ts;
 use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
@@ -44,6 +45,8 @@ pub struct Supplier {
     pub address: Option<String>,
     pub licence_number: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// False once deactivated: named by no new purchase, hidden from lists.
+    pub active: bool,
 }
 
 /// A request to add an input (seed, fertiliser, pesticide …).
@@ -75,6 +78,8 @@ pub struct Input {
     pub specification: Option<String>,
     pub unit: String,
     pub created_at: DateTime<Utc>,
+    /// False once deactivated: named by no new record, hidden from lists.
+    pub active: bool,
 }
 
 /// A purchase of an input lot and where it is stored.
@@ -110,9 +115,9 @@ pub struct Purchase {
 }
 
 const SUPPLIER_COLUMNS: &str =
-    "t.id, t.org_id, t.name, t.uscc, t.contact_name, t.contact_phone, t.address, t.licence_number, t.created_at";
+    "t.id, t.org_id, t.name, t.uscc, t.contact_name, t.contact_phone, t.address, t.licence_number, t.created_at, t.active";
 const INPUT_COLUMNS: &str = "t.id, t.org_id, t.kind, t.name, t.manufacturer, t.registration_number, \
-    t.active_ingredient, t.pre_harvest_interval_days, t.specification, t.unit, t.created_at";
+    t.active_ingredient, t.pre_harvest_interval_days, t.specification, t.unit, t.created_at, t.active";
 const PURCHASE_COLUMNS: &str =
     "t.id, t.org_id, t.input_id, t.supplier_id, t.lot_number, t.quantity, t.unit, \
     t.purchased_on, t.storage_place_id, t.storage_conditions, t.created_at";
@@ -128,6 +133,7 @@ fn decode_supplier(r: &Row) -> Result<Supplier> {
         address: r.opt_text("address")?,
         licence_number: r.opt_text("licence_number")?,
         created_at: ts(r.int("created_at")?),
+        active: r.bool("active")?,
     })
 }
 
@@ -144,6 +150,7 @@ fn decode_input(r: &Row) -> Result<Input> {
         specification: r.opt_text("specification")?,
         unit: r.text("unit")?,
         created_at: ts(r.int("created_at")?),
+        active: r.bool("active")?,
     })
 }
 
@@ -163,6 +170,104 @@ fn decode_purchase(r: &Row) -> Result<Purchase> {
     })
 }
 
+/// A supplier's content checked as the rules say, as the columns to store.
+fn checked_supplier(new: &NewSupplier) -> Result<Vec<(&'static str, Val)>> {
+    // A supplier's credit code must be well formed; a checksum failure is
+    // kept (the pilot-area case) since suppliers are not verified here.
+    let uscc = new
+        .uscc
+        .as_deref()
+        .map(|u| field("uscc", Uscc::parse(u)))
+        .transpose()?;
+    Ok(vec![
+        ("name", field("name", text(&new.name, 100))?.into()),
+        ("uscc", uscc.as_ref().map(|u| u.as_str()).into()),
+        (
+            "contact_name",
+            field("contact_name", opt_text(new.contact_name.as_deref(), 50))?.into(),
+        ),
+        (
+            "contact_phone",
+            new.contact_phone
+                .as_deref()
+                .map(|p| field("contact_phone", phone(p)))
+                .transpose()?
+                .into(),
+        ),
+        (
+            "address",
+            field("address", opt_text(new.address.as_deref(), 200))?.into(),
+        ),
+        (
+            "licence_number",
+            field("licence_number", opt_text(new.licence_number.as_deref(), 50))?.into(),
+        ),
+    ])
+}
+
+/// An input's content checked as the rules say, as the columns to store.
+fn checked_input(new: &NewInput) -> Result<Vec<(&'static str, Val)>> {
+    let (registration, phi) = if new.kind == InputKind::Pesticide {
+        let reg = new.registration_number.as_deref().ok_or_else(|| {
+            StoreError::invalid(
+                "registration_number",
+                Invalid::new(
+                    "registration_required",
+                    "a pesticide needs its registration number",
+                    "农药须填写农药登记证号",
+                ),
+            )
+        })?;
+        let phi = new.pre_harvest_interval_days.ok_or_else(|| {
+            StoreError::invalid(
+                "pre_harvest_interval_days",
+                Invalid::new(
+                    "phi_required",
+                    "a pesticide needs its pre-harvest interval in days",
+                    "农药须填写安全间隔期（天）",
+                ),
+            )
+        })?;
+        (
+            Some(field("registration_number", parse_pesticide_registration(reg))?),
+            Some(field("pre_harvest_interval_days", int_range(phi, 0, 365))?),
+        )
+    } else {
+        (
+            field(
+                "registration_number",
+                opt_text(new.registration_number.as_deref(), 50),
+            )?,
+            new.pre_harvest_interval_days
+                .map(|d| field("pre_harvest_interval_days", int_range(d, 0, 365)))
+                .transpose()?,
+        )
+    };
+    Ok(vec![
+        ("kind", new.kind.as_str().into()),
+        ("name", field("name", text(&new.name, 100))?.into()),
+        (
+            "manufacturer",
+            field("manufacturer", opt_text(new.manufacturer.as_deref(), 100))?.into(),
+        ),
+        ("registration_number", registration.into()),
+        (
+            "active_ingredient",
+            field(
+                "active_ingredient",
+                opt_text(new.active_ingredient.as_deref(), 100),
+            )?
+            .into(),
+        ),
+        ("pre_harvest_interval_days", phi.into()),
+        (
+            "specification",
+            field("specification", opt_text(new.specification.as_deref(), 100))?.into(),
+        ),
+        ("unit", field("unit", text(&new.unit, 20))?.into()),
+    ])
+}
+
 impl Store {
     pub async fn create_supplier(&self, caller: &Caller, new: &NewSupplier) -> Result<Supplier> {
         self.create_supplier_signed(caller, new, None).await
@@ -179,42 +284,40 @@ impl Store {
         signature: Option<&ClientSignature>,
     ) -> Result<Supplier> {
         caller.require_recorder()?;
-        // A supplier's credit code must be well formed; a checksum failure is
-        // kept (the pilot-area case) since suppliers are not verified here.
-        let uscc = new
-            .uscc
-            .as_deref()
-            .map(|u| field("uscc", Uscc::parse(u)))
-            .transpose()?;
+        let set = checked_supplier(new)?;
         let id = new_id();
-        let values = params![
-            id,
-            caller.org_id,
-            field("name", text(&new.name, 100))?,
-            uscc.as_ref().map(|u| u.as_str()),
-            field("contact_name", opt_text(new.contact_name.as_deref(), 50))?,
-            new.contact_phone
-                .as_deref()
-                .map(|p| field("contact_phone", phone(p)))
-                .transpose()?,
-            field("address", opt_text(new.address.as_deref(), 200))?,
-            field("licence_number", opt_text(new.licence_number.as_deref(), 50))?,
-            now_ms(),
-        ];
         let detached = self
             .check_record_signature(caller.org_id, RecordKind::Supplier, signature)
             .await?;
         let mut tx = self.db.begin().await?;
-        tx.execute(
-            "INSERT INTO suppliers (id, org_id, name, uscc, contact_name, contact_phone, address, licence_number, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-            &values,
-        )
-        .await?;
+        insert_entry(&mut tx, RecordKind::Supplier, id, caller.org_id, set).await?;
         self.log_record(&mut tx, caller.org_id, RecordKind::Supplier, id, detached)
             .await?;
         tx.commit().await?;
         self.get_supplier(caller, id).await
+    }
+
+    /// Records a new version of a supplier of the caller's organisation (a
+    /// verified recorder's) with the full new content, checked as at its
+    /// creation. Its credit code names it and does not change
+    /// (`field_fixed`); see [`crate::master_versions`].
+    pub async fn edit_supplier(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        new: &NewSupplier,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Supplier> {
+        let set = checked_supplier(new)?;
+        self.record_edit(caller, RecordKind::Supplier, id, set, &["uscc"], signature)
+            .await?;
+        self.get_supplier(caller, id).await
+    }
+
+    /// Every version of a supplier, oldest first.
+    pub async fn supplier_history(&self, caller: &Caller, id: Uuid) -> Result<History<Supplier>> {
+        self.entry_history(caller, RecordKind::Supplier, "supplier", id, decode_supplier)
+            .await
     }
 
     pub async fn get_supplier(&self, caller: &Caller, id: Uuid) -> Result<Supplier> {
@@ -228,16 +331,29 @@ impl Store {
         .await
     }
 
+    /// The active suppliers the caller may read.
     pub async fn list_suppliers(
         &self,
         caller: &Caller,
         org_id: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<Supplier>> {
-        self.list_scoped(
+        self.list_suppliers_with(caller, org_id, false, page).await
+    }
+
+    /// The suppliers the caller may read: active ones, or `all`.
+    pub async fn list_suppliers_with(
+        &self,
+        caller: &Caller,
+        org_id: Option<Uuid>,
+        all: bool,
+        page: PageRequest,
+    ) -> Result<Page<Supplier>> {
+        self.list_entries(
             caller,
             &format!("SELECT {SUPPLIER_COLUMNS} FROM suppliers t"),
             org_id,
+            all,
             page,
             decode_supplier,
         )
@@ -259,70 +375,48 @@ impl Store {
         signature: Option<&ClientSignature>,
     ) -> Result<Input> {
         caller.require_recorder()?;
-        let (registration, phi) = if new.kind == InputKind::Pesticide {
-            let reg = new.registration_number.as_deref().ok_or_else(|| {
-                StoreError::invalid(
-                    "registration_number",
-                    Invalid::new(
-                        "registration_required",
-                        "a pesticide needs its registration number",
-                        "农药须填写农药登记证号",
-                    ),
-                )
-            })?;
-            let phi = new.pre_harvest_interval_days.ok_or_else(|| {
-                StoreError::invalid(
-                    "pre_harvest_interval_days",
-                    Invalid::new(
-                        "phi_required",
-                        "a pesticide needs its pre-harvest interval in days",
-                        "农药须填写安全间隔期（天）",
-                    ),
-                )
-            })?;
-            (
-                Some(field("registration_number", parse_pesticide_registration(reg))?),
-                Some(field("pre_harvest_interval_days", int_range(phi, 0, 365))?),
-            )
-        } else {
-            (
-                field(
-                    "registration_number",
-                    opt_text(new.registration_number.as_deref(), 50),
-                )?,
-                new.pre_harvest_interval_days
-                    .map(|d| field("pre_harvest_interval_days", int_range(d, 0, 365)))
-                    .transpose()?,
-            )
-        };
+        let set = checked_input(new)?;
         let id = new_id();
         let detached = self
             .check_record_signature(caller.org_id, RecordKind::Input, signature)
             .await?;
         let mut tx = self.db.begin().await?;
-        tx
-            .execute(
-                "INSERT INTO inputs (id, org_id, kind, name, manufacturer, registration_number, active_ingredient, \
-                 pre_harvest_interval_days, specification, unit, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-                &params![
-                    id,
-                    caller.org_id,
-                    new.kind.as_str(),
-                    field("name", text(&new.name, 100))?,
-                    field("manufacturer", opt_text(new.manufacturer.as_deref(), 100))?,
-                    registration,
-                    field("active_ingredient", opt_text(new.active_ingredient.as_deref(), 100))?,
-                    phi,
-                    field("specification", opt_text(new.specification.as_deref(), 100))?,
-                    field("unit", text(&new.unit, 20))?,
-                    now_ms(),
-                ],
-            )
-            .await?;
+        insert_entry(&mut tx, RecordKind::Input, id, caller.org_id, set).await?;
         self.log_record(&mut tx, caller.org_id, RecordKind::Input, id, detached)
             .await?;
         tx.commit().await?;
         self.get_input(caller, id).await
+    }
+
+    /// Records a new version of an input of the caller's organisation (a
+    /// verified recorder's) with the full new content, checked as at its
+    /// creation. Its kind and registration number name it (records copy the
+    /// registration number) and do not change (`field_fixed`); a new
+    /// pre-harvest interval applies to records made after the edit.
+    pub async fn edit_input(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        new: &NewInput,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Input> {
+        let set = checked_input(new)?;
+        self.record_edit(
+            caller,
+            RecordKind::Input,
+            id,
+            set,
+            &["kind", "registration_number"],
+            signature,
+        )
+        .await?;
+        self.get_input(caller, id).await
+    }
+
+    /// Every version of an input, oldest first.
+    pub async fn input_history(&self, caller: &Caller, id: Uuid) -> Result<History<Input>> {
+        self.entry_history(caller, RecordKind::Input, "input", id, decode_input)
+            .await
     }
 
     pub async fn get_input(&self, caller: &Caller, id: Uuid) -> Result<Input> {
@@ -336,16 +430,29 @@ impl Store {
         .await
     }
 
+    /// The active inputs the caller may read.
     pub async fn list_inputs(
         &self,
         caller: &Caller,
         org_id: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<Input>> {
-        self.list_scoped(
+        self.list_inputs_with(caller, org_id, false, page).await
+    }
+
+    /// The inputs the caller may read: active ones, or `all`.
+    pub async fn list_inputs_with(
+        &self,
+        caller: &Caller,
+        org_id: Option<Uuid>,
+        all: bool,
+        page: PageRequest,
+    ) -> Result<Page<Input>> {
+        self.list_entries(
             caller,
             &format!("SELECT {INPUT_COLUMNS} FROM inputs t"),
             org_id,
+            all,
             page,
             decode_input,
         )
@@ -367,14 +474,19 @@ impl Store {
         signature: Option<&ClientSignature>,
     ) -> Result<Purchase> {
         caller.require_recorder()?;
-        self.require_own(caller, "inputs", "input_id", new.input_id)
+        let input = self
+            .require_own(caller, "inputs", "input_id", new.input_id)
             .await?;
-        self.require_own(caller, "suppliers", "supplier_id", new.supplier_id)
+        require_active(&input, "input_id")?;
+        let supplier = self
+            .require_own(caller, "suppliers", "supplier_id", new.supplier_id)
             .await?;
+        require_active(&supplier, "supplier_id")?;
         if let Some(place) = new.storage_place_id {
             let row = self
                 .require_own(caller, "places", "storage_place_id", place)
                 .await?;
+            require_active(&row, "storage_place_id")?;
             let kind = row.text("kind")?;
             if kind != PlaceKind::Warehouse.as_str() && kind != PlaceKind::ProductionBase.as_str() {
                 return Err(StoreError::invalid(

@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod integrity;
 pub mod labels;
 pub mod master_log;
+pub mod master_versions;
 pub mod migrate;
 pub mod monitoring;
 pub mod org_records;

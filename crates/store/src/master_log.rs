@@ -12,7 +12,7 @@
 //!   `device`, `device_state`, `reading_batch`, `archive_attachment`,
 //!   `archive_document`, `archive_customer`, `archive_training`,
 //!   `archive_audit`, `archive_nonconformity`, `device_move`,
-//!   `device_attachment`) and every
+//!   `device_attachment`, `master_version`) and every
 //!   stored column of the row listed in `RecordKind::columns` under its column name (text
 //!   as strings, integers and floats as numbers, booleans, SQL NULL as
 //!   `null`), `id` and `created_at` included; a column added after records
@@ -128,6 +128,9 @@ pub enum RecordKind {
     DeviceMove,
     /// A device attached to or detached from a lot or unit (`device_attachments`).
     DeviceAttachment,
+    /// A version of a place, product, supplier or input after its first
+    /// (`master_versions`).
+    MasterVersion,
 }
 
 impl RecordKind {
@@ -162,6 +165,7 @@ impl RecordKind {
         RecordKind::ArchiveNonconformity,
         RecordKind::DeviceMove,
         RecordKind::DeviceAttachment,
+        RecordKind::MasterVersion,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -196,6 +200,7 @@ impl RecordKind {
             RecordKind::ArchiveNonconformity => "archive_nonconformity",
             RecordKind::DeviceMove => "device_move",
             RecordKind::DeviceAttachment => "device_attachment",
+            RecordKind::MasterVersion => "master_version",
         }
     }
 
@@ -236,6 +241,7 @@ impl RecordKind {
             RecordKind::ArchiveNonconformity => "archive_nonconformities",
             RecordKind::DeviceMove => "device_moves",
             RecordKind::DeviceAttachment => "device_attachments",
+            RecordKind::MasterVersion => "master_versions",
         }
     }
 
@@ -608,10 +614,24 @@ impl RecordKind {
                 ("unit_epc", Text),
                 ("attached", Bool),
                 ("event_id", Text),
+            RecordKind::MasterVersion => &[
+                ("id", Text),
+                ("org_id", Text),
+                ("record", Text),
+                ("entry_id", Text),
+                ("version", Int),
+                ("action", Text),
+                ("active", Bool),
+                ("content", Text),
                 ("acting_user", Text),
                 ("created_at", Int),
             ],
         }
+    }
+
+    /// The names of the columns of the canonical form.
+    pub(crate) fn column_names(self) -> impl Iterator<Item = &'static str> {
+        self.columns().iter().map(|c| c.0)
     }
 
     /// The record's canonical bytes, from its stored row.

@@ -121,6 +121,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (30, "archives", include_str!("../migrations/0030_archives.sql")),
     (31, "webhooks", include_str!("../migrations/0031_webhooks.sql")),
     (
+        32,
+        "master_versions",
+        include_str!("../migrations/0032_master_versions.sql"),
+    ),
+    (
         34,
         "device_attachments",
         include_str!("../migrations/0034_device_attachments.sql"),

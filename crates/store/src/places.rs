@@ -14,10 +14,11 @@ use suyuan_core::Invalid;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::Row;
+use crate::db::{Row, Val};
 use crate::master_log::{ClientSignature, RecordKind};
+use crate::master_versions::{insert_entry, require_active, History};
 use crate::orgs::ts;
-use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
+use crate::{field, new_id, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
 /// A GPS point, WGS-84 degrees.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -84,6 +85,8 @@ pub struct Place {
     pub temperature_max: Option<f64>,
     pub plate_number: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// False once deactivated: named by no new record, hidden from lists.
+    pub active: bool,
 }
 
 fn bad(code: &'static str, en: &str, zh: &str) -> Invalid {
@@ -122,7 +125,7 @@ fn text_list(name: &str, items: &[String], max_items: usize, max_chars: usize) -
 
 const PLACE_COLUMNS: &str = "t.id, t.org_id, t.kind, t.name, t.parent_id, t.gln, t.region, t.address, \
     t.latitude, t.longitude, t.polygon, t.area_m2, t.crops, t.soil_type, t.water_source, t.irrigation, \
-    t.environment_tests, t.temperature_controlled, t.temperature_min, t.temperature_max, t.plate_number, t.created_at";
+    t.environment_tests, t.temperature_controlled, t.temperature_min, t.temperature_max, t.plate_number, t.created_at, t.active";
 
 fn json_list<T: serde::de::DeserializeOwned>(r: &Row, col: &str) -> Result<Vec<T>> {
     match r.opt_text(col)? {
@@ -158,6 +161,7 @@ fn decode_place(r: &Row) -> Result<Place> {
         temperature_max: r.opt_float("temperature_max")?,
         plate_number: r.opt_text("plate_number")?,
         created_at: ts(r.int("created_at")?),
+        active: r.bool("active")?,
     })
 }
 
@@ -177,6 +181,65 @@ impl Store {
         signature: Option<&ClientSignature>,
     ) -> Result<Place> {
         caller.require_recorder()?;
+        let set = self.checked_place(caller, new, true).await?;
+        let id = new_id();
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::Place, signature)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        insert_entry(&mut tx, RecordKind::Place, id, caller.org_id, set)
+            .await
+            .map_err(|e| {
+                e.on_duplicate(
+                    "gln",
+                    "this GLN is already used by another place",
+                    "该 GLN 已被其他场所使用",
+                )
+            })?;
+        self.log_record(&mut tx, caller.org_id, RecordKind::Place, id, detached)
+            .await?;
+        tx.commit().await?;
+        self.get_place(caller, id).await
+    }
+
+    /// Records a new version of a place of the caller's organisation (a
+    /// verified recorder's) with the full new content, checked as at its
+    /// creation. Its kind, parent and GLN name it and do not change
+    /// (`field_fixed`); see [`crate::master_versions`].
+    pub async fn edit_place(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        new: &NewPlace,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Place> {
+        let set = self.checked_place(caller, new, false).await?;
+        self.record_edit(
+            caller,
+            RecordKind::Place,
+            id,
+            set,
+            &["kind", "parent_id", "gln"],
+            signature,
+        )
+        .await?;
+        self.get_place(caller, id).await
+    }
+
+    /// Every version of a place, oldest first.
+    pub async fn place_history(&self, caller: &Caller, id: Uuid) -> Result<History<Place>> {
+        self.entry_history(caller, RecordKind::Place, "place", id, decode_place)
+            .await
+    }
+
+    /// A place's content checked as the rules say (a new one's parent is
+    /// an active production base), as the columns to store.
+    async fn checked_place(
+        &self,
+        caller: &Caller,
+        new: &NewPlace,
+        creating: bool,
+    ) -> Result<Vec<(&'static str, Val)>> {
         let name = field("name", text(&new.name, 100))?;
         let gln = new
             .gln
@@ -232,6 +295,9 @@ impl Store {
         match (new.kind, new.parent_id) {
             (PlaceKind::Plot, Some(parent)) => {
                 let row = self.require_own(caller, "places", "parent_id", parent).await?;
+                if creating {
+                    require_active(&row, "parent_id")?;
+                }
                 if row.text("kind")? != PlaceKind::ProductionBase.as_str() {
                     return Err(StoreError::invalid(
                         "parent_id",
@@ -294,49 +360,42 @@ impl Store {
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let list = |v: &Vec<String>| (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default());
-        let id = new_id();
-        let now = now_ms();
-        let detached = self
-            .check_record_signature(caller.org_id, RecordKind::Place, signature)
-            .await?;
-        let mut tx = self.db.begin().await?;
-        tx
-            .execute(
-                "INSERT INTO places (id, org_id, kind, name, parent_id, gln, region, address, latitude, longitude, \
-                 polygon, area_m2, crops, soil_type, water_source, irrigation, environment_tests, \
-                 temperature_controlled, temperature_min, temperature_max, plate_number, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)",
-                &params![
-                    id,
-                    caller.org_id,
-                    new.kind.as_str(),
-                    name,
-                    new.parent_id,
-                    gln.as_ref().map(|g| g.as_str()),
-                    region.as_ref().map(|r| r.as_str()),
-                    field("address", opt_text(new.address.as_deref(), 200))?,
-                    new.location.map(|p| p.latitude),
-                    new.location.map(|p| p.longitude),
-                    polygon,
-                    new.area_m2,
-                    list(&crops),
-                    field("soil_type", opt_text(new.soil_type.as_deref(), 100))?,
-                    field("water_source", opt_text(new.water_source.as_deref(), 100))?,
-                    field("irrigation", opt_text(new.irrigation.as_deref(), 100))?,
-                    list(&tests),
-                    new.temperature_controlled,
-                    new.temperature_min,
-                    new.temperature_max,
-                    field("plate_number", opt_text(new.plate_number.as_deref(), 20))?,
-                    now,
-                ],
-            )
-            .await
-            .map_err(|e| e.on_duplicate("gln", "this GLN is already used by another place", "该 GLN 已被其他场所使用"))?;
-        self.log_record(&mut tx, caller.org_id, RecordKind::Place, id, detached)
-            .await?;
-        tx.commit().await?;
-        self.get_place(caller, id).await
+        Ok(vec![
+            ("kind", new.kind.as_str().into()),
+            ("name", name.into()),
+            ("parent_id", new.parent_id.into()),
+            ("gln", gln.as_ref().map(|g| g.as_str()).into()),
+            ("region", region.as_ref().map(|r| r.as_str()).into()),
+            (
+                "address",
+                field("address", opt_text(new.address.as_deref(), 200))?.into(),
+            ),
+            ("latitude", new.location.map(|p| p.latitude).into()),
+            ("longitude", new.location.map(|p| p.longitude).into()),
+            ("polygon", polygon.into()),
+            ("area_m2", new.area_m2.into()),
+            ("crops", list(&crops).into()),
+            (
+                "soil_type",
+                field("soil_type", opt_text(new.soil_type.as_deref(), 100))?.into(),
+            ),
+            (
+                "water_source",
+                field("water_source", opt_text(new.water_source.as_deref(), 100))?.into(),
+            ),
+            (
+                "irrigation",
+                field("irrigation", opt_text(new.irrigation.as_deref(), 100))?.into(),
+            ),
+            ("environment_tests", list(&tests).into()),
+            ("temperature_controlled", new.temperature_controlled.into()),
+            ("temperature_min", new.temperature_min.into()),
+            ("temperature_max", new.temperature_max.into()),
+            (
+                "plate_number",
+                field("plate_number", opt_text(new.plate_number.as_deref(), 20))?.into(),
+            ),
+        ])
     }
 
     /// A place by id regardless of tenant, for the public trace (a plot's
@@ -364,16 +423,29 @@ impl Store {
         .await
     }
 
+    /// The active places the caller may read.
     pub async fn list_places(
         &self,
         caller: &Caller,
         org_id: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<Place>> {
-        self.list_scoped(
+        self.list_places_with(caller, org_id, false, page).await
+    }
+
+    /// The places the caller may read: active ones, or `all`.
+    pub async fn list_places_with(
+        &self,
+        caller: &Caller,
+        org_id: Option<Uuid>,
+        all: bool,
+        page: PageRequest,
+    ) -> Result<Page<Place>> {
+        self.list_entries(
             caller,
             &format!("SELECT {PLACE_COLUMNS} FROM places t"),
             org_id,
+            all,
             page,
             decode_place,
         )

@@ -23,10 +23,11 @@ use suyuan_core::Invalid;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::Row;
+use crate::db::{Row, Val};
 use crate::master_log::{ClientSignature, RecordKind};
+use crate::master_versions::{insert_entry, History};
 use crate::orgs::ts;
-use crate::{field, new_id, now_ms, params, Caller, Page, PageRequest, Result, Store, StoreError};
+use crate::{field, new_id, params, Caller, Page, PageRequest, Result, Store, StoreError};
 
 /// A certification held by a product.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -86,11 +87,13 @@ pub struct Product {
     pub description: Option<String>,
     pub certifications: Vec<Certification>,
     pub created_at: DateTime<Utc>,
+    /// False once deactivated: hidden from lists.
+    pub active: bool,
 }
 
 const PRODUCT_COLUMNS: &str =
     "t.id, t.org_id, t.gtin, t.company_prefix, t.name, t.category, t.variety, t.specification, t.unit, \
-    t.shelf_life_days, t.origin_region, t.origin, t.description, t.created_at";
+    t.shelf_life_days, t.origin_region, t.origin, t.description, t.created_at, t.active";
 
 fn decode_product(r: &Row) -> Result<Product> {
     Ok(Product {
@@ -109,6 +112,7 @@ fn decode_product(r: &Row) -> Result<Product> {
         description: r.opt_text("description")?,
         certifications: Vec::new(),
         created_at: ts(r.int("created_at")?),
+        active: r.bool("active")?,
     })
 }
 
@@ -169,6 +173,81 @@ impl Store {
     ) -> Result<Product> {
         // Registering a GTIN claims it: verified organisations only.
         caller.require_verified_recorder()?;
+        let (set, certs) = self.checked_product(caller, new).await?;
+        let id = new_id();
+        let detached = self
+            .check_record_signature(caller.org_id, RecordKind::Product, signature)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        insert_entry(&mut tx, RecordKind::Product, id, caller.org_id, set)
+            .await
+            .map_err(|e| {
+                e.on_duplicate(
+                    "gtin",
+                    "this GTIN is already registered on the platform",
+                    "该 GTIN 已在平台登记",
+                )
+            })?;
+        for (c, _, _) in &certs {
+            crate::certifications::insert(self, &mut tx, caller, id, c, "created").await?;
+        }
+        self.log_record(&mut tx, caller.org_id, RecordKind::Product, id, detached)
+            .await?;
+        tx.commit().await?;
+        self.get_product(caller, id).await
+    }
+
+    /// Records a new version of a product of the caller's organisation (a
+    /// verified recorder's) with the full new content, checked as at its
+    /// creation. Its GTIN and company prefix name it and do not change
+    /// (`field_fixed`); certifications are added and withdrawn on their own
+    /// (`POST /products/{id}/certifications`), so an edit carries none.
+    pub async fn edit_product(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        new: &NewProduct,
+        signature: Option<&ClientSignature>,
+    ) -> Result<Product> {
+        if !new.certifications.is_empty() {
+            return Err(StoreError::invalid(
+                "certifications",
+                Invalid::new(
+                    "certifications_separate",
+                    "an edit carries no certifications: add or withdraw them on their own",
+                    "修改产品时不提交认证：认证请单独添加或撤销",
+                ),
+            ));
+        }
+        let (set, _) = self.checked_product(caller, new).await?;
+        self.record_edit(
+            caller,
+            RecordKind::Product,
+            id,
+            set,
+            &["gtin", "company_prefix"],
+            signature,
+        )
+        .await?;
+        self.get_product(caller, id).await
+    }
+
+    /// Every version of a product, oldest first.
+    pub async fn product_history(&self, caller: &Caller, id: Uuid) -> Result<History<Product>> {
+        self.entry_history(caller, RecordKind::Product, "product", id, decode_product)
+            .await
+    }
+
+    /// A product's content checked as the rules say, as the columns to
+    /// store, and its checked certifications.
+    async fn checked_product(
+        &self,
+        caller: &Caller,
+        new: &NewProduct,
+    ) -> Result<(
+        Vec<(&'static str, Val)>,
+        Vec<(Certification, NaiveDate, NaiveDate)>,
+    )> {
         let gtin = field("gtin", Gtin::parse(&new.gtin))?;
         if let Some(owner) = self.verified_prefix_owner(&gtin.as_str()[1..]).await? {
             if owner != caller.org_id {
@@ -214,48 +293,35 @@ impl Store {
             .enumerate()
             .map(|(i, c)| validate_certification(i, c))
             .collect::<Result<Vec<_>>>()?;
-        let id = new_id();
-        let now = now_ms();
-        let detached = self
-            .check_record_signature(caller.org_id, RecordKind::Product, signature)
-            .await?;
-        let mut tx = self.db.begin().await?;
-        tx.execute(
-            "INSERT INTO products (id, org_id, gtin, company_prefix, name, category, variety, \
-             specification, unit, shelf_life_days, origin_region, origin, description, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-            &params![
-                id,
-                caller.org_id,
-                gtin.as_str(),
-                company_prefix.as_ref().map(|p| p.as_str()),
-                name,
-                new.category.as_str(),
-                field("variety", opt_text(new.variety.as_deref(), 50))?,
-                field("specification", opt_text(new.specification.as_deref(), 100))?,
-                unit,
-                shelf,
-                origin_region.as_ref().map(|r| r.as_str()),
-                field("origin", opt_text(new.origin.as_deref(), 200))?,
-                field("description", opt_text(new.description.as_deref(), 2000))?,
-                now,
-            ],
-        )
-        .await
-        .map_err(|e| {
-            e.on_duplicate(
-                "gtin",
-                "this GTIN is already registered on the platform",
-                "该 GTIN 已在平台登记",
-            )
-        })?;
-        for (c, _, _) in &certs {
-            crate::certifications::insert(self, &mut tx, caller, id, c, "created").await?;
-        }
-        self.log_record(&mut tx, caller.org_id, RecordKind::Product, id, detached)
-            .await?;
-        tx.commit().await?;
-        self.get_product(caller, id).await
+        let set = vec![
+            ("gtin", gtin.as_str().into()),
+            (
+                "company_prefix",
+                company_prefix.as_ref().map(|p| p.as_str()).into(),
+            ),
+            ("name", name.into()),
+            ("category", new.category.as_str().into()),
+            (
+                "variety",
+                field("variety", opt_text(new.variety.as_deref(), 50))?.into(),
+            ),
+            (
+                "specification",
+                field("specification", opt_text(new.specification.as_deref(), 100))?.into(),
+            ),
+            ("unit", unit.into()),
+            ("shelf_life_days", shelf.into()),
+            ("origin_region", origin_region.as_ref().map(|r| r.as_str()).into()),
+            (
+                "origin",
+                field("origin", opt_text(new.origin.as_deref(), 200))?.into(),
+            ),
+            (
+                "description",
+                field("description", opt_text(new.description.as_deref(), 2000))?.into(),
+            ),
+        ];
+        Ok((set, certs))
     }
 
     pub async fn get_product(&self, caller: &Caller, id: Uuid) -> Result<Product> {
@@ -314,10 +380,22 @@ impl Store {
         org_id: Option<Uuid>,
         page: PageRequest,
     ) -> Result<Page<Product>> {
-        self.list_scoped(
+        self.list_products_with(caller, org_id, false, page).await
+    }
+
+    /// The products the caller may read: active ones, or `all`.
+    pub async fn list_products_with(
+        &self,
+        caller: &Caller,
+        org_id: Option<Uuid>,
+        all: bool,
+        page: PageRequest,
+    ) -> Result<Page<Product>> {
+        self.list_entries(
             caller,
             &format!("SELECT {PRODUCT_COLUMNS} FROM products t"),
             org_id,
+            all,
             page,
             decode_product,
         )

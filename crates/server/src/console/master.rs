@@ -9,8 +9,10 @@
 //! entered in its create form (`certifications`); each product links to its
 //! own page (`product`), where certifications are added and withdrawn.
 //!
-//! Not yet here: editing a record as a new version of it, and deactivating
-//! one (the store keeps master records as they were logged).
+//! Places, products, suppliers and inputs each link to their own page
+//! (`master_entry`): the edit form, prefilled, that records a new version,
+//! the deactivate or activate button and the version history. Lists hide
+//! deactivated entries unless `?all=true`; pickers offer active ones only.
 
 use std::fmt::Write as _;
 
@@ -30,7 +32,7 @@ use crate::AppState;
 
 /// How a field is entered.
 #[derive(Debug, Clone, Copy)]
-enum Ty {
+pub(super) enum Ty {
     Text,
     Number,
     Int,
@@ -41,7 +43,7 @@ enum Ty {
 }
 
 /// A field of a request body: its JSON name, type, names, whether required.
-type MasterField = (&'static str, Ty, &'static str, &'static str, bool);
+pub(super) type MasterField = (&'static str, Ty, &'static str, &'static str, bool);
 
 fn vocab<V: Copy>(
     all: &[V],
@@ -72,14 +74,14 @@ fn input_kinds(l: Lang) -> Vec<(String, String)> {
 }
 
 /// A list: its path segment, names, and the fields of its create form.
-struct List {
-    slug: &'static str,
-    zh: &'static str,
-    en: &'static str,
-    fields: &'static [MasterField],
+pub(super) struct List {
+    pub(super) slug: &'static str,
+    pub(super) zh: &'static str,
+    pub(super) en: &'static str,
+    pub(super) fields: &'static [MasterField],
 }
 
-const LISTS: &[List] = &[
+pub(super) const LISTS: &[List] = &[
     List {
         slug: "places",
         zh: "场所",
@@ -207,33 +209,34 @@ const LISTS: &[List] = &[
     },
 ];
 
-fn list_of(c: &Console, slug: &str) -> Result<&'static List, Response> {
+pub(super) fn list_of(c: &Console, slug: &str) -> Result<&'static List, Response> {
     LISTS
         .iter()
         .find(|l| l.slug == slug)
         .ok_or_else(|| error_page(c.lang, ApiError::not_found("page")))
 }
 
-/// The organisation's records of a list, as the API shows them.
-async fn records(state: &AppState, c: &Console, slug: &str) -> Result<Vec<Value>, Response> {
+/// The organisation's records of a list, as the API shows them: active
+/// ones, or `all`.
+async fn records(state: &AppState, c: &Console, slug: &str, all: bool) -> Result<Vec<Value>, Response> {
     let s = &state.store;
     let own = Some(c.caller.org_id);
     let json = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
     let items = match slug {
         "places" => s
-            .list_places(&c.caller, own, PICK)
+            .list_places_with(&c.caller, own, all, PICK)
             .await
             .map(|p| json(serde_json::to_value(p.items))),
         "products" => s
-            .list_products(&c.caller, own, PICK)
+            .list_products_with(&c.caller, own, all, PICK)
             .await
             .map(|p| json(serde_json::to_value(p.items))),
         "suppliers" => s
-            .list_suppliers(&c.caller, own, PICK)
+            .list_suppliers_with(&c.caller, own, all, PICK)
             .await
             .map(|p| json(serde_json::to_value(p.items))),
         "inputs" => s
-            .list_inputs(&c.caller, own, PICK)
+            .list_inputs_with(&c.caller, own, all, PICK)
             .await
             .map(|p| json(serde_json::to_value(p.items))),
         _ => s
@@ -259,6 +262,11 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console, Path(slug): 
     list_page(&state, &c, list, &Fields::default(), None).await
 }
 
+/// Whether the page was asked for deactivated entries too (`?all=true`).
+fn wants_all(c: &Console) -> bool {
+    c.here.contains("all=true")
+}
+
 async fn list_page(
     state: &AppState,
     c: &Console,
@@ -267,7 +275,8 @@ async fn list_page(
     problem: Option<ApiError>,
 ) -> PageResult {
     let lang = c.lang;
-    let items = records(state, c, list.slug).await?;
+    let versioned = list.slug != "input-purchases";
+    let items = records(state, c, list.slug, wants_all(c)).await?;
     let title = lang.pick(list.zh, list.en);
     let mut b = String::from("<nav class=\"sub\">");
     for l in LISTS {
@@ -279,6 +288,21 @@ async fn list_page(
         );
     }
     let _ = write!(b, "</nav><h1>{}</h1>", esc(title));
+    if versioned {
+        let (href, label) = if wants_all(c) {
+            (String::new(), lang.pick("只看启用的", "Active only"))
+        } else {
+            (
+                "?all=true".to_owned(),
+                lang.pick("含已停用的", "Include deactivated"),
+            )
+        };
+        let _ = write!(
+            b,
+            "<p><a id=\"show-all\" href=\"/console/master/{}{href}\">{label}</a></p>",
+            list.slug
+        );
+    }
     let shown: Vec<&MasterField> = list.fields.iter().filter(|f| f.4).collect();
     let products = list.slug == "products";
     let certs = if products {
@@ -294,6 +318,20 @@ async fn list_page(
         .iter()
         .map(|v| {
             let mut row: Vec<String> = shown.iter().map(|f| esc(&cell(v.get(f.0)))).collect();
+            if versioned {
+                let id = v.get("id").and_then(Value::as_str).unwrap_or("");
+                let off = if v.get("active") == Some(&Value::Bool(false)) {
+                    lang.pick("（已停用）", " (deactivated)")
+                } else {
+                    ""
+                };
+                row.push(format!(
+                    "<a href=\"/console/master/{}/{}\">{}</a>{off}",
+                    list.slug,
+                    esc(id),
+                    lang.pick("查看／修改", "View / edit")
+                ));
+            }
             if products {
                 let id = v.get("id").and_then(Value::as_str).and_then(|i| i.parse().ok());
                 row.push(certifications::cell(c, id.and_then(|i| certs.get(&i))));
@@ -308,6 +346,9 @@ async fn list_page(
         })
         .collect();
     let mut head: Vec<&str> = shown.iter().map(|f| lang.pick(f.2, f.3)).collect();
+    if versioned {
+        head.push("");
+    }
     if products {
         head.push(lang.pick("认证", "Certifications"));
         head.push("");
@@ -334,6 +375,31 @@ async fn list_page(
         csrf_field(c),
         c.t(T::Create)
     );
+    b.push_str(&inputs(state, c, list, f, field.as_deref(), &said).await?);
+    if products {
+        b.push_str(&certifications::inputs(
+            c,
+            f,
+            cert_field.map(|f| (f, said.as_str())),
+        ));
+    }
+    let _ = write!(b, "<button id=\"create\">{}</button></form>", c.t(T::Create));
+    let status = problem.as_ref().map_or(StatusCode::OK, |e| e.status);
+    Ok(deliberate((status, Html(page(c, title, &b))).into_response()))
+}
+
+/// The inputs of a list's form, valued from `f`, with the refusal `said`
+/// beside the field it names.
+pub(super) async fn inputs(
+    state: &AppState,
+    c: &Console,
+    list: &List,
+    f: &Fields,
+    field: Option<&str>,
+    said: &str,
+) -> Result<String, Response> {
+    let lang = c.lang;
+    let mut b = String::new();
     for mf in list.fields {
         let (name, ty, zh, en, required) = *mf;
         let value = f.text(name);
@@ -360,7 +426,7 @@ async fn list_page(
             Ty::Date => input("date"),
             Ty::Choice(options) => select(c, name, &options(lang), &value),
             Ty::Pick(other) => {
-                let options: Vec<(String, String)> = records(state, c, other)
+                let options: Vec<(String, String)> = records(state, c, other, false)
                     .await?
                     .iter()
                     .map(|v| {
@@ -373,20 +439,11 @@ async fn list_page(
                 select(c, name, &options, &value)
             }
         });
-        if field.as_deref() == Some(name) {
+        if field == Some(name) {
             let _ = write!(b, "<p class=\"err\" data-field=\"{name}\">{said}</p>");
         }
     }
-    if products {
-        b.push_str(&certifications::inputs(
-            c,
-            f,
-            cert_field.map(|f| (f, said.as_str())),
-        ));
-    }
-    let _ = write!(b, "<button id=\"create\">{}</button></form>", c.t(T::Create));
-    let status = problem.as_ref().map_or(StatusCode::OK, |e| e.status);
-    Ok(deliberate((status, Html(page(c, title, &b))).into_response()))
+    Ok(b)
 }
 
 fn cell(v: Option<&Value>) -> String {
@@ -398,7 +455,7 @@ fn cell(v: Option<&Value>) -> String {
 }
 
 /// The API's request body from the form: the fields given, typed.
-fn body(list: &List, f: &Fields) -> Result<Vec<u8>, ApiError> {
+pub(super) fn body(list: &List, f: &Fields) -> Result<Vec<u8>, ApiError> {
     let mut o = Map::new();
     for (name, ty, _, _, _) in list.fields {
         let Some(v) = f.get(name) else { continue };

@@ -48,6 +48,7 @@ pub(crate) use layout::STYLE;
 mod login;
 mod lots;
 mod master;
+mod master_entry;
 mod operator;
 mod org;
 mod product;
@@ -110,6 +111,18 @@ pub fn router() -> Router<AppState> {
         .route("/console/shipments/receive", post(shipments::receive))
         .route("/console/org", get(org::show))
         .route("/console/master/{slug}", get(master::show).post(master::create))
+        .route(
+            "/console/master/{slug}/{id}",
+            get(master_entry::show).post(master_entry::edit),
+        )
+        .route(
+            "/console/master/{slug}/{id}/deactivate",
+            post(master_entry::deactivate),
+        )
+        .route(
+            "/console/master/{slug}/{id}/activate",
+            post(master_entry::activate),
+        )
         .route("/console/products/{id}", get(product::show))
         .route("/console/products/{id}/certifications", post(product::add))
         .route(

@@ -5,7 +5,10 @@
 //! the console builds that body, parses it with the API's strict parser and
 //! calls the store function the API calls, so a refusal is the API's, shown
 //! beside the field it names. Every change is a logged row state with the
-//! acting user (`suyuan_store::certifications`).
+//! acting user (`suyuan_store::certifications`), listed in the page's
+//! certification history (every certification added and withdrawn, when
+//! and by whom). The product's edits and versions are on its entry page
+//! (`master_entry`).
 
 use std::fmt::Write as _;
 
@@ -13,9 +16,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
 use serde_json::Value;
+use suyuan_store::certifications::CertificationChange;
 use suyuan_store::products::Certification;
 use uuid::Uuid;
 
+use super::archives::at;
 use super::certifications;
 use super::layout::{csrf_field, esc, page, table};
 use super::{error_page, store_error, Console, Fields, PageResult, Posted, T};
@@ -69,6 +74,14 @@ async fn product_page(
         b,
         "<div class=\"card\">{}</div>",
         table(&[l("项目", "Field"), ""], &rows)
+    );
+    let _ = write!(
+        b,
+        "<p><a id=\"entry\" href=\"/console/master/products/{id}\">{}</a></p>",
+        l(
+            "修改产品信息、停用及版本历史",
+            "Edit, deactivate and version history"
+        )
     );
     let _ = write!(b, "<h2>{}</h2>", l("持有的认证", "Certifications held"));
     let rows: Vec<Vec<String>> = held
@@ -133,10 +146,62 @@ async fn product_page(
             c.t(T::Create)
         );
     }
+    let _ = write!(
+        b,
+        "<h2>{}</h2><div class=\"card\" id=\"certification-history\">{}</div>",
+        l("认证变更历史", "Certification history"),
+        certification_history(
+            c,
+            &state
+                .store
+                .certification_history(&c.caller, id)
+                .await
+                .map_err(err)?
+        )
+    );
     let status = problem.as_ref().map_or(StatusCode::OK, |e| e.status);
     Ok(deliberate(
         (status, Html(page(c, &product.name, &b))).into_response(),
     ))
+}
+
+/// Every certification added and withdrawn, with who and when.
+fn certification_history(c: &Console, changes: &[CertificationChange]) -> String {
+    let lang = c.lang;
+    let rows: Vec<Vec<String>> = changes
+        .iter()
+        .map(|h| {
+            let action = match h.action.as_str() {
+                "withdrawn" => lang.pick("撤销", "Withdrawn"),
+                "created" => lang.pick("随产品登记", "With the product"),
+                _ => lang.pick("添加", "Added"),
+            };
+            let (kind, number, valid) = h.certification.as_ref().map_or_else(Default::default, |k| {
+                (
+                    lang.pick(k.kind.zh(), k.kind.en()).to_owned(),
+                    k.number.clone(),
+                    format!("{}–{}", k.valid_from, k.valid_until),
+                )
+            });
+            vec![
+                esc(&at(h.at)),
+                esc(action),
+                esc(&kind),
+                esc(&number),
+                esc(&valid),
+                esc(h.acting_username.as_deref().unwrap_or("—")),
+            ]
+        })
+        .collect();
+    let head = [
+        lang.pick("时间", "When"),
+        lang.pick("操作", "Action"),
+        lang.pick("认证类别", "Certification"),
+        lang.pick("证书编号", "Number"),
+        lang.pick("有效期", "Valid"),
+        lang.pick("操作人", "By"),
+    ];
+    table(&head, &rows)
 }
 
 /// Adds a certification, exactly as `POST /api/v1/products/{id}/certifications` does.

@@ -27,6 +27,7 @@ mod records;
 mod reports;
 mod security;
 mod trace;
+mod versions;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -54,6 +55,7 @@ const AREAS: &[&[Op]] = &[
     security::OPS,
     archives::OPS,
     certifications::OPS,
+    versions::OPS,
 ];
 
 /// The operator's decisions: a tenant is refused them whatever the id.

@@ -34,6 +34,7 @@ mod devices_webhooks;
 mod edge;
 mod epcis;
 mod hygiene;
+mod master_versions;
 mod metrics;
 mod openapi;
 mod oversight;

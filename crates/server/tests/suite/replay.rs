@@ -135,6 +135,7 @@ async fn chain(app: &TestApp) {
     crate::oversight::complaints_in_chain(app, &w.producer, &w.l1).await;
     crate::oversight_regulator::oversight_in_chain(app, w.producer.id).await;
     crate::archives::archives_in_chain(app, &w.producer, w.retailer.id).await;
+    crate::master_versions::versions_in_chain(app, &w.producer).await;
     // A device disabled and enabled again, moved, attached to a lot and
     // detached, with two batches of readings.
     let room = crate::devices::cold_room(app, &w.producer, "冷库").await;

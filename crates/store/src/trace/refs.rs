@@ -18,10 +18,15 @@
 //! operator is one of the organisation's people (a user's name or login, or
 //! the person named for one of its duties).
 //!
+//! A deactivated place, or a purchase of a deactivated input, is refused
+//! naming the field (`place_deactivated`, `input_deactivated`): no new
+//! record names it (`crate::master_versions`).
+//!
 //! Everything is read in a few statements per capture, however many events
-//! the document holds; places and purchases are never changed once
-//! recorded, and a customer entry's organisation is that of all its
-//! versions, so what is read before the capture's transaction stays true.
+//! the document holds; what a reference resolves to (an id, a GLN, an
+//! input's kind and registration) never changes once recorded, so what is
+//! read before the capture's transaction stays true (a customer entry's
+//! organisation is that of all its versions).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -42,6 +47,8 @@ use crate::{params, Caller, Result, Store};
 #[derive(Debug, Clone)]
 pub(crate) struct PlaceInfo {
     pub(crate) canonical: String,
+    /// False once deactivated: no new record names it.
+    pub(crate) active: bool,
 }
 
 /// A purchase of an input, with what its input's registration says.
@@ -51,6 +58,8 @@ pub(crate) struct PurchaseInfo {
     kind: String,
     registration_number: Option<String>,
     phi_days: Option<i64>,
+    /// Whether the purchase's input is active.
+    input_active: bool,
 }
 
 /// What a document's references resolve to.
@@ -116,13 +125,14 @@ impl Store {
                     })
                     .collect();
                 let sql = format!(
-                    "SELECT id, gln FROM places WHERE {column} IN ({})",
+                    "SELECT id, gln, active FROM places WHERE {column} IN ({})",
                     placeholders(1, chunk.len())
                 );
                 for r in self.db.conn().fetch_all(&sql, &ps).await? {
                     let (id, gln) = (r.uuid("id")?, r.opt_text("gln")?);
                     let info = PlaceInfo {
                         canonical: place_canonical(id, gln.as_deref()),
+                        active: r.bool("active")?,
                     };
                     if let Some(g) = gln {
                         out.places.insert(PlaceKey::Gln(g), info.clone());
@@ -135,7 +145,7 @@ impl Store {
         for chunk in purchases.chunks(400) {
             let ps: Vec<Val> = chunk.iter().map(|id| Val::from(id.to_string())).collect();
             let sql = format!(
-                "SELECT p.id, p.org_id, i.kind, i.registration_number, i.pre_harvest_interval_days \
+                "SELECT p.id, p.org_id, i.kind, i.registration_number, i.pre_harvest_interval_days, i.active \
                  FROM input_purchases p JOIN inputs i ON i.id = p.input_id WHERE p.id IN ({})",
                 placeholders(1, chunk.len())
             );
@@ -147,6 +157,7 @@ impl Store {
                         kind: r.text("kind")?,
                         registration_number: r.opt_text("registration_number")?,
                         phi_days: r.opt_int("pre_harvest_interval_days")?,
+                        input_active: r.bool("active")?,
                     },
                 );
             }
@@ -249,6 +260,14 @@ impl References {
             let Some(loc) = loc else { continue };
             let found = place_key(&loc.id).and_then(|k| self.places.get(&k));
             let canonical = match found {
+                Some(p) if !p.active => {
+                    return Err(refusal(
+                        field,
+                        "place_deactivated",
+                        format!("'{}' is a deactivated place: no new record names it", loc.id),
+                        format!("“{}”是已停用的场所，新记录不能引用", loc.id),
+                    ));
+                }
                 Some(p) => p.canonical.clone(),
                 None if is_platform_place_form(&loc.id) || record.is_some() && field == "bizLocation" => {
                     return Err(refusal(
@@ -309,6 +328,14 @@ impl References {
                 format!("“{given}”不是本机构登记的投入品采购批次：请先登记采购，并以 urn:suyuan:input-lot:{{采购记录 id}} 引用"),
             ));
         };
+        if !p.input_active {
+            return Err(refusal(
+                "agri:inputLot",
+                "input_deactivated",
+                format!("'{given}' is a purchase of a deactivated input: no new record applies it"),
+                format!("“{given}”所属的投入品已停用，新记录不能使用"),
+            ));
+        }
         if let Some(want) = input_kind(kind).filter(|k| k.as_str() != p.kind) {
             return Err(refusal(
                 "agri:inputLot",

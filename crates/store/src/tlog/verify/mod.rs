@@ -12,6 +12,8 @@
 //!   size: signature, root, consistency with and link to the one before it,
 //!   and its witnesses' cosignatures;
 //! - `coverage`: rows that should have a leaf and have none;
+//! - master versions: every edited place, product, supplier and input is
+//!   its latest version (`Store::master_rows_against_log`);
 //! - readings: every batch's readings recomputed against its logged count
 //!   and hash (`Store::readings_against_log`);
 //! - `replay`: the log's records in log order re-derive every derived table
@@ -160,6 +162,11 @@ impl Store {
         }
         // Every row of the registers is its latest logged state.
         for m in self.rows_against_log().await? {
+            problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
+        }
+        // Every edited place, product, supplier and input is its latest
+        // version, and its version 1 the record first logged.
+        for m in self.master_rows_against_log().await? {
             problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
         }
         // Every recall's affected set is the one its record binds.
