@@ -59,6 +59,11 @@ pub struct TraceBench {
     /// Items issued in the code-issue measurement.
     #[arg(long, default_value_t = 100_000)]
     items: usize,
+    /// Also keep the SQLite database the benchmark built, written to this
+    /// file (for `suyuan verify --database-url sqlite:FILE --secret-key
+    /// 0909…09` measured and profiled on its own).
+    #[arg(long)]
+    save_db: Option<std::path::PathBuf>,
 }
 
 fn check(a: &TraceBench) -> Result<()> {
@@ -88,6 +93,27 @@ pub async fn run(a: TraceBench) -> Result<()> {
         |store| async move { bench(&store, a).await },
     )
     .await
+}
+
+/// Writes the benchmark's SQLite database to `file` (`VACUUM INTO`).
+async fn save_db(store: &Store, file: &std::path::Path) -> Result<()> {
+    if store.backend_name() != "sqlite" {
+        bail!("--save-db: SQLite only");
+    }
+    let path = file
+        .to_str()
+        .context("--save-db: a UTF-8 path")?
+        .replace('\'', "''");
+    store
+        .db()
+        .conn()
+        .execute(&format!("VACUUM INTO '{path}'"), &[])
+        .await?;
+    println!(
+        "database saved to {} (secret key: 64 times the digit pair 09)",
+        file.display()
+    );
+    Ok(())
 }
 
 pub(crate) async fn org(
@@ -643,6 +669,9 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         "peak memory after verify {}",
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
+    if let Some(file) = &a.save_db {
+        save_db(store, file).await?;
+    }
 
     // Item codes.
     let lot = store

@@ -149,8 +149,22 @@ impl Hash {
 
     /// Parse 64 hex characters (either case).
     pub fn from_hex(s: &str) -> Result<Self, HashError> {
-        let bytes = hex::decode(s).map_err(|_| HashError::BadHex)?;
-        Self::from_slice(&bytes)
+        let mut bytes = [0u8; 32];
+        match hex::decode_to_slice(s, &mut bytes) {
+            Ok(()) => Ok(Hash(bytes)),
+            // The right digits, the wrong length: reported as such.
+            Err(hex::FromHexError::InvalidStringLength) if s.len() % 2 == 0 && hex::decode(s).is_ok() => {
+                let bytes = hex::decode(s).map_err(|_| HashError::BadHex)?;
+                Self::from_slice(&bytes)
+            }
+            Err(_) => Err(HashError::BadHex),
+        }
+    }
+
+    /// Whether `s` is this hash's lower-case hex, exactly (no allocation).
+    pub fn is_hex(&self, s: &str) -> bool {
+        let mut buf = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut buf).is_ok() && buf.as_slice() == s.as_bytes()
     }
 
     /// Standard padded base64 (44 characters), as in checkpoints.

@@ -116,7 +116,8 @@ macro_rules! params {
 /// One result row, independent of the backend.
 #[derive(Debug, Clone)]
 pub struct Row {
-    names: Vec<String>,
+    /// The result's column names, shared by all its rows.
+    names: std::sync::Arc<[String]>,
     vals: Vec<Val>,
 }
 
@@ -124,7 +125,10 @@ impl Row {
     /// A row built from column names and values (a logged record's
     /// canonical form read back, for instance).
     pub(crate) fn from_columns(names: Vec<String>, vals: Vec<Val>) -> Row {
-        Row { names, vals }
+        Row {
+            names: names.into(),
+            vals,
+        }
     }
 
     fn get(&self, col: &str) -> Result<&Val, StoreError> {
@@ -143,6 +147,14 @@ impl Row {
         match self.get(col)? {
             Val::Null(_) => Ok(None),
             Val::Text(s) => Ok(Some(s.clone())),
+            other => Err(Self::corrupt(col, "text", other)),
+        }
+    }
+    /// A text column, borrowed.
+    pub fn opt_str(&self, col: &str) -> Result<Option<&str>, StoreError> {
+        match self.get(col)? {
+            Val::Null(_) => Ok(None),
+            Val::Text(s) => Ok(Some(s.as_str())),
             other => Err(Self::corrupt(col, "text", other)),
         }
     }
@@ -198,11 +210,15 @@ impl Row {
     }
 }
 
-fn pg_row(row: &PgRow) -> Result<Row, sqlx::Error> {
-    let mut names = Vec::with_capacity(row.len());
+/// The column names of a PostgreSQL result.
+fn pg_names(row: &PgRow) -> std::sync::Arc<[String]> {
+    row.columns().iter().map(|c| c.name().to_owned()).collect()
+}
+
+/// One PostgreSQL row, with the result's column names.
+fn pg_row(row: &PgRow, names: &std::sync::Arc<[String]>) -> Result<Row, sqlx::Error> {
     let mut vals = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
-        names.push(col.name().to_owned());
         let raw = row.try_get_raw(i)?;
         let val = if raw.is_null() {
             Val::Null(NullKind::Text)
@@ -219,7 +235,10 @@ fn pg_row(row: &PgRow) -> Result<Row, sqlx::Error> {
         };
         vals.push(val);
     }
-    Ok(Row { names, vals })
+    Ok(Row {
+        names: names.clone(),
+        vals,
+    })
 }
 
 /// The statement as SQLite should see it. SQLite treats `$1` as a *named*
@@ -300,12 +319,12 @@ async fn pg_fetch_all<'e>(
     sql: &str,
     params: &[Val],
 ) -> Result<Vec<Row>, StoreError> {
-    Ok(pg_bound(sql, params)
-        .fetch_all(e)
-        .await?
-        .iter()
-        .map(pg_row)
-        .collect::<Result<_, _>>()?)
+    let rows = pg_bound(sql, params).fetch_all(e).await?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let names = pg_names(first);
+    Ok(rows.iter().map(|r| pg_row(r, &names)).collect::<Result<_, _>>()?)
 }
 
 async fn pg_fetch_optional<'e>(
@@ -317,7 +336,7 @@ async fn pg_fetch_optional<'e>(
         .fetch_optional(e)
         .await?
         .as_ref()
-        .map(pg_row)
+        .map(|r| pg_row(r, &pg_names(r)))
         .transpose()?)
 }
 

@@ -134,7 +134,7 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 30] = [
+    pub const ALL: [RecordKind; 31] = [
         RecordKind::Place,
         RecordKind::Product,
         RecordKind::Supplier,
@@ -614,6 +614,9 @@ impl RecordKind {
                 ("unit_epc", Text),
                 ("attached", Bool),
                 ("event_id", Text),
+                ("acting_user", Text),
+                ("created_at", Int),
+            ],
             RecordKind::MasterVersion => &[
                 ("id", Text),
                 ("org_id", Text),

@@ -35,5 +35,7 @@ pub use uri::{
     canonical_web_uri, check_epc, digital_link_as_urn, digital_link_to_urn, parse_epc, urn_to_digital_link,
     CompanyPrefixLength, Gs1Key, KnownPrefixes,
 };
-pub use validate::{parse_document, parse_event, parse_events, validate_document, Problem};
+pub use validate::{
+    parse_document, parse_event, parse_events, parse_stored_event, validate_document, Problem,
+};
 pub use vocab::Vocabulary;

@@ -660,12 +660,44 @@ fn read_event_list(list: &Value, base: &str, ns: &Namespaces, sink: &mut Sink) -
     all_ok.then_some(events)
 }
 
+/// Parses an event this platform stored: it met the bounds when it was
+/// captured, so they are not walked again, and the JSON is moved into the
+/// event rather than copied (the replay of `suyuan verify` parses every
+/// stored event). A document that no longer parses is refused as
+/// [`parse_event`] would.
+pub fn parse_stored_event(event: Value, namespaces: &Namespaces) -> Result<Event, Vec<Problem>> {
+    let mut sink = Sink::default();
+    let out = read_event_within(&event, 0, "", namespaces, &mut sink, false);
+    match out {
+        Some(mut e) if sink.problems.is_empty() => {
+            e.json = event;
+            Ok(e)
+        }
+        _ => Err(sink.finish()),
+    }
+}
+
 fn read_event(
     value: &Value,
     index: usize,
     location: &str,
     doc_ns: &Namespaces,
     sink: &mut Sink,
+) -> Option<Event> {
+    let mut event = read_event_within(value, index, location, doc_ns, sink, true)?;
+    event.json = value.clone();
+    Some(event)
+}
+
+/// One event, its `json` left `Null` for the caller; `bounds`: whether the
+/// size and depth bounds are checked first.
+fn read_event_within(
+    value: &Value,
+    index: usize,
+    location: &str,
+    doc_ns: &Namespaces,
+    sink: &mut Sink,
+    bounds: bool,
 ) -> Option<Event> {
     let before = sink.problems.len() + sink.dropped;
     let Some(obj) = value.as_object() else {
@@ -682,9 +714,9 @@ fn read_event(
         return None;
     };
     // Bounds first: an event that breaks one is refused without more work.
-    let bounds = check_event(value);
-    if !bounds.is_empty() {
-        for (path, error) in bounds {
+    let broken = if bounds { check_event(value) } else { Vec::new() };
+    if !broken.is_empty() {
+        for (path, error) in broken {
             sink.push(Some(index), &join(location, &path), &path, error);
         }
         return None;
@@ -702,7 +734,7 @@ fn read_event(
             r.problem("@context", bad_context());
         }
     }
-    let event = r.event(obj, value);
+    let event = r.event(obj);
     let after = r.sink.problems.len() + r.sink.dropped;
     event.filter(|_| after == before)
 }
@@ -729,7 +761,7 @@ impl EventReader<'_> {
         self.sink.push(Some(self.index), &loc, field, error);
     }
 
-    fn event(&mut self, obj: &Map<String, Value>, json: &Value) -> Option<Event> {
+    fn event(&mut self, obj: &Map<String, Value>) -> Option<Event> {
         let event_type = match obj.get("type") {
             Some(Value::String(s)) => match EventType::parse(s) {
                 Some(t) => Some(t),
@@ -867,7 +899,7 @@ impl EventReader<'_> {
         }
 
         Some(Event {
-            json: json.clone(),
+            json: Value::Null,
             namespaces: self.ns.clone(),
             event_type: event_type?,
             event_time: event_time?,

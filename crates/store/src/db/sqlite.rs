@@ -372,7 +372,7 @@ fn execute(conn: &Connection, sql: &str, params: &[Val]) -> Result<u64, StoreErr
 fn fetch(conn: &Connection, sql: &str, params: &[Val], limit: Option<usize>) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: std::sync::Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -382,7 +382,10 @@ fn fetch(conn: &Connection, sql: &str, params: &[Val], limit: Option<usize>) -> 
                 ValueRef::Null => Val::Null(NullKind::Text),
                 ValueRef::Integer(i) => Val::Int(i),
                 ValueRef::Real(f) => Val::Float(f),
-                ValueRef::Text(t) | ValueRef::Blob(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Text(t) | ValueRef::Blob(t) => Val::Text(match std::str::from_utf8(t) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(t).into_owned(),
+                }),
             });
         }
         out.push(Row {

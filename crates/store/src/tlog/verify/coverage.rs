@@ -11,15 +11,25 @@ use crate::{params, Result};
 
 /// Events recorded since the log began but missing from it (an event row
 /// inserted directly). Events captured before the log existed (schema
-/// version 2) are not logged and not checked.
+/// version 2) are not logged and not checked. `found`: the leaves whose
+/// event the walk found, each a different event (`event_pk` is unique); when
+/// the events are no more than those, every event has its leaf and none is
+/// looked for.
 pub(super) async fn unlogged_events(
     conn: &mut Conn<'_>,
     earliest: &Earliest,
+    found: u64,
     problems: &mut Problems,
 ) -> Result<()> {
     let Some(since) = earliest.get(&None) else {
         return Ok(());
     };
+    let stored = conn
+        .fetch_optional("SELECT COUNT(*) AS n FROM events", &[])
+        .await?;
+    if stored.map(|r| r.int("n")).transpose()?.unwrap_or(0) <= i64::try_from(found).unwrap_or(i64::MAX) {
+        return Ok(());
+    }
     let unlogged = conn
         .fetch_all(
             "SELECT e.id, e.event_id FROM events e LEFT JOIN tlog_leaves l ON l.event_pk = e.id \

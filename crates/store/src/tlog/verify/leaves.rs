@@ -4,16 +4,17 @@
 //! made), its signature (alone, or its batch's once the batch is read), its
 //! leaf hash from the row's values, and the tree nodes it completes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use suyuan_ledger::keys::{Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
+use suyuan_ledger::keys::{verify_batch, Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
 use suyuan_ledger::record::{batch_message, batch_tree, signed_message, BatchPosition, LeafData};
 use suyuan_ledger::Hash;
 
 use super::checkpoints::CheckpointWalk;
 use super::keys::KeyInfo;
 use super::tree::{self, Frontier, StoredNodes};
-use super::{Problems, VERIFY_PAGE};
+use super::{Pages, Problems, PAGE_SQL, VERIFY_PAGE};
 use crate::db::{Conn, Row};
 use crate::master_log::RecordKind;
 use crate::tlog::{batch_of, corrupt, i64_of, ms_to_rfc3339, LOG_HASH};
@@ -71,6 +72,16 @@ impl Leaf {
     fn ev(&self) -> Option<&str> {
         Some(self.event_id.as_str())
     }
+
+    /// What a leaf signed alone is signed over: its signed hash (a detached
+    /// signature) or its record hash.
+    fn message_hash(&self) -> Option<Hash> {
+        if self.signed_hash_text.is_some() {
+            self.signed_hash
+        } else {
+            self.record_hash
+        }
+    }
 }
 
 /// The walk over the leaves: the key history, the tree rebuilt so far,
@@ -85,6 +96,8 @@ pub(super) struct LeafWalk {
     batching: Option<BatchCheck>,
     checkpoints: CheckpointWalk,
     earliest: Earliest,
+    /// Leaves whose event is there (each a different event).
+    events_found: u64,
 }
 
 /// The earliest time, as the records bind it, of the logged events (`None`)
@@ -99,6 +112,8 @@ pub(super) struct Walked {
     pub nodes: u64,
     pub checkpoints: u64,
     pub earliest: Earliest,
+    /// Leaves whose event is there.
+    pub events_found: u64,
 }
 
 impl LeafWalk {
@@ -112,37 +127,83 @@ impl LeafWalk {
             batching: None,
             checkpoints,
             earliest: Earliest::new(),
+            events_found: 0,
         }
     }
 
     /// Reads the leaves page by page, with their event documents and the
     /// stored nodes they complete, and checks each.
-    pub(super) async fn check_all(&mut self, conn: &mut Conn<'_>, problems: &mut Problems) -> Result<()> {
+    /// Each page read is also handed to the replay (`pages`), which reads
+    /// the log through it rather than a second time.
+    pub(super) async fn check_all(
+        &mut self,
+        conn: &mut Conn<'_>,
+        pages: &Pages,
+        problems: &mut Problems,
+    ) -> Result<()> {
         self.checkpoints.check_due(conn, &self.tree, problems).await?;
         loop {
             let rows = conn
-                .fetch_all(
-                    "SELECT l.*, e.document AS event_document FROM tlog_leaves l \
-                     LEFT JOIN events e ON e.id = l.event_pk WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2",
-                    &params![i64_of(self.expected_idx)?, VERIFY_PAGE],
-                )
+                .fetch_all(PAGE_SQL, &params![i64_of(self.expected_idx)?, VERIFY_PAGE])
                 .await?;
+            let rows = Arc::new(rows);
+            // A replay that stopped (its error is reported) takes no more.
+            let _ = pages.send(rows.clone()).await;
             if rows.is_empty() {
                 return Ok(());
             }
             self.page_nodes = tree::nodes_of_page(conn, self.tree.size(), rows.len() as u64).await?;
             self.nodes_read += self.page_nodes.len() as u64;
-            for r in &rows {
-                self.check_leaf(conn, r, problems).await?;
+            let leaves = rows.iter().map(Leaf::read).collect::<Result<Vec<_>>>()?;
+            let forged = self.forged_signatures(&leaves);
+            for (r, leaf) in rows.iter().zip(leaves) {
+                self.check_leaf(conn, r, leaf, &forged, problems).await?;
             }
         }
     }
 
-    async fn check_leaf(&mut self, conn: &mut Conn<'_>, r: &Row, problems: &mut Problems) -> Result<()> {
-        let leaf = Leaf::read(r)?;
+    /// The leaves of a page signed alone whose signature does not verify
+    /// (by index), their signatures verified together in one batch (one
+    /// multi-scalar multiplication for Ed25519) before the leaves are
+    /// checked one by one.
+    fn forged_signatures(&self, leaves: &[Leaf]) -> HashSet<u64> {
+        let mut pending = Vec::new();
+        for leaf in leaves {
+            let single = matches!(leaf.batch, Ok(None) | Err(_));
+            let key = self.keys.get(&leaf.fp_text).and_then(|i| i.key.as_ref());
+            if let (true, Some(signature), Some(hash), Some(key)) =
+                (single, leaf.signature, leaf.message_hash(), key)
+            {
+                pending.push((leaf.idx, signed_message(LOG_HASH, &hash), signature, key));
+            }
+        }
+        let items: Vec<(&[u8], &Signature, &VerifyingKey)> =
+            pending.iter().map(|(_, m, s, k)| (m.as_slice(), s, *k)).collect();
+        match verify_batch(&items) {
+            Ok(()) => HashSet::new(),
+            Err(e) => e
+                .failed
+                .iter()
+                .filter_map(|&i| pending.get(i))
+                .map(|p| p.0)
+                .collect(),
+        }
+    }
+
+    async fn check_leaf(
+        &mut self,
+        conn: &mut Conn<'_>,
+        r: &Row,
+        leaf: Leaf,
+        forged: &HashSet<u64>,
+        problems: &mut Problems,
+    ) -> Result<()> {
         self.check_place(&leaf, problems);
         check_record_hash_text(&leaf, problems);
         let bound = check_record(conn, &leaf, r, problems).await?;
+        if bound.kind.is_none() && bound.name.is_some() {
+            self.events_found += 1;
+        }
         check_signed_hash_text(&leaf, problems);
         let info = self.keys.get(&leaf.fp_text);
         check_signer(&leaf, info, r, bound.time, problems)?;
@@ -153,7 +214,7 @@ impl LeafWalk {
         }
         let batch = check_batch_text(&leaf, problems);
         check_batch(&mut self.batching, &leaf, batch.as_ref(), info, problems)?;
-        check_signature(&leaf, batch.as_ref(), info, problems);
+        check_signature(&leaf, batch.as_ref(), info, forged, problems);
         let leaf_hash = check_leaf_hash(&leaf, batch, info, r, problems)?;
         tree::push_leaf(
             &mut self.tree,
@@ -206,6 +267,7 @@ impl LeafWalk {
             nodes: self.nodes_read + extra,
             checkpoints,
             earliest: self.earliest,
+            events_found: self.events_found,
         })
     }
 }
@@ -243,7 +305,7 @@ struct Bound {
 /// the record hash binds of the leaf's columns.
 async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut Problems) -> Result<Bound> {
     let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
-    match (r.opt_text("record_kind")?, r.opt_text("event_document")?) {
+    match (r.opt_text("record_kind")?, r.opt_str("event_document")?) {
         (Some(kind_text), _) => match RecordKind::parse(&kind_text) {
             None => {
                 problems.add(
@@ -272,8 +334,9 @@ async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut 
             Ok(Bound::default())
         }
         (None, Some(doc)) => {
-            let h = LOG_HASH.digest(doc.as_bytes()).to_hex();
-            if &h != expected {
+            let digest = LOG_HASH.digest(doc.as_bytes());
+            if !digest.is_hex(expected) {
+                let h = digest.to_hex();
                 problems.add(
                     "events",
                     r.text("event_pk")?,
@@ -283,7 +346,7 @@ async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut 
                     ev,
                 );
             }
-            let bound = bound_by_document(&doc);
+            let bound = bound_by_document(doc);
             if bound.name.is_none() || bound.time.is_none() {
                 problems.add(
                     "events",
@@ -618,20 +681,21 @@ fn check_batch_signature(b: &BatchCheck, info: Option<&KeyInfo>, ev: Option<&str
 }
 
 /// A leaf signed alone: its signature verifies over its signed hash (a
-/// detached signature) or its record hash.
+/// detached signature) or its record hash (`forged`: the page's leaves
+/// whose signature does not, verified together beforehand).
 fn check_signature(
     leaf: &Leaf,
     batch: Option<&BatchPosition>,
     info: Option<&KeyInfo>,
+    forged: &HashSet<u64>,
     problems: &mut Problems,
 ) {
-    let message_hash = if leaf.signed_hash_text.is_some() {
-        leaf.signed_hash
-    } else {
-        leaf.record_hash
-    };
     let key = info.and_then(|i| i.key.as_ref());
-    match (leaf.signature, message_hash, key.filter(|_| batch.is_none())) {
+    match (
+        leaf.signature,
+        leaf.message_hash(),
+        key.filter(|_| batch.is_none()),
+    ) {
         (None, _, _) => problems.add(
             "tlog_leaves",
             leaf.at.clone(),
@@ -640,7 +704,7 @@ fn check_signature(
             leaf.sig_text.clone(),
             leaf.ev(),
         ),
-        (Some(sig), Some(rh), Some(key)) if key.verify(&signed_message(LOG_HASH, &rh), &sig).is_err() => {
+        (Some(_), Some(_), Some(_)) if forged.contains(&leaf.idx) => {
             problems.add(
                 "tlog_leaves",
                 leaf.at.clone(),
@@ -686,7 +750,7 @@ fn check_leaf_hash(
         _ => LOG_HASH.digest(r.text("leaf_hash")?.as_bytes()),
     };
     let stored_leaf = r.text("leaf_hash")?;
-    if leaf_hash.to_hex() != stored_leaf {
+    if !leaf_hash.is_hex(&stored_leaf) {
         problems.add(
             "tlog_leaves",
             leaf.at.clone(),

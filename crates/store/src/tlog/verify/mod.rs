@@ -23,6 +23,11 @@
 //!
 //! Streamed: leaves, nodes and checkpoints are read a page at a time and the
 //! tree is kept as its right edge, so memory stays flat in the log's size.
+//! The log is read once: each page of leaves, with the events they log, is
+//! checked by the leaf walk and handed on to be prepared (parsed, the
+//! events' own columns checked) and then replayed, each stage on a thread
+//! of its own; the registers are checked beside them. Leaves signed alone
+//! have their signatures verified a page at a time, in one batch.
 //!
 //! Each mismatch names the table, the row, the field, what was expected and
 //! what was found ([`Mismatch`]).
@@ -43,6 +48,19 @@ mod tree;
 
 /// Leaves read per query by [`Store::verify_log`].
 const VERIFY_PAGE: i64 = 5000;
+
+/// A page of the log: each leaf with the event it logs (when it logs one),
+/// every column the leaf checks and the replay read. Read once, by the leaf
+/// walk, and handed to the replay.
+const PAGE_SQL: &str = "SELECT l.*, l.org_id AS leaf_org, l.record_kind AS leaf_kind, \
+     e.id AS e_id, e.event_id AS e_event_id, e.org_id AS e_org_id, e.event_type, e.event_time, \
+     e.time_zone_offset, e.record_time, e.action, e.biz_step, e.disposition, e.read_point, e.biz_location, \
+     e.record_kind AS e_record_kind, e.stage, e.is_error_declaration, e.event_key, e.document AS event_document \
+     FROM tlog_leaves l LEFT JOIN events e ON e.id = l.event_pk \
+     WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2";
+
+/// The pages the leaf walk hands on to be replayed; an empty page ends the log.
+type Pages = tokio::sync::mpsc::Sender<std::sync::Arc<Vec<crate::db::Row>>>;
 /// Problems [`Store::verify_log`] collects before it stops listing them.
 const MAX_PROBLEMS: usize = 100;
 
@@ -141,21 +159,77 @@ impl Store {
         let mut problems = Problems::default();
         // The replay reads the log on a connection of its own, on another
         // core, while the leaves, nodes and checkpoints are checked here.
+        // The log is read once, by the leaf walk; each page goes on to be
+        // prepared (its events parsed, their own columns checked, their
+        // stored identifier and lineage rows read), then replayed: three
+        // stages, each on whichever core is free, three pages in flight
+        // between them.
+        let (raw, to_prepare) = tokio::sync::mpsc::channel(3);
+        let (pages, received) = tokio::sync::mpsc::channel(3);
+        // The stages run on threads of their own (a task woken on a busy
+        // worker of the runtime waits for it rather than using the free one).
         let store = self.clone();
-        let replaying = tokio::spawn(async move {
-            let mut problems = Problems::default();
-            let mut conn = store.db.conn();
-            let replayed = replay::replay(&mut conn, &mut problems).await;
-            (replayed, problems)
+        let preparing = tokio::task::spawn_blocking(move || replay::prepare_pages(store, to_prepare, pages));
+        let (store, runtime) = (self.clone(), tokio::runtime::Handle::current());
+        let registers = tokio::task::spawn_blocking(move || runtime.block_on(store.registers_against_log()));
+        let store = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let replaying = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                let mut problems = Problems::default();
+                let mut conn = store.db.conn();
+                let replayed = replay::replay(&mut conn, received, &mut problems).await;
+                (replayed, problems)
+            })
         });
         let mut conn = self.db.conn();
         let keys = keys::key_history(&mut conn, &mut problems).await?;
         let checkpoints = checkpoints::CheckpointWalk::start(self, &mut conn, &mut problems).await?;
         let mut walk = leaves::LeafWalk::new(keys, checkpoints);
-        walk.check_all(&mut conn, &mut problems).await?;
+        walk.check_all(&mut conn, &raw, &mut problems).await?;
+        drop(raw);
         let walked = walk.finish(&mut conn, &mut problems).await?;
-        coverage::unlogged_events(&mut conn, &walked.earliest, &mut problems).await?;
+        coverage::unlogged_events(&mut conn, &walked.earliest, walked.events_found, &mut problems).await?;
         coverage::unlogged_records(&mut conn, &walked.earliest, &mut problems).await?;
+        // The registers, checked beside the walk.
+        let registers = registers
+            .await
+            .map_err(|e| crate::StoreError::Corrupt(format!("the register check stopped: {e}")))??;
+        for p in registers.0 {
+            if problems.0.len() < MAX_PROBLEMS {
+                problems.0.push(p);
+            }
+        }
+        // Every derived table, re-derived from the log and compared.
+        let (replayed, replay_problems) = replaying
+            .await
+            .map_err(|e| crate::StoreError::Corrupt(format!("the replay stopped: {e}")))?;
+        let replayed = replayed?;
+        let prepare_problems = preparing
+            .await
+            .map_err(|e| crate::StoreError::Corrupt(format!("the replay stopped: {e}")))??;
+        for p in prepare_problems.0.into_iter().chain(replay_problems.0) {
+            if problems.0.len() < MAX_PROBLEMS {
+                problems.0.push(p);
+            }
+        }
+        Ok(VerifyReport {
+            leaves: walked.leaves,
+            nodes: walked.nodes,
+            checkpoints: walked.checkpoints,
+            events_replayed: replayed.events,
+            units_derived: replayed.units,
+            root: walked.root.to_hex(),
+            problems: problems.0,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Every register row against its log: organisations, the registers,
+    /// edited master data, recalls' affected sets, batches of readings.
+    /// Checked beside the walk, on a connection of its own.
+    async fn registers_against_log(self) -> Result<Problems> {
+        let mut problems = Problems::default();
         // Each organisation is its latest logged state (`org_records`).
         for m in self.organisations_against_log().await? {
             problems.add("organisations", m.org_id, &m.column, m.expected, m.found, None);
@@ -177,25 +251,6 @@ impl Store {
         for m in self.readings_against_log().await? {
             problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
         }
-        // Every derived table, re-derived from the log and compared.
-        let (replayed, replay_problems) = replaying
-            .await
-            .map_err(|e| crate::StoreError::Corrupt(format!("the replay stopped: {e}")))?;
-        let replayed = replayed?;
-        for p in replay_problems.0 {
-            if problems.0.len() < MAX_PROBLEMS {
-                problems.0.push(p);
-            }
-        }
-        Ok(VerifyReport {
-            leaves: walked.leaves,
-            nodes: walked.nodes,
-            checkpoints: walked.checkpoints,
-            events_replayed: replayed.events,
-            units_derived: replayed.units,
-            root: walked.root.to_hex(),
-            problems: problems.0,
-            seconds: started.elapsed().as_secs_f64(),
-        })
+        Ok(problems)
     }
 }

@@ -49,7 +49,9 @@ fn columns(
     }
 }
 
-/// The query columns of an event row against its document and leaf.
+/// The query columns of an event row against its document and leaf,
+/// compared without copying (a page holds thousands); a mismatch is
+/// reported with both values.
 pub(super) fn event_columns(
     r: &Row,
     ev: &Event,
@@ -58,83 +60,71 @@ pub(super) fn event_columns(
     record_time: i64,
     problems: &mut Problems,
 ) -> Result<()> {
-    let event_id = ev.event_id.clone().unwrap_or_default();
-    let declared = ev.error_declaration.is_some();
-    let cols = [
-        ("event_id", event_id.clone(), r.text("e_event_id")?),
-        ("org_id", org.to_string(), r.text("e_org_id")?),
-        (
-            "event_type",
-            ev.event_type.as_str().to_owned(),
-            r.text("event_type")?,
-        ),
-        (
-            "event_time",
-            ev.event_time_utc().timestamp_millis().to_string(),
-            r.int("event_time")?.to_string(),
-        ),
+    let event_id = ev.event_id.as_deref().unwrap_or_default();
+    let mut org_buf = Uuid::encode_buffer();
+    let org = &*org.hyphenated().encode_lower(&mut org_buf);
+    let (biz_step, disposition) = (ev.biz_step_uri(), ev.disposition_uri());
+    let read_point = ev.read_point.as_ref().map(|l| canon(&l.id));
+    let biz_location = ev.biz_location.as_ref().map(|l| canon(&l.id));
+    // (column, expected, column of the page row)
+    let texts: [(&str, Option<&str>, &str); 11] = [
+        ("event_id", Some(event_id), "e_event_id"),
+        ("org_id", Some(org), "e_org_id"),
+        ("event_type", Some(ev.event_type.as_str()), "event_type"),
         (
             "time_zone_offset",
-            ev.event_time_zone_offset.clone(),
-            r.text("time_zone_offset")?,
+            Some(&ev.event_time_zone_offset),
+            "time_zone_offset",
         ),
-        (
-            "record_time",
-            record_time.to_string(),
-            r.int("record_time")?.to_string(),
-        ),
-        (
-            "action",
-            text(ev.action.map(action_str)),
-            text(r.opt_text("action")?),
-        ),
-        ("biz_step", text(ev.biz_step_uri()), text(r.opt_text("biz_step")?)),
-        (
-            "disposition",
-            text(ev.disposition_uri()),
-            text(r.opt_text("disposition")?),
-        ),
-        (
-            "read_point",
-            text(ev.read_point.as_ref().map(|l| canon(&l.id))),
-            text(r.opt_text("read_point")?),
-        ),
-        (
-            "biz_location",
-            text(ev.biz_location.as_ref().map(|l| canon(&l.id))),
-            text(r.opt_text("biz_location")?),
-        ),
-        (
-            "record_kind",
-            text(kind.map(|k| k.as_str())),
-            text(r.opt_text("e_record_kind")?),
-        ),
-        (
-            "stage",
-            text(kind.map(|k| profile(k).stage.as_str())),
-            text(r.opt_text("stage")?),
-        ),
-        (
-            "is_error_declaration",
-            declared.to_string(),
-            r.bool("is_error_declaration")?.to_string(),
-        ),
-        (
-            "event_key",
-            crate::trace::event_key(&event_id).to_string(),
-            text(r.opt_int("event_key")?),
-        ),
+        ("action", ev.action.map(action_str), "action"),
+        ("biz_step", biz_step.as_deref(), "biz_step"),
+        ("disposition", disposition.as_deref(), "disposition"),
+        ("read_point", read_point.as_deref(), "read_point"),
+        ("biz_location", biz_location.as_deref(), "biz_location"),
+        ("record_kind", kind.map(|k| k.as_str()), "e_record_kind"),
+        ("stage", kind.map(|k| profile(k).stage.as_str()), "stage"),
     ];
-    columns(problems, "events", &r.text("e_id")?, &cols, Some(&event_id));
+    let ints: [(&str, i64, &str); 3] = [
+        ("event_time", ev.event_time_utc().timestamp_millis(), "event_time"),
+        ("record_time", record_time, "record_time"),
+        ("event_key", crate::trace::event_key(event_id), "event_key"),
+    ];
+    let mut wrong: Vec<(&str, String, String)> = Vec::new();
+    for (col, expected, at) in texts {
+        let found = r.opt_str(at)?;
+        if found != expected {
+            wrong.push((col, text(expected), text(found)));
+        }
+    }
+    for (col, expected, at) in ints {
+        let found = r.opt_int(at)?;
+        if found != Some(expected) {
+            wrong.push((col, expected.to_string(), text(found)));
+        }
+    }
+    let declared = ev.error_declaration.is_some();
+    let found = r.bool("is_error_declaration")?;
+    if found != declared {
+        wrong.push(("is_error_declaration", declared.to_string(), found.to_string()));
+    }
+    if !wrong.is_empty() {
+        columns(problems, "events", &r.text("e_id")?, &wrong, Some(event_id));
+    }
     Ok(())
 }
 
-/// The page's rows of `event_epcs`, `lineage` (by event) against what its
-/// events give.
-pub(super) async fn page(conn: &mut Conn<'_>, expected: &Expected, problems: &mut Problems) -> Result<()> {
-    let pks: Vec<&str> = expected.epcs.keys().map(String::as_str).collect();
-    let mut found_epcs: HashMap<String, BTreeMap<(String, String), Measure>> = HashMap::new();
-    let mut found_edges: HashMap<String, BTreeSet<EdgeRow>> = HashMap::new();
+/// The stored rows of `event_epcs` and `lineage` of a page's events, by
+/// event: read while the page is prepared, compared when it is replayed.
+#[derive(Default)]
+pub(super) struct Stored {
+    epcs: HashMap<String, BTreeMap<(String, String), Measure>>,
+    edges: HashMap<String, BTreeSet<EdgeRow>>,
+}
+
+/// The stored rows of `event_epcs` and `lineage` of the events `pks`.
+pub(super) async fn stored(conn: &mut Conn<'_>, pks: &[&str]) -> Result<Stored> {
+    let mut out = Stored::default();
+    let (found_epcs, found_edges) = (&mut out.epcs, &mut out.edges);
     for chunk in pks.chunks(500) {
         let (list, ps) = in_list(chunk);
         let sql =
@@ -155,22 +145,33 @@ pub(super) async fn page(conn: &mut Conn<'_>, expected: &Expected, problems: &mu
             ));
         }
     }
+    Ok(out)
+}
+
+/// The page's rows of `event_epcs`, `lineage` (by event) against what its
+/// events give.
+pub(super) fn page(expected: &Expected, stored: Stored, problems: &mut Problems) {
+    let Stored {
+        epcs: mut found_epcs,
+        edges: mut found_edges,
+    } = stored;
     for (pk, rows) in &expected.epcs {
         let mut found = found_epcs.remove(pk).unwrap_or_default();
         for (role, epc, qty, uom) in rows {
-            let key = format!("{pk} {role} {epc}");
+            let key = || format!("{pk} {role} {epc}");
             match found.remove(&(role.clone(), epc.clone())) {
-                None => problems.add("event_epcs", key, "row", "a row".into(), MISSING.into(), None),
-                Some((q, u)) => columns(
+                None => problems.add("event_epcs", key(), "row", "a row".into(), MISSING.into(), None),
+                Some((q, u)) if (q, &u) != (*qty, uom) => columns(
                     problems,
                     "event_epcs",
-                    &key,
+                    &key(),
                     &[
                         ("quantity", text(*qty), text(q)),
                         ("uom", text(uom.clone()), text(u)),
                     ],
                     None,
                 ),
+                Some(_) => {}
             }
         }
         for (role, epc) in found.into_keys() {
@@ -217,7 +218,6 @@ pub(super) async fn page(conn: &mut Conn<'_>, expected: &Expected, problems: &mu
             );
         }
     }
-    Ok(())
 }
 
 /// Every unit against the state: stored rows in key order, each compared

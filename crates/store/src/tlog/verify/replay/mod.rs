@@ -14,24 +14,27 @@
 //! - at the end, `units` and `shipments` are compared with the state built,
 //!   and `corrected_by` of `events` with the error declarations stored.
 //!
-//! The replay reads the log once, a page at a time. Its memory is the
+//! The replay takes the log a page at a time from the leaf walk, which
+//! reads it (one read of the log for both). Its memory is the
 //! derived state itself (units, the edges that carry status and custody,
 //! the plots' records), not the log.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::Value;
 use suyuan_core::effects::{effects, Context, Edge, Effect, SeasonRecord};
-use suyuan_core::epcis::{parse_event, Event, Namespaces};
+use suyuan_core::epcis::{parse_stored_event, Event, Namespaces};
 use suyuan_core::refs::{place_canonical, PLACE_URN};
 use suyuan_core::stages::{rules, RecordKind, AGRI_NS};
 use uuid::Uuid;
 
-use super::{Problems, VERIFY_PAGE};
+use super::Problems;
 use crate::db::{placeholders, Conn, Row, Val};
 use crate::trace::capture::effects::{rechecks, season_record, subject_of};
 use crate::trace::capture::{canon, record_kind_of, roles};
-use crate::{params, Result};
+use crate::Result;
+use suyuan_core::effects::Named;
 
 mod compare;
 mod state;
@@ -70,26 +73,33 @@ pub(super) struct Expected {
 }
 
 /// Replays the whole log and compares every derived table with it.
-pub(super) async fn replay(conn: &mut Conn<'_>, problems: &mut Problems) -> Result<Replayed> {
+pub(super) async fn replay(
+    conn: &mut Conn<'_>,
+    mut pages: tokio::sync::mpsc::Receiver<Page>,
+    problems: &mut Problems,
+) -> Result<Replayed> {
     let mut state = State::default();
     let mut issued = compare::issued_items(conn).await?;
     let places = place_owners(conn, problems).await?;
-    let ns = Namespaces::standard().with_context(&serde_json::json!({ "agri": AGRI_NS }));
     let mut replayed = Replayed::default();
     let mut all_entrusted = BTreeSet::new();
-    let mut next: i64 = 0;
     let mut took = Took::default();
     let mut counted = compare::Counted::default();
     loop {
         let t = std::time::Instant::now();
-        let rows = conn.fetch_all(PAGE_SQL, &params![next, VERIFY_PAGE]).await?;
+        // The walk stopped early (its error is reported): so does the replay.
+        let Some(page) = pages.recv().await else {
+            return Ok(replayed);
+        };
         took.read += t.elapsed();
-        let Some(last) = rows.last() else { break };
-        next = last.int("idx")? + 1;
+        if page.rows.is_empty() {
+            break;
+        }
+        let rows = &page.rows;
         let t = std::time::Instant::now();
         let mut expected = Expected::default();
-        let masters = master_rows(conn, &rows).await?;
-        for r in &rows {
+        let masters = master_rows(conn, rows).await?;
+        for (r, prepared) in rows.iter().zip(&page.prepared) {
             let kind = r.opt_text("leaf_kind")?;
             let master = match &kind {
                 Some(_) => masters.get(&r.text("event_pk")?),
@@ -98,7 +108,9 @@ pub(super) async fn replay(conn: &mut Conn<'_>, problems: &mut Problems) -> Resu
             let (Some(m), Some(_)) = (master, &kind) else {
                 if kind.is_none() && r.opt_text("e_id")?.is_some() {
                     replayed.events += 1;
-                    replay_event(r, &ns, &places, &mut state, &mut expected, problems)?;
+                }
+                if let Some(p) = prepared {
+                    replay_event(p, &places, &mut state, &mut expected);
                 }
                 continue;
             };
@@ -120,7 +132,7 @@ pub(super) async fn replay(conn: &mut Conn<'_>, problems: &mut Problems) -> Resu
         }
         took.apply += t.elapsed();
         let t = std::time::Instant::now();
-        compare::page(conn, &expected, problems).await?;
+        compare::page(&expected, page.stored, problems);
         took.compare += t.elapsed();
         counted.epcs += expected.epcs.values().map(|v| v.len() as i64).sum::<i64>();
         counted.edges += expected.edges.values().map(|v| v.0.len() as i64).sum::<i64>();
@@ -138,14 +150,6 @@ pub(super) async fn replay(conn: &mut Conn<'_>, problems: &mut Problems) -> Resu
     tracing::debug!(?took, "replay");
     Ok(replayed)
 }
-
-/// A page of the log with the event each event leaf logs.
-const PAGE_SQL: &str = "SELECT l.idx, l.org_id AS leaf_org, l.record_kind AS leaf_kind, l.event_pk, \
-     e.id AS e_id, e.event_id AS e_event_id, e.org_id AS e_org_id, e.event_type, e.event_time, \
-     e.time_zone_offset, e.record_time, e.action, e.biz_step, e.disposition, e.read_point, e.biz_location, \
-     e.record_kind AS e_record_kind, e.stage, e.is_error_declaration, e.event_key, e.document \
-     FROM tlog_leaves l LEFT JOIN events e ON e.id = l.event_pk \
-     WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2";
 
 /// The master records of a page the replay needs (few: a page is mostly
 /// events), by leaf row: item issues, unit allocations, organisation
@@ -242,21 +246,75 @@ fn allocate(r: &Row, key: &str, state: &mut State, problems: &mut Problems) -> R
     Ok(())
 }
 
-/// One event: its own columns and identifiers, then its effects.
-fn replay_event(
-    r: &Row,
-    ns: &Namespaces,
-    places: &HashMap<String, Uuid>,
-    state: &mut State,
-    expected: &mut Expected,
-    problems: &mut Problems,
-) -> Result<()> {
+/// A page of the log as the walk hands it to the replay: its rows, and for
+/// each row that logs an event, the event parsed and its own columns checked
+/// ([`prepare_page`]).
+pub(super) struct Page {
+    pub rows: Arc<Vec<Row>>,
+    pub prepared: Vec<Option<Prepared>>,
+    /// The stored rows of `event_epcs` and `lineage` of its events.
+    stored: compare::Stored,
+}
+
+/// What an event gives before any state: parsed, its query columns checked
+/// against its document and leaf, its identifiers by role.
+pub(super) struct Prepared {
+    pk: String,
+    org: Uuid,
+    ev: Event,
+    kind: Option<RecordKind>,
+    record_time: i64,
+    units: Vec<Named>,
+}
+
+/// The stage between the leaf walk and the replay: each page of rows the
+/// walk read is prepared ([`prepare_page`]) and handed on, until the empty
+/// page that ends the log. Answers what it found wrong.
+pub(super) fn prepare_pages(
+    store: crate::Store,
+    mut rows: tokio::sync::mpsc::Receiver<Arc<Vec<Row>>>,
+    pages: tokio::sync::mpsc::Sender<Page>,
+) -> Result<Problems> {
+    let runtime = tokio::runtime::Handle::current();
+    let mut conn = store.db.conn();
+    let mut problems = Problems::default();
+    let ns = Namespaces::standard().with_context(&serde_json::json!({ "agri": AGRI_NS }));
+    // The walk stopped early (its error is reported): so does the stage.
+    while let Some(page) = rows.blocking_recv() {
+        let end = page.is_empty();
+        let mut page = prepare_page(page, &ns, &mut problems)?;
+        let pks: Vec<&str> = page.prepared.iter().flatten().map(|p| p.pk.as_str()).collect();
+        page.stored = runtime.block_on(compare::stored(&mut conn, &pks))?;
+        if pages.blocking_send(page).is_err() || end {
+            break;
+        }
+    }
+    Ok(problems)
+}
+
+/// Prepares each event of a page: the work that needs no state, done while
+/// the replay applies the page before.
+fn prepare_page(rows: Arc<Vec<Row>>, ns: &Namespaces, problems: &mut Problems) -> Result<Page> {
+    let mut prepared = Vec::with_capacity(rows.len());
+    for r in rows.iter() {
+        let event = r.opt_text("leaf_kind")?.is_none() && r.opt_text("e_id")?.is_some();
+        prepared.push(if event { prepare(r, ns, problems)? } else { None });
+    }
+    Ok(Page {
+        rows,
+        prepared,
+        stored: compare::Stored::default(),
+    })
+}
+
+/// One event's row: `None` when it does not parse (reported).
+fn prepare(r: &Row, ns: &Namespaces, problems: &mut Problems) -> Result<Option<Prepared>> {
     let pk = r.text("e_id")?;
     let Some(org) = uuid_in(r, "leaf_org", "tlog_leaves", &r.int("idx")?.to_string(), problems) else {
-        return Ok(());
+        return Ok(None);
     };
-    let doc: Value = serde_json::from_str(&r.text("document")?).unwrap_or(Value::Null);
-    let ev = match parse_event(&doc, ns) {
+    let doc: Value = serde_json::from_str(&r.text("event_document")?).unwrap_or(Value::Null);
+    let ev = match parse_stored_event(doc, ns) {
         Ok(ev) => ev,
         Err(p) => {
             let first = p
@@ -264,17 +322,33 @@ fn replay_event(
                 .map(|p| format!("{}: {}", p.field, p.error.en))
                 .unwrap_or_default();
             problems.add("events", pk, "document", "an EPCIS 2.0 event".into(), first, None);
-            return Ok(());
+            return Ok(None);
         }
     };
     let kind = record_kind_of(&ev);
-    let record_time = doc
+    let record_time = ev
+        .json
         .get("recordTime")
         .and_then(Value::as_str)
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or(0, |t| t.timestamp_millis());
     compare::event_columns(r, &ev, kind, org, record_time, problems)?;
     let units = roles(&ev);
+    Ok(Some(Prepared {
+        pk,
+        org,
+        ev,
+        kind,
+        record_time,
+        units,
+    }))
+}
+
+/// One event: its identifiers, then its effects.
+fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State, expected: &mut Expected) {
+    let (pk, org, kind, record_time) = (p.pk.clone(), p.org, p.kind, p.record_time);
+    let (ev, units) = (&p.ev, &p.units);
+    let doc = &ev.json;
     let mut seen = HashSet::new();
     expected.epcs.insert(
         pk.clone(),
@@ -295,9 +369,9 @@ fn replay_event(
                 p.corrected = true;
             }
         }
-        return Ok(());
+        return;
     }
-    let subject = subject_of(&ev, kind, &units, event_time);
+    let subject = subject_of(ev, kind, units, event_time);
     let plot = subject.plot.clone().unwrap_or_default();
     let mine = |p: &&PlotRecord| p.org == org && !p.corrected;
     let records: Vec<&PlotRecord> = state
@@ -346,9 +420,9 @@ fn replay_event(
                 later_harvests: &later,
                 sowings: &sowings,
                 to_org: (kind == Some(RecordKind::Shipping))
-                    .then(|| destination(&ev, state, places))
+                    .then(|| destination(ev, state, places))
                     .flatten(),
-                agency: crate::trace::authority::destination_orgs(&ev).next(),
+                agency: crate::trace::authority::destination_orgs(ev).next(),
                 recorder_name: &name,
                 nonconformant: &nonconformant,
             },
@@ -370,7 +444,7 @@ fn replay_event(
     if kind
         .is_some_and(|k| suyuan_core::effects::FIELD_KINDS.contains(&k.as_str()) || k == RecordKind::Harvest)
     {
-        let doc_record = season_record(kind.map(|k| k.as_str()).unwrap_or_default(), event_time, &doc);
+        let doc_record = season_record(kind.map(|k| k.as_str()).unwrap_or_default(), event_time, doc);
         let lots = expected
             .epcs
             .get(&pk)
@@ -386,7 +460,6 @@ fn replay_event(
             lots,
         });
     }
-    Ok(())
 }
 
 /// The organisation a shipment is addressed to, as capture resolved it: the
