@@ -186,12 +186,28 @@ impl Walk<'_> {
     }
 
     pub(crate) async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.c
+        match self
+            .c
             .wait()
             .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{}: {css} never appeared: {e}", self.name))
+        {
+            Ok(e) => e,
+            Err(e) => {
+                // What the page was instead, for the failure's reader.
+                let url = self
+                    .c
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
+                let src = self.c.source().await.unwrap_or_default();
+                let main = src.find("<main").map_or("", |i| &src[i..]);
+                let shown: String = main.chars().take(1500).collect();
+                panic!("{}: {css} never appeared: {e}; at {url}: {shown}", self.name)
+            }
+        }
     }
 
     /// Fills a record's form, previews it, confirms it; the record's page

@@ -33,7 +33,9 @@ async fn sign_in(w: &Walk<'_>, username: &str, password: &str) {
         .await
         .unwrap();
     w.click("#sign-in").await;
-    w.wait_for("header .brand").await;
+    // Signed in once the header offers to sign out (the login page has a
+    // header too).
+    w.wait_for("form[action='/console/logout']").await;
 }
 
 async fn walk(app: &TestApp, chromium: &PathBuf, driver: &Driver, viewport: &str, width: u32, height: u32) {
