@@ -152,10 +152,9 @@ impl Hash {
         let mut bytes = [0u8; 32];
         match hex::decode_to_slice(s, &mut bytes) {
             Ok(()) => Ok(Hash(bytes)),
-            // The right digits, the wrong length: reported as such.
-            Err(hex::FromHexError::InvalidStringLength) if s.len() % 2 == 0 && hex::decode(s).is_ok() => {
-                let bytes = hex::decode(s).map_err(|_| HashError::BadHex)?;
-                Self::from_slice(&bytes)
+            // Hex of the wrong length (the length is checked before the digits).
+            Err(hex::FromHexError::InvalidStringLength) if s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Err(HashError::BadLength(s.len() / 2))
             }
             Err(_) => Err(HashError::BadHex),
         }

@@ -297,7 +297,7 @@ pub(super) fn prepare_pages(
 fn prepare_page(rows: Arc<Vec<Row>>, ns: &Namespaces, problems: &mut Problems) -> Result<Page> {
     let mut prepared = Vec::with_capacity(rows.len());
     for r in rows.iter() {
-        let event = r.opt_text("leaf_kind")?.is_none() && r.opt_text("e_id")?.is_some();
+        let event = r.opt_str("leaf_kind")?.is_none() && r.opt_str("e_id")?.is_some();
         prepared.push(if event { prepare(r, ns, problems)? } else { None });
     }
     Ok(Page {
