@@ -158,6 +158,11 @@ impl Row {
             other => Err(Self::corrupt(col, "text", other)),
         }
     }
+    /// A text column that is not null, borrowed.
+    pub fn str(&self, col: &str) -> Result<&str, StoreError> {
+        self.opt_str(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {col} is null")))
+    }
     pub fn text(&self, col: &str) -> Result<String, StoreError> {
         self.opt_text(col)?
             .ok_or_else(|| StoreError::Corrupt(format!("column {col} is null")))

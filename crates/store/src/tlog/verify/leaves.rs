@@ -32,45 +32,47 @@ struct BatchCheck {
 }
 
 /// A leaf row's values, parsed (a value that does not parse is reported by
-/// the check that reads it).
-struct Leaf {
+/// the check that reads it); its texts are borrowed from the row.
+struct Leaf<'r> {
     idx: u64,
-    event_id: String,
-    /// `idx <n>`, the row as problems name it.
-    at: String,
-    record_hash_text: String,
+    event_id: &'r str,
+    record_hash_text: &'r str,
     record_hash: Option<Hash>,
-    signed_hash_text: Option<String>,
+    signed_hash_text: Option<&'r str>,
     signed_hash: Option<Hash>,
-    fp_text: String,
-    sig_text: String,
+    fp_text: &'r str,
+    sig_text: &'r str,
     signature: Option<Signature>,
     batch: std::result::Result<Option<BatchPosition>, String>,
 }
 
-impl Leaf {
-    fn read(r: &Row) -> Result<Self> {
+impl<'r> Leaf<'r> {
+    fn read(r: &'r Row) -> Result<Self> {
         let idx = u64::try_from(r.int("idx")?).map_err(corrupt)?;
-        let record_hash_text = r.text("record_hash")?;
-        let signed_hash_text = r.opt_text("signed_hash")?;
-        let sig_text = r.text("signature")?;
+        let record_hash_text = r.str("record_hash")?;
+        let signed_hash_text = r.opt_str("signed_hash")?;
+        let sig_text = r.str("signature")?;
         Ok(Leaf {
             idx,
-            event_id: r.text("event_id")?,
-            at: format!("idx {idx}"),
-            record_hash: Hash::from_hex(&record_hash_text).ok(),
+            event_id: r.str("event_id")?,
+            record_hash: Hash::from_hex(record_hash_text).ok(),
             record_hash_text,
-            signed_hash: signed_hash_text.as_deref().and_then(|t| Hash::from_hex(t).ok()),
+            signed_hash: signed_hash_text.and_then(|t| Hash::from_hex(t).ok()),
             signed_hash_text,
-            fp_text: r.text("signer_fingerprint")?,
-            signature: Signature::from_base64(&sig_text).ok(),
+            fp_text: r.str("signer_fingerprint")?,
+            signature: Signature::from_base64(sig_text).ok(),
             sig_text,
             batch: batch_of(r),
         })
     }
 
+    /// `idx <n>`, the row as problems name it.
+    fn at(&self) -> String {
+        format!("idx {}", self.idx)
+    }
+
     fn ev(&self) -> Option<&str> {
-        Some(self.event_id.as_str())
+        Some(self.event_id)
     }
 
     /// What a leaf signed alone is signed over: its signed hash (a detached
@@ -166,11 +168,11 @@ impl LeafWalk {
     /// (by index), their signatures verified together in one batch (one
     /// multi-scalar multiplication for Ed25519) before the leaves are
     /// checked one by one.
-    fn forged_signatures(&self, leaves: &[Leaf]) -> HashSet<u64> {
+    fn forged_signatures(&self, leaves: &[Leaf<'_>]) -> HashSet<u64> {
         let mut pending = Vec::new();
         for leaf in leaves {
             let single = matches!(leaf.batch, Ok(None) | Err(_));
-            let key = self.keys.get(&leaf.fp_text).and_then(|i| i.key.as_ref());
+            let key = self.keys.get(leaf.fp_text).and_then(|i| i.key.as_ref());
             if let (true, Some(signature), Some(hash), Some(key)) =
                 (single, leaf.signature, leaf.message_hash(), key)
             {
@@ -194,7 +196,7 @@ impl LeafWalk {
         &mut self,
         conn: &mut Conn<'_>,
         r: &Row,
-        leaf: Leaf,
+        leaf: Leaf<'_>,
         forged: &HashSet<u64>,
         problems: &mut Problems,
     ) -> Result<()> {
@@ -205,7 +207,7 @@ impl LeafWalk {
             self.events_found += 1;
         }
         check_signed_hash_text(&leaf, problems);
-        let info = self.keys.get(&leaf.fp_text);
+        let info = self.keys.get(leaf.fp_text);
         check_signer(&leaf, info, r, bound.time, problems)?;
         check_bound_columns(&leaf, r, &bound, problems)?;
         if let (Some(_), Some(time)) = (&bound.name, bound.time) {
@@ -230,7 +232,7 @@ impl LeafWalk {
     }
 
     /// The leaf is the next one: a gap is a deleted leaf.
-    fn check_place(&mut self, leaf: &Leaf, problems: &mut Problems) {
+    fn check_place(&mut self, leaf: &Leaf<'_>, problems: &mut Problems) {
         let idx = leaf.idx;
         if idx != self.expected_idx {
             problems.add(
@@ -272,14 +274,14 @@ impl LeafWalk {
     }
 }
 
-fn check_record_hash_text(leaf: &Leaf, problems: &mut Problems) {
+fn check_record_hash_text(leaf: &Leaf<'_>, problems: &mut Problems) {
     if leaf.record_hash.is_none() {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "record_hash",
             "64 hex digits".into(),
-            leaf.record_hash_text.clone(),
+            leaf.record_hash_text.to_owned(),
             leaf.ev(),
         );
     }
@@ -303,14 +305,19 @@ struct Bound {
 /// The record hash against what the leaf logs: a master-data record's
 /// canonical form, from its row, or the stored event document. Answers what
 /// the record hash binds of the leaf's columns.
-async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut Problems) -> Result<Bound> {
+async fn check_record(
+    conn: &mut Conn<'_>,
+    leaf: &Leaf<'_>,
+    r: &Row,
+    problems: &mut Problems,
+) -> Result<Bound> {
     let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
     match (r.opt_text("record_kind")?, r.opt_str("event_document")?) {
         (Some(kind_text), _) => match RecordKind::parse(&kind_text) {
             None => {
                 problems.add(
                     "tlog_leaves",
-                    leaf.at.clone(),
+                    leaf.at(),
                     "record_kind",
                     "place, product, input or input_purchase".into(),
                     kind_text,
@@ -364,10 +371,10 @@ async fn check_record(conn: &mut Conn<'_>, leaf: &Leaf, r: &Row, problems: &mut 
 }
 
 /// A leaf whose row is not there: deleted, or the leaf's `event_pk` changed.
-fn dangling(leaf: &Leaf, table: &str, pk: &str, problems: &mut Problems) {
+fn dangling(leaf: &Leaf<'_>, table: &str, pk: &str, problems: &mut Problems) {
     problems.add(
         "tlog_leaves",
-        leaf.at.clone(),
+        leaf.at(),
         "event_pk",
         format!("the id of a row of {table}"),
         format!("{pk}, which is no row of {table}"),
@@ -380,7 +387,7 @@ fn dangling(leaf: &Leaf, table: &str, pk: &str, problems: &mut Problems) {
 async fn check_master_record(
     conn: &mut Conn<'_>,
     kind: RecordKind,
-    leaf: &Leaf,
+    leaf: &Leaf<'_>,
     r: &Row,
     problems: &mut Problems,
 ) -> Result<Bound> {
@@ -451,14 +458,14 @@ fn bound_by_document(document: &str) -> Bound {
 /// The leaf's `event_id` and `created_at`, which its hash does not cover
 /// directly, are what its record hash binds ([`Bound`]): so whoever reads
 /// them reads signed values.
-fn check_bound_columns(leaf: &Leaf, r: &Row, bound: &Bound, problems: &mut Problems) -> Result<()> {
+fn check_bound_columns(leaf: &Leaf<'_>, r: &Row, bound: &Bound, problems: &mut Problems) -> Result<()> {
     if let Some(name) = bound.name.as_deref().filter(|n| *n != leaf.event_id) {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "event_id",
             format!("{name} (the name its record hash binds)"),
-            leaf.event_id.clone(),
+            leaf.event_id.to_owned(),
             Some(name),
         );
     }
@@ -466,7 +473,7 @@ fn check_bound_columns(leaf: &Leaf, r: &Row, bound: &Bound, problems: &mut Probl
     if let Some(time) = bound.time.filter(|t| *t != created) {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "created_at",
             format!("{time} ({}, the {})", ms_to_rfc3339(time), bound.source),
             format!("{created} ({})", ms_to_rfc3339(created)),
@@ -477,14 +484,14 @@ fn check_bound_columns(leaf: &Leaf, r: &Row, bound: &Bound, problems: &mut Probl
 }
 
 /// A detached signature (leaf version 2) covers its signed hash: 64 hex digits.
-fn check_signed_hash_text(leaf: &Leaf, problems: &mut Problems) {
+fn check_signed_hash_text(leaf: &Leaf<'_>, problems: &mut Problems) {
     if let (Some(text), None) = (&leaf.signed_hash_text, leaf.signed_hash) {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "signed_hash",
             "64 hex digits".into(),
-            text.clone(),
+            (*text).to_owned(),
             leaf.ev(),
         );
     }
@@ -495,7 +502,7 @@ fn check_signed_hash_text(leaf: &Leaf, problems: &mut Problems) {
 /// leaf's own `created_at` is not read; unknown when the record is missing,
 /// which is reported).
 fn check_signer(
-    leaf: &Leaf,
+    leaf: &Leaf<'_>,
     info: Option<&KeyInfo>,
     r: &Row,
     made: Option<i64>,
@@ -504,10 +511,10 @@ fn check_signer(
     let Some(info) = info else {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "signer_fingerprint",
             "the fingerprint of a registered key".into(),
-            leaf.fp_text.clone(),
+            leaf.fp_text.to_owned(),
             leaf.ev(),
         );
         return Ok(());
@@ -516,7 +523,7 @@ fn check_signer(
     if info.org_id != leaf_org {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "org_id",
             info.org_id.clone(),
             leaf_org,
@@ -527,7 +534,7 @@ fn check_signer(
         if made > revoked {
             problems.add(
                 "tlog_leaves",
-                leaf.at.clone(),
+                leaf.at(),
                 "recordTime",
                 format!(
                     "at most {} (key {} revoked)",
@@ -543,13 +550,13 @@ fn check_signer(
 }
 
 /// The batch columns: none, or a position inside a batch of two or more.
-fn check_batch_text(leaf: &Leaf, problems: &mut Problems) -> Option<BatchPosition> {
+fn check_batch_text(leaf: &Leaf<'_>, problems: &mut Problems) -> Option<BatchPosition> {
     match &leaf.batch {
         Ok(b) => *b,
         Err(found) => {
             problems.add(
                 "tlog_leaves",
-                leaf.at.clone(),
+                leaf.at(),
                 "batch_root",
                 "no batch, or a position inside a batch of two or more".into(),
                 found.clone(),
@@ -565,7 +572,7 @@ fn check_batch_text(leaf: &Leaf, problems: &mut Problems) -> Option<BatchPositio
 /// reported at the leaf that breaks it.
 fn check_batch(
     batching: &mut Option<BatchCheck>,
-    leaf: &Leaf,
+    leaf: &Leaf<'_>,
     batch: Option<&BatchPosition>,
     info: Option<&KeyInfo>,
     problems: &mut Problems,
@@ -598,7 +605,7 @@ fn check_batch(
         if position.index != 0 {
             problems.add(
                 "tlog_leaves",
-                leaf.at.clone(),
+                leaf.at(),
                 "batch_index",
                 "0 (the first leaf of a batch) or the next of the batch before".into(),
                 position.index.to_string(),
@@ -609,8 +616,8 @@ fn check_batch(
             first: leaf.idx,
             root: position.root,
             size: position.size,
-            signature: leaf.sig_text.clone(),
-            signer_fingerprint: leaf.fp_text.clone(),
+            signature: leaf.sig_text.to_owned(),
+            signer_fingerprint: leaf.fp_text.to_owned(),
             record_hashes: Vec::with_capacity(position.size as usize),
         });
     }
@@ -620,7 +627,7 @@ fn check_batch(
     if b.signature != leaf.sig_text || b.signer_fingerprint != leaf.fp_text {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "signature",
             format!(
                 "the signature of its batch (leaf {}) by key {}",
@@ -684,7 +691,7 @@ fn check_batch_signature(b: &BatchCheck, info: Option<&KeyInfo>, ev: Option<&str
 /// detached signature) or its record hash (`forged`: the page's leaves
 /// whose signature does not, verified together beforehand).
 fn check_signature(
-    leaf: &Leaf,
+    leaf: &Leaf<'_>,
     batch: Option<&BatchPosition>,
     info: Option<&KeyInfo>,
     forged: &HashSet<u64>,
@@ -698,19 +705,19 @@ fn check_signature(
     ) {
         (None, _, _) => problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "signature",
             "base64 of 64 bytes".into(),
-            leaf.sig_text.clone(),
+            leaf.sig_text.to_owned(),
             leaf.ev(),
         ),
         (Some(_), Some(_), Some(_)) if forged.contains(&leaf.idx) => {
             problems.add(
                 "tlog_leaves",
-                leaf.at.clone(),
+                leaf.at(),
                 "signature",
                 format!("a valid signature by key {}", leaf.fp_text),
-                leaf.sig_text.clone(),
+                leaf.sig_text.to_owned(),
                 leaf.ev(),
             );
         }
@@ -721,7 +728,7 @@ fn check_signature(
 /// The leaf hash, from the row's values, against the stored one. Answers
 /// the recomputed hash (the tree is rebuilt from it).
 fn check_leaf_hash(
-    leaf: &Leaf,
+    leaf: &Leaf<'_>,
     batch: Option<BatchPosition>,
     info: Option<&KeyInfo>,
     r: &Row,
@@ -730,7 +737,7 @@ fn check_leaf_hash(
     let leaf_hash = match (
         leaf.record_hash,
         leaf.signature,
-        Fingerprint::from_hex(&leaf.fp_text),
+        Fingerprint::from_hex(leaf.fp_text),
     ) {
         (Some(rh), Some(sig), Some(fp)) if leaf.signed_hash.is_some() == leaf.signed_hash_text.is_some() => {
             LeafData {
@@ -753,7 +760,7 @@ fn check_leaf_hash(
     if !leaf_hash.is_hex(&stored_leaf) {
         problems.add(
             "tlog_leaves",
-            leaf.at.clone(),
+            leaf.at(),
             "leaf_hash",
             leaf_hash.to_hex(),
             stored_leaf,

@@ -22,12 +22,17 @@
 //!   uses, and each is compared with what is stored, row by row.
 //!
 //! Streamed: leaves, nodes and checkpoints are read a page at a time and the
-//! tree is kept as its right edge, so memory stays flat in the log's size.
-//! The log is read once: each page of leaves, with the events they log, is
-//! checked by the leaf walk and handed on to be prepared (parsed, the
-//! events' own columns checked) and then replayed, each stage on a thread
-//! of its own; the registers are checked beside them. Leaves signed alone
-//! have their signatures verified a page at a time, in one batch.
+//! tree is kept as its right edge, so the records themselves take memory
+//! only while their page is in flight. What the replay keeps is the derived
+//! state (units, the edges that carry status and custody, shipments, the
+//! plots' records), kept compact (`replay::compact`): a few hundred bytes
+//! an event at most. The log is read once: each page of leaves, with the
+//! events they log, is checked by the leaf walk and handed on to be
+//! prepared (parsed, the events' own columns checked) and then replayed,
+//! each stage on a thread of its own; the registers, `corrected_by` and the
+//! sizes of the identifier and lineage tables are checked beside them.
+//! Leaves signed alone have their signatures verified a page at a time, in
+//! one batch.
 //!
 //! Each mismatch names the table, the row, the field, what was expected and
 //! what was found ([`Mismatch`]).
@@ -47,7 +52,7 @@ mod replay;
 mod tree;
 
 /// Leaves read per query by [`Store::verify_log`].
-const VERIFY_PAGE: i64 = 5000;
+const VERIFY_PAGE: i64 = 2000;
 
 /// A page of the log: each leaf with the event it logs (when it logs one),
 /// every column the leaf checks and the replay read. Read once, by the leaf
@@ -195,6 +200,7 @@ impl Store {
         let registers = registers
             .await
             .map_err(|e| crate::StoreError::Corrupt(format!("the register check stopped: {e}")))??;
+        let (registers, stored) = registers;
         for p in registers.0 {
             if problems.0.len() < MAX_PROBLEMS {
                 problems.0.push(p);
@@ -205,6 +211,7 @@ impl Store {
             .await
             .map_err(|e| crate::StoreError::Corrupt(format!("the replay stopped: {e}")))?;
         let replayed = replayed?;
+        replay::orphans(&mut conn, &replayed.counted, &stored, &mut problems).await?;
         let prepare_problems = preparing
             .await
             .map_err(|e| crate::StoreError::Corrupt(format!("the replay stopped: {e}")))??;
@@ -226,10 +233,15 @@ impl Store {
     }
 
     /// Every register row against its log: organisations, the registers,
-    /// edited master data, recalls' affected sets, batches of readings.
-    /// Checked beside the walk, on a connection of its own.
-    async fn registers_against_log(self) -> Result<Problems> {
+    /// edited master data, recalls' affected sets, batches of readings; and
+    /// what needs no replay: events' `corrected_by`, and how many rows
+    /// `event_epcs` and `lineage` hold (answered). Checked beside the walk,
+    /// on a connection of its own.
+    async fn registers_against_log(self) -> Result<(Problems, replay::Counted)> {
         let mut problems = Problems::default();
+        let mut conn = self.db.conn();
+        replay::corrections(&mut conn, &mut problems).await?;
+        let stored = replay::stored_counts(&mut conn).await?;
         // Each organisation is its latest logged state (`org_records`).
         for m in self.organisations_against_log().await? {
             problems.add("organisations", m.org_id, &m.column, m.expected, m.found, None);
@@ -251,6 +263,6 @@ impl Store {
         for m in self.readings_against_log().await? {
             problems.add(m.table, m.key, &m.column, m.expected, m.found, None);
         }
-        Ok(problems)
+        Ok((problems, stored))
     }
 }

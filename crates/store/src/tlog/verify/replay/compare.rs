@@ -3,13 +3,13 @@
 //! A missing row is reported as column `row` with `found` "missing"; a row
 //! the log does not give as `found` "a row the log does not give".
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use suyuan_core::epcis::Event;
 use suyuan_core::stages::{profile, RecordKind};
 use uuid::Uuid;
 
-use super::state::{State, UnitState};
+use super::state::State;
 use super::{in_list, uuid_in, Expected, Problems};
 use crate::db::{Conn, Row};
 use crate::trace::capture::{action_str, canon};
@@ -115,10 +115,11 @@ pub(super) fn event_columns(
 
 /// The stored rows of `event_epcs` and `lineage` of a page's events, by
 /// event: read while the page is prepared, compared when it is replayed.
+/// An event's rows are few: each is looked for along its event's list.
 #[derive(Default)]
 pub(super) struct Stored {
-    epcs: HashMap<String, BTreeMap<(String, String), Measure>>,
-    edges: HashMap<String, BTreeSet<EdgeRow>>,
+    epcs: HashMap<String, Vec<(String, String, Measure)>>,
+    edges: HashMap<String, Vec<EdgeRow>>,
 }
 
 /// The stored rows of `event_epcs` and `lineage` of the events `pks`.
@@ -130,14 +131,15 @@ pub(super) async fn stored(conn: &mut Conn<'_>, pks: &[&str]) -> Result<Stored> 
         let sql =
             format!("SELECT event_pk, role, epc, quantity, uom FROM event_epcs WHERE event_pk IN ({list})");
         for r in conn.fetch_all(&sql, &ps).await? {
-            found_epcs.entry(r.text("event_pk")?).or_default().insert(
-                (r.text("role")?, r.text("epc")?),
+            found_epcs.entry(r.text("event_pk")?).or_default().push((
+                r.text("role")?,
+                r.text("epc")?,
                 (r.opt_float("quantity")?, r.opt_text("uom")?),
-            );
+            ));
         }
         let sql = format!("SELECT event_pk, upstream, downstream, relation, event_id FROM lineage WHERE event_pk IN ({list})");
         for r in conn.fetch_all(&sql, &ps).await? {
-            found_edges.entry(r.text("event_pk")?).or_default().insert((
+            found_edges.entry(r.text("event_pk")?).or_default().push((
                 r.text("upstream")?,
                 r.text("downstream")?,
                 r.text("relation")?,
@@ -159,7 +161,8 @@ pub(super) fn page(expected: &Expected, stored: Stored, problems: &mut Problems)
         let mut found = found_epcs.remove(pk).unwrap_or_default();
         for (role, epc, qty, uom) in rows {
             let key = || format!("{pk} {role} {epc}");
-            match found.remove(&(role.clone(), epc.clone())) {
+            let at = found.iter().position(|f| f.0 == *role && f.1 == *epc);
+            match at.map(|i| found.swap_remove(i).2) {
                 None => problems.add("event_epcs", key(), "row", "a row".into(), MISSING.into(), None),
                 Some((q, u)) if (q, &u) != (*qty, uom) => columns(
                     problems,
@@ -174,7 +177,7 @@ pub(super) fn page(expected: &Expected, stored: Stored, problems: &mut Problems)
                 Some(_) => {}
             }
         }
-        for (role, epc) in found.into_keys() {
+        for (role, epc, _) in found {
             problems.add(
                 "event_epcs",
                 format!("{pk} {role} {epc}"),
@@ -188,13 +191,15 @@ pub(super) fn page(expected: &Expected, stored: Stored, problems: &mut Problems)
     for (pk, (edges, event_id)) in &expected.edges {
         let mut found = found_edges.remove(pk).unwrap_or_default();
         for e in edges {
-            let row = (
-                e.upstream.clone(),
-                e.downstream.clone(),
-                e.relation.to_owned(),
-                Some(event_id.clone()),
-            );
-            if !found.remove(&row) {
+            let at = found.iter().position(|f| {
+                f.0 == e.upstream
+                    && f.1 == e.downstream
+                    && f.2 == e.relation
+                    && f.3.as_deref() == Some(event_id.as_str())
+            });
+            if let Some(i) = at {
+                found.swap_remove(i);
+            } else {
                 let key = format!("{pk} {} -{}-> {}", e.upstream, e.relation, e.downstream);
                 problems.add(
                     "lineage",
@@ -237,15 +242,25 @@ pub(super) async fn units(conn: &mut Conn<'_>, state: &State, problems: &mut Pro
         after = last.text("epc")?;
         seen += units_page(&page, state, problems)?;
     }
-    if seen < state.units.len() {
+    if seen < state.unit_count() {
         let stored: BTreeSet<String> = conn
             .fetch_all("SELECT epc FROM units", &[])
             .await?
             .iter()
             .map(|r| r.text("epc"))
             .collect::<Result<_>>()?;
-        for epc in state.units.keys().filter(|e| !stored.contains(*e)) {
-            problems.add("units", epc.clone(), "row", "a row".into(), MISSING.into(), None);
+        for (id, _) in state.units() {
+            let epc = state.epcs.text(id);
+            if !stored.contains(epc) {
+                problems.add(
+                    "units",
+                    epc.to_owned(),
+                    "row",
+                    "a row".into(),
+                    MISSING.into(),
+                    None,
+                );
+            }
         }
     }
     Ok(())
@@ -257,44 +272,54 @@ fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<us
     let mut seen = 0usize;
     for r in page {
         let epc = r.text("epc")?;
-        let Some(u) = state.units.get(&epc) else {
+        let Some((id, u)) = state.epcs.get(&epc).and_then(|id| Some((id, state.unit(id)?))) else {
             problems.add("units", epc, "row", "no row".into(), EXTRA.into(), None);
             continue;
         };
         seen += 1;
-        let status = if u.non_conformant {
+        let parts = state.parts(id, u);
+        let status = if u.status.is_some() {
             "non_conformant"
         } else {
             "active"
         };
+        let reason = u.status.as_ref();
         let cols = [
             ("id", crate::trace::unit_id(&epc).to_string(), r.text("id")?),
-            ("kind", u.kind.clone(), r.text("kind")?),
-            ("gtin", text(u.gtin.clone()), text(r.opt_text("gtin")?)),
-            ("batch", text(u.batch.clone()), text(r.opt_text("batch")?)),
-            ("serial", text(u.serial.clone()), text(r.opt_text("serial")?)),
-            ("sscc", text(u.sscc.clone()), text(r.opt_text("sscc")?)),
-            ("owner_org_id", u.owner.to_string(), r.text("owner_org_id")?),
-            ("holder_org_id", u.holder.to_string(), r.text("holder_org_id")?),
+            ("kind", parts.kind.to_owned(), r.text("kind")?),
+            ("gtin", text(parts.gtin), text(r.opt_text("gtin")?)),
+            ("batch", text(parts.batch), text(r.opt_text("batch")?)),
+            ("serial", text(parts.serial), text(r.opt_text("serial")?)),
+            ("sscc", text(parts.sscc), text(r.opt_text("sscc")?)),
+            (
+                "owner_org_id",
+                state.orgs.uuid(u.owner).to_string(),
+                r.text("owner_org_id")?,
+            ),
+            (
+                "holder_org_id",
+                state.orgs.uuid(u.holder).to_string(),
+                r.text("holder_org_id")?,
+            ),
             ("status", status.to_owned(), r.text("status")?),
             (
                 "status_reason",
-                text(u.reason.clone()),
+                text(reason.map(|r| &r.en)),
                 text(r.opt_text("status_reason")?),
             ),
             (
                 "status_reason_zh",
-                text(u.reason_zh.clone()),
+                text(reason.map(|r| &r.zh)),
                 text(r.opt_text("status_reason_zh")?),
             ),
             (
                 "origin_place",
-                text(u.origin.clone()),
+                text(u.origin.as_deref()),
                 text(r.opt_text("origin_place")?),
             ),
             (
                 "created_event",
-                text(u.created_event.clone()),
+                text(u.created_event.as_ref()),
                 text(r.opt_text("created_event")?),
             ),
             (
@@ -302,7 +327,7 @@ fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<us
                 u.created_at.to_string(),
                 r.int("created_at")?.to_string(),
             ),
-            ("lot_epc", text(u.lot_epc.clone()), text(r.opt_text("lot_epc")?)),
+            ("lot_epc", text(parts.lot_epc), text(r.opt_text("lot_epc")?)),
         ];
         columns(problems, "units", &epc, &cols, None);
     }
@@ -311,18 +336,30 @@ fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<us
 
 /// Every shipment against the state.
 pub(super) async fn shipments(conn: &mut Conn<'_>, state: &State, problems: &mut Problems) -> Result<()> {
-    let mut left: BTreeSet<&String> = state.shipments.keys().collect();
+    let mut left: BTreeSet<&str> = state.shipments.keys().map(|k| &**k).collect();
     for r in conn.fetch_all("SELECT * FROM shipments", &[]).await? {
         let key = r.text("despatch_ref")?;
-        let Some(s) = state.shipments.get(&key) else {
+        let Some(s) = state.shipments.get(key.as_str()) else {
             problems.add("shipments", key, "row", "no row".into(), EXTRA.into(), None);
             continue;
         };
-        left.remove(&key);
+        left.remove(key.as_str());
         let cols = [
-            ("from_org_id", s.from.to_string(), r.text("from_org_id")?),
-            ("to_org_id", text(s.to), text(r.opt_text("to_org_id")?)),
-            ("shipped_event", s.shipped_event.clone(), r.text("shipped_event")?),
+            (
+                "from_org_id",
+                state.orgs.uuid(s.from).to_string(),
+                r.text("from_org_id")?,
+            ),
+            (
+                "to_org_id",
+                text(s.to.map(|o| state.orgs.uuid(o))),
+                text(r.opt_text("to_org_id")?),
+            ),
+            (
+                "shipped_event",
+                s.shipped_event.to_string(),
+                r.text("shipped_event")?,
+            ),
             (
                 "shipped_at",
                 s.shipped_at.to_string(),
@@ -344,7 +381,7 @@ pub(super) async fn shipments(conn: &mut Conn<'_>, state: &State, problems: &mut
     for key in left {
         problems.add(
             "shipments",
-            key.clone(),
+            key.to_owned(),
             "row",
             "a row".into(),
             MISSING.into(),
@@ -394,7 +431,7 @@ pub(super) async fn entrustments(
 
 /// `corrected_by` of every event: the error declaration stored with its
 /// eventID, and nothing else.
-pub(super) async fn corrections(conn: &mut Conn<'_>, problems: &mut Problems) -> Result<()> {
+pub(crate) async fn corrections(conn: &mut Conn<'_>, problems: &mut Problems) -> Result<()> {
     let wrong = conn
         .fetch_all(
             "SELECT e.id, e.event_id, e.corrected_by FROM events e LEFT JOIN events d ON d.id = e.corrected_by \
@@ -436,26 +473,54 @@ pub(super) async fn corrections(conn: &mut Conn<'_>, problems: &mut Problems) ->
     Ok(())
 }
 
-/// How many rows of `event_epcs` and `lineage` the logged events give.
-#[derive(Debug, Default)]
-pub(super) struct Counted {
+/// How many rows of `event_epcs` and `lineage` the logged events give (or
+/// the tables hold).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Counted {
     pub epcs: i64,
     pub edges: i64,
+}
+
+/// How many rows `event_epcs` and `lineage` hold (counted beside the walk).
+pub(crate) async fn stored_counts(conn: &mut Conn<'_>) -> Result<Counted> {
+    let mut n = [0i64; 2];
+    for (i, table) in ["event_epcs", "lineage"].into_iter().enumerate() {
+        let row = conn
+            .fetch_optional(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])
+            .await?;
+        n[i] = row.map(|r| r.int("n")).transpose()?.unwrap_or(0);
+    }
+    Ok(Counted {
+        epcs: n[0],
+        edges: n[1],
+    })
 }
 
 /// Rows of `event_epcs` and `lineage` whose event is no logged event. Every
 /// row of a logged event was compared with its page, so such rows exist
 /// only when a table holds more rows than the events give: only then are
 /// they looked for.
-pub(super) async fn orphans(conn: &mut Conn<'_>, counted: &Counted, problems: &mut Problems) -> Result<()> {
-    for (table, cols, given) in [
-        ("event_epcs", "x.event_pk, x.role, x.epc", counted.epcs),
-        ("lineage", "x.event_pk, x.upstream, x.downstream", counted.edges),
+pub(crate) async fn orphans(
+    conn: &mut Conn<'_>,
+    counted: &Counted,
+    stored: &Counted,
+    problems: &mut Problems,
+) -> Result<()> {
+    for (table, cols, given, held) in [
+        (
+            "event_epcs",
+            "x.event_pk, x.role, x.epc",
+            counted.epcs,
+            stored.epcs,
+        ),
+        (
+            "lineage",
+            "x.event_pk, x.upstream, x.downstream",
+            counted.edges,
+            stored.edges,
+        ),
     ] {
-        let stored = conn
-            .fetch_optional(&format!("SELECT COUNT(*) AS n FROM {table}"), &[])
-            .await?;
-        if stored.map(|r| r.int("n")).transpose()?.unwrap_or(0) <= given {
+        if held <= given {
             continue;
         }
         let sql = format!(
@@ -481,39 +546,13 @@ pub(super) async fn orphans(conn: &mut Conn<'_>, counted: &Counted, problems: &m
     Ok(())
 }
 
-/// Issued items as stored, by (lot, time of issue): the replay takes each
-/// group when it meets the issue that made it.
-pub(super) type Issued = HashMap<(String, i64), Vec<(String, String)>>;
-
-/// Every stored item that an item issue made (an item of a lot named by
-/// serial only), grouped by lot and time.
-pub(super) async fn issued_items(conn: &mut Conn<'_>) -> Result<Issued> {
-    let mut out: Issued = HashMap::new();
-    let rows = conn
-        .fetch_all(
-            "SELECT epc, serial, lot_epc, created_at FROM units WHERE kind = 'item' AND lot_epc IS NOT NULL",
-            &[],
-        )
-        .await?;
-    for r in rows {
-        let epc = r.text("epc")?;
-        if epc.contains("/10/") {
-            continue;
-        }
-        let key = (r.text("lot_epc")?, r.int("created_at")?);
-        out.entry(key)
-            .or_default()
-            .push((r.opt_text("serial")?.unwrap_or_default(), epc));
-    }
-    Ok(out)
-}
-
-/// An item issue: the items stored with it must be as many as it says and
-/// hash to its serials' hash; they then join the state, as the lot's items.
-pub(super) fn issue(
+/// An item issue: the items stored with it (the items of its lot made at
+/// its time, read when it is met) must be as many as it says and hash to
+/// its serials' hash; they then join the state, as the lot's items.
+pub(super) async fn issue(
+    conn: &mut Conn<'_>,
     r: &Row,
     key: &str,
-    issued: &mut Issued,
     state: &mut State,
     problems: &mut Problems,
 ) -> Result<()> {
@@ -521,7 +560,20 @@ pub(super) fn issue(
     let (Some(lot), Some(org), Some(at)) = (r.opt_text("i_lot")?, org, r.opt_int("i_at")?) else {
         return Ok(());
     };
-    let mut items = issued.remove(&(lot.clone(), at)).unwrap_or_default();
+    // Items of a lot named by serial only (not by batch) are issued ones.
+    let mut items: Vec<(String, String)> = Vec::new();
+    for row in conn
+        .fetch_all(
+            "SELECT epc, serial FROM units WHERE lot_epc = $1 AND created_at = $2 AND kind = 'item'",
+            &params![lot.as_str(), at],
+        )
+        .await?
+    {
+        let epc = row.text("epc")?;
+        if !epc.contains("/10/") {
+            items.push((row.opt_text("serial")?.unwrap_or_default(), epc));
+        }
+    }
     items.sort_unstable();
     let listed: String = items.iter().map(|(s, _)| format!("{s}\n")).collect();
     let hash = crate::tlog::LOG_HASH.digest(listed.as_bytes()).to_hex();
@@ -536,21 +588,7 @@ pub(super) fn issue(
             None,
         );
     }
-    let lot_state = state.units.get(&lot).cloned();
-    for (serial, epc) in items {
-        let mut u = UnitState::new(&epc, org, at);
-        u.lot_epc = Some(lot.clone());
-        u.serial = Some(serial);
-        if let Some(l) = &lot_state {
-            u.gtin = l.gtin.clone();
-            u.batch = l.batch.clone();
-            if l.non_conformant {
-                u.non_conformant = true;
-                u.reason = l.reason.clone();
-                u.reason_zh = l.reason_zh.clone();
-            }
-        }
-        state.insert(&epc, u);
-    }
+    let epcs: Vec<&str> = items.iter().map(|(_, e)| e.as_str()).collect();
+    state.issue(&lot, org, at, &epcs);
     Ok(())
 }

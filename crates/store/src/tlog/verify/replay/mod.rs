@@ -34,12 +34,16 @@ use crate::db::{placeholders, Conn, Row, Val};
 use crate::trace::capture::effects::{rechecks, season_record, subject_of};
 use crate::trace::capture::{canon, record_kind_of, roles};
 use crate::Result;
-use suyuan_core::effects::Named;
+use suyuan_core::effects::{Named, FIELD_KINDS};
 
+mod compact;
 mod compare;
 mod state;
 
-use state::{PlotRecord, State, UnitState};
+pub(super) use compare::{corrections, orphans, stored_counts, Counted};
+
+use compact::Key;
+use state::{PlotRecord, State};
 
 /// Where the replay's time went (reported at debug level).
 #[derive(Debug, Default)]
@@ -55,6 +59,8 @@ struct Took {
 pub(super) struct Replayed {
     pub events: u64,
     pub units: u64,
+    /// The rows of `event_epcs` and `lineage` the events gave.
+    pub counted: compare::Counted,
 }
 
 /// A row of `event_epcs` of an event: (role, epc, quantity, uom).
@@ -79,7 +85,6 @@ pub(super) async fn replay(
     problems: &mut Problems,
 ) -> Result<Replayed> {
     let mut state = State::default();
-    let mut issued = compare::issued_items(conn).await?;
     let places = place_owners(conn, problems).await?;
     let mut replayed = Replayed::default();
     let mut all_entrusted = BTreeSet::new();
@@ -100,13 +105,13 @@ pub(super) async fn replay(
         let mut expected = Expected::default();
         let masters = master_rows(conn, rows).await?;
         for (r, prepared) in rows.iter().zip(&page.prepared) {
-            let kind = r.opt_text("leaf_kind")?;
-            let master = match &kind {
-                Some(_) => masters.get(&r.text("event_pk")?),
+            let kind = r.opt_str("leaf_kind")?;
+            let master = match kind {
+                Some(_) => masters.get(r.str("event_pk")?),
                 None => None,
             };
             let (Some(m), Some(_)) = (master, &kind) else {
-                if kind.is_none() && r.opt_text("e_id")?.is_some() {
+                if kind.is_none() && r.opt_str("e_id")?.is_some() {
                     replayed.events += 1;
                 }
                 if let Some(p) = prepared {
@@ -115,7 +120,7 @@ pub(super) async fn replay(
                 continue;
             };
             let key = r.text("event_pk")?;
-            match kind.as_deref() {
+            match kind {
                 Some("org_record") => {
                     let org = uuid_in(m, "r_org", "org_records", &key, problems);
                     if let (Some(org), Some(snap)) = (org, m.opt_text("r_snapshot")?) {
@@ -126,7 +131,7 @@ pub(super) async fn replay(
                     }
                 }
                 Some("unit_allocation") => allocate(m, &key, &mut state, problems)?,
-                Some("item_issue") => compare::issue(m, &key, &mut issued, &mut state, problems)?,
+                Some("item_issue") => compare::issue(conn, m, &key, &mut state, problems).await?,
                 _ => {}
             }
         }
@@ -139,13 +144,11 @@ pub(super) async fn replay(
         all_entrusted.extend(expected.entrusted);
     }
     let t = std::time::Instant::now();
-    drop(issued);
-    replayed.units = state.units.len() as u64;
+    replayed.units = state.unit_count() as u64;
     compare::units(conn, &state, problems).await?;
     compare::shipments(conn, &state, problems).await?;
     compare::entrustments(conn, &all_entrusted, problems).await?;
-    compare::corrections(conn, problems).await?;
-    compare::orphans(conn, &counted, problems).await?;
+    replayed.counted = counted;
     took.end = t.elapsed();
     tracing::debug!(?took, "replay");
     Ok(replayed)
@@ -174,7 +177,7 @@ async fn master_rows(conn: &mut Conn<'_>, rows: &[Row]) -> Result<HashMap<String
     ] {
         let mut ids = Vec::new();
         for r in rows {
-            if r.opt_text("leaf_kind")?.as_deref() == Some(kind) {
+            if r.opt_str("leaf_kind")? == Some(kind) {
                 ids.push(r.text("event_pk")?);
             }
         }
@@ -227,22 +230,7 @@ fn allocate(r: &Row, key: &str, state: &mut State, problems: &mut Problems) -> R
     let (Some(epc), Some(org), Some(at)) = (r.opt_text("a_epc")?, org, r.opt_int("a_at")?) else {
         return Ok(());
     };
-    let origin = r.opt_text("a_origin")?;
-    match state.units.get_mut(&epc) {
-        // Allocated before its event, logged after it (a unit stored before
-        // allocations were logged): the allocation's time stands.
-        Some(u) => {
-            u.created_at = at;
-            if u.origin.is_none() {
-                u.origin = origin;
-            }
-        }
-        None => {
-            let mut u = UnitState::new(&epc, org, at);
-            u.origin = origin;
-            state.insert(&epc, u);
-        }
-    }
+    state.allocate(&epc, org, r.opt_text("a_origin")?, at);
     Ok(())
 }
 
@@ -313,7 +301,7 @@ fn prepare(r: &Row, ns: &Namespaces, problems: &mut Problems) -> Result<Option<P
     let Some(org) = uuid_in(r, "leaf_org", "tlog_leaves", &r.int("idx")?.to_string(), problems) else {
         return Ok(None);
     };
-    let doc: Value = serde_json::from_str(&r.text("event_document")?).unwrap_or(Value::Null);
+    let doc: Value = serde_json::from_str(r.str("event_document")?).unwrap_or(Value::Null);
     let ev = match parse_stored_event(doc, ns) {
         Ok(ev) => ev,
         Err(p) => {
@@ -348,24 +336,23 @@ fn prepare(r: &Row, ns: &Namespaces, problems: &mut Problems) -> Result<Option<P
 fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State, expected: &mut Expected) {
     let (pk, org, kind, record_time) = (p.pk.clone(), p.org, p.kind, p.record_time);
     let (ev, units) = (&p.ev, &p.units);
-    let doc = &ev.json;
     let mut seen = HashSet::new();
     expected.epcs.insert(
         pk.clone(),
         units
             .iter()
-            .filter(|u| seen.insert((u.0, u.1.clone())))
+            .filter(|u| seen.insert((u.0, u.1.as_str())))
             .map(|u| (u.0.to_owned(), u.1.clone(), u.2, u.3.clone()))
             .collect(),
     );
-    let event_id = ev.event_id.clone().unwrap_or_default();
+    let event_id = ev.event_id.as_deref().unwrap_or_default();
     let event_time = ev.event_time_utc().timestamp_millis();
     if ev.error_declaration.is_some() {
         // The declared record no longer counts in its plot's seasons (a
         // declaration repeats the event it declares wrong, its place too).
         let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
-        for p in state.plots.get_mut(&plot).into_iter().flatten() {
-            if p.event_id == event_id {
+        for p in state.plots.get_mut(plot.as_str()).into_iter().flatten() {
+            if p.event_id.is(event_id) {
                 p.corrected = true;
             }
         }
@@ -373,52 +360,17 @@ fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State,
     }
     let subject = subject_of(ev, kind, units, event_time);
     let plot = subject.plot.clone().unwrap_or_default();
-    let mine = |p: &&PlotRecord| p.org == org && !p.corrected;
-    let records: Vec<&PlotRecord> = state
-        .plots
-        .get(&plot)
-        .into_iter()
-        .flatten()
-        .filter(mine)
-        .collect();
-    let sowings: Vec<i64> = records
-        .iter()
-        .filter(|p| p.season.kind == "sowing")
-        .map(|p| p.season.event_time)
-        .collect();
-    let season: Vec<SeasonRecord> = if kind == Some(RecordKind::Harvest) {
-        let since = rules::harvest_season(&sowings, event_time).unwrap_or(0);
-        records
-            .iter()
-            .filter(|p| {
-                p.season.kind != "harvest" && rules::in_season(p.season.event_time, since, event_time)
-            })
-            .map(|p| p.season.clone())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut later: Vec<(i64, Vec<String>)> = Vec::new();
-    if rechecks(kind) {
-        for p in records
-            .iter()
-            .filter(|p| p.season.kind == "harvest" && p.season.event_time >= event_time)
-        {
-            match later.iter_mut().find(|h| h.0 == p.season.event_time) {
-                Some(h) => h.1.extend(p.lots.iter().cloned()),
-                None => later.push((p.season.event_time, p.lots.clone())),
-            }
-        }
-    }
+    let org_n = state.orgs.id(org);
+    let facts = season_facts(state, &plot, org_n, kind, event_time);
     let name = state.names.get(&org).cloned().unwrap_or_default();
     let changes = {
         let nonconformant = |epc: &str| state.is_non_conformant(epc);
         effects(
             &subject,
             &Context {
-                season: &season,
-                later_harvests: &later,
-                sowings: &sowings,
+                season: &facts.season,
+                later_harvests: &facts.later,
+                sowings: &facts.sowings,
                 to_org: (kind == Some(RecordKind::Shipping))
                     .then(|| destination(ev, state, places))
                     .flatten(),
@@ -439,26 +391,88 @@ fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State,
             }
         }
     }
-    expected.edges.insert(pk.clone(), (edges, event_id.clone()));
+    expected.edges.insert(pk.clone(), (edges, event_id.to_owned()));
     // A planting or harvest record, for the seasons of later harvests.
-    if kind
-        .is_some_and(|k| suyuan_core::effects::FIELD_KINDS.contains(&k.as_str()) || k == RecordKind::Harvest)
-    {
-        let doc_record = season_record(kind.map(|k| k.as_str()).unwrap_or_default(), event_time, doc);
-        let lots = expected
-            .epcs
-            .get(&pk)
-            .into_iter()
-            .flatten()
-            .map(|u| u.1.clone())
-            .collect();
-        state.plots.entry(plot).or_default().push(PlotRecord {
-            org,
-            event_id,
+    if let Some(k) = kind.filter(|k| FIELD_KINDS.contains(&k.as_str()) || *k == RecordKind::Harvest) {
+        let named = expected.epcs.get(&pk).into_iter().flatten();
+        let lots = named.map(|u| state.epcs.intern(&u.1)).collect();
+        let record = season_record(k.as_str(), event_time, &ev.json);
+        let record = PlotRecord {
+            org: org_n,
+            event_id: Key::new(event_id),
             corrected: false,
-            season: doc_record,
+            kind: k,
+            event_time,
+            input_lot: record.input_lot.map(|l| state.share(&l)),
+            phi_days: record.phi_days,
+            registration: record.registration.map(|r| state.share(&r)),
             lots,
-        });
+        };
+        state.plots.entry(plot.into()).or_default().push(record);
+    }
+}
+
+/// What a record's effects look back on in its plot's records by the same
+/// recorder (not corrected): the sowings, a harvest's season, and the later
+/// harvests a planting record re-checks.
+struct SeasonFacts {
+    sowings: Vec<i64>,
+    season: Vec<SeasonRecord>,
+    later: Vec<(i64, Vec<String>)>,
+}
+
+fn season_facts(
+    state: &State,
+    plot: &str,
+    org: u32,
+    kind: Option<RecordKind>,
+    event_time: i64,
+) -> SeasonFacts {
+    let records: Vec<&PlotRecord> = state
+        .plots
+        .get(plot)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.org == org && !p.corrected)
+        .collect();
+    let sowings: Vec<i64> = records
+        .iter()
+        .filter(|p| p.kind == RecordKind::Sowing)
+        .map(|p| p.event_time)
+        .collect();
+    let season: Vec<SeasonRecord> = if kind == Some(RecordKind::Harvest) {
+        let since = rules::harvest_season(&sowings, event_time).unwrap_or(0);
+        records
+            .iter()
+            .filter(|p| p.kind != RecordKind::Harvest && rules::in_season(p.event_time, since, event_time))
+            .map(|p| SeasonRecord {
+                kind: p.kind.as_str().to_owned(),
+                event_time: p.event_time,
+                input_lot: p.input_lot.as_deref().map(str::to_owned),
+                phi_days: p.phi_days,
+                registration: p.registration.as_deref().map(str::to_owned),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut later: Vec<(i64, Vec<String>)> = Vec::new();
+    if rechecks(kind) {
+        for p in records
+            .iter()
+            .filter(|p| p.kind == RecordKind::Harvest && p.event_time >= event_time)
+        {
+            let lots = p.lots.iter().map(|&l| state.epcs.text(l).to_owned());
+            match later.iter_mut().find(|h| h.0 == p.event_time) {
+                Some(h) => h.1.extend(lots),
+                None => later.push((p.event_time, lots.collect())),
+            }
+        }
+    }
+    SeasonFacts {
+        sowings,
+        season,
+        later,
     }
 }
 
