@@ -311,7 +311,19 @@ pub(crate) async fn load(
 }
 
 /// One HTTP/1.1 GET on a kept-alive connection; reads the whole body.
+/// One page on a connection of its own: its status and body (its weight).
+pub(crate) async fn fetch(addr: std::net::SocketAddr, path: &str, key: &str) -> Result<(u16, Vec<u8>)> {
+    let mut conn = BufReader::new(TcpStream::connect(addr).await?);
+    send_get(&mut conn, path, key).await?;
+    read_response(&mut conn).await
+}
+
 async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u16> {
+    send_get(conn, path, key).await?;
+    Ok(read_response(conn).await?.0)
+}
+
+async fn send_get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<()> {
     // A session cookie (`suyuan_session=…`) for the console's pages, else a
     // bearer token for the API.
     let credential = if key.starts_with("suyuan_session=") {
@@ -321,7 +333,7 @@ async fn get(conn: &mut BufReader<TcpStream>, path: &str, key: &str) -> Result<u
     };
     let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{credential}\r\n\r\n");
     conn.get_mut().write_all(req.as_bytes()).await?;
-    Ok(read_response(conn).await?.0)
+    Ok(())
 }
 
 /// Reads one HTTP/1.1 response on a kept-alive connection: its status and

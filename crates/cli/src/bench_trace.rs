@@ -741,15 +741,31 @@ async fn console_pages(
             lots.push(format!("/console/lots/{}", u.id));
         }
     }
-    for (name, paths) in [
-        ("console dashboard", vec!["/console/".to_owned()]),
-        ("console lot page", lots),
+    // The pesticide lot of the first group of farms: its page's forward
+    // trace is the tree of every unit its farms harvested and packed.
+    let pest = &ids.inputs[0][2];
+    let tree = match store.find_unit(pest).await? {
+        Some(u) => vec![format!("/console/lots/{}", u.id)],
+        None => Vec::new(),
+    };
+    for (name, paths, requests) in [
+        ("console dashboard", vec!["/console/".to_owned()], 1000),
+        ("console lot page", lots, 1000),
+        ("console trace tree", tree, 40),
     ] {
-        load(addr, &paths, &cookie, 4, 100).await?;
-        let r = load(addr, &paths, &cookie, 4, 1000).await?;
+        let Some(first) = paths.first() else {
+            println!("{name:<23} (no such page in this run)");
+            continue;
+        };
+        let weight = crate::bench::fetch(addr, first, &cookie).await?.1.len();
+        load(addr, &paths, &cookie, 4, requests / 10).await?;
+        let r = load(addr, &paths, &cookie, 4, requests).await?;
         println!(
-            "{name:<23} {:>10.0} req/s   p50 {:.2} ms   p99 {:.2} ms (4 connections, HTML)",
-            r.per_second, r.p50_ms, r.p99_ms
+            "{name:<23} {:>10.0} req/s   p50 {:.2} ms   p99 {:.2} ms (4 connections, HTML, {} KiB)",
+            r.per_second,
+            r.p50_ms,
+            r.p99_ms,
+            weight.div_ceil(1024)
         );
     }
     Ok(())

@@ -152,6 +152,8 @@ tables! {
          "finished_at", "warnings"];
     "scans": Operational, false, "Scan counts of public pages: statistics, not records.",
         ["unit_key", "first_scan", "last_scan", "count"];
+    "scan_totals": Operational, false, "Per organisation, its item codes scanned and their scans, kept as `scans` counts them: statistics for its dashboard.",
+        ["org_id", "scanned_items", "scans"];
     "scan_clients": Operational, false, "De-duplicates scans per client and day (keyed hashes of addresses); old days are deleted.",
         ["unit_key", "client_key", "day"];
     "sessions": Operational, false, "Sign-in sessions (token hashes); they expire.",

@@ -150,8 +150,8 @@ impl Store {
 
     /// How many item codes the caller's organisation issued (from its
     /// logged issues, one row per issue, not one per item), how many of
-    /// them consumers scanned, and how many scans they had (from the scanned
-    /// codes, each joined to its unit by the unique `epc`).
+    /// them consumers scanned, and how many scans they had (its totals, kept
+    /// as scans are counted: one row, whatever the number of its items).
     pub async fn code_counts(&self, caller: &Caller) -> Result<CodeCounts> {
         let issued = self
             .db
@@ -165,8 +165,7 @@ impl Store {
             .db
             .conn()
             .fetch_optional(
-                "SELECT COUNT(*) AS scanned, CAST(COALESCE(SUM(s.count), 0) AS BIGINT) AS scans \
-                 FROM scans s JOIN units u ON u.epc = s.unit_key WHERE u.owner_org_id = $1 AND u.kind = 'item'",
+                "SELECT scanned_items AS scanned, scans FROM scan_totals WHERE org_id = $1",
                 &params![caller.org_id],
             )
             .await?;

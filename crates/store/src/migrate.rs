@@ -135,6 +135,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "device_units",
         include_str!("../migrations/0035_device_units.sql"),
     ),
+    (
+        36,
+        "dashboard_indexes",
+        include_str!("../migrations/0036_dashboard_indexes.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -31,7 +31,8 @@ pub(crate) async fn show(State(state): State<AppState>, c: Console) -> PageResul
     let _ = write!(
         b,
         "<div class=\"grid\"><div class=\"card\"><div class=\"stat\" id=\"codes-issued\">{}</div>{}</div>\
-         <div class=\"card\"><div class=\"stat\">{}</div>{}</div><div class=\"card\"><div class=\"stat\">{}</div>{}</div>\
+         <div class=\"card\"><div class=\"stat\" id=\"codes-scanned\">{}</div>{}</div>\
+         <div class=\"card\"><div class=\"stat\" id=\"scans\">{}</div>{}</div>\
          <div class=\"card\"><div class=\"stat\">{}</div>{}</div></div>",
         counts.items,
         c.t(T::CodesIssued),

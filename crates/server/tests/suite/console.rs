@@ -359,6 +359,29 @@ both_backends!(a_season_is_recorded_through_the_forms, |app| async move {
     assert!(lot.contains("采收") && lot.contains("一号地块"), "{lot}");
     let (_, _, dash) = b.get(app, "/console/").await;
     assert!(dash.contains("id=\"codes-issued\">3<"), "{dash}");
+    assert!(dash.contains("id=\"codes-scanned\">0<"), "{dash}");
+
+    // Consumers scan one item: two clients, one of them twice (counted once
+    // a day); the dashboard counts one code scanned, two scans.
+    let item = app
+        .store
+        .db()
+        .conn()
+        .fetch_all(
+            "SELECT epc FROM units WHERE kind = 'item' AND lot_epc = $1",
+            &[lot_epc.as_str().into()],
+        )
+        .await
+        .unwrap()[0]
+        .text("epc")
+        .unwrap();
+    for client in ["203.0.113.7", "203.0.113.7", "198.51.100.1"] {
+        let scan = suyuan_store::trace::public::Scan::By(client.parse().unwrap());
+        app.store.public_trace(&item, scan, 100).await.unwrap();
+    }
+    let (_, _, dash) = b.get(app, "/console/").await;
+    assert!(dash.contains("id=\"codes-scanned\">1<"), "{dash}");
+    assert!(dash.contains("id=\"scans\">2<"), "{dash}");
 
     // The search box takes any form of the code.
     let code = issued

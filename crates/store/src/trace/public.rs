@@ -269,7 +269,13 @@ impl Store {
     /// Counts a scan of a unit (once per client and day) and returns its
     /// scan record. A client already counted today costs one read and no
     /// write; a new one, one indexed insert more than the count's update.
-    async fn count_scan(&self, epc: &str, scan: Scan, threshold: i64) -> Result<PublicScans> {
+    async fn count_scan(
+        &self,
+        epc: &str,
+        owner: Option<Uuid>,
+        scan: Scan,
+        threshold: i64,
+    ) -> Result<PublicScans> {
         let now = now_ms();
         let row = match scan {
             Scan::By(addr) => {
@@ -292,7 +298,7 @@ impl Store {
                 if seen.int("seen")? == 1 {
                     seen.opt_int("count")?.zip(seen.opt_int("first_scan")?)
                 } else {
-                    self.count_new_client(epc, &client, day, now).await?
+                    self.count_new_client(epc, owner, &client, day, now).await?
                 }
             }
             Scan::NotCounted => self.scan_counts(epc).await?,
@@ -307,12 +313,14 @@ impl Store {
 
     /// Records a client's first scan of a unit today and counts it (unless
     /// a request of the same client got there first); answers the count and
-    /// the first scan's time. Two statements, no transaction: measured on
-    /// SQLite, one around them made every new client's scan slower, and a
-    /// failure between them loses one count, nothing else.
+    /// the first scan's time; an item's scan is added to its owner's totals
+    /// (`scan_totals`). No transaction: measured on SQLite, one around the
+    /// statements made every new client's scan slower, and a failure between
+    /// them loses one count, nothing else.
     async fn count_new_client(
         &self,
         epc: &str,
+        owner: Option<Uuid>,
         client: &str,
         day: i64,
         now: i64,
@@ -328,7 +336,8 @@ impl Store {
         if inserted == 0 {
             return self.scan_counts(epc).await;
         }
-        self.db
+        let counted = self
+            .db
             .conn()
             .fetch_optional(
                 "INSERT INTO scans (unit_key, first_scan, last_scan, count) VALUES ($1, $2, $2, 1) \
@@ -337,8 +346,22 @@ impl Store {
                 &params![epc, now],
             )
             .await?
-            .map(|r| Ok((r.int("count")?, r.int("first_scan")?)))
-            .transpose()
+            .map(|r| Ok::<_, StoreError>((r.int("count")?, r.int("first_scan")?)))
+            .transpose()?;
+        if let (Some(owner), Some((count, _))) = (owner, counted) {
+            // The item's first scan ever makes it a scanned item.
+            let first = i64::from(count == 1);
+            self.db
+                .conn()
+                .execute(
+                    "INSERT INTO scan_totals (org_id, scanned_items, scans) VALUES ($1, $2, 1) \
+                     ON CONFLICT (org_id) DO UPDATE SET scanned_items = scan_totals.scanned_items + $2, \
+                     scans = scan_totals.scans + 1",
+                    &params![owner, first],
+                )
+                .await?;
+        }
+        Ok(counted)
     }
 
     /// A unit's scan count and first scan's time, if it was ever scanned.
@@ -362,7 +385,9 @@ impl Store {
             .find_unit(epc)
             .await?
             .ok_or(StoreError::NotFound { what: "unit" })?;
-        let scans = self.count_scan(epc, scan, scan_threshold).await?;
+        // An item's scans count for its owner's dashboard too.
+        let owner = (unit.kind == "item").then_some(unit.owner_org_id);
+        let scans = self.count_scan(epc, owner, scan, scan_threshold).await?;
         let product = match &unit.gtin {
             Some(g) => self
                 .db
