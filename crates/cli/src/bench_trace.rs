@@ -693,6 +693,19 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         issued.count as f64 / s,
         issued.count
     );
+    // A lot of 10,000 items, whose console page draws its forward trace.
+    let tree_lot = store
+        .create_lot(
+            &farm,
+            &NewLot {
+                product_id: p2.id,
+                date: "2025-05-02".into(),
+                site: "Z8".into(),
+                origin_place_id: None,
+            },
+        )
+        .await?;
+    store.issue_items(&farm, tree_lot.id, 10_000, None).await?;
 
     // Public lookups over HTTP.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -711,7 +724,7 @@ async fn bench(store: &Store, a: &TraceBench) -> Result<()> {
         "public trace pages      {:>10.0} req/s   p50 {:.2} ms   p99 {:.2} ms (8 connections, HTML)",
         r.per_second, r.p50_ms, r.p99_ms
     );
-    console_pages(store, &farm, &ids, a.farms, addr).await?;
+    console_pages(store, &farm, &ids, a.farms, tree_lot.id, addr).await?;
     crate::bench_recall::recall_step(store, (&op, &farm), &hash, 10_000, 100).await?;
     let _ = stop_tx.send(());
     server.await??;
@@ -729,6 +742,7 @@ async fn console_pages(
     farm: &Caller,
     ids: &Ids,
     farms: usize,
+    tree_lot: uuid::Uuid,
     addr: std::net::SocketAddr,
 ) -> Result<()> {
     let session = store.open_session(farm.user_id).await?;
@@ -741,13 +755,8 @@ async fn console_pages(
             lots.push(format!("/console/lots/{}", u.id));
         }
     }
-    // The pesticide lot of the first group of farms: its page's forward
-    // trace is the tree of every unit its farms harvested and packed.
-    let pest = &ids.inputs[0][2];
-    let tree = match store.find_unit(pest).await? {
-        Some(u) => vec![format!("/console/lots/{}", u.id)],
-        None => Vec::new(),
-    };
+    // A lot of 10,000 items: its page's forward trace is a tree of them all.
+    let tree = vec![format!("/console/lots/{tree_lot}")];
     for (name, paths, requests) in [
         ("console dashboard", vec!["/console/".to_owned()], 1000),
         ("console lot page", lots, 1000),

@@ -195,6 +195,8 @@ pub struct UnitFacts<'a> {
     pub holder_region: Option<&'a str>,
     /// The owner of its GS1 key, when anyone owns it.
     pub key_owner: Option<Uuid>,
+    /// Its GTIN is a product its owner deactivated: no new unit of it.
+    pub key_retired: bool,
     /// It is in a shipment addressed to the caller, not yet received.
     pub addressed_to_actor: bool,
     /// Its holder or an officer entrusted its testing to the caller.
@@ -306,6 +308,13 @@ fn unknown_unit(
 ) -> Result<(), Invalid> {
     let key_ok = facts.key_owner.is_none_or(|o| o == actor.org);
     if act == Act::Commission || !is_record {
+        if key_ok && facts.key_retired {
+            return Err(Invalid::new(
+                "product_deactivated",
+                format!("{epc} is of a product its owner deactivated: no new unit of it is created"),
+                format!("{epc} 属于已停用的产品，不能再创建新的追溯单元"),
+            ));
+        }
         if key_ok {
             return Ok(());
         }
@@ -493,7 +502,13 @@ mod tests {
             key_owner: Some(id(2)),
             ..UnitFacts::default()
         };
+        let retired = UnitFacts {
+            key_retired: true,
+            ..mine
+        };
         for shape in [add, observe] {
+            let e = check_unit(&me, &shape, UnitRole::Epc, "x", &retired).unwrap_err();
+            assert_eq!(e.code, "product_deactivated");
             assert!(check_unit(&me, &shape, UnitRole::Epc, "x", &nobodys).is_ok());
             assert!(check_unit(&me, &shape, UnitRole::Epc, "x", &mine).is_ok());
             let e = check_unit(&me, &shape, UnitRole::Epc, "x", &theirs).unwrap_err();

@@ -10,7 +10,7 @@
 //! commissioned by any verified organisation (plain EPCIS data of other
 //! systems); see `suyuan_core::authority`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,33 @@ pub(crate) fn key_body(epc: &str) -> Option<&str> {
 }
 
 /// The GTIN-14 of a GTIN-keyed identifier.
+/// Of the units `epcs`, those whose GTIN is a product its owner deactivated.
+pub(crate) async fn retired_keys<'e>(
+    tx: &mut Tx,
+    epcs: impl Iterator<Item = &'e str>,
+) -> Result<HashSet<String>> {
+    let epcs: Vec<&str> = epcs.collect();
+    let gtins: BTreeSet<&str> = epcs.iter().filter_map(|e| key_gtin(e)).collect();
+    let gtins: Vec<&str> = gtins.into_iter().collect();
+    let mut retired: HashSet<String> = HashSet::new();
+    for chunk in gtins.chunks(500) {
+        let mut ps: Vec<Val> = vec![false.into()];
+        ps.extend(chunk.iter().map(|&s| Val::from(s)));
+        let sql = format!(
+            "SELECT gtin FROM products WHERE active = $1 AND gtin IN ({})",
+            placeholders(2, chunk.len())
+        );
+        for r in tx.fetch_all(&sql, &ps).await? {
+            retired.insert(r.text("gtin")?);
+        }
+    }
+    Ok(epcs
+        .into_iter()
+        .filter(|e| key_gtin(e).is_some_and(|g| retired.contains(g)))
+        .map(str::to_owned)
+        .collect())
+}
+
 fn key_gtin(epc: &str) -> Option<&str> {
     let path = epc.strip_prefix(crate::trace::CANONICAL_DOMAIN)?;
     let mut seg = path.trim_start_matches('/').split('/');

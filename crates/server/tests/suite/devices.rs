@@ -636,6 +636,29 @@ both_backends!(the_cold_chain_shows_on_the_consumer_page, |app| async move {
         html.contains("冷链温度") && html.contains("最严重超限") && html.contains("5.5 ℃"),
         "{html}"
     );
+    // The truck's range edited afterwards: the stay is still judged by the
+    // range it had when the readings were taken.
+    let edited = merge(
+        place("vehicle", "冷藏车"),
+        json!({"plate_number": "川A·D12345", "temperature_controlled": true,
+               "temperature_min": 6.0, "temperature_max": 8.0}),
+    );
+    let (status, got) = app
+        .put(&format!("/api/v1/places/{truck_id}"), &w.producer.token, edited)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    let (_, _, again) = public("application/json").await;
+    let stays = again["cold_chain"]["stays"].as_array().unwrap();
+    assert_eq!(stays.len(), 2, "{again:#}");
+    assert_eq!(
+        (stays[1]["range_min"].as_f64(), stays[1]["range_max"].as_f64()),
+        (Some(0.0), Some(4.0))
+    );
+    assert_eq!(
+        again["cold_chain"]["worst_excursion"], cc["worst_excursion"],
+        "{again:#}"
+    );
+    assert_eq!(stays[0]["kept"], true);
     // A lot that never stayed cold: null.
     let (_, _, other) = app
         .send(

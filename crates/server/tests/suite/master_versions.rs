@@ -2,7 +2,8 @@
 //! and refused naming the field, the fields that name an entry do not
 //! change, the history lists every version, only a recorder of the owning
 //! verified organisation may change an entry (nothing stored otherwise), a
-//! deactivated place or input is named by no new record, and `verify`
+//! deactivated place or input is named by no new record (nor is a new unit
+//! made of a deactivated product), and `verify`
 //! names an edited or deleted version and a row that is not its latest
 //! version. On both backends.
 
@@ -402,6 +403,46 @@ both_backends!(
         verify_ok(app).await;
     }
 );
+
+both_backends!(deactivated_products_make_no_new_units, |app| async move {
+    let w = World::new(app, "ver.prod").await;
+    let p = &w.producer;
+    let gtin13 = gtin13();
+    let gtin = format!("0{gtin13}");
+    let (status, prod) = app
+        .post("/api/v1/products", &p.token, product(&gtin13, "停用产品"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{prod}");
+    let path = format!("/api/v1/products/{}", prod["id"].as_str().unwrap());
+    let old = lot(&gtin, "OLD");
+    record(app, p, vec![harvest(&p.place, &t(12, 8), &old)]).await;
+    let (status, _) = app.post(&format!("{path}/deactivate"), &p.token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    // No new unit of it: neither harvested nor allocated, naming the field.
+    let new_lot = lot(&gtin, "NEW");
+    let e = refuse(
+        app,
+        p,
+        harvest(&p.place, &t(13, 8), &new_lot),
+        "product_deactivated",
+    )
+    .await;
+    assert_eq!(e["field"], "quantityList", "{e}");
+    let lots = app.count("/api/v1/lots", &p.token).await;
+    let allocate = json!({"product_id": prod["id"], "date": "2026-03-13", "site": "A1"});
+    let resp = app.post("/api/v1/lots", &p.token, allocate.clone()).await;
+    assert_problem(&resp, 422, "deactivated", Some("product_id"));
+    assert_eq!(app.count("/api/v1/lots", &p.token).await, lots, "nothing stored");
+    // What exists of it is recorded on as before.
+    record(app, p, vec![storage_in(&old, &w.base, &t(13, 9), "A-1")]).await;
+    // Active again, it makes new units.
+    let (status, _) = app.post(&format!("{path}/activate"), &p.token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    record(app, p, vec![harvest(&p.place, &t(13, 10), &new_lot)]).await;
+    let (status, allocated) = app.post("/api/v1/lots", &p.token, allocate).await;
+    assert_eq!(status, StatusCode::CREATED, "{allocated}");
+    verify_ok(app).await;
+});
 
 /// The problems `verify` reports, as (table, field).
 async fn problems(app: &TestApp) -> Vec<(String, String)> {

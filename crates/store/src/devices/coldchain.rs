@@ -11,8 +11,11 @@
 //! the stay (the two-hour rule, R-5.3.2.1). A logger attached to one of
 //! the units of the trace (a lot, a pallet: [`super::units`]) counts too
 //! while it was attached, at the place it was at then (judged by that
-//! place's range); a logger counted both ways is counted once. No stay
-//! with readings: no cold chain (`null` in the public JSON).
+//! place's range); a logger counted both ways is counted once. A place's
+//! range is the one it had when the readings were taken: a stay across an
+//! edit of the range is shown in parts, each judged by its own range
+//! (`master_versions`). No stay with readings: no cold chain (`null` in
+//! the public JSON).
 
 use std::collections::HashMap;
 
@@ -24,7 +27,10 @@ use uuid::Uuid;
 
 use crate::orgs::ts;
 use crate::places::Place;
-use crate::{params, Result, Store};
+use crate::{params, Result, Store, StoreError};
+
+/// A place's temperature range from a time on: (since, min, max).
+type RangeSince = (i64, Option<f64>, Option<f64>);
 
 /// One stay with readings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -151,6 +157,7 @@ impl Store {
             worst_excursion: None,
         };
         let mut worst_severity = 0.0;
+        let mut ranges: HashMap<Uuid, Vec<RangeSince>> = HashMap::new();
         for (place_id, device, from, until) in merge_segments(segments) {
             if let std::collections::hash_map::Entry::Vacant(e) = places.entry(place_id) {
                 e.insert(self.place_unscoped(place_id).await?);
@@ -158,21 +165,82 @@ impl Store {
             let Some(Some(place)) = places.get(&place_id) else {
                 continue;
             };
+            if let std::collections::hash_map::Entry::Vacant(e) = ranges.entry(place_id) {
+                e.insert(self.place_ranges(place).await?);
+            }
             let series = self
                 .temperature_series(&device.to_string(), Some(from), Some(until))
                 .await?;
-            let Some((stay, worst)) = cold_stay(place, &series, from, until) else {
-                continue;
-            };
-            if let Some((severity, w)) = worst.filter(|w| w.0 > worst_severity) {
-                worst_severity = severity;
-                chain.worst_excursion = Some(w);
+            let parts = range_parts(&ranges[&place_id], from, until);
+            let last = parts.len().saturating_sub(1);
+            for (k, (a, b, lo, hi)) in parts.into_iter().enumerate() {
+                let part: Vec<(i64, f64)> = series
+                    .iter()
+                    .copied()
+                    .filter(|s| s.0 >= a && (s.0 < b || (k == last && s.0 <= b)))
+                    .collect();
+                let mut held = place.clone();
+                (held.temperature_min, held.temperature_max) = (lo, hi);
+                let Some((stay, worst)) = cold_stay(&held, &part, a, b) else {
+                    continue;
+                };
+                if let Some((severity, w)) = worst.filter(|w| w.0 > worst_severity) {
+                    worst_severity = severity;
+                    chain.worst_excursion = Some(w);
+                }
+                chain.kept &= stay.kept;
+                chain.stays.push(stay);
             }
-            chain.kept &= stay.kept;
-            chain.stays.push(stay);
         }
         Ok((!chain.stays.is_empty()).then_some(chain))
     }
+}
+
+impl Store {
+    /// The temperature range `place` had from each time on, oldest first:
+    /// an edited place's versions, each from when it was made (its first,
+    /// the place as first logged, from the start); a place never edited,
+    /// its own range.
+    async fn place_ranges(&self, place: &Place) -> Result<Vec<RangeSince>> {
+        let rows = self
+            .db
+            .conn()
+            .fetch_all(
+                "SELECT content, created_at FROM master_versions WHERE entry_id = $1 ORDER BY version",
+                &params![place.id],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len().max(1));
+        for (i, r) in rows.iter().enumerate() {
+            let content: serde_json::Value = serde_json::from_str(&r.text("content")?)
+                .map_err(|e| StoreError::Corrupt(format!("master_versions.content: {e}")))?;
+            let since = if i == 0 { i64::MIN } else { r.int("created_at")? };
+            let range = |k: &str| content.get(k).and_then(serde_json::Value::as_f64);
+            out.push((since, range("temperature_min"), range("temperature_max")));
+        }
+        if out.is_empty() {
+            out.push((i64::MIN, place.temperature_min, place.temperature_max));
+        }
+        Ok(out)
+    }
+}
+
+/// `from..until` in parts, cut where the place's range changed: (from,
+/// until, min, max) of each part, in time order.
+pub fn range_parts(
+    ranges: &[RangeSince],
+    from: i64,
+    until: i64,
+) -> Vec<(i64, i64, Option<f64>, Option<f64>)> {
+    let mut out = Vec::new();
+    for (i, r) in ranges.iter().enumerate() {
+        let end = ranges.get(i + 1).map_or(i64::MAX, |n| n.0);
+        let (a, b) = (from.max(r.0), until.min(end));
+        if a < b || (from == until && r.0 <= from && from < end) {
+            out.push((a, b, r.1, r.2));
+        }
+    }
+    out
 }
 
 /// The device kinds whose temperatures make a cold chain.
@@ -252,6 +320,24 @@ fn cold_stay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stay_is_cut_where_the_range_changed() {
+        let ranges = [(i64::MIN, Some(0.0), Some(4.0)), (100, Some(6.0), Some(8.0))];
+        assert_eq!(range_parts(&ranges, 10, 50), vec![(10, 50, Some(0.0), Some(4.0))]);
+        assert_eq!(
+            range_parts(&ranges, 50, 150),
+            vec![(50, 100, Some(0.0), Some(4.0)), (100, 150, Some(6.0), Some(8.0))]
+        );
+        assert_eq!(
+            range_parts(&ranges, 120, 150),
+            vec![(120, 150, Some(6.0), Some(8.0))]
+        );
+        assert_eq!(
+            range_parts(&ranges, 100, 100),
+            vec![(100, 100, Some(6.0), Some(8.0))]
+        );
+    }
 
     #[test]
     fn a_stay_lasts_to_the_next_event() {

@@ -41,6 +41,8 @@ pub(crate) fn actor(caller: &Caller) -> Actor<'_> {
 pub(crate) struct Facts {
     /// Owners of the GS1 keys of named units the platform does not know.
     key_owners: HashMap<String, Uuid>,
+    /// Named units the platform does not know whose product is deactivated.
+    retired: HashSet<String>,
     /// Named units whose testing was entrusted to the caller (agencies).
     entrusted: HashSet<String>,
     /// Region codes of the organisations holding named units (officers).
@@ -61,7 +63,8 @@ impl Facts {
         holders: &HashMap<String, Uuid>,
     ) -> Result<Facts> {
         let unknown = units.iter().copied().filter(|u| !holders.contains_key(*u));
-        let key_owners = crate::prefixes::key_owners(tx, unknown).await?;
+        let key_owners = crate::prefixes::key_owners(tx, unknown.clone()).await?;
+        let retired = crate::prefixes::retired_keys(tx, unknown).await?;
         let mut entrusted = HashSet::new();
         if caller.org_kind == OrgKind::TestingAgency {
             let held: Vec<&str> = units
@@ -100,6 +103,7 @@ impl Facts {
         let place_owners = place_owners(tx, places).await?;
         Ok(Facts {
             key_owners,
+            retired,
             entrusted,
             regions,
             place_owners,
@@ -213,6 +217,7 @@ pub(crate) fn check_event(
             holder,
             holder_region: holder.and_then(|h| facts.regions.get(&h)).map(String::as_str),
             key_owner: facts.key_owners.get(epc.as_str()).copied(),
+            key_retired: facts.retired.contains(epc.as_str()),
             addressed_to_actor: received,
             entrusted_to_actor: facts.entrusted.contains(epc.as_str()),
         };

@@ -20,7 +20,9 @@
 //!
 //! A deactivated place, or a purchase of a deactivated input, is refused
 //! naming the field (`place_deactivated`, `input_deactivated`): no new
-//! record names it (`crate::master_versions`).
+//! record names it (`crate::master_versions`); no new unit is made of a
+//! deactivated product (`product_deactivated`, checked with the authority
+//! over new units: `crate::prefixes::retired_keys`).
 //!
 //! Everything is read in a few statements per capture, however many events
 //! the document holds; what a reference resolves to (an id, a GLN, an

@@ -172,13 +172,15 @@ impl Store {
         let product = self
             .require_own(caller, "products", "product_id", new.product_id)
             .await?;
+        crate::master_versions::require_active(&product, "product_id")?;
         let gtin = Gtin::parse(&product.text("gtin")?).map_err(|e| StoreError::Corrupt(e.en))?;
         let date = field("date", iso_date(&new.date))?;
         let site = new.site.trim().to_ascii_uppercase();
         field("site", BatchId::new(date, &site, 0))?;
         let origin = match new.origin_place_id {
             Some(p) => {
-                self.require_own(caller, "places", "origin_place_id", p).await?;
+                let place = self.require_own(caller, "places", "origin_place_id", p).await?;
+                crate::master_versions::require_active(&place, "origin_place_id")?;
                 Some(p.to_string())
             }
             None => None,
