@@ -14,7 +14,7 @@ use suyuan_ledger::Hash;
 use super::checkpoints::CheckpointWalk;
 use super::keys::KeyInfo;
 use super::tree::{self, Frontier, StoredNodes};
-use super::{Pages, Problems, PAGE_SQL, VERIFY_PAGE};
+use super::{Pages, Problems, PAGE_SQL};
 use crate::db::{Conn, Row};
 use crate::master_log::RecordKind;
 use crate::tlog::{batch_of, corrupt, i64_of, ms_to_rfc3339, LOG_HASH};
@@ -90,6 +90,8 @@ impl<'r> Leaf<'r> {
 /// the stored nodes of the page being read, the batch being read and the
 /// checkpoints met on the way.
 pub(super) struct LeafWalk {
+    /// Leaves read per query.
+    page: i64,
     keys: HashMap<String, KeyInfo>,
     tree: Frontier,
     page_nodes: StoredNodes,
@@ -119,8 +121,9 @@ pub(super) struct Walked {
 }
 
 impl LeafWalk {
-    pub(super) fn new(keys: HashMap<String, KeyInfo>, checkpoints: CheckpointWalk) -> Self {
+    pub(super) fn new(keys: HashMap<String, KeyInfo>, checkpoints: CheckpointWalk, page: i64) -> Self {
         LeafWalk {
+            page,
             keys,
             tree: Frontier::new(),
             page_nodes: StoredNodes::new(),
@@ -146,7 +149,7 @@ impl LeafWalk {
         self.checkpoints.check_due(conn, &self.tree, problems).await?;
         loop {
             let rows = conn
-                .fetch_all(PAGE_SQL, &params![i64_of(self.expected_idx)?, VERIFY_PAGE])
+                .fetch_all(PAGE_SQL, &params![i64_of(self.expected_idx)?, self.page])
                 .await?;
             let rows = Arc::new(rows);
             // A replay that stopped (its error is reported) takes no more.
