@@ -6,7 +6,8 @@
 //!   `created_at` against what its record binds, signatures against the
 //!   organisations' key history, every node, the root, and every stored
 //!   checkpoint (its signature, its consistency with and link to the one
-//!   before it, its witnesses' cosignatures). On a mismatch it names the
+//!   before it, its witnesses' cosignatures), and the replay of every
+//!   derived table, its state within `--replay-memory` MiB. On a mismatch it names the
 //!   table, row, column, expected and found values (all of them, up to 100,
 //!   with `--json`: the whole report on standard output) and exits with
 //!   status 2; on success it prints the rate in records per second.
@@ -33,6 +34,10 @@ pub struct VerifyArgs {
     /// Print the whole report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// MiB of the replay's derived state kept in memory; the rest waits in
+    /// a scratch file, so memory does not grow with the log.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub replay_memory: u64,
 }
 
 #[derive(Debug, Args)]
@@ -57,7 +62,11 @@ pub struct VerifyProofArgs {
 pub async fn run_verify(db: &DbArgs, args: VerifyArgs) -> Result<()> {
     let settings = Settings::resolve(db, &ServeArgs::default())?;
     let store = open_existing_store(&settings).await?;
-    let report = store.verify_log().await;
+    let options = suyuan_store::tlog::VerifyOptions {
+        replay_memory: (args.replay_memory << 20) as usize,
+        page_size: None,
+    };
+    let report = store.verify_log_with(options).await;
     store.close().await;
     let report = report.context("cannot read the log")?;
     if args.json {

@@ -88,7 +88,7 @@ pub mod verify;
 pub(crate) use append::NewLeaf;
 pub use checkpoints::{ConsistencyProof, StoredCheckpoint};
 pub use keys::OrgKey;
-pub use verify::{Mismatch, VerifyReport};
+pub use verify::{Mismatch, VerifyOptions, VerifyReport};
 
 /// The log's origin (the name of its checkpoint key).
 pub const LOG_ORIGIN: &str = "suyuan.local/log";

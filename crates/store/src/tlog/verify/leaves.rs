@@ -102,6 +102,8 @@ pub(super) struct LeafWalk {
     earliest: Earliest,
     /// Leaves whose event is there (each a different event).
     events_found: u64,
+    /// Pages the later stages are done with, freed here where they were made.
+    spent: std::sync::mpsc::Receiver<Arc<Vec<Row>>>,
 }
 
 /// The earliest time, as the records bind it, of the logged events (`None`)
@@ -121,7 +123,12 @@ pub(super) struct Walked {
 }
 
 impl LeafWalk {
-    pub(super) fn new(keys: HashMap<String, KeyInfo>, checkpoints: CheckpointWalk, page: i64) -> Self {
+    pub(super) fn new(
+        keys: HashMap<String, KeyInfo>,
+        checkpoints: CheckpointWalk,
+        spent: std::sync::mpsc::Receiver<Arc<Vec<Row>>>,
+        page: i64,
+    ) -> Self {
         LeafWalk {
             page,
             keys,
@@ -133,6 +140,7 @@ impl LeafWalk {
             checkpoints,
             earliest: Earliest::new(),
             events_found: 0,
+            spent,
         }
     }
 
@@ -148,6 +156,9 @@ impl LeafWalk {
     ) -> Result<()> {
         self.checkpoints.check_due(conn, &self.tree, problems).await?;
         loop {
+            while let Ok(done) = self.spent.try_recv() {
+                drop(done);
+            }
             let rows = conn
                 .fetch_all(PAGE_SQL, &params![i64_of(self.expected_idx)?, self.page])
                 .await?;

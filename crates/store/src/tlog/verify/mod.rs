@@ -25,8 +25,8 @@
 //! tree is kept as its right edge, so the records themselves take memory
 //! only while their page is in flight. What the replay keeps is the derived
 //! state (units, the edges that carry status and custody, shipments, the
-//! plots' records), kept compact (`replay::compact`): a few hundred bytes
-//! an event at most. The log is read once: each page of leaves, with the
+//! plots' records) within a budget ([`VerifyOptions`]), the rest in a
+//! scratch file (`replay::spill`): memory does not grow with the log. The log is read once: each page of leaves, with the
 //! events they log, is checked by the leaf walk and handed on to be
 //! prepared (parsed, the events' own columns checked) and then replayed,
 //! each stage on a thread of its own; the registers, `corrected_by` and the
@@ -61,6 +61,25 @@ fn verify_page(backend: &str) -> i64 {
         5000
     } else {
         2000
+    }
+}
+
+/// How [`Store::verify_log_with`] runs.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions {
+    /// Bytes of the replay's derived state kept in memory (about); the rest
+    /// waits in a scratch file. 16 MiB unless set.
+    pub replay_memory: usize,
+    /// Leaves read per query; `None`: the backend's own ([`verify_page`]).
+    pub page_size: Option<i64>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            replay_memory: replay::REPLAY_MEMORY,
+            page_size: None,
+        }
     }
 }
 
@@ -170,6 +189,11 @@ impl Store {
     /// it and link to it, and its witnesses' cosignatures; and rows that
     /// should have a leaf and have none. Writes nothing.
     pub async fn verify_log(&self) -> Result<VerifyReport> {
+        self.verify_log_with(VerifyOptions::default()).await
+    }
+
+    /// [`Store::verify_log`], run as `options` say.
+    pub async fn verify_log_with(&self, options: VerifyOptions) -> Result<VerifyReport> {
         let started = Instant::now();
         let mut problems = Problems::default();
         // The replay reads the log on a connection of its own, on another
@@ -181,10 +205,15 @@ impl Store {
         // between them.
         let (raw, to_prepare) = tokio::sync::mpsc::channel(3);
         let (pages, received) = tokio::sync::mpsc::channel(3);
+        // Pages the replay is done with, back to the stages that made them.
+        let (spent, spent_pages) = std::sync::mpsc::channel();
+        let (spent_rows, walk_spent) = std::sync::mpsc::channel();
         // The stages run on threads of their own (a task woken on a busy
         // worker of the runtime waits for it rather than using the free one).
         let store = self.clone();
-        let preparing = tokio::task::spawn_blocking(move || replay::prepare_pages(store, to_prepare, pages));
+        let preparing = tokio::task::spawn_blocking(move || {
+            replay::prepare_pages(store, to_prepare, pages, spent_pages, spent_rows)
+        });
         let (store, runtime) = (self.clone(), tokio::runtime::Handle::current());
         let registers = tokio::task::spawn_blocking(move || runtime.block_on(store.registers_against_log()));
         let store = self.clone();
@@ -193,14 +222,23 @@ impl Store {
             runtime.block_on(async move {
                 let mut problems = Problems::default();
                 let mut conn = store.db.conn();
-                let replayed = replay::replay(&mut conn, received, &mut problems).await;
+                let replayed =
+                    replay::replay(&mut conn, received, &mut problems, options.replay_memory, spent).await;
                 (replayed, problems)
             })
         });
         let mut conn = self.db.conn();
         let keys = keys::key_history(&mut conn, &mut problems).await?;
         let checkpoints = checkpoints::CheckpointWalk::start(self, &mut conn, &mut problems).await?;
-        let mut walk = leaves::LeafWalk::new(keys, checkpoints, verify_page(self.db.backend_name()));
+        let mut walk = leaves::LeafWalk::new(
+            keys,
+            checkpoints,
+            walk_spent,
+            options
+                .page_size
+                .unwrap_or_else(|| verify_page(self.db.backend_name()))
+                .max(1),
+        );
         walk.check_all(&mut conn, &raw, &mut problems).await?;
         drop(raw);
         let walked = walk.finish(&mut conn, &mut problems).await?;

@@ -1,21 +1,14 @@
-//! The small parts the replay's state is built of, so that it costs a few
-//! dozen bytes per unit rather than a string per column: every identifier
-//! kept once ([`Interned`], named by a dense number), organisations by
-//! number ([`Orgs`]), event keys as UUIDs when they are ([`Key`]), and the
-//! one-to-many relations between units as linked lists in one vector
-//! ([`Links`]).
+//! The small parts the replay's state is built of: organisations by number
+//! ([`Orgs`]), event keys as UUIDs when they are ([`Key`]), and a hasher
+//! for keys that are hashes already ([`Prehashed`]).
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 use uuid::Uuid;
 
-/// A number no [`Interned`] string has: "none".
-pub(super) const NONE: u32 = u32::MAX;
-
-/// A hasher for keys that are hashes already (`u64`, taken as they are) or
+/// A hasher for keys that are hashes already (`u64`, `u128`, taken as they are) or
 /// small numbers (`u32`, spread over the word by a multiplication: the map
 /// files entries by the top bits of their hash).
 #[derive(Default)]
@@ -36,60 +29,8 @@ impl Hasher for Prehashed {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
-}
-
-/// Strings kept once, in one buffer, each named by the number of its
-/// first interning (0, 1, 2 …). Looked up by a keyed hash; strings whose
-/// hashes clash (rare) are kept in a map of their own.
-#[derive(Default)]
-pub(super) struct Interned {
-    text: String,
-    spans: Vec<(u32, u32)>,
-    by_hash: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
-    clashes: HashMap<Box<str>, u32>,
-    keys: RandomState,
-}
-
-impl Interned {
-    /// The string numbered `id`.
-    pub(super) fn text(&self, id: u32) -> &str {
-        let (start, len) = self.spans[id as usize];
-        &self.text[start as usize..(start + len) as usize]
-    }
-
-    /// The number of `s`, if it is kept.
-    pub(super) fn get(&self, s: &str) -> Option<u32> {
-        match self.by_hash.get(&self.keys.hash_one(s)) {
-            Some(&id) if self.text(id) == s => Some(id),
-            Some(_) => self.clashes.get(s).copied(),
-            None => None,
-        }
-    }
-
-    /// The number of `s`, kept now if it was not.
-    pub(super) fn intern(&mut self, s: &str) -> u32 {
-        let hash = self.keys.hash_one(s);
-        if let Some(&id) = self.by_hash.get(&hash) {
-            if self.text(id) == s {
-                return id;
-            }
-            if let Some(&id) = self.clashes.get(s) {
-                return id;
-            }
-            let id = self.push(s);
-            self.clashes.insert(s.into(), id);
-            return id;
-        }
-        let id = self.push(s);
-        self.by_hash.insert(hash, id);
-        id
-    }
-
-    fn push(&mut self, s: &str) -> u32 {
-        let id = self.spans.len() as u32;
-        self.spans.push((self.text.len() as u32, s.len() as u32));
-        self.text.push_str(s);
-        id
+    fn write_u128(&mut self, n: u128) {
+        self.0 = (n as u64) ^ ((n >> 64) as u64);
     }
 }
 
@@ -165,64 +106,9 @@ impl fmt::Display for Key {
     }
 }
 
-/// A one-to-many relation between numbered things, as linked lists kept in
-/// one vector: eight bytes a link, one map entry per "from". A "from"'s
-/// links come back newest first.
-#[derive(Default)]
-pub(super) struct Links {
-    head: HashMap<u32, u32, BuildHasherDefault<Prehashed>>,
-    /// (to, the next link of the same "from" or [`NONE`]).
-    links: Vec<(u32, u32)>,
-}
-
-impl Links {
-    pub(super) fn push(&mut self, from: u32, to: u32) {
-        let at = self.links.len() as u32;
-        let next = self.head.insert(from, at).unwrap_or(NONE);
-        self.links.push((to, next));
-    }
-
-    /// What `from` links to.
-    pub(super) fn of(&self, from: u32) -> impl Iterator<Item = u32> + '_ {
-        let mut at = self.head.get(&from).copied().unwrap_or(NONE);
-        std::iter::from_fn(move || {
-            let (to, next) = *self.links.get(at as usize)?;
-            at = next;
-            Some(to)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn interned_strings_keep_their_numbers_and_text() {
-        let mut i = Interned::default();
-        let a = i.intern("https://id.gs1.org/01/09520000000011/10/A");
-        let b = i.intern("https://id.gs1.org/00/095200000000000018");
-        assert_eq!((a, b), (0, 1));
-        assert_eq!(i.intern("https://id.gs1.org/01/09520000000011/10/A"), a);
-        assert_eq!(i.get("https://id.gs1.org/00/095200000000000018"), Some(b));
-        assert_eq!(i.get("https://id.gs1.org/00/1"), None);
-        assert_eq!(i.text(a), "https://id.gs1.org/01/09520000000011/10/A");
-        assert_eq!(i.spans.len(), 2);
-    }
-
-    #[test]
-    fn clashing_hashes_keep_both_strings() {
-        let mut i = Interned::default();
-        let a = i.intern("a");
-        // "b" filed under a hash that names "a", as a clash would.
-        let hash = i.keys.hash_one("b");
-        i.by_hash.insert(hash, a);
-        assert_eq!(i.get("b"), None);
-        let b = i.intern("b");
-        assert_ne!(a, b);
-        assert_eq!((i.get("b"), i.intern("b"), i.text(b)), (Some(b), b, "b"));
-        assert_eq!(i.get("a"), Some(a));
-    }
 
     #[test]
     fn keys_display_as_written() {
@@ -244,16 +130,5 @@ mod tests {
         ));
         assert!(!Key::new("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
             .is("urn:uuid:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"));
-    }
-
-    #[test]
-    fn links_list_every_target_of_a_source() {
-        let mut l = Links::default();
-        l.push(1, 10);
-        l.push(2, 20);
-        l.push(1, 11);
-        assert_eq!(l.of(1).collect::<Vec<_>>(), vec![11, 10]);
-        assert_eq!(l.of(2).collect::<Vec<_>>(), vec![20]);
-        assert_eq!(l.of(3).count(), 0);
     }
 }

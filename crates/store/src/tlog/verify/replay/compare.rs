@@ -225,42 +225,60 @@ pub(super) fn page(expected: &Expected, stored: Stored, problems: &mut Problems)
     }
 }
 
-/// Every unit against the state: stored rows in key order, each compared
-/// column by column; units the log gives that are not stored.
+/// Every unit against the state: stored rows in key order, a page at a
+/// time, each compared column by column; then, if fewer were found than the
+/// log gives, the units the log gives that are not stored.
 pub(super) async fn units(conn: &mut Conn<'_>, state: &State, problems: &mut Problems) -> Result<()> {
-    let mut seen = 0usize;
-    // A page at a time, in key order: memory stays that of the state.
-    let mut after = String::new();
-    loop {
-        let page = conn
-            .fetch_all(
-                "SELECT * FROM units WHERE epc > $1 ORDER BY epc LIMIT 5000",
-                &params![after.as_str()],
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = last.text("epc")?;
-        seen += units_page(&page, state, problems)?;
-    }
+    let seen = in_key_order(conn, "units", "epc", |page| units_page(page, state, problems)).await?;
     if seen < state.unit_count() {
-        let stored: BTreeSet<String> = conn
-            .fetch_all("SELECT epc FROM units", &[])
+        let mut given = Vec::new();
+        state.for_each_unit(|u| given.push(u.epc.clone()))?;
+        missing(conn, "units", "epc", given, problems).await?;
+    }
+    Ok(())
+}
+
+/// Every row of `table` in the order of its key `col`, a page at a time,
+/// each page handed to `each`; answers the sum of what `each` answered.
+async fn in_key_order(
+    conn: &mut Conn<'_>,
+    table: &str,
+    col: &str,
+    mut each: impl FnMut(&[Row]) -> Result<usize>,
+) -> Result<usize> {
+    let (mut total, mut after, mut first) = (0, String::new(), true);
+    loop {
+        // The first page from the empty key on, each next after the last.
+        let op = if first { ">=" } else { ">" };
+        let sql = format!("SELECT * FROM {table} WHERE {col} {op} $1 ORDER BY {col} LIMIT 5000");
+        let page = conn.fetch_all(&sql, &params![after.as_str()]).await?;
+        let Some(last) = page.last() else { break };
+        (after, first) = (last.text(col)?, false);
+        total += each(&page)?;
+    }
+    Ok(total)
+}
+
+/// Rows the log gives that `table` does not hold (by its key `col`).
+async fn missing(
+    conn: &mut Conn<'_>,
+    table: &str,
+    col: &str,
+    given: Vec<Box<str>>,
+    problems: &mut Problems,
+) -> Result<()> {
+    for chunk in given.chunks(500) {
+        let keys: Vec<&str> = chunk.iter().map(|k| &**k).collect();
+        let (list, ps) = in_list(&keys);
+        let sql = format!("SELECT {col} FROM {table} WHERE {col} IN ({list})");
+        let found: BTreeSet<String> = conn
+            .fetch_all(&sql, &ps)
             .await?
             .iter()
-            .map(|r| r.text("epc"))
+            .map(|r| r.text(col))
             .collect::<Result<_>>()?;
-        for (id, _) in state.units() {
-            let epc = state.epcs.text(id);
-            if !stored.contains(epc) {
-                problems.add(
-                    "units",
-                    epc.to_owned(),
-                    "row",
-                    "a row".into(),
-                    MISSING.into(),
-                    None,
-                );
-            }
+        for k in keys.into_iter().filter(|k| !found.contains(*k)) {
+            problems.add(table, k.to_owned(), "row", "a row".into(), MISSING.into(), None);
         }
     }
     Ok(())
@@ -272,12 +290,12 @@ fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<us
     let mut seen = 0usize;
     for r in page {
         let epc = r.text("epc")?;
-        let Some((id, u)) = state.epcs.get(&epc).and_then(|id| Some((id, state.unit(id)?))) else {
+        let Some(u) = state.fetch_unit(&epc)? else {
             problems.add("units", epc, "row", "no row".into(), EXTRA.into(), None);
             continue;
         };
         seen += 1;
-        let parts = state.parts(id, u);
+        let parts = State::parts(&u);
         let status = if u.status.is_some() {
             "non_conformant"
         } else {
@@ -334,61 +352,66 @@ fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<us
     Ok(seen)
 }
 
-/// Every shipment against the state.
+/// Every shipment against the state, a page at a time in key order; then,
+/// if fewer were found than the log gives, those not stored.
 pub(super) async fn shipments(conn: &mut Conn<'_>, state: &State, problems: &mut Problems) -> Result<()> {
-    let mut left: BTreeSet<&str> = state.shipments.keys().map(|k| &**k).collect();
-    for r in conn.fetch_all("SELECT * FROM shipments", &[]).await? {
-        let key = r.text("despatch_ref")?;
-        let Some(s) = state.shipments.get(key.as_str()) else {
-            problems.add("shipments", key, "row", "no row".into(), EXTRA.into(), None);
-            continue;
-        };
-        left.remove(key.as_str());
-        let cols = [
-            (
-                "from_org_id",
-                state.orgs.uuid(s.from).to_string(),
-                r.text("from_org_id")?,
-            ),
-            (
-                "to_org_id",
-                text(s.to.map(|o| state.orgs.uuid(o))),
-                text(r.opt_text("to_org_id")?),
-            ),
-            (
-                "shipped_event",
-                s.shipped_event.to_string(),
-                r.text("shipped_event")?,
-            ),
-            (
-                "shipped_at",
-                s.shipped_at.to_string(),
-                r.int("shipped_at")?.to_string(),
-            ),
-            (
-                "received_event",
-                text(s.received.as_ref().map(|x| &x.0)),
-                text(r.opt_text("received_event")?),
-            ),
-            (
-                "received_at",
-                text(s.received.as_ref().map(|x| x.1)),
-                text(r.opt_int("received_at")?),
-            ),
-        ];
-        columns(problems, "shipments", &key, &cols, None);
-    }
-    for key in left {
-        problems.add(
-            "shipments",
-            key.to_owned(),
-            "row",
-            "a row".into(),
-            MISSING.into(),
-            None,
-        );
+    let seen = in_key_order(conn, "shipments", "despatch_ref", |page| {
+        let mut seen = 0;
+        for r in page {
+            seen += usize::from(shipment(r, state, problems)?);
+        }
+        Ok(seen)
+    })
+    .await?;
+    if seen < state.shipment_count() {
+        let mut given = Vec::new();
+        state.for_each_shipment(|s| given.push(s.despatch.clone()))?;
+        missing(conn, "shipments", "despatch_ref", given, problems).await?;
     }
     Ok(())
+}
+
+/// One stored shipment against the state; whether the state has it.
+fn shipment(r: &Row, state: &State, problems: &mut Problems) -> Result<bool> {
+    let key = r.text("despatch_ref")?;
+    let Some(s) = state.fetch_shipment(&key)? else {
+        problems.add("shipments", key, "row", "no row".into(), EXTRA.into(), None);
+        return Ok(false);
+    };
+    let cols = [
+        (
+            "from_org_id",
+            state.orgs.uuid(s.from).to_string(),
+            r.text("from_org_id")?,
+        ),
+        (
+            "to_org_id",
+            text(s.to.map(|o| state.orgs.uuid(o))),
+            text(r.opt_text("to_org_id")?),
+        ),
+        (
+            "shipped_event",
+            s.shipped_event.to_string(),
+            r.text("shipped_event")?,
+        ),
+        (
+            "shipped_at",
+            s.shipped_at.to_string(),
+            r.int("shipped_at")?.to_string(),
+        ),
+        (
+            "received_event",
+            text(s.received.as_ref().map(|x| &x.0)),
+            text(r.opt_text("received_event")?),
+        ),
+        (
+            "received_at",
+            text(s.received.as_ref().map(|x| x.1)),
+            text(r.opt_int("received_at")?),
+        ),
+    ];
+    columns(problems, "shipments", &key, &cols, None);
+    Ok(true)
 }
 
 /// Every entrustment against those the sampling records give.
@@ -589,6 +612,5 @@ pub(super) async fn issue(
         );
     }
     let epcs: Vec<&str> = items.iter().map(|(_, e)| e.as_str()).collect();
-    state.issue(&lot, org, at, &epcs);
-    Ok(())
+    state.issue(&lot, org, at, &epcs)
 }

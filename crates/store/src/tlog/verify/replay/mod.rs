@@ -15,9 +15,10 @@
 //!   and `corrected_by` of `events` with the error declarations stored.
 //!
 //! The replay takes the log a page at a time from the leaf walk, which
-//! reads it (one read of the log for both). Its memory is the
-//! derived state itself (units, the edges that carry status and custody,
-//! the plots' records), not the log.
+//! reads it (one read of the log for both). Its memory is the derived state
+//! (units, the edges that carry status and custody, the plots' records)
+//! within a budget: what does not fit waits in a scratch file
+//! ([`spill`]), so memory does not grow with the log.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -38,9 +39,11 @@ use suyuan_core::effects::{Named, FIELD_KINDS};
 
 mod compact;
 mod compare;
+mod spill;
 mod state;
 
 pub(super) use compare::{corrections, orphans, stored_counts, Counted};
+pub(crate) use state::REPLAY_MEMORY;
 
 use compact::Key;
 use state::{PlotRecord, State};
@@ -78,13 +81,16 @@ pub(super) struct Expected {
     pub entrusted: BTreeSet<(Uuid, String, String)>,
 }
 
-/// Replays the whole log and compares every derived table with it.
+/// Replays the whole log and compares every derived table with it, keeping
+/// about `memory` bytes of its state in memory.
 pub(super) async fn replay(
     conn: &mut Conn<'_>,
     mut pages: tokio::sync::mpsc::Receiver<Page>,
     problems: &mut Problems,
+    memory: usize,
+    spent: std::sync::mpsc::Sender<Page>,
 ) -> Result<Replayed> {
-    let mut state = State::default();
+    let mut state = State::new(memory)?;
     let places = place_owners(conn, problems).await?;
     let mut replayed = Replayed::default();
     let mut all_entrusted = BTreeSet::new();
@@ -93,7 +99,7 @@ pub(super) async fn replay(
     loop {
         let t = std::time::Instant::now();
         // The walk stopped early (its error is reported): so does the replay.
-        let Some(page) = pages.recv().await else {
+        let Some(mut page) = pages.recv().await else {
             return Ok(replayed);
         };
         took.read += t.elapsed();
@@ -115,7 +121,7 @@ pub(super) async fn replay(
                     replayed.events += 1;
                 }
                 if let Some(p) = prepared {
-                    replay_event(p, &places, &mut state, &mut expected);
+                    replay_event(p, &places, &mut state, &mut expected)?;
                 }
                 continue;
             };
@@ -135,13 +141,16 @@ pub(super) async fn replay(
                 _ => {}
             }
         }
+        state.end_page()?;
         took.apply += t.elapsed();
         let t = std::time::Instant::now();
-        compare::page(&expected, page.stored, problems);
+        compare::page(&expected, std::mem::take(&mut page.stored), problems);
         took.compare += t.elapsed();
         counted.epcs += expected.epcs.values().map(|v| v.len() as i64).sum::<i64>();
         counted.edges += expected.edges.values().map(|v| v.0.len() as i64).sum::<i64>();
         all_entrusted.extend(expected.entrusted);
+        // Freed by the stage that made it (freeing on another thread costs more).
+        let _ = spent.send(page);
     }
     let t = std::time::Instant::now();
     replayed.units = state.unit_count() as u64;
@@ -230,8 +239,7 @@ fn allocate(r: &Row, key: &str, state: &mut State, problems: &mut Problems) -> R
     let (Some(epc), Some(org), Some(at)) = (r.opt_text("a_epc")?, org, r.opt_int("a_at")?) else {
         return Ok(());
     };
-    state.allocate(&epc, org, r.opt_text("a_origin")?, at);
-    Ok(())
+    state.allocate(&epc, org, r.opt_text("a_origin")?, at)
 }
 
 /// A page of the log as the walk hands it to the replay: its rows, and for
@@ -257,11 +265,16 @@ pub(super) struct Prepared {
 
 /// The stage between the leaf walk and the replay: each page of rows the
 /// walk read is prepared ([`prepare_page`]) and handed on, until the empty
-/// page that ends the log. Answers what it found wrong.
+/// page that ends the log. Pages the replay is done with come back
+/// (`spent`) to be freed here, their rows handed back to the walk
+/// (`spent_rows`): each stage frees what it made. Answers what it found
+/// wrong.
 pub(super) fn prepare_pages(
     store: crate::Store,
     mut rows: tokio::sync::mpsc::Receiver<Arc<Vec<Row>>>,
     pages: tokio::sync::mpsc::Sender<Page>,
+    spent: std::sync::mpsc::Receiver<Page>,
+    spent_rows: std::sync::mpsc::Sender<Arc<Vec<Row>>>,
 ) -> Result<Problems> {
     let runtime = tokio::runtime::Handle::current();
     let mut conn = store.db.conn();
@@ -269,6 +282,9 @@ pub(super) fn prepare_pages(
     let ns = Namespaces::standard().with_context(&serde_json::json!({ "agri": AGRI_NS }));
     // The walk stopped early (its error is reported): so does the stage.
     while let Some(page) = rows.blocking_recv() {
+        while let Ok(done) = spent.try_recv() {
+            let _ = spent_rows.send(done.rows);
+        }
         let end = page.is_empty();
         let mut page = prepare_page(page, &ns, &mut problems)?;
         let pks: Vec<&str> = page.prepared.iter().flatten().map(|p| p.pk.as_str()).collect();
@@ -333,7 +349,12 @@ fn prepare(r: &Row, ns: &Namespaces, problems: &mut Problems) -> Result<Option<P
 }
 
 /// One event: its identifiers, then its effects.
-fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State, expected: &mut Expected) {
+fn replay_event(
+    p: &Prepared,
+    places: &HashMap<String, Uuid>,
+    state: &mut State,
+    expected: &mut Expected,
+) -> Result<()> {
     let (pk, org, kind, record_time) = (p.pk.clone(), p.org, p.kind, p.record_time);
     let (ev, units) = (&p.ev, &p.units);
     let mut seen = HashSet::new();
@@ -351,18 +372,15 @@ fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State,
         // The declared record no longer counts in its plot's seasons (a
         // declaration repeats the event it declares wrong, its place too).
         let plot = ev.biz_location.as_ref().map(|l| canon(&l.id)).unwrap_or_default();
-        for p in state.plots.get_mut(plot.as_str()).into_iter().flatten() {
-            if p.event_id.is(event_id) {
-                p.corrected = true;
-            }
-        }
-        return;
+        return state.correct(&plot, event_id);
     }
     let subject = subject_of(ev, kind, units, event_time);
     let plot = subject.plot.clone().unwrap_or_default();
     let org_n = state.orgs.id(org);
-    let facts = season_facts(state, &plot, org_n, kind, event_time);
+    let facts = season_facts(state.plot_records(&plot)?, org_n, kind, event_time);
     let name = state.names.get(&org).cloned().unwrap_or_default();
+    // What the effects ask of units' status is asked of memory.
+    state.load_units(units.iter().map(|u| u.1.as_str()))?;
     let changes = {
         let nonconformant = |epc: &str| state.is_non_conformant(epc);
         effects(
@@ -385,7 +403,7 @@ fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State,
         if let Effect::Entrust { epc, agency } = &change {
             expected.entrusted.insert((*agency, epc.clone(), pk.clone()));
         }
-        if let Some(e) = state.apply(change, org, &pk, record_time) {
+        if let Some(e) = state.apply(change, org, &pk, record_time)? {
             if !edges.contains(&e) {
                 edges.push(e);
             }
@@ -395,7 +413,6 @@ fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State,
     // A planting or harvest record, for the seasons of later harvests.
     if let Some(k) = kind.filter(|k| FIELD_KINDS.contains(&k.as_str()) || *k == RecordKind::Harvest) {
         let named = expected.epcs.get(&pk).into_iter().flatten();
-        let lots = named.map(|u| state.epcs.intern(&u.1)).collect();
         let record = season_record(k.as_str(), event_time, &ev.json);
         let record = PlotRecord {
             org: org_n,
@@ -403,13 +420,14 @@ fn replay_event(p: &Prepared, places: &HashMap<String, Uuid>, state: &mut State,
             corrected: false,
             kind: k,
             event_time,
-            input_lot: record.input_lot.map(|l| state.share(&l)),
+            input_lot: record.input_lot.map(Into::into),
             phi_days: record.phi_days,
-            registration: record.registration.map(|r| state.share(&r)),
-            lots,
+            registration: record.registration.map(Into::into),
+            lots: named.map(|u| u.1.as_str().into()).collect(),
         };
-        state.plots.entry(plot.into()).or_default().push(record);
+        state.add_plot_record(&plot, record)?;
     }
+    Ok(())
 }
 
 /// What a record's effects look back on in its plot's records by the same
@@ -421,20 +439,8 @@ struct SeasonFacts {
     later: Vec<(i64, Vec<String>)>,
 }
 
-fn season_facts(
-    state: &State,
-    plot: &str,
-    org: u32,
-    kind: Option<RecordKind>,
-    event_time: i64,
-) -> SeasonFacts {
-    let records: Vec<&PlotRecord> = state
-        .plots
-        .get(plot)
-        .into_iter()
-        .flatten()
-        .filter(|p| p.org == org && !p.corrected)
-        .collect();
+fn season_facts(all: &[PlotRecord], org: u32, kind: Option<RecordKind>, event_time: i64) -> SeasonFacts {
+    let records: Vec<&PlotRecord> = all.iter().filter(|p| p.org == org && !p.corrected).collect();
     let sowings: Vec<i64> = records
         .iter()
         .filter(|p| p.kind == RecordKind::Sowing)
@@ -462,7 +468,7 @@ fn season_facts(
             .iter()
             .filter(|p| p.kind == RecordKind::Harvest && p.event_time >= event_time)
         {
-            let lots = p.lots.iter().map(|&l| state.epcs.text(l).to_owned());
+            let lots = p.lots.iter().map(|l| l.to_string());
             match later.iter_mut().find(|h| h.0 == p.event_time) {
                 Some(h) => h.1.extend(lots),
                 None => later.push((p.event_time, lots.collect())),
