@@ -3,7 +3,7 @@
 //! A missing row is reported as column `row` with `found` "missing"; a row
 //! the log does not give as `found` "a row the log does not give".
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use suyuan_core::epcis::Event;
 use suyuan_core::stages::{profile, RecordKind};
@@ -123,31 +123,86 @@ pub(super) struct Stored {
 }
 
 /// The stored rows of `event_epcs` and `lineage` of the events `pks`.
-pub(super) async fn stored(conn: &mut Conn<'_>, pks: &[&str]) -> Result<Stored> {
-    let mut out = Stored::default();
-    let (found_epcs, found_edges) = (&mut out.epcs, &mut out.edges);
-    for chunk in pks.chunks(500) {
-        let (list, ps) = in_list(chunk);
-        let sql =
-            format!("SELECT event_pk, role, epc, quantity, uom FROM event_epcs WHERE event_pk IN ({list})");
-        for r in conn.fetch_all(&sql, &ps).await? {
-            found_epcs.entry(r.text("event_pk")?).or_default().push((
-                r.text("role")?,
-                r.text("epc")?,
-                (r.opt_float("quantity")?, r.opt_text("uom")?),
-            ));
-        }
-        let sql = format!("SELECT event_pk, upstream, downstream, relation, event_id FROM lineage WHERE event_pk IN ({list})");
-        for r in conn.fetch_all(&sql, &ps).await? {
-            found_edges.entry(r.text("event_pk")?).or_default().push((
-                r.text("upstream")?,
-                r.text("downstream")?,
-                r.text("relation")?,
-                r.opt_text("event_id")?,
-            ));
+///
+/// `ordered`: the database compares texts byte by byte (SQLite), so the
+/// rows of the page's events, whose keys (UUIDv7, made as they were
+/// captured) follow the log closely, are read as one range of each table's
+/// index, those of other events dropped. A range much wider than the page
+/// (keys not in log order) is read by key instead.
+pub(super) async fn stored(conn: &mut Conn<'_>, pks: &[&str], ordered: bool) -> Result<Stored> {
+    if ordered {
+        if let Some(out) = stored_in_range(conn, pks).await? {
+            return Ok(out);
         }
     }
+    let mut out = Stored::default();
+    for chunk in pks.chunks(500) {
+        let (list, ps) = in_list(chunk);
+        let epcs =
+            format!("SELECT event_pk, role, epc, quantity, uom FROM event_epcs WHERE event_pk IN ({list})");
+        let edges =
+            format!("SELECT event_pk, upstream, downstream, relation, event_id FROM lineage WHERE event_pk IN ({list})");
+        out.add(
+            &conn.fetch_all(&epcs, &ps).await?,
+            &conn.fetch_all(&edges, &ps).await?,
+            None,
+        )?;
+    }
     Ok(out)
+}
+
+/// [`stored`] as two ranges; `None` when a range holds many more rows than
+/// the page's events could have (then read by key).
+async fn stored_in_range(conn: &mut Conn<'_>, pks: &[&str]) -> Result<Option<Stored>> {
+    let (Some(first), Some(last)) = (pks.iter().min(), pks.iter().max()) else {
+        return Ok(Some(Stored::default()));
+    };
+    let limit = (pks.len() * 64 + 1000) as i64;
+    let mut read = Vec::with_capacity(2);
+    for cols in [
+        "event_pk, role, epc, quantity, uom FROM event_epcs",
+        "event_pk, upstream, downstream, relation, event_id FROM lineage",
+    ] {
+        let sql = format!("SELECT {cols} WHERE event_pk >= $1 AND event_pk <= $2 LIMIT $3");
+        let rows = conn.fetch_all(&sql, &params![*first, *last, limit]).await?;
+        if rows.len() as i64 >= limit {
+            return Ok(None);
+        }
+        read.push(rows);
+    }
+    let wanted: HashSet<&str> = pks.iter().copied().collect();
+    let mut out = Stored::default();
+    out.add(&read[0], &read[1], Some(&wanted))?;
+    Ok(Some(out))
+}
+
+impl Stored {
+    /// Rows read, those of the events `wanted` (all when `None`).
+    fn add(&mut self, epcs: &[Row], edges: &[Row], wanted: Option<&HashSet<&str>>) -> Result<()> {
+        let keep = |pk: &str| wanted.is_none_or(|w| w.contains(pk));
+        for r in epcs {
+            let pk = r.str("event_pk")?;
+            if keep(pk) {
+                self.epcs.entry(pk.to_owned()).or_default().push((
+                    r.text("role")?,
+                    r.text("epc")?,
+                    (r.opt_float("quantity")?, r.opt_text("uom")?),
+                ));
+            }
+        }
+        for r in edges {
+            let pk = r.str("event_pk")?;
+            if keep(pk) {
+                self.edges.entry(pk.to_owned()).or_default().push((
+                    r.text("upstream")?,
+                    r.text("downstream")?,
+                    r.text("relation")?,
+                    r.opt_text("event_id")?,
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The page's rows of `event_epcs`, `lineage` (by event) against what its

@@ -280,6 +280,7 @@ pub(super) fn prepare_pages(
     let mut conn = store.db.conn();
     let mut problems = Problems::default();
     let ns = Namespaces::standard().with_context(&serde_json::json!({ "agri": AGRI_NS }));
+    let ordered = store.db.backend_name() == "sqlite";
     // The walk stopped early (its error is reported): so does the stage.
     while let Some(page) = rows.blocking_recv() {
         while let Ok(done) = spent.try_recv() {
@@ -288,7 +289,7 @@ pub(super) fn prepare_pages(
         let end = page.is_empty();
         let mut page = prepare_page(page, &ns, &mut problems)?;
         let pks: Vec<&str> = page.prepared.iter().flatten().map(|p| p.pk.as_str()).collect();
-        page.stored = runtime.block_on(compare::stored(&mut conn, &pks))?;
+        page.stored = runtime.block_on(compare::stored(&mut conn, &pks, ordered))?;
         if pages.blocking_send(page).is_err() || end {
             break;
         }
