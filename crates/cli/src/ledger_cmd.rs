@@ -7,10 +7,11 @@
 //!   organisations' key history, every node, the root, and every stored
 //!   checkpoint (its signature, its consistency with and link to the one
 //!   before it, its witnesses' cosignatures), and the replay of every
-//!   derived table, its state within `--replay-memory` MiB. On a mismatch it names the
-//!   table, row, column, expected and found values (all of them, up to 100,
-//!   with `--json`: the whole report on standard output) and exits with
-//!   status 2; on success it prints the rate in records per second.
+//!   derived table, its state within `--replay-memory` MiB. On a mismatch
+//!   it names the table, row, column, expected and found values (all of
+//!   them, up to 100, with `--json`: the whole report on standard output)
+//!   and exits with status 2; on success it prints the rate in records per
+//!   second.
 //! - `verify-proof FILE --log-key VKEY [--witness VKEY … --quorum K]` checks
 //!   an offline proof bundle with no database: only the bundle, the log's
 //!   public key and, if given, the witnesses you trust (k of them must have

@@ -500,7 +500,8 @@ impl Store {
             }
         }
         let purchased_on = field("purchased_on", iso_date(&new.purchased_on))?;
-        if purchased_on > Utc::now().date_naive() {
+        // Dates are China's: from 16:00 UTC on, today there is tomorrow in UTC.
+        if purchased_on > (Utc::now() + chrono::Duration::hours(8)).date_naive() {
             return Err(StoreError::invalid(
                 "purchased_on",
                 Invalid::new(

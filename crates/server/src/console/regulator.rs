@@ -251,7 +251,9 @@ pub(crate) async fn enterprise(
         .await
         .map_err(err)?;
     let records = state.store.oversight_records(&c.caller, id).await.map_err(err)?;
-    let today = chrono::Utc::now().date_naive();
+    // The form's dates are China's (`day_start` reads them at UTC+8): from
+    // 16:00 UTC on, today there is tomorrow in UTC.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let conclusions: String = INSPECTION_CONCLUSIONS
         .iter()
         .map(|k| {

@@ -26,10 +26,12 @@
 //! only while their page is in flight. What the replay keeps is the derived
 //! state (units, the edges that carry status and custody, shipments, the
 //! plots' records) within a budget ([`VerifyOptions`]), the rest in a
-//! scratch file (`replay::spill`): memory does not grow with the log. The log is read once: each page of leaves, with the
-//! events they log, is checked by the leaf walk and handed on to be
-//! prepared (parsed, the events' own columns checked) and then replayed,
-//! each stage on a thread of its own; the registers, `corrected_by` and the
+//! scratch file (`replay::spill`): memory does not grow with the log. The
+//! log is read once: each page of leaves, with the events they log, is
+//! checked by the leaf walk and handed on to be prepared (parsed, the
+//! events' own columns checked) and then replayed, each stage on a thread
+//! of its own, each page freed by the stage that made it (pages the replay
+//! is done with travel back); the registers, `corrected_by` and the
 //! sizes of the identifier and lineage tables are checked beside them.
 //! Leaves signed alone have their signatures verified a page at a time, in
 //! one batch.
