@@ -8,9 +8,8 @@ use std::hash::Hasher;
 
 use uuid::Uuid;
 
-/// A hasher for keys that are hashes already (`u64`, `u128`, taken as they are) or
-/// small numbers (`u32`, spread over the word by a multiplication: the map
-/// files entries by the top bits of their hash).
+/// A hasher for keys that are hashes already (the 128-bit keys of
+/// [`super::spill`], folded to a word as they are).
 #[derive(Default)]
 pub(super) struct Prehashed(u64);
 
@@ -22,12 +21,6 @@ impl Hasher for Prehashed {
         for b in bytes {
             self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
     fn write_u128(&mut self, n: u128) {
         self.0 = (n as u64) ^ ((n >> 64) as u64);
