@@ -30,6 +30,9 @@ use suyuan_ledger::HashAlg;
 use crate::config::{DbArgs, ServeArgs, Settings};
 use crate::serve::open_existing_store;
 
+/// The SQLite page caches of `suyuan verify`, all connections together.
+const VERIFY_SQLITE_CACHE: u64 = 64 << 20;
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Print the whole report as JSON.
@@ -63,6 +66,9 @@ pub struct VerifyProofArgs {
 pub async fn run_verify(db: &DbArgs, args: VerifyArgs) -> Result<()> {
     let settings = Settings::resolve(db, &ServeArgs::default())?;
     let store = open_existing_store(&settings).await?;
+    // A process of its own that reads the whole database once: its SQLite
+    // caches stay small, as its replay's state does.
+    store.db().limit_cache_memory(VERIFY_SQLITE_CACHE).await?;
     let options = suyuan_store::tlog::VerifyOptions {
         replay_memory: (args.replay_memory << 20) as usize,
         page_size: None,

@@ -473,6 +473,7 @@ impl Tx {
 
 /// A handle on the pool usable with the executor methods: each call takes a
 /// connection for the one statement.
+#[derive(Clone, Copy)]
 pub struct Conn<'a>(&'a Db);
 
 impl Conn<'_> {
@@ -583,6 +584,20 @@ impl Db {
             Db::Sqlite(_) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
+    }
+
+    /// Keeps the SQLite page caches of the whole process within about
+    /// `bytes` (SQLite's soft heap limit: past it, cached pages are reused
+    /// rather than more allocated), so that a process reading a large
+    /// database once, as `suyuan verify` does, stays small. Nothing on
+    /// PostgreSQL, whose caches are the server's.
+    pub async fn limit_cache_memory(&self, bytes: u64) -> Result<(), StoreError> {
+        if let Db::Sqlite(_) = self {
+            self.conn()
+                .fetch_optional(&format!("PRAGMA soft_heap_limit = {bytes}"), &[])
+                .await?;
+        }
+        Ok(())
     }
 
     /// Runs a script of several statements (migrations).

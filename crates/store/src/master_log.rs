@@ -71,7 +71,7 @@ enum Col {
 }
 
 /// The kinds of master-data records the log covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
     Place,
     Product,

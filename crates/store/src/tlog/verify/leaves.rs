@@ -13,10 +13,10 @@ use suyuan_ledger::Hash;
 
 use super::checkpoints::CheckpointWalk;
 use super::keys::KeyInfo;
+use super::records::{check_bound_columns, check_record, master_rows, MasterRows};
 use super::tree::{self, Frontier, StoredNodes};
 use super::{Pages, Problems, PAGE_SQL};
 use crate::db::{Conn, Row};
-use crate::master_log::RecordKind;
 use crate::tlog::{batch_of, corrupt, i64_of, ms_to_rfc3339, LOG_HASH};
 use crate::{params, Result};
 
@@ -33,10 +33,10 @@ struct BatchCheck {
 
 /// A leaf row's values, parsed (a value that does not parse is reported by
 /// the check that reads it); its texts are borrowed from the row.
-struct Leaf<'r> {
-    idx: u64,
-    event_id: &'r str,
-    record_hash_text: &'r str,
+pub(super) struct Leaf<'r> {
+    pub(super) idx: u64,
+    pub(super) event_id: &'r str,
+    pub(super) record_hash_text: &'r str,
     record_hash: Option<Hash>,
     signed_hash_text: Option<&'r str>,
     signed_hash: Option<Hash>,
@@ -67,11 +67,11 @@ impl<'r> Leaf<'r> {
     }
 
     /// `idx <n>`, the row as problems name it.
-    fn at(&self) -> String {
+    pub(super) fn at(&self) -> String {
         format!("idx {}", self.idx)
     }
 
-    fn ev(&self) -> Option<&str> {
+    pub(super) fn ev(&self) -> Option<&str> {
         Some(self.event_id)
     }
 
@@ -105,6 +105,9 @@ pub(super) struct LeafWalk {
     /// Pages the later stages are done with, freed here where they were made.
     spent: std::sync::mpsc::Receiver<Arc<Vec<Row>>>,
 }
+
+/// Signatures of a page verified on two cores from this many.
+const SPLIT_SIGNATURES: usize = 256;
 
 /// The earliest time, as the records bind it, of the logged events (`None`)
 /// and of the logged records of each master-data kind.
@@ -172,8 +175,10 @@ impl LeafWalk {
             self.nodes_read += self.page_nodes.len() as u64;
             let leaves = rows.iter().map(Leaf::read).collect::<Result<Vec<_>>>()?;
             let forged = self.forged_signatures(&leaves);
+            let masters = master_rows(conn, &rows).await?;
             for (r, leaf) in rows.iter().zip(leaves) {
-                self.check_leaf(conn, r, leaf, &forged, problems).await?;
+                self.check_leaf(conn, r, leaf, &forged, &masters, problems)
+                    .await?;
             }
         }
     }
@@ -195,15 +200,29 @@ impl LeafWalk {
         }
         let items: Vec<(&[u8], &Signature, &VerifyingKey)> =
             pending.iter().map(|(_, m, s, k)| (m.as_slice(), s, *k)).collect();
-        match verify_batch(&items) {
-            Ok(()) => HashSet::new(),
-            Err(e) => e
-                .failed
-                .iter()
-                .filter_map(|&i| pending.get(i))
-                .map(|p| p.0)
-                .collect(),
-        }
+        let failed_in = |part: &[(&[u8], &Signature, &VerifyingKey)], from: usize| match verify_batch(part) {
+            Ok(()) => Vec::new(),
+            Err(e) => e.failed.iter().map(|i| i + from).collect(),
+        };
+        // Many records signed one by one (master data registered one at a
+        // time): half of them verified on another core, which the later
+        // stages leave idle while the walk reads them.
+        let failed = if items.len() >= SPLIT_SIGNATURES {
+            let (first, second) = items.split_at(items.len() / 2);
+            std::thread::scope(|s| {
+                let other = s.spawn(|| failed_in(second, first.len()));
+                let mut failed = failed_in(first, 0);
+                failed.extend(other.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                failed
+            })
+        } else {
+            failed_in(&items, 0)
+        };
+        failed
+            .iter()
+            .filter_map(|&i| pending.get(i))
+            .map(|p| p.0)
+            .collect()
     }
 
     async fn check_leaf(
@@ -212,11 +231,12 @@ impl LeafWalk {
         r: &Row,
         leaf: Leaf<'_>,
         forged: &HashSet<u64>,
+        masters: &MasterRows,
         problems: &mut Problems,
     ) -> Result<()> {
         self.check_place(&leaf, problems);
         check_record_hash_text(&leaf, problems);
-        let bound = check_record(conn, &leaf, r, problems).await?;
+        let bound = check_record(conn, &leaf, r, masters, problems).await?;
         if bound.kind.is_none() && bound.name.is_some() {
             self.events_found += 1;
         }
@@ -299,202 +319,6 @@ fn check_record_hash_text(leaf: &Leaf<'_>, problems: &mut Problems) {
             leaf.ev(),
         );
     }
-}
-
-/// What the record hash binds of the leaf's own columns: the record's name
-/// (`event_id`: the eventID inside the event document, or `<kind>:<id>` of
-/// the master-data row, whose canonical form holds its id) and when it was
-/// made (`created_at`: the document's `recordTime`, or the row's
-/// `created_at`). `None` when the record is not there (reported).
-#[derive(Default)]
-struct Bound {
-    name: Option<String>,
-    time: Option<i64>,
-    /// Where they were read, for the report.
-    source: &'static str,
-    /// The master-data kind; `None` for an event.
-    kind: Option<&'static str>,
-}
-
-/// The record hash against what the leaf logs: a master-data record's
-/// canonical form, from its row, or the stored event document. Answers what
-/// the record hash binds of the leaf's columns.
-async fn check_record(
-    conn: &mut Conn<'_>,
-    leaf: &Leaf<'_>,
-    r: &Row,
-    problems: &mut Problems,
-) -> Result<Bound> {
-    let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
-    match (r.opt_text("record_kind")?, r.opt_str("event_document")?) {
-        (Some(kind_text), _) => match RecordKind::parse(&kind_text) {
-            None => {
-                problems.add(
-                    "tlog_leaves",
-                    leaf.at(),
-                    "record_kind",
-                    "place, product, input or input_purchase".into(),
-                    kind_text,
-                    ev,
-                );
-                Ok(Bound::default())
-            }
-            Some(kind) => check_master_record(conn, kind, leaf, r, problems).await,
-        },
-        (None, None) => {
-            let pk = r.text("event_pk")?;
-            dangling(leaf, "events", &pk, problems);
-            problems.add(
-                "events",
-                pk,
-                "id",
-                format!("the event of leaf {idx}"),
-                "no such event (deleted?)".into(),
-                ev,
-            );
-            Ok(Bound::default())
-        }
-        (None, Some(doc)) => {
-            let digest = LOG_HASH.digest(doc.as_bytes());
-            if !digest.is_hex(expected) {
-                let h = digest.to_hex();
-                problems.add(
-                    "events",
-                    r.text("event_pk")?,
-                    "document",
-                    format!("a document hashing to {expected} (leaf {idx})"),
-                    format!("a document hashing to {h}"),
-                    ev,
-                );
-            }
-            let bound = bound_by_document(doc);
-            if bound.name.is_none() || bound.time.is_none() {
-                problems.add(
-                    "events",
-                    r.text("event_pk")?,
-                    "document",
-                    "an event with its eventID and recordTime (which the leaf's event_id and created_at repeat)"
-                        .into(),
-                    format!("eventID {:?}, recordTime {:?}", bound.name, bound.time.map(ms_to_rfc3339)),
-                    ev,
-                );
-            }
-            Ok(bound)
-        }
-    }
-}
-
-/// A leaf whose row is not there: deleted, or the leaf's `event_pk` changed.
-fn dangling(leaf: &Leaf<'_>, table: &str, pk: &str, problems: &mut Problems) {
-    problems.add(
-        "tlog_leaves",
-        leaf.at(),
-        "event_pk",
-        format!("the id of a row of {table}"),
-        format!("{pk}, which is no row of {table}"),
-        leaf.ev(),
-    );
-}
-
-/// A master-data record's canonical form, from its row, against the leaf's
-/// record hash. Answers its name and `created_at`.
-async fn check_master_record(
-    conn: &mut Conn<'_>,
-    kind: RecordKind,
-    leaf: &Leaf<'_>,
-    r: &Row,
-    problems: &mut Problems,
-) -> Result<Bound> {
-    let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
-    let pk = r.text("event_pk")?;
-    let row = conn
-        .fetch_optional(
-            &format!("SELECT * FROM {} WHERE id = $1", kind.table()),
-            &params![pk.as_str()],
-        )
-        .await?;
-    let Some(row) = row else {
-        dangling(leaf, kind.table(), &pk, problems);
-        problems.add(
-            kind.table(),
-            pk,
-            "id",
-            format!("the {} of leaf {idx}", kind.as_str()),
-            "no such row (deleted?)".into(),
-            ev,
-        );
-        return Ok(Bound::default());
-    };
-    let h = LOG_HASH.digest(&kind.canonical_bytes(&row)?).to_hex();
-    // An edited entry's row is its latest version; its version 1 is
-    // checked against this leaf (`Store::master_rows_against_log`).
-    if &h != expected && !crate::master_versions::has_versions(conn, kind, &pk).await? {
-        problems.add(
-            kind.table(),
-            pk.clone(),
-            "row",
-            format!("a row whose canonical form hashes to {expected} (leaf {idx})"),
-            format!("a row hashing to {h}"),
-            ev,
-        );
-    }
-    Ok(Bound {
-        name: Some(kind.leaf_name(&pk)),
-        time: row.opt_int("created_at")?,
-        source: "created_at of its row",
-        kind: Some(kind.as_str()),
-    })
-}
-
-/// The eventID and `recordTime` (in ms) of a stored event document.
-fn bound_by_document(document: &str) -> Bound {
-    #[derive(serde::Deserialize)]
-    struct Fields {
-        #[serde(rename = "eventID")]
-        event_id: Option<String>,
-        #[serde(rename = "recordTime")]
-        record_time: Option<String>,
-    }
-    let Ok(fields) = serde_json::from_str::<Fields>(document) else {
-        return Bound::default();
-    };
-    Bound {
-        name: fields.event_id,
-        time: fields
-            .record_time
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.timestamp_millis()),
-        source: "recordTime of its event document",
-        kind: None,
-    }
-}
-
-/// The leaf's `event_id` and `created_at`, which its hash does not cover
-/// directly, are what its record hash binds ([`Bound`]): so whoever reads
-/// them reads signed values.
-fn check_bound_columns(leaf: &Leaf<'_>, r: &Row, bound: &Bound, problems: &mut Problems) -> Result<()> {
-    if let Some(name) = bound.name.as_deref().filter(|n| *n != leaf.event_id) {
-        problems.add(
-            "tlog_leaves",
-            leaf.at(),
-            "event_id",
-            format!("{name} (the name its record hash binds)"),
-            leaf.event_id.to_owned(),
-            Some(name),
-        );
-    }
-    let created = r.int("created_at")?;
-    if let Some(time) = bound.time.filter(|t| *t != created) {
-        problems.add(
-            "tlog_leaves",
-            leaf.at(),
-            "created_at",
-            format!("{time} ({}, the {})", ms_to_rfc3339(time), bound.source),
-            format!("{created} ({})", ms_to_rfc3339(created)),
-            bound.name.as_deref().or(leaf.ev()),
-        );
-    }
-    Ok(())
 }
 
 /// A detached signature (leaf version 2) covers its signed hash: 64 hex digits.

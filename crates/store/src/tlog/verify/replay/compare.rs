@@ -9,7 +9,7 @@ use suyuan_core::epcis::Event;
 use suyuan_core::stages::{profile, RecordKind};
 use uuid::Uuid;
 
-use super::state::State;
+use super::state::{Scratch, State};
 use super::{in_list, uuid_in, Expected, Problems};
 use crate::db::{Conn, Row};
 use crate::trace::capture::{action_str, canon};
@@ -280,33 +280,119 @@ pub(super) fn page(expected: &Expected, stored: Stored, problems: &mut Problems)
     }
 }
 
-/// Every unit against the state: stored rows in key order, a page at a
-/// time, each compared column by column; then, if fewer were found than the
-/// log gives, the units the log gives that are not stored.
-pub(super) async fn units(conn: &mut Conn<'_>, state: &State, problems: &mut Problems) -> Result<()> {
-    let seen = in_key_order(conn, "units", "epc", |page| units_page(page, state, problems)).await?;
-    if seen < state.unit_count() {
+/// `units` and `shipments` against the state, once the replay is done:
+/// the stored units of the lower half of the keys, those of the upper half
+/// and the shipments, each on a thread of its own (reading the state's
+/// scratch file through a connection of its own), a page at a time in key
+/// order, column by column; then, if fewer were found than the log gives,
+/// the rows the log gives that are not stored.
+pub(super) async fn units_and_shipments(
+    conn: &mut Conn<'_>,
+    state: &State,
+    problems: &mut Problems,
+) -> Result<()> {
+    let middle = middle_key(conn, "units", "epc", state.unit_count()).await?;
+    let middle = middle.as_deref();
+    let runtime = tokio::runtime::Handle::current();
+    let db = *conn;
+    let part = |work: Part| {
+        let mut found = Problems::default();
+        let via = state.reader()?;
+        let mut conn = db;
+        let seen = runtime.block_on(async {
+            match work {
+                Part::Units(from, to) => {
+                    in_key_order(&mut conn, "units", "epc", (from, to), |page| {
+                        units_page(page, state, &via, &mut found)
+                    })
+                    .await
+                }
+                Part::Shipments => {
+                    in_key_order(&mut conn, "shipments", "despatch_ref", (None, None), |page| {
+                        let mut seen = 0;
+                        for r in page {
+                            seen += usize::from(shipment(r, state, &via, &mut found)?);
+                        }
+                        Ok(seen)
+                    })
+                    .await
+                }
+            }
+        })?;
+        Ok::<_, crate::StoreError>((seen, found))
+    };
+    let parts = [
+        Part::Units(None, middle),
+        Part::Units(middle, None),
+        Part::Shipments,
+    ];
+    let done: Vec<Result<(usize, Problems)>> = std::thread::scope(|s| {
+        let threads: Vec<_> = parts.into_iter().map(|w| s.spawn(move || part(w))).collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut seen = [0usize; 3];
+    for (i, d) in done.into_iter().enumerate() {
+        let (n, found) = d?;
+        seen[i] = n;
+        problems.absorb(found);
+    }
+    if seen[0] + seen[1] < state.unit_count() {
         let mut given = Vec::new();
         state.for_each_unit(|u| given.push(u.epc.clone()))?;
         missing(conn, "units", "epc", given, problems).await?;
     }
+    if seen[2] < state.shipment_count() {
+        let mut given = Vec::new();
+        state.for_each_shipment(|s| given.push(s.despatch.clone()))?;
+        missing(conn, "shipments", "despatch_ref", given, problems).await?;
+    }
     Ok(())
 }
 
-/// Every row of `table` in the order of its key `col`, a page at a time,
-/// each page handed to `each`; answers the sum of what `each` answered.
+/// A share of the final comparison: the units whose keys are in a range
+/// (from, inclusive, to, exclusive), or the shipments.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    Units(Option<&'a str>, Option<&'a str>),
+    Shipments,
+}
+
+/// The key of `table` halfway along its `count` rows (about), or `None`
+/// when it has none there.
+async fn middle_key(conn: &mut Conn<'_>, table: &str, col: &str, count: usize) -> Result<Option<String>> {
+    let sql = format!("SELECT {col} FROM {table} ORDER BY {col} LIMIT 1 OFFSET $1");
+    let half = i64::try_from(count / 2).unwrap_or(i64::MAX);
+    let row = conn.fetch_optional(&sql, &params![half]).await?;
+    row.map(|r| r.text(col)).transpose()
+}
+
+/// Every row of `table` whose key `col` is in `range` (from, inclusive,
+/// to, exclusive; open where `None`), in key order, a page at a time, each
+/// page handed to `each`; answers the sum of what `each` answered.
 async fn in_key_order(
     conn: &mut Conn<'_>,
     table: &str,
     col: &str,
+    range: (Option<&str>, Option<&str>),
     mut each: impl FnMut(&[Row]) -> Result<usize>,
 ) -> Result<usize> {
-    let (mut total, mut after, mut first) = (0, String::new(), true);
+    let (mut total, mut after, mut first) = (0, range.0.unwrap_or_default().to_owned(), true);
+    let below = if range.1.is_some() {
+        format!(" AND {col} < $2")
+    } else {
+        String::new()
+    };
     loop {
-        // The first page from the empty key on, each next after the last.
+        // The first page from the range's start on, each next after the last.
         let op = if first { ">=" } else { ">" };
-        let sql = format!("SELECT * FROM {table} WHERE {col} {op} $1 ORDER BY {col} LIMIT 5000");
-        let page = conn.fetch_all(&sql, &params![after.as_str()]).await?;
+        let sql = format!("SELECT * FROM {table} WHERE {col} {op} $1{below} ORDER BY {col} LIMIT 5000");
+        let page = match range.1 {
+            Some(to) => conn.fetch_all(&sql, &params![after.as_str(), to]).await?,
+            None => conn.fetch_all(&sql, &params![after.as_str()]).await?,
+        };
         let Some(last) = page.last() else { break };
         (after, first) = (last.text(col)?, false);
         total += each(&page)?;
@@ -341,11 +427,11 @@ async fn missing(
 
 /// One page of `units` against the state; answers how many of its rows the
 /// state has.
-fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<usize> {
+fn units_page(page: &[Row], state: &State, via: &Scratch, problems: &mut Problems) -> Result<usize> {
     let mut seen = 0usize;
     for r in page {
         let epc = r.text("epc")?;
-        let Some(u) = state.fetch_unit(&epc)? else {
+        let Some(u) = state.fetch_unit(via, &epc)? else {
             problems.add("units", epc, "row", "no row".into(), EXTRA.into(), None);
             continue;
         };
@@ -407,29 +493,10 @@ fn units_page(page: &[Row], state: &State, problems: &mut Problems) -> Result<us
     Ok(seen)
 }
 
-/// Every shipment against the state, a page at a time in key order; then,
-/// if fewer were found than the log gives, those not stored.
-pub(super) async fn shipments(conn: &mut Conn<'_>, state: &State, problems: &mut Problems) -> Result<()> {
-    let seen = in_key_order(conn, "shipments", "despatch_ref", |page| {
-        let mut seen = 0;
-        for r in page {
-            seen += usize::from(shipment(r, state, problems)?);
-        }
-        Ok(seen)
-    })
-    .await?;
-    if seen < state.shipment_count() {
-        let mut given = Vec::new();
-        state.for_each_shipment(|s| given.push(s.despatch.clone()))?;
-        missing(conn, "shipments", "despatch_ref", given, problems).await?;
-    }
-    Ok(())
-}
-
 /// One stored shipment against the state; whether the state has it.
-fn shipment(r: &Row, state: &State, problems: &mut Problems) -> Result<bool> {
+fn shipment(r: &Row, state: &State, via: &Scratch, problems: &mut Problems) -> Result<bool> {
     let key = r.text("despatch_ref")?;
-    let Some(s) = state.fetch_shipment(&key)? else {
+    let Some(s) = state.fetch_shipment(via, &key)? else {
         problems.add("shipments", key, "row", "no row".into(), EXTRA.into(), None);
         return Ok(false);
     };

@@ -91,7 +91,7 @@ pub(super) async fn replay(
     spent: std::sync::mpsc::Sender<Page>,
 ) -> Result<Replayed> {
     let mut state = State::new(memory)?;
-    let places = place_owners(conn, problems).await?;
+    place_owners(conn, &mut state, problems).await?;
     let mut replayed = Replayed::default();
     let mut all_entrusted = BTreeSet::new();
     let mut took = Took::default();
@@ -121,7 +121,7 @@ pub(super) async fn replay(
                     replayed.events += 1;
                 }
                 if let Some(p) = prepared {
-                    replay_event(p, &places, &mut state, &mut expected)?;
+                    replay_event(p, &mut state, &mut expected)?;
                 }
                 continue;
             };
@@ -154,8 +154,7 @@ pub(super) async fn replay(
     }
     let t = std::time::Instant::now();
     replayed.units = state.unit_count() as u64;
-    compare::units(conn, &state, problems).await?;
-    compare::shipments(conn, &state, problems).await?;
+    compare::units_and_shipments(conn, &state, problems).await?;
     compare::entrustments(conn, &all_entrusted, problems).await?;
     replayed.counted = counted;
     took.end = t.elapsed();
@@ -214,23 +213,35 @@ pub(super) fn uuid_in(r: &Row, col: &str, table: &str, key: &str, problems: &mut
 }
 
 /// Every place's canonical identifiers → its organisation (a shipment's
-/// destination may name a place).
-async fn place_owners(conn: &mut Conn<'_>, problems: &mut Problems) -> Result<HashMap<String, Uuid>> {
-    let mut out = HashMap::new();
-    for r in conn.fetch_all("SELECT id, gln, org_id FROM places", &[]).await? {
-        let key = r.opt_text("id")?.unwrap_or_default();
-        let (Some(id), Some(org)) = (
-            uuid_in(&r, "id", "places", &key, problems),
-            uuid_in(&r, "org_id", "places", &key, problems),
-        ) else {
-            continue;
+/// destination may name a place), into the state a page at a time.
+async fn place_owners(conn: &mut Conn<'_>, state: &mut State, problems: &mut Problems) -> Result<()> {
+    let mut after = String::new();
+    loop {
+        let page = conn
+            .fetch_all(
+                "SELECT id, gln, org_id FROM places WHERE id > $1 ORDER BY id LIMIT 5000",
+                &crate::params![after.as_str()],
+            )
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(());
         };
-        out.insert(format!("{PLACE_URN}{id}"), org);
-        if let Some(gln) = r.opt_text("gln")? {
-            out.insert(place_canonical(id, Some(&gln)), org);
+        after = last.text("id")?;
+        for r in &page {
+            let key = r.opt_text("id")?.unwrap_or_default();
+            let (Some(id), Some(org)) = (
+                uuid_in(r, "id", "places", &key, problems),
+                uuid_in(r, "org_id", "places", &key, problems),
+            ) else {
+                continue;
+            };
+            state.add_place(&format!("{PLACE_URN}{id}"), org)?;
+            if let Some(gln) = r.opt_str("gln")? {
+                state.add_place(&place_canonical(id, Some(gln)), org)?;
+            }
         }
+        state.end_page()?;
     }
-    Ok(out)
 }
 
 /// A unit allocated before any event named it.
@@ -350,12 +361,7 @@ fn prepare(r: &Row, ns: &Namespaces, problems: &mut Problems) -> Result<Option<P
 }
 
 /// One event: its identifiers, then its effects.
-fn replay_event(
-    p: &Prepared,
-    places: &HashMap<String, Uuid>,
-    state: &mut State,
-    expected: &mut Expected,
-) -> Result<()> {
+fn replay_event(p: &Prepared, state: &mut State, expected: &mut Expected) -> Result<()> {
     let (pk, org, kind, record_time) = (p.pk.clone(), p.org, p.kind, p.record_time);
     let (ev, units) = (&p.ev, &p.units);
     let mut seen = HashSet::new();
@@ -380,6 +386,10 @@ fn replay_event(
     let org_n = state.orgs.id(org);
     let facts = season_facts(state.plot_records(&plot)?, org_n, kind, event_time);
     let name = state.names.get(&org).cloned().unwrap_or_default();
+    let to_org = match kind {
+        Some(RecordKind::Shipping) => destination(ev, state)?,
+        _ => None,
+    };
     // What the effects ask of units' status is asked of memory.
     state.load_units(units.iter().map(|u| u.1.as_str()))?;
     let changes = {
@@ -390,9 +400,7 @@ fn replay_event(
                 season: &facts.season,
                 later_harvests: &facts.later,
                 sowings: &facts.sowings,
-                to_org: (kind == Some(RecordKind::Shipping))
-                    .then(|| destination(ev, state, places))
-                    .flatten(),
+                to_org,
                 agency: crate::trace::authority::destination_orgs(ev).next(),
                 recorder_name: &name,
                 nonconformant: &nonconformant,
@@ -486,18 +494,21 @@ fn season_facts(all: &[PlotRecord], org: u32, kind: Option<RecordKind>, event_ti
 /// The organisation a shipment is addressed to, as capture resolved it: the
 /// first destination that is an organisation on the platform, or else a
 /// place one registered.
-fn destination(ev: &Event, state: &State, places: &HashMap<String, Uuid>) -> Option<Uuid> {
-    crate::trace::authority::destination_orgs(ev)
-        .find(|o| state.names.contains_key(o))
-        .or_else(|| {
-            ev.destination_list
-                .iter()
-                .find_map(|d| places.get(&canon(&d.id)).copied())
-        })
+fn destination(ev: &Event, state: &mut State) -> Result<Option<Uuid>> {
+    let registered = crate::trace::authority::destination_orgs(ev).find(|o| state.names.contains_key(o));
+    if registered.is_some() {
+        return Ok(registered);
+    }
+    for d in &ev.destination_list {
+        if let Some(org) = state.place_owner(&canon(&d.id))? {
+            return Ok(Some(org));
+        }
+    }
+    Ok(None)
 }
 
 /// `n` placeholders from `$1`, for the page's event rows.
-pub(super) fn in_list(keys: &[&str]) -> (String, Vec<Val>) {
+pub(in crate::tlog::verify) fn in_list(keys: &[&str]) -> (String, Vec<Val>) {
     (
         placeholders(1, keys.len()),
         keys.iter().map(|&k| Val::from(k)).collect(),

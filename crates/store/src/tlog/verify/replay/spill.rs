@@ -137,23 +137,62 @@ impl Codec for Vec<K> {
     }
 }
 
-/// The scratch file the maps write to: a private temporary SQLite
-/// database (SQLite deletes it when it is closed), its own cache small.
+impl Codec for u32 {
+    fn encode(&self, out: &mut Enc) {
+        out.u32(*self);
+    }
+    fn decode(d: &mut Dec<'_>) -> Option<Self> {
+        d.u32()
+    }
+    fn heap(&self) -> usize {
+        0
+    }
+}
+
+/// The scratch file the maps write to: a SQLite database in a directory
+/// only this user may enter, made for the replay and removed with it; its
+/// cache small. Once the replay is done, other connections read it
+/// ([`Scratch::reader`]) so that the final comparisons share the cores.
 pub(super) struct Scratch {
     conn: Mutex<Connection>,
     tables: usize,
+    /// The file, and whether this connection made it (and removes it).
+    file: std::path::PathBuf,
+    owner: bool,
 }
+
+/// Each connection to the scratch file: no journal, a small cache, and its
+/// lock kept from the first statement on (no other process uses the file:
+/// each statement need not look for changes made by one).
+const SCRATCH_PRAGMAS: &str = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
+     PRAGMA cache_size = -8192; PRAGMA temp_store = FILE; PRAGMA locking_mode = EXCLUSIVE;";
 
 impl Scratch {
     pub(super) fn open() -> Result<Self> {
-        let conn = Connection::open("")?;
-        conn.execute_batch(
-            "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
-             PRAGMA cache_size = -8192; PRAGMA temp_store = FILE;",
-        )?;
+        let dir = private_dir()?;
+        let file = dir.join("replay.db");
+        let conn = Connection::open(&file)?;
+        conn.execute_batch(&format!("PRAGMA page_size = 16384; {SCRATCH_PRAGMAS}"))?;
         Ok(Scratch {
             conn: Mutex::new(conn),
             tables: 0,
+            file,
+            owner: true,
+        })
+    }
+
+    /// Another connection to the file, for reading what was written (this
+    /// one, writing no more, lets go of its lock).
+    pub(super) fn reader(&self) -> Result<Self> {
+        self.conn()
+            .execute_batch("PRAGMA locking_mode = NORMAL; SELECT count(*) FROM sqlite_master;")?;
+        let conn = Connection::open_with_flags(&self.file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.execute_batch(SCRATCH_PRAGMAS)?;
+        Ok(Scratch {
+            conn: Mutex::new(conn),
+            tables: self.tables,
+            file: self.file.clone(),
+            owner: false,
         })
     }
 
@@ -178,6 +217,43 @@ impl Scratch {
         let mut stmt = conn.prepare_cached(&format!("SELECT v FROM {table} WHERE k = ?1"))?;
         let bytes: Option<Vec<u8>> = stmt.query_row([k.to_be_bytes()], |r| r.get(0)).optional()?;
         bytes.map(|b| decoded(&b)).transpose()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.owner {
+            if let Some(dir) = self.file.parent() {
+                // Removed while the connection is still open (its field is
+                // dropped after this body): the file lives until it closes.
+                let _ = std::fs::remove_file(&self.file);
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// A new directory in the temporary directory that only this user may
+/// enter (made, never reused: a name taken is tried again under another).
+fn private_dir() -> Result<std::path::PathBuf> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let mut tries = 0;
+    loop {
+        let random = RandomState::new().hash_one(tries);
+        let name = format!("suyuan-replay-{}-{random:016x}", uuid::Uuid::now_v7().simple());
+        let dir = std::env::temp_dir().join(name);
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(e) => {
+                return Err(StoreError::Config(format!(
+                    "cannot make the replay's scratch directory in {}: {e}",
+                    std::env::temp_dir().display()
+                )))
+            }
+        }
     }
 }
 
@@ -501,6 +577,41 @@ mod tests {
         let mut n = 0;
         m.for_each(&s, |_| n += 1).unwrap();
         assert_eq!(n, 1000);
+    }
+
+    #[test]
+    fn readers_see_what_was_written_and_the_file_goes_with_the_replay() {
+        let mut s = Scratch::open().unwrap();
+        let file = s.file.clone();
+        let mut m: Spill<u32> = Spill::new(&mut s).unwrap();
+        for i in 0..100u32 {
+            m.insert(&s, K::from(i), i * 2).unwrap();
+        }
+        m.trim(&s, 0).unwrap();
+        // Written again after a reader let the writer's lock go.
+        let first = s.reader().unwrap();
+        m.insert(&s, 500, 7).unwrap();
+        m.trim(&s, 0).unwrap();
+        let second = s.reader().unwrap();
+        for via in [&first, &second] {
+            assert_eq!(m.fetch(via, 3).unwrap().as_deref(), Some(&6));
+        }
+        assert_eq!(m.fetch(&second, 500).unwrap().as_deref(), Some(&7));
+        assert_eq!(m.fetch(&second, 100).unwrap().as_deref(), None);
+        // Only this user may enter its directory.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        drop((first, second));
+        assert!(file.exists());
+        drop(s);
+        assert!(!file.exists() && !file.parent().unwrap().exists());
     }
 
     #[test]

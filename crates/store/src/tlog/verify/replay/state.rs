@@ -1,8 +1,9 @@
 //! The derived state a replay builds by applying the effects of each logged
 //! record in log order: units with their holder and status, the lineage
 //! edges that carry status and custody, shipments, the plots' planting and
-//! harvest records the harvest rules look back on, and the names of
-//! organisations (a failed test names its agency).
+//! harvest records the harvest rules look back on, the organisation of
+//! each registered place (a shipment may be addressed to one), and the
+//! names of organisations (a failed test names its agency).
 //!
 //! Kept within a memory budget ([`super::spill`]): each map holds what was
 //! touched lately in memory and the rest in a scratch file, keyed by a hash
@@ -20,7 +21,8 @@ use suyuan_core::stages::RecordKind;
 use uuid::Uuid;
 
 use super::compact::{Key, Orgs};
-use super::spill::{trim_all, Codec, Dec, Enc, Keys, Scratch, Spill, Trim, K};
+pub(super) use super::spill::Scratch;
+use super::spill::{trim_all, Codec, Dec, Enc, Keys, Spill, Trim, K};
 use crate::trace::capture::{lot_of, split_gs1};
 use crate::Result;
 
@@ -111,6 +113,9 @@ pub(super) struct State {
     shipment_count: usize,
     /// Planting and harvest records by plot.
     plots: Spill<Vec<PlotRecord>>,
+    /// The organisation of each registered place, by each of its canonical
+    /// identifiers (a shipment's destination may name a place).
+    places: Spill<u32>,
     /// Organisations' registered names, as of the record being replayed.
     pub names: HashMap<Uuid, String>,
 }
@@ -126,6 +131,7 @@ impl State {
             packed_in: Spill::new(&mut scratch)?,
             shipments: Spill::new(&mut scratch)?,
             plots: Spill::new(&mut scratch)?,
+            places: Spill::new(&mut scratch)?,
             scratch,
             keys: Keys::default(),
             budget,
@@ -139,15 +145,30 @@ impl State {
     /// A page of the log is replayed: what was touched least lately leaves
     /// memory if the state costs more than its budget.
     pub(super) fn end_page(&mut self) -> Result<()> {
-        let mut maps: [&mut dyn Trim; 6] = [
+        let mut maps: [&mut dyn Trim; 7] = [
             &mut self.units,
             &mut self.items_of,
             &mut self.made_of,
             &mut self.packed_in,
             &mut self.shipments,
             &mut self.plots,
+            &mut self.places,
         ];
         trim_all(&mut maps, &self.scratch, self.budget)
+    }
+
+    /// The place identified `canonical` belongs to `org`.
+    pub(super) fn add_place(&mut self, canonical: &str, org: Uuid) -> Result<()> {
+        let org = self.orgs.id(org);
+        self.places.insert(&self.scratch, self.keys.of(canonical), org)?;
+        Ok(())
+    }
+
+    /// The organisation of the place identified `canonical`, if one is
+    /// registered.
+    pub(super) fn place_owner(&mut self, canonical: &str) -> Result<Option<Uuid>> {
+        let org = self.places.get(&self.scratch, self.keys.of(canonical))?.copied();
+        Ok(org.map(|o| self.orgs.uuid(o)))
     }
 
     /// How many units the log gives.
@@ -160,9 +181,16 @@ impl State {
         self.shipment_count
     }
 
-    /// The unit identified `epc`, read once (for the comparison).
-    pub(super) fn fetch_unit(&self, epc: &str) -> Result<Option<Cow<'_, Unit>>> {
-        let u = self.units.fetch(&self.scratch, self.keys.of(epc))?;
+    /// Another connection to the scratch file, for a comparison on another
+    /// thread once the replay is done ([`State::fetch_unit`]).
+    pub(super) fn reader(&self) -> Result<Scratch> {
+        self.scratch.reader()
+    }
+
+    /// The unit identified `epc`, read once (for the comparison) through
+    /// `via` (a [`State::reader`]).
+    pub(super) fn fetch_unit(&self, via: &Scratch, epc: &str) -> Result<Option<Cow<'_, Unit>>> {
+        let u = self.units.fetch(via, self.keys.of(epc))?;
         Ok(u.filter(|u| &*u.epc == epc))
     }
 
@@ -171,9 +199,13 @@ impl State {
         self.units.for_each(&self.scratch, f)
     }
 
-    /// The shipment of despatch advice `despatch`, read once.
-    pub(super) fn fetch_shipment(&self, despatch: &str) -> Result<Option<Cow<'_, ShipmentState>>> {
-        let s = self.shipments.fetch(&self.scratch, self.keys.of(despatch))?;
+    /// The shipment of despatch advice `despatch`, read once through `via`.
+    pub(super) fn fetch_shipment(
+        &self,
+        via: &Scratch,
+        despatch: &str,
+    ) -> Result<Option<Cow<'_, ShipmentState>>> {
+        let s = self.shipments.fetch(via, self.keys.of(despatch))?;
         Ok(s.filter(|s| &*s.despatch == despatch))
     }
 
