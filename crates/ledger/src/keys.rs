@@ -487,6 +487,26 @@ pub struct BatchError {
     pub failed: Vec<usize>,
 }
 
+/// The items whose signature does not verify (by index), checked as
+/// [`verify_batch`] does: half of them on another core when there are at
+/// least `split` (many records signed one by one, read back together).
+pub fn failed_signatures(items: &[(&[u8], &Signature, &VerifyingKey)], split: usize) -> Vec<usize> {
+    let failed_in = |part: &[(&[u8], &Signature, &VerifyingKey)], from: usize| match verify_batch(part) {
+        Ok(()) => Vec::new(),
+        Err(e) => e.failed.iter().map(|i| i + from).collect(),
+    };
+    if items.len() < split.max(2) {
+        return failed_in(items, 0);
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| failed_in(second, first.len()));
+        let mut failed = failed_in(first, 0);
+        failed.extend(other.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        failed
+    })
+}
+
 /// Verify many `(message, signature, key)` triples.
 ///
 /// Ed25519 items are checked together with one multi-scalar multiplication
@@ -694,5 +714,32 @@ mod tests {
             })
         );
         assert_eq!(verify_batch(&[]), Ok(()));
+    }
+
+    #[test]
+    fn failed_signatures_are_named_on_one_core_or_two() {
+        let keys: Vec<SigningKey> = (0..300u16)
+            .map(|i| {
+                let mut seed = [7u8; 32];
+                seed[..2].copy_from_slice(&i.to_be_bytes());
+                SigningKey::ed25519_from_seed(&seed)
+            })
+            .collect();
+        let msgs: Vec<Vec<u8>> = (0..300).map(|i| format!("place {i}").into_bytes()).collect();
+        let mut sigs: Vec<Signature> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m).unwrap()).collect();
+        let vks: Vec<VerifyingKey> = keys.iter().map(SigningKey::verifying_key).collect();
+        // One forged in each half.
+        sigs[5].0[9] ^= 1;
+        sigs[250] = sigs[249];
+        let items: Vec<(&[u8], &Signature, &VerifyingKey)> = (0..300)
+            .map(|i| (msgs[i].as_slice(), &sigs[i], &vks[i]))
+            .collect();
+        for split in [256, usize::MAX] {
+            let mut failed = failed_signatures(&items, split);
+            failed.sort_unstable();
+            assert_eq!(failed, vec![5, 250], "split at {split}");
+        }
+        assert!(failed_signatures(&items[..5], 2).is_empty());
+        assert!(failed_signatures(&[], 2).is_empty());
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use suyuan_ledger::keys::{verify_batch, Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
+use suyuan_ledger::keys::{failed_signatures, Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
 use suyuan_ledger::record::{batch_message, batch_tree, signed_message, BatchPosition, LeafData};
 use suyuan_ledger::Hash;
 
@@ -200,24 +200,10 @@ impl LeafWalk {
         }
         let items: Vec<(&[u8], &Signature, &VerifyingKey)> =
             pending.iter().map(|(_, m, s, k)| (m.as_slice(), s, *k)).collect();
-        let failed_in = |part: &[(&[u8], &Signature, &VerifyingKey)], from: usize| match verify_batch(part) {
-            Ok(()) => Vec::new(),
-            Err(e) => e.failed.iter().map(|i| i + from).collect(),
-        };
         // Many records signed one by one (master data registered one at a
         // time): half of them verified on another core, which the later
         // stages leave idle while the walk reads them.
-        let failed = if items.len() >= SPLIT_SIGNATURES {
-            let (first, second) = items.split_at(items.len() / 2);
-            std::thread::scope(|s| {
-                let other = s.spawn(|| failed_in(second, first.len()));
-                let mut failed = failed_in(first, 0);
-                failed.extend(other.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-                failed
-            })
-        } else {
-            failed_in(&items, 0)
-        };
+        let failed = failed_signatures(&items, SPLIT_SIGNATURES);
         failed
             .iter()
             .filter_map(|&i| pending.get(i))

@@ -50,7 +50,11 @@ pub(super) async fn check_record(
                 );
                 Ok(Bound::default())
             }
-            Some(kind) => check_master_record(conn, kind, leaf, r, masters, problems).await,
+            Some(kind) => {
+                let pk = r.text("event_pk")?;
+                let row = masters.get(&(kind, pk.clone()));
+                check_master_record(conn, (kind, pk), row, leaf, problems).await
+            }
         },
         (None, None) => {
             let pk = r.text("event_pk")?;
@@ -133,19 +137,17 @@ pub(super) async fn master_rows(conn: &mut Conn<'_>, rows: &[Row]) -> Result<Mas
     Ok(out)
 }
 
-/// A master-data record's canonical form, from its row, against the leaf's
-/// record hash. Answers its name and `created_at`.
+/// A master-data record's canonical form, from its row (`None`: there is
+/// none), against the leaf's record hash. Answers its name and `created_at`.
 async fn check_master_record(
     conn: &mut Conn<'_>,
-    kind: RecordKind,
+    (kind, pk): (RecordKind, String),
+    row: Option<&Row>,
     leaf: &Leaf<'_>,
-    r: &Row,
-    masters: &MasterRows,
     problems: &mut Problems,
 ) -> Result<Bound> {
     let (idx, ev, expected) = (leaf.idx, leaf.ev(), &leaf.record_hash_text);
-    let pk = r.text("event_pk")?;
-    let Some(row) = masters.get(&(kind, pk.clone())) else {
+    let Some(row) = row else {
         dangling(leaf, kind.table(), &pk, problems);
         problems.add(
             kind.table(),

@@ -321,30 +321,34 @@ pub(super) async fn units_and_shipments(
         })?;
         Ok::<_, crate::StoreError>((seen, found))
     };
-    let parts = [
-        Part::Units(None, middle),
-        Part::Units(middle, None),
-        Part::Shipments,
-    ];
+    // No key halfway (fewer rows stored than the log gives): one share.
+    let mut parts = match middle {
+        Some(m) => vec![Part::Units(None, Some(m)), Part::Units(Some(m), None)],
+        None => vec![Part::Units(None, None)],
+    };
+    parts.push(Part::Shipments);
     let done: Vec<Result<(usize, Problems)>> = std::thread::scope(|s| {
-        let threads: Vec<_> = parts.into_iter().map(|w| s.spawn(move || part(w))).collect();
+        let threads: Vec<_> = parts.iter().map(|&w| s.spawn(move || part(w))).collect();
         threads
             .into_iter()
             .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let mut seen = [0usize; 3];
-    for (i, d) in done.into_iter().enumerate() {
+    let (mut units_seen, mut shipments_seen) = (0, 0);
+    for (work, d) in parts.iter().zip(done) {
         let (n, found) = d?;
-        seen[i] = n;
+        match work {
+            Part::Units(..) => units_seen += n,
+            Part::Shipments => shipments_seen += n,
+        }
         problems.absorb(found);
     }
-    if seen[0] + seen[1] < state.unit_count() {
+    if units_seen < state.unit_count() {
         let mut given = Vec::new();
         state.for_each_unit(|u| given.push(u.epc.clone()))?;
         missing(conn, "units", "epc", given, problems).await?;
     }
-    if seen[2] < state.shipment_count() {
+    if shipments_seen < state.shipment_count() {
         let mut given = Vec::new();
         state.for_each_shipment(|s| given.push(s.despatch.clone()))?;
         missing(conn, "shipments", "despatch_ref", given, problems).await?;

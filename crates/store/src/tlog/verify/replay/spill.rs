@@ -171,8 +171,14 @@ impl Scratch {
     pub(super) fn open() -> Result<Self> {
         let dir = private_dir()?;
         let file = dir.join("replay.db");
-        let conn = Connection::open(&file)?;
-        conn.execute_batch(&format!("PRAGMA page_size = 16384; {SCRATCH_PRAGMAS}"))?;
+        let opened = Connection::open(&file).and_then(|c| {
+            c.execute_batch(&format!("PRAGMA page_size = 16384; {SCRATCH_PRAGMAS}"))?;
+            Ok(c)
+        });
+        let conn = opened.inspect_err(|_| {
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_dir(&dir);
+        })?;
         Ok(Scratch {
             conn: Mutex::new(conn),
             tables: 0,
@@ -181,8 +187,9 @@ impl Scratch {
         })
     }
 
-    /// Another connection to the file, for reading what was written (this
-    /// one, writing no more, lets go of its lock).
+    /// Another connection to the file, for reading what was written once
+    /// no more is (this one lets go of its lock; a reader keeps its own from
+    /// its first read on).
     pub(super) fn reader(&self) -> Result<Self> {
         self.conn()
             .execute_batch("PRAGMA locking_mode = NORMAL; SELECT count(*) FROM sqlite_master;")?;
