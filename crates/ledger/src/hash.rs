@@ -129,6 +129,18 @@ pub enum HashError {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Hash(pub [u8; HASH_LEN]);
 
+/// Each byte's value as a hex digit (either case); `0xff` for a byte that is none.
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 16 {
+        table[b"0123456789abcdef"[i] as usize] = i as u8;
+        table[b"0123456789ABCDEF"[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 impl Hash {
     /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8; HASH_LEN] {
@@ -149,15 +161,25 @@ impl Hash {
 
     /// Parse 64 hex characters (either case).
     pub fn from_hex(s: &str) -> Result<Self, HashError> {
-        let mut bytes = [0u8; 32];
-        match hex::decode_to_slice(s, &mut bytes) {
-            Ok(()) => Ok(Hash(bytes)),
+        let text = s.as_bytes();
+        if text.len() != 64 {
             // Hex of the wrong length (the length is checked before the digits).
-            Err(hex::FromHexError::InvalidStringLength) if s.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                Err(HashError::BadLength(s.len() / 2))
-            }
-            Err(_) => Err(HashError::BadHex),
+            return Err(if text.len() % 2 == 0 && text.iter().all(u8::is_ascii_hexdigit) {
+                HashError::BadLength(text.len() / 2)
+            } else {
+                HashError::BadHex
+            });
         }
+        // Read a leaf at a time by `verify`: a table, not a match per digit.
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
+            let (high, low) = (HEX_DIGITS[usize::from(pair[0])], HEX_DIGITS[usize::from(pair[1])]);
+            if (high | low) > 0x0f {
+                return Err(HashError::BadHex);
+            }
+            *byte = (high << 4) | low;
+        }
+        Ok(Hash(bytes))
     }
 
     /// Whether `s` is this hash's lower-case hex, exactly (no allocation).
@@ -277,6 +299,12 @@ mod tests {
         assert_eq!(Hash::from_base64(&h.to_base64()).unwrap(), h);
         assert_eq!(Hash::from_hex("zz"), Err(HashError::BadHex));
         assert_eq!(Hash::from_hex("abcd"), Err(HashError::BadLength(2)));
+        assert_eq!(Hash::from_hex("abc"), Err(HashError::BadHex));
+        let mut text = h.to_hex();
+        text.replace_range(63.., "g");
+        assert_eq!(Hash::from_hex(&text), Err(HashError::BadHex));
+        text.replace_range(62.., "é");
+        assert_eq!(Hash::from_hex(&text), Err(HashError::BadHex));
         assert_eq!(Hash::from_base64("AAAA"), Err(HashError::BadLength(3)));
         assert_eq!(Hash::from_base64("!!"), Err(HashError::BadBase64));
         let json = serde_json::to_string(&h).unwrap();
@@ -285,5 +313,16 @@ mod tests {
         assert_eq!("sm3".parse::<HashAlg>().unwrap(), HashAlg::Sm3);
         assert!("md5".parse::<HashAlg>().is_err());
         assert_eq!(serde_json::to_string(&HashAlg::Sha256).unwrap(), "\"sha256\"");
+    }
+
+    proptest::proptest! {
+        /// Any text of 64 bytes reads as the `hex` crate reads it: the same
+        /// hash, or refused.
+        #[test]
+        fn hex_reads_as_the_hex_crate_does(text in "[0-9a-fA-FxyZ]{64}") {
+            let mut expected = [0u8; 32];
+            let theirs = hex::decode_to_slice(&text, &mut expected).ok().map(|()| Hash(expected));
+            proptest::prop_assert_eq!(Hash::from_hex(&text).ok(), theirs);
+        }
     }
 }

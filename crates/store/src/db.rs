@@ -113,11 +113,52 @@ macro_rules! params {
     ($($v:expr),* $(,)?) => { [$($crate::db::Val::from($v)),*] };
 }
 
+/// A result's column names, shared by all its rows; a result this wide or
+/// wider is also indexed by name (a page of the log read by `verify` has 35
+/// columns, each looked up per row by every stage).
+const INDEXED_FROM: usize = 9;
+
+/// The column names of a result, shared by all its rows.
+#[derive(Debug)]
+pub(crate) struct Columns {
+    names: Box<[String]>,
+    /// Name → position (the first, when two columns share a name), for a
+    /// wide result.
+    by_name: Option<foldhash::HashMap<Box<str>, usize>>,
+}
+
+impl Columns {
+    pub(crate) fn new(names: Vec<String>) -> std::sync::Arc<Columns> {
+        let by_name = (names.len() >= INDEXED_FROM).then(|| {
+            let mut index = foldhash::HashMap::with_capacity_and_hasher(names.len(), Default::default());
+            for (i, name) in names.iter().enumerate().rev() {
+                index.insert(name.as_str().into(), i);
+            }
+            index
+        });
+        std::sync::Arc::new(Columns {
+            names: names.into_boxed_slice(),
+            by_name,
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    fn position(&self, col: &str) -> Option<usize> {
+        match &self.by_name {
+            Some(index) => index.get(col).copied(),
+            None => self.names.iter().position(|n| n == col),
+        }
+    }
+}
+
 /// One result row, independent of the backend.
 #[derive(Debug, Clone)]
 pub struct Row {
     /// The result's column names, shared by all its rows.
-    names: std::sync::Arc<[String]>,
+    cols: std::sync::Arc<Columns>,
     vals: Vec<Val>,
 }
 
@@ -126,16 +167,23 @@ impl Row {
     /// canonical form read back, for instance).
     pub(crate) fn from_columns(names: Vec<String>, vals: Vec<Val>) -> Row {
         Row {
-            names: names.into(),
+            cols: Columns::new(names),
+            vals,
+        }
+    }
+
+    /// A row of a result whose columns are `cols`.
+    pub(crate) fn of(cols: &std::sync::Arc<Columns>, vals: Vec<Val>) -> Row {
+        Row {
+            cols: cols.clone(),
             vals,
         }
     }
 
     fn get(&self, col: &str) -> Result<&Val, StoreError> {
-        self.names
-            .iter()
-            .position(|n| n == col)
-            .map(|i| &self.vals[i])
+        self.cols
+            .position(col)
+            .and_then(|i| self.vals.get(i))
             .ok_or_else(|| StoreError::Corrupt(format!("column {col} missing from result")))
     }
 
@@ -216,12 +264,12 @@ impl Row {
 }
 
 /// The column names of a PostgreSQL result.
-fn pg_names(row: &PgRow) -> std::sync::Arc<[String]> {
-    row.columns().iter().map(|c| c.name().to_owned()).collect()
+fn pg_names(row: &PgRow) -> std::sync::Arc<Columns> {
+    Columns::new(row.columns().iter().map(|c| c.name().to_owned()).collect())
 }
 
 /// One PostgreSQL row, with the result's column names.
-fn pg_row(row: &PgRow, names: &std::sync::Arc<[String]>) -> Result<Row, sqlx::Error> {
+fn pg_row(row: &PgRow, names: &std::sync::Arc<Columns>) -> Result<Row, sqlx::Error> {
     let mut vals = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
         let raw = row.try_get_raw(i)?;
@@ -240,10 +288,7 @@ fn pg_row(row: &PgRow, names: &std::sync::Arc<[String]>) -> Result<Row, sqlx::Er
         };
         vals.push(val);
     }
-    Ok(Row {
-        names: names.clone(),
-        vals,
-    })
+    Ok(Row::of(names, vals))
 }
 
 /// The statement as SQLite should see it. SQLite treats `$1` as a *named*

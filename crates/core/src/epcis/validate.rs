@@ -193,6 +193,85 @@ fn join(base: &str, field: &str) -> String {
     }
 }
 
+/// What is wrong with an identifier of kind `kind`, if anything.
+fn id_error(s: &str, kind: IdKind) -> Option<Invalid> {
+    if let Some(e) = uri_too_long(s) {
+        return Some(e);
+    }
+    let result = match kind {
+        IdKind::Epc => check_epc(s).map_err(|e| bad_epc(s, &e)),
+        IdKind::Uri if s.starts_with("urn:epc:") => check_epc(s).map_err(|e| bad_epc(s, &e)),
+        IdKind::Uri if is_uri(s) => Ok(()),
+        IdKind::Uri => Err(Invalid::new(
+            "epcis_bad_uri",
+            format!(
+                "'{}' is not an absolute URI (such as urn:… or https://…).",
+                clip(s)
+            ),
+            format!("“{}”不是绝对 URI（如 urn:… 或 https://…）。", clip(s)),
+        )),
+    };
+    result.err()
+}
+/// What is wrong with a value of vocabulary `vocab`, if anything.
+fn vocab_error(s: &str, vocab: Vocabulary) -> Option<Invalid> {
+    if vocab.is_word(s) {
+        return None;
+    }
+    if let Some(e) = uri_too_long(s) {
+        return Some(e);
+    }
+    let lower = s.to_ascii_lowercase();
+    let forbidden = match vocab {
+        Vocabulary::MeasurementType | Vocabulary::SensorAlertType => [
+            "http://gs1.org/voc/",
+            "https://gs1.org/voc/",
+            "http://www.gs1.org/voc/",
+            "https://www.gs1.org/voc/",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p)),
+        _ => [
+            "urn:epcglobal:cbv",
+            "http://ns.gs1.org/cbv/",
+            "https://ns.gs1.org/cbv/",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p)),
+    };
+    let error = if forbidden {
+        let hint = vocab
+            .compact(s)
+            .map_or_else(String::new, |w| format!(" (write '{w}')"));
+        let hint_zh = vocab
+            .compact(s)
+            .map_or_else(String::new, |w| format!("（应写作“{w}”）"));
+        Invalid::new(
+            "epcis_bad_vocabulary",
+            format!(
+                "'{}' spells a standard value in a form EPCIS 2.0 JSON does not allow{hint}.",
+                clip(s)
+            ),
+            format!(
+                "“{}”是标准值的另一种写法，EPCIS 2.0 JSON 不允许{hint_zh}。",
+                clip(s)
+            ),
+        )
+    } else if is_uri(s) {
+        return None;
+    } else {
+        Invalid::new(
+            "epcis_bad_vocabulary",
+            format!(
+                "'{}' is neither a standard CBV value nor a URI; custom values must be URIs.",
+                clip(s)
+            ),
+            format!("“{}”既不是 CBV 标准值也不是 URI；自定义值必须是 URI。", clip(s)),
+        )
+    };
+    Some(error)
+}
+
 fn wrong_type(expected_en: &str, expected_zh: &str) -> Invalid {
     Invalid::new(
         "epcis_wrong_type",
@@ -1043,17 +1122,17 @@ impl EventReader<'_> {
         key: &str,
         required: bool,
     ) -> Option<&'v str> {
-        let path = join(base, key);
+        // The path is written out only for a problem (most fields have none).
         match obj.get(key) {
             Some(Value::String(s)) => Some(s),
             Some(_) => {
-                self.problem(&path, wrong_type("a string", "字符串"));
+                self.problem(&join(base, key), wrong_type("a string", "字符串"));
                 None
             }
             None => {
                 if required {
                     self.problem(
-                        &path,
+                        &join(base, key),
                         missing(&format!("The field {key}"), &format!("字段 {key}")),
                     );
                 }
@@ -1074,7 +1153,13 @@ impl EventReader<'_> {
 
     fn opt_time(&mut self, obj: &Map<String, Value>, base: &str, key: &str) -> Option<DateTime<FixedOffset>> {
         let s = self.string(obj, base, key, false)?;
-        self.time(s, &join(base, key))
+        match parse_timestamp(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(&join(base, key), e);
+                None
+            }
+        }
     }
 
     fn number(&mut self, obj: &Map<String, Value>, base: &str, key: &str, code: &'static str) -> Option<f64> {
@@ -1096,34 +1181,7 @@ impl EventReader<'_> {
         }
     }
 
-    /// Checks one identifier value.
-    fn check_id(&mut self, s: &str, path: &str, kind: IdKind) -> bool {
-        if let Some(e) = uri_too_long(s) {
-            self.problem(path, e);
-            return false;
-        }
-        let result = match kind {
-            IdKind::Epc => check_epc(s).map_err(|e| bad_epc(s, &e)),
-            IdKind::Uri if s.starts_with("urn:epc:") => check_epc(s).map_err(|e| bad_epc(s, &e)),
-            IdKind::Uri if is_uri(s) => Ok(()),
-            IdKind::Uri => Err(Invalid::new(
-                "epcis_bad_uri",
-                format!(
-                    "'{}' is not an absolute URI (such as urn:… or https://…).",
-                    clip(s)
-                ),
-                format!("“{}”不是绝对 URI（如 urn:… 或 https://…）。", clip(s)),
-            )),
-        };
-        match result {
-            Ok(()) => true,
-            Err(e) => {
-                self.problem(path, e);
-                false
-            }
-        }
-    }
-
+    /// An identifier field, checked (its path written out only for a problem).
     fn id(
         &mut self,
         obj: &Map<String, Value>,
@@ -1133,24 +1191,32 @@ impl EventReader<'_> {
         required: bool,
     ) -> Option<String> {
         let s = self.string(obj, base, key, required)?;
-        self.check_id(s, &join(base, key), kind).then(|| s.to_owned())
+        match id_error(s, kind) {
+            None => Some(s.to_owned()),
+            Some(e) => {
+                self.problem(&join(base, key), e);
+                None
+            }
+        }
     }
 
     fn id_list(&mut self, items: &[Value], path: &str, kind: IdKind, unique: bool) -> Vec<String> {
         let mut out = Vec::with_capacity(items.len());
         let mut seen = HashSet::new();
         for (i, item) in items.iter().enumerate() {
-            let p = format!("{path}[{i}]");
+            // The item's path, written out only for a problem.
+            let p = || format!("{path}[{i}]");
             let Some(s) = item.as_str() else {
-                self.problem(&p, wrong_type("a string", "字符串"));
+                self.problem(&p(), wrong_type("a string", "字符串"));
                 continue;
             };
-            if !self.check_id(s, &p, kind) {
+            if let Some(e) = id_error(s, kind) {
+                self.problem(&p(), e);
                 continue;
             }
             if unique && !seen.insert(s) {
                 self.problem(
-                    &p,
+                    &p(),
                     Invalid::new(
                         "epcis_duplicate_epc",
                         format!("'{}' appears more than once in {path}.", clip(s)),
@@ -1196,68 +1262,23 @@ impl EventReader<'_> {
         required: bool,
     ) -> Option<String> {
         let s = self.string(obj, base, key, required)?;
-        let path = join(base, key);
-        self.check_vocab(s, &path, vocab).then(|| s.to_owned())
+        match vocab_error(s, vocab) {
+            None => Some(s.to_owned()),
+            Some(e) => {
+                self.problem(&join(base, key), e);
+                None
+            }
+        }
     }
 
     fn check_vocab(&mut self, s: &str, path: &str, vocab: Vocabulary) -> bool {
-        if vocab.is_word(s) {
-            return true;
+        match vocab_error(s, vocab) {
+            None => true,
+            Some(e) => {
+                self.problem(path, e);
+                false
+            }
         }
-        if let Some(e) = uri_too_long(s) {
-            self.problem(path, e);
-            return false;
-        }
-        let lower = s.to_ascii_lowercase();
-        let forbidden = match vocab {
-            Vocabulary::MeasurementType | Vocabulary::SensorAlertType => [
-                "http://gs1.org/voc/",
-                "https://gs1.org/voc/",
-                "http://www.gs1.org/voc/",
-                "https://www.gs1.org/voc/",
-            ]
-            .iter()
-            .any(|p| lower.starts_with(p)),
-            _ => [
-                "urn:epcglobal:cbv",
-                "http://ns.gs1.org/cbv/",
-                "https://ns.gs1.org/cbv/",
-            ]
-            .iter()
-            .any(|p| lower.starts_with(p)),
-        };
-        let error = if forbidden {
-            let hint = vocab
-                .compact(s)
-                .map_or_else(String::new, |w| format!(" (write '{w}')"));
-            let hint_zh = vocab
-                .compact(s)
-                .map_or_else(String::new, |w| format!("（应写作“{w}”）"));
-            Invalid::new(
-                "epcis_bad_vocabulary",
-                format!(
-                    "'{}' spells a standard value in a form EPCIS 2.0 JSON does not allow{hint}.",
-                    clip(s)
-                ),
-                format!(
-                    "“{}”是标准值的另一种写法，EPCIS 2.0 JSON 不允许{hint_zh}。",
-                    clip(s)
-                ),
-            )
-        } else if is_uri(s) {
-            return true;
-        } else {
-            Invalid::new(
-                "epcis_bad_vocabulary",
-                format!(
-                    "'{}' is neither a standard CBV value nor a URI; custom values must be URIs.",
-                    clip(s)
-                ),
-                format!("“{}”既不是 CBV 标准值也不是 URI；自定义值必须是 URI。", clip(s)),
-            )
-        };
-        self.problem(path, error);
-        false
     }
 
     /// Extension field (or problem) for a key that is not a standard field here.

@@ -29,7 +29,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
-use super::{NullKind, Row, Val};
+use super::{Columns, NullKind, Row, Val};
 use crate::StoreError;
 
 /// How long a connection waits for a lock held by another process.
@@ -372,7 +372,7 @@ fn execute(conn: &Connection, sql: &str, params: &[Val]) -> Result<u64, StoreErr
 fn fetch(conn: &Connection, sql: &str, params: &[Val], limit: Option<usize>) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
-    let names: std::sync::Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names = Columns::new(stmt.column_names().into_iter().map(str::to_owned).collect());
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -388,10 +388,7 @@ fn fetch(conn: &Connection, sql: &str, params: &[Val], limit: Option<usize>) -> 
                 }),
             });
         }
-        out.push(Row {
-            names: names.clone(),
-            vals,
-        });
+        out.push(Row::of(&names, vals));
         if limit.is_some_and(|l| out.len() >= l) {
             break;
         }

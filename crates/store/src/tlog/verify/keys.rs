@@ -1,7 +1,7 @@
 //! The key history `verify` judges signatures by: every row of `org_keys`,
 //! its public key checked against its fingerprint (the row's key).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use suyuan_ledger::keys::VerifyingKey;
 

@@ -4,7 +4,7 @@
 //! made), its signature (alone, or its batch's once the batch is read), its
 //! leaf hash from the row's values, and the tree nodes it completes.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
 use suyuan_ledger::keys::{failed_signatures, Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
@@ -13,9 +13,9 @@ use suyuan_ledger::Hash;
 
 use super::checkpoints::CheckpointWalk;
 use super::keys::KeyInfo;
-use super::records::{check_bound_columns, check_record, master_rows, MasterRows};
+use super::records::{bound_by_document, check_bound_columns, check_record, master_rows, Bound, MasterRows};
 use super::tree::{self, Frontier, StoredNodes};
-use super::{Pages, Problems, PAGE_SQL};
+use super::{Pages, Problems, RawPage, PAGE_SQL};
 use crate::db::{Conn, Row};
 use crate::tlog::{batch_of, corrupt, i64_of, ms_to_rfc3339, LOG_HASH};
 use crate::{params, Result};
@@ -103,7 +103,7 @@ pub(super) struct LeafWalk {
     /// Leaves whose event is there (each a different event).
     events_found: u64,
     /// Pages the later stages are done with, freed here where they were made.
-    spent: std::sync::mpsc::Receiver<Arc<Vec<Row>>>,
+    spent: std::sync::mpsc::Receiver<super::Spent>,
 }
 
 /// Signatures of a page verified on two cores from this many.
@@ -129,7 +129,7 @@ impl LeafWalk {
     pub(super) fn new(
         keys: HashMap<String, KeyInfo>,
         checkpoints: CheckpointWalk,
-        spent: std::sync::mpsc::Receiver<Arc<Vec<Row>>>,
+        spent: std::sync::mpsc::Receiver<super::Spent>,
         page: i64,
     ) -> Self {
         LeafWalk {
@@ -166,8 +166,17 @@ impl LeafWalk {
                 .fetch_all(PAGE_SQL, &params![i64_of(self.expected_idx)?, self.page])
                 .await?;
             let rows = Arc::new(rows);
+            let docs = documents(&rows)?;
+            // What each event's record hash binds, read before the documents
+            // go on to the replay.
+            let bounds: Vec<Option<Bound>> = docs.iter().map(|d| d.as_ref().map(bound_by_document)).collect();
             // A replay that stopped (its error is reported) takes no more.
-            let _ = pages.send(rows.clone()).await;
+            let _ = pages
+                .send(RawPage {
+                    rows: rows.clone(),
+                    docs,
+                })
+                .await;
             if rows.is_empty() {
                 return Ok(());
             }
@@ -176,8 +185,8 @@ impl LeafWalk {
             let leaves = rows.iter().map(Leaf::read).collect::<Result<Vec<_>>>()?;
             let forged = self.forged_signatures(&leaves);
             let masters = master_rows(conn, &rows).await?;
-            for (r, leaf) in rows.iter().zip(leaves) {
-                self.check_leaf(conn, r, leaf, &forged, &masters, problems)
+            for ((r, leaf), bound) in rows.iter().zip(leaves).zip(bounds) {
+                self.check_leaf(conn, r, (leaf, bound), &forged, &masters, problems)
                     .await?;
             }
         }
@@ -215,14 +224,14 @@ impl LeafWalk {
         &mut self,
         conn: &mut Conn<'_>,
         r: &Row,
-        leaf: Leaf<'_>,
+        (leaf, bound): (Leaf<'_>, Option<Bound>),
         forged: &HashSet<u64>,
         masters: &MasterRows,
         problems: &mut Problems,
     ) -> Result<()> {
         self.check_place(&leaf, problems);
         check_record_hash_text(&leaf, problems);
-        let bound = check_record(conn, &leaf, r, masters, problems).await?;
+        let bound = check_record(conn, &leaf, r, bound, masters, problems).await?;
         if bound.kind.is_none() && bound.name.is_some() {
             self.events_found += 1;
         }
@@ -292,6 +301,21 @@ impl LeafWalk {
             events_found: self.events_found,
         })
     }
+}
+
+/// The event documents of a page, parsed: for each row that logs an event
+/// (no master-data kind, its event there), its document as JSON (`None`
+/// for any other row, or a document that is not JSON: reported by the
+/// checks that read it).
+fn documents(rows: &[Row]) -> Result<Vec<Option<serde_json::Value>>> {
+    rows.iter()
+        .map(|r| {
+            Ok(match (r.opt_str("record_kind")?, r.opt_str("event_document")?) {
+                (None, Some(doc)) => serde_json::from_str(doc).ok(),
+                _ => None,
+            })
+        })
+        .collect()
 }
 
 fn check_record_hash_text(leaf: &Leaf<'_>, problems: &mut Problems) {

@@ -98,8 +98,22 @@ const PAGE_SQL: &str = "SELECT l.*, l.org_id AS leaf_org, l.record_kind AS leaf_
      FROM tlog_leaves l LEFT JOIN events e ON e.id = l.event_pk \
      WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2";
 
+/// A page of the log as the leaf walk hands it on: its rows, and the event
+/// document of each row that logs an event, parsed (`None`: the row logs no
+/// event, or its document is not JSON). Each document is parsed once, for
+/// the walk (what its record hash binds) and the replay alike.
+pub(super) struct RawPage {
+    pub rows: std::sync::Arc<Vec<crate::db::Row>>,
+    pub docs: Vec<Option<serde_json::Value>>,
+}
+
+/// What the later stages are done with of a page the walk made, back to the
+/// walk to be freed: its rows and its events' documents (freeing on the
+/// thread that allocated costs less).
+pub(super) type Spent = (std::sync::Arc<Vec<crate::db::Row>>, Vec<serde_json::Value>);
+
 /// The pages the leaf walk hands on to be replayed; an empty page ends the log.
-type Pages = tokio::sync::mpsc::Sender<std::sync::Arc<Vec<crate::db::Row>>>;
+type Pages = tokio::sync::mpsc::Sender<RawPage>;
 /// Problems [`Store::verify_log`] collects before it stops listing them.
 const MAX_PROBLEMS: usize = 100;
 

@@ -2,7 +2,7 @@
 //! in its canonical form) against the leaf's record hash, and the leaf's
 //! own `event_id` and `created_at` against what that record binds.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::leaves::Leaf;
 use super::Problems;
@@ -27,12 +27,14 @@ pub(super) struct Bound {
 }
 
 /// The record hash against what the leaf logs: a master-data record's
-/// canonical form, from its row, or the stored event document. Answers what
-/// the record hash binds of the leaf's columns.
+/// canonical form, from its row, or the stored event document (`bound`:
+/// what the document binds, read when it was parsed; `None` when it is not
+/// JSON). Answers what the record hash binds of the leaf's columns.
 pub(super) async fn check_record(
     conn: &mut Conn<'_>,
     leaf: &Leaf<'_>,
     r: &Row,
+    bound: Option<Bound>,
     masters: &MasterRows,
     problems: &mut Problems,
 ) -> Result<Bound> {
@@ -82,7 +84,7 @@ pub(super) async fn check_record(
                     ev,
                 );
             }
-            let bound = bound_by_document(doc);
+            let bound = bound.unwrap_or_default();
             if bound.name.is_none() || bound.time.is_none() {
                 problems.add(
                     "events",
@@ -180,23 +182,14 @@ async fn check_master_record(
     })
 }
 
-/// The eventID and `recordTime` (in ms) of a stored event document.
-fn bound_by_document(document: &str) -> Bound {
-    #[derive(serde::Deserialize)]
-    struct Fields {
-        #[serde(rename = "eventID")]
-        event_id: Option<String>,
-        #[serde(rename = "recordTime")]
-        record_time: Option<String>,
-    }
-    let Ok(fields) = serde_json::from_str::<Fields>(document) else {
-        return Bound::default();
-    };
+/// The eventID and `recordTime` (in ms) of a stored event document, parsed
+/// (a field that is not a string is not there).
+pub(super) fn bound_by_document(document: &serde_json::Value) -> Bound {
+    let field = |name: &str| document.get(name).and_then(serde_json::Value::as_str);
     Bound {
-        name: fields.event_id,
-        time: fields
-            .record_time
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        name: field("eventID").map(str::to_owned),
+        time: field("recordTime")
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp_millis()),
         source: "recordTime of its event document",
         kind: None,

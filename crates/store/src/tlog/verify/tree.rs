@@ -7,7 +7,7 @@
 //! time (exactly the nodes those leaves complete), so memory does not grow
 //! with the log.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use suyuan_ledger::merkle::{self, NodeId};
 use suyuan_ledger::Hash;
@@ -183,7 +183,7 @@ pub(super) async fn stored_consistency_proof(
     for (sql, ps) in nodes_queries(&ids)? {
         read_nodes(conn, &sql, &ps, &mut stored).await?;
     }
-    let nodes: HashMap<NodeId, Hash> = stored
+    let nodes: std::collections::HashMap<NodeId, Hash> = stored
         .into_iter()
         .filter_map(|((level, idx), h)| h.ok().map(|h| (NodeId::new(level, idx), h)))
         .collect();

@@ -879,9 +879,14 @@ fn despatch_ref(ev: &Event) -> Option<String> {
 /// One of our extension fields from a stored event document.
 pub(crate) fn doc_agri(doc: &Value, name: &str) -> Option<String> {
     let obj = doc.as_object()?;
-    let v = obj
-        .get(&format!("agri:{name}"))
-        .or_else(|| obj.get(&format!("{AGRI_NS}{name}")))?;
+    // Either spelling of the name (the prefix or the namespace), the prefixed
+    // one first; looked for without building either key.
+    let named = |prefix: &str| {
+        obj.iter()
+            .find(|(k, _)| k.strip_prefix(prefix) == Some(name))
+            .map(|(_, v)| v)
+    };
+    let v = named("agri:").or_else(|| named(AGRI_NS))?;
     Some(match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -2,7 +2,7 @@
 //! ([`Orgs`]), event keys as UUIDs when they are ([`Key`]), and a hasher
 //! for keys that are hashes already ([`Prehashed`]).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt;
 use std::hash::Hasher;
 

@@ -3,7 +3,9 @@
 //! A missing row is reported as column `row` with `found` "missing"; a row
 //! the log does not give as `found` "a row the log does not give".
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashSet};
 
 use suyuan_core::epcis::Event;
 use suyuan_core::stages::{profile, RecordKind};

@@ -20,7 +20,9 @@
 //! within a budget: what does not fit waits in a scratch file
 //! ([`spill`]), so memory does not grow with the log.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -202,11 +204,11 @@ async fn master_rows(conn: &mut Conn<'_>, rows: &[Row]) -> Result<HashMap<String
 
 /// A UUID column, or a problem naming it.
 pub(super) fn uuid_in(r: &Row, col: &str, table: &str, key: &str, problems: &mut Problems) -> Option<Uuid> {
-    let text = r.opt_text(col).ok().flatten()?;
-    match Uuid::parse_str(&text) {
+    let text = r.opt_str(col).ok().flatten()?;
+    match Uuid::parse_str(text) {
         Ok(u) => Some(u),
         Err(_) => {
-            problems.add(table, key.to_owned(), col, "a UUID".into(), text, None);
+            problems.add(table, key.to_owned(), col, "a UUID".into(), text.to_owned(), None);
             None
         }
     }
@@ -277,15 +279,15 @@ pub(super) struct Prepared {
 /// The stage between the leaf walk and the replay: each page of rows the
 /// walk read is prepared ([`prepare_page`]) and handed on, until the empty
 /// page that ends the log. Pages the replay is done with come back
-/// (`spent`) to be freed here, their rows handed back to the walk
-/// (`spent_rows`): each stage frees what it made. Answers what it found
+/// (`spent`) to be freed here, their rows and event documents handed back
+/// to the walk (`spent_rows`): each stage frees what it made. Answers what it found
 /// wrong.
 pub(super) fn prepare_pages(
     store: crate::Store,
-    mut rows: tokio::sync::mpsc::Receiver<Arc<Vec<Row>>>,
+    mut rows: tokio::sync::mpsc::Receiver<super::RawPage>,
     pages: tokio::sync::mpsc::Sender<Page>,
     spent: std::sync::mpsc::Receiver<Page>,
-    spent_rows: std::sync::mpsc::Sender<Arc<Vec<Row>>>,
+    spent_rows: std::sync::mpsc::Sender<super::Spent>,
 ) -> Result<Problems> {
     let runtime = tokio::runtime::Handle::current();
     let mut conn = store.db.conn();
@@ -294,10 +296,16 @@ pub(super) fn prepare_pages(
     let ordered = store.db.backend_name() == "sqlite";
     // The walk stopped early (its error is reported): so does the stage.
     while let Some(page) = rows.blocking_recv() {
-        while let Ok(done) = spent.try_recv() {
-            let _ = spent_rows.send(done.rows);
+        while let Ok(mut done) = spent.try_recv() {
+            let docs = done
+                .prepared
+                .iter_mut()
+                .flatten()
+                .map(|p| std::mem::take(&mut p.ev.json))
+                .collect();
+            let _ = spent_rows.send((done.rows, docs));
         }
-        let end = page.is_empty();
+        let end = page.rows.is_empty();
         let mut page = prepare_page(page, &ns, &mut problems)?;
         let pks: Vec<&str> = page.prepared.iter().flatten().map(|p| p.pk.as_str()).collect();
         page.stored = runtime.block_on(compare::stored(&mut conn, &pks, ordered))?;
@@ -310,11 +318,16 @@ pub(super) fn prepare_pages(
 
 /// Prepares each event of a page: the work that needs no state, done while
 /// the replay applies the page before.
-fn prepare_page(rows: Arc<Vec<Row>>, ns: &Namespaces, problems: &mut Problems) -> Result<Page> {
+fn prepare_page(page: super::RawPage, ns: &Namespaces, problems: &mut Problems) -> Result<Page> {
+    let super::RawPage { rows, docs } = page;
     let mut prepared = Vec::with_capacity(rows.len());
-    for r in rows.iter() {
+    for (r, doc) in rows.iter().zip(docs) {
         let event = r.opt_str("leaf_kind")?.is_none() && r.opt_str("e_id")?.is_some();
-        prepared.push(if event { prepare(r, ns, problems)? } else { None });
+        prepared.push(if event {
+            prepare(r, doc, ns, problems)?
+        } else {
+            None
+        });
     }
     Ok(Page {
         rows,
@@ -323,13 +336,24 @@ fn prepare_page(rows: Arc<Vec<Row>>, ns: &Namespaces, problems: &mut Problems) -
     })
 }
 
-/// One event's row: `None` when it does not parse (reported).
-fn prepare(r: &Row, ns: &Namespaces, problems: &mut Problems) -> Result<Option<Prepared>> {
+/// One event's row, its document parsed by the walk (`None`: not JSON):
+/// `None` when it is not an event (reported).
+fn prepare(
+    r: &Row,
+    doc: Option<Value>,
+    ns: &Namespaces,
+    problems: &mut Problems,
+) -> Result<Option<Prepared>> {
     let pk = r.text("e_id")?;
-    let Some(org) = uuid_in(r, "leaf_org", "tlog_leaves", &r.int("idx")?.to_string(), problems) else {
-        return Ok(None);
+    let org = match r.opt_str("leaf_org")?.map(Uuid::parse_str) {
+        Some(Ok(org)) => org,
+        // Reported (under the leaf's index, written out only then).
+        _ => {
+            uuid_in(r, "leaf_org", "tlog_leaves", &r.int("idx")?.to_string(), problems);
+            return Ok(None);
+        }
     };
-    let doc: Value = serde_json::from_str(r.str("event_document")?).unwrap_or(Value::Null);
+    let doc = doc.unwrap_or(Value::Null);
     let ev = match parse_stored_event(doc, ns) {
         Ok(ev) => ev,
         Err(p) => {

@@ -12,8 +12,8 @@
 //! columns its identifier gives (kind, GTIN, batch, serial, SSCC, lot) are
 //! worked out again when it is compared.
 
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use suyuan_core::effects::{relation, Edge, Effect};
@@ -351,7 +351,7 @@ impl State {
     /// `seed` and everything made of it, all levels down.
     fn downstream(&mut self, seed: &str) -> Result<Vec<K>> {
         let seed = self.keys.of(seed);
-        let mut seen: HashSet<K> = HashSet::from([seed]);
+        let mut seen: HashSet<K> = HashSet::from_iter([seed]);
         let mut out = vec![seed];
         let mut i = 0;
         while i < out.len() {
