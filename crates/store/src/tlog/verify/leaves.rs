@@ -4,9 +4,9 @@
 //! made), its signature (alone, or its batch's once the batch is read), its
 //! leaf hash from the row's values, and the tree nodes it completes.
 
-use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt, HashSet};
 use suyuan_ledger::keys::{failed_signatures, Fingerprint, KeyAlgorithm, Signature, VerifyingKey};
 use suyuan_ledger::record::{batch_message, batch_tree, signed_message, BatchPosition, LeafData};
 use suyuan_ledger::Hash;

@@ -29,8 +29,10 @@
 //! plots' records) within a budget ([`VerifyOptions`]), the rest in a
 //! scratch file (`replay::spill`): memory does not grow with the log. The
 //! log is read once: each page of leaves, with the events they log, is
-//! checked by the leaf walk and handed on to be prepared (parsed, the
-//! events' own columns checked) and then replayed, each stage on a thread
+//! checked by the leaf walk, which parses each event document once (for
+//! what its record hash binds, and for the later stages), and handed on to
+//! be prepared (the events read, their own columns checked) and then
+//! replayed, each stage on a thread
 //! of its own, each page freed by the stage that made it (pages the replay
 //! is done with travel back); the registers, `corrected_by` and the
 //! sizes of the identifier and lineage tables are checked beside them.
@@ -224,7 +226,7 @@ impl Store {
         // The replay reads the log on a connection of its own, on another
         // core, while the leaves, nodes and checkpoints are checked here.
         // The log is read once, by the leaf walk; each page goes on to be
-        // prepared (its events parsed, their own columns checked, their
+        // prepared (its events read from the documents the walk parsed, their own columns checked, their
         // stored identifier and lineage rows read), then replayed: three
         // stages, each on whichever core is free, three pages in flight
         // between them.

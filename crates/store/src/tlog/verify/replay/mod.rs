@@ -21,10 +21,9 @@
 //! ([`spill`]), so memory does not grow with the log.
 
 use std::collections::BTreeSet;
-
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use serde_json::Value;
 use suyuan_core::effects::{effects, Context, Edge, Effect, SeasonRecord};
 use suyuan_core::epcis::{parse_stored_event, Event, Namespaces};
@@ -280,8 +279,8 @@ pub(super) struct Prepared {
 /// walk read is prepared ([`prepare_page`]) and handed on, until the empty
 /// page that ends the log. Pages the replay is done with come back
 /// (`spent`) to be freed here, their rows and event documents handed back
-/// to the walk (`spent_rows`): each stage frees what it made. Answers what it found
-/// wrong.
+/// to the walk (`spent_rows`): each stage frees what it made. Answers what
+/// it found wrong.
 pub(super) fn prepare_pages(
     store: crate::Store,
     mut rows: tokio::sync::mpsc::Receiver<super::RawPage>,
