@@ -901,7 +901,7 @@ impl EventReader<'_> {
 
         // Common fields.
         let event_time = match self.string(obj, "", "eventTime", true) {
-            Some(s) => self.time(s, "eventTime"),
+            Some(s) => self.time(s, "", "eventTime"),
             None => None,
         };
         let event_time_zone_offset = self
@@ -914,7 +914,7 @@ impl EventReader<'_> {
         }
         let record_time = self
             .string(obj, "", "recordTime", false)
-            .and_then(|s| self.time(s, "recordTime"));
+            .and_then(|s| self.time(s, "", "recordTime"));
         let event_id = self.id(obj, "", "eventID", IdKind::Uri, false);
         let certification_info = match obj.get("certificationInfo") {
             Some(Value::Array(items)) => self.id_list(items, "certificationInfo", IdKind::Uri, false),
@@ -1141,18 +1141,8 @@ impl EventReader<'_> {
         }
     }
 
-    fn time(&mut self, s: &str, path: &str) -> Option<DateTime<FixedOffset>> {
-        match parse_timestamp(s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.problem(path, e);
-                None
-            }
-        }
-    }
-
-    fn opt_time(&mut self, obj: &Map<String, Value>, base: &str, key: &str) -> Option<DateTime<FixedOffset>> {
-        let s = self.string(obj, base, key, false)?;
+    /// A timestamp, the value of field `key` under `base`.
+    fn time(&mut self, s: &str, base: &str, key: &str) -> Option<DateTime<FixedOffset>> {
         match parse_timestamp(s) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -1160,6 +1150,22 @@ impl EventReader<'_> {
                 None
             }
         }
+    }
+
+    /// The value of field `key` under `base`, unless `error` (reported).
+    fn unless(&mut self, s: &str, error: Option<Invalid>, base: &str, key: &str) -> Option<String> {
+        match error {
+            None => Some(s.to_owned()),
+            Some(e) => {
+                self.problem(&join(base, key), e);
+                None
+            }
+        }
+    }
+
+    fn opt_time(&mut self, obj: &Map<String, Value>, base: &str, key: &str) -> Option<DateTime<FixedOffset>> {
+        let s = self.string(obj, base, key, false)?;
+        self.time(s, base, key)
     }
 
     fn number(&mut self, obj: &Map<String, Value>, base: &str, key: &str, code: &'static str) -> Option<f64> {
@@ -1191,13 +1197,7 @@ impl EventReader<'_> {
         required: bool,
     ) -> Option<String> {
         let s = self.string(obj, base, key, required)?;
-        match id_error(s, kind) {
-            None => Some(s.to_owned()),
-            Some(e) => {
-                self.problem(&join(base, key), e);
-                None
-            }
-        }
+        self.unless(s, id_error(s, kind), base, key)
     }
 
     fn id_list(&mut self, items: &[Value], path: &str, kind: IdKind, unique: bool) -> Vec<String> {
@@ -1262,13 +1262,7 @@ impl EventReader<'_> {
         required: bool,
     ) -> Option<String> {
         let s = self.string(obj, base, key, required)?;
-        match vocab_error(s, vocab) {
-            None => Some(s.to_owned()),
-            Some(e) => {
-                self.problem(&join(base, key), e);
-                None
-            }
-        }
+        self.unless(s, vocab_error(s, vocab), base, key)
     }
 
     fn check_vocab(&mut self, s: &str, path: &str, vocab: Vocabulary) -> bool {
@@ -1323,7 +1317,7 @@ impl EventReader<'_> {
         let extensions = self.extensions(o, &["declarationTime", "reason", "correctiveEventIDs"], base);
         let declaration_time = self
             .string(o, base, "declarationTime", true)
-            .and_then(|s| self.time(s, "errorDeclaration.declarationTime"));
+            .and_then(|s| self.time(s, "errorDeclaration", "declarationTime"));
         let reason = self.vocab(o, base, "reason", Vocabulary::ErrorReason, false);
         let ids = self.array(o, base, "correctiveEventIDs");
         let corrective_event_ids =

@@ -310,9 +310,10 @@ impl LeafWalk {
 fn documents(rows: &[Row]) -> Result<Vec<Option<serde_json::Value>>> {
     rows.iter()
         .map(|r| {
-            Ok(match (r.opt_str("record_kind")?, r.opt_str("event_document")?) {
-                (None, Some(doc)) => serde_json::from_str(doc).ok(),
-                _ => None,
+            Ok(if super::logs_event(r)? {
+                serde_json::from_str(r.str("event_document")?).ok()
+            } else {
+                None
             })
         })
         .collect()

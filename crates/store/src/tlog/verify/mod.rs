@@ -109,6 +109,12 @@ pub(super) struct RawPage {
     pub docs: Vec<Option<serde_json::Value>>,
 }
 
+/// Whether a row of a page logs an event that is there (no master-data
+/// kind, its event's document read by the join).
+fn logs_event(r: &crate::db::Row) -> Result<bool> {
+    Ok(r.opt_str("record_kind")?.is_none() && r.opt_str("event_document")?.is_some())
+}
+
 /// What the later stages are done with of a page the walk made, back to the
 /// walk to be freed: its rows and its events' documents (freeing on the
 /// thread that allocated costs less).

@@ -118,7 +118,7 @@ pub(super) async fn replay(
                 None => None,
             };
             let (Some(m), Some(_)) = (master, &kind) else {
-                if kind.is_none() && r.opt_str("e_id")?.is_some() {
+                if super::logs_event(r)? {
                     replayed.events += 1;
                 }
                 if let Some(p) = prepared {
@@ -321,8 +321,7 @@ fn prepare_page(page: super::RawPage, ns: &Namespaces, problems: &mut Problems) 
     let super::RawPage { rows, docs } = page;
     let mut prepared = Vec::with_capacity(rows.len());
     for (r, doc) in rows.iter().zip(docs) {
-        let event = r.opt_str("leaf_kind")?.is_none() && r.opt_str("e_id")?.is_some();
-        prepared.push(if event {
+        prepared.push(if super::logs_event(r)? {
             prepare(r, doc, ns, problems)?
         } else {
             None
